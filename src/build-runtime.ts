@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { LoadedConfig } from './config/load-config.js';
+import type { Logger } from './log.js';
+import type { Backends } from './providers/backends.js';
+import type { Runtime } from './runtime.js';
+import type { AnyTool } from './tools/define-tool.js';
+import type { Notifier } from './providers/notify/notifier.js';
+import { LogNotifier, WebhookNotifier } from './providers/notify/notifier.js';
+import { openStore, defaultSigningKeyPath } from './store/open-store.js';
+import { AuditLog, loadOrCreateSigningKey } from './guards/audit-log.js';
+import { loadPolicy } from './guards/policy.js';
+import { Approvals } from './guards/approvals.js';
+import { allTools } from './tools/index.js';
+import { allResources } from './resources/index.js';
+import { allPrompts } from './prompts/index.js';
+import type { Store } from './store/store.js';
+import { Catalog } from './catalog/catalog.js';
+
+export interface BuildRuntimeOptions {
+  loaded: LoadedConfig;
+  log: Logger;
+  backends: Backends;
+  clock?: Clock;
+  notifier?: Notifier;
+  /** Replaces the registry (tests register test-only tools this way). */
+  tools?: readonly AnyTool[];
+  /** An already open store; otherwise the configured one is opened. */
+  store?: Store;
+  /** The service catalog; empty when none is configured. */
+  catalog?: Catalog;
+}
+
+export interface OwnedRuntime extends Runtime {
+  auditLog: AuditLog;
+  /** Flushes the audit log (writing a final checkpoint) and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Builds the process-wide runtime: store, audit log, policy, approvals, notifier, registry. */
+export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRuntime> {
+  const { config, baseDir } = opts.loaded;
+  const clock = opts.clock ?? systemClock;
+  const policy = loadPolicy(config, baseDir);
+  const store = opts.store ?? (await openStore(opts.loaded.store, { clock }));
+  const keyPath = config.audit.signing_key_file
+    ? resolve(baseDir, config.audit.signing_key_file)
+    : defaultSigningKeyPath(opts.loaded.store);
+  const signingKey = loadOrCreateSigningKey(keyPath, opts.log);
+  const auditLog = await AuditLog.open(store, {
+    signingKey,
+    checkpointEvery: config.audit.checkpoint_every,
+    clock,
+    log: opts.log,
+  });
+  const notifier =
+    opts.notifier ??
+    (config.notify.webhook_url ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout) : new LogNotifier(opts.log));
+  const deps = { config, store, clock, log: opts.log, backends: opts.backends, catalog: opts.catalog ?? Catalog.empty() };
+  const approvals = new Approvals(store, auditLog, policy, clock, notifier, opts.log, config.approvals.ttl);
+  return {
+    deps,
+    policy,
+    audit: auditLog,
+    auditLog,
+    approvals,
+    notifier,
+    tools: opts.tools ?? allTools,
+    resources: allResources,
+    prompts: allPrompts,
+    tierOf: (env) => config.environments[env]?.tier,
+    async close() {
+      await auditLog.close();
+      if (!opts.store) await store.close();
+    },
+  };
+}

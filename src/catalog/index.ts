@@ -1,0 +1,18 @@
+export { Catalog } from './catalog.js';
+export type { CatalogNode } from './catalog.js';
+export type * from './model.js';
+export { ANNOTATIONS, KUBERNETES_LABELS, resolveSecretRef } from './annotations.js';
+export type { SecretRef, ServiceTier, WorkloadRef } from './annotations.js';
+export { parseEntityRef, tryParseEntityRef, stringifyEntityRef, humanizeEntityRef } from './entity-ref.js';
+export type { EntityRef } from './entity-ref.js';
+export { buildCatalog } from './build-catalog.js';
+export { parseCatalogText, loadCatalogFiles } from './parse-catalog.js';
+export type { CatalogError, ParsedCatalog } from './parse-catalog.js';
+export { loadCatalog, CatalogLoadError } from './load-catalog.js';
+export type { LoadedCatalog } from './load-catalog.js';
+export { mergeKubernetesLabels } from './kubernetes-labels.js';
+export type { KubernetesWorkloadLabels } from './kubernetes-labels.js';
+export { dependencyImpact, restartOrder, UnknownServiceError } from './graph.js';
+export type { ImpactDirection, ImpactNode, ImpactOptions, ImpactResult, RestartOrder } from './graph.js';
+export { toGraphJson, toMermaid } from './graph-export.js';
+export type { GraphJson, GraphOptions, MermaidOptions } from './graph-export.js';

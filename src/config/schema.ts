@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/** A duration such as `90s`, `15m`, `8h`, `7d`, parsed to milliseconds. */
+export const durationSchema = z
+  .union([
+    z.number().int().positive().describe('milliseconds'),
+    z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 30s, 15m, 8h or 7d'),
+  ])
+  .transform((v) => (typeof v === 'number' ? v : parseDuration(v)));
+
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return n * unit;
+}
+
+const url = z.string().url('a URL such as http://127.0.0.1:9093');
+
+export const tierSchema = z.enum(['production', 'staging', 'development']);
+
+const kubernetesEnv = z.strictObject({
+  kubeconfig: z.string().optional().describe('path of a kubeconfig file; default: the usual KUBECONFIG lookup'),
+  context: z.string().optional().describe('kubeconfig context for this environment'),
+  namespaces: z.array(z.string()).min(1).default(['default']),
+});
+
+const datadogEnv = z.strictObject({
+  site: z.string().optional().describe('Datadog site such as datadoghq.eu; DD_SITE otherwise'),
+  base_url: url.optional().describe('full base URL; wins over site'),
+  scope_tag: z.string().optional().describe('tag that scopes monitors to this environment, e.g. env:prod'),
+  mirror_incidents: z.boolean().default(false),
+  api_key_env: z.string().default('DD_API_KEY'),
+  app_key_env: z.string().default('DD_APP_KEY'),
+});
+
+const alertmanagerEnv = z.strictObject({ url });
+
+const awsEnv = z.strictObject({
+  region: z.string().min(1),
+  endpoint: url.optional().describe('Secrets Manager endpoint; default: the AWS endpoint for the region'),
+  secret_prefix: z.string().default(''),
+});
+
+const databaseSchema = z.strictObject({
+  url_env: z.string().optional().describe('environment variable holding the connection string'),
+  url: z.string().optional().describe('connection string without a password (passwords come from the environment or .pgpass)'),
+  migrations: z.string().optional().describe('folder of SQL migration files for this database'),
+});
+
+export const environmentSchema = z.strictObject({
+  tier: tierSchema,
+  kubernetes: kubernetesEnv.optional(),
+  datadog: datadogEnv.optional(),
+  alertmanager: alertmanagerEnv.optional(),
+  aws: awsEnv.optional(),
+  databases: z.record(z.string(), databaseSchema).default({}),
+  registry: z
+    .strictObject({
+      url: url.describe('base URL of the OCI Distribution API (the part before /v2/)'),
+      host: z.string().optional().describe('registry host that image references name, when it differs from the URL host (e.g. registry.acme.test)'),
+    })
+    .optional(),
+  desired_state: z.string().optional().describe('folder of Kubernetes manifests that is the desired state (a GitOps checkout)'),
+  backups: z.string().optional().describe('folder where backup_database writes dumps'),
+});
+
+const matchValue = z.union([z.string(), z.array(z.string()).min(1)]);
+
+export const policyRuleSchema = z.strictObject({
+  id: z.string().min(1),
+  description: z.string().optional(),
+  match: z
+    .strictObject({
+      env: matchValue.optional(),
+      tier: matchValue.optional(),
+      tool: matchValue.optional(),
+      toolset: matchValue.optional(),
+      effect: matchValue.optional(),
+      risk: matchValue.optional(),
+      service: matchValue.optional(),
+      principal: matchValue.optional(),
+      destroys: matchValue.optional(),
+    })
+    .default({}),
+  decision: z.enum(['allow', 'deny', 'require_approval']),
+  approvals: z.number().int().min(1).max(10).default(1),
+  distinct_from_requester: z.boolean().default(false),
+  reason_required: z.boolean().default(false),
+  reason: z.string().optional(),
+  ttl: durationSchema.optional(),
+  channels: z.array(z.enum(['cli', 'elicitation', 'http'])).default(['cli']),
+  notify_owners: z.boolean().default(false),
+  max_duration: durationSchema.optional().describe('cap on durations a matching call may ask for (grants, silences)'),
+});
+
+export const policySchema = z.strictObject({
+  version: z.string().default('1'),
+  rules: z.array(policyRuleSchema),
+  /** When true (the default), the built-in rules are appended after these rules. */
+  include_defaults: z.boolean().default(true),
+});
+
+const httpTokenSchema = z
+  .strictObject({
+    principal: z.string().min(1),
+    token_env: z.string().optional().describe('environment variable that holds the bearer token'),
+    token_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('hex SHA-256 of the bearer token'),
+  })
+  .refine((t) => Boolean(t.token_env) !== Boolean(t.token_sha256), 'give exactly one of token_env or token_sha256');
+
+export const configSchema = z.strictObject({
+  principal: z.string().optional().describe('principal for stdio sessions when DAY2_PRINCIPAL is unset'),
+  environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes'), environmentSchema).default({}),
+  catalog: z.strictObject({ paths: z.array(z.string()).default([]) }).default({ paths: [] }),
+  policy: z.union([z.strictObject({ file: z.string() }), policySchema]).optional(),
+  approvals: z.strictObject({ ttl: durationSchema.default(15 * 60_000) }).default({ ttl: 15 * 60_000 }),
+  audit: z
+    .strictObject({
+      signing_key_file: z.string().optional().describe('Ed25519 private key (PEM) that signs checkpoints'),
+      checkpoint_every: z.number().int().positive().default(256),
+    })
+    .default({ checkpoint_every: 256 }),
+  store: z.strictObject({ url: z.string().optional() }).default({}),
+  notify: z
+    .strictObject({
+      webhook_url: url.optional(),
+      timeout: durationSchema.default(5000),
+    })
+    .default({ timeout: 5000 }),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8787),
+      allowed_hosts: z.array(z.string()).default([]),
+      allowed_origins: z.array(z.string()).default([]),
+      tokens: z.array(httpTokenSchema).default([]),
+      max_body_bytes: z.number().int().positive().default(1_048_576),
+    })
+    .default({ host: '127.0.0.1', port: 8787, allowed_hosts: [], allowed_origins: [], tokens: [], max_body_bytes: 1_048_576 }),
+  backends: z
+    .strictObject({
+      timeout: durationSchema.default(10_000),
+      retries: z.number().int().min(0).max(10).default(3),
+      poll_interval: durationSchema.default(30_000),
+    })
+    .default({ timeout: 10_000, retries: 3, poll_interval: 30_000 }),
+  sandbox: z.strictObject({ fleet: z.string().optional() }).optional(),
+  runtimes_eol: z
+    .record(z.string(), z.record(z.string(), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-04-30')))
+    .optional()
+    .describe('end-of-life dates per runtime image and version, e.g. {node: {"18": "2025-04-30"}}; merged over the built-in table'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type EnvironmentConfig = z.infer<typeof environmentSchema>;
+export type PolicyRule = z.infer<typeof policyRuleSchema>;
+export type PolicyDocument = z.infer<typeof policySchema>;
+export type Tier = z.infer<typeof tierSchema>;

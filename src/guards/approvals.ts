@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
+import type { Notifier } from '../providers/notify/notifier.js';
+import type { ApprovalRequest, AuditInput, ConsumeResult, Store } from '../store/store.js';
+import type { Policy, PolicyDecision } from './policy.js';
+import { checkApprover } from './approver-check.js';
+import { redact } from './redact.js';
+
+/** Where audit events go; AuditLog implements it. */
+export interface AuditSink {
+  append(input: AuditInput, opts?: { durable?: boolean }): Promise<unknown>;
+}
+
+export interface NewApproval {
+  tool: string;
+  env: string;
+  service?: string;
+  digest: string;
+  requester: string;
+  summary: string;
+  args: unknown;
+  plan: unknown;
+  decision: PolicyDecision;
+}
+
+/** A refused approval or token, with a code tests and the audit log can key on. */
+export class ApprovalError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApprovalError';
+  }
+}
+
+const TOKEN_MESSAGES: Record<Exclude<ConsumeResult, { ok: true }>['reason'], string> = {
+  unknown: 'approval_token is not valid: no approval has that token. Call the tool without approval_token to request approval',
+  expired: 'approval_token has expired. Call the tool again without approval_token for a new approval request',
+  consumed: 'approval_token was already used; tokens are single-use. Call the tool again without approval_token for a new request',
+  denied: 'the approval for this token was denied',
+  not_approved: 'approval_token is not valid yet: the request does not have all the approvals policy needs',
+  wrong_digest:
+    'approval_token was issued for a different action: the arguments, environment or live target state changed since approval. Call the tool again without approval_token to plan and request approval for this exact action',
+};
+
+/** The approval lifecycle: request → approve (k of N) / deny → consume once, every step audited. */
+export class Approvals {
+  constructor(
+    private readonly store: Store,
+    private readonly audit: AuditSink,
+    private readonly policy: Policy,
+    private readonly clock: Clock,
+    private readonly notifier: Notifier,
+    private readonly log: Logger,
+    private readonly defaultTtlMs: number,
+  ) {}
+
+  /** Creates a request or returns the pending one for the same action and requester. */
+  async request(a: NewApproval): Promise<{ request: ApprovalRequest; created: boolean }> {
+    const now = this.clock.now();
+    const ttl = a.decision.ttl_ms ?? this.defaultTtlMs;
+    const token = 'd2t_' + randomBytes(24).toString('base64url');
+    const res = await this.store.createApproval(
+      {
+        id: 'apr_' + randomBytes(8).toString('hex'),
+        tool: a.tool,
+        env: a.env,
+        service: a.service,
+        action_digest: a.digest,
+        requester: a.requester,
+        summary: a.summary,
+        args: redact(a.args),
+        plan: redact(a.plan),
+        policy: {
+          rule: a.decision.rule,
+          approvals_needed: a.decision.approvals,
+          distinct_from_requester: a.decision.distinct_from_requester,
+          reason_required: a.decision.reason_required,
+          channels: a.decision.channels,
+          notify_owners: a.decision.notify_owners,
+          version: this.policy.version,
+          hash: this.policy.hash,
+        },
+        created_at: now.toISOString(),
+        expires_at: new Date(now.getTime() + ttl).toISOString(),
+      },
+      token,
+    );
+    if (res.created) {
+      await this.audit.append(
+        {
+          event: 'approval.requested',
+          principal: a.requester,
+          tool: a.tool,
+          env: a.env,
+          service: a.service,
+          action_digest: a.digest,
+          approval: { id: res.request.id, approvals_needed: a.decision.approvals, expires_at: res.request.expires_at },
+        },
+        { durable: true },
+      );
+      this.notifier
+        .send({
+          kind: 'approval.requested',
+          title: `Approval needed: ${a.summary}`,
+          text: `${a.requester} asks to run ${a.tool} in ${a.env}. Policy rule "${a.decision.rule}" needs ${a.decision.approvals} approval(s).`,
+          fields: { approval_id: res.request.id, env: a.env, tool: a.tool, expires_at: res.request.expires_at },
+          command: `day2 approve ${res.request.id}`,
+        })
+        .catch((err: unknown) => this.log.warn('approval notification failed', { approval_id: res.request.id, error: err }));
+    }
+    return res;
+  }
+
+  /** Records one approval after the separation-of-duties checks; audits refusals too. */
+  async approve(id: string, principal: string, opts: { reason?: string; channel: string }): Promise<ApprovalRequest> {
+    return this.decide(id, principal, 'approve', opts);
+  }
+
+  async deny(id: string, principal: string, opts: { reason?: string; channel: string }): Promise<ApprovalRequest> {
+    return this.decide(id, principal, 'deny', opts);
+  }
+
+  private async decide(
+    id: string,
+    principal: string,
+    decision: 'approve' | 'deny',
+    opts: { reason?: string; channel: string },
+  ): Promise<ApprovalRequest> {
+    const now = this.clock.now();
+    const request = await this.store.getApproval(id);
+    if (!request) {
+      await this.audit.append({ event: `approval.${decision}.refused`, principal, detail: { approval_id: id, code: 'unknown' } }, { durable: true });
+      throw new ApprovalError('unknown', `no approval request with id ${id}; run "day2 approvals" to list pending ones`);
+    }
+    const check =
+      decision === 'approve'
+        ? checkApprover(request, principal, now, opts)
+        : request.status === 'pending' || request.status === 'approved'
+          ? ({ ok: true } as const)
+          : ({ ok: false, code: request.status, message: `approval ${id} is ${request.status}` } as const);
+    if (!check.ok) {
+      await this.audit.append(
+        {
+          event: `approval.${decision}.refused`,
+          principal,
+          tool: request.tool,
+          env: request.env,
+          action_digest: request.action_digest,
+          approval: { id, code: check.code, channel: opts.channel },
+        },
+        { durable: true },
+      );
+      throw new ApprovalError(check.code, check.message);
+    }
+    const updated = await this.store.decideApproval(
+      id,
+      { principal, decision, reason: opts.reason, at: now.toISOString(), channel: opts.channel },
+      now.toISOString(),
+      request.policy.approvals_needed > 0 ? this.ttlFor(request) : this.defaultTtlMs,
+    );
+    await this.audit.append(
+      {
+        event: decision === 'approve' ? 'approval.approved' : 'approval.denied',
+        principal,
+        tool: request.tool,
+        env: request.env,
+        service: request.service,
+        action_digest: request.action_digest,
+        approval: {
+          id,
+          status: updated.status,
+          approvals: updated.decisions.filter((d) => d.decision === 'approve').length,
+          approvals_needed: request.policy.approvals_needed,
+          channel: opts.channel,
+          reason: opts.reason,
+        },
+      },
+      { durable: true },
+    );
+    return updated;
+  }
+
+  private ttlFor(request: ApprovalRequest): number {
+    const created = Date.parse(request.created_at);
+    const expires = Date.parse(request.expires_at);
+    return Number.isFinite(expires - created) && expires > created ? expires - created : this.defaultTtlMs;
+  }
+
+  /**
+   * Consumes a token for `digest`, exactly once across every process sharing the store. On refusal
+   * the audit records why and an ApprovalError carries a message the model can act on.
+   */
+  async consume(token: string, digest: string, who: { principal: string; tool: string; env: string }): Promise<ApprovalRequest> {
+    const res = await this.store.consumeToken(token, digest, this.clock.now().toISOString());
+    if (res.ok) {
+      await this.audit.append(
+        { event: 'approval.consumed', principal: who.principal, tool: who.tool, env: who.env, action_digest: digest, approval: { id: res.request.id } },
+        { durable: true },
+      );
+      return res.request;
+    }
+    await this.audit.append(
+      {
+        event: 'approval.token_refused',
+        principal: who.principal,
+        tool: who.tool,
+        env: who.env,
+        action_digest: digest,
+        approval: { id: res.request?.id, code: res.reason },
+      },
+      { durable: true },
+    );
+    throw new ApprovalError(`token_${res.reason}`, TOKEN_MESSAGES[res.reason]);
+  }
+
+  async get(id: string): Promise<ApprovalRequest | undefined> {
+    return this.store.getApproval(id);
+  }
+
+  async pending(limit: number): Promise<ApprovalRequest[]> {
+    await this.store.expireApprovals(this.clock.now().toISOString());
+    return this.store.listApprovals({ status: 'pending', limit });
+  }
+}

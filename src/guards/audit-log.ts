@@ -1,0 +1,313 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
+import { StoreUnavailableError } from '../store/store.js';
+import type { AuditCheckpoint, AuditInput, AuditRecord, Store } from '../store/store.js';
+import { checkpointPayload, keyIdOf } from './audit-verify.js';
+import { redact } from './redact.js';
+
+/** The Ed25519 key that signs audit checkpoints. */
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  keyId: string;
+}
+
+/**
+ * Reads the Ed25519 private key (PKCS#8 PEM) at `path`, creating it with mode 0600 (and its folder
+ * with 0700) when it does not exist. Two processes racing to create it end up with the same key.
+ */
+export function loadOrCreateSigningKey(path: string, log: Logger = silentLogger): SigningKey {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077)
+      log.warn('audit signing key is readable by other users; chmod 600 it', {
+        path,
+        mode: mode.toString(8),
+      });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    try {
+      writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+      log.info('created audit signing key', { path });
+    } catch (writeErr) {
+      if ((writeErr as NodeJS.ErrnoException).code !== 'EEXIST') throw writeErr;
+    }
+    pem = readFileSync(path, 'utf8');
+  }
+  const privateKey = createPrivateKey(pem);
+  if (privateKey.asymmetricKeyType !== 'ed25519')
+    throw new Error(`audit signing key ${path} is not an Ed25519 key`);
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, keyId: keyIdOf(publicKey) };
+}
+
+/** Signs the chain position `{seq, hash}` at time `ts`. */
+export function signCheckpoint(
+  key: SigningKey,
+  head: { seq: number; hash: string },
+  ts: string,
+): AuditCheckpoint {
+  const cp = { seq: head.seq, hash: head.hash, ts };
+  return {
+    ...cp,
+    key_id: key.keyId,
+    signature: sign(null, checkpointPayload(cp), key.privateKey).toString('base64'),
+  };
+}
+
+export interface AuditLogOptions {
+  /** Signs checkpoints; without it no checkpoints are written. See loadOrCreateSigningKey. */
+  signingKey?: SigningKey;
+  /** Records between signed checkpoints; default 256. */
+  checkpointEvery?: number;
+  clock?: Clock;
+  log?: Logger;
+  /** Largest group commit; default 500. */
+  maxBatch?: number;
+  /** Non-durable records kept while the store is failing before the oldest are dropped; default 10,000. */
+  maxQueued?: number;
+}
+
+interface Entry {
+  input: AuditInput;
+  ts: string;
+  durable: boolean;
+  attempts: number;
+  resolve: (r: AuditRecord | undefined) => void;
+  reject: (e: StoreUnavailableError) => void;
+}
+
+const MAX_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 1000;
+
+/**
+ * The audit log over a Store, with group commit. Every append is redacted, queued and written in
+ * order in batches. `durable: true` resolves only once the record and everything queued before it
+ * are committed, and rejects with StoreUnavailableError when that fails (a governed write must
+ * then not run). Other appends never reject: callers do not wait for them, and a failing store is
+ * logged, retried and, past a limit, dropped. Signs a checkpoint every `checkpointEvery` records and
+ * on close.
+ */
+export class AuditLog {
+  private readonly queue: Entry[] = [];
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly every: number;
+  private readonly maxBatch: number;
+  private readonly maxQueued: number;
+  private draining: Promise<void> | undefined;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastCheckpointSeq = 0;
+  private closed = false;
+  /** The last append failure, cleared by the next successful batch. */
+  lastError: StoreUnavailableError | undefined;
+  /** Non-durable records given up on because the store kept failing. */
+  dropped = 0;
+
+  private constructor(
+    readonly store: Store,
+    private readonly opts: AuditLogOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? silentLogger;
+    this.every = opts.checkpointEvery ?? 256;
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxQueued = opts.maxQueued ?? 10_000;
+  }
+
+  /** Opens the log; reads the last checkpoint so that the cadence continues across restarts. */
+  static async open(store: Store, opts: AuditLogOptions = {}): Promise<AuditLog> {
+    const log = new AuditLog(store, opts);
+    if (opts.signingKey) {
+      try {
+        const cps = await store.checkpoints();
+        log.lastCheckpointSeq = cps.reduce((m, c) => Math.max(m, c.seq), 0);
+      } catch (err) {
+        log.log.warn('could not read audit checkpoints', { error: err });
+      }
+    }
+    return log;
+  }
+
+  /** The id of the key that signs checkpoints, if any. */
+  get keyId(): string | undefined {
+    return this.opts.signingKey?.keyId;
+  }
+
+  /**
+   * Queues a record (redacted first). With `durable`, resolves with the stored record once it is
+   * committed, or rejects with StoreUnavailableError. Without, resolves with the record or with
+   * undefined if it could not be written, and never rejects.
+   */
+  append(input: AuditInput, opts: { durable?: boolean } = {}): Promise<AuditRecord | undefined> {
+    const durable = opts.durable ?? false;
+    if (this.closed) {
+      const err = new StoreUnavailableError('the audit log is closed');
+      return durable ? Promise.reject(err) : Promise.resolve(undefined);
+    }
+    return new Promise<AuditRecord | undefined>((resolve, reject) => {
+      this.queue.push({
+        input: redact(input),
+        ts: this.clock.now().toISOString(),
+        durable,
+        attempts: 0,
+        resolve,
+        reject,
+      });
+      this.shed();
+      this.schedule();
+    });
+  }
+
+  /** Waits until everything queued so far has been written (or given up on). */
+  async flush(): Promise<void> {
+    this.cancelRetry();
+    while (this.draining || this.queue.length > 0) {
+      await (this.draining ?? this.drain());
+    }
+  }
+
+  /** Signs a checkpoint at the current head now (if it moved since the last one). */
+  async checkpoint(): Promise<AuditCheckpoint | undefined> {
+    const key = this.opts.signingKey;
+    if (!key) return undefined;
+    const head = await this.store.auditHead();
+    if (!head || head.seq <= this.lastCheckpointSeq) return undefined;
+    return this.writeCheckpoint(key, head);
+  }
+
+  /** Flushes, signs a final checkpoint and refuses further appends. Does not close the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    try {
+      await this.checkpoint();
+    } catch (err) {
+      this.log.error('could not write the closing audit checkpoint', { error: err });
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.draining) return;
+    this.scheduled = true;
+    // setImmediate lets every append made in this turn of the event loop join one batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private drain(): Promise<void> {
+    this.cancelRetry();
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = undefined;
+      // Appends that arrived while the last batch was committing, after the loop looked.
+      if (this.queue.some((e) => e.attempts === 0)) this.schedule();
+    });
+    return this.draining;
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      let records: AuditRecord[];
+      try {
+        records = await this.write(batch);
+      } catch (err) {
+        this.fail(batch, err);
+        // Only retries left: wait before trying again rather than spinning on a dead store.
+        if (this.queue.every((e) => e.attempts > 0)) {
+          if (this.queue.length > 0) this.retryLater();
+          return;
+        }
+        continue;
+      }
+      this.lastError = undefined;
+      batch.forEach((e, i) => e.resolve(records[i]));
+      const last = records[records.length - 1];
+      if (last && last.seq - this.lastCheckpointSeq >= this.every && this.opts.signingKey) {
+        try {
+          await this.writeCheckpoint(this.opts.signingKey, last);
+        } catch (err) {
+          this.log.error('could not write an audit checkpoint', { error: err, seq: last.seq });
+        }
+      }
+    }
+  }
+
+  private async write(batch: Entry[]): Promise<AuditRecord[]> {
+    const items = batch.map((e) => ({ input: e.input, ts: e.ts }));
+    if (this.store.appendAuditBatch) return this.store.appendAuditBatch(items);
+    const out: AuditRecord[] = [];
+    for (const i of items) out.push(await this.store.appendAudit(i.input, i.ts));
+    return out;
+  }
+
+  private fail(batch: Entry[], err: unknown): void {
+    const error =
+      err instanceof StoreUnavailableError
+        ? err
+        : new StoreUnavailableError(`audit append failed: ${(err as Error).message}`, { cause: err });
+    this.lastError = error;
+    const retry: Entry[] = [];
+    let lost = 0;
+    for (const e of batch) {
+      if (e.durable) e.reject(error);
+      else if (++e.attempts < MAX_ATTEMPTS) retry.push(e);
+      else {
+        lost++;
+        e.resolve(undefined);
+      }
+    }
+    this.dropped += lost;
+    // Retried records go back in front so that the chain keeps the order they happened in.
+    this.queue.unshift(...retry);
+    this.log.error('audit append failed', { error, records: batch.length, dropped: lost });
+  }
+
+  private shed(): void {
+    if (this.queue.length <= this.maxQueued) return;
+    const i = this.queue.findIndex((e) => !e.durable);
+    if (i < 0) return;
+    const [e] = this.queue.splice(i, 1);
+    e?.resolve(undefined);
+    this.dropped += 1;
+    this.log.error('audit queue is full; dropped the oldest queued record', { max_queued: this.maxQueued });
+  }
+
+  private retryLater(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.draining) void this.drain();
+    }, RETRY_DELAY_MS);
+    this.retryTimer.unref();
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private async writeCheckpoint(
+    key: SigningKey,
+    head: { seq: number; hash: string },
+  ): Promise<AuditCheckpoint> {
+    const cp = signCheckpoint(key, head, this.clock.now().toISOString());
+    await this.store.addCheckpoint(cp);
+    this.lastCheckpointSeq = Math.max(this.lastCheckpointSeq, cp.seq);
+    return cp;
+  }
+}

@@ -1,0 +1,344 @@
+import { z } from 'zod';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Runtime } from '../runtime.js';
+import type { AnyTool, Plan, ReadTool, ToolContext, WriteTool } from '../tools/define-tool.js';
+import { ToolError } from '../tools/define-tool.js';
+import type { Principal } from './principal.js';
+import type { PolicyDecision } from './policy.js';
+import { actionArgs, actionDigest } from './action-digest.js';
+import { ApprovalError } from './approvals.js';
+import { redact, redactText } from './redact.js';
+import { formatZodIssues } from '../config/format-issues.js';
+import { CursorError } from '../tools/fields.js';
+import { StoreUnavailableError, type AuditInput } from '../store/store.js';
+import { describeBackendError } from '../providers/describe-error.js';
+
+/** Per-call facts from the transport. */
+export interface CallSession {
+  principal: Principal;
+  signal: AbortSignal;
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Asks the human at the client, where the client supports elicitation; undefined otherwise. */
+  elicit?(message: string): Promise<'accept' | 'decline' | 'cancel'>;
+}
+
+const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
+
+/** The strict input schema of a tool (unknown fields are refused, with their names). */
+export function inputSchemaOf(tool: AnyTool): z.ZodObject {
+  let s = schemaCache.get(tool);
+  if (!s) {
+    s = z.strictObject(tool.input);
+    schemaCache.set(tool, s);
+  }
+  return s;
+}
+
+/**
+ * The one path every tool call takes: validate → resolve targets → policy → approval (writes) →
+ * audit (durably, before a write executes) → execute → redact → audit outcome. Tools cannot skip
+ * it: the registration layer is the only caller of their handlers.
+ */
+export async function governedCall(rt: Runtime, tool: AnyTool, rawArgs: unknown, session: CallSession): Promise<CallToolResult> {
+  const started = performance.now();
+  const who = principalFields(session.principal);
+  const base: AuditInput = { event: 'tool.call', ...who, tool: tool.name };
+
+  const parsed = inputSchemaOf(tool).safeParse(rawArgs ?? {});
+  if (!parsed.success) {
+    const lines = formatZodIssues(parsed.error);
+    await auditQuietly(rt, { ...base, args: redact(rawArgs), outcome: { ok: false, error: 'invalid_input', duration_ms: ms(started) } });
+    return errorResult(`Invalid input for ${tool.name}:\n${lines.join('\n')}`);
+  }
+  const args = parsed.data as Record<string, unknown>;
+  const ctx: ToolContext = {
+    deps: rt.deps,
+    principal: session.principal,
+    signal: session.signal,
+    progress: session.progress,
+    callId: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+  };
+
+  try {
+    if (tool.effect === 'write') return await governedWrite(rt, tool, args, ctx, session, base, started);
+    return await governedRead(rt, tool, args, ctx, base, started);
+  } catch (err) {
+    const { message, code } = classify(err, tool);
+    if (code === 'internal') rt.deps.log.error('tool failed', { tool: tool.name, error: err });
+    await auditQuietly(rt, {
+      ...base,
+      args: redact(actionArgs(args)),
+      env: typeof args.env === 'string' ? args.env : undefined,
+      outcome: { ok: false, error: code, duration_ms: ms(started) },
+      detail: { message: redactText(err instanceof Error ? err.message : String(err)) },
+    });
+    return errorResult(message);
+  }
+}
+
+async function governedRead(
+  rt: Runtime,
+  tool: ReadTool<z.ZodRawShape, z.ZodRawShape>,
+  args: Record<string, unknown>,
+  ctx: ToolContext,
+  base: AuditInput,
+  started: number,
+): Promise<CallToolResult> {
+  const scope = tool.scope?.(args, rt.deps) ?? { env: str(args.env), service: str(args.service) };
+  const decision = rt.policy.evaluate({
+    env: scope.env,
+    tier: scope.env ? rt.tierOf(scope.env) : undefined,
+    tool: tool.name,
+    toolset: tool.toolset,
+    effect: tool.effect,
+    risk: tool.risk,
+    service: scope.service,
+    principal: ctx.principal.id,
+  });
+  const audit: AuditInput = { ...base, env: scope.env, service: scope.service, args: redact(args), policy: policyFields(rt, decision) };
+  if (decision.decision !== 'allow') {
+    await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } }, true);
+    return errorResult(`Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`);
+  }
+  const output = redact(await tool.run(args, ctx));
+  // Records (incident notes) are day2's own state: their audit is durable; reads are group-committed.
+  await auditQuietly(rt, { ...audit, outcome: { ok: true, duration_ms: ms(started) } }, tool.effect === 'record');
+  return okResult(output as Record<string, unknown>, tool.render(output));
+}
+
+async function governedWrite(
+  rt: Runtime,
+  tool: WriteTool<z.ZodRawShape, z.ZodRawShape>,
+  args: Record<string, unknown>,
+  ctx: ToolContext,
+  session: CallSession,
+  base: AuditInput,
+  started: number,
+): Promise<CallToolResult> {
+  const token = str(args.approval_token);
+  const dryRun = args.dry_run === true;
+  const plan: Plan = await tool.plan(args, ctx);
+  const risk = plan.risk ?? tool.risk;
+  const decision = rt.policy.evaluate({
+    env: plan.env,
+    tier: rt.tierOf(plan.env),
+    tool: tool.name,
+    toolset: tool.toolset,
+    effect: 'write',
+    risk,
+    service: plan.service,
+    principal: ctx.principal.id,
+    destroys: plan.destroys,
+  });
+  const digest = actionDigest({ tool: tool.name, args, env: plan.env, targets: plan.targets, preconditions: plan.preconditions });
+  const audit: AuditInput = {
+    ...base,
+    env: plan.env,
+    service: plan.service,
+    targets: plan.targets,
+    args: redact(actionArgs(args)),
+    action_digest: digest,
+    policy: policyFields(rt, decision),
+  };
+  const planView = redact({ summary: plan.summary, risk, ...plan.details });
+
+  if (plan.refusal) {
+    await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'plan_refused', duration_ms: ms(started) } }, true);
+    return errorResult(`${tool.name} refused: ${plan.refusal}`, { status: 'refused', action_digest: digest, summary: plan.summary, plan: planView });
+  }
+  if (decision.decision === 'deny') {
+    await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } }, true);
+    return errorResult(`Policy denies ${tool.name} in ${plan.env}: ${decision.reason} (rule "${decision.rule}").`);
+  }
+  if (decision.max_duration_ms !== undefined) {
+    const asked = requestedDurationMs(args);
+    if (asked !== undefined && asked > decision.max_duration_ms) {
+      await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'duration_over_policy', duration_ms: ms(started) } }, true);
+      return errorResult(
+        `duration: policy rule "${decision.rule}" allows at most ${Math.round(decision.max_duration_ms / 60_000)} minutes in ${plan.env}; ask for less.`,
+      );
+    }
+  }
+  if (dryRun) {
+    await auditQuietly(rt, { ...audit, event: 'tool.plan', outcome: { ok: true, duration_ms: ms(started) } });
+    return okResult(
+      { status: 'dry_run', action_digest: digest, summary: plan.summary, plan: planView, policy: policySummary(decision) },
+      `Dry run of ${tool.name}: ${plan.summary}`,
+    );
+  }
+
+  if (decision.decision === 'require_approval') {
+    if (!token) {
+      const elicited = await tryElicitation(rt, tool, plan, decision, session);
+      if (elicited === 'approved') {
+        return await executeWrite(rt, tool, args, ctx, plan, { ...audit, approval: { channel: 'elicitation' } }, started);
+      }
+      const { request } = await rt.approvals.request({
+        tool: tool.name,
+        env: plan.env,
+        service: plan.service,
+        digest,
+        requester: ctx.principal.id,
+        summary: plan.summary,
+        args: actionArgs(args),
+        plan: planView,
+        decision,
+      });
+      await auditQuietly(rt, {
+        ...audit,
+        event: 'tool.approval_required',
+        approval: { id: request.id },
+        outcome: { ok: true, duration_ms: ms(started) },
+      });
+      const out = {
+        status: 'approval_required' as const,
+        approval_id: request.id,
+        action_digest: digest,
+        summary: plan.summary,
+        plan: planView,
+        policy: policySummary(decision),
+        expires_at: request.expires_at,
+        approve_with: `day2 approve ${request.id}`,
+      };
+      return okResult(
+        out,
+        `Approval required (${decision.approvals} approver${decision.approvals > 1 ? 's' : ''}, rule "${decision.rule}"): ${plan.summary}\n` +
+          `A human approves with: day2 approve ${request.id}\n` +
+          `Then read the token with get_approval {"approval_id":"${request.id}"} and call ${tool.name} again with the same arguments plus approval_token.`,
+      );
+    }
+    // Audit the intent durably first: if the store cannot record it, nothing is consumed or changed.
+    await rt.audit.append({ ...audit, event: 'tool.execute_requested', outcome: undefined }, { durable: true });
+    const approval = await rt.approvals.consume(token, digest, { principal: ctx.principal.id, tool: tool.name, env: plan.env });
+    return await executeWrite(rt, tool, args, ctx, plan, { ...audit, approval: { id: approval.id } }, started);
+  }
+  return await executeWrite(rt, tool, args, ctx, plan, audit, started);
+}
+
+async function executeWrite(
+  rt: Runtime,
+  tool: WriteTool<z.ZodRawShape, z.ZodRawShape>,
+  args: Record<string, unknown>,
+  ctx: ToolContext,
+  plan: Plan,
+  audit: AuditInput,
+  started: number,
+): Promise<CallToolResult> {
+  // Durable before execution: if this append fails the write does not happen (fail closed).
+  await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
+  let result: Record<string, unknown>;
+  try {
+    result = redact(await tool.execute(args, ctx, plan)) as Record<string, unknown>;
+  } catch (err) {
+    const { message, code } = classify(err, tool);
+    if (code === 'internal') rt.deps.log.error('write failed', { tool: tool.name, error: err });
+    await auditQuietly(
+      rt,
+      {
+        ...audit,
+        event: 'tool.outcome',
+        outcome: { ok: false, error: code, duration_ms: ms(started) },
+        detail: { message: redactText(err instanceof Error ? err.message : String(err)) },
+      },
+      true,
+    );
+    return errorResult(message);
+  }
+  await auditQuietly(rt, { ...audit, event: 'tool.outcome', outcome: { ok: true, duration_ms: ms(started) } }, true);
+  return okResult({ status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result }, tool.render(result));
+}
+
+async function tryElicitation(
+  rt: Runtime,
+  tool: AnyTool,
+  plan: Plan,
+  decision: PolicyDecision,
+  session: CallSession,
+): Promise<'approved' | 'not_used'> {
+  // Elicitation can be answered by software: only where the rule names it, one approver suffices,
+  // and never in production, whatever a rule says.
+  if (!decision.channels.includes('elicitation') || !session.elicit) return 'not_used';
+  if (rt.tierOf(plan.env) === 'production' || decision.approvals > 1 || decision.distinct_from_requester) return 'not_used';
+  const answer = await session.elicit(`day2: approve ${tool.name} in ${plan.env}?\n${plan.summary}`);
+  await auditQuietly(
+    rt,
+    {
+      event: answer === 'accept' ? 'approval.approved' : 'approval.denied',
+      ...principalFields(session.principal),
+      tool: tool.name,
+      env: plan.env,
+      approval: { channel: 'elicitation', answer },
+    },
+    true,
+  );
+  if (answer === 'accept') return 'approved';
+  throw new ToolError(`The user ${answer === 'decline' ? 'declined' : 'cancelled'} ${tool.name} when asked to approve it.`, 'approval_declined');
+}
+
+function requestedDurationMs(args: Record<string, unknown>): number | undefined {
+  const d = args.duration ?? args.duration_minutes;
+  if (typeof d === 'number') return args.duration_minutes !== undefined ? d * 60_000 : d;
+  if (typeof d === 'string') {
+    const m = /^(\d+)(m|h|d)$/.exec(d);
+    if (m) return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
+  }
+  return undefined;
+}
+
+function classify(err: unknown, tool: AnyTool): { message: string; code: string } {
+  if (err instanceof ToolError) return { message: err.message, code: err.code };
+  if (err instanceof ApprovalError) return { message: err.message, code: err.code };
+  if (err instanceof CursorError) return { message: err.message, code: 'bad_cursor' };
+  if (err instanceof StoreUnavailableError)
+    return {
+      message: `The audit store cannot be written, so ${tool.name} was refused (day2 never changes anything it cannot record). ${err.message}`,
+      code: 'audit_unavailable',
+    };
+  const backend = describeBackendError(err);
+  if (backend) return backend;
+  if (isAbort(err)) return { message: `${tool.name} was cancelled.`, code: 'cancelled' };
+  return { message: `${tool.name} failed with an internal error; the details are in the day2 log.`, code: 'internal' };
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+async function auditQuietly(rt: Runtime, input: AuditInput, durable = false): Promise<void> {
+  try {
+    if (durable) await rt.audit.append(input, { durable: true });
+    else void rt.audit.append(input).catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
+  } catch (err) {
+    rt.deps.log.error('audit append failed', { error: err, event: input.event, tool: input.tool });
+  }
+}
+
+function policyFields(rt: Runtime, d: PolicyDecision) {
+  return { version: rt.policy.version, hash: rt.policy.hash, rule: d.rule, decision: d.decision };
+}
+
+function policySummary(d: PolicyDecision) {
+  return { rule: d.rule, decision: d.decision, approvals_needed: d.approvals, distinct_approver: d.distinct_from_requester, reason: d.reason };
+}
+
+function principalFields(p: Principal) {
+  return { principal: p.id, client: p.client, transport: p.transport, session: p.session };
+}
+
+function okResult(structured: Record<string, unknown>, text: string): CallToolResult {
+  return { content: [{ type: 'text', text: redactText(text) }], structuredContent: structured };
+}
+
+function errorResult(text: string, structured?: Record<string, unknown>): CallToolResult {
+  const r: CallToolResult = { content: [{ type: 'text', text: redactText(text) }], isError: true };
+  if (structured) r.structuredContent = structured;
+  return r;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+function ms(start: number): number {
+  return Math.round((performance.now() - start) * 100) / 100;
+}

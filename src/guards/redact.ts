@@ -1,0 +1,51 @@
+/**
+ * Redaction: the one place that keeps secret values out of results, logs, errors and audit
+ * records. Two nets: keys whose names say they hold a secret, and exact values that day2 has
+ * handled as secrets during this process (registered with `registerSecret`).
+ */
+const SECRET_KEY = /(pass(word|wd)?|secret(_?value|_?string)?$|^token$|_token$|api_?key|app_?key|authorization|private_?key|credential_?value|^cookie$|client_secret|SecretString|SecretBinary)/i;
+const ALLOWED_KEYS = new Set(['approval_token', 'token_expires_at', 'secret', 'secret_name', 'secret_id', 'secrets', 'next_token', 'NextToken', 'ClientRequestToken', 'token_sha256', 'token_env', 'secret_prefix', 'password_env']);
+
+export const REDACTED = '[REDACTED]';
+
+const knownSecrets = new Set<string>();
+let pattern: RegExp | undefined;
+
+/** Remembers a secret value so that any later output containing it is masked. */
+export function registerSecret(value: string | undefined): void {
+  if (!value || value.length < 6 || knownSecrets.has(value)) return;
+  knownSecrets.add(value);
+  pattern = undefined;
+}
+
+function secretPattern(): RegExp | undefined {
+  if (knownSecrets.size === 0) return undefined;
+  pattern ??= new RegExp([...knownSecrets].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return pattern;
+}
+
+export function redactText(text: string): string {
+  const p = secretPattern();
+  return p ? text.replace(p, REDACTED) : text;
+}
+
+export function isSecretKey(key: string): boolean {
+  return !ALLOWED_KEYS.has(key) && SECRET_KEY.test(key);
+}
+
+/** A deep copy of `value` with secret-named members and known secret values masked. */
+export function redact<T>(value: T): T {
+  return walk(value, 0) as T;
+}
+
+function walk(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object' || depth > 32) return value;
+  if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
+  if (value instanceof Date) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    out[k] = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : walk(v, depth + 1);
+  }
+  return out;
+}

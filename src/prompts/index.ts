@@ -1,0 +1,4 @@
+import type { PromptDefinition } from './define-prompt.js';
+
+/** Runbook prompts. */
+export const allPrompts: readonly PromptDefinition[] = [];

@@ -1,0 +1,2 @@
+export { createDatadogProvider } from './datadog-provider.js';
+export type * from './types.js';

@@ -1,0 +1,8 @@
+export {
+  PostgresProvider,
+  type DbRef,
+  type DbEndpoint,
+  type PostgresProviderOptions,
+} from './postgres-provider.js';
+export { PostgresError, translatePgError, type PostgresErrorKind } from './errors.js';
+export { resolveDatabase, type ResolvedDatabase } from './resolve-database.js';

@@ -1,0 +1,123 @@
+import { defineResource, defineResourceTemplate, ResourceNotFoundError } from './define-resource.js';
+import { toGraphJson, toMermaid, type GraphJson } from '../catalog/graph-export.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { collectAlerts } from '../context/alerts.js';
+import { collectDeployments, versionSkew } from '../context/deployments.js';
+
+export const servicesResource = defineResource({
+  uri: 'day2://services',
+  name: 'services',
+  title: 'Services',
+  description: 'Every service in the catalog with owner, system, tier and dependency counts.',
+  mimeType: 'application/json',
+  read(ctx) {
+    const c = ctx.deps.catalog;
+    return Promise.resolve({
+      json: {
+        services: c.services().map((s) => ({
+          name: s.id,
+          owner: s.owner,
+          system: s.system,
+          tier: s.tier,
+          depends_on: s.dependsOn.length,
+          dependents: s.dependents.length,
+        })),
+        conflicts: c.conflicts.slice(0, 50),
+      },
+    });
+  },
+});
+
+export const serviceResource = defineResourceTemplate({
+  uriTemplate: 'day2://services/{name}',
+  name: 'service',
+  title: 'Service',
+  description: 'One service: catalog entry, owners, dependencies, workloads and deployed versions per env.',
+  mimeType: 'application/json',
+  complete(variable, prefix, deps) {
+    return Promise.resolve(variable === 'name' ? deps.catalog.completeServiceNames(prefix, 100) : []);
+  },
+  async read(params, ctx) {
+    const name = decodeURIComponent(params.name ?? '');
+    const s = ctx.deps.catalog.service(name);
+    if (!s) throw new ResourceNotFoundError(`no service "${name}" in the catalog`);
+    const { rows, gaps } = await collectDeployments(ctx.deps);
+    const owner = s.owner ? ctx.deps.catalog.group(s.owner) : undefined;
+    return {
+      json: {
+        name: s.id,
+        title: s.title,
+        description: s.description,
+        owner: s.owner,
+        contact: owner ? { slack: owner.slack, email: owner.email } : undefined,
+        system: s.system,
+        tier: s.tier,
+        lifecycle: s.lifecycle,
+        depends_on: s.dependsOn,
+        dependents: s.dependents,
+        runbooks: s.runbooks,
+        links: s.links.slice(0, 10),
+        workloads: s.workloads,
+        secrets: s.secrets.map((r) => r.name),
+        databases: s.databases,
+        sources: s.sources,
+        deployments: rows.filter((r) => r.service === s.id),
+        gaps,
+      },
+    };
+  },
+});
+
+const graphCache = new WeakMap<Catalog, { json: GraphJson; mermaid: string }>();
+
+export const graphResource = defineResource({
+  uri: 'day2://graph',
+  name: 'graph',
+  title: 'Dependency graph',
+  description: 'Services and resources with owners and tiers as JSON nodes and edges, plus a Mermaid rendering.',
+  mimeType: 'application/json',
+  read(ctx) {
+    const c = ctx.deps.catalog;
+    let g = graphCache.get(c);
+    if (!g) {
+      g = { json: toGraphJson(c), mermaid: toMermaid(c) };
+      graphCache.set(c, g);
+    }
+    return Promise.resolve({ json: g.json, extra: [{ uri: 'day2://graph#mermaid', mimeType: 'text/vnd.mermaid', text: g.mermaid }] });
+  },
+});
+
+export const alertsResource = defineResource({
+  uri: 'day2://alerts',
+  name: 'alerts',
+  title: 'Active alerts',
+  description: 'Datadog monitors in Alert/Warn and Alertmanager alerts in one shape. Subscribable.',
+  mimeType: 'application/json',
+  subscribable: true,
+  async read(ctx) {
+    const { alerts, gaps } = await collectAlerts(ctx.deps);
+    return { json: { alerts, gaps } };
+  },
+});
+
+export const deploymentsResource = defineResourceTemplate({
+  uriTemplate: 'day2://deployments/{env}',
+  name: 'deployments',
+  title: 'Deployments',
+  description: 'Per env: service → image, version, ready/desired replicas, last rollout, revision.',
+  mimeType: 'application/json',
+  list(ctx) {
+    return Promise.resolve(Object.keys(ctx.deps.config.environments).map((env) => ({ uri: `day2://deployments/${env}`, name: `deployments-${env}` })));
+  },
+  complete(variable, prefix, deps) {
+    return Promise.resolve(variable === 'env' ? Object.keys(deps.config.environments).filter((e) => e.startsWith(prefix)) : []);
+  },
+  async read(params, ctx) {
+    const env = params.env ?? '';
+    if (!ctx.deps.config.environments[env]) throw new ResourceNotFoundError(`no environment "${env}"`);
+    const all = await collectDeployments(ctx.deps);
+    const rows = all.rows.filter((r) => r.env === env);
+    const skew = versionSkew(all.rows).filter((s) => s.versions[env] !== undefined);
+    return { json: { env, deployments: rows, skew, gaps: all.gaps } };
+  },
+});

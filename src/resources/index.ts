@@ -1,0 +1,15 @@
+import type { ResourceDefinition } from './define-resource.js';
+import { approvalsPending } from './approvals-pending.js';
+import { auditRecent } from './audit-recent.js';
+import { alertsResource, deploymentsResource, graphResource, serviceResource, servicesResource } from './context-resources.js';
+
+/** Every resource and resource template day2 serves. */
+export const allResources: readonly ResourceDefinition[] = [
+  servicesResource,
+  serviceResource,
+  graphResource,
+  alertsResource,
+  deploymentsResource,
+  approvalsPending,
+  auditRecent,
+];

@@ -1,0 +1,24 @@
+import type { Deps } from './deps.js';
+import type { Approvals, AuditSink } from './guards/approvals.js';
+import type { Policy } from './guards/policy.js';
+import type { Notifier } from './providers/notify/notifier.js';
+import type { AnyTool } from './tools/define-tool.js';
+import type { ResourceDefinition } from './resources/define-resource.js';
+import type { PromptDefinition } from './prompts/define-prompt.js';
+
+/**
+ * Everything one day2 process shares across sessions: dependencies, governance and the registry.
+ * Built once by server.ts (or a test); each MCP session gets its own Server over it.
+ */
+export interface Runtime {
+  deps: Deps;
+  policy: Policy;
+  audit: AuditSink;
+  approvals: Approvals;
+  notifier: Notifier;
+  tools: readonly AnyTool[];
+  resources: readonly ResourceDefinition[];
+  prompts: readonly PromptDefinition[];
+  /** Tier of each configured environment, for policy. */
+  tierOf(env: string): 'production' | 'staging' | 'development' | undefined;
+}

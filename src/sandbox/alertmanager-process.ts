@@ -1,0 +1,143 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
+
+export interface AlertmanagerProcessOptions {
+  /** Port on 127.0.0.1; a free one when omitted. */
+  port?: number;
+  /** Path of the binary (default /usr/bin/prometheus-alertmanager, the Debian package's). */
+  binary?: string;
+  /** Full alertmanager.yml to use instead of the minimal one (a single null receiver). */
+  config?: string;
+  /** How long to wait for /-/ready (default 20 s). */
+  readyTimeoutMs?: number;
+}
+
+export interface AlertmanagerProcess {
+  /** Base URL, e.g. http://127.0.0.1:40123 (the API is under /api/v2). */
+  url: string;
+  port: number;
+  pid: number;
+  close(): Promise<void>;
+}
+
+const MINIMAL_CONFIG = `route:
+  receiver: 'null'
+  group_wait: 1s
+receivers:
+  - name: 'null'
+`;
+
+/** Thrown when the Alertmanager binary is not installed. */
+export class AlertmanagerMissingError extends Error {
+  constructor(binary: string) {
+    super(
+      `Prometheus Alertmanager is not installed (${binary} not found): run \`apt-get install prometheus-alertmanager\``,
+    );
+    this.name = 'AlertmanagerMissingError';
+  }
+}
+
+/**
+ * Starts the real Prometheus Alertmanager on a loopback port with a temporary storage folder,
+ * clustering switched off and a minimal configuration, and waits until it reports ready. Used by
+ * the tests and by `day2 serve --sandbox`.
+ */
+export async function startAlertmanager(opts: AlertmanagerProcessOptions = {}): Promise<AlertmanagerProcess> {
+  const binary = opts.binary ?? ALERTMANAGER_BINARY;
+  if (!existsSync(binary)) throw new AlertmanagerMissingError(binary);
+  const dir = await mkdtemp(join(tmpdir(), 'day2-alertmanager-'));
+  const configFile = join(dir, 'alertmanager.yml');
+  await writeFile(configFile, opts.config ?? MINIMAL_CONFIG);
+
+  // A port picked by the OS can be taken again before Alertmanager binds it; retry a few times.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < (opts.port ? 1 : 3); attempt++) {
+    const port = opts.port ?? (await freePort());
+    try {
+      const child = spawn(
+        binary,
+        [
+          `--config.file=${configFile}`,
+          `--storage.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--cluster.listen-address=',
+          '--log.level=warn',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      const url = `http://127.0.0.1:${port}`;
+      await waitReady(child, url, opts.readyTimeoutMs ?? 20_000);
+      return {
+        url,
+        port,
+        pid: child.pid ?? -1,
+        close: async () => {
+          await stop(child);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
+
+async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-4000);
+  });
+  let exited: number | string | null | undefined;
+  child.once('exit', (code, signal) => {
+    exited = code ?? signal;
+  });
+  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  spawnError.catch(() => undefined);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined)
+      throw new Error(`Alertmanager exited (${String(exited)}) before it was ready: ${stderr.trim()}`);
+    try {
+      const res = await Promise.race([
+        fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }),
+        spawnError,
+      ]);
+      if (res.ok) return;
+    } catch (err) {
+      if (err instanceof Error && 'code' in err && (err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop(child);
+  throw new Error(`Alertmanager did not become ready at ${url} within ${timeoutMs} ms: ${stderr.trim()}`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,95 @@
+import type { ApprovalDecision, ApprovalRequest, ConsumeResult } from './store.js';
+import { ApprovalStateError } from './store.js';
+
+/**
+ * The approval state machine shared by both stores: pure functions over a request that the store
+ * has locked (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT ... FOR UPDATE`).
+ */
+
+/** Principals whose approvals count: distinct, and not the requester when policy says so. */
+export function countedApprovers(req: ApprovalRequest): string[] {
+  const seen = new Set<string>();
+  for (const d of req.decisions) {
+    if (d.decision !== 'approve') continue;
+    if (req.policy.distinct_from_requester && d.principal === req.requester) continue;
+    seen.add(d.principal);
+  }
+  return [...seen];
+}
+
+export type DecisionOutcome =
+  | { kind: 'unchanged'; request: ApprovalRequest }
+  | { kind: 'updated'; request: ApprovalRequest }
+  | { kind: 'expired'; request: ApprovalRequest };
+
+/**
+ * Applies one approve/deny to a pending request (or a deny to an approved one, revoking its unused
+ * token). A second approval by the same principal changes nothing (it counts once). Throws
+ * ApprovalStateError otherwise.
+ */
+export function applyDecision(
+  req: ApprovalRequest,
+  decision: ApprovalDecision,
+  now: string,
+  ttlMs: number,
+): DecisionOutcome {
+  // A deny after approval, before the token is used, revokes it.
+  if (req.status === 'approved' && decision.decision === 'deny') {
+    return {
+      kind: 'updated',
+      request: { ...req, status: 'denied', decisions: [...req.decisions, decision] },
+    };
+  }
+  if (req.status !== 'pending') throw new ApprovalStateError(req.id, req.status);
+  if (Date.parse(req.expires_at) <= Date.parse(now)) {
+    return { kind: 'expired', request: { ...req, status: 'expired' } };
+  }
+  if (
+    decision.decision === 'approve' &&
+    req.decisions.some((d) => d.decision === 'approve' && d.principal === decision.principal)
+  ) {
+    return { kind: 'unchanged', request: req };
+  }
+  const next: ApprovalRequest = { ...req, decisions: [...req.decisions, decision] };
+  if (decision.decision === 'deny') {
+    next.status = 'denied';
+  } else if (countedApprovers(next).length >= req.policy.approvals_needed) {
+    next.status = 'approved';
+    next.approved_at = now;
+    next.token_expires_at = new Date(Date.parse(now) + ttlMs).toISOString();
+  }
+  return { kind: 'updated', request: next };
+}
+
+/** Why a token that did not match the atomic consume failed, given the row it names (if any). */
+export function consumeFailure(
+  req: ApprovalRequest | undefined,
+  actionDigest: string,
+  now: string,
+): ConsumeResult {
+  if (!req) return { ok: false, reason: 'unknown' };
+  const request = withoutToken(req);
+  switch (req.status) {
+    case 'consumed':
+      return { ok: false, reason: 'consumed', request };
+    case 'denied':
+      return { ok: false, reason: 'denied', request };
+    case 'expired':
+      return { ok: false, reason: 'expired', request };
+    case 'pending':
+      return {
+        ok: false,
+        reason: Date.parse(req.expires_at) <= Date.parse(now) ? 'expired' : 'not_approved',
+        request,
+      };
+    case 'approved':
+      if (req.action_digest !== actionDigest) return { ok: false, reason: 'wrong_digest', request };
+      return { ok: false, reason: 'expired', request };
+  }
+}
+
+/** A copy safe to hand to code that logs or audits it. */
+export function withoutToken(req: ApprovalRequest): ApprovalRequest {
+  const { token: _token, ...rest } = req;
+  return rest;
+}

@@ -1,0 +1,68 @@
+import { dirname, join } from 'node:path';
+import type { Clock } from '../clock.js';
+import { PostgresStore } from './postgres-store.js';
+import { DEFAULT_SQLITE_PATH, SqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
+
+export interface OpenStoreOptions {
+  clock?: Clock;
+  /** SQLite only: open without write access. */
+  readOnly?: boolean;
+  /** PostgreSQL only: schema for day2's tables; also settable as `?schema=` in the URL. */
+  schema?: string;
+  /** PostgreSQL only: pool size. */
+  maxConnections?: number;
+}
+
+export function isPostgresSpec(spec: string | undefined): spec is string {
+  return spec !== undefined && /^postgres(ql)?:\/\//i.test(spec);
+}
+
+/**
+ * Opens the store named by `spec`: a `postgres://` or `postgresql://` URL opens PostgreSQL, anything
+ * else is a SQLite file path (`sqlite:` prefix optional, `:memory:` allowed); undefined or empty
+ * means `./.day2/day2.db`. The caller resolves DAY2_STORE and `store.url` before calling this.
+ * Throws StoreUnavailableError when the store cannot be opened.
+ */
+export function openStore(spec: string | undefined, opts: OpenStoreOptions = {}): Promise<Store> {
+  if (isPostgresSpec(spec)) {
+    const { url, schema } = splitSchemaParam(spec);
+    return PostgresStore.open(url, {
+      clock: opts.clock,
+      schema: opts.schema ?? schema,
+      maxConnections: opts.maxConnections,
+    });
+  }
+  try {
+    return Promise.resolve(
+      SqliteStore.open(sqlitePath(spec), { clock: opts.clock, readOnly: opts.readOnly }),
+    );
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+function sqlitePath(spec: string | undefined): string {
+  const path = spec?.replace(/^sqlite:/i, '').trim();
+  return path ? path : DEFAULT_SQLITE_PATH;
+}
+
+/** The default checkpoint signing key: next to the SQLite file, else `./.day2/audit-signing.pem`. */
+export function defaultSigningKeyPath(spec: string | undefined): string {
+  const path = isPostgresSpec(spec) ? undefined : sqlitePath(spec);
+  if (!path || path === ':memory:') return join('.day2', 'audit-signing.pem');
+  return join(dirname(path), 'audit-signing.pem');
+}
+
+/** Takes day2's own `schema` query parameter off the URL so that the driver never sees it. */
+function splitSchemaParam(spec: string): { url: string; schema?: string } {
+  try {
+    const u = new URL(spec);
+    const schema = u.searchParams.get('schema') ?? undefined;
+    if (schema === undefined) return { url: spec };
+    u.searchParams.delete('schema');
+    return { url: u.toString(), schema };
+  } catch {
+    return { url: spec };
+  }
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.js';
+import { envField, serviceField } from '../fields.js';
+import { collectAlerts } from '../../context/alerts.js';
+import { gather, untrusted } from '../../context/gather.js';
+import { toRow } from '../../context/deployments.js';
+import { resolveEnv, resolveService } from './resolve-service.js';
+import { alertShape, gapShape } from './shapes.js';
+
+export const getService = defineTool({
+  name: 'get_service',
+  title: 'Get service',
+  description: 'One service in one env: owner, dependencies, deployed version, pod health, firing alerts, secrets, runbooks.',
+  toolset: 'context',
+  effect: 'read',
+  risk: 'low',
+  input: { service: serviceField, env: envField },
+  output: {
+    service: z.string(),
+    env: z.string(),
+    owner: z.string().optional(),
+    contact: z.string().optional(),
+    system: z.string().optional(),
+    tier: z.string().optional(),
+    depends_on: z.array(z.string()),
+    dependents: z.array(z.string()),
+    deployment: z
+      .object({
+        namespace: z.string(),
+        name: z.string(),
+        image: z.string(),
+        version: z.string(),
+        ready: z.number(),
+        desired: z.number(),
+        revision: z.number().optional(),
+        status: z.string(),
+      })
+      .optional(),
+    pods: z.object({ total: z.number(), ready: z.number(), restarts: z.number(), problems: z.array(z.string()) }).optional(),
+    alerts: z.array(alertShape),
+    secrets: z.array(z.string()),
+    databases: z.array(z.string()),
+    runbooks: z.array(z.string()),
+    gaps: z.array(gapShape),
+  },
+  async run(args, ctx) {
+    const deps = ctx.deps;
+    const env = resolveEnv(deps, args.env);
+    const svc = resolveService(deps, args.service);
+    const workload = deps.catalog.workloadFor(svc.id, env);
+    const owner = svc.owner ? deps.catalog.group(svc.owner) : undefined;
+    const k8s = workload && deps.backends.has(env, 'kubernetes') ? deps.backends.kubernetes(env) : undefined;
+    const [kube, alerts] = await Promise.all([
+      gather(
+        k8s && workload
+          ? [
+              {
+                backend: 'kubernetes',
+                env,
+                run: async () => {
+                  const d = await k8s.getDeployment(workload.namespace, workload.name);
+                  const pods = await k8s.listPods(workload.namespace, d.selector);
+                  return { d, pods };
+                },
+              },
+            ]
+          : [],
+        deps.config.backends.timeout,
+      ),
+      collectAlerts(deps, { env, service: svc.id }),
+    ]);
+    const found = kube.results[0]?.value;
+    const problems = found
+      ? found.pods.flatMap((p) =>
+          p.containers
+            .filter((c) => c.waitingReason || c.lastTerminationReason || !c.ready)
+            .map((c) => untrusted(`${p.name}/${c.name}: ${c.waitingReason ?? (c.ready ? '' : 'not ready')}${c.lastTerminationReason ? ` (last: ${c.lastTerminationReason})` : ''}, ${c.restartCount} restarts`, 160)),
+        )
+      : [];
+    const row = found ? toRow(deps, env, found.d) : undefined;
+    return {
+      service: svc.id,
+      env,
+      owner: svc.owner,
+      contact: owner?.slack ?? owner?.email,
+      system: svc.system,
+      tier: svc.tier,
+      depends_on: svc.dependsOn.slice(0, 30),
+      dependents: svc.dependents.slice(0, 30),
+      deployment: row
+        ? { namespace: row.namespace, name: row.deployment, image: row.image, version: row.version, ready: row.ready, desired: row.desired, revision: row.revision, status: row.status }
+        : undefined,
+      pods: found
+        ? { total: found.pods.length, ready: found.pods.filter((p) => p.ready).length, restarts: found.pods.reduce((n, p) => n + p.restarts, 0), problems: problems.slice(0, 10) }
+        : undefined,
+      alerts: alerts.alerts.slice(0, 10),
+      secrets: deps.catalog.secretsFor(svc.id, env).map((s) => s.name),
+      databases: svc.databases,
+      runbooks: svc.runbooks.slice(0, 5),
+      gaps: [...kube.gaps, ...alerts.gaps],
+    };
+  },
+  render: (o) =>
+    [
+      `${o.service} (${o.env}) owner ${o.owner ?? 'unknown'}${o.tier ? `, tier ${o.tier}` : ''}`,
+      o.deployment ? `deployed ${o.deployment.version} rev ${o.deployment.revision ?? '?'}: ${o.deployment.ready}/${o.deployment.desired} ready (${o.deployment.status})` : 'no deployment found',
+      o.pods?.problems.length ? `pod problems: ${o.pods.problems.join('; ')}` : '',
+      o.alerts.length ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}`).join('; ')}` : 'no active alerts',
+      `depends on: ${o.depends_on.join(', ') || 'nothing'}; dependents: ${o.dependents.join(', ') || 'none'}`,
+      o.gaps.length ? `gaps: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}: ${g.reason}`).join('; ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+});

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.js';
+import { cursorField, limitField, paginate } from '../fields.js';
+import { collectAlerts } from '../../context/alerts.js';
+import { alertShape, gapShape } from './shapes.js';
+
+export const listAlerts = defineTool({
+  name: 'list_alerts',
+  title: 'List alerts',
+  description: 'Active alerts from Datadog and Alertmanager in one shape, most severe and newest first.',
+  toolset: 'context',
+  effect: 'read',
+  risk: 'low',
+  input: {
+    env: z.string().optional().describe('one environment; default all'),
+    service: z.string().optional().describe('only alerts on this service'),
+    severity: z.enum(['critical', 'warning', 'info']).optional(),
+    include_silenced: z.boolean().optional().describe('default false'),
+    limit: limitField,
+    cursor: cursorField,
+  },
+  output: { alerts: z.array(alertShape), total: z.number(), next_cursor: z.string().optional(), gaps: z.array(gapShape) },
+  async run(args, ctx) {
+    const { alerts, gaps } = await collectAlerts(ctx.deps, { env: args.env, service: args.service });
+    const filtered = alerts.filter(
+      (a) => (!args.severity || a.severity === args.severity) && (args.include_silenced || a.silenced_by.length === 0),
+    );
+    const page = paginate(filtered, args.limit, args.cursor);
+    return { alerts: page.items, total: page.total, next_cursor: page.next_cursor, gaps };
+  },
+  render: (o) =>
+    (o.alerts.length
+      ? o.alerts.map((a) => `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'} ${a.name} since ${a.since ?? '?'} [${a.source}]`).join('\n')
+      : 'No active alerts.') +
+    (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
+    (o.gaps.length ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''} (${g.reason})`).join('; ')}` : ''),
+});

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.js';
+import { cursorField, limitField, paginate } from '../fields.js';
+import { collectDeployments, versionSkew } from '../../context/deployments.js';
+import { gapShape } from './shapes.js';
+
+const row = z.object({
+  service: z.string(),
+  env: z.string(),
+  namespace: z.string(),
+  deployment: z.string(),
+  version: z.string(),
+  digest: z.string().optional(),
+  ready: z.number(),
+  desired: z.number(),
+  revision: z.number().optional(),
+  status: z.string(),
+});
+
+export const listDeployments = defineTool({
+  name: 'list_deployments',
+  title: 'List deployments',
+  description: 'Deployed versions per service and env with readiness, plus version skew between envs.',
+  toolset: 'context',
+  effect: 'read',
+  risk: 'low',
+  input: {
+    env: z.string().optional().describe('one environment; default all'),
+    service: z.string().optional(),
+    limit: limitField,
+    cursor: cursorField,
+  },
+  output: {
+    deployments: z.array(row),
+    total: z.number(),
+    next_cursor: z.string().optional(),
+    skew: z.array(z.object({ service: z.string(), versions: z.record(z.string(), z.string()) })),
+    gaps: z.array(gapShape),
+  },
+  async run(args, ctx) {
+    // Skew needs every environment, even when the list shows one.
+    const { rows, gaps } = await collectDeployments(ctx.deps);
+    const scoped = rows.filter((r) => (!args.service || r.service === args.service) && (!args.env || r.env === args.env));
+    const page = paginate(scoped, args.limit, args.cursor);
+    const skew = versionSkew(rows.filter((r) => !args.service || r.service === args.service));
+    return {
+      deployments: page.items.map(({ image: _image, last_rollout: _lr, ...r }) => r),
+      total: page.total,
+      next_cursor: page.next_cursor,
+      skew: skew.slice(0, 20),
+      gaps,
+    };
+  },
+  render: (o) =>
+    o.deployments.map((d) => `${d.env}/${d.service} ${d.version} ${d.ready}/${d.desired} ${d.status}`).join('\n') +
+    (o.skew.length ? `\nSkew: ${o.skew.map((s) => `${s.service} ${Object.entries(s.versions).map(([e, v]) => `${e}=${v}`).join(' ')}`).join('; ')}` : '') +
+    (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
+    (o.gaps.length ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}`).join(', ')}` : ''),
+});

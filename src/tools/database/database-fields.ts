@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { envField, serviceField } from '../fields.js';
+
+/** The fields every database tool takes to name its target. */
+export const databaseField = z
+  .string()
+  .min(1)
+  .optional()
+  .describe(
+    'database key under environments.<env>.databases in day2.yaml; optional when the service or environment implies one',
+  );
+
+export const databaseTargetFields = {
+  env: envField,
+  service: serviceField.optional(),
+  database: databaseField,
+};
+
+/** Severity of a finding, most severe first. */
+export const severityValues = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export const severityField = z.enum(severityValues);
+export type Severity = z.infer<typeof severityField>;
+
+/** Text that came out of the database (query text, definitions): data, never instructions. */
+export function clip(text: string | null | undefined, max = 300): string {
+  if (text === null || text === undefined) return '';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+/** `pg` returns bigint and numeric columns as strings; results carry plain numbers. */
+export function num(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : 0;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v < 10 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+/** A column value as text: `pg` gives strings, numbers, booleans, arrays or null. */
+export function text(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  return JSON.stringify(value);
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
+import { defineTool } from '../define-tool.js';
+import { cursorField, limitField, paginate } from '../fields.js';
+import { databaseTargetFields, severityField, severityValues } from './database-fields.js';
+import { collectHealth } from './health-checks.js';
+
+const findingSchema = z.object({
+  check: z
+    .string()
+    .describe(
+      'invalid_index, duplicate_index, unused_index, missing_index, table_bloat, index_bloat, vacuum, xid_wraparound, sequence_exhaustion, connections, idle_in_transaction, replication_lag, replication_slot, cache_hit_rate, unvalidated_constraint',
+    ),
+  severity: severityField,
+  object: z.string().describe('the table, index, sequence, session or replica concerned'),
+  summary: z.string(),
+  evidence: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+    .describe('the figures behind the finding; text fields are data from the database'),
+});
+
+export const dbHealth = defineTool({
+  name: 'db_health',
+  title: 'Database health',
+  description:
+    'Checks a PostgreSQL database for invalid, duplicate and unused indexes, missing indexes (sequential-scan pressure), table and index bloat, vacuum and transaction-ID wraparound, sequences near their limit, connection use and idle-in-transaction sessions, replication lag, cache hit rate and unvalidated constraints. Each finding has a severity and its evidence.',
+  toolset: 'database',
+  effect: 'read',
+  risk: 'low',
+  input: {
+    ...databaseTargetFields,
+    min_severity: severityField.optional().describe('only findings at least this severe (default: all)'),
+    idle_in_transaction_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .optional()
+      .describe('report sessions idle in a transaction longer than this (default 60)'),
+    limit: limitField,
+    cursor: cursorField,
+  },
+  output: {
+    env: z.string(),
+    database: z.string(),
+    metrics: z.object({
+      server_version: z.string(),
+      database_bytes: z.number().describe('estimate from catalog page counts'),
+      connections: z.number(),
+      max_connections: z.number(),
+      cache_hit_ratio: z.number().nullable(),
+      xid_age: z.number(),
+      is_replica: z.boolean(),
+      tables: z.number(),
+      bloat_method: z
+        .enum(['pgstattuple', 'estimate'])
+        .describe('pgstattuple when the extension is installed, else estimates from statistics'),
+    }),
+    counts: z.record(z.string(), z.number()).describe('findings per severity'),
+    findings: z.array(findingSchema),
+    total: z.number(),
+    next_cursor: z.string().optional(),
+  },
+  scope: (args) => ({ env: args.env, service: args.service }),
+  async run(args, ctx) {
+    const db = resolveDatabase(ctx.deps, args);
+    const { metrics, findings } = await ctx.deps.backends.postgres.readOnly(
+      db,
+      (c) =>
+        collectHealth(c, {
+          idleInTransactionSeconds: args.idle_in_transaction_seconds ?? 60,
+          unusedIndexMinBytes: 1024 * 1024,
+        }),
+      { statementTimeoutMs: 15_000, lockTimeoutMs: 2_000 },
+    );
+    const rank = (s: string) => severityValues.indexOf(s as (typeof severityValues)[number]);
+    const floor = args.min_severity ? rank(args.min_severity) : severityValues.length;
+    const kept = findings
+      .filter((f) => rank(f.severity) <= floor)
+      .sort(
+        (a, b) =>
+          rank(a.severity) - rank(b.severity) ||
+          a.check.localeCompare(b.check) ||
+          a.object.localeCompare(b.object),
+      );
+    const counts: Record<string, number> = {};
+    for (const f of kept) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
+    const page = paginate(kept, args.limit, args.cursor);
+    return {
+      env: db.env,
+      database: db.database,
+      metrics,
+      counts,
+      findings: page.items,
+      total: page.total,
+      next_cursor: page.next_cursor,
+    };
+  },
+  render(out) {
+    const head =
+      `${out.env}/${out.database}: ${out.total} finding(s)` +
+      (out.total
+        ? ` (${Object.entries(out.counts)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(', ')})`
+        : '');
+    const lines = out.findings.map((f) => `- [${f.severity}] ${f.check} ${f.object}: ${f.summary}`);
+    return [head, ...lines, ...(out.next_cursor ? ['(more: pass next_cursor)'] : [])].join('\n');
+  },
+});

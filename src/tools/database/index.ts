@@ -1,0 +1,23 @@
+import type { AnyTool } from '../define-tool.js';
+import { backupDatabase } from './backup-database.js';
+import { blockingQueries } from './blocking-queries.js';
+import { cancelQuery } from './cancel-query.js';
+import { dbHealth } from './db-health.js';
+import { explainQuery } from './explain-query.js';
+import { reindex } from './reindex.js';
+import { restoreDatabase } from './restore-database.js';
+import { runMigration } from './run-migration.js';
+import { slowQueries } from './slow-queries.js';
+
+/** The database toolset: reads first, then writes. */
+export const databaseTools: AnyTool[] = [
+  dbHealth,
+  slowQueries,
+  explainQuery,
+  blockingQueries,
+  runMigration,
+  reindex,
+  backupDatabase,
+  restoreDatabase,
+  cancelQuery,
+];

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Field schemas shared by every tool, so that the same field reads the same everywhere. */
+export const envField = z.string().min(1).describe('environment name from day2.yaml, e.g. prod');
+export const serviceField = z.string().min(1).describe('service name from the catalog, e.g. checkout');
+export const approvalTokenField = z
+  .string()
+  .optional()
+  .describe('token from an approved request; omit to get a plan and an approval request');
+export const dryRunField = z.boolean().optional().describe('plan only: show what would change, request no approval');
+export const limitField = z.number().int().min(1).max(100).optional().describe('maximum items to return (default 20)');
+export const cursorField = z.string().optional().describe('next_cursor from a previous page');
+export const reasonField = z.string().min(1).max(500).optional().describe('why this action is needed; shown to approvers');
+
+/** The `status` every write tool's output carries, so that one shape covers plan and result. */
+export const writeStatusField = z
+  .enum(['approval_required', 'dry_run', 'executed', 'refused'])
+  .describe('approval_required: a human must approve; dry_run: plan only; executed: done');
+
+export const DEFAULT_LIMIT = 20;
+
+/** Cursor pagination over an in-memory list: opaque offsets, stable for a stable ordering. */
+export function paginate<T>(items: readonly T[], limit: number | undefined, cursor: string | undefined) {
+  const size = limit ?? DEFAULT_LIMIT;
+  const offset = cursor ? decodeCursor(cursor) : 0;
+  const page = items.slice(offset, offset + size);
+  const next = offset + size < items.length ? encodeCursor(offset + size) : undefined;
+  return { items: page, next_cursor: next, total: items.length };
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`o:${offset}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw new CursorError();
+  return Number(m[1]);
+}
+
+export class CursorError extends Error {
+  constructor() {
+    super('cursor is not valid: pass the next_cursor from the previous page unchanged');
+    this.name = 'CursorError';
+  }
+}
