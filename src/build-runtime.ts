@@ -16,6 +16,7 @@ import { allTools } from './tools/index.js';
 import { allResources } from './resources/index.js';
 import { allPrompts } from './prompts/index.js';
 import type { Store } from './store/store.js';
+import type { Deps } from './deps.js';
 import { Catalog } from './catalog/catalog.js';
 
 export interface BuildRuntimeOptions {
@@ -30,6 +31,8 @@ export interface BuildRuntimeOptions {
   store?: Store;
   /** The service catalog; empty when none is configured. */
   catalog?: Catalog;
+  /** When backends start after the runtime (see server.ts), settles once they are in place. */
+  ready?: Promise<void>;
 }
 
 export interface OwnedRuntime extends Runtime {
@@ -57,7 +60,7 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
   const notifier =
     opts.notifier ??
     (config.notify.webhook_url ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout) : new LogNotifier(opts.log));
-  const deps = { config, store, clock, log: opts.log, backends: opts.backends, catalog: opts.catalog ?? Catalog.empty() };
+  const deps = { config, store, clock, log: opts.log, backends: opts.backends, catalog: opts.catalog ?? Catalog.empty(), notifier };
   const approvals = new Approvals(store, auditLog, policy, clock, notifier, opts.log, config.approvals.ttl);
   return {
     deps,
@@ -69,6 +72,7 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     tools: opts.tools ?? allTools,
     resources: allResources,
     prompts: allPrompts,
+    ready: opts.ready,
     tierOf: (env) => config.environments[env]?.tier,
     async close() {
       await auditLog.close();

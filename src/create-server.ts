@@ -23,6 +23,11 @@ import { ResourceNotFoundError, type ResourceContent, type ResourceDefinition, t
 import { redact } from './guards/redact.js';
 import { canonicalJson, sha256Hex } from './guards/canonical-json.js';
 import { VERSION } from './version.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+
+// One validator for every session: the SDK would otherwise build an Ajv instance per Server, and
+// stateless HTTP makes a Server per request.
+const sharedValidator = new AjvJsonSchemaValidator();
 
 export interface SessionOptions extends ToolSelection {
   principal: Principal;
@@ -43,6 +48,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
         completions: {},
         logging: {},
       },
+      jsonSchemaValidator: sharedValidator,
       instructions:
         'day2 gives Day-2 operations context (services, dependencies, alerts, deployments, credentials) and governed actions. ' +
         'Writes return a plan and an approval request first; a human approves out of band; then call again with approval_token. ' +
@@ -63,6 +69,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const tool = byName.get(req.params.name);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${req.params.name}. Call tools/list to see the tools.`);
+    await rt.ready;
     const progressToken = req.params._meta?.progressToken;
     const principal = principalOf(principalFromAuth(extra.authInfo));
     return governedCall(rt, tool, req.params.arguments, {
@@ -90,6 +97,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   const compiled = templates.map((t) => ({ t, tpl: new UriTemplate(t.uriTemplate) }));
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => {
+    await rt.ready;
     const ctx = { deps: rt.deps, principal: principalOf(principalFromAuth(extra.authInfo)), signal: extra.signal };
     const listed = await Promise.all(
       templates.map(async (t) => (t.list ? (await t.list(ctx)).slice(0, 100).map((r) => ({ ...r, mimeType: t.mimeType })) : [])),
@@ -113,6 +121,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   }));
 
   const readResource = async (uri: string, principal: Principal, signal: AbortSignal): Promise<ReadResourceResult> => {
+    await rt.ready;
     const ctx = { deps: rt.deps, principal, signal };
     const started = performance.now();
     let content: ResourceContent;
@@ -145,6 +154,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   // Subscriptions: each subscribed resource is polled; a change in its content is announced.
   const pollers = new Map<string, NodeJS.Timeout>();
   server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    await rt.ready;
     const uri = req.params.uri;
     const def = statics.find((r) => r.uri === uri);
     if (!def?.subscribable) throw new McpError(ErrorCode.InvalidParams, `${uri} does not support subscriptions`);
@@ -180,6 +190,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   };
 
   server.setRequestHandler(CompleteRequestSchema, async (req) => {
+    await rt.ready;
     const ref = req.params.ref;
     if (ref.type === 'ref/resource') {
       const t = templates.find((x) => x.uriTemplate === ref.uri);

@@ -4,6 +4,7 @@ import type { Logger } from './log.js';
 import type { Store } from './store/store.js';
 import type { Backends } from './providers/backends.js';
 import type { Catalog } from './catalog/catalog.js';
+import type { Notifier } from './providers/notify/notifier.js';
 
 /**
  * Everything a tool or resource handler may use, passed in. Handlers never build SDK clients,
@@ -16,4 +17,9 @@ export interface Deps {
   log: Logger;
   backends: Backends;
   catalog: Catalog;
+  /**
+   * Where messages for people go (approval requests, rotation notices): the runtime's notifier.
+   * Optional so that hand-built Deps in fixtures stay valid; a tool that must notify fails closed without it.
+   */
+  notifier?: Notifier;
 }

@@ -19,6 +19,8 @@ export interface Runtime {
   tools: readonly AnyTool[];
   resources: readonly ResourceDefinition[];
   prompts: readonly PromptDefinition[];
+  /** Settles when backends and catalog are in place; handlers that need them wait for it. */
+  ready?: Promise<void>;
   /** Tier of each configured environment, for policy. */
   tierOf(env: string): 'production' | 'staging' | 'development' | undefined;
 }

@@ -110,6 +110,29 @@ const httpTokenSchema = z
   })
   .refine((t) => Boolean(t.token_env) !== Boolean(t.token_sha256), 'give exactly one of token_env or token_sha256');
 
+/** Prices of one environment, for cost estimates. */
+export const priceTableSchema = z.strictObject({
+  vcpu_hour: z.number().nonnegative().describe('price of one vCPU requested for one hour'),
+  gib_hour: z.number().nonnegative().describe('price of one GiB of memory requested for one hour'),
+  storage_gib_month: z.number().nonnegative().optional().describe('price of one GiB of persistent volume for one month'),
+  load_balancer_hour: z.number().nonnegative().optional().describe('price of one LoadBalancer Service for one hour'),
+});
+
+/** Time-bound access (grant_access, the reaper). */
+export const accessConfigSchema = z.strictObject({
+  max_duration: durationSchema.optional().describe('longest grant day2 makes in any environment, whatever policy allows'),
+  reap_interval: durationSchema.optional().describe('how often `day2 serve` revokes expired grants (default 60s)'),
+});
+
+/** Cost estimates (cost_report, scale_idle_to_zero, the backlog). */
+export const costConfigSchema = z.strictObject({
+  prices: z.record(z.string(), priceTableSchema).default({}).describe('price table per environment'),
+  default_prices: priceTableSchema.optional().describe('prices for environments without their own (default: typical on-demand cloud prices)'),
+  idle_cpu_millicores: z.number().positive().default(20).describe('a workload whose p95 CPU per pod is below this is idle'),
+  window: durationSchema.optional().describe('span over which cost_report samples metrics.k8s.io (with samples > 1)'),
+  samples: z.number().int().min(1).max(20).default(1).describe('metrics.k8s.io snapshots per report, spread over window'),
+});
+
 export const configSchema = z.strictObject({
   principal: z.string().optional().describe('principal for stdio sessions when DAY2_PRINCIPAL is unset'),
   environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes'), environmentSchema).default({}),
@@ -146,6 +169,16 @@ export const configSchema = z.strictObject({
       poll_interval: durationSchema.default(30_000),
     })
     .default({ timeout: 10_000, retries: 3, poll_interval: 30_000 }),
+  access: accessConfigSchema.optional(),
+  cost: costConfigSchema.optional(),
+  rotation: z
+    .strictObject({
+      max_age_days: z.number().int().min(1).default(90).describe('a credential older than this is overdue when its secret sets no rotation rule'),
+      warn_days: z.number().int().min(0).default(14).describe('due_soon this many days before a credential is due'),
+      verify_window: durationSchema.default(30_000).describe('after the restarts, how long rotate_credential watches the dependents for new alerts'),
+      restart_timeout: durationSchema.default(300_000).describe('how long each dependent may take to become ready after its restart'),
+    })
+    .default({ max_age_days: 90, warn_days: 14, verify_window: 30_000, restart_timeout: 300_000 }),
   sandbox: z.strictObject({ fleet: z.string().optional() }).optional(),
   runtimes_eol: z
     .record(z.string(), z.record(z.string(), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-04-30')))

@@ -196,10 +196,16 @@ export class Approvals {
   async consume(token: string, digest: string, who: { principal: string; tool: string; env: string }): Promise<ApprovalRequest> {
     const res = await this.store.consumeToken(token, digest, this.clock.now().toISOString());
     if (res.ok) {
-      await this.audit.append(
-        { event: 'approval.consumed', principal: who.principal, tool: who.tool, env: who.env, action_digest: digest, approval: { id: res.request.id } },
-        { durable: true },
-      );
+      // The consumption itself is durable in the approvals table; its audit record joins the next
+      // group commit (the caller's execution record was made durable just before).
+      void this.audit.append({
+        event: 'approval.consumed',
+        principal: who.principal,
+        tool: who.tool,
+        env: who.env,
+        action_digest: digest,
+        approval: { id: res.request.id },
+      });
       return res.request;
     }
     await this.audit.append(

@@ -207,10 +207,9 @@ async function governedWrite(
           `Then read the token with get_approval {"approval_id":"${request.id}"} and call ${tool.name} again with the same arguments plus approval_token.`,
       );
     }
-    // Audit the intent durably first: if the store cannot record it, nothing is consumed or changed.
-    await rt.audit.append({ ...audit, event: 'tool.execute_requested', outcome: undefined }, { durable: true });
-    const approval = await rt.approvals.consume(token, digest, { principal: ctx.principal.id, tool: tool.name, env: plan.env });
-    return await executeWrite(rt, tool, args, ctx, plan, { ...audit, approval: { id: approval.id } }, started);
+    return await executeWrite(rt, tool, args, ctx, plan, audit, started, () =>
+      rt.approvals.consume(token, digest, { principal: ctx.principal.id, tool: tool.name, env: plan.env }),
+    );
   }
   return await executeWrite(rt, tool, args, ctx, plan, audit, started);
 }
@@ -223,9 +222,15 @@ async function executeWrite(
   plan: Plan,
   audit: AuditInput,
   started: number,
+  consumeApproval?: () => Promise<{ id: string }>,
 ): Promise<CallToolResult> {
-  // Durable before execution: if this append fails the write does not happen (fail closed).
+  // Durable before execution, and before the token is consumed: if this append fails, nothing is
+  // consumed and the write does not happen (fail closed).
   await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
+  if (consumeApproval) {
+    const approval = await consumeApproval();
+    audit = { ...audit, approval: { id: approval.id } };
+  }
   let result: Record<string, unknown>;
   try {
     result = redact(await tool.execute(args, ctx, plan)) as Record<string, unknown>;
@@ -244,7 +249,8 @@ async function executeWrite(
     );
     return errorResult(message);
   }
-  await auditQuietly(rt, { ...audit, event: 'tool.outcome', outcome: { ok: true, duration_ms: ms(started) } }, true);
+  // The outcome joins the next group commit; the durable record of the execution precedes it.
+  await auditQuietly(rt, { ...audit, event: 'tool.outcome', outcome: { ok: true, duration_ms: ms(started) } });
   return okResult({ status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result }, tool.render(result));
 }
 

@@ -1,5 +1,6 @@
 import type { ResourceDefinition } from './define-resource.js';
 import { approvalsPending } from './approvals-pending.js';
+import { incidentResources } from './incident-resources.js';
 import { auditRecent } from './audit-recent.js';
 import { alertsResource, deploymentsResource, graphResource, serviceResource, servicesResource } from './context-resources.js';
 
@@ -10,6 +11,7 @@ export const allResources: readonly ResourceDefinition[] = [
   graphResource,
   alertsResource,
   deploymentsResource,
+  ...incidentResources,
   approvalsPending,
   auditRecent,
 ];

@@ -89,16 +89,20 @@ export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(too
   return tool;
 }
 
-/** MCP annotations, derived from effect and risk in this one place. They are hints, not enforcement. */
-export function annotationsFor(tool: Pick<AnyTool, 'effect' | 'risk' | 'title'> & { idempotent?: boolean }) {
-  const write = tool.effect === 'write';
-  return {
-    title: tool.title,
-    readOnlyHint: tool.effect === 'read',
-    destructiveHint: write && tool.risk !== 'low',
-    idempotentHint: tool.effect === 'read',
-    openWorldHint: tool.effect !== 'record',
-  };
+/**
+ * MCP annotations, derived from effect and risk in this one place. Only hints that differ from the
+ * spec's defaults (readOnly false, destructive true, idempotent false, openWorld true) are sent.
+ * They are hints for clients; enforcement lives in src/guards/.
+ */
+export function annotationsFor(tool: Pick<AnyTool, 'effect' | 'risk'>): {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+} {
+  if (tool.effect === 'read') return { readOnlyHint: true };
+  if (tool.effect === 'record') return { destructiveHint: false, openWorldHint: false };
+  return tool.risk === 'low' ? { destructiveHint: false } : {};
 }
 
 /** A domain error a model can act on: it becomes an `isError` result with the message as written. */

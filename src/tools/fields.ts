@@ -1,16 +1,16 @@
 import { z } from 'zod';
 
 /** Field schemas shared by every tool, so that the same field reads the same everywhere. */
-export const envField = z.string().min(1).describe('environment name from day2.yaml, e.g. prod');
-export const serviceField = z.string().min(1).describe('service name from the catalog, e.g. checkout');
+export const envField = z.string().min(1).describe('e.g. prod');
+export const serviceField = z.string().min(1).describe('e.g. checkout');
 export const approvalTokenField = z
   .string()
   .optional()
-  .describe('token from an approved request; omit to get a plan and an approval request');
-export const dryRunField = z.boolean().optional().describe('plan only: show what would change, request no approval');
-export const limitField = z.number().int().min(1).max(100).optional().describe('maximum items to return (default 20)');
-export const cursorField = z.string().optional().describe('next_cursor from a previous page');
-export const reasonField = z.string().min(1).max(500).optional().describe('why this action is needed; shown to approvers');
+  .describe('from get_approval; omit to get a plan');
+export const dryRunField = z.boolean().optional();
+export const limitField = z.number().int().min(1).max(100).optional().describe('default 20');
+export const cursorField = z.string().optional().describe('from next_cursor');
+export const reasonField = z.string().min(1).max(500).optional().describe('shown to approvers');
 
 /** The `status` every write tool's output carries, so that one shape covers plan and result. */
 export const writeStatusField = z

@@ -2,6 +2,7 @@ import type { AnyTool } from './define-tool.js';
 import { approvalTools } from './approvals/index.js';
 import { contextTools } from './context/index.js';
 import { databaseTools } from './database/index.js';
+import { incidentTools } from './incidents/index.js';
 
 /** Every tool day2 has, in tools/list order. Each toolset's index.ts registers its members. */
-export const allTools: readonly AnyTool[] = [...contextTools, ...databaseTools, ...approvalTools];
+export const allTools: readonly AnyTool[] = [...contextTools, ...incidentTools, ...databaseTools, ...approvalTools];

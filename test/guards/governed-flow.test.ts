@@ -137,7 +137,7 @@ describe('governed write flow (in-memory client)', () => {
     const ro = await h.connect('agent-bot', { readOnly: true });
     const { tools } = await ro.listTools();
     expect(tools.map((t) => t.name)).not.toContain('test_write');
-    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true || t.annotations?.openWorldHint === false)).toBe(true);
   });
 
   it('uses elicitation only where a rule names it, and never in production', async () => {

@@ -10,6 +10,8 @@ import { clone, type KubeObject } from './types.js';
  */
 export class ObjectStore {
   private readonly objects = new Map<string, KubeObject>();
+  /** The same objects bucketed by type and namespace, so that a list does not scan every object. */
+  private readonly buckets = new Map<string, Map<string, KubeObject>>();
   private readonly managers = new Map<string, FieldManagers>();
   private rv = 1000;
 
@@ -31,12 +33,19 @@ export class ObjectStore {
   list(rt: ResourceType, ns?: string): KubeObject[] {
     const prefix = `${rt.group}/${rt.version}/${rt.plural}/`;
     const out: KubeObject[] = [];
-    for (const [k, o] of this.objects) {
-      if (!k.startsWith(prefix)) continue;
-      if (rt.namespaced && ns !== undefined && o.metadata.namespace !== ns) continue;
-      out.push(this.render(rt, o));
+    const scoped = rt.namespaced && ns !== undefined;
+    for (const [b, objs] of this.buckets) {
+      if (scoped ? b !== `${prefix}${ns}` : !b.startsWith(prefix)) continue;
+      for (const o of objs.values()) out.push(this.render(rt, o));
     }
     return out.sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+  }
+
+  private bucket(rt: ResourceType, ns: string | undefined): Map<string, KubeObject> {
+    const b = `${rt.group}/${rt.version}/${rt.plural}/${rt.namespaced ? (ns ?? '') : ''}`;
+    let m = this.buckets.get(b);
+    if (!m) this.buckets.set(b, (m = new Map()));
+    return m;
   }
 
   /** Stores an object, stamping uid, creationTimestamp and a fresh resourceVersion. Returns the stored copy. */
@@ -49,7 +58,9 @@ export class ObjectStore {
     o.metadata.creationTimestamp ??= this.now();
     o.metadata.resourceVersion = String(++this.rv);
     delete o.metadata.managedFields;
-    this.objects.set(this.key(rt, o.metadata.namespace, o.metadata.name), o);
+    const k = this.key(rt, o.metadata.namespace, o.metadata.name);
+    this.objects.set(k, o);
+    this.bucket(rt, o.metadata.namespace).set(k, o);
     return this.render(rt, o);
   }
 
@@ -58,6 +69,7 @@ export class ObjectStore {
     const o = this.objects.get(k);
     if (!o) return undefined;
     this.objects.delete(k);
+    this.bucket(rt, ns).delete(k);
     this.managers.delete(k);
     this.rv++;
     return clone(o);

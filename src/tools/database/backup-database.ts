@@ -10,8 +10,7 @@ import { databaseTargetFields, formatBytes, num } from './database-fields.js';
 export const backupDatabase = defineTool({
   name: 'backup_database',
   title: 'Back up a database',
-  description:
-    "Dumps a PostgreSQL database with pg_dump in custom format (-Fc) into the environment's backups folder, checks the archive with pg_restore --list, and records its size and SHA-256. The file name is returned for restore_database.",
+  description: 'pg_dump (custom format) to the env\'s backups folder, checked with pg_restore --list; returns file, size, SHA-256.',
   toolset: 'database',
   effect: 'write',
   risk: 'low',

@@ -30,8 +30,7 @@ type Session = z.infer<typeof sessionSchema>;
 export const blockingQueries = defineTool({
   name: 'blocking_queries',
   title: 'Blocking queries',
-  description:
-    'Shows lock wait chains in a PostgreSQL database: each waiting session, the sessions blocking it (pg_blocking_pids), the lock it waits for, and the root blockers with their query (truncated) and transaction age. Use cancel_query on a root blocker to release the chain.',
+  description: 'PostgreSQL lock wait chains: waiting sessions, their blockers\' queries and ages, and the root blockers.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',

@@ -13,8 +13,7 @@ const SESSION_SQL = `
 export const cancelQuery = defineTool({
   name: 'cancel_query',
   title: 'Cancel a query',
-  description:
-    'Cancels the running statement of a PostgreSQL session (pg_cancel_backend); with force=true terminates the whole session instead (pg_terminate_backend), which also rolls back its transaction and releases its locks. Find the pid with blocking_queries or slow_queries.',
+  description: 'Cancel a PostgreSQL session\'s running statement (pg_cancel_backend); force=true terminates the session.',
   toolset: 'database',
   effect: 'write',
   risk: 'high',

@@ -7,7 +7,7 @@ export const databaseField = z
   .min(1)
   .optional()
   .describe(
-    'database key under environments.<env>.databases in day2.yaml; optional when the service or environment implies one',
+    'key in day2.yaml databases; default: the service\'s',
   );
 
 export const databaseTargetFields = {

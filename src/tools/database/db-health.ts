@@ -22,8 +22,7 @@ const findingSchema = z.object({
 export const dbHealth = defineTool({
   name: 'db_health',
   title: 'Database health',
-  description:
-    'Checks a PostgreSQL database for invalid, duplicate and unused indexes, missing indexes (sequential-scan pressure), table and index bloat, vacuum and transaction-ID wraparound, sequences near their limit, connection use and idle-in-transaction sessions, replication lag, cache hit rate and unvalidated constraints. Each finding has a severity and its evidence.',
+  description: 'PostgreSQL health findings with severity and evidence: indexes, bloat, vacuum, wraparound, sequences, sessions.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',

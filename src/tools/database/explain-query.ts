@@ -26,8 +26,7 @@ type PlanNode = z.infer<typeof nodeSchema>;
 export const explainQuery = defineTool({
   name: 'explain_query',
   title: 'Explain a query',
-  description:
-    'Shows the PostgreSQL plan of one read-only query (SELECT, WITH, VALUES or TABLE) with EXPLAIN (FORMAT JSON); with analyze=true it also runs the query to get actual rows and times. Runs in a READ ONLY transaction with a statement timeout. Refuses more than one statement, writes, SELECT INTO, FOR UPDATE/SHARE and functions that read files, sleep, signal sessions or reach other servers.',
+  description: 'EXPLAIN one read-only query (ANALYZE optional) in a READ ONLY transaction; writes and unsafe functions refused.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',

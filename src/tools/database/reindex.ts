@@ -15,8 +15,7 @@ const INDEX_SQL = `
 export const reindex = defineTool({
   name: 'reindex',
   title: 'Rebuild an index',
-  description:
-    'Rebuilds one PostgreSQL index with REINDEX INDEX CONCURRENTLY, which keeps the table readable and writable. Use it for invalid or bloated indexes found by db_health. The plan shows the index, its size and whether it is invalid.',
+  description: 'REINDEX INDEX CONCURRENTLY one PostgreSQL index, e.g. an invalid or bloated one from db_health.',
   toolset: 'database',
   effect: 'write',
   risk: 'low',

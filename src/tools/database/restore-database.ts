@@ -12,8 +12,7 @@ const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export const restoreDatabase = defineTool({
   name: 'restore_database',
   title: 'Restore a database',
-  description:
-    'Restores a pg_dump archive from the backups folder with pg_restore, by default into a new scratch database named <db>_restore_<timestamp>, then verifies it by comparing exact row counts per table with the source database. Restoring over an existing database needs replace_existing=true and is a critical action.',
+  description: 'pg_restore a backup into a new scratch database (default) and compare row counts; over a live one is critical.',
   toolset: 'database',
   effect: 'write',
   risk: 'high',

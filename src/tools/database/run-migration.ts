@@ -40,8 +40,7 @@ interface Pending {
 export const runMigration = defineTool({
   name: 'run_migration',
   title: 'Run database migrations',
-  description:
-    'Applies the pending SQL migration files of a database (environments.<env>.databases.<db>.migrations), in version order, each in its own transaction with its row in the day2_schema_migrations ledger. The plan runs them in a transaction that is rolled back and reports objects touched, locks taken, durations and errors. An applied file whose content changed is reported as drift and refused.',
+  description: 'Apply pending SQL migrations with a checksum ledger; the plan dry-runs them in a transaction that is rolled back.',
   toolset: 'database',
   effect: 'write',
   risk: 'high',

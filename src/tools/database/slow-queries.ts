@@ -24,8 +24,7 @@ type SlowQuery = z.infer<typeof querySchema>;
 export const slowQueries = defineTool({
   name: 'slow_queries',
   title: 'Slow queries',
-  description:
-    'Lists the most expensive statements of a PostgreSQL database from pg_stat_statements (total or mean execution time, calls). When pg_stat_statements is not installed or not preloaded, falls back to the longest-running statements in pg_stat_activity and says so.',
+  description: 'Most expensive statements from pg_stat_statements, else the longest-running ones from pg_stat_activity.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',

@@ -1,0 +1,321 @@
+/**
+ * day2 benchmarks: `npm run bench` (builds first, then runs this with tsx). Prints a table, writes
+ * bench/results.json and reports each figure against its target. Timings are for this machine.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { buildRuntime } from '../src/build-runtime.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { createServer } from '../src/create-server.js';
+import { silentLogger } from '../src/log.js';
+import type { Backends } from '../src/providers/backends.js';
+import { allTools } from '../src/tools/index.js';
+import { benchTools, echoWork } from './bench-tools.js';
+import { spawnInitialize } from './spawn-stdio.js';
+import { median, percentile, round } from './stats.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const CLI = join(REPO, 'dist', 'src', 'cli.js');
+const work = mkdtempSync(join(tmpdir(), 'day2-bench-'));
+const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+const rows: { what: string; value: string; target: string; pass?: boolean }[] = [];
+const row = (what: string, value: string, target = '', pass?: boolean) => {
+  rows.push({ what, value, target, pass });
+  process.stderr.write(
+    `  ${what}: ${value}${target ? ` (target ${target}: ${pass ? 'pass' : 'FAIL'})` : ''}\n`,
+  );
+};
+
+async function stdioSpawn(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  const cwd = join(work, 'spawn');
+  execFileSync('mkdir', ['-p', cwd]);
+  const env = { ...process.env, DAY2_STORE: join(cwd, 'day2.db'), DAY2_LOG_LEVEL: 'warn' };
+  await spawnInitialize(process.execPath, [CLI, 'serve'], { cwd, env }); // creates the store and key once
+  const samples = [];
+  for (let i = 0; i < 10; i++)
+    samples.push(await spawnInitialize(process.execPath, [CLI, 'serve'], { cwd, env }));
+  const ms = median(samples.map((s) => s.ms));
+  const rss = median(samples.map((s) => s.rssMb));
+  results.stdio = {
+    spawn_to_initialize_ms_median: round(ms),
+    idle_rss_mb: round(rss, 1),
+    samples: samples.map((s) => round(s.ms)),
+  };
+  row('day2: spawn → initialize (median of 10, dist/, no tsx)', `${round(ms, 1)} ms`, '<= 300 ms', ms <= 300);
+  row('day2: idle RSS after initialize', `${round(rss, 1)} MB`, '<= 90 MB', rss <= 90);
+}
+
+/** Installs a peer MCP server into a temporary folder with npm and measures it the same way. */
+async function peer(pkg: string, binName: string, args: string[]): Promise<void> {
+  const dir = join(work, `peer-${binName}`);
+  try {
+    execFileSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error', pkg], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 240_000,
+    });
+    const pkgJson = JSON.parse(readFileSync(join(dir, 'node_modules', pkg, 'package.json'), 'utf8')) as {
+      version: string;
+      bin?: string | Record<string, string>;
+    };
+    const bin =
+      typeof pkgJson.bin === 'string'
+        ? pkgJson.bin
+        : (pkgJson.bin?.[binName] ?? Object.values(pkgJson.bin ?? {})[0]);
+    if (!bin) throw new Error('the package declares no bin');
+    const entry = join(dir, 'node_modules', pkg, bin);
+    const samples = [];
+    for (let i = 0; i < 10; i++)
+      samples.push(await spawnInitialize(process.execPath, [entry, ...args], { cwd: dir, env: process.env }));
+    const ms = median(samples.map((s) => s.ms));
+    const rss = median(samples.map((s) => s.rssMb));
+    results[`peer:${pkg}`] = {
+      version: pkgJson.version,
+      spawn_to_initialize_ms_median: round(ms),
+      idle_rss_mb: round(rss, 1),
+    };
+    row(`peer ${pkg}@${pkgJson.version}: spawn → initialize`, `${round(ms, 1)} ms`);
+    row(`peer ${pkg}@${pkgJson.version}: idle RSS`, `${round(rss, 1)} MB`);
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    results[`peer:${pkg}`] = { error: why };
+    row(`peer ${pkg}`, `not measured: ${why}`);
+  }
+}
+
+function writeConfig(dir: string): string {
+  const path = join(dir, 'day2.yaml');
+  writeFileSync(
+    path,
+    stringify({
+      environments: { bench: { tier: 'development' } },
+      policy: {
+        version: 'bench',
+        rules: [{ id: 'bench-writes-allowed', match: { tool: 'bench_write' }, decision: 'allow' }],
+      },
+      audit: { signing_key_file: join(dir, 'key.pem') },
+    }),
+  );
+  return path;
+}
+
+async function timeCalls(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  n: number,
+): Promise<number[]> {
+  for (let i = 0; i < 50; i++) await client.callTool({ name, arguments: args });
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await client.callTool({ name, arguments: args });
+    out.push(performance.now() - t0);
+    if (r.isError) throw new Error(`${name} failed: ${JSON.stringify(r.content)}`);
+  }
+  return out;
+}
+
+async function governedOverhead(): Promise<void> {
+  const dir = join(work, 'overhead');
+  execFileSync('mkdir', ['-p', dir]);
+  const loaded = loadConfig({ path: writeConfig(dir), env: { DAY2_STORE: join(dir, 'day2.db') } });
+  const rt = await buildRuntime({
+    loaded,
+    log: silentLogger,
+    backends: {} as Backends,
+    tools: [...allTools, ...benchTools],
+  });
+
+  const bare = new McpServer({ name: 'bare', version: '1' });
+  bare.registerTool(
+    'echo',
+    {
+      description: 'echo',
+      inputSchema: { text: z.string() },
+      outputSchema: { echoed: z.string(), length: z.number() },
+    },
+    ({ text }) => {
+      const o = echoWork(text);
+      return { content: [{ type: 'text', text: o.echoed }], structuredContent: o };
+    },
+  );
+  const connect = async (server: { connect(t: InMemoryTransport): Promise<void> }) => {
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const c = new Client({ name: 'bench', version: '1' });
+    await c.connect(b);
+    return c;
+  };
+  const bareClient = await connect(bare);
+  const govClient = await connect(createServer(rt, { principal: { id: 'bench', transport: 'stdio' } }));
+  const text = 'hello day2';
+  const n = 2000;
+  const base = await timeCalls(bareClient, 'echo', { text }, n);
+  const read = await timeCalls(govClient, 'bench_read', { text }, n);
+  const write = await timeCalls(govClient, 'bench_write', { env: 'bench', text }, 500);
+  const p = (xs: number[], q: number) => percentile(xs, q);
+  const readP50 = p(read, 50) - p(base, 50);
+  const readP99 = p(read, 99) - p(base, 99);
+  const writeP50 = p(write, 50) - p(base, 50);
+  results.overhead_ms = {
+    bare: { p50: round(p(base, 50), 3), p99: round(p(base, 99), 3) },
+    governed_read: {
+      p50: round(p(read, 50), 3),
+      p99: round(p(read, 99), 3),
+      overhead_p50: round(readP50, 3),
+      overhead_p99: round(readP99, 3),
+    },
+    governed_write: {
+      p50: round(p(write, 50), 3),
+      p99: round(p(write, 99), 3),
+      overhead_p50: round(writeP50, 3),
+      store: rt.deps.store.kind,
+    },
+  };
+  row('governed read overhead vs bare SDK tool, p50', `${round(readP50, 3)} ms`, '<= 1 ms', readP50 <= 1);
+  row('governed read overhead vs bare SDK tool, p99', `${round(readP99, 3)} ms`);
+  row(
+    'governed write overhead (audit durable before execution), p50',
+    `${round(writeP50, 3)} ms`,
+    '<= 5 ms',
+    writeP50 <= 5,
+  );
+
+  const { tools } = await govClient.listTools();
+  const real = tools.filter((x) => !x.name.startsWith('bench_'));
+  const bytes = Buffer.byteLength(JSON.stringify(real));
+  results.tools_list = {
+    tools: real.length,
+    bytes,
+    bytes_per_tool: round(bytes / Math.max(1, real.length), 0),
+  };
+  row(
+    'tools/list bytes per tool',
+    `${round(bytes / Math.max(1, real.length), 0)} B (${real.length} tools, ${bytes} B)`,
+  );
+  await bareClient.close();
+  await govClient.close();
+  await rt.close();
+}
+
+async function httpLoad(): Promise<void> {
+  const dir = join(work, 'http');
+  execFileSync('mkdir', ['-p', dir]);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, [CLI, 'serve', '--http', '--port', String(port)], {
+    cwd: dir,
+    env: { ...process.env, DAY2_STORE: join(dir, 'day2.db'), DAY2_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      if (i > 100) throw new Error(`the HTTP server did not start: ${stderr.slice(-300)}`);
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const headers = {
+      'Content-Type': 'application/json',
+      Accept: 'application/json, text/event-stream',
+      'MCP-Protocol-Version': '2025-06-18',
+    };
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'search_audit', arguments: { limit: 5 } },
+    });
+    const sessions = 50;
+    const seconds = 10;
+    const lat: number[] = [];
+    let errors = 0;
+    let firstError = '';
+    const end = performance.now() + seconds * 1000;
+    const worker = async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        try {
+          const res = await fetch(`${base}/mcp`, {
+            method: 'POST',
+            headers,
+            body,
+            signal: AbortSignal.timeout(5000),
+          });
+          const j = (await res.json()) as { result?: { isError?: boolean } };
+          if (res.status !== 200 || !j.result || j.result.isError) {
+            errors++;
+            firstError ||= `${res.status} ${JSON.stringify(j).slice(0, 200)}`;
+          }
+        } catch (err) {
+          errors++;
+          firstError ||= (err as Error).message;
+        }
+        lat.push(performance.now() - t0);
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: sessions }, worker));
+    const elapsed = (performance.now() - t0) / 1000;
+    const rate = lat.length / elapsed;
+    const p99 = percentile(lat, 99);
+    results.http = {
+      sessions,
+      seconds: round(elapsed),
+      calls: lat.length,
+      calls_per_s: round(rate, 0),
+      errors,
+      first_error: firstError || undefined,
+      p50_ms: round(percentile(lat, 50)),
+      p99_ms: round(p99),
+    };
+    row(
+      `HTTP: ${sessions} concurrent sessions, search_audit, ${round(elapsed, 1)} s`,
+      `${round(rate, 0)} calls/s`,
+      '>= 1,000 calls/s',
+      rate >= 1000,
+    );
+    row('HTTP: errors', `${errors}${firstError ? ` (first: ${firstError})` : ''}`, '0', errors === 0);
+    row('HTTP: p99 latency', `${round(p99, 1)} ms`, '<= 50 ms', p99 <= 50);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+try {
+  process.stderr.write(`day2 bench on Node ${process.version} (work dir ${work})\n`);
+  await stdioSpawn();
+  await peer('@modelcontextprotocol/server-everything', 'mcp-server-everything', ['stdio']);
+  await peer('mcp-server-kubernetes', 'mcp-server-kubernetes', []);
+  await governedOverhead();
+  await httpLoad();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const width = Math.max(...rows.map((r) => r.what.length));
+const vwidth = Math.max(...rows.map((r) => r.value.length));
+console.log(`\n${'measure'.padEnd(width)}  ${'value'.padEnd(vwidth)}  target`);
+for (const r of rows)
+  console.log(
+    `${r.what.padEnd(width)}  ${r.value.padEnd(vwidth)}  ${r.target ? `${r.target} ${r.pass ? 'PASS' : 'FAIL'}` : ''}`,
+  );
+results.targets = rows
+  .filter((r) => r.target)
+  .map((r) => ({ what: r.what, value: r.value, target: r.target, pass: r.pass }));
+writeFileSync(join(REPO, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log('\nwrote bench/results.json');

@@ -1,0 +1,86 @@
+import { createInterface } from 'node:readline/promises';
+import { ApprovalError } from '../guards/approvals.js';
+import { localPrincipalId } from '../guards/principal.js';
+import { approvers, renderApproval } from './approval-view.js';
+import { openCliRuntime } from './cli-runtime.js';
+import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type CliIo, type Command } from './io.js';
+
+/** `day2 approve <id>`: shows the full plan, asks on a terminal, records one approval. */
+export const approveCommand: Command = {
+  usage: `Usage: day2 approve <approval-id> [--reason R] [--yes] [--config F]
+
+Shows the full plan of a pending request and, after you confirm, records your approval.
+You are DAY2_PRINCIPAL, else your OS user name. Prints the token once enough approvers agreed.
+  --reason R   why you approve (some policy rules require it)
+  --yes, -y    do not ask for confirmation (for scripts; needed when stdin is not a terminal)
+  --config F   day2.yaml to read the store location from`,
+
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, {
+      reason: { type: 'string' },
+      yes: { type: 'boolean', short: 'y' },
+      config: { type: 'string' },
+    });
+    const id = positionals[0];
+    if (!id || positionals.length > 1)
+      throw new UsageError('give exactly one approval id, e.g. day2 approve apr_1a2b3c4d5e6f7a8b');
+    const principal = localPrincipalId(io.env);
+    const { rt } = await openCliRuntime(io, values.config);
+    try {
+      const request = await rt.approvals.get(id);
+      if (request) println(io.stdout, renderApproval(request));
+      if (request && !values.yes) {
+        if (!io.stdin.isTTY) {
+          println(
+            io.stderr,
+            'Not approved: stdin is not a terminal, so day2 cannot ask you to confirm. Pass --yes to approve without the question.',
+          );
+          return EXIT_FAIL;
+        }
+        if (!(await confirm(io, `Approve as ${principal}? [y/N] `))) {
+          println(io.stderr, 'Not approved.');
+          return EXIT_FAIL;
+        }
+      }
+      let updated;
+      try {
+        updated = await rt.approvals.approve(id, principal, { reason: values.reason, channel: 'cli' });
+      } catch (err) {
+        if (err instanceof ApprovalError) {
+          println(io.stderr, `Not approved: ${err.message}`);
+          return EXIT_FAIL;
+        }
+        throw err;
+      }
+      const got = approvers(updated).length;
+      const needed = updated.policy.approvals_needed;
+      if (updated.status === 'approved') {
+        println(
+          io.stdout,
+          `Approved by ${principal} (${got} of ${needed}). token: ${updated.token ?? '(none)'}`,
+        );
+        println(
+          io.stdout,
+          `The token is valid once, for this exact action, until ${updated.token_expires_at ?? updated.expires_at}.`,
+        );
+      } else {
+        println(
+          io.stdout,
+          `${got} of ${needed} approvals recorded; token: ${updated.token ?? '(none)'} (valid once ${needed} of ${needed})`,
+        );
+      }
+      return EXIT_OK;
+    } finally {
+      await rt.close();
+    }
+  },
+};
+
+async function confirm(io: CliIo, question: string): Promise<boolean> {
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
+  try {
+    return /^(y|yes)$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}

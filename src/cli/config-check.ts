@@ -1,0 +1,35 @@
+import { checkConfig, loadConfig } from '../config/load-config.js';
+import { loadPolicy, PolicyLoadError } from '../guards/policy.js';
+import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
+
+/** `day2 config check`: validates day2.yaml without starting anything. */
+export const configCheckCommand: Command = {
+  usage: `Usage: day2 config check [--config F]
+
+Validates day2.yaml (default ./day2.yaml) and prints every bad field with its path and what was
+expected. Exit 0 when valid, 1 otherwise.`,
+
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async run(args, io) {
+    const { values, positionals } = parseCommandArgs(args, { config: { type: 'string' } });
+    if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+    const opts = { path: values.config, env: io.env, cwd: io.cwd };
+    const result = checkConfig(opts);
+    let problems = result.ok ? [] : result.problems;
+    if (result.ok) {
+      // A policy file is a separate document: check it too, with the same field paths.
+      const loaded = loadConfig(opts);
+      try {
+        const policy = loadPolicy(loaded.config, loaded.baseDir);
+        println(io.stdout, `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules`);
+        return EXIT_OK;
+      } catch (err) {
+        if (!(err instanceof PolicyLoadError)) throw err;
+        problems = err.message.split('\n');
+      }
+    }
+    println(io.stderr, `${problems.length} problem${problems.length > 1 ? 's' : ''} in the configuration:`);
+    for (const p of problems) println(io.stderr, `  ${p}`);
+    return EXIT_FAIL;
+  },
+};

@@ -1,0 +1,221 @@
+import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Config } from '../config/schema.js';
+import { createServer } from '../create-server.js';
+import type { Logger } from '../log.js';
+import type { Runtime } from '../runtime.js';
+import { selectTools, type ToolSelection } from '../tool-catalog.js';
+import { VERSION } from '../version.js';
+import { BearerAuth } from './bearer-auth.js';
+import { isLoopback, OriginPolicy } from './host-check.js';
+import { Metrics } from './metrics.js';
+import { observeToolCalls } from './observe-tool-calls.js';
+import { BodyTooLargeError, readBody } from './read-body.js';
+
+export interface HttpServerOptions {
+  runtime: Runtime;
+  /** How far the audit writer is behind, for /healthz; see auditLagMs. */
+  auditLog?: { flush(): Promise<void> };
+  selection: ToolSelection;
+  http: Config['http'];
+  env: NodeJS.ProcessEnv;
+  /** The principal of unauthenticated loopback requests when no tokens are configured. */
+  localPrincipal: string;
+  log: Logger;
+}
+
+export interface HttpServerHandle {
+  /** The MCP endpoint, e.g. http://127.0.0.1:8787/mcp. */
+  url: string;
+  port: number;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/** The bind address is not loopback and no bearer token is configured: refused at start. */
+export class HttpConfigError extends Error {
+  override name = 'HttpConfigError';
+}
+
+/**
+ * day2 over Streamable HTTP, stateless: each POST /mcp gets a fresh MCP server over the shared
+ * runtime. Host and Origin are checked first (403), then the bearer (401), then the body size
+ * (413). /healthz needs no token; /metrics does whenever tokens are in force.
+ */
+export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHandle> {
+  const { http, log } = opts;
+  const auth = new BearerAuth(http.tokens, opts.env, log);
+  const loopback = isLoopback(http.host);
+  if (!loopback && !auth.configured) {
+    throw new HttpConfigError(
+      `http.host ${http.host} is not a loopback address: configure http.tokens (token_env or token_sha256) so that every request carries a bearer token`,
+    );
+  }
+  const authRequired = !loopback || auth.configured;
+  const metrics = new Metrics();
+  const knownTools = new Set(selectTools(opts.runtime.tools, opts.selection).map((t) => t.name));
+  let origins = new OriginPolicy(http.port, {
+    allowedHosts: http.allowed_hosts,
+    allowedOrigins: http.allowed_origins,
+  });
+  const open = new Set<{ close(): Promise<void> }>();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    res.once('finish', () => metrics.request(knownPath(path), res.statusCode));
+    if (!origins.hostAllowed(req.headers.host))
+      return plain(res, 403, 'Forbidden: the Host header does not name this server');
+    if (!origins.originAllowed(req.headers.origin))
+      return plain(res, 403, 'Forbidden: this Origin is not allowed');
+
+    if (path === '/healthz' && req.method === 'GET') return json(res, 200, await health(opts));
+
+    let principal = opts.localPrincipal;
+    let token = '';
+    if (authRequired) {
+      const who = auth.principalFor(req.headers.authorization);
+      if (!who) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="day2"');
+        return plain(res, 401, 'Unauthorized: send Authorization: Bearer <token>');
+      }
+      principal = who.principal;
+      token = who.token;
+    }
+
+    if (path === '/metrics' && req.method === 'GET') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      res.end(metrics.render());
+      return;
+    }
+    if (path !== '/mcp') return plain(res, 404, 'Not found: the MCP endpoint is /mcp');
+    if (req.method !== 'POST') {
+      // Stateless: no standalone SSE stream (GET) and no session to delete (DELETE).
+      res.setHeader('Allow', 'POST');
+      return json(res, 405, {
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Method not allowed: POST JSON-RPC to /mcp' },
+        id: null,
+      });
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, http.max_body_bytes)).toString('utf8'));
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        res.setHeader('Connection', 'close');
+        return plain(res, 413, `Payload too large: the limit is ${err.limit} bytes (http.max_body_bytes)`);
+      }
+      return json(res, 400, {
+        jsonrpc: '2.0',
+        error: { code: -32700, message: 'Parse error: the body is not JSON' },
+        id: null,
+      });
+    }
+
+    const server = createServer(opts.runtime, {
+      principal: { id: principal, transport: 'http' },
+      ...opts.selection,
+    });
+    // Progress notifications need a stream; everything else is answered as plain JSON.
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: !wantsProgress(body),
+    });
+    const session = { close: () => server.close() };
+    open.add(session);
+    // Closing the server aborts in-flight handlers: a client that hangs up cancels its call.
+    res.once('close', () => {
+      open.delete(session);
+      void server.close().catch(() => undefined);
+    });
+    await server.connect(transport);
+    observeToolCalls(transport, metrics, knownTools);
+    const authed = req as IncomingMessage & {
+      auth?: { token: string; clientId: string; scopes: string[]; extra: Record<string, unknown> };
+    };
+    authed.auth = { token, clientId: principal, scopes: [], extra: { principal } };
+    await transport.handleRequest(authed, res, body);
+  };
+
+  const server = createHttp((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error('http request failed', { error: err, path: req.url });
+      if (!res.headersSent) plain(res, 500, 'Internal error; the details are in the day2 log');
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(http.port, http.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  origins = new OriginPolicy(port, {
+    allowedHosts: http.allowed_hosts,
+    allowedOrigins: http.allowed_origins,
+  });
+  const shownHost = http.host.includes(':') ? `[${http.host}]` : http.host;
+  return {
+    url: `http://${shownHost}:${port}/mcp`,
+    port,
+    metrics,
+    async close() {
+      await Promise.all([...open].map((s) => s.close().catch(() => undefined)));
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function health(opts: HttpServerOptions): Promise<Record<string, unknown>> {
+  let store: 'ok' | 'error' = 'ok';
+  try {
+    await opts.runtime.deps.store.auditHead();
+  } catch {
+    store = 'error';
+  }
+  return {
+    status: store === 'ok' ? 'ok' : 'degraded',
+    version: VERSION,
+    store,
+    audit_lag: await auditLagMs(opts.auditLog),
+  };
+}
+
+/** Milliseconds the audit writer needs to catch up with what is queued now (capped at 1 s; -1 = more). */
+async function auditLagMs(log: { flush(): Promise<void> } | undefined): Promise<number> {
+  if (!log) return 0;
+  const started = performance.now();
+  const done = await Promise.race([
+    log.flush().then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
+  ]);
+  return done ? Math.round(performance.now() - started) : -1;
+}
+
+function wantsProgress(body: unknown): boolean {
+  const msgs = Array.isArray(body) ? body : [body];
+  return msgs.some((m) => {
+    const meta = (m as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
+    return meta?.progressToken !== undefined;
+  });
+}
+
+function knownPath(path: string): string {
+  return ['/mcp', '/healthz', '/metrics'].includes(path) ? path : 'other';
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(text + '\n');
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,169 @@
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { BackendNotConfiguredError, type BackendName, type Backends } from './backends.js';
+import { lazy } from './lazy.js';
+import { resilient } from './resilient.js';
+import { createAlertmanagerProvider } from './alertmanager/http-provider.js';
+import type { AlertmanagerProvider } from './alertmanager/types.js';
+import type { DatadogProvider } from './datadog/types.js';
+import type { KubernetesProvider } from './kubernetes/types.js';
+import { PostgresProvider } from './postgres/postgres-provider.js';
+import { createSecretsManagerProvider } from './secrets-manager/aws-provider.js';
+import type { SecretsManagerProvider } from './secrets-manager/types.js';
+
+export interface RealBackendsOptions {
+  config: Config;
+  /** Folder a relative kubeconfig path resolves against (the config file's). */
+  baseDir: string;
+  /** Where credentials named in the config (DD_API_KEY, url_env, ...) are read. */
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+
+export interface OwnedBackends extends Backends {
+  close(): Promise<void>;
+}
+
+/** Whether `env`'s configuration names `backend`. */
+export function configHas(config: Config, env: string, backend: BackendName): boolean {
+  const e = config.environments[env];
+  if (!e) return false;
+  switch (backend) {
+    case 'kubernetes':
+      return e.kubernetes !== undefined;
+    case 'datadog':
+      return e.datadog !== undefined;
+    case 'alertmanager':
+      return e.alertmanager !== undefined;
+    case 'secrets-manager':
+      return e.aws !== undefined;
+    case 'postgres':
+      return Object.keys(e.databases).length > 0;
+  }
+}
+
+/**
+ * A Backends over per-environment accessors, each provider built once on first access and wrapped
+ * by `resilient` (timeouts and retries of reads). Shared by the real backends and the sandbox.
+ */
+export function backendsFrom(
+  config: Config,
+  build: {
+    has(env: string, backend: BackendName): boolean;
+    kubernetes(env: string): KubernetesProvider;
+    datadog(env: string): DatadogProvider;
+    alertmanager(env: string): AlertmanagerProvider;
+    secrets(env: string): SecretsManagerProvider;
+  },
+  postgres: PostgresProvider,
+): Backends {
+  const cache = new Map<string, unknown>();
+  const get = <T extends object>(env: string, backend: BackendName, make: () => T): T => {
+    if (!build.has(env, backend)) throw new BackendNotConfiguredError(backend, env);
+    const key = `${backend}\u0000${env}`;
+    let p = cache.get(key) as T | undefined;
+    if (!p) {
+      p = resilient(make(), {
+        backend,
+        retries: config.backends.retries,
+        timeoutMs: config.backends.timeout,
+      });
+      cache.set(key, p);
+    }
+    return p;
+  };
+  return {
+    has: (env, backend) => build.has(env, backend),
+    kubernetes: (env) => get(env, 'kubernetes', () => build.kubernetes(env)),
+    datadog: (env) => get(env, 'datadog', () => build.datadog(env)),
+    alertmanager: (env) => get(env, 'alertmanager', () => build.alertmanager(env)),
+    secrets: (env) => get(env, 'secrets-manager', () => build.secrets(env)),
+    postgres,
+  };
+}
+
+/**
+ * Real providers for every configured environment: Kubernetes from a kubeconfig (path and
+ * context), Datadog with the keys read from the variables the config names, Alertmanager by URL,
+ * Secrets Manager through the AWS default credential chain, PostgreSQL from `databases`. SDK-backed
+ * providers are created lazily, so start-up loads no SDK and a missing credential surfaces as a
+ * backend error on first use, naming the environment.
+ */
+export function realBackends(opts: RealBackendsOptions): OwnedBackends {
+  const { config, env, log } = opts;
+  const timeoutMs = config.backends.timeout;
+  const envConfig = (name: string) => config.environments[name]!;
+  const postgres = new PostgresProvider(config, { env, log });
+  const backends = backendsFrom(
+    config,
+    {
+      has: (name, backend) => configHas(config, name, backend),
+      kubernetes: (name) => {
+        const k = envConfig(name).kubernetes!;
+        return lazy<KubernetesProvider>(
+          async () => {
+            const { createKubernetesProvider } = await import('./kubernetes/create-kubernetes-provider.js');
+            return createKubernetesProvider({
+              kubeconfigPath: k.kubeconfig ? resolve(opts.baseDir, k.kubeconfig) : undefined,
+              context: k.context,
+              namespaces: k.namespaces,
+              timeoutMs,
+            });
+          },
+          { namespaces: k.namespaces },
+        );
+      },
+      datadog: (name) => {
+        const d = envConfig(name).datadog!;
+        return lazy<DatadogProvider>(async () => {
+          const { createDatadogProvider } = await import('./datadog/datadog-provider.js');
+          return createDatadogProvider(
+            {
+              site: d.site,
+              baseUrl: d.base_url,
+              apiKey: env[d.api_key_env] ?? '',
+              appKey: env[d.app_key_env] ?? '',
+              scopeTag: d.scope_tag,
+              timeoutMs,
+            },
+            { logger: log.child({ env: name, backend: 'datadog' }) },
+          );
+        });
+      },
+      alertmanager: (name) =>
+        createAlertmanagerProvider({ url: envConfig(name).alertmanager!.url, timeoutMs }),
+      secrets: (name) => {
+        const a = envConfig(name).aws!;
+        return createSecretsManagerProvider({
+          region: a.region,
+          prefix: a.secret_prefix || undefined,
+          endpoint: a.endpoint,
+          timeoutMs,
+        });
+      },
+    },
+    postgres,
+  );
+  return { ...backends, close: () => postgres.close() };
+}
+
+/**
+ * Imports the SDKs the given backends use, so that the first tool call does not pay for it (the
+ * Datadog client takes seconds to load on a busy machine, longer than a call's timeout). server.ts
+ * starts this in the background after start-up; tests await it. Never rejects.
+ */
+export async function warmUpSdks(backends: Iterable<BackendName>): Promise<void> {
+  const loads: Promise<unknown>[] = [];
+  const set = new Set(backends);
+  if (set.has('datadog')) loads.push(import('@datadog/datadog-api-client'));
+  if (set.has('kubernetes')) loads.push(import('@kubernetes/client-node'));
+  if (set.has('secrets-manager')) loads.push(import('@aws-sdk/client-secrets-manager'));
+  await Promise.allSettled(loads);
+}
+
+/** The backends any environment of `config` uses. */
+export function configuredBackends(config: Config): BackendName[] {
+  const names: BackendName[] = ['kubernetes', 'datadog', 'alertmanager', 'secrets-manager', 'postgres'];
+  return names.filter((b) => Object.keys(config.environments).some((env) => configHas(config, env, b)));
+}

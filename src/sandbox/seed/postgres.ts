@@ -1,0 +1,181 @@
+import pg from 'pg';
+import type { Fleet } from '../fleet-schema.js';
+import type { Logger } from '../../log.js';
+
+/** Where the sandbox's PostgreSQL is, by default (trust auth on loopback). */
+export const DEFAULT_SANDBOX_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A session-level lock that serializes concurrent seeders (parallel test files). */
+const SEED_LOCK = 0x6461_7932; // "day2"
+
+export interface PostgresSeedResult {
+  ok: boolean;
+  databases: string[];
+  roles: string[];
+  /** Why it was skipped, or what the operator should know. */
+  notes: string[];
+}
+
+interface Plan {
+  databases: Map<string, { owner?: string; table: string; readers: Set<string>; writers: Set<string> }>;
+  /** role → password (AWSCURRENT of its secret); production wins when environments disagree. */
+  logins: Map<string, { password: string; env: string }>;
+  owners: Set<string>;
+  notes: string[];
+}
+
+const TIER_ORDER = { development: 0, staging: 1, production: 2 } as const;
+const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+
+/** What the fleet needs in PostgreSQL: databases, their owner roles, and login roles with passwords. */
+export function planPostgres(fleet: Fleet): Plan {
+  const plan: Plan = { databases: new Map(), logins: new Map(), owners: new Set(), notes: [] };
+  const envs = Object.entries(fleet.environments).sort(
+    ([, a], [, b]) => TIER_ORDER[a.tier] - TIER_ORDER[b.tier],
+  );
+  const shared = new Set<string>();
+  for (const [envName, env] of envs) {
+    for (const [key, db] of Object.entries(env.databases)) {
+      if (db.owner_role) plan.owners.add(db.owner_role);
+      plan.databases.set(db.database, {
+        owner: db.owner_role,
+        table: key.replace(/[^a-z0-9_]/g, '_'),
+        readers: new Set(),
+        writers: new Set(),
+      });
+    }
+    for (const s of env.secrets.aws) {
+      if (s.database === undefined || typeof s.value === 'string') continue;
+      const username = s.value.username;
+      const password = s.value.password;
+      const db = env.databases[s.database];
+      if (typeof username !== 'string' || typeof password !== 'string' || !db) continue;
+      const prior = plan.logins.get(username);
+      if (prior && prior.password !== password) shared.add(username);
+      plan.logins.set(username, { password, env: envName });
+      const entry = plan.databases.get(db.database)!;
+      (username.endsWith('_ro') ? entry.readers : entry.writers).add(username);
+    }
+  }
+  if (shared.size > 0)
+    plan.notes.push(
+      `roles ${[...shared].sort().join(', ')} serve several environments with different passwords; a PostgreSQL role belongs to the whole server, so each takes the password of its most production-like environment`,
+    );
+  return plan;
+}
+
+/**
+ * Creates the fleet's databases and roles on a real PostgreSQL so that credential rotation can
+ * really log in: owner roles (NOLOGIN), LOGIN roles whose password is their secret's AWSCURRENT,
+ * databases owned by their owner role with one small table, and grants. Idempotent and safe to
+ * run from several processes at once (an advisory lock serializes them). When the server cannot
+ * be reached, nothing is created and the result says so.
+ */
+export async function seedPostgres(
+  fleet: Fleet,
+  opts: { url: string; log: Logger; connectTimeoutMs?: number },
+): Promise<PostgresSeedResult> {
+  const plan = planPostgres(fleet);
+  const admin = new pg.Client({
+    connectionString: opts.url,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
+  });
+  admin.on('error', () => undefined);
+  try {
+    await admin.connect();
+  } catch (err) {
+    return {
+      ok: false,
+      databases: [],
+      roles: [],
+      notes: [
+        `PostgreSQL at ${redactUrl(opts.url)} is not reachable (${(err as Error).message}); databases were not created`,
+      ],
+    };
+  }
+  try {
+    await admin.query('SELECT pg_advisory_lock($1)', [SEED_LOCK]);
+    const roles = new Set(
+      (await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname),
+    );
+    for (const owner of plan.owners)
+      if (!roles.has(owner)) await admin.query(`CREATE ROLE ${ident(owner)} NOLOGIN`);
+    for (const [role, { password }] of plan.logins) {
+      if (!roles.has(role)) await admin.query(`CREATE ROLE ${ident(role)} LOGIN`);
+      // Utility statements take no parameters; the password is quoted as a literal.
+      await admin.query(`ALTER ROLE ${ident(role)} WITH LOGIN PASSWORD ${literal(password)}`);
+    }
+    const existing = new Set(
+      (await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
+    );
+    for (const [name, db] of plan.databases) {
+      if (!existing.has(name))
+        await admin.query(`CREATE DATABASE ${ident(name)}${db.owner ? ` OWNER ${ident(db.owner)}` : ''}`);
+    }
+    // Databases are independent: their tables and grants are written in parallel.
+    await Promise.all([...plan.databases].map(([name, db]) => seedDatabase(opts.url, name, db)));
+    return {
+      ok: true,
+      databases: [...plan.databases.keys()],
+      roles: [...plan.owners, ...plan.logins.keys()],
+      notes: plan.notes,
+    };
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock($1)', [SEED_LOCK]).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+  }
+}
+
+async function seedDatabase(
+  adminUrl: string,
+  name: string,
+  db: { owner?: string; table: string; readers: Set<string>; writers: Set<string> },
+): Promise<void> {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const c = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: 2000 });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    if (db.owner) await c.query(`SET ROLE ${ident(db.owner)}`);
+    await c.query(
+      `CREATE TABLE IF NOT EXISTS ${ident(db.table)} (id bigserial PRIMARY KEY, reference text NOT NULL UNIQUE, status text NOT NULL DEFAULT 'open', amount_cents integer NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await c.query(
+      `INSERT INTO ${ident(db.table)} (reference, status, amount_cents, created_at)
+       SELECT 'SBX-' || lpad(g::text, 5, '0'), (ARRAY['open','paid','shipped','closed'])[1 + g % 4], (g * 137) % 20000, now() - make_interval(hours => g)
+       FROM generate_series(1, 200) AS g
+       ON CONFLICT (reference) DO NOTHING`,
+    );
+    await c.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    await c.query(`INSERT INTO schema_migrations (version) VALUES ('0001_init') ON CONFLICT DO NOTHING`);
+    for (const r of [...db.readers, ...db.writers]) {
+      await c.query(`GRANT CONNECT ON DATABASE ${ident(name)} TO ${ident(r)}`);
+      await c.query(`GRANT USAGE ON SCHEMA public TO ${ident(r)}`);
+    }
+    for (const r of db.readers) await c.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${ident(r)}`);
+    for (const r of db.writers) {
+      await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${ident(r)}`);
+      await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${ident(r)}`);
+    }
+    if (db.owner) await c.query('RESET ROLE');
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** The admin URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/** The connection string of one database on the sandbox server: the admin URL, another dbname, no password. */
+export function databaseUrl(adminUrl: string, dbname: string): string {
+  const u = new URL(adminUrl);
+  u.password = '';
+  u.pathname = `/${dbname}`;
+  return u.toString();
+}

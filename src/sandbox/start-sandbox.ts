@@ -1,0 +1,310 @@
+import { startAlertReconciler, type AlertReconciler } from './alert-reconciler.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { systemClock, type Clock } from '../clock.js';
+import { configSchema, environmentSchema, type EnvironmentConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { BackendName, Backends } from '../providers/backends.js';
+import { createAlertmanagerProvider } from '../providers/alertmanager/http-provider.js';
+import type { AlertmanagerProvider, ListAlertsOptions } from '../providers/alertmanager/types.js';
+import { createDatadogProvider } from '../providers/datadog/datadog-provider.js';
+import type { KubernetesProvider } from '../providers/kubernetes/types.js';
+import { lazy } from '../providers/lazy.js';
+import { PostgresProvider } from '../providers/postgres/postgres-provider.js';
+import { backendsFrom, configHas } from '../providers/real-backends.js';
+import { createSecretsManagerProvider } from '../providers/secrets-manager/aws-provider.js';
+import {
+  AlertmanagerMissingError,
+  startAlertmanager,
+  type AlertmanagerProcess,
+} from './alertmanager-process.js';
+import { startDatadogEmulator, type DatadogEmulator } from './datadog/index.js';
+import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes/emulator.js';
+import type { RolloutTiming } from './kubernetes/rollout-controller.js';
+import { builtinFleetPath, loadFleet, type LoadedFleet } from './load-fleet.js';
+import { keepAlertsFiring } from './seed/alertmanager.js';
+import { datadogSeeds } from './seed/datadog.js';
+import { crashingImages, kubernetesObjects } from './seed/kubernetes.js';
+import {
+  databaseUrl,
+  DEFAULT_SANDBOX_POSTGRES,
+  redactUrl,
+  seedPostgres,
+  type PostgresSeedResult,
+} from './seed/postgres.js';
+import { SeedingClock, seedSecrets } from './seed/secrets-manager.js';
+import { startSecretsManagerEmulator, type SecretsManagerEmulator } from './secrets-manager/index.js';
+
+export interface StartSandboxOptions {
+  /** Fleet file; default the built-in demo fleet. */
+  fleet?: string;
+  /** An already loaded fleet (synthetic fleets in benchmarks); wins over `fleet`. */
+  loaded?: LoadedFleet;
+  /** Clock of the emulators and of the fleet's relative times; default the system clock. */
+  clock?: Clock;
+  log: Logger;
+  /**
+   * The PostgreSQL server the fleet's databases and roles are created on (default
+   * postgres://postgres@127.0.0.1:5432/postgres, trust auth); `false` skips PostgreSQL entirely.
+   */
+  postgres?: { url?: string } | false;
+  /** Start the real Alertmanager (default true); without it `has(env, 'alertmanager')` is false. */
+  alertmanager?: boolean;
+  /** Path of the Alertmanager binary (default /usr/bin/prometheus-alertmanager). */
+  alertmanagerBinary?: string;
+  /** Timeouts and retries of the providers (config `backends`); defaults as in the config schema. */
+  backends?: { timeout: number; retries: number };
+  /** Rollout timing of the Kubernetes emulators. */
+  timing?: Partial<RolloutTiming>;
+  /** How often the fleet's alerts are re-posted to Alertmanager (default 60 s). */
+  repostAlertsEveryMs?: number;
+}
+
+export interface SandboxEmulators {
+  /** One cluster per environment. */
+  kubernetes: Record<string, KubernetesEmulator>;
+  /** One organisation; monitors carry env:<env>. */
+  datadog: DatadogEmulator;
+  /** One account; secret names carry the environment. */
+  secretsManager: SecretsManagerEmulator;
+  /** The real binary, one for every environment (alerts labelled env=<env>); absent when not installed. */
+  alertmanager?: AlertmanagerProcess;
+}
+
+export interface Sandbox {
+  /** The environments to merge into the configuration (config `environments`). */
+  environments: Record<string, EnvironmentConfig>;
+  backends: Backends;
+  /** The fleet's catalog, linked to every environment's deployments. */
+  catalog: Catalog;
+  emulators: SandboxEmulators;
+  fleet: LoadedFleet;
+  postgres?: PostgresSeedResult;
+  /** A few words for the start-up line. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+const SANDBOX_AWS_CREDENTIALS = {
+  accessKeyId: 'AKIASANDBOX000000000',
+  secretAccessKey: 'sandbox-secret-access-key',
+};
+
+/** Alertmanager serves every environment; each environment's provider sees only its alerts. */
+function scopedAlertmanager(p: AlertmanagerProvider, env: string): AlertmanagerProvider {
+  const envMatcher = { name: 'env', value: env, isRegex: false, isEqual: true };
+  return {
+    listAlerts: (o: ListAlertsOptions = {}) =>
+      p.listAlerts({ ...o, filter: [...(o.filter ?? []), envMatcher] }),
+    postAlerts: (a) => p.postAlerts(a),
+    listSilences: (o) => p.listSilences(o),
+    createSilence: (s) => p.createSilence(s),
+    expireSilence: (id) => p.expireSilence(id),
+    previewSilence: (m) => p.previewSilence(m),
+  };
+}
+
+async function tryAlertmanager(log: Logger, binary?: string): Promise<AlertmanagerProcess | undefined> {
+  try {
+    return await startAlertmanager(binary ? { binary } : {});
+  } catch (err) {
+    if (err instanceof AlertmanagerMissingError) {
+      log.warn(
+        'sandbox: Prometheus Alertmanager is not installed, so Alertmanager alerts are left out; install it with `apt-get install -y prometheus-alertmanager`',
+      );
+      return undefined;
+    }
+    log.warn('sandbox: Alertmanager did not start; Alertmanager alerts are left out', { error: err });
+    return undefined;
+  }
+}
+
+/**
+ * `day2 serve --sandbox`: turns a fleet (data) into running backends. One Kubernetes emulator per
+ * environment, one Datadog emulator, one Secrets Manager emulator, the real Alertmanager (when
+ * installed) with the fleet's alerts kept firing, and the fleet's databases and roles on a real
+ * PostgreSQL (when reachable). Everything listens on 127.0.0.1. Returns the environments to put in
+ * the configuration, the backends over those emulators and the fleet's catalog.
+ */
+export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log;
+  const loaded = opts.loaded ?? (await loadFleet(opts.fleet ?? builtinFleetPath(), { clock }));
+  const fleet = loaded.fleet;
+  const now = loaded.now;
+  const envNames = Object.keys(fleet.environments);
+  const ddKeys = {
+    apiKey: `sbx-dd-api-${Math.random().toString(36).slice(2)}`,
+    appKey: `sbx-dd-app-${Math.random().toString(36).slice(2)}`,
+  };
+  const region = Object.values(fleet.environments)[0]?.aws_region ?? 'eu-west-1';
+  const smClock = new SeedingClock(clock);
+  const badImages = crashingImages(fleet);
+  const started: { close(): Promise<void> }[] = [];
+  const track = <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> =>
+    p.then((x) => {
+      started.push(x);
+      return x;
+    });
+
+  let stopAlerts: (() => void) | undefined;
+  try {
+    const pgUrl = opts.postgres === false ? undefined : (opts.postgres?.url ?? DEFAULT_SANDBOX_POSTGRES);
+    // Everything starts at once; when one part fails, the parts that did start are closed again.
+    const settled = await Promise.allSettled([
+      Promise.all(
+        envNames.map((env) =>
+          track(
+            startKubernetesEmulator({
+              objects: kubernetesObjects(env, fleet.environments[env]!, now),
+              badImages,
+              clock,
+              timing: opts.timing,
+            }),
+          ),
+        ),
+      ),
+      track(startDatadogEmulator({ ...ddKeys, ...datadogSeeds(fleet), clock })),
+      track(startSecretsManagerEmulator({ clock: smClock, region })),
+      opts.alertmanager === false
+        ? Promise.resolve(undefined)
+        : tryAlertmanager(log, opts.alertmanagerBinary).then((am) =>
+            am ? track(Promise.resolve(am)) : undefined,
+          ),
+      pgUrl ? seedPostgres(fleet, { url: pgUrl, log }) : Promise.resolve(undefined),
+    ] as const);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const value = <T>(r: PromiseSettledResult<T>): T => (r as PromiseFulfilledResult<T>).value;
+    const kubeList = value(settled[0]);
+    const datadog = value(settled[1]);
+    const secretsManager = value(settled[2]);
+    const alertmanager = value(settled[3]);
+    const postgresSeed = value(settled[4]);
+    const kubernetes = Object.fromEntries(envNames.map((env, i) => [env, kubeList[i]!]));
+
+    const timeoutMs = opts.backends?.timeout ?? 10_000;
+    const seedClient = createSecretsManagerProvider({
+      region,
+      endpoint: secretsManager.url,
+      credentials: SANDBOX_AWS_CREDENTIALS,
+      timeoutMs,
+    });
+    await seedSecrets(fleet, secretsManager, smClock, () => seedClient);
+
+    const amProvider = alertmanager
+      ? createAlertmanagerProvider({ url: alertmanager.url, timeoutMs })
+      : undefined;
+    if (amProvider)
+      stopAlerts = await keepAlertsFiring(amProvider, fleet, {
+        now: () => clock.now(),
+        everyMs: opts.repostAlertsEveryMs,
+        log,
+      });
+
+    if (postgresSeed && !postgresSeed.ok) for (const n of postgresSeed.notes) log.warn(`sandbox: ${n}`);
+    if (postgresSeed?.ok) for (const n of postgresSeed.notes) log.info(`sandbox: ${n}`);
+
+    const environments: Record<string, EnvironmentConfig> = {};
+    for (const env of envNames) {
+      const e = fleet.environments[env]!;
+      const prefix = e.secrets.aws.every((s) => s.name.startsWith(`${env}/`)) ? `${env}/` : '';
+      environments[env] = environmentSchema.parse({
+        tier: e.tier,
+        kubernetes: { context: 'sandbox', namespaces: e.namespaces },
+        datadog: { base_url: datadog.url, scope_tag: `env:${env}` },
+        ...(alertmanager ? { alertmanager: { url: alertmanager.url } } : {}),
+        aws: { region: e.aws_region, endpoint: secretsManager.url, secret_prefix: prefix },
+        databases: Object.fromEntries(
+          Object.entries(e.databases).map(([key, db]) => [
+            key,
+            { url: databaseUrl(pgUrl ?? `postgres://postgres@${db.host}:${db.port}/postgres`, db.database) },
+          ]),
+        ),
+        ...(loaded.desiredState[env] ? { desired_state: loaded.desiredState[env] } : {}),
+      });
+    }
+
+    const config = configSchema.parse({
+      environments,
+      backends: { timeout: timeoutMs, retries: opts.backends?.retries ?? 3 },
+    });
+    const postgres = new PostgresProvider(config, { log, env: {} });
+    const has = (env: string, backend: BackendName): boolean =>
+      envNames.includes(env) &&
+      (backend !== 'alertmanager' || alertmanager !== undefined) &&
+      configHas(config, env, backend);
+    const backends = backendsFrom(
+      config,
+      {
+        has,
+        kubernetes: (env) =>
+          lazy<KubernetesProvider>(
+            async () => {
+              const { createKubernetesProvider } =
+                await import('../providers/kubernetes/create-kubernetes-provider.js');
+              return createKubernetesProvider({
+                kubeConfig: await kubernetes[env]!.kubeConfig(),
+                namespaces: fleet.environments[env]!.namespaces,
+                timeoutMs,
+              });
+            },
+            { namespaces: fleet.environments[env]!.namespaces },
+          ),
+        datadog: (env) =>
+          createDatadogProvider(
+            { baseUrl: datadog.url, ...ddKeys, scopeTag: `env:${env}`, timeoutMs },
+            { logger: log.child({ env, backend: 'datadog' }), now: () => clock.now() },
+          ),
+        alertmanager: (env) => scopedAlertmanager(amProvider!, env),
+        secrets: (env) =>
+          createSecretsManagerProvider({
+            region: fleet.environments[env]!.aws_region,
+            endpoint: secretsManager.url,
+            credentials: SANDBOX_AWS_CREDENTIALS,
+            prefix: environments[env]!.aws!.secret_prefix || undefined,
+            timeoutMs,
+          }),
+      },
+      postgres,
+    );
+
+    const services = loaded.catalog.services().length;
+    const ports = [
+      ...envNames.map((env) => `kubernetes/${env} ${kubernetes[env]!.url}`),
+      `datadog ${datadog.url}`,
+      `secrets-manager ${secretsManager.url}`,
+      alertmanager ? `alertmanager ${alertmanager.url}` : 'alertmanager not installed',
+      postgresSeed?.ok ? `postgres ${redactUrl(pgUrl!)}` : 'postgres not seeded',
+    ];
+    const describe = `sandbox fleet ${fleet.name} (${envNames.length} environments, ${services} services)`;
+    log.info(
+      `sandbox: fleet ${fleet.name} (${envNames.length} environments, ${services} services) — emulators on ${ports.join(', ')}`,
+    );
+
+    let closing: Promise<void> | undefined;
+    let reconciler: AlertReconciler | undefined;
+    const sandbox: Sandbox = {
+      environments,
+      backends,
+      catalog: loaded.catalog,
+      emulators: { kubernetes, datadog, secretsManager, alertmanager },
+      fleet: loaded,
+      postgres: postgresSeed,
+      describe,
+      close: () =>
+        (closing ??= (async () => {
+          reconciler?.stop();
+          stopAlerts?.();
+          await postgres.close();
+          await Promise.all(started.map((s) => s.close().catch(() => undefined)));
+        })()),
+    };
+    // Alerts follow the fleet's cause: a rollback away from a bad image clears the alerts it caused.
+    reconciler = startAlertReconciler(sandbox, { log });
+    return sandbox;
+  } catch (err) {
+    stopAlerts?.();
+    await Promise.all(started.map((s) => s.close().catch(() => undefined)));
+    throw err;
+  }
+}

@@ -1,0 +1,20 @@
+import { triageService } from './triage-service.js';
+import { silenceAlert } from './silence-alert.js';
+import { scheduleDowntime } from './schedule-downtime.js';
+import { rollbackDeployment } from './rollback-deployment.js';
+import { restartDeployment } from './restart-deployment.js';
+import { openIncident } from './open-incident.js';
+import { updateIncident } from './update-incident.js';
+import { resolveIncident } from './resolve-incident.js';
+
+/** Incident response: triage, mitigation (governed writes) and day2's incident records. */
+export const incidentTools = [
+  triageService,
+  silenceAlert,
+  scheduleDowntime,
+  rollbackDeployment,
+  restartDeployment,
+  openIncident,
+  updateIncident,
+  resolveIncident,
+];

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.js';
+import { approvalTokenField, dryRunField, envField, reasonField, serviceField } from '../fields.js';
+import { resolveWorkload } from './resolve-workload.js';
+import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
+
+export const restartDeployment = defineTool({
+  name: 'restart_deployment',
+  title: 'Restart a deployment',
+  description: 'Rollout restart of a deployment, waiting until the new pods are ready.',
+  toolset: 'incidents',
+  effect: 'write',
+  risk: 'high',
+  input: {
+    service: serviceField,
+    env: envField,
+    reason: reasonField,
+    timeout_seconds: z.number().int().min(5).max(1800).optional().describe('how long to wait for the rollout (default 300)'),
+    approval_token: approvalTokenField,
+    dry_run: dryRunField,
+  },
+  output: {
+    deployment: z.string(),
+    restarted_at: z.string(),
+    revision: z.number().optional(),
+    ready: z.boolean(),
+    reason: z.string(),
+    ready_replicas: z.number(),
+    replicas: z.number(),
+  },
+  async plan(args, ctx) {
+    const w = resolveWorkload(ctx.deps, args.service, args.env);
+    const d = await w.k8s.getDeployment(w.namespace, w.name);
+    await w.k8s.restartDeployment(w.namespace, w.name, { dryRun: true, resourceVersion: d.resourceVersion, at: ctx.deps.clock.now() });
+    return {
+      summary: `restart every pod of ${w.namespace}/${w.name} in ${w.env} (${d.replicas} replicas, ${d.images.map((i) => i.image).join(', ')})`,
+      env: w.env,
+      service: w.service,
+      targets: [{ kind: 'Deployment', namespace: w.namespace, name: w.name, service: w.service }],
+      preconditions: { resourceVersion: d.resourceVersion },
+      details: {
+        deployment: `${w.namespace}/${w.name}`,
+        replicas: { desired: d.replicas, ready: d.readyReplicas },
+        images: d.images,
+        revision: d.revision,
+        how: 'sets kubectl.kubernetes.io/restartedAt on the pod template; pods are replaced per the rolling-update strategy',
+        dependents: ctx.deps.catalog.service(w.service)?.dependents.slice(0, 10) ?? [],
+        reason: args.reason,
+      },
+    };
+  },
+  async execute(args, ctx, plan) {
+    const w = resolveWorkload(ctx.deps, args.service, args.env);
+    const at = ctx.deps.clock.now();
+    const after = await w.k8s.restartDeployment(w.namespace, w.name, { resourceVersion: plan.preconditions.resourceVersion as string, at });
+    await ctx.progress(0, Math.max(after.replicas, 1), `restarting ${w.namespace}/${w.name}`).catch(() => undefined);
+    const res = await waitWithProgress(w.k8s, w.namespace, w.name, ctx, args.timeout_seconds ?? DEFAULT_ROLLOUT_TIMEOUT_S);
+    const final = res.deployment ?? after;
+    return {
+      deployment: `${w.namespace}/${w.name}`,
+      restarted_at: at.toISOString(),
+      revision: final.revision,
+      ready: res.ready,
+      reason: res.reason,
+      ready_replicas: final.readyReplicas,
+      replicas: final.replicas,
+    };
+  },
+  render: (o) => `${o.deployment} restarted at ${o.restarted_at}: ${o.ready ? `${o.ready_replicas}/${o.replicas} ready` : `not ready (${o.reason})`}.`,
+});

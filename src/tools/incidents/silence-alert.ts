@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { defineTool, ToolError } from '../define-tool.js';
+import { approvalTokenField, dryRunField, envField } from '../fields.js';
+import { resolveEnv } from '../context/resolve-service.js';
+import { formatMatcher, InvalidMatcherError, parseMatcher } from '../../providers/alertmanager/matchers.js';
+import type { Alert, Matcher } from '../../providers/alertmanager/types.js';
+import { untrusted } from '../../context/gather.js';
+import { tooBroad } from '../../incidents/silence-scope.js';
+import { durationMs } from '../../incidents/window.js';
+
+const MAX_SILENCE_MS = 7 * 86_400_000;
+
+function parseMatchers(texts: string[]): Matcher[] {
+  return texts.map((t, i) => {
+    try {
+      return parseMatcher(t);
+    } catch (err) {
+      if (err instanceof InvalidMatcherError) throw new ToolError(`matchers[${i}]: ${err.message}`, 'invalid_input', 'matchers');
+      throw err;
+    }
+  });
+}
+
+function alertView(a: Alert) {
+  return {
+    fingerprint: a.fingerprint,
+    alertname: untrusted(a.labels.alertname, 120),
+    service: a.labels.service ?? null,
+    env: a.labels.env ?? null,
+    severity: a.labels.severity ?? null,
+    state: a.status.state,
+    already_silenced_by: a.status.silencedBy,
+  };
+}
+
+export const silenceAlert = defineTool({
+  name: 'silence_alert',
+  title: 'Silence alerts',
+  description: 'Alertmanager silence from label matchers; the plan lists exactly the alerts it would silence. Match-all is refused.',
+  toolset: 'incidents',
+  effect: 'write',
+  risk: 'low',
+  input: {
+    env: envField,
+    matchers: z
+      .array(z.string().min(3).max(300))
+      .max(20)
+      .describe('label matchers in Alertmanager syntax: alertname="CheckoutHighErrorRate", service=~"checkout|cart", severity!="info"'),
+    duration: z.string().regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d').describe('how long the silence lasts, e.g. 30m (at most 7d)'),
+    comment: z.string().min(3).max(500).describe('why: shown in Alertmanager next to the silence'),
+    approval_token: approvalTokenField,
+    dry_run: dryRunField,
+  },
+  output: {
+    silence_id: z.string(),
+    starts_at: z.string(),
+    ends_at: z.string(),
+    matchers: z.array(z.string()),
+    silenced: z.array(z.object({ fingerprint: z.string(), alertname: z.string(), service: z.string().nullable(), env: z.string().nullable() })),
+  },
+  async plan(args, ctx) {
+    const deps = ctx.deps;
+    const env = resolveEnv(deps, args.env);
+    if (!deps.backends.has(env, 'alertmanager'))
+      throw new ToolError(`env: environment "${env}" has no Alertmanager configured in day2.yaml`, 'not_configured', 'env');
+    const matchers = parseMatchers(args.matchers);
+    const ms = durationMs(args.duration)!;
+    if (ms > MAX_SILENCE_MS) throw new ToolError('duration: a silence lasts at most 7d; ask for less', 'invalid_input', 'duration');
+    const service = matchers.find((m) => m.name === 'service' && !m.isRegex && (m.isEqual ?? true))?.value;
+    const formatted = matchers.map(formatMatcher);
+    const broad = tooBroad(matchers);
+    const base = { env, service, targets: [{ kind: 'silence', name: formatted.join(',') || '(no matchers)', ...(service ? { service } : {}) }] };
+    if (broad) return { ...base, summary: `silence ${formatted.join(', ') || 'everything'} in ${env}`, preconditions: {}, details: { matchers: formatted }, refusal: broad };
+
+    const preview = (await deps.backends.alertmanager(env).previewSilence(matchers)).sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+    const views = preview.map(alertView);
+    const services = [...new Set(views.map((v) => v.service ?? '(none)'))].sort();
+    const envs = [...new Set(views.map((v) => v.env ?? '(none)'))].sort();
+    const warnings: string[] = [];
+    if (views.length === 0) warnings.push('no current alert matches: the silence would only catch alerts that fire later');
+    if (services.length > 1) warnings.push(`the matchers select alerts of ${services.length} services: ${services.join(', ')}`);
+    if (envs.some((e) => e !== env)) warnings.push(`the matchers select alerts outside ${env}: ${envs.filter((e) => e !== env).join(', ')}`);
+    return {
+      ...base,
+      summary: `silence ${views.length} alert(s) matching ${formatted.join(', ')} in ${env} for ${args.duration}`,
+      preconditions: { matchers: formatted, would_silence: views.map((v) => v.fingerprint) },
+      details: {
+        matchers: formatted,
+        duration: args.duration,
+        comment: args.comment,
+        would_silence: views.slice(0, 50),
+        would_silence_count: views.length,
+        services,
+        warnings,
+        way_back: 'the silence can be expired early in Alertmanager; it also ends by itself',
+      },
+    };
+  },
+  async execute(args, ctx, plan) {
+    const deps = ctx.deps;
+    const now = deps.clock.now();
+    const ends = new Date(now.getTime() + durationMs(args.duration)!);
+    const matchers = parseMatchers(args.matchers);
+    const id = await deps.backends.alertmanager(plan.env).createSilence({
+      matchers,
+      startsAt: now,
+      endsAt: ends,
+      createdBy: `day2:${ctx.principal.id}`,
+      comment: args.comment,
+    });
+    const fingerprints = new Set((plan.preconditions.would_silence as string[] | undefined) ?? []);
+    const views = ((plan.details.would_silence as ReturnType<typeof alertView>[] | undefined) ?? []).filter((v) => fingerprints.has(v.fingerprint));
+    return {
+      silence_id: id,
+      starts_at: now.toISOString(),
+      ends_at: ends.toISOString(),
+      matchers: matchers.map(formatMatcher),
+      silenced: views.map((v) => ({ fingerprint: v.fingerprint, alertname: v.alertname, service: v.service, env: v.env })),
+    };
+  },
+  render: (o) => `Silence ${o.silence_id} until ${o.ends_at} on ${o.matchers.join(', ')}: ${o.silenced.length} alert(s) silenced.`,
+});

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { main } from '../../src/cli.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { runCli } from '../fixtures/run-cli.js';
+import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
+
+function captureIo(t: TestEnv): CliIo & { out(): string; err(): string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d: Buffer) => (o += d.toString()));
+  stderr.on('data', (d: Buffer) => (e += d.toString()));
+  return { stdout, stderr, stdin: new PassThrough(), env: t.env, cwd: t.dir, out: () => o, err: () => e };
+}
+
+describe('day2 command', () => {
+  let t: TestEnv;
+  beforeAll(() => {
+    t = makeTestEnv();
+  });
+  afterAll(() => t?.cleanup());
+
+  it('config check names every bad field with its path and exits 1', async () => {
+    const bad = join(t.dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      [
+        'environments:',
+        '  prod:',
+        '    tier: prodution',
+        '    alertmanager: { url: not-a-url }',
+        '  Bad_Name: { tier: staging }',
+        'http:',
+        '  port: "eighty"',
+        'surprise: 1',
+      ].join('\n'),
+    );
+    const r = await runCli(['config', 'check', '--config', bad], t.env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'environments.prod.tier: expected one of "production", "staging", "development"',
+    );
+    expect(r.stderr).toContain('environments.prod.alertmanager.url');
+    expect(r.stderr).toContain('environments.Bad_Name');
+    expect(r.stderr).toContain('http.port: expected number');
+    expect(r.stderr).toContain('unknown field "surprise"');
+  });
+
+  it('config check reports a valid file with a summary and exits 0', async () => {
+    const io = captureIo(t);
+    expect(await main(['config', 'check', '--config', t.configPath], io)).toBe(0);
+    expect(io.out()).toMatch(
+      /valid; environments: prod \(production\), staging \(staging\).*policy e2e-1: \d+ rules/,
+    );
+  });
+
+  it('prints help for each command and exits 2 on wrong usage', async () => {
+    for (const cmd of [
+      ['serve'],
+      ['approve'],
+      ['deny'],
+      ['approvals'],
+      ['audit', 'verify'],
+      ['audit', 'tail'],
+      ['audit', 'export'],
+      ['config', 'check'],
+    ]) {
+      const io = captureIo(t);
+      expect(await main([...cmd, '--help'], io)).toBe(0);
+      expect(io.out()).toContain(`Usage: day2 ${cmd.join(' ')}`);
+    }
+    const io = captureIo(t);
+    expect(await main(['serve', '--port', '80'], io)).toBe(2);
+    expect(io.err()).toContain('--host and --port need --http');
+    expect(await main(['frobnicate'], captureIo(t))).toBe(2);
+    expect(await main(['audit'], captureIo(t))).toBe(2);
+    expect(await main(['audit', 'tail', '--bogus'], captureIo(t))).toBe(2);
+    expect(await main(['audit', 'export', '--since', 'yesterday-ish'], captureIo(t))).toBe(2);
+  });
+
+  it('approve and deny refuse unknown ids with exit 1, and deny makes a token unusable', async () => {
+    const io = captureIo(t);
+    expect(await main(['approve', 'apr_00', '--yes', '--config', t.configPath], io)).toBe(1);
+    expect(io.err()).toMatch(/no approval request with id apr_00/);
+    const io2 = captureIo(t);
+    expect(await main(['deny', 'apr_00', '--config', t.configPath], io2)).toBe(1);
+    const io3 = captureIo(t);
+    expect(await main(['approvals', '--config', t.configPath], io3)).toBe(0);
+    expect(io3.out()).toContain('No pending approvals.');
+  });
+});

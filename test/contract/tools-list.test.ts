@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { OwnedRuntime } from '../../src/build-runtime.js';
+import { allTools } from '../../src/tools/index.js';
+import { README_PATH, renderToolTable, withToolTable } from '../../scripts/tool-table.js';
+import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
+import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
+import { makeTestTools } from '../fixtures/test-tools.js';
+
+describe('tools/list contract', () => {
+  let t: TestEnv;
+  let rt: OwnedRuntime;
+  let client: Client;
+
+  beforeAll(async () => {
+    t = makeTestEnv();
+    rt = await testRuntime(t, allTools);
+    client = await inMemoryClient(rt);
+  });
+  afterAll(async () => {
+    await client?.close();
+    await rt?.close();
+    t?.cleanup();
+  });
+
+  it('matches the committed snapshot', async () => {
+    const { tools } = await client.listTools();
+    // A changed tool definition is a contract change: review the diff, then run vitest -u.
+    await expect(JSON.stringify(tools, null, 2) + '\n').toMatchFileSnapshot('__snapshots__/tools-list.json');
+  });
+
+  it('every tool declares a toolset, an effect, a description and an output schema', async () => {
+    const listed = new Map((await client.listTools()).tools.map((x) => [x.name, x]));
+    expect(listed.size).toBe(allTools.length);
+    for (const tool of allTools) {
+      expect(tool.toolset, tool.name).toMatch(/^[a-z][a-z_]*$/);
+      expect(['read', 'record', 'write'], tool.name).toContain(tool.effect);
+      expect(['low', 'high', 'critical'], tool.name).toContain(tool.risk);
+      expect(tool.name).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
+      expect(tool.description.length, tool.name).toBeGreaterThan(20);
+      const def = listed.get(tool.name);
+      expect(def?.outputSchema?.type, tool.name).toBe('object');
+      expect(def?.annotations?.readOnlyHint === true, tool.name).toBe(tool.effect === 'read');
+    }
+  });
+
+  it('read-only mode lists no write tool', async () => {
+    const tools = [...allTools, ...makeTestTools(t.backendFile)];
+    const withWrites = await testRuntime(t, tools);
+    try {
+      const full = await inMemoryClient(withWrites);
+      const readOnly = await inMemoryClient(withWrites, { readOnly: true });
+      const writes = tools.filter((x) => x.effect === 'write').map((x) => x.name);
+      expect(writes.length).toBeGreaterThan(0);
+      const fullNames = (await full.listTools()).tools.map((x) => x.name);
+      const roNames = (await readOnly.listTools()).tools.map((x) => x.name);
+      expect(fullNames).toEqual(expect.arrayContaining(writes));
+      for (const w of writes) expect(roNames).not.toContain(w);
+      expect(roNames.length).toBe(tools.length - writes.length);
+      // Not listed means not callable either.
+      await expect(readOnly.callTool({ name: writes[0]!, arguments: {} })).rejects.toThrow(/Unknown tool/);
+      await full.close();
+      await readOnly.close();
+    } finally {
+      await withWrites.close();
+    }
+  });
+
+  it('the README tool table is generated from the registry and current', async () => {
+    const readme = readFileSync(README_PATH, 'utf8');
+    expect(
+      await withToolTable(readme, renderToolTable(allTools)),
+      'README.md is stale: run npm run tools:readme',
+    ).toBe(readme);
+  });
+});
