@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { loadConfig } from './src/config/load-config.js';
 import { buildBackends, type BuiltBackends } from './src/build-backends.js';
 import { applyBackends, notReadyBackends } from './src/runtime-backends.js';
+import { startAccessReaper } from './src/access/reaper.js';
 import { buildRuntime, type OwnedRuntime } from './src/build-runtime.js';
 import { createServer } from './src/create-server.js';
 import { localPrincipalId } from './src/guards/principal.js';
@@ -77,6 +78,8 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
         // Calls wait for the SDKs too: their first import takes seconds and would eat a call's timeout.
         await b.warmUp.catch((err: unknown) => log.warn('backend SDK warm-up failed', { error: err }));
         applyBackends(runtime, b);
+        // Expired access grants are revoked even when nobody calls a tool.
+        stopReaper = startAccessReaper(runtime, { intervalMs: loaded.config.access?.reap_interval });
         process.stderr.write(`day2: backends ready (${b.describe})\n`);
         markReady();
       })

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'audit tail': async () => (await import('./cli/audit-tail.js')).auditTailCommand,
   'audit export': async () => (await import('./cli/audit-export.js')).auditExportCommand,
   'config check': async () => (await import('./cli/config-check.js')).configCheckCommand,
+  'access reap': async () => (await import('./cli/access-reap.js')).accessReap,
 };
 
 const USAGE = `day2 ${VERSION}: governed Day-2 operations over MCP
@@ -38,6 +39,7 @@ Usage: day2 <command> [options]   (day2 <command> --help for details)
   audit tail       print the newest audit records
   audit export     print audit records as JSON lines
   config check     validate day2.yaml
+  access reap      revoke expired access grants (for cron; serve does it too)
 
 Exit codes: 0 done, 1 refused or failed, 2 wrong usage.`;
 

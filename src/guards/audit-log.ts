@@ -235,7 +235,8 @@ export class AuditLog {
         continue;
       }
       this.lastError = undefined;
-      batch.forEach((e, i) => e.resolve(records[i]));
+      // A due checkpoint is signed before the batch's callers resume, so that a caller that saw its
+      // record committed also sees the checkpoint that covers it (once every `every` records).
       const last = records[records.length - 1];
       if (last && last.seq - this.lastCheckpointSeq >= this.every && this.opts.signingKey) {
         try {
@@ -244,6 +245,7 @@ export class AuditLog {
           this.log.error('could not write an audit checkpoint', { error: err, seq: last.seq });
         }
       }
+      batch.forEach((e, i) => e.resolve(records[i]));
     }
   }
 

@@ -1,6 +1,7 @@
 import type { PromptDefinition } from './define-prompt.js';
 import { incidentTriagePrompt } from './incident-triage.js';
 import { postmortemPrompt } from './postmortem.js';
+import { rotateCredentialsPrompt } from './rotate-credentials.js';
 
 /** Runbook prompts. */
-export const allPrompts: readonly PromptDefinition[] = [incidentTriagePrompt, postmortemPrompt];
+export const allPrompts: readonly PromptDefinition[] = [incidentTriagePrompt, postmortemPrompt, rotateCredentialsPrompt];

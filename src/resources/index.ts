@@ -1,6 +1,8 @@
 import type { ResourceDefinition } from './define-resource.js';
 import { approvalsPending } from './approvals-pending.js';
 import { incidentResources } from './incident-resources.js';
+import { backlogResource } from './backlog-resource.js';
+import { credentialsResource } from './credentials-resource.js';
 import { auditRecent } from './audit-recent.js';
 import { alertsResource, deploymentsResource, graphResource, serviceResource, servicesResource } from './context-resources.js';
 
@@ -11,7 +13,9 @@ export const allResources: readonly ResourceDefinition[] = [
   graphResource,
   alertsResource,
   deploymentsResource,
+  credentialsResource,
   ...incidentResources,
+  backlogResource,
   approvalsPending,
   auditRecent,
 ];

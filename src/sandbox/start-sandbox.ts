@@ -1,4 +1,5 @@
 import { startAlertReconciler, type AlertReconciler } from './alert-reconciler.js';
+import { pushImage, RegistryMissingError, startRegistry, type RegistryProcess } from './registry-process.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { systemClock, type Clock } from '../clock.js';
 import { configSchema, environmentSchema, type EnvironmentConfig } from '../config/schema.js';
@@ -21,6 +22,7 @@ import { startDatadogEmulator, type DatadogEmulator } from './datadog/index.js';
 import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes/emulator.js';
 import type { RolloutTiming } from './kubernetes/rollout-controller.js';
 import { builtinFleetPath, loadFleet, type LoadedFleet } from './load-fleet.js';
+import type { Fleet } from './fleet-schema.js';
 import { keepAlertsFiring } from './seed/alertmanager.js';
 import { datadogSeeds } from './seed/datadog.js';
 import { crashingImages, kubernetesObjects } from './seed/kubernetes.js';
@@ -47,6 +49,8 @@ export interface StartSandboxOptions {
    * postgres://postgres@127.0.0.1:5432/postgres, trust auth); `false` skips PostgreSQL entirely.
    */
   postgres?: { url?: string } | false;
+  /** Start the real Distribution registry with the fleet's images (default true, when installed). */
+  registry?: boolean;
   /** Start the real Alertmanager (default true); without it `has(env, 'alertmanager')` is false. */
   alertmanager?: boolean;
   /** Path of the Alertmanager binary (default /usr/bin/prometheus-alertmanager). */
@@ -101,6 +105,34 @@ function scopedAlertmanager(p: AlertmanagerProvider, env: string): AlertmanagerP
     expireSilence: (id) => p.expireSilence(id),
     previewSilence: (m) => p.previewSilence(m),
   };
+}
+
+/**
+ * The real Distribution registry (`docker-registry`), holding a small image for every tag the fleet
+ * lists, so that patch_report and digest pinning work in the sandbox. Optional like Alertmanager.
+ */
+async function tryRegistry(fleet: Fleet, log: Logger): Promise<RegistryProcess | undefined> {
+  if (!fleet.registry) return undefined;
+  let registry: RegistryProcess;
+  try {
+    registry = await startRegistry();
+  } catch (err) {
+    if (err instanceof RegistryMissingError) {
+      log.warn('sandbox: the Distribution registry is not installed, so patch_report has no registry; install it with `apt-get install -y docker-registry`');
+    } else log.warn('sandbox: the registry did not start; patch_report has no registry', { error: err });
+    return undefined;
+  }
+  try {
+    const pushes = Object.entries(fleet.registry.repositories).flatMap(([repo, tags]) => tags.map((tag) => [repo, tag] as const));
+    for (let i = 0; i < pushes.length; i += 8) {
+      await Promise.all(pushes.slice(i, i + 8).map(([repo, tag]) => pushImage(registry.url, repo, tag)));
+    }
+    return registry;
+  } catch (err) {
+    await registry.close().catch(() => undefined);
+    log.warn('sandbox: could not push the fleet images to the registry; patch_report has no registry', { error: err });
+    return undefined;
+  }
 }
 
 async function tryAlertmanager(log: Logger, binary?: string): Promise<AlertmanagerProcess | undefined> {
@@ -171,6 +203,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
             am ? track(Promise.resolve(am)) : undefined,
           ),
       pgUrl ? seedPostgres(fleet, { url: pgUrl, log }) : Promise.resolve(undefined),
+      opts.registry === false ? Promise.resolve(undefined) : tryRegistry(fleet, log).then((r) => (r ? track(Promise.resolve(r)) : undefined)),
     ] as const);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -180,6 +213,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
     const secretsManager = value(settled[2]);
     const alertmanager = value(settled[3]);
     const postgresSeed = value(settled[4]);
+    const registry = value(settled[5]);
     const kubernetes = Object.fromEntries(envNames.map((env, i) => [env, kubeList[i]!]));
 
     const timeoutMs = opts.backends?.timeout ?? 10_000;
@@ -221,6 +255,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
           ]),
         ),
         ...(loaded.desiredState[env] ? { desired_state: loaded.desiredState[env] } : {}),
+        ...(registry && fleet.registry ? { registry: { url: registry.url, host: fleet.registry.host } } : {}),
       });
     }
 

@@ -94,6 +94,8 @@ export async function startSandboxHarness(opts: SandboxHarnessOptions = {}): Pro
           ? {}
           : { url: opts.postgres.url },
     alertmanager: opts.alertmanager,
+    // The registry costs a push per fleet tag; tests that need one start their own (test/helpers/registry.ts).
+    registry: false,
     backends: configSchema.shape.backends.parse(backendsConfig),
     timing: opts.timing,
   });

@@ -44,7 +44,7 @@ export class ObjectStore {
   private bucket(rt: ResourceType, ns: string | undefined): Map<string, KubeObject> {
     const b = `${rt.group}/${rt.version}/${rt.plural}/${rt.namespaced ? (ns ?? '') : ''}`;
     let m = this.buckets.get(b);
-    if (!m) this.buckets.set(b, (m = new Map()));
+    if (!m) this.buckets.set(b, (m = new Map<string, KubeObject>()));
     return m;
   }
 

@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Deps } from '../../deps.js';
+import { actionDigest } from '../../guards/action-digest.js';
+import { applyDatabaseGrant, inspectDatabaseGrant } from '../../access/database-grant.js';
+import { isKubernetesRole, KUBERNETES_ROLES, type AccessGrant } from '../../access/grant.js';
+import { listGrants, saveGrant } from '../../access/grant-store.js';
+import { bindingName, bindingSpec, isDay2Binding } from '../../access/kubernetes-binding.js';
+import { defineTool, ToolError, type Plan } from '../define-tool.js';
+import { approvalTokenField, dryRunField, envField } from '../fields.js';
+import { resolveEnv } from '../context/resolve-service.js';
+import { durationMs } from './grant-shape.js';
+
+const VALID_UNTIL_NOTE =
+  'VALID UNTIL is the expiry of the login password: after it PostgreSQL refuses password authentication for this user on the whole server (open sessions continue; trust/peer/cert logins are unaffected). It is a safety net; the reaper REVOKEs the role at expiry, restores the previous VALID UNTIL and ends the user\'s sessions.';
+
+export const grantAccess = defineTool({
+  name: 'grant_access',
+  title: 'Grant time-bound access',
+  description:
+    'Gives a person time-bound, least-privilege access: a Kubernetes RoleBinding to the ClusterRole view, edit or admin in one namespace (scope: a namespace or a service, whose namespace is used), or a PostgreSQL role on a configured database (GRANT role TO user, with VALID UNTIL). Expiry, grantor and reason travel with the binding; day2 revokes the access at expiry. The grantee can never approve their own grant.',
+  toolset: 'access',
+  effect: 'write',
+  risk: 'high',
+  input: {
+    principal: z.string().min(1).max(200).describe('who receives access: a Kubernetes user name, or the PostgreSQL login role for database grants'),
+    env: envField,
+    scope: z.string().min(1).max(253).optional().describe('namespace or service whose namespace receives the RoleBinding (Kubernetes grants)'),
+    database: z.string().min(1).max(63).optional().describe('database key from environments.<env>.databases; makes this a database grant'),
+    role: z.string().min(1).max(63).describe('view | edit | admin for Kubernetes; a database role name when database is given'),
+    duration: z.string().regex(/^\d+(m|h|d)$/, 'a duration such as 30m, 4h or 1d').describe('how long the access lasts, e.g. 4h; policy caps it (8h in production by default)'),
+    reason: z.string().min(1).max(500).describe('why the access is needed (ticket, incident); shown to approvers and kept with the grant'),
+    approval_token: approvalTokenField,
+    dry_run: dryRunField,
+  },
+  output: {
+    grant_id: z.string(),
+    kind: z.enum(['kubernetes', 'database']),
+    principal: z.string(),
+    env: z.string(),
+    role: z.string(),
+    namespace: z.string().optional(),
+    binding: z.string().optional(),
+    database: z.string().optional(),
+    expires_at: z.string(),
+    approved_by: z.array(z.string()),
+    revoke_with: z.object({ tool: z.literal('revoke_access'), arguments: z.record(z.string(), z.unknown()) }),
+  },
+  async plan(args, ctx): Promise<Plan> {
+    const deps = ctx.deps;
+    const env = resolveEnv(deps, args.env);
+    const ms = durationMs(args.duration);
+    const cap = deps.config.access?.max_duration;
+    const capRefusal =
+      cap !== undefined && ms > cap ? `duration ${args.duration} is longer than access.max_duration (${Math.round(cap / 60_000)} minutes); ask for less` : undefined;
+    const common = { grantee: args.principal, role: args.role, duration: args.duration, expires: `${args.duration} after execution`, reason: args.reason, excluded_approvers: [args.principal] };
+    if (args.database) return planDatabase(deps, env, args, common, capRefusal);
+    return planKubernetes(deps, env, args, common, capRefusal);
+  },
+  async execute(args, ctx, plan) {
+    const deps = ctx.deps;
+    const now = deps.clock.now();
+    const isDb = Boolean(args.database);
+    const grant: AccessGrant = {
+      id: `g-${randomBytes(6).toString('hex')}`,
+      kind: isDb ? 'database' : 'kubernetes',
+      principal: args.principal,
+      env: plan.env,
+      service: plan.service,
+      role: args.role,
+      reason: args.reason,
+      requested_by: ctx.principal.id,
+      approved_by: await approversOf(deps, actionDigest({ tool: 'grant_access', args, env: plan.env, targets: plan.targets, preconditions: plan.preconditions })),
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + durationMs(args.duration)).toISOString(),
+      status: 'active',
+      ...(isDb
+        ? { database: args.database, previous_valid_until: plan.preconditions.valid_until as string | null }
+        : { namespace: plan.targets[0]!.namespace, binding: plan.targets[0]!.name }),
+    };
+    // Recorded before the backend changes: a grant day2 made is never unknown to the reaper.
+    await saveGrant(deps.store, grant);
+    try {
+      if (isDb) await applyDatabaseGrant(deps.backends.postgres, { env: grant.env, database: grant.database! }, grant);
+      else await deps.backends.kubernetes(grant.env).createRoleBinding(grant.namespace!, bindingSpec(grant));
+    } catch (err) {
+      await deps.store.deleteDoc('access_grants', grant.id).catch(() => undefined);
+      throw err;
+    }
+    return {
+      grant_id: grant.id,
+      kind: grant.kind,
+      principal: grant.principal,
+      env: grant.env,
+      role: grant.role,
+      namespace: grant.namespace,
+      binding: grant.binding,
+      database: grant.database,
+      expires_at: grant.expires_at,
+      approved_by: grant.approved_by,
+      revoke_with: { tool: 'revoke_access' as const, arguments: { env: grant.env, grant_id: grant.id } },
+    };
+  },
+  render: (o) =>
+    `Granted ${o.principal} ${o.role} on ${o.kind === 'kubernetes' ? `${o.env}/${o.namespace} (RoleBinding ${o.binding})` : `${o.env}/${o.database}`} until ${o.expires_at} (grant ${o.grant_id}${o.approved_by.length ? `, approved by ${o.approved_by.join(', ')}` : ''}). Revoke early with revoke_access {"env":"${o.env}","grant_id":"${o.grant_id}"}.`,
+});
+
+type GrantArgs = { principal: string; scope?: string; database?: string; role: string; duration: string; reason: string };
+
+async function planKubernetes(deps: Deps, env: string, args: GrantArgs, common: Record<string, unknown>, capRefusal: string | undefined): Promise<Plan> {
+  if (!isKubernetesRole(args.role))
+    throw new ToolError(`role: Kubernetes grants bind one of ${KUBERNETES_ROLES.join(', ')}; for a database role give database as well`, 'invalid_argument', 'role');
+  if (!args.scope) throw new ToolError('scope: name the namespace or service the access is for (or give database for a database grant)', 'invalid_argument', 'scope');
+  const k8s = deps.backends.kubernetes(env);
+  const svc = deps.catalog.service(args.scope);
+  const namespace = svc ? deps.catalog.workloadFor(svc.id, env)?.namespace : k8s.namespaces.includes(args.scope) ? args.scope : undefined;
+  if (!namespace)
+    throw new ToolError(
+      `scope: "${args.scope}" is neither a service with a workload in ${env} nor one of its namespaces (${k8s.namespaces.join(', ')})`,
+      'not_found',
+      'scope',
+    );
+  const name = bindingName(args.principal, args.role);
+  const existing = (await k8s.listRoleBindings(namespace)).find((b) => b.name === name);
+  const active = (await listGrants(deps.store)).find((g) => g.status === 'active' && g.kind === 'kubernetes' && g.env === env && g.namespace === namespace && g.binding === name);
+  let refusal = capRefusal;
+  if (!refusal && existing)
+    refusal = isDay2Binding(existing)
+      ? `${args.principal} already holds ${args.role} in ${env}/${namespace} until ${existing.annotations['day2.dev/expires-at'] ?? 'unknown'} (grant ${active?.id ?? existing.labels['day2.dev/grant-id']}); revoke it first to change the duration`
+      : `a RoleBinding named ${name} already exists in ${env}/${namespace} and day2 did not make it`;
+  const preview: AccessGrant = {
+    id: 'g-planned',
+    kind: 'kubernetes',
+    principal: args.principal,
+    env,
+    service: svc?.id,
+    role: args.role,
+    namespace,
+    binding: name,
+    reason: args.reason,
+    requested_by: 'planned',
+    approved_by: [],
+    created_at: deps.clock.now().toISOString(),
+    expires_at: new Date(deps.clock.now().getTime() + durationMs(args.duration)).toISOString(),
+    status: 'active',
+  };
+  // The real dry run: the API server validates the binding (dryRun=All) without storing it.
+  if (!refusal) await k8s.createRoleBinding(namespace, bindingSpec(preview), { dryRun: true });
+  const prod = deps.config.environments[env]?.tier === 'production';
+  return {
+    summary: `grant ${args.principal} ${args.role} in ${env}/${namespace} for ${args.duration}: ${args.reason.slice(0, 120)}`,
+    env,
+    service: svc?.id,
+    targets: [{ kind: 'RoleBinding', name, namespace, service: svc?.id }],
+    preconditions: { binding_exists: Boolean(existing) },
+    details: {
+      ...common,
+      namespace,
+      binding: name,
+      cluster_role: args.role,
+      subject: { kind: 'User', name: args.principal },
+      labels: bindingSpec(preview).labels,
+      annotations: ['day2.dev/expires-at', 'day2.dev/granted-by', 'day2.dev/approved-by', 'day2.dev/reason', 'day2.dev/grant-id'],
+      revoked_by: 'the day2 access reaper at expiry, or revoke_access earlier',
+    },
+    risk: args.role === 'admin' && prod ? 'critical' : undefined,
+    refusal,
+  };
+}
+
+async function planDatabase(deps: Deps, env: string, args: GrantArgs, common: Record<string, unknown>, capRefusal: string | undefined): Promise<Plan> {
+  const ref = { env, database: args.database! };
+  if (!deps.backends.postgres.has(ref))
+    throw new ToolError(`database: no database "${args.database}" in environments.${env}.databases`, 'not_found', 'database');
+  const state = await inspectDatabaseGrant(deps.backends.postgres, ref, args.principal, args.role);
+  let refusal = capRefusal;
+  if (!refusal && !state.userExists) refusal = `no PostgreSQL role named "${args.principal}" exists on ${env}/${args.database}; the grantee needs a login role first`;
+  else if (!refusal && !state.roleExists) refusal = `no PostgreSQL role named "${args.role}" exists on ${env}/${args.database}`;
+  else if (!refusal && state.alreadyMember) refusal = `"${args.principal}" is already a member of "${args.role}" on ${env}/${args.database}`;
+  return {
+    summary: `grant ${args.principal} database role ${args.role} on ${env}/${args.database} for ${args.duration}: ${args.reason.slice(0, 120)}`,
+    env,
+    targets: [{ kind: 'DatabaseRoleMembership', name: `${args.role}:${args.principal}`, namespace: args.database }],
+    preconditions: { member: state.alreadyMember, valid_until: state.validUntil },
+    details: {
+      ...common,
+      database: args.database,
+      statements: [`GRANT "${args.role}" TO "${args.principal}"`, `ALTER ROLE "${args.principal}" VALID UNTIL '<execution time + ${args.duration}>'`],
+      login_valid_until_now: state.validUntil ?? 'none',
+      can_login: state.userCanLogin,
+      valid_until_semantics: VALID_UNTIL_NOTE,
+    },
+    refusal,
+  };
+}
+
+/** Who approved the action with this digest (the consumed approval), for the grant record. */
+async function approversOf(deps: Deps, digest: string): Promise<string[]> {
+  const consumed = await deps.store.listApprovals({ status: 'consumed', limit: 100 });
+  const a = consumed.find((r) => r.action_digest === digest);
+  return a ? a.decisions.filter((d) => d.decision === 'approve').map((d) => d.principal) : [];
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { collectGrants } from '../../access/inventory.js';
+import { gapShape } from '../context/shapes.js';
+import { resolveEnv } from '../context/resolve-service.js';
+import { defineTool } from '../define-tool.js';
+import { cursorField, limitField, paginate } from '../fields.js';
+import { grantShape, grantView } from './grant-shape.js';
+
+export const listAccessGrants = defineTool({
+  name: 'list_access_grants',
+  title: 'List access grants',
+  description:
+    'Lists the time-bound access day2 granted: who holds which role where, until when, who asked and who approved. Active and expiring (within the hour) grants by default, soonest expiry first; include_revoked adds revoked ones.',
+  toolset: 'access',
+  effect: 'read',
+  risk: 'low',
+  input: {
+    env: z.string().min(1).optional().describe('one environment; default all'),
+    principal: z.string().min(1).optional().describe('only grants held by this principal'),
+    include_revoked: z.boolean().optional().describe('also list revoked grants (default false)'),
+    limit: limitField,
+    cursor: cursorField,
+  },
+  output: {
+    grants: z.array(grantShape),
+    counts: z.object({ active: z.number(), expiring: z.number(), expired: z.number(), revoked: z.number() }),
+    total: z.number(),
+    next_cursor: z.string().optional(),
+    gaps: z.array(gapShape),
+  },
+  async run(args, ctx) {
+    const deps = ctx.deps;
+    const envs = args.env ? [resolveEnv(deps, args.env)] : Object.keys(deps.config.environments);
+    const now = deps.clock.now();
+    const { grants, gaps } = await collectGrants(deps, envs);
+    const views = grants.filter((g) => !args.principal || g.principal === args.principal).map((g) => grantView(g, now));
+    const counts = { active: 0, expiring: 0, expired: 0, revoked: 0 };
+    for (const v of views) counts[v.status]++;
+    const page = paginate(
+      views.filter((v) => args.include_revoked || v.status !== 'revoked'),
+      args.limit,
+      args.cursor,
+    );
+    return { grants: page.items, counts, total: page.total, next_cursor: page.next_cursor, gaps };
+  },
+  render: (o) =>
+    [
+      `${o.counts.active} active, ${o.counts.expiring} expiring within the hour, ${o.counts.expired} expired awaiting the reaper, ${o.counts.revoked} revoked`,
+      ...o.grants.map((g) => `${g.grant_id} ${g.principal} ${g.role} ${g.kind === 'kubernetes' ? `${g.env}/${g.namespace}` : `${g.env}/${g.database}`} until ${g.expires_at} [${g.status}]`),
+      o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
+      o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.env}: ${g.reason}`).join('; ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+});

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { defineTool } from '../define-tool.js';
+import { cursorField, limitField, paginate } from '../fields.js';
+import { gapShape } from '../context/shapes.js';
+import { driftObjectShape, driftScopeFields, driftView, scanScope } from './drift-scope.js';
+
+export const detectDrift = defineTool({
+  name: 'detect_drift',
+  title: 'Detect configuration drift',
+  description:
+    "Compares the environment's desired state (a folder of Kubernetes manifests, e.g. a GitOps checkout) with the live cluster, field by field over the fields the manifests set, ignoring server-owned fields and defaults. Lists drifted and missing objects with added, removed and changed paths.",
+  toolset: 'deploys',
+  effect: 'read',
+  risk: 'low',
+  input: {
+    ...driftScopeFields,
+    include_in_sync: z.boolean().optional().describe('also list objects without drift (default false)'),
+    limit: limitField,
+    cursor: cursorField,
+  },
+  output: {
+    env: z.string(),
+    counts: z.object({ compared: z.number(), in_sync: z.number(), drifted: z.number(), missing: z.number() }),
+    objects: z.array(driftObjectShape),
+    total: z.number(),
+    next_cursor: z.string().optional(),
+    gaps: z.array(gapShape),
+  },
+  async run(args, ctx) {
+    const scope = await scanScope(ctx.deps, args);
+    const count = (s: string) => scope.objects.filter((o) => o.status === s).length;
+    const listed = scope.objects.filter((o) => args.include_in_sync || o.status !== 'in_sync');
+    const page = paginate(listed, args.limit, args.cursor);
+    return {
+      env: scope.env,
+      counts: { compared: scope.objects.length, in_sync: count('in_sync'), drifted: count('drifted'), missing: count('missing') },
+      objects: page.items.map((o) => driftView(o)),
+      total: page.total,
+      next_cursor: page.next_cursor,
+      gaps: scope.gaps.slice(0, 10),
+    };
+  },
+  render: (o) =>
+    [
+      `${o.env}: ${o.counts.compared} objects compared, ${o.counts.drifted} drifted, ${o.counts.missing} missing, ${o.counts.in_sync} in sync`,
+      ...o.objects.map((x) => `${x.object} ${x.status}${x.changes.length ? `: ${x.changes.slice(0, 3).map((c) => `${c.op} ${c.path}${c.op === 'changed' ? ` (${c.desired} → live ${c.live})` : ''}`).join('; ')}${x.changes_total > 3 ? ` …+${x.changes_total - 3}` : ''}` : ''}`),
+      o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
+      o.gaps.length ? `Not read: ${o.gaps.map((g) => g.reason).join('; ')}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+});

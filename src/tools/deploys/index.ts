@@ -1,0 +1,21 @@
+import type { AnyTool } from '../define-tool.js';
+import { capacityReport } from './capacity-report.js';
+import { detectDrift } from './detect-drift.js';
+import { patchReport } from './patch-report.js';
+import { promoteVersion } from './promote-version.js';
+import { remediateDrift } from './remediate-drift.js';
+import { scaleDeployment } from './scale-deployment.js';
+import { setAutoscaling } from './set-autoscaling.js';
+import { updateImage } from './update-image.js';
+
+/** The deploys toolset: scaling, deploys and patching, configuration drift. Reads first, then writes. */
+export const deployTools: AnyTool[] = [
+  capacityReport,
+  patchReport,
+  detectDrift,
+  scaleDeployment,
+  setAutoscaling,
+  updateImage,
+  promoteVersion,
+  remediateDrift,
+];

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { defineTool, ToolError, type Plan } from '../define-tool.js';
+import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
+import { collectAlerts } from '../../context/alerts.js';
+import { parseImageRef, registryFor } from '../../providers/registry/index.js';
+import { gapReason } from '../../context/gather.js';
+import { guardRollout, podNames } from './rollout-watch.js';
+import { dependentsOf, deploymentTarget, resolveWorkload, writeOrReplan } from './workload.js';
+
+export const promoteVersion = defineTool({
+  name: 'promote_version',
+  title: 'Promote a version between environments',
+  description:
+    "Makes a service in to_env run exactly the image digests it runs in from_env (for example staging → prod). The plan lists every container whose image differs; it is refused while from_env has active alerts on the service unless force=true. Execution watches the rollout and rolls back on its own if the new pods fail.",
+  toolset: 'deploys',
+  effect: 'write',
+  risk: 'high',
+  input: {
+    service: z.string().min(1).optional().describe('service name from the catalog; or give namespace and deployment'),
+    namespace: z.string().min(1).max(63).optional().describe('Kubernetes namespace, with deployment, when no service is given (same in both envs)'),
+    deployment: z.string().min(1).max(253).optional().describe('Deployment name, with namespace, when no service is given'),
+    from_env: z.string().min(1).describe('environment whose images are promoted, e.g. staging'),
+    env: z.string().min(1).describe('environment that receives them, e.g. prod'),
+    force: z.boolean().optional().describe('promote even while from_env has active alerts on the service'),
+    auto_rollback: z.boolean().optional().describe('roll back by itself when the new pods fail (default true)'),
+    timeout_seconds: z.number().int().min(5).max(3600).optional().describe('how long to watch the rollout (default 600)'),
+    reason: reasonField,
+    approval_token: approvalTokenField,
+    dry_run: dryRunField,
+  },
+  output: {
+    service: z.string().optional(),
+    from_env: z.string(),
+    env: z.string(),
+    namespace: z.string(),
+    deployment: z.string(),
+    changed: z.array(z.object({ container: z.string(), from: z.string(), to: z.string() })),
+    outcome: z.enum(['rolled_out', 'rolled_back', 'rollback_failed', 'not_confirmed']),
+    reason: z.string(),
+    pod_problems: z.array(z.string()),
+    images_now: z.array(z.object({ container: z.string(), image: z.string() })),
+  },
+  async plan(args, ctx): Promise<Plan> {
+    if (args.from_env === args.env) throw new ToolError('from_env: give two different environments', 'invalid', 'from_env');
+    const src = resolveWorkload(ctx.deps, { ...args, env: args.from_env });
+    const dst = resolveWorkload(ctx.deps, args);
+    const [a, b, alerts] = await Promise.all([
+      src.k8s.getDeployment(src.namespace, src.name),
+      dst.k8s.getDeployment(dst.namespace, dst.name),
+      collectAlerts(ctx.deps, { env: src.env, service: src.service ?? dst.service ?? src.name }),
+    ]);
+    const notes: string[] = [];
+    const reg = registryFor(ctx.deps.config, src.env);
+    const changes: { container: string; from: string; to: string }[] = [];
+    let refusal: string | undefined;
+    for (const img of a.images) {
+      let to = img.image;
+      const ref = parseImageRef(to);
+      if (!ref.digest) {
+        // Promote what runs, not what a tag means later: pin the digest the tag resolves to now.
+        const digest = reg?.owns(ref) && ref.tag ? await reg.client.manifestDigest(ref.repository, ref.tag).catch((e: unknown) => (notes.push(`registry: ${gapReason(e)}`), undefined)) : undefined;
+        if (!digest) {
+          refusal ??= `${src.env} runs ${img.container} as ${img.image}, which is not pinned by digest and the registry did not resolve it; promote needs exact digests`;
+          continue;
+        }
+        to = `${to}@${digest}`;
+      }
+      const current = b.images.find((i) => i.container === img.container);
+      if (!current) {
+        refusal ??= `${dst.env} ${dst.namespace}/${dst.name} has no container "${img.container}"; the two environments run different pod templates`;
+        continue;
+      }
+      if (parseImageRef(current.image).digest !== parseImageRef(to).digest || current.image !== to) changes.push({ container: img.container, from: current.image, to });
+    }
+    const active = alerts.alerts.filter((al) => al.silenced_by.length === 0);
+    if (!args.force) {
+      if (active.length > 0)
+        refusal ??= `${src.env} has ${active.length} active alert(s) on ${src.service ?? src.name}: ${active.slice(0, 3).map((al) => `${al.severity} ${al.name}`).join('; ')}; fix them first or pass force=true`;
+      else if (alerts.gaps.length > 0)
+        refusal ??= `the alerts of ${src.env} could not be read (${alerts.gaps.map((g) => g.backend).join(', ')}), so a healthy source cannot be confirmed; pass force=true to promote anyway`;
+    }
+    if (changes.length === 0) refusal ??= `${dst.env} already runs the same images as ${src.env}`;
+    const patch = { spec: { template: { spec: { containers: changes.map((c) => ({ name: c.container, image: c.to })) } } } };
+    if (!refusal) await dst.k8s.patchDeployment(dst.namespace, dst.name, patch, { dryRun: true, resourceVersion: b.resourceVersion, type: 'strategic' });
+    return {
+      summary: `promote ${dst.service ?? dst.name} ${src.env} → ${dst.env}: ${changes.map((c) => `${c.container} ${parseImageRef(c.from).tag ?? '?'} → ${parseImageRef(c.to).tag ?? '?'}`).join(', ') || 'no change'}`,
+      env: dst.env,
+      service: dst.service,
+      targets: [deploymentTarget(dst)],
+      preconditions: {
+        deployment_resource_version: b.resourceVersion,
+        source_images: a.images,
+        changes,
+        revision: b.revision ?? null,
+      },
+      details: {
+        from: `${src.env}/${src.namespace}/${src.name}`,
+        to: `${dst.env}/${dst.namespace}/${dst.name}`,
+        differences: changes,
+        source_alerts: active.slice(0, 5).map((al) => ({ name: al.name, severity: al.severity, since: al.since })),
+        forced: args.force === true && active.length > 0,
+        current_revision: b.revision ?? null,
+        dependents: dependentsOf(ctx.deps, dst.service),
+        notes,
+        reason: args.reason,
+        way_back: `rollback_deployment to revision ${b.revision ?? '?'}`,
+      },
+      ...(refusal ? { refusal } : {}),
+    };
+  },
+  async execute(args, ctx, plan) {
+    const dst = resolveWorkload(ctx.deps, args);
+    const pre = plan.preconditions as { deployment_resource_version: string; changes: { container: string; from: string; to: string }[]; revision: number | null };
+    const d = await dst.k8s.getDeployment(dst.namespace, dst.name);
+    const before = await podNames(dst.k8s, dst.namespace, d.selector);
+    const patch = { spec: { template: { spec: { containers: pre.changes.map((c) => ({ name: c.container, image: c.to })) } } } };
+    await writeOrReplan('deployment', () =>
+      dst.k8s.patchDeployment(dst.namespace, dst.name, patch, { resourceVersion: pre.deployment_resource_version, type: 'strategic' }),
+    );
+    const watched = await guardRollout(dst.k8s, dst.namespace, dst.name, pre.revision ?? undefined, {
+      podsBefore: before,
+      timeoutMs: (args.timeout_seconds ?? 600) * 1000,
+      signal: ctx.signal,
+      autoRollback: args.auto_rollback !== false,
+      progress: (done, total, message) => ctx.progress(done, total, message),
+    });
+    return {
+      service: dst.service,
+      from_env: args.from_env,
+      env: dst.env,
+      namespace: dst.namespace,
+      deployment: dst.name,
+      changed: pre.changes,
+      outcome: watched.outcome,
+      reason: watched.reason,
+      pod_problems: watched.problems,
+      images_now: watched.images,
+    };
+  },
+  render: (o) =>
+    o.outcome === 'rolled_out'
+      ? `promoted ${o.service ?? o.deployment} ${o.from_env} → ${o.env}: ${o.changed.map((c) => `${c.container} now ${parseImageRef(c.to).tag ?? c.to}`).join(', ')}`
+      : `${o.outcome === 'rolled_back' ? 'ROLLED BACK' : o.outcome}: promotion of ${o.service ?? o.deployment} to ${o.env} failed (${o.reason}). ${o.pod_problems.slice(0, 2).join('; ')}`,
+});

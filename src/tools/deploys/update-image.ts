@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { defineTool, ToolError, type Plan } from '../define-tool.js';
+import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
+import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
+import { gapReason } from '../../context/gather.js';
+import { guardRollout, podNames } from './rollout-watch.js';
+import { dependentsOf, deploymentTarget, resolveWorkload, workloadFields, writeOrReplan } from './workload.js';
+
+export const updateImage = defineTool({
+  name: 'update_image',
+  title: 'Update a container image',
+  description:
+    'Rolls a Deployment container to a new image tag or digest. The plan shows the image diff, the digest the tag resolves to in the registry and the rollout strategy. Execution watches the rollout and rolls back on its own when new pods crash-loop or miss the progress deadline; the result says so.',
+  toolset: 'deploys',
+  effect: 'write',
+  risk: 'high',
+  input: {
+    ...workloadFields,
+    container: z.string().min(1).max(63).optional().describe('container to update; default: the only container'),
+    tag: z.string().min(1).max(128).regex(/^[\w][\w.-]*$/, 'a tag such as 6.2.0').optional().describe('new image tag (same repository)'),
+    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex>').optional().describe('new manifest digest; pins the image'),
+    image: z.string().min(1).max(512).optional().describe('a full image reference instead of tag/digest'),
+    auto_rollback: z.boolean().optional().describe('roll back by itself when the new pods fail (default true)'),
+    timeout_seconds: z.number().int().min(5).max(3600).optional().describe('how long to watch the rollout (default 600)'),
+    reason: reasonField,
+    approval_token: approvalTokenField,
+    dry_run: dryRunField,
+  },
+  output: {
+    env: z.string(),
+    namespace: z.string(),
+    deployment: z.string(),
+    container: z.string(),
+    from: z.string(),
+    to: z.string(),
+    outcome: z.enum(['rolled_out', 'rolled_back', 'rollback_failed', 'not_confirmed']).describe('rolled_back: the new pods failed and day2 restored the previous revision'),
+    reason: z.string(),
+    pod_problems: z.array(z.string()).describe('what the new pods reported: backend text, data'),
+    revision: z.number().optional(),
+    rolled_back_to_revision: z.number().optional(),
+    image_now: z.string(),
+  },
+  async plan(args, ctx): Promise<Plan> {
+    const w = resolveWorkload(ctx.deps, args);
+    const d = await w.k8s.getDeployment(w.namespace, w.name);
+    const container = args.container ?? (d.images.length === 1 ? d.images[0]!.container : undefined);
+    if (!container) throw new ToolError(`container: ${w.namespace}/${w.name} has several containers (${d.images.map((i) => i.container).join(', ')}); name one`, 'invalid', 'container');
+    const current = d.images.find((i) => i.container === container);
+    if (!current) throw new ToolError(`container: ${w.namespace}/${w.name} has no container "${container}" (containers: ${d.images.map((i) => i.container).join(', ')})`, 'not_found', 'container');
+    if (!args.image && !args.tag && !args.digest) throw new ToolError('tag: give a tag, a digest or a full image', 'invalid', 'tag');
+    const cur = parseImageRef(current.image);
+    let next = args.image
+      ? parseImageRef(args.image)
+      : { ...cur, tag: args.tag ?? cur.tag, digest: args.digest ?? (args.tag && args.tag !== cur.tag ? undefined : cur.digest) };
+    // Resolve a tag to the digest it points at now, so that what is approved is what runs.
+    const notes: string[] = [];
+    const reg = registryFor(ctx.deps.config, w.env);
+    let refusal: string | undefined;
+    if (reg?.owns(next) && next.tag && !next.digest) {
+      try {
+        const digest = await reg.client.manifestDigest(next.repository, next.tag);
+        if (digest) next = { ...next, digest };
+        else refusal = `the registry has no tag ${next.repository}:${next.tag}; patch_report lists the available ones`;
+      } catch (err) {
+        notes.push(`registry not read, digest not pinned: ${gapReason(err)}`);
+      }
+    }
+    const image = formatImageRef(next);
+    if (image === current.image) refusal ??= `${container} already runs ${image}`;
+    const raw = await w.k8s.getObject('apps/v1', 'Deployment', w.namespace, w.name);
+    const spec = (raw as { spec?: { strategy?: unknown; progressDeadlineSeconds?: number; minReadySeconds?: number } }).spec ?? {};
+    if (!refusal) await w.k8s.setImage(w.namespace, w.name, container, image, { dryRun: true, resourceVersion: d.resourceVersion });
+    return {
+      summary: `set ${w.env}/${w.namespace}/${w.name} container ${container} image ${cur.tag ?? cur.digest?.slice(0, 19) ?? '?'} → ${next.tag ?? next.digest?.slice(0, 19) ?? '?'}`,
+      env: w.env,
+      service: w.service,
+      targets: [deploymentTarget(w)],
+      preconditions: { deployment_resource_version: d.resourceVersion, image_before: current.image, image_after: image, revision: d.revision ?? null },
+      details: {
+        deployment: `${w.namespace}/${w.name}`,
+        container,
+        image: { from: current.image, to: image },
+        strategy: spec.strategy ?? null,
+        progress_deadline_seconds: spec.progressDeadlineSeconds ?? 600,
+        replicas: { desired: d.replicas, ready: d.readyReplicas },
+        current_revision: d.revision ?? null,
+        auto_rollback: args.auto_rollback !== false ? `to revision ${d.revision ?? '?'} if new pods crash-loop or the rollout misses its deadline` : 'off',
+        dependents: dependentsOf(ctx.deps, w.service),
+        notes,
+        reason: args.reason,
+        way_back: `update_image with image ${current.image}`,
+      },
+      ...(refusal ? { refusal } : {}),
+    };
+  },
+  async execute(args, ctx, plan) {
+    const w = resolveWorkload(ctx.deps, args);
+    const pre = plan.preconditions as { deployment_resource_version: string; image_before: string; image_after: string; revision: number | null };
+    const container = plan.details.container as string;
+    const d = await w.k8s.getDeployment(w.namespace, w.name);
+    const before = await podNames(w.k8s, w.namespace, d.selector);
+    await writeOrReplan('deployment', () => w.k8s.setImage(w.namespace, w.name, container, pre.image_after, { resourceVersion: pre.deployment_resource_version }));
+    const watched = await guardRollout(w.k8s, w.namespace, w.name, pre.revision ?? undefined, {
+      podsBefore: before,
+      timeoutMs: (args.timeout_seconds ?? 600) * 1000,
+      signal: ctx.signal,
+      autoRollback: args.auto_rollback !== false,
+      progress: (done, total, message) => ctx.progress(done, total, message),
+    });
+    return {
+      env: w.env,
+      namespace: w.namespace,
+      deployment: w.name,
+      container,
+      from: pre.image_before,
+      to: pre.image_after,
+      outcome: watched.outcome,
+      reason: watched.reason,
+      pod_problems: watched.problems,
+      revision: watched.revision,
+      rolled_back_to_revision: watched.rolled_back_to,
+      image_now: watched.images.find((i) => i.container === container)?.image ?? '',
+    };
+  },
+  render: (o) =>
+    o.outcome === 'rolled_out'
+      ? `${o.env}/${o.namespace}/${o.deployment} ${o.container} now runs ${o.to} (revision ${o.revision ?? '?'})`
+      : o.outcome === 'rolled_back'
+        ? `ROLLED BACK: ${o.to} failed in ${o.env}/${o.namespace}/${o.deployment} (${o.reason}); day2 restored revision ${o.rolled_back_to_revision ?? '?'}, running ${o.image_now}. ${o.pod_problems.slice(0, 2).join('; ')}`
+        : `${o.outcome}: ${o.env}/${o.namespace}/${o.deployment} ${o.container} → ${o.to}: ${o.reason}. ${o.pod_problems.slice(0, 2).join('; ')}`,
+});

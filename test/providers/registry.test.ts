@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OciRegistryClient } from '../../src/providers/registry/oci-client.js';
+import { newerTags, parseTag } from '../../src/providers/registry/semver.js';
+import { parseImageRef } from '../../src/providers/registry/image-ref.js';
+import { NotFoundError } from '../../src/providers/errors.js';
+import { startTestRegistry, type RegistryProcess } from '../helpers/registry.js';
+
+let registry: RegistryProcess;
+let digests: Map<string, string>;
+
+beforeAll(async () => {
+  ({ registry, digests } = await startTestRegistry({
+    'shop/orders': ['6.1.1', '6.1.2', '6.2.0', '7.0.0', '6.3.0-rc.1', 'latest'],
+    'library/node': ['20.11.0-alpine', '20.12.0-alpine', '20.12.0', '22.1.0-alpine'],
+  }));
+}, 60_000);
+
+afterAll(async () => {
+  await registry?.close();
+});
+
+describe('OciRegistryClient against the real Distribution registry', () => {
+  it('lists every pushed tag of a repository, following pagination', async () => {
+    const client = new OciRegistryClient(registry.url);
+    expect((await client.listTags('shop/orders')).sort()).toEqual(['6.1.1', '6.1.2', '6.2.0', '6.3.0-rc.1', '7.0.0', 'latest']);
+  });
+
+  it('caps the number of tags it reads at maxTags', async () => {
+    const client = new OciRegistryClient(registry.url, { maxTags: 3 });
+    expect(await client.listTags('shop/orders')).toHaveLength(3);
+  });
+
+  it('reads manifest digests that match what the push returned, and undefined for a missing tag', async () => {
+    const client = new OciRegistryClient(registry.url);
+    expect(await client.manifestDigest('shop/orders', '6.2.0')).toBe(digests.get('shop/orders:6.2.0'));
+    expect(await client.manifestDigest('shop/orders', '6.2.0')).not.toBe(digests.get('shop/orders:6.1.2'));
+    expect(await client.manifestDigest('shop/orders', '9.9.9')).toBeUndefined();
+  });
+
+  it('translates an unknown repository into NotFoundError naming it', async () => {
+    const client = new OciRegistryClient(registry.url);
+    const err = await client.listTags('shop/nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as Error).message).toContain('shop/nope');
+    expect((err as Error).message).toContain('NAME_UNKNOWN');
+  });
+
+  it('reports an unreachable registry as unavailable', async () => {
+    const client = new OciRegistryClient('http://127.0.0.1:1', { timeoutMs: 2000 });
+    await expect(client.listTags('shop/orders')).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+});
+
+describe('semver tag selection', () => {
+  const tags = ['6.1.1', '6.1.2', '6.2.0', '7.0.0', '6.3.0-rc.1', 'latest', 'v6.2.1', '6.2.0-alpine'];
+  it('lists newer releases of the same major, newest first', () => {
+    expect(newerTags('6.1.2', tags)!.map((t) => t.tag)).toEqual(['v6.2.1', '6.2.0']);
+  });
+  it('includes prereleases and other majors only when asked', () => {
+    expect(newerTags('6.1.2', tags, { includePrereleases: true })!.map((t) => t.tag)).toEqual(['6.3.0-rc.1', 'v6.2.1', '6.2.0']);
+    expect(newerTags('6.1.2', tags, { allowMajor: true })!.map((t) => t.tag)).toEqual(['7.0.0', 'v6.2.1', '6.2.0']);
+  });
+  it('keeps variants apart and orders a release after its prereleases', () => {
+    expect(newerTags('6.1.0-alpine', tags)!.map((t) => t.tag)).toEqual(['6.2.0-alpine']);
+    expect(newerTags('6.3.0-rc.1', ['6.3.0', '6.3.0-rc.2', '6.2.9'])!.map((t) => t.tag)).toEqual(['6.3.0']);
+    expect(newerTags('latest', tags)).toBeUndefined();
+    expect(parseTag('1.2.3-rc.10')!.prerelease).toEqual(['rc', '10']);
+  });
+  it('parses image references with host, tag and digest', () => {
+    expect(parseImageRef('registry.acme.test/shop/orders:6.1.2@sha256:abc')).toEqual({ host: 'registry.acme.test', repository: 'shop/orders', tag: '6.1.2', digest: 'sha256:abc' });
+    expect(parseImageRef('127.0.0.1:5000/x/y')).toEqual({ host: '127.0.0.1:5000', repository: 'x/y', tag: undefined, digest: undefined });
+    expect(parseImageRef('node:20-alpine')).toEqual({ host: undefined, repository: 'node', tag: '20-alpine', digest: undefined });
+  });
+});

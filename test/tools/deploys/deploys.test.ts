@@ -1,0 +1,217 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { allTools } from '../../../src/tools/index.js';
+import { deployTools } from '../../../src/tools/deploys/index.js';
+import { scaleDeployment } from '../../../src/tools/deploys/scale-deployment.js';
+import type { ToolContext } from '../../../src/tools/define-tool.js';
+import type { KubeObject } from '../../../src/sandbox/kubernetes/types.js';
+import { startSandboxHarness, type SandboxHarness } from '../../helpers/sandbox-harness.js';
+import { startTestRegistry, type RegistryProcess } from '../../helpers/registry.js';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let h: SandboxHarness;
+let agent: Client;
+let registry: RegistryProcess;
+let digests: Map<string, string>;
+
+const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
+const sc = (r: CallToolResult) => r.structuredContent as Obj;
+const kube = (env: string) => h.sandbox.emulators.kubernetes[env]!;
+const deployment = (env: string, ns: string, name: string) => kube(env).store.get('apps/v1', 'Deployment', ns, name) as Obj;
+const container = (d: Obj, name?: string) => (d.spec.template.spec.containers as Obj[]).find((c) => !name || c.name === name)!;
+
+async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await agent.callTool({ name, arguments: args })) as CallToolResult;
+}
+
+/** Plan, approve as alice over the CLI channel, read the token with get_approval, execute. */
+async function approved(name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; approvalId: string }> {
+  const first = await call(name, args);
+  expect(first.isError, text(first)).toBeFalsy();
+  expect(sc(first).status).toBe('approval_required');
+  const id = sc(first).approval_id as string;
+  await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
+  const got = await call('get_approval', { approval_id: id });
+  const token = sc(got).approval_token as string;
+  expect(token).toBeTruthy();
+  const result = await call(name, { ...args, approval_token: token });
+  return { result, approvalId: id };
+}
+
+async function auditOf(tool: string): Promise<Obj[]> {
+  await h.rt.auditLog.flush();
+  return (await h.rt.deps.store.queryAudit({ tool, limit: 200 })).map((r) => JSON.parse(r.record) as Obj);
+}
+
+beforeAll(async () => {
+  ({ registry, digests } = await startTestRegistry({
+    'shop/web-frontend': ['5.11.3', '5.12.0', '5.12.1', '5.13.0', '5.14.0-rc.1', '6.0.0'],
+    'shop/notifications': ['4.0.1', '4.0.2', '4.1.0'],
+  }));
+  // A generous backend timeout: the first Datadog call loads its SDK, slow on a busy machine.
+  h = await startSandboxHarness({ extraTools: deployTools.filter((t) => !allTools.includes(t)), config: { backends: { timeout: 20_000 } } });
+  // The registry of prod: image refs name registry.acme.test, the API is the real registry on loopback.
+  h.rt.deps.config.environments.prod!.registry = { url: registry.url, host: 'registry.acme.test' };
+  agent = await h.connect('agent-bot');
+  await call('list_alerts', { env: 'staging' });
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+  await registry?.close();
+});
+
+describe('scaling', () => {
+  it('scales a deployment after approval; plan, approval and audit records all present', async () => {
+    const before = deployment('prod', 'checkout', 'cart').spec.replicas as number;
+    const { result, approvalId } = await approved('scale_deployment', { service: 'cart', env: 'prod', replicas: before + 1 });
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(sc(result).status).toBe('executed');
+    expect(sc(result).result).toMatchObject({ from: before, to: before + 1, deployment: 'cart' });
+    expect(deployment('prod', 'checkout', 'cart').spec.replicas).toBe(before + 1);
+    const audit = await auditOf('scale_deployment');
+    expect(audit.map((a) => a.event)).toEqual(expect.arrayContaining(['tool.approval_required', 'tool.execute', 'tool.outcome']));
+    expect(audit.find((a) => a.event === 'tool.outcome')?.approval).toMatchObject({ id: approvalId });
+  });
+
+  it('refuses a scale the HPA would fight, then moves the HPA bounds with adjust_hpa', async () => {
+    const hpa = () => kube('prod').store.get('autoscaling/v2', 'HorizontalPodAutoscaler', 'checkout', 'checkout') as Obj;
+    const max = hpa().spec.maxReplicas as number;
+    const writes = kube('prod').writes;
+    const refused = await call('scale_deployment', { service: 'checkout', env: 'prod', replicas: max + 3 });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toContain('adjust_hpa=true');
+    expect(sc(refused).plan.hpa).toMatchObject({ fights_change: true, max });
+    expect(kube('prod').writes).toBe(writes);
+
+    const { result } = await approved('scale_deployment', { service: 'checkout', env: 'prod', replicas: max + 3, adjust_hpa: true });
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(sc(result).result.hpa).toMatchObject({ max: max + 3 });
+    expect(hpa().spec.maxReplicas).toBe(max + 3);
+    expect(deployment('prod', 'checkout', 'checkout').spec.replicas).toBe(max + 3);
+  });
+
+  it('creates an HPA with set_autoscaling', async () => {
+    const { result } = await approved('set_autoscaling', { service: 'shipping', env: 'prod', min_replicas: 2, max_replicas: 7, target_cpu_percent: 65 });
+    expect(result.isError, text(result)).toBeFalsy();
+    const hpas = kube('prod').store.list('autoscaling/v2', 'HorizontalPodAutoscaler') as Obj[];
+    const created = hpas.find((x) => x.spec.scaleTargetRef.name === 'shipping')!;
+    expect(created.spec).toMatchObject({ minReplicas: 2, maxReplicas: 7 });
+    expect(created.spec.metrics[0].resource.target.averageUtilization).toBe(65);
+  });
+
+  it('capacity_report lists requests against usage per service, with HPA bounds', async () => {
+    const r = await call('capacity_report', { env: 'prod', limit: 100 });
+    expect(r.isError, text(r)).toBeFalsy();
+    const rows = sc(r).services as Obj[];
+    const reporting = rows.find((x) => x.service === 'reporting-batch')!;
+    expect(reporting.cpu.request_m).toBeGreaterThan(reporting.cpu.usage_m);
+    expect(reporting.flags).toContain('over_provisioned');
+    expect(rows.find((x) => x.service === 'checkout')!.hpa).toBeDefined();
+  });
+});
+
+describe('deploys', () => {
+  it('rolls a crash-looping image back on its own and says so', async () => {
+    const old = container(deployment('prod', 'platform', 'notifications')).image as string;
+    const { result } = await approved('update_image', { service: 'notifications', env: 'prod', tag: '4.1.0' });
+    expect(result.isError, text(result)).toBeFalsy();
+    const out = sc(result).result as Obj;
+    expect(out.outcome).toBe('rolled_back');
+    expect(out.to).toBe(`registry.acme.test/shop/notifications:4.1.0@${digests.get('shop/notifications:4.1.0')}`);
+    expect(text(result)).toContain('ROLLED BACK');
+    expect(container(deployment('prod', 'platform', 'notifications')).image).toBe(old);
+    expect(out.image_now).toBe(old);
+  });
+
+  it('refuses to promote while the source env has active alerts, then promotes a healthy service', async () => {
+    const refused = await call('promote_version', { service: 'notifications', from_env: 'staging', env: 'prod' });
+    expect(refused.isError).toBe(true);
+    expect(text(refused), text(refused)).toContain('active alert');
+
+    const staging = container(deployment('staging', 'checkout', 'cart')).image as string;
+    expect(container(deployment('prod', 'checkout', 'cart')).image).not.toBe(staging);
+    const { result } = await approved('promote_version', { service: 'cart', from_env: 'staging', env: 'prod' });
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(sc(result).result.outcome).toBe('rolled_out');
+    const prodImage = container(deployment('prod', 'checkout', 'cart')).image as string;
+    expect(prodImage.split('@')[1]).toBe(staging.split('@')[1]);
+    expect((await auditOf('promote_version')).some((a) => a.event === 'tool.outcome' && a.outcome?.ok)).toBe(true);
+  });
+
+  it('patch_report lists exactly the newer tags of the same major, with digests and the update_image call', async () => {
+    const r = await call('patch_report', { env: 'prod', service: 'web-frontend' });
+    expect(r.isError, text(r)).toBeFalsy();
+    const line = (sc(r).images as Obj[]).find((i) => i.container === 'web-frontend')!;
+    expect(line.current).toBe('5.12.0');
+    expect(line.newer.map((n: Obj) => n.tag)).toEqual(['5.13.0', '5.12.1']);
+    expect(line.newer[0].digest).toBe(digests.get('shop/web-frontend:5.13.0'));
+    expect(line.apply).toEqual({
+      tool: 'update_image',
+      arguments: { env: 'prod', namespace: 'storefront', deployment: 'web-frontend', container: 'web-frontend', tag: '5.13.0', digest: digests.get('shop/web-frontend:5.13.0') },
+    });
+    const withPre = await call('patch_report', { env: 'prod', service: 'web-frontend', include_prereleases: true, allow_major: true });
+    expect(((sc(withPre).images as Obj[])[0]!.newer as Obj[]).map((n) => n.tag)).toEqual(['6.0.0', '5.14.0-rc.1', '5.13.0', '5.12.1']);
+  });
+});
+
+describe('drift', () => {
+  it('detects the hand-edited prod orders and remediates it with server-side apply', async () => {
+    const found = await call('detect_drift', { env: 'prod', service: 'orders' });
+    expect(found.isError, text(found)).toBeFalsy();
+    const orders = (sc(found).objects as Obj[]).find((o) => o.object === 'Deployment checkout/orders')!;
+    expect(orders.status).toBe('drifted');
+    expect(orders.changes).toEqual(
+      expect.arrayContaining([
+        { path: 'spec.replicas', op: 'changed', desired: '3', live: '5' },
+        { path: 'spec.template.spec.containers[name=orders].env[name=LOG_LEVEL].value', op: 'changed', desired: 'info', live: 'debug' },
+      ]),
+    );
+    const all = await call('detect_drift', { env: 'prod' });
+    expect(sc(all).counts.compared).toBeGreaterThan(10);
+
+    const { result } = await approved('remediate_drift', { env: 'prod', objects: ['Deployment checkout/orders'] });
+    expect(result.isError, text(result)).toBeFalsy();
+    const d = deployment('prod', 'checkout', 'orders');
+    expect(d.spec.replicas).toBe(3);
+    expect((container(d, 'orders').env as Obj[]).find((e) => e.name === 'LOG_LEVEL')!.value).toBe('info');
+    expect((d.metadata.managedFields as Obj[]).some((m) => m.manager === 'day2' && m.operation === 'Apply')).toBe(true);
+    const again = await call('detect_drift', { env: 'prod', service: 'orders' });
+    expect(sc(again).counts).toMatchObject({ drifted: 0, missing: 0 });
+    expect((await auditOf('remediate_drift')).some((a) => a.event === 'tool.outcome' && a.outcome?.ok)).toBe(true);
+  });
+});
+
+describe('a target that changes between plan and execution', () => {
+  it('refuses the approved token and the cluster sees no write from day2', async () => {
+    const args = { service: 'inventory', env: 'prod', replicas: 4 };
+    const first = await call('scale_deployment', args);
+    const id = sc(first).approval_id as string;
+    await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
+    const token = sc(await call('get_approval', { approval_id: id })).approval_token as string;
+    // Someone edits the deployment after the approval.
+    const live = deployment('prod', 'fulfillment', 'inventory');
+    live.metadata.labels = { ...live.metadata.labels, 'edited-by': 'someone-else' };
+    kube('prod').store.put(live as KubeObject);
+    const writes = kube('prod').writes;
+    const r = await call('scale_deployment', { ...args, approval_token: token });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('changed since approval');
+    expect(kube('prod').writes).toBe(writes);
+    expect(deployment('prod', 'fulfillment', 'inventory').spec.replicas).not.toBe(4);
+  });
+
+  it('turns a 409 at execution into "plan again", never a retry', async () => {
+    const ctx: ToolContext = { deps: h.rt.deps, principal: { id: 'agent-bot', transport: 'stdio' }, signal: new AbortController().signal, progress: async () => {}, callId: 't' };
+    const args = { service: 'shipping', env: 'prod', replicas: 3 };
+    const plan = await scaleDeployment.plan(args, ctx);
+    const live = deployment('prod', 'fulfillment', 'shipping');
+    live.metadata.labels = { ...live.metadata.labels, touched: 'yes' };
+    kube('prod').store.put(live as KubeObject);
+    const writes = kube('prod').writes;
+    await expect(scaleDeployment.execute(args, ctx, plan)).rejects.toThrow('the deployment changed since it was planned; call again without approval_token for a new plan');
+    expect(kube('prod').writes).toBe(writes);
+  });
+});
