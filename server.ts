@@ -85,7 +85,9 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
       })
       .catch((err: unknown) => {
         log.error('backends failed to start', { error: err });
-        process.stderr.write(`day2: backends failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(
+          `day2: backends failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+        );
         markFailed(err);
       });
   };
@@ -131,7 +133,7 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   }
   if (opts.http) startBackends();
   process.stderr.write(
-    `day2 ${VERSION} serving ${toolCount} tools ${where} (${opts.sandbox ? 'sandbox' : loaded.path ?? 'no config file'}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
+    `day2 ${VERSION} serving ${toolCount} tools ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
   );
 
   let closing: Promise<void> | undefined;

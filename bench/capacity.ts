@@ -12,9 +12,17 @@ const SERVICES = 500;
 const NAMESPACES = Array.from({ length: 25 }, (_, i) => `team-${i}`);
 const out = (line: string) => process.stdout.write(line + '\n');
 
-const objects = Array.from({ length: SERVICES }, (_, i) => deploymentManifest(NAMESPACES[i % NAMESPACES.length]!, `svc-${i}`, i, 1) as KubeObject);
+const objects = Array.from(
+  { length: SERVICES },
+  (_, i) => deploymentManifest(NAMESPACES[i % NAMESPACES.length]!, `svc-${i}`, i, 1) as KubeObject,
+);
 for (const ns of NAMESPACES)
-  objects.push({ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute', namespace: ns }, spec: { hard: { 'requests.cpu': '40', 'requests.memory': '64Gi', pods: '200' } } });
+  objects.push({
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: 'compute', namespace: ns },
+    spec: { hard: { 'requests.cpu': '40', 'requests.memory': '64Gi', pods: '200' } },
+  });
 
 const startedAt = performance.now();
 const k = await startKubernetesEmulator({ objects, timing: { readyDelayMs: 1 } });
@@ -32,7 +40,9 @@ try {
     total = r.value.total;
   }
   const ms = median(samples);
-  out(`capacity_report, ${total} services, ${k.store.list('v1', 'Pod').length} pods, ${NAMESPACES.length} namespaces: median ${round(ms, 1)} ms over ${samples.length} runs (target <= 500 ms: ${ms <= 500 ? 'pass' : 'FAIL'})`);
+  out(
+    `capacity_report, ${total} services, ${k.store.list('v1', 'Pod').length} pods, ${NAMESPACES.length} namespaces: median ${round(ms, 1)} ms over ${samples.length} runs (target <= 500 ms: ${ms <= 500 ? 'pass' : 'FAIL'})`,
+  );
 } finally {
   await k.close();
 }

@@ -11,7 +11,12 @@ import type { Store } from '../src/store/store.js';
 import type { ToolContext } from '../src/tools/define-tool.js';
 
 /** A Deployment manifest as a GitOps repository would hold it. */
-export function deploymentManifest(ns: string, name: string, i: number, replicas = 2): Record<string, unknown> {
+export function deploymentManifest(
+  ns: string,
+  name: string,
+  i: number,
+  replicas = 2,
+): Record<string, unknown> {
   const labels = { 'app.kubernetes.io/name': name };
   return {
     apiVersion: 'apps/v1',
@@ -32,7 +37,10 @@ export function deploymentManifest(ns: string, name: string, i: number, replicas
                 { name: 'SERVICE_NAME', value: name },
                 { name: 'LOG_LEVEL', value: 'info' },
               ],
-              resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } },
+              resources: {
+                requests: { cpu: '250m', memory: '256Mi' },
+                limits: { cpu: '1000m', memory: '512Mi' },
+              },
             },
           ],
         },
@@ -41,9 +49,20 @@ export function deploymentManifest(ns: string, name: string, i: number, replicas
   };
 }
 
-export async function depsOver(k: KubernetesEmulator, namespaces: string[], extra: Record<string, unknown> = {}): Promise<{ deps: Deps; ctx: ToolContext }> {
-  const provider = await createKubernetesProvider({ kubeConfig: await k.kubeConfig(), namespaces, timeoutMs: 30_000 });
-  const config = configSchema.parse({ environments: { prod: { tier: 'production', kubernetes: { namespaces }, ...extra } }, backends: { timeout: 30_000 } });
+export async function depsOver(
+  k: KubernetesEmulator,
+  namespaces: string[],
+  extra: Record<string, unknown> = {},
+): Promise<{ deps: Deps; ctx: ToolContext }> {
+  const provider = await createKubernetesProvider({
+    kubeConfig: await k.kubeConfig(),
+    namespaces,
+    timeoutMs: 30_000,
+  });
+  const config = configSchema.parse({
+    environments: { prod: { tier: 'production', kubernetes: { namespaces }, ...extra } },
+    backends: { timeout: 30_000 },
+  });
   const backends = {
     has: (env: string, b: string) => env === 'prod' && b === 'kubernetes',
     kubernetes: () => provider,
@@ -58,8 +77,21 @@ export async function depsOver(k: KubernetesEmulator, namespaces: string[], extr
     },
     postgres: undefined as never,
   } as Backends;
-  const deps: Deps = { config, store: undefined as unknown as Store, clock: systemClock, log: silentLogger, backends, catalog: Catalog.empty() };
-  const ctx: ToolContext = { deps, principal: { id: 'bench', transport: 'internal' }, signal: new AbortController().signal, progress: async () => {}, callId: 'bench' };
+  const deps: Deps = {
+    config,
+    store: undefined as unknown as Store,
+    clock: systemClock,
+    log: silentLogger,
+    backends,
+    catalog: Catalog.empty(),
+  };
+  const ctx: ToolContext = {
+    deps,
+    principal: { id: 'bench', transport: 'internal' },
+    signal: new AbortController().signal,
+    progress: async () => {},
+    callId: 'bench',
+  };
   return { deps, ctx };
 }
 

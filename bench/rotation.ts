@@ -73,11 +73,20 @@ await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'bench-initial-${randomUUI
 const sandbox = await startSandbox({ postgres: false, alertmanager: false, log: silentLogger });
 try {
   const config = configSchema.parse({
-    environments: { ...sandbox.environments, prod: { ...sandbox.environments.prod, databases: { bench: { url: ADMIN } } } },
+    environments: {
+      ...sandbox.environments,
+      prod: { ...sandbox.environments.prod, databases: { bench: { url: ADMIN } } },
+    },
     rotation: { verify_window: 1000, restart_timeout: 60_000 },
   });
   const backendMs = new BusyClock();
-  const secrets = createSecretsManagerProvider({ region: 'eu-west-1', prefix: 'prod/', endpoint: sandbox.emulators.secretsManager.url, credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'bench' }, listLimit: 100_000 });
+  const secrets = createSecretsManagerProvider({
+    region: 'eu-west-1',
+    prefix: 'prod/',
+    endpoint: sandbox.emulators.secretsManager.url,
+    credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'bench' },
+    listLimit: 100_000,
+  });
   const postgres = new PostgresProvider(config, { env: {} });
   const backends: Backends = {
     has: (e, b) => sandbox.backends.has(e, b),
@@ -88,17 +97,60 @@ try {
     postgres: timedProxy(postgres, backendMs),
   };
   const store = await openStore(join(dir, 'day2.db'), { clock: systemClock });
-  const deps: Deps = { config, store, clock: systemClock, log: silentLogger, backends, catalog: sandbox.catalog, notifier: { send: () => Promise.resolve() } };
+  const deps: Deps = {
+    config,
+    store,
+    clock: systemClock,
+    log: silentLogger,
+    backends,
+    catalog: sandbox.catalog,
+    notifier: { send: () => Promise.resolve() },
+  };
 
   // The secret, a Kubernetes copy of it, and 5 deployments that read the copy.
-  const sdk = new SecretsManagerClient({ region: 'eu-west-1', endpoint: sandbox.emulators.secretsManager.url, credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'bench' } });
-  await sdk.send(new CreateSecretCommand({ Name: SECRET, SecretString: JSON.stringify({ engine: 'postgres', username: role, password: `bench-${randomUUID()}`, host: '127.0.0.1', port: 5432, dbname: 'postgres' }) }));
+  const sdk = new SecretsManagerClient({
+    region: 'eu-west-1',
+    endpoint: sandbox.emulators.secretsManager.url,
+    credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'bench' },
+  });
+  await sdk.send(
+    new CreateSecretCommand({
+      Name: SECRET,
+      SecretString: JSON.stringify({
+        engine: 'postgres',
+        username: role,
+        password: `bench-${randomUUID()}`,
+        host: '127.0.0.1',
+        port: 5432,
+        dbname: 'postgres',
+      }),
+    }),
+  );
   const k8s = sandbox.backends.kubernetes('prod');
   const targets = (await k8s.listDeployments()).slice(0, 5);
   for (const ns of new Set(targets.map((d) => d.namespace)))
-    await k8s.serverSideApply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bench-db', namespace: ns, annotations: { 'day2.dev/synced-from': `aws:${SECRET}` } }, type: 'Opaque', stringData: { note: 'bench' } });
+    await k8s.serverSideApply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'bench-db', namespace: ns, annotations: { 'day2.dev/synced-from': `aws:${SECRET}` } },
+      type: 'Opaque',
+      stringData: { note: 'bench' },
+    });
   for (const d of targets) {
-    await k8s.patchDeployment(d.namespace, d.name, { spec: { template: { spec: { containers: [{ name: d.images[0]!.container, envFrom: [{ secretRef: { name: 'bench-db' } }] }] } } } }, { type: 'strategic' });
+    await k8s.patchDeployment(
+      d.namespace,
+      d.name,
+      {
+        spec: {
+          template: {
+            spec: {
+              containers: [{ name: d.images[0]!.container, envFrom: [{ secretRef: { name: 'bench-db' } }] }],
+            },
+          },
+        },
+      },
+      { type: 'strategic' },
+    );
     await k8s.waitForRollout(d.namespace, d.name, { timeoutMs: 30_000 });
   }
 
@@ -108,21 +160,41 @@ try {
 
   const started = performance.now();
   const { rotation } = await planRotation(deps, { secret: SECRET, env: 'prod' });
-  const doc = await runRotation(deps, rotation, { actionDigest: randomUUID().replace(/-/g, '').padEnd(64, '0'), principal: 'bench' });
+  const doc = await runRotation(deps, rotation, {
+    actionDigest: randomUUID().replace(/-/g, '').padEnd(64, '0'),
+    principal: 'bench',
+  });
   const wall = performance.now() - started;
   const waits = backendMs.ms + config.rotation.verify_window;
   const overhead = Math.max(0, wall - waits);
-  out(`rotation: ${doc.status}, ${doc.dependents.length} dependents (${doc.dependents.map((d) => d.service).join(', ')}), emulator latency ${LATENCY_MS} ms`);
-  out(`  wall ${round(wall, 0)} ms = backend calls and rollout waits ${round(backendMs.ms, 0)} ms + verify window ${config.rotation.verify_window} ms + day2 overhead ${round(overhead, 0)} ms`);
+  out(
+    `rotation: ${doc.status}, ${doc.dependents.length} dependents (${doc.dependents.map((d) => d.service).join(', ')}), emulator latency ${LATENCY_MS} ms`,
+  );
+  out(
+    `  wall ${round(wall, 0)} ms = backend calls and rollout waits ${round(backendMs.ms, 0)} ms + verify window ${config.rotation.verify_window} ms + day2 overhead ${round(overhead, 0)} ms`,
+  );
   const share = (overhead / wall) * 100;
   out(`  day2 overhead: ${round(share, 2)} % of wall time (target <= 5 %: ${share <= 5 ? 'pass' : 'FAIL'})`);
 
   sandbox.emulators.kubernetes.prod!.faults.clear();
   sandbox.emulators.secretsManager.faults.clear();
   sandbox.emulators.datadog.faults.clear();
-  const names = Array.from({ length: 2000 }, (_, i) => `prod/inventory-bench/svc-${String(i).padStart(4, '0')}/db`);
+  const names = Array.from(
+    { length: 2000 },
+    (_, i) => `prod/inventory-bench/svc-${String(i).padStart(4, '0')}/db`,
+  );
   for (let i = 0; i < names.length; i += 50)
-    await Promise.all(names.slice(i, i + 50).map((Name) => sdk.send(new CreateSecretCommand({ Name, SecretString: `{"username":"u","password":"bench-${randomUUID()}"}`, Tags: [{ Key: 'team', Value: 'bench' }] }))));
+    await Promise.all(
+      names.slice(i, i + 50).map((Name) =>
+        sdk.send(
+          new CreateSecretCommand({
+            Name,
+            SecretString: `{"username":"u","password":"bench-${randomUUID()}"}`,
+            Tags: [{ Key: 'team', Value: 'bench' }],
+          }),
+        ),
+      ),
+    );
   sdk.destroy();
   await collectCredentials(deps, { env: 'prod' }); // warm-up
   const samples: number[] = [];
@@ -135,7 +207,9 @@ try {
   }
   samples.sort((a, b) => a - b);
   const med = samples[2]!;
-  out(`inventory: ${total} credentials in ${round(med, 0)} ms median of 5 (target <= 1000 ms: ${med <= 1000 ? 'pass' : 'FAIL'})`);
+  out(
+    `inventory: ${total} credentials in ${round(med, 0)} ms median of 5 (target <= 1000 ms: ${med <= 1000 ? 'pass' : 'FAIL'})`,
+  );
   await store.close();
   await postgres.close();
 } finally {

@@ -26,14 +26,21 @@ const LATENCY_MS = 100;
 const RUNS = 15;
 
 /** A loopback HTTP proxy that waits `latency.ms` (switchable) before forwarding each request. */
-async function latencyProxy(target: string, latency: { ms: number }): Promise<{ url: string; server: Server }> {
+async function latencyProxy(
+  target: string,
+  latency: { ms: number },
+): Promise<{ url: string; server: Server }> {
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       setTimeout(() => {
         const body = chunks.length ? Buffer.concat(chunks) : undefined;
-        fetch(target + (req.url ?? '/'), { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body })
+        fetch(target + (req.url ?? '/'), {
+          method: req.method,
+          headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
+          body,
+        })
           .then(async (r) => {
             res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
             res.end(Buffer.from(await r.arrayBuffer()));
@@ -50,7 +57,11 @@ async function latencyProxy(target: string, latency: { ms: number }): Promise<{ 
 }
 
 async function main(): Promise<void> {
-  const sandbox = await startSandbox({ log: silentLogger, postgres: false, backends: { timeout: 10_000, retries: 0 } });
+  const sandbox = await startSandbox({
+    log: silentLogger,
+    postgres: false,
+    backends: { timeout: 10_000, retries: 0 },
+  });
   const am = sandbox.emulators.alertmanager;
   if (!am) throw new Error('the bench needs prometheus-alertmanager installed');
   const amLatency = { ms: 0 };
@@ -74,7 +85,10 @@ async function main(): Promise<void> {
     }),
   };
   const dir = mkdtempSync(join(tmpdir(), 'day2-bench-triage-'));
-  const config = configSchema.parse({ environments: sandbox.environments, backends: { timeout: 10_000, retries: 0 } });
+  const config = configSchema.parse({
+    environments: sandbox.environments,
+    backends: { timeout: 10_000, retries: 0 },
+  });
   const names = new Set(allTools.map((t) => t.name));
   const rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
@@ -87,7 +101,8 @@ async function main(): Promise<void> {
   const [a, b] = InMemoryTransport.createLinkedPair();
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await Promise.all([server.connect(a), client.connect(b)]);
-  const triage = () => client.callTool({ name: 'triage_service', arguments: { service: 'checkout', env: 'prod' } });
+  const triage = () =>
+    client.callTool({ name: 'triage_service', arguments: { service: 'checkout', env: 'prod' } });
 
   try {
     for (let i = 0; i < 3; i++) await triage(); // warm: SDK imports, connections, JIT
@@ -116,10 +131,23 @@ async function main(): Promise<void> {
     const med = median(samples);
     const line = (s: string) => process.stderr.write(s + '\n');
     line(`triage_service checkout/prod, every backend +${LATENCY_MS} ms, ${RUNS} runs:`);
-    line(`  wall median ${round(med, 1)} ms, p95 ${round(percentile(samples, 95), 1)} ms, min ${round(Math.min(...samples), 1)} ms (target median <= 150 ms: ${med <= 150 ? 'pass' : 'FAIL'})`);
-    line(`  without injected latency: median ${round(median(base), 1)} ms (day2's own work plus the loopback round trips)`);
+    line(
+      `  wall median ${round(med, 1)} ms, p95 ${round(percentile(samples, 95), 1)} ms, min ${round(Math.min(...samples), 1)} ms (target median <= 150 ms: ${med <= 150 ? 'pass' : 'FAIL'})`,
+    );
+    line(
+      `  without injected latency: median ${round(median(base), 1)} ms (day2's own work plus the loopback round trips)`,
+    );
     line(`  output ${size} bytes of JSON (cap 8192), ${gaps} gap(s)`);
-    process.stdout.write(JSON.stringify({ bench: 'triage', latency_ms: LATENCY_MS, median_ms: round(med, 1), p95_ms: round(percentile(samples, 95), 1), output_bytes: size, gaps }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        bench: 'triage',
+        latency_ms: LATENCY_MS,
+        median_ms: round(med, 1),
+        p95_ms: round(percentile(samples, 95), 1),
+        output_bytes: size,
+        gaps,
+      }) + '\n',
+    );
     if (med > 150 || gaps > 0) process.exitCode = 1;
   } finally {
     await client.close();

@@ -16,7 +16,6 @@ import { allTools } from './tools/index.js';
 import { allResources } from './resources/index.js';
 import { allPrompts } from './prompts/index.js';
 import type { Store } from './store/store.js';
-import type { Deps } from './deps.js';
 import { Catalog } from './catalog/catalog.js';
 
 export interface BuildRuntimeOptions {
@@ -59,8 +58,18 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
   });
   const notifier =
     opts.notifier ??
-    (config.notify.webhook_url ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout) : new LogNotifier(opts.log));
-  const deps = { config, store, clock, log: opts.log, backends: opts.backends, catalog: opts.catalog ?? Catalog.empty(), notifier };
+    (config.notify.webhook_url
+      ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout)
+      : new LogNotifier(opts.log));
+  const deps = {
+    config,
+    store,
+    clock,
+    log: opts.log,
+    backends: opts.backends,
+    catalog: opts.catalog ?? Catalog.empty(),
+    notifier,
+  };
   const approvals = new Approvals(store, auditLog, policy, clock, notifier, opts.log, config.approvals.ttl);
   return {
     deps,

@@ -19,7 +19,12 @@ import type { Runtime } from './runtime.js';
 import type { Principal } from './guards/principal.js';
 import { governedCall } from './guards/governed-call.js';
 import { selectTools, toolDefinition, type ToolSelection } from './tool-catalog.js';
-import { ResourceNotFoundError, type ResourceContent, type ResourceDefinition, type TemplateResource } from './resources/define-resource.js';
+import {
+  ResourceNotFoundError,
+  type ResourceContent,
+  type ResourceDefinition,
+  type TemplateResource,
+} from './resources/define-resource.js';
 import { redact } from './guards/redact.js';
 import { canonicalJson, sha256Hex } from './guards/canonical-json.js';
 import { VERSION } from './version.js';
@@ -68,7 +73,11 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const tool = byName.get(req.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${req.params.name}. Call tools/list to see the tools.`);
+    if (!tool)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool: ${req.params.name}. Call tools/list to see the tools.`,
+      );
     await rt.ready;
     const progressToken = req.params._meta?.progressToken;
     const principal = principalOf(principalFromAuth(extra.authInfo));
@@ -77,13 +86,20 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
       signal: extra.signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
-        await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress, total, message } });
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress, total, message },
+        });
       },
       elicit: server.getClientCapabilities()?.elicitation
         ? async (message) => {
             const res = await server.elicitInput({
               message,
-              requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Approve' } }, required: ['confirm'] },
+              requestedSchema: {
+                type: 'object',
+                properties: { confirm: { type: 'boolean', title: 'Approve' } },
+                required: ['confirm'],
+              },
             });
             if (res.action !== 'accept') return res.action;
             return res.content?.confirm === true ? 'accept' : 'decline';
@@ -98,13 +114,25 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => {
     await rt.ready;
-    const ctx = { deps: rt.deps, principal: principalOf(principalFromAuth(extra.authInfo)), signal: extra.signal };
+    const ctx = {
+      deps: rt.deps,
+      principal: principalOf(principalFromAuth(extra.authInfo)),
+      signal: extra.signal,
+    };
     const listed = await Promise.all(
-      templates.map(async (t) => (t.list ? (await t.list(ctx)).slice(0, 100).map((r) => ({ ...r, mimeType: t.mimeType })) : [])),
+      templates.map(async (t) =>
+        t.list ? (await t.list(ctx)).slice(0, 100).map((r) => ({ ...r, mimeType: t.mimeType })) : [],
+      ),
     );
     return {
       resources: [
-        ...statics.map((r) => ({ uri: r.uri, name: r.name, title: r.title, description: r.description, mimeType: r.mimeType })),
+        ...statics.map((r) => ({
+          uri: r.uri,
+          name: r.name,
+          title: r.title,
+          description: r.description,
+          mimeType: r.mimeType,
+        })),
         ...listed.flat(),
       ],
     };
@@ -120,7 +148,11 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     })),
   }));
 
-  const readResource = async (uri: string, principal: Principal, signal: AbortSignal): Promise<ReadResourceResult> => {
+  const readResource = async (
+    uri: string,
+    principal: Principal,
+    signal: AbortSignal,
+  ): Promise<ReadResourceResult> => {
     await rt.ready;
     const ctx = { deps: rt.deps, principal, signal };
     const started = performance.now();
@@ -130,19 +162,43 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
       if (s) content = await s.read(ctx);
       else {
         const hit = compiled.map(({ t, tpl }) => ({ t, vars: tpl.match(uri) })).find((m) => m.vars);
-        if (!hit?.vars) throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}. Call resources/list or resources/templates/list.`);
-        const params = Object.fromEntries(Object.entries(hit.vars).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+        if (!hit?.vars)
+          throw new McpError(
+            ErrorCode.InvalidParams,
+            `Unknown resource: ${uri}. Call resources/list or resources/templates/list.`,
+          );
+        const params = Object.fromEntries(
+          Object.entries(hit.vars).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
+        );
         content = await hit.t.read(params, ctx);
       }
     } catch (err) {
       void rt.audit
-        .append({ event: 'resource.read', principal: principal.id, client: principal.client, transport: principal.transport, resource: uri, outcome: { ok: false, error: err instanceof Error ? err.name : 'error', duration_ms: Math.round(performance.now() - started) } })
+        .append({
+          event: 'resource.read',
+          principal: principal.id,
+          client: principal.client,
+          transport: principal.transport,
+          resource: uri,
+          outcome: {
+            ok: false,
+            error: err instanceof Error ? err.name : 'error',
+            duration_ms: Math.round(performance.now() - started),
+          },
+        })
         .catch(() => undefined);
       if (err instanceof ResourceNotFoundError) throw new McpError(ErrorCode.InvalidParams, err.message);
       throw err;
     }
     void rt.audit
-      .append({ event: 'resource.read', principal: principal.id, client: principal.client, transport: principal.transport, resource: uri, outcome: { ok: true, duration_ms: Math.round(performance.now() - started) } })
+      .append({
+        event: 'resource.read',
+        principal: principal.id,
+        client: principal.client,
+        transport: principal.transport,
+        resource: uri,
+        outcome: { ok: true, duration_ms: Math.round(performance.now() - started) },
+      })
       .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
     return { contents: renderContent(uri, redact(content)) };
   };
@@ -157,13 +213,18 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     await rt.ready;
     const uri = req.params.uri;
     const def = statics.find((r) => r.uri === uri);
-    if (!def?.subscribable) throw new McpError(ErrorCode.InvalidParams, `${uri} does not support subscriptions`);
+    if (!def?.subscribable)
+      throw new McpError(ErrorCode.InvalidParams, `${uri} does not support subscriptions`);
     if (pollers.has(uri)) return {};
     const principal = principalOf(undefined);
     let last: string | undefined;
     const poll = async () => {
       try {
-        const content = await def.read({ deps: rt.deps, principal, signal: AbortSignal.timeout(rt.deps.config.backends.timeout) });
+        const content = await def.read({
+          deps: rt.deps,
+          principal,
+          signal: AbortSignal.timeout(rt.deps.config.backends.timeout),
+        });
         const digest = sha256Hex(canonicalJson(content.json ?? content.text ?? null));
         if (last !== undefined && digest !== last) await server.sendResourceUpdated({ uri });
         last = digest;
@@ -194,13 +255,19 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     const ref = req.params.ref;
     if (ref.type === 'ref/resource') {
       const t = templates.find((x) => x.uriTemplate === ref.uri);
-      const values = t?.complete ? await t.complete(req.params.argument.name, req.params.argument.value, rt.deps) : [];
-      return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
+      const values = t?.complete
+        ? await t.complete(req.params.argument.name, req.params.argument.value, rt.deps)
+        : [];
+      return {
+        completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 },
+      };
     }
     const prompt = rt.prompts.find((p) => p.name === ref.name);
     if (prompt && req.params.argument.name === 'service') {
       const values = await completeServices(rt, req.params.argument.value);
-      return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
+      return {
+        completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 },
+      };
     }
     return { completion: { values: [] } };
   });
@@ -223,12 +290,18 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     const args: Record<string, string | undefined> = {};
     for (const [name, schema] of Object.entries(p.args)) {
       const parsed = schema.safeParse(req.params.arguments?.[name]);
-      if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `Prompt ${p.name}: argument "${name}": ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      if (!parsed.success)
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          `Prompt ${p.name}: argument "${name}": ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        );
       args[name] = parsed.data;
     }
     return {
       description: p.description,
-      messages: p.messages(args).map((m) => ({ role: m.role, content: { type: 'text' as const, text: m.text } })),
+      messages: p
+        .messages(args)
+        .map((m) => ({ role: m.role, content: { type: 'text' as const, text: m.text } })),
     };
   });
 
@@ -243,12 +316,16 @@ function renderContent(uri: string, c: ResourceContent): ReadResourceResult['con
   return parts;
 }
 
-function principalFromAuth(auth: { clientId?: string; extra?: Record<string, unknown> } | undefined): string | undefined {
+function principalFromAuth(
+  auth: { clientId?: string; extra?: Record<string, unknown> } | undefined,
+): string | undefined {
   const p = auth?.extra?.principal;
   return typeof p === 'string' ? p : auth?.clientId;
 }
 
 async function completeServices(rt: Runtime, prefix: string): Promise<string[]> {
-  const t = rt.resources.find((r): r is TemplateResource => 'uriTemplate' in r && r.uriTemplate === 'day2://services/{name}');
+  const t = rt.resources.find(
+    (r): r is TemplateResource => 'uriTemplate' in r && r.uriTemplate === 'day2://services/{name}',
+  );
   return t?.complete ? t.complete('name', prefix, rt.deps) : [];
 }

@@ -15,7 +15,8 @@ export interface Logger {
 export function createLogger(
   opts: { level?: LogLevel; sink?: (line: string) => void; base?: Record<string, unknown> } = {},
 ): Logger {
-  const min = ORDER[opts.level ?? (process.env.DAY2_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? ORDER.info;
+  const min =
+    ORDER[opts.level ?? (process.env.DAY2_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? ORDER.info;
   const sink = opts.sink ?? ((line: string) => process.stderr.write(line + '\n'));
   const base = opts.base ?? {};
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {

@@ -16,7 +16,10 @@ export const notReadyBackends: Backends = new Proxy({} as Backends, {
 });
 
 /** Puts started backends, the catalog and the environments they bring into a running runtime. */
-export function applyBackends(rt: Runtime, built: Pick<BuiltBackends, 'backends' | 'catalog' | 'environments'>): void {
+export function applyBackends(
+  rt: Runtime,
+  built: Pick<BuiltBackends, 'backends' | 'catalog' | 'environments'>,
+): void {
   Object.assign(rt.deps.config.environments, built.environments);
   rt.deps.backends = built.backends;
   rt.deps.catalog = built.catalog;

@@ -24,8 +24,19 @@ export interface DatabaseGrantState {
   validUntil: string | null;
 }
 
-export async function inspectDatabaseGrant(pgp: PostgresProvider, ref: DbRef, user: string, role: string): Promise<DatabaseGrantState> {
-  const rows = await pgp.query<{ user_exists: boolean; can_login: boolean | null; role_exists: boolean; member: boolean; valid_until: string | null }>(
+export async function inspectDatabaseGrant(
+  pgp: PostgresProvider,
+  ref: DbRef,
+  user: string,
+  role: string,
+): Promise<DatabaseGrantState> {
+  const rows = await pgp.query<{
+    user_exists: boolean;
+    can_login: boolean | null;
+    role_exists: boolean;
+    member: boolean;
+    valid_until: string | null;
+  }>(
     ref,
     `select exists(select 1 from pg_roles where rolname = $1) as user_exists,
             (select rolcanlogin from pg_roles where rolname = $1) as can_login,
@@ -55,7 +66,9 @@ export async function applyDatabaseGrant(pgp: PostgresProvider, ref: DbRef, g: A
     async (c) => {
       await inTransaction(c, async () => {
         await c.query(`GRANT ${c.escapeIdentifier(g.role)} TO ${c.escapeIdentifier(g.principal)}`);
-        await c.query(`ALTER ROLE ${c.escapeIdentifier(g.principal)} VALID UNTIL ${c.escapeLiteral(g.expires_at)}`);
+        await c.query(
+          `ALTER ROLE ${c.escapeIdentifier(g.principal)} VALID UNTIL ${c.escapeLiteral(g.expires_at)}`,
+        );
       });
     },
     { discard: true },
@@ -67,17 +80,31 @@ export async function applyDatabaseGrant(pgp: PostgresProvider, ref: DbRef, g: A
  * sessions. Idempotent: revoking a membership that is gone is not an error. Returns how many
  * sessions were ended.
  */
-export async function revokeDatabaseGrant(pgp: PostgresProvider, ref: DbRef, g: AccessGrant): Promise<{ sessionsEnded: number }> {
+export async function revokeDatabaseGrant(
+  pgp: PostgresProvider,
+  ref: DbRef,
+  g: AccessGrant,
+): Promise<{ sessionsEnded: number }> {
   return pgp.withClient(
     ref,
     async (c) => {
-      const exists = (await c.query<{ n: number }>('select count(*)::int as n from pg_roles where rolname = $1', [g.principal])).rows[0]!.n > 0;
+      const exists =
+        (
+          await c.query<{ n: number }>('select count(*)::int as n from pg_roles where rolname = $1', [
+            g.principal,
+          ])
+        ).rows[0]!.n > 0;
       if (!exists) return { sessionsEnded: 0 };
-      const roleExists = (await c.query<{ n: number }>('select count(*)::int as n from pg_roles where rolname = $1', [g.role])).rows[0]!.n > 0;
+      const roleExists =
+        (await c.query<{ n: number }>('select count(*)::int as n from pg_roles where rolname = $1', [g.role]))
+          .rows[0]!.n > 0;
       await inTransaction(c, async () => {
-        if (roleExists) await c.query(`REVOKE ${c.escapeIdentifier(g.role)} FROM ${c.escapeIdentifier(g.principal)}`);
+        if (roleExists)
+          await c.query(`REVOKE ${c.escapeIdentifier(g.role)} FROM ${c.escapeIdentifier(g.principal)}`);
         const restore = g.previous_valid_until ?? 'infinity';
-        await c.query(`ALTER ROLE ${c.escapeIdentifier(g.principal)} VALID UNTIL ${c.escapeLiteral(restore)}`);
+        await c.query(
+          `ALTER ROLE ${c.escapeIdentifier(g.principal)} VALID UNTIL ${c.escapeLiteral(restore)}`,
+        );
       });
       const ended = await c.query<{ ok: boolean }>(
         'select pg_terminate_backend(pid) as ok from pg_stat_activity where usename = $1 and pid <> pg_backend_pid()',

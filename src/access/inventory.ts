@@ -10,7 +10,10 @@ export interface BindingRow extends RoleBindingInfo {
 }
 
 /** Every RoleBinding in the configured namespaces of `envs`, with the environments that failed. */
-export async function collectBindings(deps: Deps, envs: string[]): Promise<{ bindings: BindingRow[]; gaps: Gap[] }> {
+export async function collectBindings(
+  deps: Deps,
+  envs: string[],
+): Promise<{ bindings: BindingRow[]; gaps: Gap[] }> {
   const tasks = envs
     .filter((env) => deps.backends.has(env, 'kubernetes'))
     .flatMap((env) => {
@@ -30,8 +33,14 @@ export async function collectBindings(deps: Deps, envs: string[]): Promise<{ bin
  * know (the annotations are the truth when the store was lost). A stored active grant whose
  * binding is gone from a readable namespace is reported as revoked outside day2.
  */
-export async function collectGrants(deps: Deps, envs: string[]): Promise<{ grants: AccessGrant[]; bindings: BindingRow[]; gaps: Gap[] }> {
-  const [stored, { bindings, gaps }] = await Promise.all([listGrants(deps.store), collectBindings(deps, envs)]);
+export async function collectGrants(
+  deps: Deps,
+  envs: string[],
+): Promise<{ grants: AccessGrant[]; bindings: BindingRow[]; gaps: Gap[] }> {
+  const [stored, { bindings, gaps }] = await Promise.all([
+    listGrants(deps.store),
+    collectBindings(deps, envs),
+  ]);
   const wanted = new Set(envs);
   const byId = new Map<string, AccessGrant>();
   for (const g of stored) if (wanted.has(g.env)) byId.set(g.id, g);
@@ -44,8 +53,23 @@ export async function collectGrants(deps: Deps, envs: string[]): Promise<{ grant
   }
   const failedEnvs = new Set(gaps.map((g) => g.env));
   for (const g of byId.values()) {
-    if (g.kind === 'kubernetes' && g.status === 'active' && !live.has(g.id) && !failedEnvs.has(g.env) && deps.backends.has(g.env, 'kubernetes'))
-      byId.set(g.id, { ...g, status: 'revoked', revoked_by: 'outside day2 (binding gone)', revoked_at: g.revoked_at });
+    if (
+      g.kind === 'kubernetes' &&
+      g.status === 'active' &&
+      !live.has(g.id) &&
+      !failedEnvs.has(g.env) &&
+      deps.backends.has(g.env, 'kubernetes')
+    )
+      byId.set(g.id, {
+        ...g,
+        status: 'revoked',
+        revoked_by: 'outside day2 (binding gone)',
+        revoked_at: g.revoked_at,
+      });
   }
-  return { grants: [...byId.values()].sort((a, b) => a.expires_at.localeCompare(b.expires_at)), bindings, gaps };
+  return {
+    grants: [...byId.values()].sort((a, b) => a.expires_at.localeCompare(b.expires_at)),
+    bindings,
+    gaps,
+  };
 }

@@ -7,7 +7,12 @@ import { ACCESS_ANNOTATIONS, ACCESS_LABELS, type AccessGrant } from './grant.js'
  * request for the same access finds the first instead of stacking bindings.
  */
 export function bindingName(principal: string, role: string): string {
-  const slug = principal.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'principal';
+  const slug =
+    principal
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'principal';
   const hash = createHash('sha256').update(principal).digest('hex').slice(0, 6);
   return `day2-${role}-${slug}-${hash}`;
 }

@@ -76,7 +76,14 @@ export async function reapExpiredGrants(deps: Deps, audit: AuditSink): Promise<R
         { durable: true },
       );
       await saveGrant(deps.store, markRevoked(g, REAPER_PRINCIPAL, 'expired', now));
-      result.revoked.push({ id: g.id, env: g.env, principal: g.principal, role: g.role, where: where(g), expired_at: g.expires_at });
+      result.revoked.push({
+        id: g.id,
+        env: g.env,
+        principal: g.principal,
+        role: g.role,
+        where: where(g),
+        expired_at: g.expires_at,
+      });
     } catch (err) {
       deps.log.error('access reaper could not revoke a grant', { grant_id: g.id, env: g.env, error: err });
       result.failed.push({ id: g.id, env: g.env, error: gapReason(err) });
@@ -89,18 +96,28 @@ export async function reapExpiredGrants(deps: Deps, audit: AuditSink): Promise<R
 export function target(g: AccessGrant): { kind: string; name: string; namespace?: string; service?: string } {
   return g.kind === 'kubernetes'
     ? { kind: 'RoleBinding', name: g.binding!, namespace: g.namespace, service: g.service }
-    : { kind: 'DatabaseRoleMembership', name: `${g.role}:${g.principal}`, namespace: g.database, service: g.service };
+    : {
+        kind: 'DatabaseRoleMembership',
+        name: `${g.role}:${g.principal}`,
+        namespace: g.database,
+        service: g.service,
+      };
 }
 
 export function where(g: AccessGrant): string {
-  return g.kind === 'kubernetes' ? `${g.env}/${g.namespace} RoleBinding ${g.binding}` : `${g.env}/${g.database} role ${g.role}`;
+  return g.kind === 'kubernetes'
+    ? `${g.env}/${g.namespace} RoleBinding ${g.binding}`
+    : `${g.env}/${g.database} role ${g.role}`;
 }
 
 /**
  * Runs the reaper every `intervalMs` inside `day2 serve` (first pass at once). Passes never
  * overlap. Returns a function that stops it and waits for a pass in flight.
  */
-export function startAccessReaper(rt: { deps: Deps; audit: AuditSink }, opts: { intervalMs?: number } = {}): () => Promise<void> {
+export function startAccessReaper(
+  rt: { deps: Deps; audit: AuditSink },
+  opts: { intervalMs?: number } = {},
+): () => Promise<void> {
   const interval = opts.intervalMs ?? rt.deps.config.access?.reap_interval ?? 60_000;
   let running: Promise<void> | undefined;
   let stopped = false;

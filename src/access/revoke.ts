@@ -15,10 +15,16 @@ export interface RevocationResult {
  * gone counts as done (a human may have cleaned up first). Does not audit or update the store:
  * the revoke_access tool and the reaper do that, each in its own way.
  */
-export async function revokeOnBackend(deps: Deps, g: AccessGrant, opts: { dryRun?: boolean } = {}): Promise<RevocationResult> {
+export async function revokeOnBackend(
+  deps: Deps,
+  g: AccessGrant,
+  opts: { dryRun?: boolean } = {},
+): Promise<RevocationResult> {
   if (g.kind === 'kubernetes') {
     try {
-      await deps.backends.kubernetes(g.env).deleteRoleBinding(g.namespace!, g.binding!, { dryRun: opts.dryRun });
+      await deps.backends
+        .kubernetes(g.env)
+        .deleteRoleBinding(g.namespace!, g.binding!, { dryRun: opts.dryRun });
       return { removed: true };
     } catch (err) {
       if (err instanceof NotFoundError) return { removed: false };
@@ -31,6 +37,11 @@ export async function revokeOnBackend(deps: Deps, g: AccessGrant, opts: { dryRun
 }
 
 /** The grant as stored after its revocation. */
-export function markRevoked(g: AccessGrant, by: string, reason: 'expired' | 'revoked', now: Date): AccessGrant {
+export function markRevoked(
+  g: AccessGrant,
+  by: string,
+  reason: 'expired' | 'revoked',
+  now: Date,
+): AccessGrant {
   return { ...g, status: 'revoked', revoked_at: now.toISOString(), revoked_by: by, revoke_reason: reason };
 }

@@ -1,6 +1,20 @@
 import type { BacklogItem } from './item.js';
 
-const COLUMNS = ['id', 'category', 'risk', 'due', 'env', 'service', 'owner', 'title', 'detail', 'monthly_savings', 'fix_tool', 'fix_arguments', 'action'] as const;
+const COLUMNS = [
+  'id',
+  'category',
+  'risk',
+  'due',
+  'env',
+  'service',
+  'owner',
+  'title',
+  'detail',
+  'monthly_savings',
+  'fix_tool',
+  'fix_arguments',
+  'action',
+] as const;
 
 function cells(i: BacklogItem): Record<(typeof COLUMNS)[number], string> {
   return {
@@ -29,22 +43,40 @@ export function backlogToCsv(items: readonly BacklogItem[]): string {
     const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
     return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
   };
-  return [COLUMNS.join(','), ...items.map((i) => COLUMNS.map((c) => quote(cells(i)[c])).join(','))].join('\r\n') + '\r\n';
+  return (
+    [COLUMNS.join(','), ...items.map((i) => COLUMNS.map((c) => quote(cells(i)[c])).join(','))].join('\r\n') +
+    '\r\n'
+  );
 }
 
 /** A Markdown table per category; the fix is the exact tool call. */
-export function backlogToMarkdown(items: readonly BacklogItem[], opts: { title?: string; generatedAt?: string } = {}): string {
-  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/`/g, "'");
+export function backlogToMarkdown(
+  items: readonly BacklogItem[],
+  opts: { title?: string; generatedAt?: string } = {},
+): string {
+  const esc = (v: string) =>
+    v
+      .replace(/\\/g, '\\\\')
+      .replace(/\|/g, '\\|')
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/`/g, "'");
   const out = [`# ${opts.title ?? 'Day-2 backlog'}`, ''];
   if (opts.generatedAt) out.push(`Generated ${opts.generatedAt}. ${items.length} items.`, '');
   const order = ['credentials', 'drift', 'versions', 'access', 'database', 'cost'];
   const cats = [...new Set(items.map((i) => i.category))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   for (const cat of cats) {
-    out.push(`## ${cat[0]!.toUpperCase()}${cat.slice(1)}`, '', '| Risk | Due | Env | Service | Owner | Item | Fix |', '|---|---|---|---|---|---|---|');
+    out.push(
+      `## ${cat[0]!.toUpperCase()}${cat.slice(1)}`,
+      '',
+      '| Risk | Due | Env | Service | Owner | Item | Fix |',
+      '|---|---|---|---|---|---|---|',
+    );
     for (const i of items.filter((x) => x.category === cat)) {
       const fix = i.fix ? `\`${i.fix.tool} ${esc(JSON.stringify(i.fix.arguments))}\`` : esc(i.action ?? '');
       const savings = i.monthly_savings ? ` (saves ${i.monthly_savings.toFixed(2)}/month)` : '';
-      out.push(`| ${i.risk} | ${i.due ?? ''} | ${esc(i.env)} | ${esc(i.service ?? '')} | ${esc(i.owner ?? '')} | ${esc(i.title)}${savings}: ${esc(i.detail)} | ${fix} |`);
+      out.push(
+        `| ${i.risk} | ${i.due ?? ''} | ${esc(i.env)} | ${esc(i.service ?? '')} | ${esc(i.owner ?? '')} | ${esc(i.title)}${savings}: ${esc(i.detail)} | ${fix} |`,
+      );
     }
     out.push('');
   }

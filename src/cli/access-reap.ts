@@ -15,18 +15,30 @@ Exit 0 when every expired grant was revoked; exit 1 when one could not be (it is
   --json    print the result as JSON`,
 
   async run(args, io) {
-    const { values, positionals } = parseCommandArgs(args, { config: { type: 'string' }, json: { type: 'boolean' } });
+    const { values, positionals } = parseCommandArgs(args, {
+      config: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const loaded = loadConfig({ path: values.config, env: io.env, cwd: io.cwd });
     const log = createLogger({ level: 'warn', sink: (line) => io.stderr.write(line + '\n') });
     const built = await buildBackends(loaded, { log, env: io.env });
     try {
-      const rt = await buildRuntime({ loaded: withEnvironments(loaded, built), log, backends: built.backends, catalog: built.catalog });
+      const rt = await buildRuntime({
+        loaded: withEnvironments(loaded, built),
+        log,
+        backends: built.backends,
+        catalog: built.catalog,
+      });
       try {
         const r = await reapExpiredGrants(rt.deps, rt.audit);
         if (values.json) println(io.stdout, JSON.stringify(r));
         else {
-          for (const g of r.revoked) println(io.stdout, `revoked ${g.id}: ${g.principal} ${g.role} on ${g.where} (expired ${g.expired_at})`);
+          for (const g of r.revoked)
+            println(
+              io.stdout,
+              `revoked ${g.id}: ${g.principal} ${g.role} on ${g.where} (expired ${g.expired_at})`,
+            );
           for (const f of r.failed) println(io.stdout, `FAILED ${f.id} in ${f.env}: ${f.error}`);
           for (const g of r.gaps) println(io.stdout, `not read: ${g.env}: ${g.error}`);
           println(io.stdout, `${r.revoked.length} expired grant(s) revoked, ${r.failed.length} failed`);

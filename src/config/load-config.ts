@@ -28,7 +28,9 @@ export const DEFAULT_STORE = './.day2/day2.db';
  * Reads day2.yaml: the path from --config, else ./day2.yaml, else none (the built-in sandbox).
  * Validates all of it with zod and reports every bad field at once.
  */
-export function loadConfig(opts: { path?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+export function loadConfig(
+  opts: { path?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const env = opts.env ?? process.env;
   const candidate = opts.path ? resolve(cwd, opts.path) : resolve(cwd, 'day2.yaml');
@@ -40,11 +42,17 @@ export function loadConfig(opts: { path?: string; cwd?: string; env?: NodeJS.Pro
     try {
       text = readFileSync(candidate, 'utf8');
     } catch (err) {
-      throw new ConfigError([`${candidate}: cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`]);
+      throw new ConfigError([
+        `${candidate}: cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      ]);
     }
     const doc = parseDocument(text, { prettyErrors: true });
     if (doc.errors.length) {
-      throw new ConfigError(doc.errors.map((e) => `${candidate}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`));
+      throw new ConfigError(
+        doc.errors.map(
+          (e) => `${candidate}: line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`,
+        ),
+      );
     }
     raw = doc.toJS() ?? {};
   }
@@ -57,7 +65,11 @@ export function loadConfig(opts: { path?: string; cwd?: string; env?: NodeJS.Pro
 }
 
 /** Validates a config without building anything: the `day2 config check` command. */
-export function checkConfig(opts: { path?: string; cwd?: string; env?: NodeJS.ProcessEnv }): { ok: true; summary: string } | { ok: false; problems: string[] } {
+export function checkConfig(opts: {
+  path?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}): { ok: true; summary: string } | { ok: false; problems: string[] } {
   try {
     const loaded = loadConfig(opts);
     const envs = Object.entries(loaded.config.environments).map(([name, e]) => `${name} (${e.tier})`);

@@ -12,7 +12,9 @@ export function parseDuration(text: string): number {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text);
   if (!m) throw new Error(`not a duration: ${text}`);
   const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
   return n * unit;
 }
 
@@ -21,7 +23,10 @@ const url = z.string().url('a URL such as http://127.0.0.1:9093');
 export const tierSchema = z.enum(['production', 'staging', 'development']);
 
 const kubernetesEnv = z.strictObject({
-  kubeconfig: z.string().optional().describe('path of a kubeconfig file; default: the usual KUBECONFIG lookup'),
+  kubeconfig: z
+    .string()
+    .optional()
+    .describe('path of a kubeconfig file; default: the usual KUBECONFIG lookup'),
   context: z.string().optional().describe('kubeconfig context for this environment'),
   namespaces: z.array(z.string()).min(1).default(['default']),
 });
@@ -45,7 +50,10 @@ const awsEnv = z.strictObject({
 
 const databaseSchema = z.strictObject({
   url_env: z.string().optional().describe('environment variable holding the connection string'),
-  url: z.string().optional().describe('connection string without a password (passwords come from the environment or .pgpass)'),
+  url: z
+    .string()
+    .optional()
+    .describe('connection string without a password (passwords come from the environment or .pgpass)'),
   migrations: z.string().optional().describe('folder of SQL migration files for this database'),
 });
 
@@ -59,10 +67,18 @@ export const environmentSchema = z.strictObject({
   registry: z
     .strictObject({
       url: url.describe('base URL of the OCI Distribution API (the part before /v2/)'),
-      host: z.string().optional().describe('registry host that image references name, when it differs from the URL host (e.g. registry.acme.test)'),
+      host: z
+        .string()
+        .optional()
+        .describe(
+          'registry host that image references name, when it differs from the URL host (e.g. registry.acme.test)',
+        ),
     })
     .optional(),
-  desired_state: z.string().optional().describe('folder of Kubernetes manifests that is the desired state (a GitOps checkout)'),
+  desired_state: z
+    .string()
+    .optional()
+    .describe('folder of Kubernetes manifests that is the desired state (a GitOps checkout)'),
   backups: z.string().optional().describe('folder where backup_database writes dumps'),
 });
 
@@ -92,7 +108,9 @@ export const policyRuleSchema = z.strictObject({
   ttl: durationSchema.optional(),
   channels: z.array(z.enum(['cli', 'elicitation', 'http'])).default(['cli']),
   notify_owners: z.boolean().default(false),
-  max_duration: durationSchema.optional().describe('cap on durations a matching call may ask for (grants, silences)'),
+  max_duration: durationSchema
+    .optional()
+    .describe('cap on durations a matching call may ask for (grants, silences)'),
 });
 
 export const policySchema = z.strictObject({
@@ -106,36 +124,71 @@ const httpTokenSchema = z
   .strictObject({
     principal: z.string().min(1),
     token_env: z.string().optional().describe('environment variable that holds the bearer token'),
-    token_sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('hex SHA-256 of the bearer token'),
+    token_sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional()
+      .describe('hex SHA-256 of the bearer token'),
   })
-  .refine((t) => Boolean(t.token_env) !== Boolean(t.token_sha256), 'give exactly one of token_env or token_sha256');
+  .refine(
+    (t) => Boolean(t.token_env) !== Boolean(t.token_sha256),
+    'give exactly one of token_env or token_sha256',
+  );
 
 /** Prices of one environment, for cost estimates. */
 export const priceTableSchema = z.strictObject({
   vcpu_hour: z.number().nonnegative().describe('price of one vCPU requested for one hour'),
   gib_hour: z.number().nonnegative().describe('price of one GiB of memory requested for one hour'),
-  storage_gib_month: z.number().nonnegative().optional().describe('price of one GiB of persistent volume for one month'),
-  load_balancer_hour: z.number().nonnegative().optional().describe('price of one LoadBalancer Service for one hour'),
+  storage_gib_month: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('price of one GiB of persistent volume for one month'),
+  load_balancer_hour: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('price of one LoadBalancer Service for one hour'),
 });
 
 /** Time-bound access (grant_access, the reaper). */
 export const accessConfigSchema = z.strictObject({
-  max_duration: durationSchema.optional().describe('longest grant day2 makes in any environment, whatever policy allows'),
-  reap_interval: durationSchema.optional().describe('how often `day2 serve` revokes expired grants (default 60s)'),
+  max_duration: durationSchema
+    .optional()
+    .describe('longest grant day2 makes in any environment, whatever policy allows'),
+  reap_interval: durationSchema
+    .optional()
+    .describe('how often `day2 serve` revokes expired grants (default 60s)'),
 });
 
 /** Cost estimates (cost_report, scale_idle_to_zero, the backlog). */
 export const costConfigSchema = z.strictObject({
   prices: z.record(z.string(), priceTableSchema).default({}).describe('price table per environment'),
-  default_prices: priceTableSchema.optional().describe('prices for environments without their own (default: typical on-demand cloud prices)'),
-  idle_cpu_millicores: z.number().positive().default(20).describe('a workload whose p95 CPU per pod is below this is idle'),
-  window: durationSchema.optional().describe('span over which cost_report samples metrics.k8s.io (with samples > 1)'),
-  samples: z.number().int().min(1).max(20).default(1).describe('metrics.k8s.io snapshots per report, spread over window'),
+  default_prices: priceTableSchema
+    .optional()
+    .describe('prices for environments without their own (default: typical on-demand cloud prices)'),
+  idle_cpu_millicores: z
+    .number()
+    .positive()
+    .default(20)
+    .describe('a workload whose p95 CPU per pod is below this is idle'),
+  window: durationSchema
+    .optional()
+    .describe('span over which cost_report samples metrics.k8s.io (with samples > 1)'),
+  samples: z
+    .number()
+    .int()
+    .min(1)
+    .max(20)
+    .default(1)
+    .describe('metrics.k8s.io snapshots per report, spread over window'),
 });
 
 export const configSchema = z.strictObject({
   principal: z.string().optional().describe('principal for stdio sessions when DAY2_PRINCIPAL is unset'),
-  environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes'), environmentSchema).default({}),
+  environments: z
+    .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes'), environmentSchema)
+    .default({}),
   catalog: z.strictObject({ paths: z.array(z.string()).default([]) }).default({ paths: [] }),
   policy: z.union([z.strictObject({ file: z.string() }), policySchema]).optional(),
   approvals: z.strictObject({ ttl: durationSchema.default(15 * 60_000) }).default({ ttl: 15 * 60_000 }),
@@ -161,7 +214,14 @@ export const configSchema = z.strictObject({
       tokens: z.array(httpTokenSchema).default([]),
       max_body_bytes: z.number().int().positive().default(1_048_576),
     })
-    .default({ host: '127.0.0.1', port: 8787, allowed_hosts: [], allowed_origins: [], tokens: [], max_body_bytes: 1_048_576 }),
+    .default({
+      host: '127.0.0.1',
+      port: 8787,
+      allowed_hosts: [],
+      allowed_origins: [],
+      tokens: [],
+      max_body_bytes: 1_048_576,
+    }),
   backends: z
     .strictObject({
       timeout: durationSchema.default(10_000),
@@ -173,17 +233,36 @@ export const configSchema = z.strictObject({
   cost: costConfigSchema.optional(),
   rotation: z
     .strictObject({
-      max_age_days: z.number().int().min(1).default(90).describe('a credential older than this is overdue when its secret sets no rotation rule'),
-      warn_days: z.number().int().min(0).default(14).describe('due_soon this many days before a credential is due'),
-      verify_window: durationSchema.default(30_000).describe('after the restarts, how long rotate_credential watches the dependents for new alerts'),
-      restart_timeout: durationSchema.default(300_000).describe('how long each dependent may take to become ready after its restart'),
+      max_age_days: z
+        .number()
+        .int()
+        .min(1)
+        .default(90)
+        .describe('a credential older than this is overdue when its secret sets no rotation rule'),
+      warn_days: z
+        .number()
+        .int()
+        .min(0)
+        .default(14)
+        .describe('due_soon this many days before a credential is due'),
+      verify_window: durationSchema
+        .default(30_000)
+        .describe('after the restarts, how long rotate_credential watches the dependents for new alerts'),
+      restart_timeout: durationSchema
+        .default(300_000)
+        .describe('how long each dependent may take to become ready after its restart'),
     })
     .default({ max_age_days: 90, warn_days: 14, verify_window: 30_000, restart_timeout: 300_000 }),
   sandbox: z.strictObject({ fleet: z.string().optional() }).optional(),
   runtimes_eol: z
-    .record(z.string(), z.record(z.string(), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-04-30')))
+    .record(
+      z.string(),
+      z.record(z.string(), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-04-30')),
+    )
     .optional()
-    .describe('end-of-life dates per runtime image and version, e.g. {node: {"18": "2025-04-30"}}; merged over the built-in table'),
+    .describe(
+      'end-of-life dates per runtime image and version, e.g. {node: {"18": "2025-04-30"}}; merged over the built-in table',
+    ),
 });
 
 export type Config = z.infer<typeof configSchema>;

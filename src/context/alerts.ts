@@ -22,20 +22,41 @@ export interface AlertQuery {
 }
 
 /** Every active alert across the configured environments (or one), with gaps for silent backends. */
-export async function collectAlerts(deps: Deps, q: AlertQuery = {}): Promise<{ alerts: DayAlert[]; gaps: Gap[] }> {
+export async function collectAlerts(
+  deps: Deps,
+  q: AlertQuery = {},
+): Promise<{ alerts: DayAlert[]; gaps: Gap[] }> {
   const envs = q.env ? [q.env] : Object.keys(deps.config.environments);
   const tasks = envs.flatMap((env) => [
     ...(deps.backends.has(env, 'datadog')
-      ? [{ backend: 'datadog', env, run: async () => fromDatadog(env, await deps.backends.datadog(env).activeAlerts()) }]
+      ? [
+          {
+            backend: 'datadog',
+            env,
+            run: async () => fromDatadog(env, await deps.backends.datadog(env).activeAlerts()),
+          },
+        ]
       : []),
     ...(deps.backends.has(env, 'alertmanager')
-      ? [{ backend: 'alertmanager', env, run: async () => fromAlertmanager(env, await deps.backends.alertmanager(env).listAlerts({ inhibited: false })) }]
+      ? [
+          {
+            backend: 'alertmanager',
+            env,
+            run: async () =>
+              fromAlertmanager(env, await deps.backends.alertmanager(env).listAlerts({ inhibited: false })),
+          },
+        ]
       : []),
   ]);
   const { results, gaps } = await gather(tasks, deps.config.backends.timeout);
   let alerts = results.flatMap((r) => r.value);
   if (q.service) alerts = alerts.filter((a) => a.service === q.service);
-  alerts.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (b.since ?? '').localeCompare(a.since ?? '') || a.id.localeCompare(b.id));
+  alerts.sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      (b.since ?? '').localeCompare(a.since ?? '') ||
+      a.id.localeCompare(b.id),
+  );
   return { alerts, gaps };
 }
 
@@ -58,13 +79,19 @@ function fromDatadog(env: string, list: DatadogAlerts): DayAlert[] {
       severity: a.state === 'alert' ? ('critical' as const) : ('warning' as const),
       since: a.since,
       summary: untrusted(a.summary),
-      silenced_by: a.downtimes.length ? a.downtimes.map((d) => `datadog-downtime:${d.id}`) : a.muted ? ['datadog-mute'] : [],
+      silenced_by: a.downtimes.length
+        ? a.downtimes.map((d) => `datadog-downtime:${d.id}`)
+        : a.muted
+          ? ['datadog-mute']
+          : [],
     }));
 }
 
 function fromAlertmanager(env: string, list: AmAlerts): DayAlert[] {
   return list
-    .filter((a) => a.endsAt === undefined || Date.parse(a.endsAt) > Date.now() || a.status.state !== 'unprocessed')
+    .filter(
+      (a) => a.endsAt === undefined || Date.parse(a.endsAt) > Date.now() || a.status.state !== 'unprocessed',
+    )
     .filter((a) => !a.labels.env || a.labels.env === env)
     .map((a) => {
       const sev = (a.labels.severity ?? '').toLowerCase();
@@ -74,10 +101,18 @@ function fromAlertmanager(env: string, list: AmAlerts): DayAlert[] {
         env,
         service: a.labels.service ?? a.labels.app ?? a.labels.job ?? null,
         name: untrusted(a.labels.alertname ?? 'alert', 120),
-        severity: sev === 'critical' || sev === 'page' ? ('critical' as const) : sev === 'warning' ? ('warning' as const) : ('info' as const),
+        severity:
+          sev === 'critical' || sev === 'page'
+            ? ('critical' as const)
+            : sev === 'warning'
+              ? ('warning' as const)
+              : ('info' as const),
         since: a.startsAt,
         // Both texts, summary first: the description often carries what the summary leaves out.
-        summary: untrusted([a.annotations.summary, a.annotations.description].filter(Boolean).join(' — '), 400),
+        summary: untrusted(
+          [a.annotations.summary, a.annotations.description].filter(Boolean).join(' — '),
+          400,
+        ),
         silenced_by: a.status.silencedBy.map((id) => `silence:${id}`),
         runbook: a.annotations.runbook_url ? untrusted(a.annotations.runbook_url, 300) : undefined,
       };

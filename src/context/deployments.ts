@@ -33,7 +33,8 @@ export function parseImage(image: string): { repository: string; tag: string; di
   const [withoutDigest, digest] = image.split('@') as [string, string | undefined];
   const slash = withoutDigest.lastIndexOf('/');
   const colon = withoutDigest.lastIndexOf(':');
-  if (colon > slash) return { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1), digest };
+  if (colon > slash)
+    return { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1), digest };
   return { repository: withoutDigest, tag: digest ? digest.slice(0, 19) : 'latest', digest };
 }
 
@@ -67,14 +68,18 @@ export function toRow(deps: Deps, env: string, d: DeploymentInfo): DeploymentRow
 }
 
 /** Deployments of the configured environments (or one), mapped to services, with gaps. */
-export async function collectDeployments(deps: Deps, envs?: string[]): Promise<{ rows: DeploymentRow[]; gaps: Gap[] }> {
+export async function collectDeployments(
+  deps: Deps,
+  envs?: string[],
+): Promise<{ rows: DeploymentRow[]; gaps: Gap[] }> {
   const list = envs ?? Object.keys(deps.config.environments);
   const tasks = list
     .filter((env) => deps.backends.has(env, 'kubernetes'))
     .map((env) => ({
       backend: 'kubernetes',
       env,
-      run: async () => (await deps.backends.kubernetes(env).listDeployments()).map((d) => toRow(deps, env, d)),
+      run: async () =>
+        (await deps.backends.kubernetes(env).listDeployments()).map((d) => toRow(deps, env, d)),
     }));
   const { results, gaps } = await gather(tasks, deps.config.backends.timeout);
   const rows = results.flatMap((r) => r.value);

@@ -19,7 +19,11 @@ export async function gather<T>(
   const settled = await Promise.all(
     tasks.map(async (t) => {
       try {
-        return { ok: true as const, t, value: await withTimeout(t.run(), timeoutMs, `${t.backend} did not answer within ${timeoutMs} ms`) };
+        return {
+          ok: true as const,
+          t,
+          value: await withTimeout(t.run(), timeoutMs, `${t.backend} did not answer within ${timeoutMs} ms`),
+        };
       } catch (err) {
         return { ok: false as const, t, err };
       }
@@ -29,7 +33,8 @@ export async function gather<T>(
   const gaps: Gap[] = [];
   for (const s of settled) {
     if (s.ok) results.push({ backend: s.t.backend, env: s.t.env, value: s.value });
-    else if (!(s.err instanceof BackendNotConfiguredError)) gaps.push({ backend: s.t.backend, env: s.t.env, reason: gapReason(s.err) });
+    else if (!(s.err instanceof BackendNotConfiguredError))
+      gaps.push({ backend: s.t.backend, env: s.t.env, reason: gapReason(s.err) });
   }
   return { results, gaps };
 }

@@ -6,7 +6,7 @@ import type { EnvSnapshot, NamespaceSnapshot } from './snapshot.js';
 
 /** How usage is summarised; reported with every answer so a reader knows what the numbers mean. */
 export const P95_BASIS =
-  'p95 per pod by nearest rank over every (pod, snapshot) usage sample metrics.k8s.io returned: each sample is one pod\'s usage summed over its containers at one snapshot. metrics.k8s.io is point-in-time, so this is the spread across pods and snapshots, not a p95 over days; raise cost.samples and cost.window for more history.';
+  "p95 per pod by nearest rank over every (pod, snapshot) usage sample metrics.k8s.io returned: each sample is one pod's usage summed over its containers at one snapshot. metrics.k8s.io is point-in-time, so this is the spread across pods and snapshots, not a p95 over days; raise cost.samples and cost.window for more history.";
 
 /** Headroom over p95 that suggested requests keep. */
 export const HEADROOM = 1.3;
@@ -81,14 +81,21 @@ export function analyzeCost(snap: EnvSnapshot, opts: AnalyzeOptions): CostAnalys
     if (ns.rawDeployments) findOrphans(snap.env, ns, opts, out.orphans);
   }
   out.idle.sort((a, b) => b.monthly_savings - a.monthly_savings || a.deployment.localeCompare(b.deployment));
-  out.rightsizing.sort((a, b) => b.monthly_savings - a.monthly_savings || a.deployment.localeCompare(b.deployment));
-  out.orphans.sort((a, b) => b.monthly_cost - a.monthly_cost || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+  out.rightsizing.sort(
+    (a, b) => b.monthly_savings - a.monthly_savings || a.deployment.localeCompare(b.deployment),
+  );
+  out.orphans.sort(
+    (a, b) => b.monthly_cost - a.monthly_cost || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+  );
   return out;
 }
 
 function analyzeWorkloads(env: string, ns: NamespaceSnapshot, opts: AnalyzeOptions, out: CostAnalysis): void {
   const selectors = new Map(ns.deployments.map((d) => [d, equalityTerms(d.selector)]));
-  const index = podIndex(ns.usage, new Set([...selectors.values()].map((t) => t[0]?.[0]).filter((k): k is string => k !== undefined)));
+  const index = podIndex(
+    ns.usage,
+    new Set([...selectors.values()].map((t) => t[0]?.[0]).filter((k): k is string => k !== undefined)),
+  );
   for (const d of ns.deployments) {
     if (d.replicas <= 0) continue;
     const reqCpu = sum(d.resources.map((r) => cpuMillicores(r.requests.cpu)));
@@ -238,9 +245,21 @@ function findOrphans(env: string, ns: NamespaceSnapshot, opts: AnalyzeOptions, o
   for (const pvc of ns.pvcs ?? []) {
     const gib = memoryBytes(pvc.capacity ?? pvc.requested) / GIB;
     if (pvc.phase !== 'Bound')
-      out.push({ ...base, kind: 'PersistentVolumeClaim', name: pvc.name, why: `unbound (${pvc.phase}): no volume behind it; asks for ${pvc.requested ?? '?'}`, monthly_cost: 0 });
+      out.push({
+        ...base,
+        kind: 'PersistentVolumeClaim',
+        name: pvc.name,
+        why: `unbound (${pvc.phase}): no volume behind it; asks for ${pvc.requested ?? '?'}`,
+        monthly_cost: 0,
+      });
     else if (!refs.claims.has(pvc.name))
-      out.push({ ...base, kind: 'PersistentVolumeClaim', name: pvc.name, why: `bound (${pvc.capacity ?? pvc.requested ?? '?'}) but mounted by no Deployment`, monthly_cost: money(gib * opts.prices.storage_gib_month) });
+      out.push({
+        ...base,
+        kind: 'PersistentVolumeClaim',
+        name: pvc.name,
+        why: `bound (${pvc.capacity ?? pvc.requested ?? '?'}) but mounted by no Deployment`,
+        monthly_cost: money(gib * opts.prices.storage_gib_month),
+      });
   }
   const endpoints = new Map((ns.endpoints ?? []).map((e) => [e.name, e]));
   for (const s of ns.services ?? []) {
@@ -248,15 +267,33 @@ function findOrphans(env: string, ns: NamespaceSnapshot, opts: AnalyzeOptions, o
     const e = endpoints.get(s.name);
     if (e && e.readyAddresses + e.notReadyAddresses > 0) continue;
     const lb = s.type === 'LoadBalancer' ? opts.prices.load_balancer_hour * HOURS_PER_MONTH : 0;
-    out.push({ ...base, kind: 'Service', name: s.name, why: `${s.type} Service whose selector matches no pod (no endpoints)`, monthly_cost: money(lb) });
+    out.push({
+      ...base,
+      kind: 'Service',
+      name: s.name,
+      why: `${s.type} Service whose selector matches no pod (no endpoints)`,
+      monthly_cost: money(lb),
+    });
   }
   for (const s of ns.secrets ?? []) {
     if (SYSTEM_SECRET_TYPES.has(s.type) || refs.secrets.has(s.name)) continue;
-    out.push({ ...base, kind: 'Secret', name: s.name, why: `${s.type} Secret that no Deployment references (env, envFrom, volumes, imagePullSecrets)`, monthly_cost: 0 });
+    out.push({
+      ...base,
+      kind: 'Secret',
+      name: s.name,
+      why: `${s.type} Secret that no Deployment references (env, envFrom, volumes, imagePullSecrets)`,
+      monthly_cost: 0,
+    });
   }
   for (const c of ns.configMaps ?? []) {
     if (SYSTEM_CONFIGMAPS.has(c.name) || refs.configMaps.has(c.name)) continue;
-    out.push({ ...base, kind: 'ConfigMap', name: c.name, why: 'ConfigMap that no Deployment references (env, envFrom, volumes)', monthly_cost: 0 });
+    out.push({
+      ...base,
+      kind: 'ConfigMap',
+      name: c.name,
+      why: 'ConfigMap that no Deployment references (env, envFrom, volumes)',
+      monthly_cost: 0,
+    });
   }
 }
 

@@ -9,7 +9,12 @@ export interface Prices {
 }
 
 /** Typical on-demand list prices, used when day2.yaml sets none. */
-export const DEFAULT_PRICES: Prices = { vcpu_hour: 0.04, gib_hour: 0.005, storage_gib_month: 0.1, load_balancer_hour: 0.025 };
+export const DEFAULT_PRICES: Prices = {
+  vcpu_hour: 0.04,
+  gib_hour: 0.005,
+  storage_gib_month: 0.1,
+  load_balancer_hour: 0.025,
+};
 
 /** Hours in an average month (365 × 24 / 12). */
 export const HOURS_PER_MONTH = 730;

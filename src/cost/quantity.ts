@@ -1,6 +1,17 @@
 /** Kubernetes quantities as numbers; unparseable input counts as 0 rather than failing a report. */
 
-const MEMORY_UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, m: 1e-3 };
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+  m: 1e-3,
+};
 
 /** `250m` → 250, `2` → 2000, `0.5` → 500, `1500000n` → 1.5. */
 export function cpuMillicores(q: string | undefined): number {

@@ -59,7 +59,11 @@ export async function snapshotEnv(deps: Deps, env: string, opts: SnapshotOptions
 
   const metricsRound = async () => {
     const { results, gaps: g } = await gather(
-      namespaces.map((ns) => ({ backend: 'kubernetes', env, run: async () => ({ ns, pods: await k8s.podMetrics(ns) }) })),
+      namespaces.map((ns) => ({
+        backend: 'kubernetes',
+        env,
+        run: async () => ({ ns, pods: await k8s.podMetrics(ns) }),
+      })),
       timeout,
     );
     gaps.push(...g.map((x) => ({ ...x, reason: `metrics.k8s.io: ${x.reason}` })));
@@ -71,17 +75,28 @@ export async function snapshotEnv(deps: Deps, env: string, opts: SnapshotOptions
       backend: 'kubernetes',
       env,
       run: async (): Promise<Omit<NamespaceSnapshot, 'usage'>> => {
-        const [deployments, rawDeployments, pvcs, services, endpoints, secrets, configMaps, hpas] = await Promise.all([
-          k8s.listDeployments(ns),
-          opts.orphans ? k8s.listObjects('apps/v1', 'Deployment', ns) : undefined,
-          opts.orphans ? k8s.listPvcs(ns) : undefined,
-          opts.orphans ? k8s.listServices(ns) : undefined,
-          opts.orphans ? k8s.listEndpoints(ns) : undefined,
-          opts.orphans ? k8s.listSecrets(ns) : undefined,
-          opts.orphans ? k8s.listConfigMaps(ns) : undefined,
-          opts.hpas ? k8s.listHpas(ns) : undefined,
-        ]);
-        return { namespace: ns, deployments, rawDeployments, pvcs, services, endpoints, secrets, configMaps, hpas };
+        const [deployments, rawDeployments, pvcs, services, endpoints, secrets, configMaps, hpas] =
+          await Promise.all([
+            k8s.listDeployments(ns),
+            opts.orphans ? k8s.listObjects('apps/v1', 'Deployment', ns) : undefined,
+            opts.orphans ? k8s.listPvcs(ns) : undefined,
+            opts.orphans ? k8s.listServices(ns) : undefined,
+            opts.orphans ? k8s.listEndpoints(ns) : undefined,
+            opts.orphans ? k8s.listSecrets(ns) : undefined,
+            opts.orphans ? k8s.listConfigMaps(ns) : undefined,
+            opts.hpas ? k8s.listHpas(ns) : undefined,
+          ]);
+        return {
+          namespace: ns,
+          deployments,
+          rawDeployments,
+          pvcs,
+          services,
+          endpoints,
+          secrets,
+          configMaps,
+          hpas,
+        };
       },
     })),
     timeout,
@@ -105,9 +120,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
   });
 }

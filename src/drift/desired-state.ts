@@ -15,7 +15,9 @@ export interface DesiredObject {
 /** A desired-state folder that cannot be read; `problems` names each file and document. */
 export class DesiredStateError extends Error {
   constructor(readonly problems: string[]) {
-    super(`the desired state cannot be read: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`);
+    super(
+      `the desired state cannot be read: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+    );
     this.name = 'DesiredStateError';
   }
 }
@@ -30,7 +32,10 @@ export function objectKey(o: { apiVersion: string; kind: string; namespace?: str
  * expanded) under a folder, as a GitOps checkout holds them. Objects without a namespace get
  * `defaultNamespace` when the caller names one.
  */
-export async function loadDesiredState(folder: string, opts: { defaultNamespace?: string } = {}): Promise<DesiredObject[]> {
+export async function loadDesiredState(
+  folder: string,
+  opts: { defaultNamespace?: string } = {},
+): Promise<DesiredObject[]> {
   const files = await manifestFiles(folder);
   const out: DesiredObject[] = [];
   const problems: string[] = [];
@@ -40,24 +45,45 @@ export async function loadDesiredState(folder: string, opts: { defaultNamespace?
     const docs = parseAllDocuments(await readFile(file, 'utf8'));
     docs.forEach((doc, i) => {
       if (doc.errors.length > 0) {
-        problems.push(`${rel} document ${i + 1}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0] ?? ''}`);
+        problems.push(
+          `${rel} document ${i + 1}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0] ?? ''}`,
+        );
         return;
       }
       const value = doc.toJS() as unknown;
       if (value === null || value === undefined) return;
-      const items = isObj(value) && value.kind === 'List' && Array.isArray(value.items) ? (value.items as unknown[]) : [value];
+      const items =
+        isObj(value) && value.kind === 'List' && Array.isArray(value.items)
+          ? (value.items as unknown[])
+          : [value];
       for (const item of items) {
-        if (!isObj(item) || typeof item.apiVersion !== 'string' || typeof item.kind !== 'string' || !isObj(item.metadata) || typeof item.metadata.name !== 'string') {
-          problems.push(`${rel} document ${i + 1}: not a Kubernetes object (needs apiVersion, kind and metadata.name)`);
+        if (
+          !isObj(item) ||
+          typeof item.apiVersion !== 'string' ||
+          typeof item.kind !== 'string' ||
+          !isObj(item.metadata) ||
+          typeof item.metadata.name !== 'string'
+        ) {
+          problems.push(
+            `${rel} document ${i + 1}: not a Kubernetes object (needs apiVersion, kind and metadata.name)`,
+          );
           continue;
         }
         const meta = item.metadata;
         const namespace = typeof meta.namespace === 'string' ? meta.namespace : opts.defaultNamespace;
         if (namespace && meta.namespace === undefined) meta.namespace = namespace;
-        const obj: DesiredObject = { apiVersion: item.apiVersion, kind: item.kind, namespace, name: meta.name as string, file: rel, manifest: item };
+        const obj: DesiredObject = {
+          apiVersion: item.apiVersion,
+          kind: item.kind,
+          namespace,
+          name: meta.name as string,
+          file: rel,
+          manifest: item,
+        };
         const key = objectKey(obj);
         const before = seen.get(key);
-        if (before) problems.push(`${rel}: ${obj.kind} ${namespace ?? ''}/${obj.name} is also defined in ${before}`);
+        if (before)
+          problems.push(`${rel}: ${obj.kind} ${namespace ?? ''}/${obj.name} is also defined in ${before}`);
         seen.set(key, rel);
         out.push(obj);
       }

@@ -35,7 +35,18 @@ const SERVER_OWNED_ANNOTATIONS = new Set([
 ]);
 
 /** Fields whose objects are maps of user keys: extra live keys there are real drift. */
-const MAP_FIELDS = new Set(['labels', 'annotations', 'matchLabels', 'nodeSelector', 'data', 'stringData', 'requests', 'limits', 'hard', 'selector']);
+const MAP_FIELDS = new Set([
+  'labels',
+  'annotations',
+  'matchLabels',
+  'nodeSelector',
+  'data',
+  'stringData',
+  'requests',
+  'limits',
+  'hard',
+  'selector',
+]);
 
 /** Keys of keyed lists, by list field name (the strategic-merge keys of the kinds day2 compares). */
 const LIST_KEYS: Record<string, string> = {
@@ -85,7 +96,9 @@ function defaultFor(field: string, path: readonly Seg[], parent: Obj | undefined
     case 'imagePullPolicy': {
       const image = typeof parent?.image === 'string' ? parent.image : '';
       const last = image.split('/').pop() ?? '';
-      return image.endsWith(':latest') || (!last.includes(':') && !image.includes('@')) ? 'Always' : 'IfNotPresent';
+      return image.endsWith(':latest') || (!last.includes(':') && !image.includes('@'))
+        ? 'Always'
+        : 'IfNotPresent';
     }
     default:
       return undefined;
@@ -117,7 +130,10 @@ function diffMetadata(desired: unknown, live: unknown, out: DriftChange[]): void
   for (const [k, v] of Object.entries(desired)) {
     if (SERVER_OWNED_META.has(k) || k === 'name' || k === 'namespace') continue;
     if (k === 'annotations' && isObj(v)) {
-      const keep = (o: unknown) => (isObj(o) ? Object.fromEntries(Object.entries(o).filter(([a]) => !SERVER_OWNED_ANNOTATIONS.has(a))) : o);
+      const keep = (o: unknown) =>
+        isObj(o)
+          ? Object.fromEntries(Object.entries(o).filter(([a]) => !SERVER_OWNED_ANNOTATIONS.has(a)))
+          : o;
       walk(keep(v), keep(l.annotations), ['metadata', 'annotations'], 'annotations', undefined, out, '');
       continue;
     }
@@ -125,7 +141,15 @@ function diffMetadata(desired: unknown, live: unknown, out: DriftChange[]): void
   }
 }
 
-function walk(d: unknown, l: unknown, path: Seg[], field: string, parent: Obj | undefined, out: DriftChange[], kind: string): void {
+function walk(
+  d: unknown,
+  l: unknown,
+  path: Seg[],
+  field: string,
+  parent: Obj | undefined,
+  out: DriftChange[],
+  kind: string,
+): void {
   if (isObj(d)) {
     if (l === undefined || l === null) {
       if (!isEmptyDeep(d)) out.push({ path: formatPath(path), op: 'removed', desired: d });
@@ -137,7 +161,8 @@ function walk(d: unknown, l: unknown, path: Seg[], field: string, parent: Obj | 
     }
     for (const [k, v] of Object.entries(d)) walk(v, l[k], [...path, k], k, d, out, kind);
     if (MAP_FIELDS.has(field)) {
-      for (const [k, v] of Object.entries(l)) if (!(k in d)) out.push({ path: formatPath([...path, k]), op: 'added', live: v });
+      for (const [k, v] of Object.entries(l))
+        if (!(k in d)) out.push({ path: formatPath([...path, k]), op: 'added', live: v });
     }
     return;
   }
@@ -156,11 +181,13 @@ function walk(d: unknown, l: unknown, path: Seg[], field: string, parent: Obj | 
         else walk(item, match, [...path, seg], '', item, out, kind);
       }
       for (const item of liveItems) {
-        if (isObj(item) && !seen.has(String(item[key]))) out.push({ path: formatPath([...path, { key, value: item[key] }]), op: 'added', live: item });
+        if (isObj(item) && !seen.has(String(item[key])))
+          out.push({ path: formatPath([...path, { key, value: item[key] }]), op: 'added', live: item });
       }
       return;
     }
-    if (!equalValue(d, l, path)) out.push({ path: formatPath(path), op: l === undefined ? 'removed' : 'changed', desired: d, live: l });
+    if (!equalValue(d, l, path))
+      out.push({ path: formatPath(path), op: l === undefined ? 'removed' : 'changed', desired: d, live: l });
     return;
   }
   // A scalar the manifest sets.
@@ -184,8 +211,8 @@ function listKey(field: string, items: unknown[], path: readonly Seg[]): string 
     return undefined;
   }
   const key = LIST_KEYS[field];
-  if (key && (items).every((i) => key in i)) return key;
-  if (path.length > 0 && (items).every((i) => typeof i.name === 'string')) return 'name';
+  if (key && items.every((i) => key in i)) return key;
+  if (path.length > 0 && items.every((i) => typeof i.name === 'string')) return 'name';
   return undefined;
 }
 
@@ -204,7 +231,8 @@ function equalScalar(a: unknown, b: unknown, path: readonly Seg[]): boolean {
 }
 
 function equalValue(a: unknown, b: unknown, path: readonly Seg[]): boolean {
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => equalValue(x, b[i], path));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => equalValue(x, b[i], path));
   if (isObj(a) && isObj(b)) {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => equalValue(a[k], b[k], [...path, k]));
@@ -223,7 +251,8 @@ function isEmptyDeep(v: unknown): boolean {
 export function formatPath(path: readonly Seg[]): string {
   let s = '';
   for (const seg of path) {
-    if (typeof seg === 'string') s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) ? (s ? `.${seg}` : seg) : `[${JSON.stringify(seg)}]`;
+    if (typeof seg === 'string')
+      s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(seg) ? (s ? `.${seg}` : seg) : `[${JSON.stringify(seg)}]`;
     else s += `[${seg.key}=${String(seg.value)}]`;
   }
   return s;

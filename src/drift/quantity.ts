@@ -5,7 +5,9 @@
 export function canonicalQuantity(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return trimNumber(value);
   if (typeof value !== 'string') return undefined;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/.exec(value.trim());
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$/.exec(
+    value.trim(),
+  );
   if (!m) return undefined;
   const n = Number(m[1]);
   const factor = SUFFIX[m[2] ?? ''] ?? 1;

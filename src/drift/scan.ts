@@ -28,7 +28,10 @@ export interface ScanResult {
  * Compares desired objects with the live cluster: one list call per (kind, namespace), then a
  * field-by-field diff per object. Secret values never appear in the changes.
  */
-export async function scanDrift(k8s: KubernetesProvider, desired: readonly DesiredObject[]): Promise<ScanResult> {
+export async function scanDrift(
+  k8s: KubernetesProvider,
+  desired: readonly DesiredObject[],
+): Promise<ScanResult> {
   const groups = new Map<string, DesiredObject[]>();
   for (const o of desired) {
     const g = `${o.apiVersion}|${o.kind}|${o.namespace ?? ''}`;
@@ -58,9 +61,28 @@ export async function scanDrift(k8s: KubernetesProvider, desired: readonly Desir
 
 /** Compares one desired object with the live one (or its absence). */
 export function compareOne(o: DesiredObject, live: KubeResource | undefined): ObjectDrift {
-  const base = { key: objectKey(o), apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name, file: o.file, manifest: o.manifest };
+  const base = {
+    key: objectKey(o),
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    namespace: o.namespace,
+    name: o.name,
+    file: o.file,
+    manifest: o.manifest,
+  };
   if (!live) return { ...base, status: 'missing', changes: [] };
   let changes = diffObject(o.manifest, live);
-  if (o.kind === 'Secret') changes = changes.map((c) => ({ path: c.path, op: c.op, ...(c.desired !== undefined ? { desired: '(hidden)' } : {}), ...(c.live !== undefined ? { live: '(hidden)' } : {}) }));
-  return { ...base, status: changes.length ? 'drifted' : 'in_sync', changes, resourceVersion: live.metadata.resourceVersion };
+  if (o.kind === 'Secret')
+    changes = changes.map((c) => ({
+      path: c.path,
+      op: c.op,
+      ...(c.desired !== undefined ? { desired: '(hidden)' } : {}),
+      ...(c.live !== undefined ? { live: '(hidden)' } : {}),
+    }));
+  return {
+    ...base,
+    status: changes.length ? 'drifted' : 'in_sync',
+    changes,
+    resourceVersion: live.metadata.resourceVersion,
+  };
 }

@@ -22,6 +22,12 @@ export function actionArgs(args: Record<string, unknown>): Record<string, unknow
 /** SHA-256 over canonical JSON of {tool, args without approval_token, env, targets, preconditions}. */
 export function actionDigest(a: ActionIdentity): string {
   return sha256Hex(
-    canonicalJson({ tool: a.tool, args: actionArgs(a.args), env: a.env, targets: a.targets, preconditions: a.preconditions }),
+    canonicalJson({
+      tool: a.tool,
+      args: actionArgs(a.args),
+      env: a.env,
+      targets: a.targets,
+      preconditions: a.preconditions,
+    }),
   );
 }

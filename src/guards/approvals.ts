@@ -36,9 +36,12 @@ export class ApprovalError extends Error {
 }
 
 const TOKEN_MESSAGES: Record<Exclude<ConsumeResult, { ok: true }>['reason'], string> = {
-  unknown: 'approval_token is not valid: no approval has that token. Call the tool without approval_token to request approval',
-  expired: 'approval_token has expired. Call the tool again without approval_token for a new approval request',
-  consumed: 'approval_token was already used; tokens are single-use. Call the tool again without approval_token for a new request',
+  unknown:
+    'approval_token is not valid: no approval has that token. Call the tool without approval_token to request approval',
+  expired:
+    'approval_token has expired. Call the tool again without approval_token for a new approval request',
+  consumed:
+    'approval_token was already used; tokens are single-use. Call the tool again without approval_token for a new request',
   denied: 'the approval for this token was denied',
   not_approved: 'approval_token is not valid yet: the request does not have all the approvals policy needs',
   wrong_digest:
@@ -97,7 +100,11 @@ export class Approvals {
           env: a.env,
           service: a.service,
           action_digest: a.digest,
-          approval: { id: res.request.id, approvals_needed: a.decision.approvals, expires_at: res.request.expires_at },
+          approval: {
+            id: res.request.id,
+            approvals_needed: a.decision.approvals,
+            expires_at: res.request.expires_at,
+          },
         },
         { durable: true },
       );
@@ -106,20 +113,35 @@ export class Approvals {
           kind: 'approval.requested',
           title: `Approval needed: ${a.summary}`,
           text: `${a.requester} asks to run ${a.tool} in ${a.env}. Policy rule "${a.decision.rule}" needs ${a.decision.approvals} approval(s).`,
-          fields: { approval_id: res.request.id, env: a.env, tool: a.tool, expires_at: res.request.expires_at },
+          fields: {
+            approval_id: res.request.id,
+            env: a.env,
+            tool: a.tool,
+            expires_at: res.request.expires_at,
+          },
           command: `day2 approve ${res.request.id}`,
         })
-        .catch((err: unknown) => this.log.warn('approval notification failed', { approval_id: res.request.id, error: err }));
+        .catch((err: unknown) =>
+          this.log.warn('approval notification failed', { approval_id: res.request.id, error: err }),
+        );
     }
     return res;
   }
 
   /** Records one approval after the separation-of-duties checks; audits refusals too. */
-  async approve(id: string, principal: string, opts: { reason?: string; channel: string }): Promise<ApprovalRequest> {
+  async approve(
+    id: string,
+    principal: string,
+    opts: { reason?: string; channel: string },
+  ): Promise<ApprovalRequest> {
     return this.decide(id, principal, 'approve', opts);
   }
 
-  async deny(id: string, principal: string, opts: { reason?: string; channel: string }): Promise<ApprovalRequest> {
+  async deny(
+    id: string,
+    principal: string,
+    opts: { reason?: string; channel: string },
+  ): Promise<ApprovalRequest> {
     return this.decide(id, principal, 'deny', opts);
   }
 
@@ -132,8 +154,14 @@ export class Approvals {
     const now = this.clock.now();
     const request = await this.store.getApproval(id);
     if (!request) {
-      await this.audit.append({ event: `approval.${decision}.refused`, principal, detail: { approval_id: id, code: 'unknown' } }, { durable: true });
-      throw new ApprovalError('unknown', `no approval request with id ${id}; run "day2 approvals" to list pending ones`);
+      await this.audit.append(
+        { event: `approval.${decision}.refused`, principal, detail: { approval_id: id, code: 'unknown' } },
+        { durable: true },
+      );
+      throw new ApprovalError(
+        'unknown',
+        `no approval request with id ${id}; run "day2 approvals" to list pending ones`,
+      );
     }
     const check =
       decision === 'approve'
@@ -193,7 +221,11 @@ export class Approvals {
    * Consumes a token for `digest`, exactly once across every process sharing the store. On refusal
    * the audit records why and an ApprovalError carries a message the model can act on.
    */
-  async consume(token: string, digest: string, who: { principal: string; tool: string; env: string }): Promise<ApprovalRequest> {
+  async consume(
+    token: string,
+    digest: string,
+    who: { principal: string; tool: string; env: string },
+  ): Promise<ApprovalRequest> {
     const res = await this.store.consumeToken(token, digest, this.clock.now().toISOString());
     if (res.ok) {
       // The consumption itself is durable in the approvals table; its audit record joins the next

@@ -15,8 +15,12 @@ export function checkApprover(
   if (request.status === 'consumed') return fail('consumed', `approval ${request.id} was already used`);
   if (request.status === 'denied') return fail('denied', `approval ${request.id} was denied`);
   if (request.status === 'expired' || Date.parse(request.expires_at) <= now.getTime())
-    return fail('expired', `approval ${request.id} expired at ${request.expires_at}; call the tool again for a new request`);
-  if (request.status === 'approved') return fail('already_approved', `approval ${request.id} is already approved`);
+    return fail(
+      'expired',
+      `approval ${request.id} expired at ${request.expires_at}; call the tool again for a new request`,
+    );
+  if (request.status === 'approved')
+    return fail('already_approved', `approval ${request.id} is already approved`);
   if (request.policy.distinct_from_requester && principal === request.requester)
     return fail(
       'self_approval',
@@ -26,18 +30,26 @@ export function checkApprover(
   if (excluded.includes(principal))
     return fail('excluded_approver', `${principal} is the subject of this action and cannot approve it`);
   if (request.decisions.some((d) => d.principal === principal && d.decision === 'approve'))
-    return fail('duplicate_approver', `${principal} has already approved ${request.id}; another approver is needed`);
+    return fail(
+      'duplicate_approver',
+      `${principal} has already approved ${request.id}; another approver is needed`,
+    );
   if (request.policy.reason_required && !opts.reason?.trim())
     return fail('reason_required', `policy rule "${request.policy.rule}" needs a reason: pass --reason "…"`);
   if (!request.policy.channels.includes(opts.channel))
-    return fail('channel_not_allowed', `policy rule "${request.policy.rule}" does not accept approvals through ${opts.channel}`);
+    return fail(
+      'channel_not_allowed',
+      `policy rule "${request.policy.rule}" does not accept approvals through ${opts.channel}`,
+    );
   return { ok: true };
 }
 
 /** Principals a plan names as unable to approve (for example the grantee of an access grant). */
 export function excludedApprovers(request: ApprovalRequest): string[] {
   const plan = request.plan as { excluded_approvers?: unknown } | undefined;
-  return Array.isArray(plan?.excluded_approvers) ? plan.excluded_approvers.filter((p): p is string => typeof p === 'string') : [];
+  return Array.isArray(plan?.excluded_approvers)
+    ? plan.excluded_approvers.filter((p): p is string => typeof p === 'string')
+    : [];
 }
 
 function fail(code: string, message: string): ApproverCheck {

@@ -16,7 +16,9 @@ function write(value: unknown): string {
     return JSON.stringify(value) ?? 'null';
   }
   if (Array.isArray(value)) {
-    return '[' + value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : write(v))).join(',') + ']';
+    return (
+      '[' + value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : write(v))).join(',') + ']'
+    );
   }
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   const obj = value as Record<string, unknown>;

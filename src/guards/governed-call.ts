@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Runtime } from '../runtime.js';
-import type { AnyTool, Plan, ReadTool, ToolContext, WriteTool } from '../tools/define-tool.js';
+import type { AnyTool, Plan, ToolContext } from '../tools/define-tool.js';
+
+type AnyWriteTool = Extract<AnyTool, { effect: 'write' }>;
+type AnyReadTool = Exclude<AnyTool, AnyWriteTool>;
 import { ToolError } from '../tools/define-tool.js';
 import type { Principal } from './principal.js';
 import type { PolicyDecision } from './policy.js';
@@ -17,9 +20,9 @@ import { describeBackendError } from '../providers/describe-error.js';
 export interface CallSession {
   principal: Principal;
   signal: AbortSignal;
-  progress(progress: number, total?: number, message?: string): Promise<void>;
+  progress: (progress: number, total?: number, message?: string) => Promise<void>;
   /** Asks the human at the client, where the client supports elicitation; undefined otherwise. */
-  elicit?(message: string): Promise<'accept' | 'decline' | 'cancel'>;
+  elicit?: (message: string) => Promise<'accept' | 'decline' | 'cancel'>;
 }
 
 const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
@@ -39,7 +42,12 @@ export function inputSchemaOf(tool: AnyTool): z.ZodObject {
  * audit (durably, before a write executes) → execute → redact → audit outcome. Tools cannot skip
  * it: the registration layer is the only caller of their handlers.
  */
-export async function governedCall(rt: Runtime, tool: AnyTool, rawArgs: unknown, session: CallSession): Promise<CallToolResult> {
+export async function governedCall(
+  rt: Runtime,
+  tool: AnyTool,
+  rawArgs: unknown,
+  session: CallSession,
+): Promise<CallToolResult> {
   const started = performance.now();
   const who = principalFields(session.principal);
   const base: AuditInput = { event: 'tool.call', ...who, tool: tool.name };
@@ -47,10 +55,14 @@ export async function governedCall(rt: Runtime, tool: AnyTool, rawArgs: unknown,
   const parsed = inputSchemaOf(tool).safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const lines = formatZodIssues(parsed.error);
-    await auditQuietly(rt, { ...base, args: redact(rawArgs), outcome: { ok: false, error: 'invalid_input', duration_ms: ms(started) } });
+    await auditQuietly(rt, {
+      ...base,
+      args: redact(rawArgs),
+      outcome: { ok: false, error: 'invalid_input', duration_ms: ms(started) },
+    });
     return errorResult(`Invalid input for ${tool.name}:\n${lines.join('\n')}`);
   }
-  const args = parsed.data as Record<string, unknown>;
+  const args: Record<string, unknown> = parsed.data;
   const ctx: ToolContext = {
     deps: rt.deps,
     principal: session.principal,
@@ -78,7 +90,7 @@ export async function governedCall(rt: Runtime, tool: AnyTool, rawArgs: unknown,
 
 async function governedRead(
   rt: Runtime,
-  tool: ReadTool<z.ZodRawShape, z.ZodRawShape>,
+  tool: AnyReadTool,
   args: Record<string, unknown>,
   ctx: ToolContext,
   base: AuditInput,
@@ -95,20 +107,34 @@ async function governedRead(
     service: scope.service,
     principal: ctx.principal.id,
   });
-  const audit: AuditInput = { ...base, env: scope.env, service: scope.service, args: redact(args), policy: policyFields(rt, decision) };
+  const audit: AuditInput = {
+    ...base,
+    env: scope.env,
+    service: scope.service,
+    args: redact(args),
+    policy: policyFields(rt, decision),
+  };
   if (decision.decision !== 'allow') {
-    await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } }, true);
+    await auditQuietly(
+      rt,
+      { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } },
+      true,
+    );
     return errorResult(`Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`);
   }
   const output = redact(await tool.run(args, ctx));
   // Records (incident notes) are day2's own state: their audit is durable; reads are group-committed.
-  await auditQuietly(rt, { ...audit, outcome: { ok: true, duration_ms: ms(started) } }, tool.effect === 'record');
-  return okResult(output as Record<string, unknown>, tool.render(output));
+  await auditQuietly(
+    rt,
+    { ...audit, outcome: { ok: true, duration_ms: ms(started) } },
+    tool.effect === 'record',
+  );
+  return okResult(output, tool.render(output));
 }
 
 async function governedWrite(
   rt: Runtime,
-  tool: WriteTool<z.ZodRawShape, z.ZodRawShape>,
+  tool: AnyWriteTool,
   args: Record<string, unknown>,
   ctx: ToolContext,
   session: CallSession,
@@ -130,7 +156,13 @@ async function governedWrite(
     principal: ctx.principal.id,
     destroys: plan.destroys,
   });
-  const digest = actionDigest({ tool: tool.name, args, env: plan.env, targets: plan.targets, preconditions: plan.preconditions });
+  const digest = actionDigest({
+    tool: tool.name,
+    args,
+    env: plan.env,
+    targets: plan.targets,
+    preconditions: plan.preconditions,
+  });
   const audit: AuditInput = {
     ...base,
     env: plan.env,
@@ -143,17 +175,36 @@ async function governedWrite(
   const planView = redact({ summary: plan.summary, risk, ...plan.details });
 
   if (plan.refusal) {
-    await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'plan_refused', duration_ms: ms(started) } }, true);
-    return errorResult(`${tool.name} refused: ${plan.refusal}`, { status: 'refused', action_digest: digest, summary: plan.summary, plan: planView });
+    await auditQuietly(
+      rt,
+      { ...audit, outcome: { ok: false, error: 'plan_refused', duration_ms: ms(started) } },
+      true,
+    );
+    return errorResult(`${tool.name} refused: ${plan.refusal}`, {
+      status: 'refused',
+      action_digest: digest,
+      summary: plan.summary,
+      plan: planView,
+    });
   }
   if (decision.decision === 'deny') {
-    await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } }, true);
-    return errorResult(`Policy denies ${tool.name} in ${plan.env}: ${decision.reason} (rule "${decision.rule}").`);
+    await auditQuietly(
+      rt,
+      { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } },
+      true,
+    );
+    return errorResult(
+      `Policy denies ${tool.name} in ${plan.env}: ${decision.reason} (rule "${decision.rule}").`,
+    );
   }
   if (decision.max_duration_ms !== undefined) {
     const asked = requestedDurationMs(args);
     if (asked !== undefined && asked > decision.max_duration_ms) {
-      await auditQuietly(rt, { ...audit, outcome: { ok: false, error: 'duration_over_policy', duration_ms: ms(started) } }, true);
+      await auditQuietly(
+        rt,
+        { ...audit, outcome: { ok: false, error: 'duration_over_policy', duration_ms: ms(started) } },
+        true,
+      );
       return errorResult(
         `duration: policy rule "${decision.rule}" allows at most ${Math.round(decision.max_duration_ms / 60_000)} minutes in ${plan.env}; ask for less.`,
       );
@@ -162,7 +213,13 @@ async function governedWrite(
   if (dryRun) {
     await auditQuietly(rt, { ...audit, event: 'tool.plan', outcome: { ok: true, duration_ms: ms(started) } });
     return okResult(
-      { status: 'dry_run', action_digest: digest, summary: plan.summary, plan: planView, policy: policySummary(decision) },
+      {
+        status: 'dry_run',
+        action_digest: digest,
+        summary: plan.summary,
+        plan: planView,
+        policy: policySummary(decision),
+      },
       `Dry run of ${tool.name}: ${plan.summary}`,
     );
   }
@@ -171,7 +228,15 @@ async function governedWrite(
     if (!token) {
       const elicited = await tryElicitation(rt, tool, plan, decision, session);
       if (elicited === 'approved') {
-        return await executeWrite(rt, tool, args, ctx, plan, { ...audit, approval: { channel: 'elicitation' } }, started);
+        return await executeWrite(
+          rt,
+          tool,
+          args,
+          ctx,
+          plan,
+          { ...audit, approval: { channel: 'elicitation' } },
+          started,
+        );
       }
       const { request } = await rt.approvals.request({
         tool: tool.name,
@@ -216,7 +281,7 @@ async function governedWrite(
 
 async function executeWrite(
   rt: Runtime,
-  tool: WriteTool<z.ZodRawShape, z.ZodRawShape>,
+  tool: AnyWriteTool,
   args: Record<string, unknown>,
   ctx: ToolContext,
   plan: Plan,
@@ -233,7 +298,7 @@ async function executeWrite(
   }
   let result: Record<string, unknown>;
   try {
-    result = redact(await tool.execute(args, ctx, plan)) as Record<string, unknown>;
+    result = redact<Record<string, unknown>>(await tool.execute(args, ctx, plan));
   } catch (err) {
     const { message, code } = classify(err, tool);
     if (code === 'internal') rt.deps.log.error('write failed', { tool: tool.name, error: err });
@@ -250,8 +315,15 @@ async function executeWrite(
     return errorResult(message);
   }
   // The outcome joins the next group commit; the durable record of the execution precedes it.
-  await auditQuietly(rt, { ...audit, event: 'tool.outcome', outcome: { ok: true, duration_ms: ms(started) } });
-  return okResult({ status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result }, tool.render(result));
+  await auditQuietly(rt, {
+    ...audit,
+    event: 'tool.outcome',
+    outcome: { ok: true, duration_ms: ms(started) },
+  });
+  return okResult(
+    { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },
+    tool.render(result),
+  );
 }
 
 async function tryElicitation(
@@ -264,7 +336,8 @@ async function tryElicitation(
   // Elicitation can be answered by software: only where the rule names it, one approver suffices,
   // and never in production, whatever a rule says.
   if (!decision.channels.includes('elicitation') || !session.elicit) return 'not_used';
-  if (rt.tierOf(plan.env) === 'production' || decision.approvals > 1 || decision.distinct_from_requester) return 'not_used';
+  if (rt.tierOf(plan.env) === 'production' || decision.approvals > 1 || decision.distinct_from_requester)
+    return 'not_used';
   const answer = await session.elicit(`day2: approve ${tool.name} in ${plan.env}?\n${plan.summary}`);
   await auditQuietly(
     rt,
@@ -278,7 +351,10 @@ async function tryElicitation(
     true,
   );
   if (answer === 'accept') return 'approved';
-  throw new ToolError(`The user ${answer === 'decline' ? 'declined' : 'cancelled'} ${tool.name} when asked to approve it.`, 'approval_declined');
+  throw new ToolError(
+    `The user ${answer === 'decline' ? 'declined' : 'cancelled'} ${tool.name} when asked to approve it.`,
+    'approval_declined',
+  );
 }
 
 function requestedDurationMs(args: Record<string, unknown>): number | undefined {
@@ -303,7 +379,10 @@ function classify(err: unknown, tool: AnyTool): { message: string; code: string 
   const backend = describeBackendError(err);
   if (backend) return backend;
   if (isAbort(err)) return { message: `${tool.name} was cancelled.`, code: 'cancelled' };
-  return { message: `${tool.name} failed with an internal error; the details are in the day2 log.`, code: 'internal' };
+  return {
+    message: `${tool.name} failed with an internal error; the details are in the day2 log.`,
+    code: 'internal',
+  };
 }
 
 function isAbort(err: unknown): boolean {
@@ -313,7 +392,10 @@ function isAbort(err: unknown): boolean {
 async function auditQuietly(rt: Runtime, input: AuditInput, durable = false): Promise<void> {
   try {
     if (durable) await rt.audit.append(input, { durable: true });
-    else void rt.audit.append(input).catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
+    else
+      void rt.audit
+        .append(input)
+        .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
   } catch (err) {
     rt.deps.log.error('audit append failed', { error: err, event: input.event, tool: input.tool });
   }
@@ -324,7 +406,13 @@ function policyFields(rt: Runtime, d: PolicyDecision) {
 }
 
 function policySummary(d: PolicyDecision) {
-  return { rule: d.rule, decision: d.decision, approvals_needed: d.approvals, distinct_approver: d.distinct_from_requester, reason: d.reason };
+  return {
+    rule: d.rule,
+    decision: d.decision,
+    approvals_needed: d.approvals,
+    distinct_approver: d.distinct_from_requester,
+    reason: d.reason,
+  };
 }
 
 function principalFields(p: Principal) {

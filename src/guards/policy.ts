@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
-import { policySchema, type Config, type PolicyDocument, type PolicyRule, type Tier } from '../config/schema.js';
+import {
+  policySchema,
+  type Config,
+  type PolicyDocument,
+  type PolicyRule,
+  type Tier,
+} from '../config/schema.js';
 import type { Effect, Risk } from '../tools/define-tool.js';
 import { formatZodIssues } from '../config/format-issues.js';
 
@@ -39,13 +45,58 @@ const DESTRUCTIVE_KINDS = ['namespace', 'database', 'secret'];
  * First match wins; a call no rule matches is denied.
  */
 export const DEFAULT_RULES: PolicyRule[] = [
-  rule({ id: 'deny-destructive-deletes', match: { destroys: DESTRUCTIVE_KINDS }, decision: 'deny', reason: 'deleting namespaces, databases or secrets is never done through day2' }),
-  rule({ id: 'scale-to-zero-non-production-only', match: { tool: 'scale_idle_to_zero', tier: 'production' }, decision: 'deny', reason: 'scaling idle workloads to zero is allowed outside production only' }),
-  rule({ id: 'production-credential-rotation', match: { tool: 'rotate_credential', tier: 'production' }, decision: 'require_approval', approvals: 2, distinct_from_requester: true, reason_required: true, notify_owners: true, reason: 'rotating a production credential needs two approvers other than the requester' }),
-  rule({ id: 'production-access-grant', match: { tool: 'grant_access', tier: 'production' }, decision: 'require_approval', approvals: 1, distinct_from_requester: true, reason_required: true, max_duration: 8 * 3_600_000, reason: 'production access is time-bound (at most 8 h) and approved by someone else' }),
-  rule({ id: 'production-critical-writes', match: { effect: 'write', risk: 'critical', tier: 'production' }, decision: 'require_approval', approvals: 2, distinct_from_requester: true, reason: 'critical writes in production need two approvers other than the requester' }),
-  rule({ id: 'writes-need-approval', match: { effect: 'write' }, decision: 'require_approval', reason: 'every write needs a human approval' }),
-  rule({ id: 'reads-and-records-allowed', match: { effect: ['read', 'record'] }, decision: 'allow', reason: 'reads and day2 records are allowed' }),
+  rule({
+    id: 'deny-destructive-deletes',
+    match: { destroys: DESTRUCTIVE_KINDS },
+    decision: 'deny',
+    reason: 'deleting namespaces, databases or secrets is never done through day2',
+  }),
+  rule({
+    id: 'scale-to-zero-non-production-only',
+    match: { tool: 'scale_idle_to_zero', tier: 'production' },
+    decision: 'deny',
+    reason: 'scaling idle workloads to zero is allowed outside production only',
+  }),
+  rule({
+    id: 'production-credential-rotation',
+    match: { tool: 'rotate_credential', tier: 'production' },
+    decision: 'require_approval',
+    approvals: 2,
+    distinct_from_requester: true,
+    reason_required: true,
+    notify_owners: true,
+    reason: 'rotating a production credential needs two approvers other than the requester',
+  }),
+  rule({
+    id: 'production-access-grant',
+    match: { tool: 'grant_access', tier: 'production' },
+    decision: 'require_approval',
+    approvals: 1,
+    distinct_from_requester: true,
+    reason_required: true,
+    max_duration: 8 * 3_600_000,
+    reason: 'production access is time-bound (at most 8 h) and approved by someone else',
+  }),
+  rule({
+    id: 'production-critical-writes',
+    match: { effect: 'write', risk: 'critical', tier: 'production' },
+    decision: 'require_approval',
+    approvals: 2,
+    distinct_from_requester: true,
+    reason: 'critical writes in production need two approvers other than the requester',
+  }),
+  rule({
+    id: 'writes-need-approval',
+    match: { effect: 'write' },
+    decision: 'require_approval',
+    reason: 'every write needs a human approval',
+  }),
+  rule({
+    id: 'reads-and-records-allowed',
+    match: { effect: ['read', 'record'] },
+    decision: 'allow',
+    reason: 'reads and day2 records are allowed',
+  }),
 ];
 
 function rule(r: Partial<PolicyRule> & Pick<PolicyRule, 'id' | 'decision'>): PolicyRule {
@@ -126,7 +177,14 @@ const globCache = new Map<string, RegExp>();
 function globToRegExp(glob: string): RegExp {
   let re = globCache.get(glob);
   if (!re) {
-    re = new RegExp('^' + glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    re = new RegExp(
+      '^' +
+        glob
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*') +
+        '$',
+    );
     globCache.set(glob, re);
   }
   return re;

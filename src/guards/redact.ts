@@ -3,8 +3,23 @@
  * records. Two nets: keys whose names say they hold a secret, and exact values that day2 has
  * handled as secrets during this process (registered with `registerSecret`).
  */
-const SECRET_KEY = /(pass(word|wd)?|secret(_?value|_?string)?$|^token$|_token$|api_?key|app_?key|authorization|private_?key|credential_?value|^cookie$|client_secret|SecretString|SecretBinary)/i;
-const ALLOWED_KEYS = new Set(['approval_token', 'token_expires_at', 'secret', 'secret_name', 'secret_id', 'secrets', 'next_token', 'NextToken', 'ClientRequestToken', 'token_sha256', 'token_env', 'secret_prefix', 'password_env']);
+const SECRET_KEY =
+  /(pass(word|wd)?|secret(_?value|_?string)?$|^token$|_token$|api_?key|app_?key|authorization|private_?key|credential_?value|^cookie$|client_secret|SecretString|SecretBinary)/i;
+const ALLOWED_KEYS = new Set([
+  'approval_token',
+  'token_expires_at',
+  'secret',
+  'secret_name',
+  'secret_id',
+  'secrets',
+  'next_token',
+  'NextToken',
+  'ClientRequestToken',
+  'token_sha256',
+  'token_env',
+  'secret_prefix',
+  'password_env',
+]);
 
 export const REDACTED = '[REDACTED]';
 
@@ -20,7 +35,10 @@ export function registerSecret(value: string | undefined): void {
 
 function secretPattern(): RegExp | undefined {
   if (knownSecrets.size === 0) return undefined;
-  pattern ??= new RegExp([...knownSecrets].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  pattern ??= new RegExp(
+    [...knownSecrets].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
+    'g',
+  );
   return pattern;
 }
 

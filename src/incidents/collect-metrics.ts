@@ -10,15 +10,35 @@ export const CHANGE_FAILURE_WINDOW_MS = 60 * 60_000;
 const EXPLAINED_MS = 5 * 60_000;
 
 /** Reads incidents, day2's audited writes and the backends' own change history, then computes the metrics. */
-export async function collectMetrics(deps: Deps, windowMs = METRICS_WINDOW_MS): Promise<Day2Metrics & { gaps: Gap[] }> {
+export async function collectMetrics(
+  deps: Deps,
+  windowMs = METRICS_WINDOW_MS,
+): Promise<Day2Metrics & { gaps: Gap[] }> {
   const now = deps.clock.now();
   const since = new Date(now.getTime() - windowMs).toISOString();
-  const [incidents, actions] = await Promise.all([new IncidentRecords(deps.store).list(), day2Actions(deps.store, { since, limit: 5000 })]);
+  const [incidents, actions] = await Promise.all([
+    new IncidentRecords(deps.store).list(),
+    day2Actions(deps.store, { since, limit: 5000 }),
+  ]);
   const { external, gaps } = await externalChanges(deps, since, actions);
-  return { ...computeMetrics({ incidents, actions, external, now, windowMs, failureWindowMs: CHANGE_FAILURE_WINDOW_MS }), gaps };
+  return {
+    ...computeMetrics({
+      incidents,
+      actions,
+      external,
+      now,
+      windowMs,
+      failureWindowMs: CHANGE_FAILURE_WINDOW_MS,
+    }),
+    gaps,
+  };
 }
 
-async function externalChanges(deps: Deps, since: string, actions: Day2Action[]): Promise<{ external: ExternalChange[]; gaps: Gap[] }> {
+async function externalChanges(
+  deps: Deps,
+  since: string,
+  actions: Day2Action[],
+): Promise<{ external: ExternalChange[]; gaps: Gap[] }> {
   type Found = ExternalChange & { key: string };
   const tasks: { backend: string; env?: string; run: () => Promise<Found[]> }[] = [];
   for (const env of Object.keys(deps.config.environments)) {
@@ -34,7 +54,13 @@ async function externalChanges(deps: Deps, since: string, actions: Day2Action[])
               .map((r) => {
                 const deployment = r.replicaSet.replace(/-[a-z0-9]+$/, '');
                 const service = deps.catalog.serviceForWorkload(env, ns, deployment)?.id ?? deployment;
-                return { key: `rs:${env}/${ns}/${r.replicaSet}`, at: r.createdAt!, env, service, kind: 'rollout' as const };
+                return {
+                  key: `rs:${env}/${ns}/${r.replicaSet}`,
+                  at: r.createdAt!,
+                  env,
+                  service,
+                  kind: 'rollout' as const,
+                };
               }),
         });
     }
@@ -68,7 +94,16 @@ async function externalChanges(deps: Deps, since: string, actions: Day2Action[])
     // One Alertmanager or Datadog org can serve several environments: count each object once.
     if (seen.has(c.key)) continue;
     seen.add(c.key);
-    if (c.kind === 'rollout' && actions.some((a) => a.env === c.env && a.service === c.service && Math.abs(Date.parse(a.at) - Date.parse(c.at)) <= EXPLAINED_MS)) continue;
+    if (
+      c.kind === 'rollout' &&
+      actions.some(
+        (a) =>
+          a.env === c.env &&
+          a.service === c.service &&
+          Math.abs(Date.parse(a.at) - Date.parse(c.at)) <= EXPLAINED_MS,
+      )
+    )
+      continue;
     external.push({ at: c.at, env: c.env, service: c.service, kind: c.kind });
   }
   return { external, gaps };

@@ -52,7 +52,8 @@ export async function day2Actions(
   for (const o of outcomes) {
     const rec = parse(o);
     // The newest outcome of a digest wins; digests are unique per approved action.
-    if (rec.action_digest && !outcomeByDigest.has(rec.action_digest)) outcomeByDigest.set(rec.action_digest, { ...rec, seq: o.seq });
+    if (rec.action_digest && !outcomeByDigest.has(rec.action_digest))
+      outcomeByDigest.set(rec.action_digest, { ...rec, seq: o.seq });
   }
   const actions: Day2Action[] = [];
   const used = new Set<number>();

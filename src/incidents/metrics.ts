@@ -44,13 +44,17 @@ const round = (n: number) => Math.round(n * 100) / 100;
 export function computeMetrics(m: MetricsInput): Day2Metrics {
   const until = m.now.getTime();
   const since = until - m.windowMs;
-  const inWindow = (iso: string | undefined) => iso !== undefined && Date.parse(iso) >= since && Date.parse(iso) <= until;
+  const inWindow = (iso: string | undefined) =>
+    iso !== undefined && Date.parse(iso) >= since && Date.parse(iso) <= until;
   const minutesLabel = `${Math.round(m.failureWindowMs / 60_000)} min`;
 
   const resolved = m.incidents.filter((i) => i.status === 'resolved' && inWindow(i.resolved_at));
   const repair = resolved.map((i) => (Date.parse(i.resolved_at!) - Date.parse(i.detected_at)) / 60_000);
 
-  const opened = m.incidents.filter((i) => inWindow(i.opened_at)).map((i) => Date.parse(i.opened_at)).sort((a, b) => a - b);
+  const opened = m.incidents
+    .filter((i) => inWindow(i.opened_at))
+    .map((i) => Date.parse(i.opened_at))
+    .sort((a, b) => a - b);
   const gaps = opened.slice(1).map((t, i) => (t - opened[i]!) / 3_600_000);
 
   const writes = m.actions.filter((a) => a.ok === true && inWindow(a.at));
@@ -68,7 +72,13 @@ export function computeMetrics(m: MetricsInput): Day2Metrics {
   const total = day2Count + external.length;
 
   const reactive = writes.filter((a) =>
-    m.incidents.some((i) => i.service === a.service && i.env === a.env && Date.parse(a.at) >= Date.parse(i.detected_at) && Date.parse(a.at) <= Date.parse(i.resolved_at ?? m.now.toISOString())),
+    m.incidents.some(
+      (i) =>
+        i.service === a.service &&
+        i.env === a.env &&
+        Date.parse(a.at) >= Date.parse(i.detected_at) &&
+        Date.parse(a.at) <= Date.parse(i.resolved_at ?? m.now.toISOString()),
+    ),
   ).length;
 
   return {
@@ -76,13 +86,15 @@ export function computeMetrics(m: MetricsInput): Day2Metrics {
     mttr: {
       value: repair.length ? round(repair.reduce((s, x) => s + x, 0) / repair.length) : null,
       unit: 'minutes',
-      definition: 'mean time to restore: mean of (resolved_at − detected_at) over incidents resolved in the window; detected_at is the first alert\'s onset, else the opening time',
+      definition:
+        "mean time to restore: mean of (resolved_at − detected_at) over incidents resolved in the window; detected_at is the first alert's onset, else the opening time",
       sample: repair.length,
     },
     mean_time_between_incidents: {
       value: gaps.length ? round(gaps.reduce((s, x) => s + x, 0) / gaps.length) : null,
       unit: 'hours',
-      definition: 'mean gap between the opening times of consecutive incidents opened in the window (all services)',
+      definition:
+        'mean gap between the opening times of consecutive incidents opened in the window (all services)',
       sample: gaps.length,
     },
     change_failure_rate: {
@@ -101,7 +113,8 @@ export function computeMetrics(m: MetricsInput): Day2Metrics {
     proactive_share: {
       value: day2Count ? round((day2Count - reactive) / day2Count) : null,
       unit: 'ratio',
-      definition: 'share of day2 writes in the window made while no incident was open on their service and env (proactive); the others are reactive',
+      definition:
+        'share of day2 writes in the window made while no incident was open on their service and env (proactive); the others are reactive',
       sample: day2Count,
       proactive: day2Count - reactive,
       reactive,

@@ -5,11 +5,24 @@ import type { IncidentMirror, IncidentRecord, IncidentSeverity, IncidentStatus }
 
 /** Whether the environment asks for incidents to be mirrored to Datadog (`datadog.mirror_incidents`). */
 export function mirrorsIncidents(deps: Deps, env: string): boolean {
-  return deps.config.environments[env]?.datadog?.mirror_incidents === true && deps.backends.has(env, 'datadog');
+  return (
+    deps.config.environments[env]?.datadog?.mirror_incidents === true && deps.backends.has(env, 'datadog')
+  );
 }
 
-const SEVERITY: Record<IncidentSeverity, string> = { sev1: 'SEV-1', sev2: 'SEV-2', sev3: 'SEV-3', sev4: 'SEV-4', sev5: 'SEV-5' };
-const STATE: Record<IncidentStatus, IncidentState> = { investigating: 'active', identified: 'active', mitigated: 'stable', resolved: 'resolved' };
+const SEVERITY: Record<IncidentSeverity, string> = {
+  sev1: 'SEV-1',
+  sev2: 'SEV-2',
+  sev3: 'SEV-3',
+  sev4: 'SEV-4',
+  sev5: 'SEV-5',
+};
+const STATE: Record<IncidentStatus, IncidentState> = {
+  investigating: 'active',
+  identified: 'active',
+  mitigated: 'stable',
+  resolved: 'resolved',
+};
 
 /**
  * Creates the Datadog incident for a new record. Mirroring never blocks day2's own record: a

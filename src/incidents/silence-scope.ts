@@ -18,7 +18,8 @@ export function narrows(m: Matcher): boolean {
  * least one positive matcher that selects specific values (`alertname="X"`, `service=~"a|b"`).
  */
 export function tooBroad(matchers: Matcher[]): string | undefined {
-  if (matchers.length === 0) return 'a silence needs at least one matcher; an empty set would silence every alert';
+  if (matchers.length === 0)
+    return 'a silence needs at least one matcher; an empty set would silence every alert';
   if (!matchers.some(narrows))
     return `the matchers ${matchers.map(formatMatcher).join(', ')} match every alert: add one that names specific values, such as alertname="CheckoutHighErrorRate" or service="checkout"`;
   return undefined;

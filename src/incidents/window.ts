@@ -17,7 +17,12 @@ export function windowStart(since: string | undefined, now: Date, fallback: stri
   const ms = durationMs(text);
   if (ms !== undefined) return new Date(now.getTime() - ms).toISOString();
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new ToolError(`${field}: expected a duration such as 2h or 30m, or an ISO time; got "${text}"`, 'invalid_input', field);
+  if (Number.isNaN(t))
+    throw new ToolError(
+      `${field}: expected a duration such as 2h or 30m, or an ISO time; got "${text}"`,
+      'invalid_input',
+      field,
+    );
   if (t > now.getTime()) throw new ToolError(`${field}: ${text} is in the future`, 'invalid_input', field);
   return new Date(t).toISOString();
 }

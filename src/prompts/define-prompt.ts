@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 
 /** A runbook prompt: arguments in, messages out. Prompts only guide; they call nothing. */
-export interface PromptDefinition<A extends Record<string, z.ZodType<string | undefined>> = Record<string, z.ZodType<string | undefined>>> {
+export interface PromptDefinition<
+  A extends Record<string, z.ZodType<string | undefined>> = Record<string, z.ZodType<string | undefined>>,
+> {
   name: string;
   title: string;
   description: string;
@@ -9,6 +11,8 @@ export interface PromptDefinition<A extends Record<string, z.ZodType<string | un
   messages(args: { [K in keyof A]: z.infer<A[K]> }): { role: 'user' | 'assistant'; text: string }[];
 }
 
-export function definePrompt<A extends Record<string, z.ZodType<string | undefined>>>(p: PromptDefinition<A>): PromptDefinition<A> {
+export function definePrompt<A extends Record<string, z.ZodType<string | undefined>>>(
+  p: PromptDefinition<A>,
+): PromptDefinition<A> {
   return p;
 }

@@ -5,7 +5,8 @@ import { definePrompt } from './define-prompt.js';
 export const incidentTriagePrompt = definePrompt({
   name: 'incident-triage',
   title: 'Incident triage',
-  description: 'Walks an alerting service from triage to mitigation: one triage_service call, a ranked cause, a governed fix, an incident record.',
+  description:
+    'Walks an alerting service from triage to mitigation: one triage_service call, a ranked cause, a governed fix, an incident record.',
   args: {
     service: z.string().describe('service from the catalog, e.g. checkout'),
     env: z.string().describe('environment, e.g. prod'),

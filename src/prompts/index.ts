@@ -4,4 +4,8 @@ import { postmortemPrompt } from './postmortem.js';
 import { rotateCredentialsPrompt } from './rotate-credentials.js';
 
 /** Runbook prompts. */
-export const allPrompts: readonly PromptDefinition[] = [incidentTriagePrompt, postmortemPrompt, rotateCredentialsPrompt];
+export const allPrompts: readonly PromptDefinition[] = [
+  incidentTriagePrompt,
+  postmortemPrompt,
+  rotateCredentialsPrompt,
+];

@@ -5,7 +5,8 @@ import { definePrompt } from './define-prompt.js';
 export const postmortemPrompt = definePrompt({
   name: 'postmortem',
   title: 'Postmortem draft',
-  description: "Drafts a blameless postmortem from an incident's timeline (alerts, rollouts, day2 actions, notes) and the operations metrics.",
+  description:
+    "Drafts a blameless postmortem from an incident's timeline (alerts, rollouts, day2 actions, notes) and the operations metrics.",
   args: {
     incident_id: z.string().describe('incident id such as inc_1a2b3c4d5e6f'),
   },

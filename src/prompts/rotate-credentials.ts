@@ -5,10 +5,14 @@ import { definePrompt } from './define-prompt.js';
 export const rotateCredentialsPrompt = definePrompt({
   name: 'rotate-credentials',
   title: 'Rotate credentials',
-  description: 'Guides a credential rotation: find what is due, plan it, get it approved, run it, check the result.',
+  description:
+    'Guides a credential rotation: find what is due, plan it, get it approved, run it, check the result.',
   args: {
     env: z.string().describe('environment, e.g. prod'),
-    service: z.string().optional().describe('one service whose credential to rotate; default: whatever is overdue'),
+    service: z
+      .string()
+      .optional()
+      .describe('one service whose credential to rotate; default: whatever is overdue'),
   },
   messages: ({ env, service }) => [
     {

@@ -5,7 +5,8 @@ const HINTS: Record<string, (e: BackendError) => string> = {
   not_found: () => 'check the name and environment',
   conflict: () => 'the object changed meanwhile; plan again',
   unavailable: () => 'the backend is not answering; try again later',
-  throttled: (e) => `the backend is rate limiting${e.retryAfterMs ? `; retry after ${Math.ceil(e.retryAfterMs / 1000)} s` : ''}`,
+  throttled: (e) =>
+    `the backend is rate limiting${e.retryAfterMs ? `; retry after ${Math.ceil(e.retryAfterMs / 1000)} s` : ''}`,
   invalid: () => 'the backend rejected the request as invalid',
   forbidden: () => "day2's credentials lack permission for this",
   unauthorized: () => "day2's credentials for this backend are missing or wrong",
@@ -16,8 +17,12 @@ const HINTS: Record<string, (e: BackendError) => string> = {
  * throw BackendError (src/providers/errors.ts) subclasses.
  */
 export function describeBackendError(err: unknown): { message: string; code: string } | undefined {
-  if (err instanceof BackendNotConfiguredError) return { message: err.message, code: 'backend_not_configured' };
+  if (err instanceof BackendNotConfiguredError)
+    return { message: err.message, code: 'backend_not_configured' };
   if (!(err instanceof BackendError)) return undefined;
   const hint = HINTS[err.kind]?.(err);
-  return { message: `${err.backend}: ${err.message}${hint ? ` (${hint})` : ''}`, code: `backend_${err.kind}` };
+  return {
+    message: `${err.backend}: ${err.message}${hint ? ` (${hint})` : ''}`,
+    code: `backend_${err.kind}`,
+  };
 }

@@ -8,6 +8,14 @@ export const auditRecent = defineResource({
   mimeType: 'application/json',
   async read(ctx) {
     const rows = await ctx.deps.store.queryAudit({ limit: 50, desc: true });
-    return { json: { records: rows.map((r) => ({ seq: r.seq, hash: r.hash.slice(0, 16), ...(JSON.parse(r.record) as object) })) } };
+    return {
+      json: {
+        records: rows.map((r) => ({
+          seq: r.seq,
+          hash: r.hash.slice(0, 16),
+          ...(JSON.parse(r.record) as object),
+        })),
+      },
+    };
   },
 });

@@ -16,7 +16,15 @@ export function makeBacklogResource(sources: readonly BacklogSource[]): StaticRe
     mimeType: 'application/json',
     async read(ctx) {
       const { items, gaps } = await collectBacklog(ctx.deps, { sources });
-      return { json: { generated_at: ctx.deps.clock.now().toISOString(), total: items.length, items: items.slice(0, CAP), truncated: items.length > CAP, gaps } };
+      return {
+        json: {
+          generated_at: ctx.deps.clock.now().toISOString(),
+          total: items.length,
+          items: items.slice(0, CAP),
+          truncated: items.length > CAP,
+          gaps,
+        },
+      };
     },
   });
 }

@@ -74,7 +74,8 @@ export const graphResource = defineResource({
   uri: 'day2://graph',
   name: 'graph',
   title: 'Dependency graph',
-  description: 'Services and resources with owners and tiers as JSON nodes and edges, plus a Mermaid rendering.',
+  description:
+    'Services and resources with owners and tiers as JSON nodes and edges, plus a Mermaid rendering.',
   mimeType: 'application/json',
   read(ctx) {
     const c = ctx.deps.catalog;
@@ -83,7 +84,10 @@ export const graphResource = defineResource({
       g = { json: toGraphJson(c), mermaid: toMermaid(c) };
       graphCache.set(c, g);
     }
-    return Promise.resolve({ json: g.json, extra: [{ uri: 'day2://graph#mermaid', mimeType: 'text/vnd.mermaid', text: g.mermaid }] });
+    return Promise.resolve({
+      json: g.json,
+      extra: [{ uri: 'day2://graph#mermaid', mimeType: 'text/vnd.mermaid', text: g.mermaid }],
+    });
   },
 });
 
@@ -107,10 +111,17 @@ export const deploymentsResource = defineResourceTemplate({
   description: 'Per env: service → image, version, ready/desired replicas, last rollout, revision.',
   mimeType: 'application/json',
   list(ctx) {
-    return Promise.resolve(Object.keys(ctx.deps.config.environments).map((env) => ({ uri: `day2://deployments/${env}`, name: `deployments-${env}` })));
+    return Promise.resolve(
+      Object.keys(ctx.deps.config.environments).map((env) => ({
+        uri: `day2://deployments/${env}`,
+        name: `deployments-${env}`,
+      })),
+    );
   },
   complete(variable, prefix, deps) {
-    return Promise.resolve(variable === 'env' ? Object.keys(deps.config.environments).filter((e) => e.startsWith(prefix)) : []);
+    return Promise.resolve(
+      variable === 'env' ? Object.keys(deps.config.environments).filter((e) => e.startsWith(prefix)) : [],
+    );
   },
   async read(params, ctx) {
     const env = params.env ?? '';

@@ -8,12 +8,21 @@ export const credentialsResource = defineResource({
   uri: 'day2://credentials',
   name: 'credentials',
   title: 'Credentials',
-  description: 'Every secret and TLS certificate per environment with owner, users, last rotated, next due and status (most urgent first; list_credentials pages through all).',
+  description:
+    'Every secret and TLS certificate per environment with owner, users, last rotated, next due and status (most urgent first; list_credentials pages through all).',
   mimeType: 'application/json',
   async read(ctx) {
     const { rows, gaps } = await collectCredentials(ctx.deps);
     const counts: Record<string, number> = {};
     for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
-    return { json: { total: rows.length, by_status: counts, credentials: rows.slice(0, CAP), truncated: rows.length > CAP, gaps } };
+    return {
+      json: {
+        total: rows.length,
+        by_status: counts,
+        credentials: rows.slice(0, CAP),
+        truncated: rows.length > CAP,
+        gaps,
+      },
+    };
   },
 });

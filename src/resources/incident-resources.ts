@@ -7,11 +7,15 @@ export const incidentsResource = defineResource({
   uri: 'day2://incidents',
   name: 'incidents',
   title: 'Incidents',
-  description: 'Incident records, open ones first, newest first: service, env, severity, status, times, Datadog mirror.',
+  description:
+    'Incident records, open ones first, newest first: service, env, severity, status, times, Datadog mirror.',
   mimeType: 'application/json',
   async read(ctx) {
     const all = await new IncidentRecords(ctx.deps.store).list(1000);
-    const ordered = [...all.filter((i) => i.status !== 'resolved'), ...all.filter((i) => i.status === 'resolved')];
+    const ordered = [
+      ...all.filter((i) => i.status !== 'resolved'),
+      ...all.filter((i) => i.status === 'resolved'),
+    ];
     return {
       json: {
         open: all.filter((i) => i.status !== 'resolved').length,
@@ -38,7 +42,8 @@ export const incidentResource = defineResourceTemplate({
   uriTemplate: 'day2://incidents/{id}',
   name: 'incident',
   title: 'Incident',
-  description: 'One incident with its timeline: alert onsets, rollouts, day2 actions, notes and status changes.',
+  description:
+    'One incident with its timeline: alert onsets, rollouts, day2 actions, notes and status changes.',
   mimeType: 'application/json',
   async list(ctx) {
     const all = await new IncidentRecords(ctx.deps.store).list(50);
@@ -46,7 +51,10 @@ export const incidentResource = defineResourceTemplate({
   },
   async complete(variable, prefix, deps) {
     if (variable !== 'id') return [];
-    return (await new IncidentRecords(deps.store).list(200)).map((i) => i.id).filter((id) => id.startsWith(prefix)).slice(0, 50);
+    return (await new IncidentRecords(deps.store).list(200))
+      .map((i) => i.id)
+      .filter((id) => id.startsWith(prefix))
+      .slice(0, 50);
   },
   async read(params, ctx) {
     const id = params.id ?? '';

@@ -4,7 +4,13 @@ import { incidentResources } from './incident-resources.js';
 import { backlogResource } from './backlog-resource.js';
 import { credentialsResource } from './credentials-resource.js';
 import { auditRecent } from './audit-recent.js';
-import { alertsResource, deploymentsResource, graphResource, serviceResource, servicesResource } from './context-resources.js';
+import {
+  alertsResource,
+  deploymentsResource,
+  graphResource,
+  serviceResource,
+  servicesResource,
+} from './context-resources.js';
 
 /** Every resource and resource template day2 serves. */
 export const allResources: readonly ResourceDefinition[] = [

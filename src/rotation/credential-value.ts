@@ -29,7 +29,8 @@ export function parseDbCredential(value: string): DbCredential | undefined {
     password: m.password,
     host: typeof m.host === 'string' ? m.host : '127.0.0.1',
     port: typeof m.port === 'number' ? m.port : Number(m.port ?? 5432),
-    dbname: typeof m.dbname === 'string' ? m.dbname : typeof m.database === 'string' ? m.database : 'postgres',
+    dbname:
+      typeof m.dbname === 'string' ? m.dbname : typeof m.database === 'string' ? m.database : 'postgres',
     members: m,
   };
 }

@@ -27,39 +27,66 @@ export interface CredentialRow {
 const DAY = 86_400_000;
 
 /** Every credential of every (or one) environment with its owner, users, age and status. */
-export async function collectCredentials(deps: Deps, opts: { env?: string } = {}): Promise<{ rows: CredentialRow[]; gaps: Gap[] }> {
+export async function collectCredentials(
+  deps: Deps,
+  opts: { env?: string } = {},
+): Promise<{ rows: CredentialRow[]; gaps: Gap[] }> {
   const envs = opts.env ? [opts.env] : Object.keys(deps.config.environments);
   const markers = await activeMarkers(deps.store);
   const tasks = envs.flatMap((env) => [
-    ...(deps.backends.has(env, 'secrets-manager') ? [{ backend: 'secrets-manager', env, run: () => deps.backends.secrets(env).listSecrets() }] : []),
-    ...(deps.backends.has(env, 'kubernetes') ? [{ backend: 'kubernetes', env, run: () => readKubeSecrets(deps.backends.kubernetes(env)) }] : []),
+    ...(deps.backends.has(env, 'secrets-manager')
+      ? [{ backend: 'secrets-manager', env, run: () => deps.backends.secrets(env).listSecrets() }]
+      : []),
+    ...(deps.backends.has(env, 'kubernetes')
+      ? [{ backend: 'kubernetes', env, run: () => readKubeSecrets(deps.backends.kubernetes(env)) }]
+      : []),
   ]);
-  const { results, gaps } = await gather<SecretMetadata[] | KubeSecretView>(tasks, deps.config.backends.timeout);
+  const { results, gaps } = await gather<SecretMetadata[] | KubeSecretView>(
+    tasks,
+    deps.config.backends.timeout,
+  );
   const rows: CredentialRow[] = [];
   const now = deps.clock.now().getTime();
   const { max_age_days: maxAge, warn_days: warn } = deps.config.rotation;
   for (const env of envs) {
-    const kube = results.find((r) => r.env === env && r.backend === 'kubernetes')?.value as KubeSecretView | undefined;
-    const aws = results.find((r) => r.env === env && r.backend === 'secrets-manager')?.value as SecretMetadata[] | undefined;
+    const kube = results.find((r) => r.env === env && r.backend === 'kubernetes')?.value as
+      KubeSecretView | undefined;
+    const aws = results.find((r) => r.env === env && r.backend === 'secrets-manager')?.value as
+      SecretMetadata[] | undefined;
     const usage = new SecretUsage(deps, env, kube);
     for (const m of aws ?? []) {
       if (m.deletedDate) continue;
       const users = usage.awsUsers(m.name);
       const tagged = m.tags['day2:last-rotated'];
-      const last = latest(m.lastRotatedDate?.getTime(), tagged ? Date.parse(tagged) : undefined) ?? m.createdDate?.getTime();
-      const days = m.rotationEnabled && m.rotationRules?.automaticallyAfterDays ? m.rotationRules.automaticallyAfterDays : maxAge;
+      const last =
+        latest(m.lastRotatedDate?.getTime(), tagged ? Date.parse(tagged) : undefined) ??
+        m.createdDate?.getTime();
+      const days =
+        m.rotationEnabled && m.rotationRules?.automaticallyAfterDays
+          ? m.rotationRules.automaticallyAfterDays
+          : maxAge;
       const due = last !== undefined ? last + days * DAY : undefined;
       const rotation = markers.get(activeKey(env, m.name));
-      const pending = Object.values(m.versionStages).some((st) => st.includes('AWSPENDING') && !st.includes('AWSCURRENT'));
+      const pending = Object.values(m.versionStages).some(
+        (st) => st.includes('AWSPENDING') && !st.includes('AWSCURRENT'),
+      );
       rows.push({
         env,
         name: m.name,
         kind: 'aws-secret',
-        owner: ownerOf(deps, users.map((u) => u.service), m.tags.team),
+        owner: ownerOf(
+          deps,
+          users.map((u) => u.service),
+          m.tags.team,
+        ),
         used_by: users.map((u) => u.service),
         ...(last !== undefined ? { last_rotated: new Date(last).toISOString() } : {}),
         ...(due !== undefined ? { next_due: new Date(due).toISOString() } : {}),
-        status: rotation ? 'rotation_in_progress' : pending ? 'pending_left_behind' : dueStatus(due, now, warn),
+        status: rotation
+          ? 'rotation_in_progress'
+          : pending
+            ? 'pending_left_behind'
+            : dueStatus(due, now, warn),
         ...(rotation ? { rotation_id: rotation } : {}),
       });
     }
@@ -77,15 +104,32 @@ export async function collectCredentials(deps: Deps, opts: { env?: string } = {}
         env,
         name: `k8s:${s.namespace}/${s.name}`,
         kind: 'tls-certificate',
-        owner: ownerOf(deps, users.map((u) => u.service), s.labels['day2.dev/owner']),
+        owner: ownerOf(
+          deps,
+          users.map((u) => u.service),
+          s.labels['day2.dev/owner'],
+        ),
         used_by: users.map((u) => u.service),
-        ...(cert ? { last_rotated: new Date(cert.validFrom).toISOString(), subject: cert.subject.replace(/\n/g, ', ') } : {}),
-        ...(expires !== undefined ? { next_due: new Date(expires).toISOString(), expires: new Date(expires).toISOString() } : {}),
+        ...(cert
+          ? {
+              last_rotated: new Date(cert.validFrom).toISOString(),
+              subject: cert.subject.replace(/\n/g, ', '),
+            }
+          : {}),
+        ...(expires !== undefined
+          ? { next_due: new Date(expires).toISOString(), expires: new Date(expires).toISOString() }
+          : {}),
         status: dueStatus(expires, now, warn),
       });
     }
   }
-  rows.sort((a, b) => statusRank(a.status) - statusRank(b.status) || (a.next_due ?? '').localeCompare(b.next_due ?? '') || a.env.localeCompare(b.env) || a.name.localeCompare(b.name));
+  rows.sort(
+    (a, b) =>
+      statusRank(a.status) - statusRank(b.status) ||
+      (a.next_due ?? '').localeCompare(b.next_due ?? '') ||
+      a.env.localeCompare(b.env) ||
+      a.name.localeCompare(b.name),
+  );
   return { rows, gaps };
 }
 
@@ -104,7 +148,11 @@ function statusRank(s: CredentialStatus): number {
   return { rotation_in_progress: 0, pending_left_behind: 1, overdue: 2, due_soon: 3, ok: 4 }[s];
 }
 
-function ownerOf(deps: Pick<Deps, 'catalog'>, services: string[], fallback: string | undefined): string | undefined {
+function ownerOf(
+  deps: Pick<Deps, 'catalog'>,
+  services: string[],
+  fallback: string | undefined,
+): string | undefined {
   for (const s of services) {
     const o = deps.catalog.service(s)?.owner;
     if (o) return o;

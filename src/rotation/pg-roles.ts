@@ -19,7 +19,12 @@ export function scramVerifier(password: string, iterations = 4096): string {
 }
 
 /** Sets a role's password (as a SCRAM verifier) on an admin connection. */
-export async function setRolePassword(admin: pg.ClientBase, role: string, password: string, where: string): Promise<void> {
+export async function setRolePassword(
+  admin: pg.ClientBase,
+  role: string,
+  password: string,
+  where: string,
+): Promise<void> {
   try {
     await admin.query(`ALTER ROLE ${ident(role)} WITH LOGIN PASSWORD '${scramVerifier(password)}'`);
   } catch (err) {
@@ -36,7 +41,12 @@ export async function roleExists(admin: pg.ClientBase, role: string): Promise<bo
  * alternating-users: makes sure `clone` exists as a LOGIN role holding `base`'s privileges (by
  * membership, so that grants made to `base` later reach it too).
  */
-export async function ensureAlternateRole(admin: pg.ClientBase, base: string, clone: string, where: string): Promise<'created' | 'existed'> {
+export async function ensureAlternateRole(
+  admin: pg.ClientBase,
+  base: string,
+  clone: string,
+  where: string,
+): Promise<'created' | 'existed'> {
   try {
     if (!(await roleExists(admin, base))) throw new Error(`role "${base}" does not exist`);
     let created: 'created' | 'existed' = 'existed';
@@ -62,7 +72,14 @@ export async function testLogin(
   password: string,
   timeoutMs: number,
 ): Promise<string> {
-  const c = new pg.Client({ host: endpoint.host, port: endpoint.port, database: endpoint.dbname, user, password, connectionTimeoutMillis: timeoutMs });
+  const c = new pg.Client({
+    host: endpoint.host,
+    port: endpoint.port,
+    database: endpoint.dbname,
+    user,
+    password,
+    connectionTimeoutMillis: timeoutMs,
+  });
   c.on('error', () => undefined);
   try {
     await c.connect();

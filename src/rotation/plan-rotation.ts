@@ -2,7 +2,12 @@ import type { Deps } from '../deps.js';
 import type { Plan, Target } from '../tools/define-tool.js';
 import { ToolError } from '../tools/define-tool.js';
 import { resolveEnv, resolveService } from '../tools/context/resolve-service.js';
-import { alternateRole, parseDbCredential, requireDbCredential, type DbCredential } from './credential-value.js';
+import {
+  alternateRole,
+  parseDbCredential,
+  requireDbCredential,
+  type DbCredential,
+} from './credential-value.js';
 import { readKubeSecrets } from './secret-references.js';
 import { SecretUsage } from './usage.js';
 import { activeRotation } from './rotation-store.js';
@@ -50,8 +55,10 @@ export interface RotateArgs {
 }
 
 const STEP_TEXT: Record<StepName, string> = {
-  preflight: 'notify the owners that the rotation starts (a failed notification stops it here, before anything changes)',
-  create_secret: 'store a new version labelled AWSPENDING with a password from GetRandomPassword (ClientRequestToken = the version id)',
+  preflight:
+    'notify the owners that the rotation starts (a failed notification stops it here, before anything changes)',
+  create_secret:
+    'store a new version labelled AWSPENDING with a password from GetRandomPassword (ClientRequestToken = the version id)',
   set_secret: 'set the password of the pending role in PostgreSQL (ALTER ROLE, sent as a SCRAM verifier)',
   test_secret: 'log in to the database with the pending credential',
   finish_secret: 'move AWSCURRENT to the new version (AWSPREVIOUS follows) and drop AWSPENDING',
@@ -61,28 +68,43 @@ const STEP_TEXT: Record<StepName, string> = {
 };
 
 /** Resolves the secret, database, role, strategy and dependents of a rotation, reading only. */
-export async function planRotation(deps: Deps, args: RotateArgs): Promise<{ plan: Plan; rotation: PlannedRotation }> {
+export async function planRotation(
+  deps: Deps,
+  args: RotateArgs,
+): Promise<{ plan: Plan; rotation: PlannedRotation }> {
   const env = resolveEnv(deps, args.env);
   if (!deps.backends.has(env, 'secrets-manager'))
-    throw new ToolError(`env: environment "${env}" has no AWS Secrets Manager configured`, 'not_configured', 'env');
-  if (!args.secret && !args.service) throw new ToolError('say which credential: give service or secret', 'invalid_input', 'service');
+    throw new ToolError(
+      `env: environment "${env}" has no AWS Secrets Manager configured`,
+      'not_configured',
+      'env',
+    );
+  if (!args.secret && !args.service)
+    throw new ToolError('say which credential: give service or secret', 'invalid_input', 'service');
   const sm = deps.backends.secrets(env);
   const svc = args.service ? resolveService(deps, args.service) : undefined;
 
-  const kube = deps.backends.has(env, 'kubernetes') ? await readKubeSecrets(deps.backends.kubernetes(env)) : undefined;
+  const kube = deps.backends.has(env, 'kubernetes')
+    ? await readKubeSecrets(deps.backends.kubernetes(env))
+    : undefined;
   const usage = new SecretUsage(deps, env, kube);
 
   let secret = args.secret;
   let cred: DbCredential | undefined;
   if (!secret) {
-    const names = deps.catalog.secretsFor(svc!.id, env).filter((r) => r.store === 'aws').map((r) => r.name);
+    const names = deps.catalog
+      .secretsFor(svc!.id, env)
+      .filter((r) => r.store === 'aws')
+      .map((r) => r.name);
     const found: { name: string; cred: DbCredential }[] = [];
     for (const name of names) {
       const v = await sm.getSecretValue(name, { versionStage: 'AWSCURRENT' }).catch(() => undefined);
       const c = v && !v.binary ? parseDbCredential(v.value) : undefined;
       if (c) found.push({ name, cred: c });
     }
-    const preferred = svc?.dbRole ? found.filter((f) => f.cred.username === svc.dbRole || alternateRole(f.cred.username) === svc.dbRole) : [];
+    const preferred = svc?.dbRole
+      ? found.filter((f) => f.cred.username === svc.dbRole || alternateRole(f.cred.username) === svc.dbRole)
+      : [];
     const pick = preferred.length === 1 ? preferred : found;
     if (pick.length === 0)
       throw new ToolError(
@@ -91,7 +113,11 @@ export async function planRotation(deps: Deps, args: RotateArgs): Promise<{ plan
         'service',
       );
     if (pick.length > 1)
-      throw new ToolError(`secret: ${svc!.id} has several database credentials in ${env} (${pick.map((p) => p.name).join(', ')}); say which with secret`, 'ambiguous', 'secret');
+      throw new ToolError(
+        `secret: ${svc!.id} has several database credentials in ${env} (${pick.map((p) => p.name).join(', ')}); say which with secret`,
+        'ambiguous',
+        'secret',
+      );
     secret = pick[0]!.name;
     cred = pick[0]!.cred;
   }
@@ -107,7 +133,10 @@ export async function planRotation(deps: Deps, args: RotateArgs): Promise<{ plan
   const service = svc?.id ?? users.find((u) => deps.catalog.service(u.service))?.service;
   const database = databaseKeyFor(deps, env, cred.dbname, service);
   const active = await activeRotation(deps.store, env, secret);
-  const strategy: Strategy = active?.value.strategy ?? args.strategy ?? (cred.username.endsWith('_clone') ? 'alternating-users' : 'single-user');
+  const strategy: Strategy =
+    active?.value.strategy ??
+    args.strategy ??
+    (cred.username.endsWith('_clone') ? 'alternating-users' : 'single-user');
   const role = active?.value.role ?? cred.username;
   const newRole = active?.value.new_role ?? (strategy === 'alternating-users' ? alternateRole(role) : role);
 
@@ -120,12 +149,20 @@ export async function planRotation(deps: Deps, args: RotateArgs): Promise<{ plan
     const w = deps.catalog.workloadFor(s, env);
     const ns = u?.namespace ?? w?.namespace;
     const dep = u?.deployment ?? w?.name;
-    if (ns && dep) dependents.push({ service: s, namespace: ns, deployment: dep, owner: deps.catalog.service(s)?.owner });
+    if (ns && dep)
+      dependents.push({ service: s, namespace: ns, deployment: dep, owner: deps.catalog.service(s)?.owner });
     else notRestartable.push(s);
   }
-  const owners = ownerHandles(deps, [...(service ? [service] : []), ...dependents.map((d) => d.service)], meta.tags.team);
+  const owners = ownerHandles(
+    deps,
+    [...(service ? [service] : []), ...dependents.map((d) => d.service)],
+    meta.tags.team,
+  );
   const notifyOwners = deps.config.environments[env]?.tier === 'production';
-  const leftBehind = Object.entries(meta.versionStages).find(([id, st]) => st.includes('AWSPENDING') && !st.includes('AWSCURRENT') && id !== active?.value.pending_version)?.[0];
+  const leftBehind = Object.entries(meta.versionStages).find(
+    ([id, st]) =>
+      st.includes('AWSPENDING') && !st.includes('AWSCURRENT') && id !== active?.value.pending_version,
+  )?.[0];
 
   const rotation: PlannedRotation = {
     env,
@@ -151,7 +188,12 @@ export async function planRotation(deps: Deps, args: RotateArgs): Promise<{ plan
   const targets: Target[] = [
     { kind: 'secret', name: secret, ...(service ? { service } : {}) },
     { kind: 'database-role', name: `${cred.dbname}/${newRole}` },
-    ...dependents.map((d) => ({ kind: 'deployment', namespace: d.namespace, name: d.deployment, service: d.service })),
+    ...dependents.map((d) => ({
+      kind: 'deployment',
+      namespace: d.namespace,
+      name: d.deployment,
+      service: d.service,
+    })),
   ];
   const summary = rotation.resume
     ? `resume rotation ${rotation.resume.rotation_id} of ${secret} in ${env} from step ${rotation.resume.from_step}`
@@ -166,7 +208,9 @@ export async function planRotation(deps: Deps, args: RotateArgs): Promise<{ plan
     preconditions: {
       current_version: current,
       strategy,
-      ...(rotation.resume ? { resume_rotation: rotation.resume.rotation_id, resume_from: rotation.resume.from_step } : {}),
+      ...(rotation.resume
+        ? { resume_rotation: rotation.resume.rotation_id, resume_from: rotation.resume.from_step }
+        : {}),
     },
     details: {
       secret,
@@ -185,7 +229,9 @@ export async function planRotation(deps: Deps, args: RotateArgs): Promise<{ plan
       notify_owners: notifyOwners,
       ...(args.reason ? { reason: args.reason } : {}),
       ...(rotation.resume ? { resume: rotation.resume } : {}),
-      ...(leftBehind ? { pending_left_behind: `version ${leftBehind} still carries AWSPENDING; this rotation replaces it` } : {}),
+      ...(leftBehind
+        ? { pending_left_behind: `version ${leftBehind} still carries AWSPENDING; this rotation replaces it` }
+        : {}),
       steps: STEP_NAMES.map((s) => ({ step: s, does: STEP_TEXT[s] })),
       way_back: wayBack(strategy),
       rotation,

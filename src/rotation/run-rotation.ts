@@ -25,7 +25,13 @@ export interface RunRotationOptions {
 }
 
 /** Steps before AWSCURRENT moves: a failure there is rolled back. */
-const EARLY: ReadonlySet<StepName> = new Set(['preflight', 'create_secret', 'set_secret', 'test_secret', 'finish_secret']);
+const EARLY: ReadonlySet<StepName> = new Set([
+  'preflight',
+  'create_secret',
+  'set_secret',
+  'test_secret',
+  'finish_secret',
+]);
 
 /** The ClientRequestToken of a rotation: a UUID derived from the approval's action digest. */
 export function requestTokenFor(digest: string): string {
@@ -39,7 +45,11 @@ export function requestTokenFor(digest: string): string {
  * AWSCURRENT moves are rolled back (AWSPENDING removed, a single-user role's password restored);
  * failures after it leave a working credential and a resumable rotation.
  */
-export async function runRotation(deps: Deps, planned: PlannedRotation, opts: RunRotationOptions): Promise<RotationDoc> {
+export async function runRotation(
+  deps: Deps,
+  planned: PlannedRotation,
+  opts: RunRotationOptions,
+): Promise<RotationDoc> {
   const r = new RotationRun(deps, planned, opts);
   return r.run();
 }
@@ -64,7 +74,11 @@ class RotationRun {
 
   private notifier() {
     const n = this.deps.notifier;
-    if (!n) throw new ToolError('no notifier is configured, and this rotation must notify the owners', 'notify_failed');
+    if (!n)
+      throw new ToolError(
+        'no notifier is configured, and this rotation must notify the owners',
+        'notify_failed',
+      );
     return {
       send: (msg: Notification) =>
         n.send(msg).catch((err: unknown) => {
@@ -120,8 +134,17 @@ class RotationRun {
     if (p.resume) {
       const stored = await getRotation(this.deps.store, p.resume.rotation_id);
       if (!stored || (stored.value.status !== 'in_progress' && stored.value.status !== 'failed'))
-        throw new ToolError(`rotation ${p.resume.rotation_id} is no longer unfinished; plan again`, 'conflict', 'secret');
-      this.doc = { ...stored.value, status: 'in_progress', resumed: stored.value.resumed + 1, updated_at: this.now() };
+        throw new ToolError(
+          `rotation ${p.resume.rotation_id} is no longer unfinished; plan again`,
+          'conflict',
+          'secret',
+        );
+      this.doc = {
+        ...stored.value,
+        status: 'in_progress',
+        resumed: stored.value.resumed + 1,
+        updated_at: this.now(),
+      };
       this.version = stored.version;
       if (needsRestart(this.doc)) await this.restartFromScratch();
       await this.save();
@@ -142,7 +165,11 @@ class RotationRun {
     }
     const other = await activeRotation(this.deps.store, p.env, p.secret);
     if (other)
-      throw new ToolError(`secret: rotation ${other.value.id} of ${p.secret} is unfinished; call rotate_credential again without a token to plan its resumption`, 'conflict', 'secret');
+      throw new ToolError(
+        `secret: rotation ${other.value.id} of ${p.secret} is unfinished; call rotate_credential again without a token to plan its resumption`,
+        'conflict',
+        'secret',
+      );
     const now = this.now();
     this.doc = {
       id,
@@ -180,9 +207,17 @@ class RotationRun {
     await this.rollBack();
     const d = this.doc;
     const meta = await retry(() => this.sm.describeSecret(d.secret));
-    d.previous_version = Object.entries(meta.versionStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? d.previous_version;
+    d.previous_version =
+      Object.entries(meta.versionStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0] ?? d.previous_version;
     d.pending_version = requestTokenFor(`${d.action_digest}:${d.resumed}`);
-    for (const s of d.steps) if (EARLY.has(s.name)) Object.assign(s, { status: 'pending', started_at: undefined, finished_at: undefined, note: undefined });
+    for (const s of d.steps)
+      if (EARLY.has(s.name))
+        Object.assign(s, {
+          status: 'pending',
+          started_at: undefined,
+          finished_at: undefined,
+          note: undefined,
+        });
   }
 
   private async save(): Promise<void> {
@@ -191,7 +226,11 @@ class RotationRun {
       this.version = await saveRotation(this.deps.store, this.doc, this.version);
     } catch (err) {
       if (err instanceof VersionConflictError)
-        throw new ToolError(`rotation ${this.doc.id} is being run by another call; read it with get_rotation`, 'conflict', 'secret');
+        throw new ToolError(
+          `rotation ${this.doc.id} is being run by another call; read it with get_rotation`,
+          'conflict',
+          'secret',
+        );
       throw err;
     }
   }
@@ -223,13 +262,20 @@ class RotationRun {
     const services = new Set(d.dependents.map((x) => x.service));
     const { alerts } = await collectAlerts(this.deps, { env: d.env });
     d.alert_baseline = alerts.filter((a) => a.service && services.has(a.service)).map((a) => a.id);
-    if (!d.notify_owners) return `${d.alert_baseline.length} alert(s) already firing on the dependents; owner notification not required in ${d.env}`;
+    if (!d.notify_owners)
+      return `${d.alert_baseline.length} alert(s) already firing on the dependents; owner notification not required in ${d.env}`;
     await this.notifier().send({
       kind: 'rotation.starting',
       title: `Credential rotation starting: ${d.secret} (${d.env})`,
       text: `day2 is rotating ${d.secret} (${d.strategy}, role ${d.new_role}@${d.dbname}) for ${d.requested_by}. Dependents restart in this order: ${d.dependents.map((x) => x.service).join(', ') || 'none'}.`,
       recipients: d.owners,
-      fields: { rotation_id: d.id, secret: d.secret, env: d.env, strategy: d.strategy, started_at: d.created_at },
+      fields: {
+        rotation_id: d.id,
+        secret: d.secret,
+        env: d.env,
+        strategy: d.strategy,
+        started_at: d.created_at,
+      },
     });
     return `owners notified (${d.owners.join(', ') || 'no owner on record'})`;
   }
@@ -237,19 +283,38 @@ class RotationRun {
   private async createSecret(): Promise<string> {
     const d = this.doc;
     const meta = await retry(() => this.sm.describeSecret(d.secret));
-    if (meta.versionStages[d.pending_version]) return `version ${d.pending_version} already stored (idempotent re-run)`;
+    if (meta.versionStages[d.pending_version])
+      return `version ${d.pending_version} already stored (idempotent re-run)`;
     const currentId = Object.entries(meta.versionStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
     if (currentId !== d.previous_version)
-      throw new ToolError(`secret: AWSCURRENT of ${d.secret} changed since the plan (now ${currentId ?? 'none'}); plan again`, 'conflict', 'secret');
-    const current = requireDbCredential((await retry(() => this.sm.getSecretValue(d.secret, { versionId: d.previous_version }))).value, d.secret);
-    const password = await retry(() => this.sm.getRandomPassword({ length: 32, excludeCharacters: `"'\\/@:?#[]%\`$ ` }));
-    await retry(() => this.sm.createPendingVersion(d.secret, nextCredentialValue(current, d.new_role, password), d.pending_version));
+      throw new ToolError(
+        `secret: AWSCURRENT of ${d.secret} changed since the plan (now ${currentId ?? 'none'}); plan again`,
+        'conflict',
+        'secret',
+      );
+    const current = requireDbCredential(
+      (await retry(() => this.sm.getSecretValue(d.secret, { versionId: d.previous_version }))).value,
+      d.secret,
+    );
+    const password = await retry(() =>
+      this.sm.getRandomPassword({ length: 32, excludeCharacters: `"'\\/@:?#[]%\`$ ` }),
+    );
+    await retry(() =>
+      this.sm.createPendingVersion(
+        d.secret,
+        nextCredentialValue(current, d.new_role, password),
+        d.pending_version,
+      ),
+    );
     return `version ${d.pending_version} stored as AWSPENDING`;
   }
 
   private async pending() {
     const d = this.doc;
-    return requireDbCredential((await retry(() => this.sm.getSecretValue(d.secret, { versionId: d.pending_version }))).value, d.secret);
+    return requireDbCredential(
+      (await retry(() => this.sm.getSecretValue(d.secret, { versionId: d.pending_version }))).value,
+      d.secret,
+    );
   }
 
   private async setSecret(): Promise<string> {
@@ -271,7 +336,12 @@ class RotationRun {
     const d = this.doc;
     const cred = await this.pending();
     try {
-      const user = await testLogin({ host: cred.host, port: cred.port, dbname: cred.dbname }, cred.username, cred.password, this.deps.config.backends.timeout);
+      const user = await testLogin(
+        { host: cred.host, port: cred.port, dbname: cred.dbname },
+        cred.username,
+        cred.password,
+        this.deps.config.backends.timeout,
+      );
       return `logged in to ${cred.dbname} as ${user} with the pending credential`;
     } catch (err) {
       throw new ToolError(
@@ -287,7 +357,8 @@ class RotationRun {
     const stages = meta.versionStages[d.pending_version] ?? [];
     if (!stages.includes('AWSCURRENT')) {
       const currentId = Object.entries(meta.versionStages).find(([, s]) => s.includes('AWSCURRENT'))?.[0];
-      if (!currentId) throw new ToolError(`secret: ${d.secret} has no AWSCURRENT version`, 'conflict', 'secret');
+      if (!currentId)
+        throw new ToolError(`secret: ${d.secret} has no AWSCURRENT version`, 'conflict', 'secret');
       await retry(() => this.sm.moveCurrent(d.secret, d.pending_version, currentId));
     }
     if (stages.includes('AWSPENDING') || !stages.includes('AWSCURRENT')) {
@@ -295,16 +366,22 @@ class RotationRun {
       if ((after.versionStages[d.pending_version] ?? []).includes('AWSPENDING'))
         await retry(() => this.sm.removeStage(d.secret, 'AWSPENDING', d.pending_version));
     }
-    await this.sm.tagResource(d.secret, { 'day2:last-rotated': this.now(), 'day2:rotation-id': d.id }).catch((err: unknown) =>
-      this.deps.log.warn('rotation: could not tag the secret', { secret: d.secret, error: err }),
-    );
+    await this.sm
+      .tagResource(d.secret, { 'day2:last-rotated': this.now(), 'day2:rotation-id': d.id })
+      .catch((err: unknown) =>
+        this.deps.log.warn('rotation: could not tag the secret', { secret: d.secret, error: err }),
+      );
     return `AWSCURRENT is version ${d.pending_version}; ${d.previous_version} is AWSPREVIOUS`;
   }
 
   private async restartDependents(): Promise<string> {
     const d = this.doc;
     if (d.dependents.length === 0) return 'skipped: nothing to restart';
-    if (!this.deps.backends.has(d.env, 'kubernetes')) throw new ToolError(`env: ${d.env} has no Kubernetes configured; restart the dependents by hand`, 'not_configured');
+    if (!this.deps.backends.has(d.env, 'kubernetes'))
+      throw new ToolError(
+        `env: ${d.env} has no Kubernetes configured; restart the dependents by hand`,
+        'not_configured',
+      );
     const k8s = this.deps.backends.kubernetes(d.env);
     const timeoutMs = this.deps.config.rotation.restart_timeout;
     for (const dep of d.dependents) {
@@ -316,7 +393,11 @@ class RotationRun {
         delete dep.reason;
         await this.save();
       }
-      const res = await k8s.waitForRollout(dep.namespace, dep.deployment, { timeoutMs, signal: this.opts.signal, pollMs: 50 });
+      const res = await k8s.waitForRollout(dep.namespace, dep.deployment, {
+        timeoutMs,
+        signal: this.opts.signal,
+        pollMs: 50,
+      });
       if (!res.ready) {
         dep.status = 'not_ready';
         dep.reason = res.reason;
@@ -344,7 +425,8 @@ class RotationRun {
       const k8s = this.deps.backends.kubernetes(d.env);
       for (const dep of d.dependents) {
         const info = await k8s.getDeployment(dep.namespace, dep.deployment);
-        if (info.availableReplicas < info.replicas) problems.push(`${dep.service} has ${info.availableReplicas}/${info.replicas} available`);
+        if (info.availableReplicas < info.replicas)
+          problems.push(`${dep.service} has ${info.availableReplicas}/${info.replicas} available`);
       }
     }
     const services = new Set(d.dependents.map((x) => x.service));
@@ -353,7 +435,10 @@ class RotationRun {
     const fresh = alerts.filter((a) => a.service && services.has(a.service) && !baseline.has(a.id));
     for (const a of fresh) problems.push(`new alert on ${a.service}: ${a.name}`);
     if (problems.length)
-      throw new ToolError(`verify: ${problems.slice(0, 5).join('; ')}. The new credential is current; look at the dependents, then call rotate_credential again to re-verify`, 'verify_failed');
+      throw new ToolError(
+        `verify: ${problems.slice(0, 5).join('; ')}. The new credential is current; look at the dependents, then call rotate_credential again to re-verify`,
+        'verify_failed',
+      );
     const unread = gaps.length ? ` (alerts not read from ${gaps.map((g) => g.backend).join(', ')})` : '';
     return `dependents ready; no new alert within ${Math.round(window / 1000)} s${unread}`;
   }
@@ -401,11 +486,19 @@ class RotationRun {
     }
     this.doc.status = rolledBack ? 'rolled_back' : 'failed';
     await this.save();
-    await this.opts.progress?.(this.done, this.total, `${name} failed: ${rolledBack ? 'rolled back' : 'stopped'}`);
+    await this.opts.progress?.(
+      this.done,
+      this.total,
+      `${name} failed: ${rolledBack ? 'rolled back' : 'stopped'}`,
+    );
     if (err instanceof ToolError || err instanceof BackendError) {
       const msg = `rotation ${this.doc.id} stopped at ${name}: ${err.message}${rolledBack ? ' — rolled back: AWSCURRENT is unchanged and still logs in' : ''}`;
       if (err instanceof ToolError) throw new ToolError(msg, err.code, err.field);
-      throw new BackendError(err.backend, err.kind, msg, { status: err.status, retryAfterMs: err.retryAfterMs, cause: err });
+      throw new BackendError(err.backend, err.kind, msg, {
+        status: err.status,
+        retryAfterMs: err.retryAfterMs,
+        cause: err,
+      });
     }
     throw err;
   }
@@ -420,13 +513,17 @@ class RotationRun {
     const set = this.step('set_secret').status;
     const touchedRole = set === 'done' || set === 'running';
     if (d.strategy === 'single-user' && touchedRole) {
-      const current = requireDbCredential((await retry(() => this.sm.getSecretValue(d.secret, { versionStage: 'AWSCURRENT' }))).value, d.secret);
+      const current = requireDbCredential(
+        (await retry(() => this.sm.getSecretValue(d.secret, { versionStage: 'AWSCURRENT' }))).value,
+        d.secret,
+      );
       await this.deps.backends.postgres.withClient({ env: d.env, database: d.database }, (admin) =>
         setRolePassword(admin, d.role, current.password, `${d.env}/${d.database}`),
       );
       did.push(`role ${d.role} set back to the AWSCURRENT password`);
     }
-    for (const n of ['set_secret', 'test_secret'] as const) if (this.step(n).status === 'done') this.step(n).status = 'rolled_back';
+    for (const n of ['set_secret', 'test_secret'] as const)
+      if (this.step(n).status === 'done') this.step(n).status = 'rolled_back';
     if (stages.includes('AWSPENDING')) {
       await retry(() => this.sm.removeStage(d.secret, 'AWSPENDING', d.pending_version));
       did.push('AWSPENDING removed');

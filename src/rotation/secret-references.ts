@@ -11,7 +11,10 @@ export interface SecretUse {
 interface PodSpecLike {
   containers?: ContainerLike[];
   initContainers?: ContainerLike[];
-  volumes?: { secret?: { secretName?: string }; projected?: { sources?: { secret?: { name?: string } }[] } }[];
+  volumes?: {
+    secret?: { secretName?: string };
+    projected?: { sources?: { secret?: { name?: string } }[] };
+  }[];
 }
 interface ContainerLike {
   env?: { valueFrom?: { secretKeyRef?: { name?: string } } }[];
@@ -22,7 +25,8 @@ interface ContainerLike {
 export function secretUsesOf(deployment: KubeResource): SecretUse[] {
   const ns = deployment.metadata.namespace ?? 'default';
   const name = deployment.metadata.name;
-  const spec: PodSpecLike = (deployment.spec as { template?: { spec?: PodSpecLike } } | undefined)?.template?.spec ?? {};
+  const spec: PodSpecLike =
+    (deployment.spec as { template?: { spec?: PodSpecLike } } | undefined)?.template?.spec ?? {};
   const seen = new Set<string>();
   const out: SecretUse[] = [];
   const add = (secret: string | undefined, via: SecretUse['via']) => {
@@ -51,7 +55,10 @@ export interface KubeSecretView {
 export async function readKubeSecrets(k8s: KubernetesProvider): Promise<KubeSecretView> {
   const perNs = await Promise.all(
     k8s.namespaces.map(async (ns) => {
-      const [secrets, deployments] = await Promise.all([k8s.listSecrets(ns), k8s.listObjects('apps/v1', 'Deployment', ns)]);
+      const [secrets, deployments] = await Promise.all([
+        k8s.listSecrets(ns),
+        k8s.listObjects('apps/v1', 'Deployment', ns),
+      ]);
       return { secrets, uses: deployments.flatMap(secretUsesOf) };
     }),
   );

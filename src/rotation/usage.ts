@@ -61,6 +61,8 @@ export class SecretUsage {
   }
 
   k8sUsers(namespace: string, name: string): SecretUser[] {
-    return [...(this.byK8s.get(`${namespace}/${name}`)?.values() ?? [])].sort((a, b) => a.service.localeCompare(b.service));
+    return [...(this.byK8s.get(`${namespace}/${name}`)?.values() ?? [])].sort((a, b) =>
+      a.service.localeCompare(b.service),
+    );
   }
 }

@@ -30,9 +30,14 @@ export interface AlertReconciler {
  * sandbox's re-poster stops re-firing it. When the bad image runs again, they fire again.
  * Reads the emulators' object stores directly, so that fault injection never disturbs it.
  */
-export function startAlertReconciler(sandbox: Sandbox, opts: { everyMs?: number; log?: Logger } = {}): AlertReconciler {
+export function startAlertReconciler(
+  sandbox: Sandbox,
+  opts: { everyMs?: number; log?: Logger } = {},
+): AlertReconciler {
   const fleet = sandbox.fleet.fleet;
-  const errorImages = new Set(fleet.bad_images.filter((b) => b.effect === 'errors').map((b) => imageWithoutDigest(b.image)));
+  const errorImages = new Set(
+    fleet.bad_images.filter((b) => b.effect === 'errors').map((b) => imageWithoutDigest(b.image)),
+  );
   const ties: Tie[] = [];
   for (const [env, e] of Object.entries(fleet.environments)) {
     const emu = sandbox.emulators.kubernetes[env];
@@ -40,16 +45,29 @@ export function startAlertReconciler(sandbox: Sandbox, opts: { everyMs?: number;
     for (const d of e.deployments) {
       if (!errorImages.has(imageWithoutDigest(d.image))) continue;
       const svc = sandbox.catalog.serviceForWorkload(env, d.namespace, d.name);
-      const names = new Set([d.labels['app.kubernetes.io/name'] ?? d.name, d.name, ...(svc ? [svc.id] : []), ...(svc?.datadogService ? [svc.datadogService] : [])]);
+      const names = new Set([
+        d.labels['app.kubernetes.io/name'] ?? d.name,
+        d.name,
+        ...(svc ? [svc.id] : []),
+        ...(svc?.datadogService ? [svc.datadogService] : []),
+      ]);
       ties.push({
         env,
         namespace: d.namespace,
         deployment: d.name,
         service: svc?.id ?? d.name,
         badImages: new Set([imageWithoutDigest(d.image)]),
-        alerts: e.alerts.filter((a) => a.ends_at === undefined && (names.has(a.labels.service ?? '') || names.has(a.labels.upstream ?? ''))),
+        alerts: e.alerts.filter(
+          (a) =>
+            a.ends_at === undefined &&
+            (names.has(a.labels.service ?? '') || names.has(a.labels.upstream ?? '')),
+        ),
         monitors: e.monitors
-          .filter((m) => (m.overall_state === 'Alert' || m.overall_state === 'Warn') && m.tags.some((t) => names.has(t.replace(/^service:/, '')) && t.startsWith('service:')))
+          .filter(
+            (m) =>
+              (m.overall_state === 'Alert' || m.overall_state === 'Warn') &&
+              m.tags.some((t) => names.has(t.replace(/^service:/, '')) && t.startsWith('service:')),
+          )
           .map((m) => ({ monitor: m, state: m.overall_state })),
         running: true,
       });
@@ -78,7 +96,9 @@ export function startAlertReconciler(sandbox: Sandbox, opts: { everyMs?: number;
   };
 
   const timer = setInterval(() => {
-    reconcileNow().catch((err: unknown) => opts.log?.warn('sandbox: alert reconciler failed', { error: err }));
+    reconcileNow().catch((err: unknown) =>
+      opts.log?.warn('sandbox: alert reconciler failed', { error: err }),
+    );
   }, opts.everyMs ?? 250);
   timer.unref();
   return { reconcileNow, stop: () => clearInterval(timer) };
@@ -88,14 +108,19 @@ function runsBadImage(sandbox: Sandbox, t: Tie): boolean {
   const store = sandbox.emulators.kubernetes[t.env]!.store;
   const d = store.get('apps/v1', 'Deployment', t.namespace, t.deployment);
   if (!d) return false;
-  const spec = d.spec as { selector?: { matchLabels?: Record<string, string> }; template?: { spec?: { containers?: { image?: string }[] } } };
+  const spec = d.spec as {
+    selector?: { matchLabels?: Record<string, string> };
+    template?: { spec?: { containers?: { image?: string }[] } };
+  };
   const bad = (img: string | undefined) => img !== undefined && t.badImages.has(imageWithoutDigest(img));
   if ((spec.template?.spec?.containers ?? []).some((c) => bad(c.image))) return true;
   const selector = spec.selector?.matchLabels ?? {};
   return store
     .list('v1', 'Pod', t.namespace)
     .filter((p) => matches(selector, p) && !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp)
-    .some((p) => ((p.spec as { containers?: { image?: string }[] }).containers ?? []).some((c) => bad(c.image)));
+    .some((p) =>
+      ((p.spec as { containers?: { image?: string }[] }).containers ?? []).some((c) => bad(c.image)),
+    );
 }
 
 function matches(selector: Record<string, string>, o: KubeObject): boolean {
@@ -126,5 +151,7 @@ async function apply(sandbox: Sandbox, t: Tie, firing: boolean, log: Logger | un
       })),
     );
   }
-  log?.info(`sandbox: ${t.env}/${t.service} ${firing ? 'runs' : 'no longer runs'} a bad image; ${t.alerts.length + t.monitors.length} alert(s) ${firing ? 'firing' : 'resolved'}`);
+  log?.info(
+    `sandbox: ${t.env}/${t.service} ${firing ? 'runs' : 'no longer runs'} a bad image; ${t.alerts.length + t.monitors.length} alert(s) ${firing ? 'firing' : 'resolved'}`,
+  );
 }

@@ -47,7 +47,8 @@ export class FaultInjector {
         continue;
       }
       if (r.kind === 'drop') return { kind: 'drop' };
-      if (r.kind === 'throttle') return { kind: 'status', status: 429, body: r.body, retryAfterSeconds: r.retryAfterSeconds ?? 1 };
+      if (r.kind === 'throttle')
+        return { kind: 'status', status: 429, body: r.body, retryAfterSeconds: r.retryAfterSeconds ?? 1 };
       return { kind: 'status', status: r.status ?? 500, body: r.body };
     }
     return { kind: 'none' };

@@ -20,7 +20,9 @@ export interface RegistryProcess {
 /** Thrown when the Distribution registry binary is not installed. */
 export class RegistryMissingError extends Error {
   constructor(binary: string) {
-    super(`the Distribution registry is not installed (${binary} not found): run \`apt-get install docker-registry\``);
+    super(
+      `the Distribution registry is not installed (${binary} not found): run \`apt-get install docker-registry\``,
+    );
     this.name = 'RegistryMissingError';
   }
 }
@@ -29,7 +31,9 @@ export class RegistryMissingError extends Error {
  * Starts the real Distribution registry (Debian's docker-registry) on a loopback port with a
  * temporary filesystem storage root, and waits until GET /v2/ answers. Tests and the sandbox use it.
  */
-export async function startRegistry(opts: { binary?: string; readyTimeoutMs?: number } = {}): Promise<RegistryProcess> {
+export async function startRegistry(
+  opts: { binary?: string; readyTimeoutMs?: number } = {},
+): Promise<RegistryProcess> {
   const binary = opts.binary ?? REGISTRY_BINARY;
   if (!existsSync(binary)) throw new RegistryMissingError(binary);
   const dir = await mkdtemp(join(tmpdir(), 'day2-registry-'));
@@ -99,8 +103,14 @@ export async function pushImage(registryUrl: string, repository: string, tag: st
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: configDigest,
+        size: config.length,
+      },
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length },
+      ],
     }),
   );
   const res = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, {
@@ -108,7 +118,8 @@ export async function pushImage(registryUrl: string, repository: string, tag: st
     headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
     body: manifest,
   });
-  if (res.status !== 201) throw new Error(`push manifest ${repository}:${tag}: HTTP ${res.status} ${await res.text()}`);
+  if (res.status !== 201)
+    throw new Error(`push manifest ${repository}:${tag}: HTTP ${res.status} ${await res.text()}`);
   return res.headers.get('docker-content-digest') ?? `sha256:${sha256(manifest)}`;
 }
 
@@ -117,11 +128,17 @@ async function pushBlob(registryUrl: string, repository: string, blob: Buffer): 
   const start = await fetch(`${registryUrl}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
   await start.body?.cancel();
   const location = start.headers.get('location');
-  if (start.status !== 202 || !location) throw new Error(`start upload to ${repository}: HTTP ${start.status}`);
+  if (start.status !== 202 || !location)
+    throw new Error(`start upload to ${repository}: HTTP ${start.status}`);
   const target = new URL(location, registryUrl);
   target.searchParams.set('digest', digest);
-  const put = await fetch(target, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body: blob });
-  if (put.status !== 201) throw new Error(`upload blob to ${repository}: HTTP ${put.status} ${await put.text()}`);
+  const put = await fetch(target, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/octet-stream' },
+    body: blob,
+  });
+  if (put.status !== 201)
+    throw new Error(`upload blob to ${repository}: HTTP ${put.status} ${await put.text()}`);
   return digest;
 }
 
@@ -143,7 +160,8 @@ async function waitReady(child: ChildProcess, url: string, timeoutMs: number): P
   });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (exited !== undefined) throw new Error(`the registry exited (${String(exited)}) before it was ready: ${stderr.trim()}`);
+    if (exited !== undefined)
+      throw new Error(`the registry exited (${String(exited)}) before it was ready: ${stderr.trim()}`);
     try {
       const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
       await res.body?.cancel();

@@ -118,19 +118,25 @@ async function tryRegistry(fleet: Fleet, log: Logger): Promise<RegistryProcess |
     registry = await startRegistry();
   } catch (err) {
     if (err instanceof RegistryMissingError) {
-      log.warn('sandbox: the Distribution registry is not installed, so patch_report has no registry; install it with `apt-get install -y docker-registry`');
+      log.warn(
+        'sandbox: the Distribution registry is not installed, so patch_report has no registry; install it with `apt-get install -y docker-registry`',
+      );
     } else log.warn('sandbox: the registry did not start; patch_report has no registry', { error: err });
     return undefined;
   }
   try {
-    const pushes = Object.entries(fleet.registry.repositories).flatMap(([repo, tags]) => tags.map((tag) => [repo, tag] as const));
+    const pushes = Object.entries(fleet.registry.repositories).flatMap(([repo, tags]) =>
+      tags.map((tag) => [repo, tag] as const),
+    );
     for (let i = 0; i < pushes.length; i += 8) {
       await Promise.all(pushes.slice(i, i + 8).map(([repo, tag]) => pushImage(registry.url, repo, tag)));
     }
     return registry;
   } catch (err) {
     await registry.close().catch(() => undefined);
-    log.warn('sandbox: could not push the fleet images to the registry; patch_report has no registry', { error: err });
+    log.warn('sandbox: could not push the fleet images to the registry; patch_report has no registry', {
+      error: err,
+    });
     return undefined;
   }
 }
@@ -203,7 +209,9 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
             am ? track(Promise.resolve(am)) : undefined,
           ),
       pgUrl ? seedPostgres(fleet, { url: pgUrl, log }) : Promise.resolve(undefined),
-      opts.registry === false ? Promise.resolve(undefined) : tryRegistry(fleet, log).then((r) => (r ? track(Promise.resolve(r)) : undefined)),
+      opts.registry === false
+        ? Promise.resolve(undefined)
+        : tryRegistry(fleet, log).then((r) => (r ? track(Promise.resolve(r)) : undefined)),
     ] as const);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -317,7 +325,6 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
     );
 
     let closing: Promise<void> | undefined;
-    let reconciler: AlertReconciler | undefined;
     const sandbox: Sandbox = {
       environments,
       backends,
@@ -328,14 +335,14 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       describe,
       close: () =>
         (closing ??= (async () => {
-          reconciler?.stop();
+          reconciler.stop();
           stopAlerts?.();
           await postgres.close();
           await Promise.all(started.map((s) => s.close().catch(() => undefined)));
         })()),
     };
     // Alerts follow the fleet's cause: a rollback away from a bad image clears the alerts it caused.
-    reconciler = startAlertReconciler(sandbox, { log });
+    const reconciler: AlertReconciler = startAlertReconciler(sandbox, { log });
     return sandbox;
   } catch (err) {
     stopAlerts?.();

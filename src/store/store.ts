@@ -85,7 +85,16 @@ export interface ApprovalRequest {
   /** The tool arguments (redacted) and the plan shown to approvers. */
   args: unknown;
   plan: unknown;
-  policy: { rule: string; approvals_needed: number; distinct_from_requester: boolean; reason_required: boolean; channels: string[]; notify_owners: boolean; version: string; hash: string };
+  policy: {
+    rule: string;
+    approvals_needed: number;
+    distinct_from_requester: boolean;
+    reason_required: boolean;
+    channels: string[];
+    notify_owners: boolean;
+    version: string;
+    hash: string;
+  };
   decisions: ApprovalDecision[];
   created_at: string;
   expires_at: string;
@@ -99,7 +108,11 @@ export interface ApprovalRequest {
 
 export type ConsumeResult =
   | { ok: true; request: ApprovalRequest }
-  | { ok: false; reason: 'unknown' | 'expired' | 'consumed' | 'denied' | 'not_approved' | 'wrong_digest'; request?: ApprovalRequest };
+  | {
+      ok: false;
+      reason: 'unknown' | 'expired' | 'consumed' | 'denied' | 'not_approved' | 'wrong_digest';
+      request?: ApprovalRequest;
+    };
 
 /** A versioned JSON document in a named collection: rotations, incidents, access grants, ... */
 export interface StoredDoc<T = unknown> {
@@ -132,7 +145,10 @@ export interface Store {
   checkpoints(): Promise<AuditCheckpoint[]>;
 
   /** Creates a request, or returns the pending unexpired one with the same digest and requester. */
-  createApproval(req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>, token: string): Promise<{ request: ApprovalRequest; created: boolean }>;
+  createApproval(
+    req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>,
+    token: string,
+  ): Promise<{ request: ApprovalRequest; created: boolean }>;
   getApproval(id: string): Promise<ApprovalRequest | undefined>;
   listApprovals(filter: { status?: ApprovalStatus; limit: number }): Promise<ApprovalRequest[]>;
   /**
@@ -143,7 +159,12 @@ export interface Store {
    * request past its expiry is marked expired first). Moves to `approved` when `approvals_needed` distinct
    * approvals are in (setting approved_at and token_expires_at = now + ttlMs), or to `denied`.
    */
-  decideApproval(id: string, decision: ApprovalDecision, now: string, ttlMs: number): Promise<ApprovalRequest>;
+  decideApproval(
+    id: string,
+    decision: ApprovalDecision,
+    now: string,
+    ttlMs: number,
+  ): Promise<ApprovalRequest>;
   /**
    * Consumes a token once: atomically moves approved → consumed if token, digest and expiry match.
    * On failure the request (if any) comes back without its token.
@@ -171,7 +192,10 @@ export class StoreUnavailableError extends Error {
 
 /** putDoc's expectedVersion did not match. */
 export class VersionConflictError extends Error {
-  constructor(readonly collection: string, readonly id: string) {
+  constructor(
+    readonly collection: string,
+    readonly id: string,
+  ) {
     super(`${collection}/${id} was changed by someone else`);
     this.name = 'VersionConflictError';
   }
@@ -179,8 +203,13 @@ export class VersionConflictError extends Error {
 
 /** decideApproval on a request that is unknown or no longer pending. */
 export class ApprovalStateError extends Error {
-  constructor(readonly id: string, readonly status: ApprovalStatus | 'unknown') {
-    super(status === 'unknown' ? `approval ${id} does not exist` : `approval ${id} is ${status}, not pending`);
+  constructor(
+    readonly id: string,
+    readonly status: ApprovalStatus | 'unknown',
+  ) {
+    super(
+      status === 'unknown' ? `approval ${id} does not exist` : `approval ${id} is ${status}, not pending`,
+    );
     this.name = 'ApprovalStateError';
   }
 }

@@ -75,17 +75,22 @@ export interface WriteTool<I extends z.ZodRawShape, O extends z.ZodRawShape> ext
 }
 
 export type ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> =
-  | ReadTool<I, O>
-  | WriteTool<I, O>;
+  ReadTool<I, O> | WriteTool<I, O>;
 
 /** Any tool, with its argument and result types erased, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTool = ToolDefinition<any, any>;
 
 /** Declares a tool. The registration layer adds validation, policy, approval, audit and redaction. */
-export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: WriteTool<I, O>): WriteTool<I, O>;
-export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: ReadTool<I, O>): ReadTool<I, O>;
-export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  tool: WriteTool<I, O>,
+): WriteTool<I, O>;
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  tool: ReadTool<I, O>,
+): ReadTool<I, O>;
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  tool: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
   return tool;
 }
 

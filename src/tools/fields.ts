@@ -3,10 +3,7 @@ import { z } from 'zod';
 /** Field schemas shared by every tool, so that the same field reads the same everywhere. */
 export const envField = z.string().min(1).describe('e.g. prod');
 export const serviceField = z.string().min(1).describe('e.g. checkout');
-export const approvalTokenField = z
-  .string()
-  .optional()
-  .describe('from get_approval; omit to get a plan');
+export const approvalTokenField = z.string().optional().describe('from get_approval; omit to get a plan');
 export const dryRunField = z.boolean().optional();
 export const limitField = z.number().int().min(1).max(100).optional().describe('default 20');
 export const cursorField = z.string().optional().describe('from next_cursor');

@@ -28,7 +28,11 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-const isMember = () => admin(async (c) => (await c.query<{ m: boolean }>(`select pg_has_role($1, $2, 'MEMBER') as m`, [USER, ROLE])).rows[0]!.m);
+const isMember = () =>
+  admin(
+    async (c) =>
+      (await c.query<{ m: boolean }>(`select pg_has_role($1, $2, 'MEMBER') as m`, [USER, ROLE])).rows[0]!.m,
+  );
 
 beforeAll(async () => {
   await admin(async (c) => {
@@ -39,7 +43,10 @@ beforeAll(async () => {
     await c.query(`alter role ${USER} valid until '2020-01-01 00:00:00+00'`);
   });
   dir = mkdtempSync(join(tmpdir(), 'day2-reap-cli-'));
-  writeFileSync(join(dir, 'day2.yaml'), `environments:\n  dev:\n    tier: development\n    databases:\n      app:\n        url: ${url(DB)}\n`);
+  writeFileSync(
+    join(dir, 'day2.yaml'),
+    `environments:\n  dev:\n    tier: development\n    databases:\n      app:\n        url: ${url(DB)}\n`,
+  );
 });
 
 afterAll(async () => {
@@ -79,7 +86,13 @@ describe('day2 access reap', () => {
       let text = '';
       stdout.on('data', (d: Buffer) => (text += d.toString()));
       const code = await accessReapCommand(
-        { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: { DAY2_STORE: storePath, PATH: process.env.PATH }, cwd: dir },
+        {
+          stdout,
+          stderr: new PassThrough(),
+          stdin: new PassThrough(),
+          env: { DAY2_STORE: storePath, PATH: process.env.PATH },
+          cwd: dir,
+        },
         ['--config', join(dir, 'day2.yaml')],
       );
       return { code, text };
@@ -89,7 +102,14 @@ describe('day2 access reap', () => {
     expect(first.text).toContain(`revoked g-cli0001: ${USER} ${ROLE} on dev/app`);
     expect(await isMember()).toBe(false);
     // The login's VALID UNTIL goes back to what it was before the grant (none → infinity).
-    const validUntil = await admin(async (c) => (await c.query<{ v: string }>(`select rolvaliduntil::text as v from pg_roles where rolname = $1`, [USER])).rows[0]!.v);
+    const validUntil = await admin(
+      async (c) =>
+        (
+          await c.query<{ v: string }>(`select rolvaliduntil::text as v from pg_roles where rolname = $1`, [
+            USER,
+          ])
+        ).rows[0]!.v,
+    );
     expect(validUntil).toBe('infinity');
 
     const second = await run();
@@ -98,7 +118,9 @@ describe('day2 access reap', () => {
     const reopened = await openStore(storePath);
     try {
       expect((await reopened.getDoc<AccessGrant>(GRANTS_COLLECTION, grant.id))!.value.status).toBe('revoked');
-      const events = (await reopened.queryAudit({ event: 'access.revoked', limit: 10 })).map((r) => JSON.parse(r.record) as { detail: Record<string, unknown> });
+      const events = (await reopened.queryAudit({ event: 'access.revoked', limit: 10 })).map(
+        (r) => JSON.parse(r.record) as { detail: Record<string, unknown> },
+      );
       expect(events).toHaveLength(1);
       expect(events[0]!.detail).toMatchObject({ grant_id: 'g-cli0001', reason: 'expired', grantee: USER });
     } finally {

@@ -3,11 +3,26 @@ import { backlogToCsv, backlogToMarkdown } from '../../src/backlog/export.js';
 import { quarterEnd, type BacklogItem } from '../../src/backlog/item.js';
 import { percentile } from '../../src/cost/percentile.js';
 
-const item = (over: Partial<BacklogItem>): BacklogItem => ({ id: 'x', category: 'drift', title: 't', env: 'prod', risk: 'high', detail: 'd', ...over });
+const item = (over: Partial<BacklogItem>): BacklogItem => ({
+  id: 'x',
+  category: 'drift',
+  title: 't',
+  env: 'prod',
+  risk: 'high',
+  detail: 'd',
+  ...over,
+});
 
 describe('backlog export', () => {
   it('quotes CSV cells and neutralises spreadsheet formulas from backend text', () => {
-    const csv = backlogToCsv([item({ id: 'a', title: '=HYPERLINK("http://x")', detail: 'two, parts\nand "quotes"', fix: { tool: 'remediate_drift', arguments: { env: 'prod' } } })]);
+    const csv = backlogToCsv([
+      item({
+        id: 'a',
+        title: '=HYPERLINK("http://x")',
+        detail: 'two, parts\nand "quotes"',
+        fix: { tool: 'remediate_drift', arguments: { env: 'prod' } },
+      }),
+    ]);
     const [header, row] = csv.split('\r\n');
     expect(header!.split(',')).toHaveLength(13);
     expect(row).toContain(`"'=HYPERLINK(""http://x"")"`);

@@ -40,7 +40,10 @@ function live(mut: (o: typeof desired & Record<string, unknown>) => void = () =>
     generation: 7,
     creationTimestamp: '2026-01-01T00:00:00Z',
     managedFields: [{ manager: 'kubectl' }],
-    annotations: { 'deployment.kubernetes.io/revision': '9', 'kubectl.kubernetes.io/last-applied-configuration': '{}' },
+    annotations: {
+      'deployment.kubernetes.io/revision': '9',
+      'kubectl.kubernetes.io/last-applied-configuration': '{}',
+    },
   });
   o.status = { replicas: 3 };
   const c = o.spec.template.spec.containers[0]! as Record<string, unknown>;
@@ -73,9 +76,22 @@ describe('diffObject', () => {
     expect(changes).toEqual(
       expect.arrayContaining([
         { path: 'spec.replicas', op: 'changed', desired: 3, live: 5 },
-        { path: 'spec.template.spec.containers[name=orders].env[name=LOG_LEVEL].value', op: 'changed', desired: 'info', live: 'debug' },
-        { path: 'spec.template.spec.containers[name=orders].env[name=SERVICE_NAME]', op: 'removed', desired: { name: 'SERVICE_NAME', value: 'orders' } },
-        { path: 'spec.template.spec.containers[name=orders].env[name=FEATURE_X]', op: 'added', live: { name: 'FEATURE_X', value: 'on' } },
+        {
+          path: 'spec.template.spec.containers[name=orders].env[name=LOG_LEVEL].value',
+          op: 'changed',
+          desired: 'info',
+          live: 'debug',
+        },
+        {
+          path: 'spec.template.spec.containers[name=orders].env[name=SERVICE_NAME]',
+          op: 'removed',
+          desired: { name: 'SERVICE_NAME', value: 'orders' },
+        },
+        {
+          path: 'spec.template.spec.containers[name=orders].env[name=FEATURE_X]',
+          op: 'added',
+          live: { name: 'FEATURE_X', value: 'on' },
+        },
         { path: 'metadata.labels.extra', op: 'added', live: 'yes' },
       ]),
     );
@@ -83,18 +99,39 @@ describe('diffObject', () => {
   });
 
   it('quotes map keys that are not identifiers and compares quantities numerically', () => {
-    const d = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { 'app.kubernetes.io/name': 'a' } } };
-    expect(diffObject(d, { ...d, metadata: { name: 'x', labels: { 'app.kubernetes.io/name': 'b' } } })[0]!.path).toBe('metadata.labels["app.kubernetes.io/name"]');
+    const d = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x', labels: { 'app.kubernetes.io/name': 'a' } },
+    };
+    expect(
+      diffObject(d, { ...d, metadata: { name: 'x', labels: { 'app.kubernetes.io/name': 'b' } } })[0]!.path,
+    ).toBe('metadata.labels["app.kubernetes.io/name"]');
     expect(canonicalQuantity('1000m')).toBe(canonicalQuantity('1'));
     expect(canonicalQuantity('1Gi')).toBe(canonicalQuantity('1024Mi'));
     expect(canonicalQuantity('500m')).not.toBe(canonicalQuantity('1'));
     expect(canonicalQuantity('abc')).toBeUndefined();
-    const changed = diffObject(desired, live((o) => (o.spec.template.spec.containers[0]!.resources = { requests: { cpu: '500m', memory: '1Gi' } })));
-    expect(changed).toEqual([{ path: 'spec.template.spec.containers[name=orders].resources.requests.cpu', op: 'changed', desired: '1000m', live: '500m' }]);
+    const changed = diffObject(
+      desired,
+      live(
+        (o) => (o.spec.template.spec.containers[0]!.resources = { requests: { cpu: '500m', memory: '1Gi' } }),
+      ),
+    );
+    expect(changed).toEqual([
+      {
+        path: 'spec.template.spec.containers[name=orders].resources.requests.cpu',
+        op: 'changed',
+        desired: '1000m',
+        live: '500m',
+      },
+    ]);
   });
 
   it('treats a missing non-default field as removed', () => {
-    const changes = diffObject(desired, live((o) => delete (o.spec as Record<string, unknown>).replicas));
+    const changes = diffObject(
+      desired,
+      live((o) => delete (o.spec as Record<string, unknown>).replicas),
+    );
     expect(changes).toEqual([{ path: 'spec.replicas', op: 'removed', desired: 3 }]);
   });
 });
@@ -104,9 +141,15 @@ describe('loadDesiredState', () => {
     const dir = mkdtempSync(join(tmpdir(), 'day2-desired-'));
     try {
       mkdirSync(join(dir, 'apps'));
-      writeFileSync(join(dir, 'apps', 'a.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n---\napiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n');
+      writeFileSync(
+        join(dir, 'apps', 'a.yaml'),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n---\napiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n',
+      );
       const objs = await loadDesiredState(dir, { defaultNamespace: 'default' });
-      expect(objs.map((o) => `${o.kind}/${o.namespace}/${o.name}@${o.file}`)).toEqual(['ConfigMap/n/a@apps/a.yaml', 'ConfigMap/default/b@apps/a.yaml']);
+      expect(objs.map((o) => `${o.kind}/${o.namespace}/${o.name}@${o.file}`)).toEqual([
+        'ConfigMap/n/a@apps/a.yaml',
+        'ConfigMap/default/b@apps/a.yaml',
+      ]);
       writeFileSync(join(dir, 'bad.yaml'), 'kind: ConfigMap\n');
       const err = await loadDesiredState(dir).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DesiredStateError);

@@ -121,20 +121,18 @@ describe.skipIf(!present)(
         ],
       });
       kc = await k.kubeConfig();
-      await kc
-        .makeApiClient(AppsV1Api)
-        .patchNamespacedDeployment(
-          {
-            name: 'web',
-            namespace: 'shop',
-            body: {
-              spec: {
-                template: { spec: { containers: [{ name: 'app', image: 'registry.local/web:broken' }] } },
-              },
+      await kc.makeApiClient(AppsV1Api).patchNamespacedDeployment(
+        {
+          name: 'web',
+          namespace: 'shop',
+          body: {
+            spec: {
+              template: { spec: { containers: [{ name: 'app', image: 'registry.local/web:broken' }] } },
             },
           },
-          setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-        );
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      );
       k.settle();
     });
 

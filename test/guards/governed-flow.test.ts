@@ -7,9 +7,17 @@ import { startHarness, type TestHarness } from '../helpers/in-memory-runtime.js'
 
 type Structured = Record<string, unknown> & { status?: string; approval_id?: string };
 
-async function call(h: TestHarness, client: Awaited<ReturnType<TestHarness['connect']>>, args: Record<string, unknown>) {
+async function call(
+  h: TestHarness,
+  client: Awaited<ReturnType<TestHarness['connect']>>,
+  args: Record<string, unknown>,
+) {
   const res = await client.callTool({ name: 'test_write', arguments: args });
-  return { res, s: (res.structuredContent ?? {}) as Structured, text: (res.content as { text: string }[])[0]?.text ?? '' };
+  return {
+    res,
+    s: (res.structuredContent ?? {}) as Structured,
+    text: (res.content as { text: string }[])[0]?.text ?? '',
+  };
 }
 
 async function auditEvents(h: TestHarness): Promise<Record<string, unknown>[]> {
@@ -39,12 +47,18 @@ describe('governed write flow (in-memory client)', () => {
     expect(again.s.approval_id).toBe(first.s.approval_id);
 
     // The agent cannot get a token before a human approves.
-    const pending = await agent.callTool({ name: 'get_approval', arguments: { approval_id: first.s.approval_id } });
+    const pending = await agent.callTool({
+      name: 'get_approval',
+      arguments: { approval_id: first.s.approval_id },
+    });
     expect((pending.structuredContent as Structured).status).toBe('pending');
     expect((pending.structuredContent as Structured).approval_token).toBeUndefined();
 
     await h.rt.approvals.approve(first.s.approval_id!, 'alice', { channel: 'cli' });
-    const approved = await agent.callTool({ name: 'get_approval', arguments: { approval_id: first.s.approval_id } });
+    const approved = await agent.callTool({
+      name: 'get_approval',
+      arguments: { approval_id: first.s.approval_id },
+    });
     const token = (approved.structuredContent as Structured).approval_token as string;
     expect(token).toMatch(/^d2t_/);
 
@@ -59,7 +73,15 @@ describe('governed write flow (in-memory client)', () => {
     expect(h.backend.writes).toHaveLength(1);
 
     const events = (await auditEvents(h)).map((e) => e.event);
-    expect(events).toEqual(expect.arrayContaining(['approval.requested', 'approval.approved', 'tool.execute', 'tool.outcome', 'approval.token_refused']));
+    expect(events).toEqual(
+      expect.arrayContaining([
+        'approval.requested',
+        'approval.approved',
+        'tool.execute',
+        'tool.outcome',
+        'approval.token_refused',
+      ]),
+    );
   });
 
   it('refuses tampered arguments, another env and a changed target with the backend untouched', async () => {
@@ -137,18 +159,30 @@ describe('governed write flow (in-memory client)', () => {
     const ro = await h.connect('agent-bot', { readOnly: true });
     const { tools } = await ro.listTools();
     expect(tools.map((t) => t.name)).not.toContain('test_write');
-    expect(tools.every((t) => t.annotations?.readOnlyHint === true || t.annotations?.openWorldHint === false)).toBe(true);
+    expect(
+      tools.every((t) => t.annotations?.readOnlyHint === true || t.annotations?.openWorldHint === false),
+    ).toBe(true);
   });
 
   it('uses elicitation only where a rule names it, and never in production', async () => {
     h = await startHarness({
       policy: {
-        rules: [{ id: 'elicit-ok', match: { tool: 'test_write' }, decision: 'require_approval', channels: ['cli', 'elicitation'] }],
+        rules: [
+          {
+            id: 'elicit-ok',
+            match: { tool: 'test_write' },
+            decision: 'require_approval',
+            channels: ['cli', 'elicitation'],
+          },
+        ],
       },
     });
     const server = createServer(h.rt, { principal: { id: 'dev-user', transport: 'stdio' } });
     const [a, b] = InMemoryTransport.createLinkedPair();
-    const client = new Client({ name: 'eliciting-client', version: '1.0.0' }, { capabilities: { elicitation: {} } });
+    const client = new Client(
+      { name: 'eliciting-client', version: '1.0.0' },
+      { capabilities: { elicitation: {} } },
+    );
     const asked: string[] = [];
     client.setRequestHandler(ElicitRequestSchema, (req) => {
       asked.push(String(req.params.message));
@@ -156,12 +190,18 @@ describe('governed write flow (in-memory client)', () => {
     });
     await Promise.all([server.connect(a), client.connect(b)]);
 
-    const staging = await client.callTool({ name: 'test_write', arguments: { env: 'staging', target: 't', value: '1' } });
+    const staging = await client.callTool({
+      name: 'test_write',
+      arguments: { env: 'staging', target: 't', value: '1' },
+    });
     expect((staging.structuredContent as Structured).status).toBe('executed');
     expect(asked).toHaveLength(1);
     expect(h.backend.writes).toHaveLength(1);
 
-    const prod = await client.callTool({ name: 'test_write', arguments: { env: 'prod', target: 't', value: '2' } });
+    const prod = await client.callTool({
+      name: 'test_write',
+      arguments: { env: 'prod', target: 't', value: '2' },
+    });
     expect((prod.structuredContent as Structured).status).toBe('approval_required');
     expect(asked).toHaveLength(1);
     expect(h.backend.writes).toHaveLength(1);
@@ -170,7 +210,16 @@ describe('governed write flow (in-memory client)', () => {
 
   it('a client without elicitation gets the out-of-band flow even where a rule allows elicitation', async () => {
     h = await startHarness({
-      policy: { rules: [{ id: 'elicit-ok', match: { tool: 'test_write' }, decision: 'require_approval', channels: ['cli', 'elicitation'] }] },
+      policy: {
+        rules: [
+          {
+            id: 'elicit-ok',
+            match: { tool: 'test_write' },
+            decision: 'require_approval',
+            channels: ['cli', 'elicitation'],
+          },
+        ],
+      },
     });
     const agent = await h.connect('dev-user');
     const r = await call(h, agent, { env: 'staging', target: 't', value: '1' });
@@ -187,7 +236,9 @@ describe('governed write flow (in-memory client)', () => {
     const first = await call(h, agent, args);
     expect((first.s.policy as Record<string, unknown>).rule).toBe('production-critical-writes');
     const id = first.s.approval_id!;
-    await expect(h.rt.approvals.approve(id, 'agent-bot', { channel: 'cli' })).rejects.toThrow(/other than the requester/);
+    await expect(h.rt.approvals.approve(id, 'agent-bot', { channel: 'cli' })).rejects.toThrow(
+      /other than the requester/,
+    );
     const one = await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
     expect(one.status).toBe('pending');
     await expect(h.rt.approvals.approve(id, 'alice', { channel: 'cli' })).rejects.toThrow(/already approved/);

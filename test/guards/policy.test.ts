@@ -11,7 +11,9 @@ const base = { tool: 't', toolset: 'x', principal: 'p' } as const;
 describe('policy defaults', () => {
   const p = new Policy('default', DEFAULT_RULES);
   it('allows reads and records, requires approval for writes', () => {
-    expect(p.evaluate({ ...base, effect: 'read', risk: 'low', env: 'prod', tier: 'production' }).decision).toBe('allow');
+    expect(
+      p.evaluate({ ...base, effect: 'read', risk: 'low', env: 'prod', tier: 'production' }).decision,
+    ).toBe('allow');
     expect(p.evaluate({ ...base, effect: 'record', risk: 'low' }).decision).toBe('allow');
     const w = p.evaluate({ ...base, effect: 'write', risk: 'high', env: 'dev', tier: 'development' });
     expect(w).toMatchObject({ decision: 'require_approval', approvals: 1, rule: 'writes-need-approval' });
@@ -19,7 +21,9 @@ describe('policy defaults', () => {
   it('needs two distinct approvers for critical production writes', () => {
     const d = p.evaluate({ ...base, effect: 'write', risk: 'critical', env: 'prod', tier: 'production' });
     expect(d).toMatchObject({ decision: 'require_approval', approvals: 2, distinct_from_requester: true });
-    expect(p.evaluate({ ...base, effect: 'write', risk: 'critical', env: 'dev', tier: 'development' }).approvals).toBe(1);
+    expect(
+      p.evaluate({ ...base, effect: 'write', risk: 'critical', env: 'dev', tier: 'development' }).approvals,
+    ).toBe(1);
   });
   it('denies deleting namespaces, databases and secrets', () => {
     for (const kind of ['namespace', 'database', 'secret']) {
@@ -27,8 +31,20 @@ describe('policy defaults', () => {
     }
   });
   it('production rotation needs two approvers, a reason and owner notification', () => {
-    const d = p.evaluate({ ...base, tool: 'rotate_credential', effect: 'write', risk: 'high', env: 'prod', tier: 'production' });
-    expect(d).toMatchObject({ approvals: 2, distinct_from_requester: true, reason_required: true, notify_owners: true });
+    const d = p.evaluate({
+      ...base,
+      tool: 'rotate_credential',
+      effect: 'write',
+      risk: 'high',
+      env: 'prod',
+      tier: 'production',
+    });
+    expect(d).toMatchObject({
+      approvals: 2,
+      distinct_from_requester: true,
+      reason_required: true,
+      notify_owners: true,
+    });
   });
 });
 
@@ -43,14 +59,25 @@ describe('policy from config', () => {
     expect(p.hash).not.toBe(new Policy('default', DEFAULT_RULES).hash);
   });
   it('denies a call no rule matches when defaults are excluded', () => {
-    const cfg = configSchema.parse({ policy: { include_defaults: false, rules: [{ id: 'r', match: { tool: 'x' }, decision: 'allow' }] } });
-    expect(loadPolicy(cfg, '/').evaluate({ ...base, effect: 'read', risk: 'low' })).toMatchObject({ decision: 'deny', rule: 'no-matching-rule' });
+    const cfg = configSchema.parse({
+      policy: { include_defaults: false, rules: [{ id: 'r', match: { tool: 'x' }, decision: 'allow' }] },
+    });
+    expect(loadPolicy(cfg, '/').evaluate({ ...base, effect: 'read', risk: 'low' })).toMatchObject({
+      decision: 'deny',
+      rule: 'no-matching-rule',
+    });
   });
 });
 
 describe('action digest and canonical JSON', () => {
   it('ignores key order and governance arguments, and changes with anything else', () => {
-    const a = { tool: 't', env: 'prod', targets: [{ kind: 'deployment', name: 'x' }], preconditions: { rv: '1' }, args: { b: 1, a: 2 } };
+    const a = {
+      tool: 't',
+      env: 'prod',
+      targets: [{ kind: 'deployment', name: 'x' }],
+      preconditions: { rv: '1' },
+      args: { b: 1, a: 2 },
+    };
     const b = { ...a, args: { a: 2, b: 1, approval_token: 'd2t_x', dry_run: true } };
     expect(actionDigest(a)).toBe(actionDigest(b));
     expect(actionDigest({ ...a, env: 'staging' })).not.toBe(actionDigest(a));
@@ -69,7 +96,15 @@ describe('action digest and canonical JSON', () => {
 describe('redaction', () => {
   it('masks secret-named fields and registered secret values anywhere', () => {
     registerSecret('hunter2-canary-value');
-    const out = redact({ password: 'x', nested: { api_key: 'k', note: 'the value hunter2-canary-value leaked' }, approval_token: 'keep' });
-    expect(out).toEqual({ password: REDACTED, nested: { api_key: REDACTED, note: `the value ${REDACTED} leaked` }, approval_token: 'keep' });
+    const out = redact({
+      password: 'x',
+      nested: { api_key: 'k', note: 'the value hunter2-canary-value leaked' },
+      approval_token: 'keep',
+    });
+    expect(out).toEqual({
+      password: REDACTED,
+      nested: { api_key: REDACTED, note: `the value ${REDACTED} leaked` },
+      approval_token: 'keep',
+    });
   });
 });

@@ -22,7 +22,10 @@ export class RecordingBackend {
 }
 
 /** A test-only write tool over a RecordingBackend; its plan binds the backend's version. */
-export function testWriteTool(backend: RecordingBackend, opts: { risk?: 'low' | 'high' | 'critical' } = {}): AnyTool {
+export function testWriteTool(
+  backend: RecordingBackend,
+  opts: { risk?: 'low' | 'high' | 'critical' } = {},
+): AnyTool {
   return defineTool({
     name: 'test_write',
     title: 'Test write',
@@ -83,7 +86,11 @@ export async function startHarness(config: unknown = {}, extraTools: AnyTool[] =
   const backend = new RecordingBackend();
   const notifier = new RecordingNotifier();
   const parsed = configSchema.parse({
-    environments: { prod: { tier: 'production' }, staging: { tier: 'staging' }, dev: { tier: 'development' } },
+    environments: {
+      prod: { tier: 'production' },
+      staging: { tier: 'staging' },
+      dev: { tier: 'development' },
+    },
     ...(config as object),
   });
   const rt = await buildRuntime({

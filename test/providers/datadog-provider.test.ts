@@ -28,16 +28,64 @@ describe('DatadogProvider over the official client against the emulator', () => 
       appKey: APP_KEY,
       clock,
       monitors: [
-        { id: 201, name: 'checkout p99 latency', query: 'avg(last_5m):p99:trace.http.request{service:checkout,env:prod} > 2', tags: ['service:checkout', 'env:prod'], overall_state: 'Warn', overall_state_modified: '2026-11-26T11:30:00Z', message: 'Checkout p99 above 2s\n@pagerduty-checkout' },
-        { id: 202, name: 'checkout 5xx', query: 'sum(last_5m):sum:trace.http.errors{service:checkout,env:prod} > 10', tags: ['service:checkout', 'env:prod', 'team:payments'], overall_state: 'Alert', overall_state_modified: '2026-11-26T11:50:00Z', message: 'Too many 5xx on checkout' },
-        { id: 203, name: 'payments ok', query: 'avg(last_5m):avg:queue.depth{service:payments,env:prod} > 100', tags: ['service:payments', 'env:prod'], overall_state: 'OK' },
-        { id: 204, name: 'checkout staging', query: 'avg(last_5m):avg:x{service:checkout,env:staging} > 2', tags: ['service:checkout', 'env:staging'], overall_state: 'Alert' },
+        {
+          id: 201,
+          name: 'checkout p99 latency',
+          query: 'avg(last_5m):p99:trace.http.request{service:checkout,env:prod} > 2',
+          tags: ['service:checkout', 'env:prod'],
+          overall_state: 'Warn',
+          overall_state_modified: '2026-11-26T11:30:00Z',
+          message: 'Checkout p99 above 2s\n@pagerduty-checkout',
+        },
+        {
+          id: 202,
+          name: 'checkout 5xx',
+          query: 'sum(last_5m):sum:trace.http.errors{service:checkout,env:prod} > 10',
+          tags: ['service:checkout', 'env:prod', 'team:payments'],
+          overall_state: 'Alert',
+          overall_state_modified: '2026-11-26T11:50:00Z',
+          message: 'Too many 5xx on checkout',
+        },
+        {
+          id: 203,
+          name: 'payments ok',
+          query: 'avg(last_5m):avg:queue.depth{service:payments,env:prod} > 100',
+          tags: ['service:payments', 'env:prod'],
+          overall_state: 'OK',
+        },
+        {
+          id: 204,
+          name: 'checkout staging',
+          query: 'avg(last_5m):avg:x{service:checkout,env:staging} > 2',
+          tags: ['service:checkout', 'env:staging'],
+          overall_state: 'Alert',
+        },
       ],
-      events: Array.from({ length: 5 }, (_, i) => ({ title: `deploy ${i}`, tags: ['env:prod', 'service:checkout'], service: 'checkout', timestamp: Date.parse('2026-11-26T11:00:00Z') + i * 60_000 })).concat([
-        { title: 'staging deploy', tags: ['env:staging', 'service:checkout'], service: 'checkout', timestamp: Date.parse('2026-11-26T11:30:00Z') },
+      events: Array.from({ length: 5 }, (_, i) => ({
+        title: `deploy ${i}`,
+        tags: ['env:prod', 'service:checkout'],
+        service: 'checkout',
+        timestamp: Date.parse('2026-11-26T11:00:00Z') + i * 60_000,
+      })).concat([
+        {
+          title: 'staging deploy',
+          tags: ['env:staging', 'service:checkout'],
+          service: 'checkout',
+          timestamp: Date.parse('2026-11-26T11:30:00Z'),
+        },
       ]),
     });
-    dd = createDatadogProvider({ baseUrl: emu.url, site: 'datadoghq.eu', apiKey: API_KEY, appKey: APP_KEY, scopeTag: 'env:prod', timeoutMs: 2000 }, { now: () => clock.now() });
+    dd = createDatadogProvider(
+      {
+        baseUrl: emu.url,
+        site: 'datadoghq.eu',
+        apiKey: API_KEY,
+        appKey: APP_KEY,
+        scopeTag: 'env:prod',
+        timeoutMs: 2000,
+      },
+      { now: () => clock.now() },
+    );
   });
   afterAll(async () => emu.close());
   beforeEach(() => emu.faults.clear());
@@ -61,28 +109,57 @@ describe('DatadogProvider over the official client against the emulator', () => 
     const alerts = await dd.activeAlerts();
     expect(alerts.map((a) => a.monitorId)).toEqual([202, 201]);
     expect(alerts[1]).toMatchObject({
-      id: 'datadog:monitor:201', state: 'warn', service: 'checkout', env: 'prod', since: '2026-11-26T11:30:00.000Z', summary: 'Checkout p99 above 2s', muted: false,
+      id: 'datadog:monitor:201',
+      state: 'warn',
+      service: 'checkout',
+      env: 'prod',
+      since: '2026-11-26T11:30:00.000Z',
+      summary: 'Checkout p99 above 2s',
+      muted: false,
     });
   });
 
   it('plans a downtime without writing, then schedules, lists and cancels it', async () => {
     const writes = emu.writes.length;
-    const dry = await dd.scheduleDowntime({ scope: 'env:prod', monitorTags: ['service:checkout'], end: '2026-11-26T13:00:00Z', message: 'deploy' }, { dryRun: true });
+    const dry = await dd.scheduleDowntime(
+      {
+        scope: 'env:prod',
+        monitorTags: ['service:checkout'],
+        end: '2026-11-26T13:00:00Z',
+        message: 'deploy',
+      },
+      { dryRun: true },
+    );
     expect(dry.dryRun).toBe(true);
     expect(dry.plan.affectedMonitors.map((m) => m.id).sort()).toEqual([201, 202, 204]);
     expect(emu.writes.length).toBe(writes);
 
-    const done = await dd.scheduleDowntime({ scope: 'env:prod', monitorId: 202, end: '2026-11-26T13:00:00Z', message: 'deploy' });
+    const done = await dd.scheduleDowntime({
+      scope: 'env:prod',
+      monitorId: 202,
+      end: '2026-11-26T13:00:00Z',
+      message: 'deploy',
+    });
     if (done.dryRun) throw new Error('expected a real downtime');
-    expect(done.plan.affectedMonitors).toEqual([{ id: 202, name: 'checkout 5xx', state: 'alert', alreadyMuted: false }]);
-    expect(done.downtime).toMatchObject({ scope: 'env:prod', monitorId: 202, status: 'active', end: '2026-11-26T13:00:00.000Z', message: 'deploy' });
+    expect(done.plan.affectedMonitors).toEqual([
+      { id: 202, name: 'checkout 5xx', state: 'alert', alreadyMuted: false },
+    ]);
+    expect(done.downtime).toMatchObject({
+      scope: 'env:prod',
+      monitorId: 202,
+      status: 'active',
+      end: '2026-11-26T13:00:00.000Z',
+      message: 'deploy',
+    });
     expect((await dd.activeAlerts()).find((a) => a.monitorId === 202)?.muted).toBe(true);
     expect((await dd.listDowntimes()).map((d) => d.id)).toContain(done.downtime.id);
 
     await dd.cancelDowntime(done.downtime.id);
     await dd.cancelDowntime(done.downtime.id);
     expect((await dd.listDowntimes()).map((d) => d.id)).not.toContain(done.downtime.id);
-    expect((await dd.listDowntimes({ currentOnly: false })).find((d) => d.id === done.downtime.id)?.status).toBe('canceled');
+    expect(
+      (await dd.listDowntimes({ currentOnly: false })).find((d) => d.id === done.downtime.id)?.status,
+    ).toBe('canceled');
     const missing = await backendError(dd.cancelDowntime('00000000-0000-1234-0000-000000000000'));
     expect(missing).toMatchObject({ kind: 'not_found', status: 404 });
   });
@@ -90,8 +167,16 @@ describe('DatadogProvider over the official client against the emulator', () => 
   it('refuses a bad downtime request before any write, and a missing monitor as not_found', async () => {
     const writes = emu.writes.length;
     expect((await backendError(dd.scheduleDowntime({ scope: 'env:prod' }))).kind).toBe('invalid');
-    expect((await backendError(dd.scheduleDowntime({ scope: 'env:prod', monitorId: 201, end: '2026-11-26T11:00:00Z' }))).kind).toBe('invalid');
-    expect((await backendError(dd.scheduleDowntime({ scope: 'env:prod', monitorId: 999 }))).kind).toBe('not_found');
+    expect(
+      (
+        await backendError(
+          dd.scheduleDowntime({ scope: 'env:prod', monitorId: 201, end: '2026-11-26T11:00:00Z' }),
+        )
+      ).kind,
+    ).toBe('invalid');
+    expect((await backendError(dd.scheduleDowntime({ scope: 'env:prod', monitorId: 999 }))).kind).toBe(
+      'not_found',
+    );
     expect(emu.writes.length).toBe(writes);
   });
 
@@ -105,15 +190,30 @@ describe('DatadogProvider over the official client against the emulator', () => 
     const p1 = await dd.listEvents({ from: '2026-11-26T10:00:00Z', to: 'now', limit: 3 });
     expect(p1.events.map((e) => e.title)).toEqual(['deploy 4', 'deploy 3', 'deploy 2']);
     expect(p1.nextCursor).not.toBeNull();
-    const p2 = await dd.listEvents({ from: '2026-11-26T10:00:00Z', to: 'now', limit: 3, cursor: p1.nextCursor as string });
+    const p2 = await dd.listEvents({
+      from: '2026-11-26T10:00:00Z',
+      to: 'now',
+      limit: 3,
+      cursor: p1.nextCursor as string,
+    });
     expect(p2.events.map((e) => e.title)).toEqual(['deploy 1', 'deploy 0']);
     expect(p2.nextCursor).toBeNull();
     expect(p2.events[0]).toMatchObject({ service: 'checkout', timestamp: '2026-11-26T11:01:00.000Z' });
   });
 
   it('creates, updates, gets and lists incidents', async () => {
-    const created = await dd.createIncident({ title: 'checkout errors', severity: 'SEV-2', summary: '5xx spike' });
-    expect(created).toMatchObject({ title: 'checkout errors', severity: 'SEV-2', state: 'active', summary: '5xx spike', customerImpacted: false });
+    const created = await dd.createIncident({
+      title: 'checkout errors',
+      severity: 'SEV-2',
+      summary: '5xx spike',
+    });
+    expect(created).toMatchObject({
+      title: 'checkout errors',
+      severity: 'SEV-2',
+      state: 'active',
+      summary: '5xx spike',
+      customerImpacted: false,
+    });
     const resolved = await dd.updateIncident(created.id, { state: 'resolved' });
     expect(resolved.state).toBe('resolved');
     expect(resolved.resolved).not.toBeNull();
@@ -146,7 +246,12 @@ describe('DatadogProvider over the official client against the emulator', () => 
     expect(await backendError(dd.listDowntimes())).toMatchObject({ kind: 'unavailable', status: 502 });
     emu.faults.add({ kind: 'drop', times: 1 });
     expect((await backendError(dd.listEvents())).kind).toBe('unavailable');
-    const slow = createDatadogProvider({ baseUrl: emu.url, apiKey: API_KEY, appKey: APP_KEY, timeoutMs: 100 });
+    const slow = createDatadogProvider({
+      baseUrl: emu.url,
+      apiKey: API_KEY,
+      appKey: APP_KEY,
+      timeoutMs: 100,
+    });
     emu.faults.add({ kind: 'latency', latencyMs: 1500, times: 1 });
     const err = await backendError(slow.listIncidents());
     expect(err.kind).toBe('unavailable');
@@ -158,7 +263,12 @@ describe('DatadogProvider over the official client against the emulator', () => 
     const before = process.env.DD_SITE;
     process.env.DD_SITE = 'datadoghq.eu';
     try {
-      const p = createDatadogProvider({ baseUrl: emu.url, apiKey: API_KEY, appKey: APP_KEY, scopeTag: 'env:staging' });
+      const p = createDatadogProvider({
+        baseUrl: emu.url,
+        apiKey: API_KEY,
+        appKey: APP_KEY,
+        scopeTag: 'env:staging',
+      });
       expect((await p.listMonitors()).map((m) => m.id)).toEqual([204]);
     } finally {
       if (before === undefined) delete process.env.DD_SITE;
@@ -167,6 +277,8 @@ describe('DatadogProvider over the official client against the emulator', () => 
   });
 
   it('refuses to build without keys', () => {
-    expect(() => createDatadogProvider({ baseUrl: emu.url, apiKey: '', appKey: APP_KEY })).toThrow(BackendError);
+    expect(() => createDatadogProvider({ baseUrl: emu.url, apiKey: '', appKey: APP_KEY })).toThrow(
+      BackendError,
+    );
   });
 });

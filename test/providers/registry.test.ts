@@ -22,7 +22,14 @@ afterAll(async () => {
 describe('OciRegistryClient against the real Distribution registry', () => {
   it('lists every pushed tag of a repository, following pagination', async () => {
     const client = new OciRegistryClient(registry.url);
-    expect((await client.listTags('shop/orders')).sort()).toEqual(['6.1.1', '6.1.2', '6.2.0', '6.3.0-rc.1', '7.0.0', 'latest']);
+    expect((await client.listTags('shop/orders')).sort()).toEqual([
+      '6.1.1',
+      '6.1.2',
+      '6.2.0',
+      '6.3.0-rc.1',
+      '7.0.0',
+      'latest',
+    ]);
   });
 
   it('caps the number of tags it reads at maxTags', async () => {
@@ -57,8 +64,16 @@ describe('semver tag selection', () => {
     expect(newerTags('6.1.2', tags)!.map((t) => t.tag)).toEqual(['v6.2.1', '6.2.0']);
   });
   it('includes prereleases and other majors only when asked', () => {
-    expect(newerTags('6.1.2', tags, { includePrereleases: true })!.map((t) => t.tag)).toEqual(['6.3.0-rc.1', 'v6.2.1', '6.2.0']);
-    expect(newerTags('6.1.2', tags, { allowMajor: true })!.map((t) => t.tag)).toEqual(['7.0.0', 'v6.2.1', '6.2.0']);
+    expect(newerTags('6.1.2', tags, { includePrereleases: true })!.map((t) => t.tag)).toEqual([
+      '6.3.0-rc.1',
+      'v6.2.1',
+      '6.2.0',
+    ]);
+    expect(newerTags('6.1.2', tags, { allowMajor: true })!.map((t) => t.tag)).toEqual([
+      '7.0.0',
+      'v6.2.1',
+      '6.2.0',
+    ]);
   });
   it('keeps variants apart and orders a release after its prereleases', () => {
     expect(newerTags('6.1.0-alpine', tags)!.map((t) => t.tag)).toEqual(['6.2.0-alpine']);
@@ -67,8 +82,23 @@ describe('semver tag selection', () => {
     expect(parseTag('1.2.3-rc.10')!.prerelease).toEqual(['rc', '10']);
   });
   it('parses image references with host, tag and digest', () => {
-    expect(parseImageRef('registry.acme.test/shop/orders:6.1.2@sha256:abc')).toEqual({ host: 'registry.acme.test', repository: 'shop/orders', tag: '6.1.2', digest: 'sha256:abc' });
-    expect(parseImageRef('127.0.0.1:5000/x/y')).toEqual({ host: '127.0.0.1:5000', repository: 'x/y', tag: undefined, digest: undefined });
-    expect(parseImageRef('node:20-alpine')).toEqual({ host: undefined, repository: 'node', tag: '20-alpine', digest: undefined });
+    expect(parseImageRef('registry.acme.test/shop/orders:6.1.2@sha256:abc')).toEqual({
+      host: 'registry.acme.test',
+      repository: 'shop/orders',
+      tag: '6.1.2',
+      digest: 'sha256:abc',
+    });
+    expect(parseImageRef('127.0.0.1:5000/x/y')).toEqual({
+      host: '127.0.0.1:5000',
+      repository: 'x/y',
+      tag: undefined,
+      digest: undefined,
+    });
+    expect(parseImageRef('node:20-alpine')).toEqual({
+      host: undefined,
+      repository: 'node',
+      tag: '20-alpine',
+      digest: undefined,
+    });
   });
 });

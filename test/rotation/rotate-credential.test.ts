@@ -23,15 +23,30 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     const sm = h.sandbox.backends.secrets('prod');
     for (const name of [SECRET]) {
       const cur = await sm.getSecretValue(name, { versionStage: 'AWSCURRENT' });
-      const { versionId } = await sm.createPendingVersion(name, JSON.stringify({ ...JSON.parse(cur.value), port: h.pg.port }), randomUUID());
+      const { versionId } = await sm.createPendingVersion(
+        name,
+        JSON.stringify({ ...JSON.parse(cur.value), port: h.pg.port }),
+        randomUUID(),
+      );
       await sm.moveCurrent(name, versionId, cur.versionId);
       await sm.removeStage(name, 'AWSPENDING', versionId);
     }
-    const sdk = new SecretsManagerClient({ region: 'eu-west-1', endpoint: h.sandbox.emulators.secretsManager.url, credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' } });
+    const sdk = new SecretsManagerClient({
+      region: 'eu-west-1',
+      endpoint: h.sandbox.emulators.secretsManager.url,
+      credentials: { accessKeyId: 'AKIASANDBOX000000000', secretAccessKey: 'sandbox' },
+    });
     await sdk.send(
       new CreateSecretCommand({
         Name: 'prod/ghost/db',
-        SecretString: JSON.stringify({ engine: 'postgres', username: 'ghost_app', password: `ghost-${randomUUID()}`, host: '127.0.0.1', port: h.pg.port, dbname: 'payments_prod' }),
+        SecretString: JSON.stringify({
+          engine: 'postgres',
+          username: 'ghost_app',
+          password: `ghost-${randomUUID()}`,
+          host: '127.0.0.1',
+          port: h.pg.port,
+          dbname: 'payments_prod',
+        }),
       }),
     );
     sdk.destroy();
@@ -42,7 +57,25 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     await k8s.patchDeployment(
       'payments',
       'fraud-detector',
-      { spec: { template: { spec: { containers: [{ name: fd.images[0]!.container, env: [{ name: 'PAYMENTS_DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'payment-service-db', key: 'password' } } }] }] } } } },
+      {
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                {
+                  name: fd.images[0]!.container,
+                  env: [
+                    {
+                      name: 'PAYMENTS_DB_PASSWORD',
+                      valueFrom: { secretKeyRef: { name: 'payment-service-db', key: 'password' } },
+                    },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+      },
       { type: 'strategic' },
     );
     await k8s.waitForRollout('payments', 'fraud-detector', { timeoutMs: 10_000 });
@@ -60,7 +93,10 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     expect(plan.database).toBe('payments');
     expect(plan.role).toBe('payments_app');
     expect(plan.strategy).toBe('single-user');
-    expect((plan.dependents_in_restart_order as { service: string }[]).map((d) => d.service)).toEqual(['fraud-detector', 'payment-service']);
+    expect((plan.dependents_in_restart_order as { service: string }[]).map((d) => d.service)).toEqual([
+      'fraud-detector',
+      'payment-service',
+    ]);
     expect(plan.owners).toEqual(expect.arrayContaining([expect.stringContaining('payments')]));
     expect(plan.notify_owners).toBe(true);
     expect(String(plan.way_back)).toMatch(/AWSPENDING/);
@@ -74,7 +110,11 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     const { plan, result } = await h.approveAndRun(REQUEST);
     expect((plan.structuredContent!.policy as { approvals_needed: number }).approvals_needed).toBe(2);
     expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
-    const rot = (result.structuredContent!.result as { rotation: { status: string; steps: { name: string; status: string }[]; current_version: string } }).rotation;
+    const rot = (
+      result.structuredContent!.result as {
+        rotation: { status: string; steps: { name: string; status: string }[]; current_version: string };
+      }
+    ).rotation;
     expect(rot.status).toBe('completed');
     expect(rot.steps.every((s) => s.status === 'done')).toBe(true);
 
@@ -93,7 +133,8 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     const k8s = h.sandbox.backends.kubernetes('prod');
     for (const name of ['fraud-detector', 'payment-service']) {
       const objs = await k8s.listObjects('apps/v1', 'Deployment', 'payments');
-      const d = objs.find((o) => o.metadata.name === name) as { spec: { template: { metadata: { annotations?: Record<string, string> } } } } | undefined;
+      const d = objs.find((o) => o.metadata.name === name) as
+        { spec: { template: { metadata: { annotations?: Record<string, string> } } } } | undefined;
       expect(d?.spec.template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeTruthy();
     }
     const restarts = h.progress.filter((m) => m.startsWith('restarted '));
@@ -140,7 +181,9 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
   async function expectConverges(args: Record<string, unknown> = REQUEST): Promise<void> {
     const { result } = await h.approveAndRun(args);
     expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
-    expect((result.structuredContent!.result as { rotation: { status: string } }).rotation.status).toBe('completed');
+    expect((result.structuredContent!.result as { rotation: { status: string } }).rotation.status).toBe(
+      'completed',
+    );
     await expectWorkingCurrent();
     expect(Object.values(await h.stages(SECRET)).flat()).not.toContain('AWSPENDING');
   }
@@ -159,14 +202,20 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
   });
 
   it('throttling at finishSecret: the role gets its AWSCURRENT password back; a re-run converges', async () => {
-    h.sandbox.emulators.secretsManager.faults.add({ kind: 'throttle', retryAfterSeconds: 0, path: '/UpdateSecretVersionStage' });
+    h.sandbox.emulators.secretsManager.faults.add({
+      kind: 'throttle',
+      retryAfterSeconds: 0,
+      path: '/UpdateSecretVersionStage',
+    });
     const { result } = await h.approveAndRun(REQUEST);
     h.sandbox.emulators.secretsManager.faults.clear();
     expect(result.isError).toBe(true);
     await expectWorkingCurrent();
     // The rollback could not remove AWSPENDING (still throttled): the inventory says so.
     const inv = await h.call('list_credentials', { env: 'prod', service: 'payment-service' });
-    const row = (inv.structuredContent!.credentials as { name: string; status: string }[]).find((c) => c.name === SECRET);
+    const row = (inv.structuredContent!.credentials as { name: string; status: string }[]).find(
+      (c) => c.name === SECRET,
+    );
     expect(['rotation_in_progress', 'pending_left_behind']).toContain(row?.status);
     await expectConverges();
   });
@@ -202,7 +251,12 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
   it('a dependent that never becomes ready: the credential works, the rotation stops, a resumed run converges', async () => {
     const k8s = h.sandbox.backends.kubernetes('prod');
     const good = (await k8s.getDeployment('payments', 'payment-service')).images[0]!;
-    await k8s.setImage('payments', 'payment-service', good.container, 'registry.acme.test/shop/payment-service:8.0.0-rc.1');
+    await k8s.setImage(
+      'payments',
+      'payment-service',
+      good.container,
+      'registry.acme.test/shop/payment-service:8.0.0-rc.1',
+    );
     const { result } = await h.approveAndRun(REQUEST);
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toMatch(/payment-service.*did not become ready/);
@@ -210,7 +264,9 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     await k8s.setImage('payments', 'payment-service', good.container, good.image);
     await k8s.waitForRollout('payments', 'payment-service', { timeoutMs: 20_000 });
     const plan = await h.call('rotate_credential', { ...REQUEST, dry_run: true });
-    expect(String(plan.structuredContent!.summary)).toMatch(/^resume rotation rot-\w+ of prod\/payment-service\/db in prod from step restart_dependents/);
+    expect(String(plan.structuredContent!.summary)).toMatch(
+      /^resume rotation rot-\w+ of prod\/payment-service\/db in prod from step restart_dependents/,
+    );
     await expectConverges();
   });
 
@@ -239,7 +295,9 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
         const { rotation } = await planRotation(h.rt.deps, { ...REQUEST, strategy });
         expect(rotation.resume).toBeUndefined();
         const killed = await runRotation(h.rt.deps, rotation, {
-          actionDigest: createHash('sha256').update(`crash-${strategy}-${step}-${randomUUID()}`).digest('hex'),
+          actionDigest: createHash('sha256')
+            .update(`crash-${strategy}-${step}-${randomUUID()}`)
+            .digest('hex'),
           principal: 'alice',
           hooks: {
             afterEffect: (s: StepName) => {
@@ -269,7 +327,15 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
   it('the inventory lists every credential with owner, users, due date and status; TLS certificates without their key', async () => {
     const r = await h.call('list_credentials', { env: 'prod', limit: 100 });
     expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-    const rows = r.structuredContent!.credentials as { name: string; status: string; owner?: string; used_by: string[]; kind: string; expires?: string; next_due?: string }[];
+    const rows = r.structuredContent!.credentials as {
+      name: string;
+      status: string;
+      owner?: string;
+      used_by: string[];
+      kind: string;
+      expires?: string;
+      next_due?: string;
+    }[];
     const pay = rows.find((c) => c.name === SECRET)!;
     expect(pay.status).toBe('ok');
     expect(pay.owner).toBe('payments-team');
@@ -285,8 +351,14 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     expect((page.structuredContent!.credentials as unknown[]).length).toBe(2);
     expect(page.structuredContent!.next_cursor).toBeTruthy();
     const overdue = await h.call('list_credentials', { env: 'prod', status: 'overdue' });
-    expect((overdue.structuredContent!.credentials as { status: string }[]).every((c) => c.status === 'overdue')).toBe(true);
-    const res = await credentialsResource.read({ deps: h.rt.deps, principal: { id: 'alice', transport: 'stdio' }, signal: new AbortController().signal });
+    expect(
+      (overdue.structuredContent!.credentials as { status: string }[]).every((c) => c.status === 'overdue'),
+    ).toBe(true);
+    const res = await credentialsResource.read({
+      deps: h.rt.deps,
+      principal: { id: 'alice', transport: 'stdio' },
+      signal: new AbortController().signal,
+    });
     expect((res.json as { total: number }).total).toBeGreaterThan(10);
     const direct = await collectCredentials(h.rt.deps, { env: 'prod' });
     expect(direct.rows.length).toBe(r.structuredContent!.total);
@@ -306,8 +378,10 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
       ...h.notifier.sent.map((n) => JSON.stringify(n)),
       ...h.logs,
     ];
-    for (const c of ['rotations', 'rotation-active']) for (const d of await h.rt.deps.store.listDocs(c, 1000)) haystacks.push(JSON.stringify(d));
-    for await (const batch of h.rt.deps.store.scanAudit(1000)) for (const rec of batch) haystacks.push(rec.record);
+    for (const c of ['rotations', 'rotation-active'])
+      for (const d of await h.rt.deps.store.listDocs(c, 1000)) haystacks.push(JSON.stringify(d));
+    for await (const batch of h.rt.deps.store.scanAudit(1000))
+      for (const rec of batch) haystacks.push(rec.record);
     const all = haystacks.join('\n');
     expect(all).toContain('rotation.completed');
     for (const p of h.seen) expect(all.includes(p), 'a secret value leaked').toBe(false);

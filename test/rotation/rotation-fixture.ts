@@ -22,7 +22,10 @@ export interface RotationHarness extends SandboxHarness {
   /** Plans, has bob and carol approve, and executes with the token. */
   approveAndRun(args: Record<string, unknown>): Promise<{ plan: ToolResult; result: ToolResult }>;
   /** The secret's value at a stage, parsed (the test reads it through the provider, i.e. the AWS SDK). */
-  credential(secret: string, stage?: string): Promise<{ username: string; password: string; versionId: string }>;
+  credential(
+    secret: string,
+    stage?: string,
+  ): Promise<{ username: string; password: string; versionId: string }>;
   stages(secret: string): Promise<Record<string, string[]>>;
   /** Whether user/password authenticate against the private PostgreSQL. */
   logsIn(user: string, password: string, dbname?: string): Promise<boolean>;
@@ -43,7 +46,10 @@ export async function startRotationHarness(): Promise<RotationHarness> {
       alertmanager: false,
       log,
       extraTools: secretTools.filter((t) => !names.has(t.name)),
-      config: { rotation: { verify_window: 1, restart_timeout: 20_000 }, backends: { timeout: 10_000, retries: 1 } },
+      config: {
+        rotation: { verify_window: 1, restart_timeout: 20_000 },
+        backends: { timeout: 10_000, retries: 1 },
+      },
     });
   } catch (err) {
     await pg.stop();

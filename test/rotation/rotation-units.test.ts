@@ -1,6 +1,11 @@
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { alternateRole, baseRole, nextCredentialValue, parseDbCredential } from '../../src/rotation/credential-value.js';
+import {
+  alternateRole,
+  baseRole,
+  nextCredentialValue,
+  parseDbCredential,
+} from '../../src/rotation/credential-value.js';
 import { scramVerifier } from '../../src/rotation/pg-roles.js';
 import { secretUsesOf } from '../../src/rotation/secret-references.js';
 import { requestTokenFor } from '../../src/rotation/run-rotation.js';
@@ -8,7 +13,9 @@ import { rotateCredentialsPrompt } from '../../src/prompts/rotate-credentials.js
 
 describe('credential values', () => {
   it('parses a PostgreSQL credential and refuses anything else', () => {
-    const c = parseDbCredential('{"engine":"postgres","username":"app","password":"pw-123456","host":"db","port":5433,"dbname":"orders"}');
+    const c = parseDbCredential(
+      '{"engine":"postgres","username":"app","password":"pw-123456","host":"db","port":5433,"dbname":"orders"}',
+    );
     expect(c).toMatchObject({ username: 'app', host: 'db', port: 5433, dbname: 'orders' });
     expect(parseDbCredential('plain-api-key')).toBeUndefined();
     expect(parseDbCredential('{"engine":"mysql","username":"a","password":"b"}')).toBeUndefined();
@@ -19,8 +26,15 @@ describe('credential values', () => {
     expect(alternateRole('app')).toBe('app_clone');
     expect(alternateRole('app_clone')).toBe('app');
     expect(baseRole('app_clone')).toBe('app');
-    const c = parseDbCredential('{"username":"app","password":"old-secret","dbname":"d","sslmode":"require"}')!;
-    expect(JSON.parse(nextCredentialValue(c, 'app_clone', 'new-secret'))).toEqual({ username: 'app_clone', password: 'new-secret', dbname: 'd', sslmode: 'require' });
+    const c = parseDbCredential(
+      '{"username":"app","password":"old-secret","dbname":"d","sslmode":"require"}',
+    )!;
+    expect(JSON.parse(nextCredentialValue(c, 'app_clone', 'new-secret'))).toEqual({
+      username: 'app_clone',
+      password: 'new-secret',
+      dbname: 'd',
+      sslmode: 'require',
+    });
   });
 });
 
@@ -30,7 +44,9 @@ describe('scramVerifier', () => {
     const m = /^SCRAM-SHA-256\$4096:([^$]+)\$([^:]+):(.+)$/.exec(v)!;
     expect(m).not.toBeNull();
     const salted = pbkdf2Sync('correct horse', Buffer.from(m[1]!, 'base64'), 4096, 32, 'sha256');
-    const stored = createHash('sha256').update(createHmac('sha256', salted).update('Client Key').digest()).digest('base64');
+    const stored = createHash('sha256')
+      .update(createHmac('sha256', salted).update('Client Key').digest())
+      .digest('base64');
     expect(m[2]).toBe(stored);
     expect(v).not.toContain('correct horse');
     expect(scramVerifier('correct horse')).not.toBe(v);
@@ -47,13 +63,28 @@ describe('secretUsesOf', () => {
         template: {
           spec: {
             initContainers: [{ env: [{ valueFrom: { secretKeyRef: { name: 'migrate-db' } } }] }],
-            containers: [{ env: [{ name: 'X', value: 'y' }, { valueFrom: { secretKeyRef: { name: 'db' } } }], envFrom: [{ secretRef: { name: 'env' } }, { configMapRef: { name: 'cm' } }] }],
-            volumes: [{ secret: { secretName: 'tls' } }, { projected: { sources: [{ secret: { name: 'proj' } }] } }, { configMap: { name: 'cm' } }],
+            containers: [
+              {
+                env: [{ name: 'X', value: 'y' }, { valueFrom: { secretKeyRef: { name: 'db' } } }],
+                envFrom: [{ secretRef: { name: 'env' } }, { configMapRef: { name: 'cm' } }],
+              },
+            ],
+            volumes: [
+              { secret: { secretName: 'tls' } },
+              { projected: { sources: [{ secret: { name: 'proj' } }] } },
+              { configMap: { name: 'cm' } },
+            ],
           },
         },
       },
     });
-    expect(uses.map((u) => `${u.secret}:${u.via}`).sort()).toEqual(['db:secretKeyRef', 'env:envFrom', 'migrate-db:secretKeyRef', 'proj:volume', 'tls:volume']);
+    expect(uses.map((u) => `${u.secret}:${u.via}`).sort()).toEqual([
+      'db:secretKeyRef',
+      'env:envFrom',
+      'migrate-db:secretKeyRef',
+      'proj:volume',
+      'tls:volume',
+    ]);
     expect(uses.every((u) => u.namespace === 'shop' && u.deployment === 'api')).toBe(true);
   });
 });
@@ -71,7 +102,13 @@ describe('rotate-credentials prompt', () => {
   it('walks inventory → plan → approval → execution → verification', () => {
     const [m] = rotateCredentialsPrompt.messages({ env: 'prod', service: 'payment-service' });
     const text = m!.text;
-    for (const word of ['list_credentials', 'rotate_credential', 'day2 approve', 'approval_token', 'get_rotation'])
+    for (const word of [
+      'list_credentials',
+      'rotate_credential',
+      'day2 approve',
+      'approval_token',
+      'get_rotation',
+    ])
       expect(text).toContain(word);
     expect(text.indexOf('list_credentials')).toBeLessThan(text.indexOf('approval_token'));
   });

@@ -7,8 +7,18 @@ const API_KEY = 'test-api-key-0000';
 const APP_KEY = 'test-app-key-0000';
 
 function configure(url: string, keys = { apiKeyAuth: API_KEY, appKeyAuth: APP_KEY }): client.Configuration {
-  const conf = client.createConfiguration({ authMethods: keys, baseServer: new client.BaseServerConfiguration(url, {}) });
-  for (const op of ['v2.createIncident', 'v2.getIncident', 'v2.listIncidents', 'v2.updateIncident', 'v2.deleteIncident']) conf.unstableOperations[op] = true;
+  const conf = client.createConfiguration({
+    authMethods: keys,
+    baseServer: new client.BaseServerConfiguration(url, {}),
+  });
+  for (const op of [
+    'v2.createIncident',
+    'v2.getIncident',
+    'v2.listIncidents',
+    'v2.updateIncident',
+    'v2.deleteIncident',
+  ])
+    conf.unstableOperations[op] = true;
   return conf;
 }
 
@@ -37,15 +47,57 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
       appKey: APP_KEY,
       clock,
       monitors: [
-        { id: 101, name: 'checkout p99 latency', query: 'avg(last_5m):p99:trace.http.request{service:checkout,env:prod} > 2', tags: ['service:checkout', 'env:prod'], overall_state: 'Alert', overall_state_modified: '2026-11-26T11:40:00Z', message: 'Checkout is slow @pagerduty-checkout' },
-        { id: 102, name: 'checkout error rate', query: 'sum(last_5m):sum:trace.http.errors{service:checkout,env:prod} by {host} > 10', tags: ['service:checkout', 'env:prod'], overall_state: 'Warn' },
-        { id: 103, name: 'payments queue depth', query: 'avg(last_5m):avg:queue.depth{service:payments,env:prod} > 100', tags: ['service:payments', 'env:prod'], overall_state: 'OK' },
-        { id: 104, name: 'checkout staging latency', query: 'avg(last_5m):avg:trace.http.request{service:checkout,env:staging} > 2', tags: ['service:checkout', 'env:staging'], overall_state: 'No Data' },
+        {
+          id: 101,
+          name: 'checkout p99 latency',
+          query: 'avg(last_5m):p99:trace.http.request{service:checkout,env:prod} > 2',
+          tags: ['service:checkout', 'env:prod'],
+          overall_state: 'Alert',
+          overall_state_modified: '2026-11-26T11:40:00Z',
+          message: 'Checkout is slow @pagerduty-checkout',
+        },
+        {
+          id: 102,
+          name: 'checkout error rate',
+          query: 'sum(last_5m):sum:trace.http.errors{service:checkout,env:prod} by {host} > 10',
+          tags: ['service:checkout', 'env:prod'],
+          overall_state: 'Warn',
+        },
+        {
+          id: 103,
+          name: 'payments queue depth',
+          query: 'avg(last_5m):avg:queue.depth{service:payments,env:prod} > 100',
+          tags: ['service:payments', 'env:prod'],
+          overall_state: 'OK',
+        },
+        {
+          id: 104,
+          name: 'checkout staging latency',
+          query: 'avg(last_5m):avg:trace.http.request{service:checkout,env:staging} > 2',
+          tags: ['service:checkout', 'env:staging'],
+          overall_state: 'No Data',
+        },
       ],
       events: [
-        { title: 'Deploy checkout v42', tags: ['service:checkout', 'env:prod'], service: 'checkout', timestamp: '2026-11-26T11:55:00Z', source: 'deploy' },
-        { title: 'Deploy payments v7', tags: ['service:payments', 'env:prod'], service: 'payments', timestamp: '2026-11-26T11:50:00Z' },
-        { title: 'Config change checkout', tags: ['service:checkout', 'env:prod'], service: 'checkout', timestamp: '2026-11-26T11:45:00Z' },
+        {
+          title: 'Deploy checkout v42',
+          tags: ['service:checkout', 'env:prod'],
+          service: 'checkout',
+          timestamp: '2026-11-26T11:55:00Z',
+          source: 'deploy',
+        },
+        {
+          title: 'Deploy payments v7',
+          tags: ['service:payments', 'env:prod'],
+          service: 'payments',
+          timestamp: '2026-11-26T11:50:00Z',
+        },
+        {
+          title: 'Config change checkout',
+          tags: ['service:checkout', 'env:prod'],
+          service: 'checkout',
+          timestamp: '2026-11-26T11:45:00Z',
+        },
         { title: 'Old event', tags: ['service:checkout'], timestamp: '2026-11-25T11:45:00Z' },
       ],
     });
@@ -99,23 +151,41 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
     expect(all.metadata).toMatchObject({ totalCount: 4, pageCount: 2 });
     expect(all.counts?.status?.find((c) => c.name === 'Alert')?.count).toBe(1);
     const err = await apiError(monitors.searchMonitors({ query: 'status:notastatus' }));
-    expect(err).toMatchObject({ code: 400, body: { errors: ["Query parsing error: 'notastatus' is not a valid monitor status"] } });
+    expect(err).toMatchObject({
+      code: 400,
+      body: { errors: ["Query parsing error: 'notastatus' is not a valid monitor status"] },
+    });
   });
 
   it('creates and deletes a monitor, recording the writes', async () => {
     const before = emu.writes.length;
-    const m = await monitors.createMonitor({ body: { name: 'tmp', type: 'metric alert', query: 'avg(last_5m):avg:x{*} > 1', tags: ['env:prod'] } });
+    const m = await monitors.createMonitor({
+      body: { name: 'tmp', type: 'metric alert', query: 'avg(last_5m):avg:x{*} > 1', tags: ['env:prod'] },
+    });
     expect(m.overallState).toBe('No Data');
     const del = await monitors.deleteMonitor({ monitorId: m.id as number });
     expect(del.deletedMonitorId).toBe(m.id);
-    expect(emu.writes.slice(before).map((w) => `${w.method} ${w.status}`)).toEqual(['POST 200', 'DELETE 200']);
+    expect(emu.writes.slice(before).map((w) => `${w.method} ${w.status}`)).toEqual([
+      'POST 200',
+      'DELETE 200',
+    ]);
     const bad = await apiError(monitors.createMonitor({ body: { type: 'metric alert', query: '' } }));
     expect(bad.code).toBe(400);
   });
 
   it('schedules, lists, gets and cancels a downtime (cancel twice is 204, missing is 404)', async () => {
     const created = await downtimes.createDowntime({
-      body: { data: { type: 'downtime', attributes: { scope: 'env:prod', monitorIdentifier: { monitorId: 101 }, schedule: { end: new Date('2026-11-26T14:00:00Z') }, message: 'deploy' } } },
+      body: {
+        data: {
+          type: 'downtime',
+          attributes: {
+            scope: 'env:prod',
+            monitorIdentifier: { monitorId: 101 },
+            schedule: { end: new Date('2026-11-26T14:00:00Z') },
+            message: 'deploy',
+          },
+        },
+      },
     });
     const id = created.data?.id as string;
     expect(created.data?.attributes?.status).toBe('active');
@@ -130,15 +200,29 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
     await downtimes.cancelDowntime({ downtimeId: id });
     await downtimes.cancelDowntime({ downtimeId: id });
     expect((await downtimes.getDowntime({ downtimeId: id })).data?.attributes?.status).toBe('canceled');
-    const missing = await apiError(downtimes.cancelDowntime({ downtimeId: '00000000-0000-1234-0000-000000000000' }));
-    expect(missing).toMatchObject({ code: 404, body: { errors: ['Downtime 00000000-0000-1234-0000-000000000000 not found'] } });
-    const missingGet = await apiError(downtimes.getDowntime({ downtimeId: '00000000-0000-1234-0000-000000000000' }));
+    const missing = await apiError(
+      downtimes.cancelDowntime({ downtimeId: '00000000-0000-1234-0000-000000000000' }),
+    );
+    expect(missing).toMatchObject({
+      code: 404,
+      body: { errors: ['Downtime 00000000-0000-1234-0000-000000000000 not found'] },
+    });
+    const missingGet = await apiError(
+      downtimes.getDowntime({ downtimeId: '00000000-0000-1234-0000-000000000000' }),
+    );
     expect(missingGet.code).toBe(404);
   });
 
   it('rejects a downtime without a monitor identifier with 400', async () => {
     const err = await apiError(
-      downtimes.createDowntime({ body: { data: { type: 'downtime', attributes: { scope: 'env:prod', monitorIdentifier: { monitorTags: [] } } } } }),
+      downtimes.createDowntime({
+        body: {
+          data: {
+            type: 'downtime',
+            attributes: { scope: 'env:prod', monitorIdentifier: { monitorTags: [] } },
+          },
+        },
+      }),
     );
     expect(err.code).toBe(400);
   });
@@ -147,7 +231,13 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < 5; i++) {
-      const page = await events.listEvents({ filterQuery: 'env:prod', filterFrom: 'now-1h', filterTo: 'now', pageLimit: 2, ...(cursor ? { pageCursor: cursor } : {}) });
+      const page = await events.listEvents({
+        filterQuery: 'env:prod',
+        filterFrom: 'now-1h',
+        filterTo: 'now',
+        pageLimit: 2,
+        ...(cursor ? { pageCursor: cursor } : {}),
+      });
       const data = page.data ?? [];
       seen.push(...data.map((e) => e.attributes?.attributes?.title ?? ''));
       cursor = page.meta?.page?.after;
@@ -155,8 +245,17 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
       expect(page.links?.next).toContain('page%5Bcursor%5D=');
     }
     expect(seen).toEqual(['Deploy checkout v42', 'Deploy payments v7', 'Config change checkout']);
-    const searched = await events.searchEvents({ body: { filter: { query: 'service:checkout', from: '2026-11-26T11:00:00Z', to: 'now' }, sort: 'timestamp', page: { limit: 10 } } });
-    expect(searched.data?.map((e) => e.attributes?.attributes?.title)).toEqual(['Config change checkout', 'Deploy checkout v42']);
+    const searched = await events.searchEvents({
+      body: {
+        filter: { query: 'service:checkout', from: '2026-11-26T11:00:00Z', to: 'now' },
+        sort: 'timestamp',
+        page: { limit: 10 },
+      },
+    });
+    expect(searched.data?.map((e) => e.attributes?.attributes?.title)).toEqual([
+      'Config change checkout',
+      'Deploy checkout v42',
+    ]);
     const none = await events.listEvents({ filterQuery: 'service:nothing' });
     expect(none.data).toEqual([]);
   });
@@ -164,7 +263,18 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
   it('creates, gets, updates and lists incidents with offset pagination', async () => {
     const ids: string[] = [];
     for (const title of ['checkout down', 'payments slow', 'search degraded']) {
-      const res = await incidents.createIncident({ body: { data: { type: 'incidents', attributes: { title, customerImpacted: false, fields: { severity: { type: 'dropdown', value: 'SEV-2' } } } } } });
+      const res = await incidents.createIncident({
+        body: {
+          data: {
+            type: 'incidents',
+            attributes: {
+              title,
+              customerImpacted: false,
+              fields: { severity: { type: 'dropdown', value: 'SEV-2' } },
+            },
+          },
+        },
+      });
       ids.push(res.data.id);
       expect(res.data.attributes?.severity).toBe('SEV-2');
     }
@@ -172,7 +282,13 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
     expect(got.data.attributes?.title).toBe('checkout down');
     const updated = await incidents.updateIncident({
       incidentId: ids[0] as string,
-      body: { data: { id: ids[0] as string, type: 'incidents', attributes: { fields: { state: { type: 'dropdown', value: 'resolved' } } } } },
+      body: {
+        data: {
+          id: ids[0] as string,
+          type: 'incidents',
+          attributes: { fields: { state: { type: 'dropdown', value: 'resolved' } } },
+        },
+      },
     });
     expect(updated.data.attributes?.state).toBe('resolved');
     expect(updated.data.attributes?.resolved).toBeInstanceOf(Date);
@@ -185,7 +301,16 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
     const missing = await apiError(incidents.getIncident({ incidentId: 'nope' }));
     expect(missing.code).toBe(404);
     const bad = await apiError(
-      incidents.updateIncident({ incidentId: ids[1] as string, body: { data: { id: ids[1] as string, type: 'incidents', attributes: { fields: { state: { type: 'dropdown', value: 'exploded' } } } } } }),
+      incidents.updateIncident({
+        incidentId: ids[1] as string,
+        body: {
+          data: {
+            id: ids[1] as string,
+            type: 'incidents',
+            attributes: { fields: { state: { type: 'dropdown', value: 'exploded' } } },
+          },
+        },
+      }),
     );
     expect(bad.code).toBe(400);
   });
@@ -194,10 +319,14 @@ describe('Datadog emulator through @datadog/datadog-api-client', () => {
     emu.faults.add({ kind: 'throttle', path: '/api/v1/monitor', retryAfterSeconds: 7, times: 1 });
     const throttled = await apiError(monitors.listMonitors());
     expect(throttled.code).toBe(429);
-    const res = await fetch(`${emu.url}/api/v1/monitor`, { headers: { 'DD-API-KEY': API_KEY, 'DD-APPLICATION-KEY': APP_KEY } });
+    const res = await fetch(`${emu.url}/api/v1/monitor`, {
+      headers: { 'DD-API-KEY': API_KEY, 'DD-APPLICATION-KEY': APP_KEY },
+    });
     expect(res.status).toBe(200);
     emu.faults.add({ kind: 'throttle', times: 1, retryAfterSeconds: 3 });
-    const raw = await fetch(`${emu.url}/api/v1/monitor`, { headers: { 'DD-API-KEY': API_KEY, 'DD-APPLICATION-KEY': APP_KEY } });
+    const raw = await fetch(`${emu.url}/api/v1/monitor`, {
+      headers: { 'DD-API-KEY': API_KEY, 'DD-APPLICATION-KEY': APP_KEY },
+    });
     expect(raw.status).toBe(429);
     expect(raw.headers.get('x-ratelimit-reset')).toBe('3');
     expect(raw.headers.get('x-ratelimit-remaining')).toBe('0');

@@ -17,7 +17,9 @@ export const accessSource: BacklogSource = {
       items.push({
         id: `access:${g.env}:grant:${g.id}`,
         category: 'access',
-        title: expired ? `Expired grant not yet revoked: ${g.principal} ${g.role} on ${where}` : `Expiring grant: ${g.principal} ${g.role} on ${where} until ${g.expires_at}`,
+        title: expired
+          ? `Expired grant not yet revoked: ${g.principal} ${g.role} on ${where}`
+          : `Expiring grant: ${g.principal} ${g.role} on ${where} until ${g.expires_at}`,
         env: g.env,
         service: g.service,
         owner: g.principal,

@@ -22,8 +22,16 @@ export const costSource: BacklogSource = {
           detail: `requests ${i.requests.cpu} CPU / ${i.requests.memory} per pod`,
           monthly_savings: i.monthly_savings,
           ...(prod
-            ? { action: 'production: scale it down with scale_deployment or retire it; scale_idle_to_zero is non-production only' }
-            : { fix: { tool: 'scale_idle_to_zero', arguments: { env, namespace: i.namespace, deployment: i.deployment } } }),
+            ? {
+                action:
+                  'production: scale it down with scale_deployment or retire it; scale_idle_to_zero is non-production only',
+              }
+            : {
+                fix: {
+                  tool: 'scale_idle_to_zero',
+                  arguments: { env, namespace: i.namespace, deployment: i.deployment },
+                },
+              }),
         });
       for (const r of analysis.rightsizing)
         items.push({

@@ -11,7 +11,11 @@ export const credentialsSource: BacklogSource = {
     for (const r of rows) {
       if (!wanted.has(r.env)) continue;
       const due = (r.next_due ?? r.expires)?.slice(0, 10);
-      const pressing = r.status === 'overdue' || r.status === 'due_soon' || r.status === 'pending_left_behind' || (due !== undefined && due <= quarterEnd);
+      const pressing =
+        r.status === 'overdue' ||
+        r.status === 'due_soon' ||
+        r.status === 'pending_left_behind' ||
+        (due !== undefined && due <= quarterEnd);
       if (!pressing) continue;
       const prod = isProduction(deps, r.env);
       const overdue = r.status === 'overdue' || (due !== undefined && due < isoDate(now));
@@ -28,7 +32,9 @@ export const credentialsSource: BacklogSource = {
         detail: `${r.kind}, status ${r.status}, last rotated ${r.last_rotated?.slice(0, 10) ?? 'never'}, used by ${r.used_by.join(', ') || 'nothing known'}`,
         ...(r.kind === 'aws-secret'
           ? { fix: { tool: 'rotate_credential', arguments: { env: r.env, secret: r.name } } }
-          : { action: `renew the certificate ${r.name}${r.expires ? ` before ${r.expires.slice(0, 10)}` : ''}` }),
+          : {
+              action: `renew the certificate ${r.name}${r.expires ? ` before ${r.expires.slice(0, 10)}` : ''}`,
+            }),
       });
     }
     return { items, gaps };

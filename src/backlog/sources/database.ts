@@ -2,7 +2,12 @@ import { collectHealth } from '../../tools/database/health-checks.js';
 import { gapReason, type Gap } from '../../context/gather.js';
 import { isoDate, ownerOfService, type BacklogItem, type BacklogRisk, type BacklogSource } from '../item.js';
 
-const RISK: Record<string, BacklogRisk | undefined> = { critical: 'critical', high: 'high', medium: 'medium', low: 'low' };
+const RISK: Record<string, BacklogRisk | undefined> = {
+  critical: 'critical',
+  high: 'high',
+  medium: 'medium',
+  low: 'low',
+};
 const DAYS: Record<BacklogRisk, number> = { critical: 1, high: 7, medium: 30, low: 90 };
 
 /** db_health findings of every configured database (info-level findings left out). */
@@ -11,14 +16,20 @@ export const databaseSource: BacklogSource = {
   async collect({ deps, envs, now }) {
     const items: BacklogItem[] = [];
     const gaps: Gap[] = [];
-    const targets = envs.flatMap((env) => Object.keys(deps.config.environments[env]?.databases ?? {}).map((database) => ({ env, database })));
+    const targets = envs.flatMap((env) =>
+      Object.keys(deps.config.environments[env]?.databases ?? {}).map((database) => ({ env, database })),
+    );
     await Promise.all(
       targets.map(async (ref) => {
         try {
-          const { findings } = await deps.backends.postgres.readOnly(ref, (c) => collectHealth(c, { idleInTransactionSeconds: 60, unusedIndexMinBytes: 1024 * 1024 }), {
-            statementTimeoutMs: 15_000,
-            lockTimeoutMs: 2_000,
-          });
+          const { findings } = await deps.backends.postgres.readOnly(
+            ref,
+            (c) => collectHealth(c, { idleInTransactionSeconds: 60, unusedIndexMinBytes: 1024 * 1024 }),
+            {
+              statementTimeoutMs: 15_000,
+              lockTimeoutMs: 2_000,
+            },
+          );
           const service = deps.catalog.services().find((s) => s.databases.includes(ref.database))?.id;
           for (const f of findings) {
             const risk = RISK[f.severity];
@@ -35,8 +46,15 @@ export const databaseSource: BacklogSource = {
               risk,
               detail: `${f.check} on ${f.object}`,
               ...(reindex
-                ? { fix: { tool: 'reindex', arguments: { env: ref.env, database: ref.database, index: f.object } } }
-                : { action: `see db_health {"env":"${ref.env}","database":"${ref.database}"} for the evidence` }),
+                ? {
+                    fix: {
+                      tool: 'reindex',
+                      arguments: { env: ref.env, database: ref.database, index: f.object },
+                    },
+                  }
+                : {
+                    action: `see db_health {"env":"${ref.env}","database":"${ref.database}"} for the evidence`,
+                  }),
             });
           }
         } catch (err) {

@@ -9,7 +9,9 @@ export const driftSource: BacklogSource = {
   async collect({ deps, envs, now }) {
     const items: BacklogItem[] = [];
     const gaps: Gap[] = [];
-    const withDesired = envs.filter((env) => deps.config.environments[env]?.desired_state && deps.backends.has(env, 'kubernetes'));
+    const withDesired = envs.filter(
+      (env) => deps.config.environments[env]?.desired_state && deps.backends.has(env, 'kubernetes'),
+    );
     await Promise.all(
       withDesired.map(async (env) => {
         try {
@@ -18,13 +20,20 @@ export const driftSource: BacklogSource = {
           const prod = isProduction(deps, env);
           for (const o of scope.objects) {
             if (o.status === 'in_sync') continue;
-            const labels = (o.manifest.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
-            const service = (o.kind === 'Deployment' && o.namespace ? deps.catalog.serviceForWorkload(env, o.namespace, o.name)?.id : undefined) ?? labels['app.kubernetes.io/name'];
+            const labels =
+              (o.manifest.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
+            const service =
+              (o.kind === 'Deployment' && o.namespace
+                ? deps.catalog.serviceForWorkload(env, o.namespace, o.name)?.id
+                : undefined) ?? labels['app.kubernetes.io/name'];
             const ref = objectRef(o);
             items.push({
               id: `drift:${env}:${ref}`,
               category: 'drift',
-              title: o.status === 'missing' ? `Missing from the cluster: ${ref}` : `Drifted from desired state: ${ref}`,
+              title:
+                o.status === 'missing'
+                  ? `Missing from the cluster: ${ref}`
+                  : `Drifted from desired state: ${ref}`,
               env,
               service,
               owner: ownerOfService(deps, service),
@@ -33,7 +42,10 @@ export const driftSource: BacklogSource = {
               detail:
                 o.status === 'missing'
                   ? `declared in ${o.file} but not live`
-                  : `${o.changes.length} field(s) differ: ${o.changes.slice(0, 3).map((c) => `${c.op} ${c.path}`).join('; ')}${o.changes.length > 3 ? ' …' : ''}`,
+                  : `${o.changes.length} field(s) differ: ${o.changes
+                      .slice(0, 3)
+                      .map((c) => `${c.op} ${c.path}`)
+                      .join('; ')}${o.changes.length > 3 ? ' …' : ''}`,
               fix: { tool: 'remediate_drift', arguments: { env, objects: [ref] } },
             });
           }

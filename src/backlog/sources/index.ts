@@ -7,6 +7,13 @@ import { driftSource } from './drift.js';
 import { versionsSource } from './versions.js';
 
 /** The sources day2_backlog and day2://backlog use; append to add one. */
-export const defaultBacklogSources: readonly BacklogSource[] = [credentialsSource, driftSource, versionsSource, costSource, accessSource, databaseSource];
+export const defaultBacklogSources: readonly BacklogSource[] = [
+  credentialsSource,
+  driftSource,
+  versionsSource,
+  costSource,
+  accessSource,
+  databaseSource,
+];
 
 export { accessSource, costSource, credentialsSource, databaseSource, driftSource, versionsSource };

@@ -24,7 +24,13 @@ export const versionsSource: BacklogSource = {
         for (const r of list) {
           if (isProduction(deps, r.env) || deps.config.environments[r.env]?.tier !== 'staging') continue;
           const v = parseTag(r.version);
-          if (v && v.prerelease.length === 0 && compareVersions(v, pv) > 0 && (!ahead || compareVersions(v, parseTag(ahead.version)!) > 0)) ahead = r;
+          if (
+            v &&
+            v.prerelease.length === 0 &&
+            compareVersions(v, pv) > 0 &&
+            (!ahead || compareVersions(v, parseTag(ahead.version)!) > 0)
+          )
+            ahead = r;
         }
         if (!ahead) continue;
         items.push({

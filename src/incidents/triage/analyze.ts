@@ -8,7 +8,15 @@ import { hasProblems, podHealth, type PodHealth } from './pod-health.js';
 import type { TriageAlert, TriageData } from './collect.js';
 
 export interface Finding {
-  kind: 'alert' | 'neighbour_alert' | 'rollout' | 'pod_health' | 'day2_change' | 'silence' | 'downtime' | 'incident';
+  kind:
+    | 'alert'
+    | 'neighbour_alert'
+    | 'rollout'
+    | 'pod_health'
+    | 'day2_change'
+    | 'silence'
+    | 'downtime'
+    | 'incident';
   severity: 'critical' | 'warning' | 'info';
   title: string;
   evidence: string[];
@@ -46,7 +54,14 @@ export interface TriageReport {
   env: string;
   window: { since: string; until: string };
   owner?: string;
-  deployment?: { namespace: string; name: string; revision?: number; image: string; ready: number; desired: number };
+  deployment?: {
+    namespace: string;
+    name: string;
+    revision?: number;
+    image: string;
+    ready: number;
+    desired: number;
+  };
   findings: Finding[];
   suspects: Suspect[];
   next_actions: NextAction[];
@@ -103,7 +118,9 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
       title: `revision ${r.revision} rolled out at ${r.at ?? 'unknown'}: ${r.previous_image ? `${tagOf(r.previous_image)} → ` : ''}${tagOf(r.image)}${r.current ? ' (current)' : ''}`,
       evidence: [
         `image ${r.image}`,
-        ...(r.previous_image ? [`previous revision ${r.previous_revision ?? '?'} ran ${r.previous_image}`] : []),
+        ...(r.previous_image
+          ? [`previous revision ${r.previous_revision ?? '?'} ran ${r.previous_image}`]
+          : []),
         ...(r.change_cause ? [`change-cause: ${r.change_cause}`] : []),
       ],
       source: 'kubernetes',
@@ -111,9 +128,18 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
   if (health && (hasProblems(health) || health.warnings.length > 0))
     findings.push({
       kind: 'pod_health',
-      severity: health.crashLooping.length || health.oomKilled.length || health.imagePull.length ? 'critical' : 'warning',
+      severity:
+        health.crashLooping.length || health.oomKilled.length || health.imagePull.length
+          ? 'critical'
+          : 'warning',
       title: `${health.ready}/${health.total} pods ready, ${health.restarts} restarts${health.crashLooping.length ? `, ${health.crashLooping.length} crash-looping` : ''}${health.oomKilled.length ? `, ${health.oomKilled.length} OOMKilled` : ''}`,
-      evidence: [...health.crashLooping, ...health.oomKilled, ...health.imagePull, ...health.notReady, ...health.warnings].slice(0, 6),
+      evidence: [
+        ...health.crashLooping,
+        ...health.oomKilled,
+        ...health.imagePull,
+        ...health.notReady,
+        ...health.warnings,
+      ].slice(0, 6),
       source: 'kubernetes',
     });
   for (const a of data.actions ?? [])
@@ -121,7 +147,10 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
       kind: 'day2_change',
       severity: a.ok === false ? 'warning' : 'info',
       title: `day2 ${a.tool} on ${a.service ?? '?'} by ${a.principal ?? 'unknown'} at ${a.at}: ${a.ok === undefined ? 'no outcome recorded' : a.ok ? 'succeeded' : `failed (${a.error ?? 'error'})`}`,
-      evidence: [`audit seq ${a.seq}`, ...a.targets.slice(0, 2).map((t) => `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`)],
+      evidence: [
+        `audit seq ${a.seq}`,
+        ...a.targets.slice(0, 2).map((t) => `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`),
+      ],
       source: 'audit',
     });
   const silences = relevantSilences(data);
@@ -130,7 +159,9 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
       kind: 'silence',
       severity: 'info',
       title: `silence ${s.id} until ${s.endsAt} by ${untrusted(s.createdBy, 60)}`,
-      evidence: [s.matchers.map((m) => `${m.name}${m.isRegex ? '=~' : '='}${untrusted(m.value, 60)}`).join(', ')],
+      evidence: [
+        s.matchers.map((m) => `${m.name}${m.isRegex ? '=~' : '='}${untrusted(m.value, 60)}`).join(', '),
+      ],
       source: 'alertmanager',
     });
   for (const d of relevantDowntimes(data))
@@ -159,7 +190,14 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
     window: { since: data.since, until: data.now },
     owner: data.service.owner,
     deployment: d
-      ? { namespace: d.namespace, name: d.name, revision: d.revision, image: d.images[0]?.image ?? '', ready: d.readyReplicas, desired: d.replicas }
+      ? {
+          namespace: d.namespace,
+          name: d.name,
+          revision: d.revision,
+          image: d.images[0]?.image ?? '',
+          ready: d.readyReplicas,
+          desired: d.replicas,
+        }
       : undefined,
     findings,
     suspects,
@@ -176,7 +214,12 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
       summary: a.summary,
     })),
     rollouts,
-    runbooks: [...new Set([...data.service.runbooks, ...selfAlerts.map((a) => a.runbook).filter((r): r is string => Boolean(r))])].slice(0, 5),
+    runbooks: [
+      ...new Set([
+        ...data.service.runbooks,
+        ...selfAlerts.map((a) => a.runbook).filter((r): r is string => Boolean(r)),
+      ]),
+    ].slice(0, 5),
     gaps: data.gaps,
   };
 }
@@ -217,14 +260,21 @@ function rolloutTime(data: TriageData, r: RevisionInfo): string | null {
     const mark = d.annotations['day2.dev/last-rollout'];
     const times = [mark, r.createdAt].filter((t): t is string => Boolean(t) && !Number.isNaN(Date.parse(t!)));
     // A rollback reuses an old ReplicaSet: day2's own action, when there was one, dates it better.
-    const day2 = (data.actions ?? []).find((a) => a.service === data.service.id && a.ok && /rollback|update_image|promote/.test(a.tool));
+    const day2 = (data.actions ?? []).find(
+      (a) => a.service === data.service.id && a.ok && /rollback|update_image|promote/.test(a.tool),
+    );
     if (day2) times.push(day2.at);
     return times.sort().at(-1) ?? null;
   }
   return r.createdAt ?? null;
 }
 
-function rankSuspects(data: TriageData, rollouts: Rollout[], health: PodHealth | undefined, first: TriageAlert | undefined): Suspect[] {
+function rankSuspects(
+  data: TriageData,
+  rollouts: Rollout[],
+  health: PodHealth | undefined,
+  first: TriageAlert | undefined,
+): Suspect[] {
   const scored: (Omit<Suspect, 'rank' | 'confidence'> & { score: number })[] = [];
   const firstAt = first?.since ? Date.parse(first.since) : undefined;
   const svc = data.service.id;
@@ -234,7 +284,10 @@ function rankSuspects(data: TriageData, rollouts: Rollout[], health: PodHealth |
     if (!r.at) continue;
     const at = Date.parse(r.at);
     const diff = r.previous_image ? `${tagOf(r.previous_image)} → ${tagOf(r.image)}` : tagOf(r.image);
-    const evidence = [`revision ${r.revision}: ${r.image}`, ...(r.previous_image ? [`revision ${r.previous_revision ?? '?'}: ${r.previous_image}`] : [])];
+    const evidence = [
+      `revision ${r.revision}: ${r.image}`,
+      ...(r.previous_image ? [`revision ${r.previous_revision ?? '?'}: ${r.previous_image}`] : []),
+    ];
     let score: number;
     let reason: string;
     if (firstAt !== undefined && first) {
@@ -252,7 +305,10 @@ function rankSuspects(data: TriageData, rollouts: Rollout[], health: PodHealth |
       }
     } else {
       score = podTrouble && r.current ? 70 : 20;
-      reason = podTrouble && r.current ? `deploy of revision ${r.revision} (${diff}), and its pods are unhealthy` : `deploy of revision ${r.revision} (${diff}) in the window; no alert fires on ${svc}`;
+      reason =
+        podTrouble && r.current
+          ? `deploy of revision ${r.revision} (${diff}), and its pods are unhealthy`
+          : `deploy of revision ${r.revision} (${diff}) in the window; no alert fires on ${svc}`;
     }
     if (podTrouble && r.current && health) {
       score += 5;
@@ -268,17 +324,37 @@ function rankSuspects(data: TriageData, rollouts: Rollout[], health: PodHealth |
     if (firstAt !== undefined && first) {
       const gap = minutes(firstAt - at);
       if (gap < 0 || gap > ALERT_WINDOW_MIN) continue;
-      scored.push({ cause: `day2:${a.tool}`, reason: `day2 ${a.tool} by ${a.principal ?? 'unknown'}, ${gap} min before the first alert (${first.name})`, evidence: [`audit seq ${a.seq}`], score: 85 - gap / 2 });
+      scored.push({
+        cause: `day2:${a.tool}`,
+        reason: `day2 ${a.tool} by ${a.principal ?? 'unknown'}, ${gap} min before the first alert (${first.name})`,
+        evidence: [`audit seq ${a.seq}`],
+        score: 85 - gap / 2,
+      });
     }
   }
 
   if (health && podTrouble && !rollouts.some((r) => r.current)) {
     if (health.oomKilled.length)
-      scored.push({ cause: 'pods:oom', reason: `containers are OOMKilled (${health.oomKilled.length}): memory limit too low or a leak`, evidence: health.oomKilled.slice(0, 3), score: 65 });
+      scored.push({
+        cause: 'pods:oom',
+        reason: `containers are OOMKilled (${health.oomKilled.length}): memory limit too low or a leak`,
+        evidence: health.oomKilled.slice(0, 3),
+        score: 65,
+      });
     if (health.crashLooping.length)
-      scored.push({ cause: 'pods:crashloop', reason: `containers crash-loop (${health.crashLooping.length}) without a recent rollout`, evidence: health.crashLooping.slice(0, 3), score: 60 });
+      scored.push({
+        cause: 'pods:crashloop',
+        reason: `containers crash-loop (${health.crashLooping.length}) without a recent rollout`,
+        evidence: health.crashLooping.slice(0, 3),
+        score: 60,
+      });
     if (health.imagePull.length)
-      scored.push({ cause: 'pods:image_pull', reason: `images cannot be pulled (${health.imagePull.length})`, evidence: health.imagePull.slice(0, 3), score: 60 });
+      scored.push({
+        cause: 'pods:image_pull',
+        reason: `images cannot be pulled (${health.imagePull.length})`,
+        evidence: health.imagePull.slice(0, 3),
+        score: 60,
+      });
   }
 
   for (const a of data.alerts.filter((x) => x.relation === 'upstream')) {
@@ -323,7 +399,9 @@ function proposeActions(
     actions.push({ tool, arguments: args, effect, needs_approval: effect === 'write', why });
   };
   const top = suspects[0];
-  const topRollout = top?.cause.startsWith('rollout:') ? rollouts.find((r) => `rollout:${r.revision}` === top.cause) : undefined;
+  const topRollout = top?.cause.startsWith('rollout:')
+    ? rollouts.find((r) => `rollout:${r.revision}` === top.cause)
+    : undefined;
   if (topRollout?.current && topRollout.previous_revision !== undefined && top && top.confidence !== 'low') {
     add(
       'rollback_deployment',
@@ -331,41 +409,73 @@ function proposeActions(
       `roll back to revision ${topRollout.previous_revision} (${topRollout.previous_image ? tagOf(topRollout.previous_image) : 'previous image'}), the last one before the suspected deploy`,
     );
   } else if (top?.cause === 'pods:crashloop' || top?.cause === 'pods:oom') {
-    add('restart_deployment', { service: svc, env, reason: `triage: ${top.reason}` }, 'a rollout restart replaces wedged pods; it does not fix a bad image or a low memory limit');
+    add(
+      'restart_deployment',
+      { service: svc, env, reason: `triage: ${top.reason}` },
+      'a rollout restart replaces wedged pods; it does not fix a bad image or a low memory limit',
+    );
   }
   const firing = data.alerts.filter((a) => a.relation === 'self' && a.silenced_by.length === 0);
   if (data.openIncidents[0])
-    add('update_incident', { incident_id: data.openIncidents[0].id, note: `triage: ${top ? top.reason : 'no suspect found yet'}` }, 'record the triage result on the open incident');
+    add(
+      'update_incident',
+      { incident_id: data.openIncidents[0].id, note: `triage: ${top ? top.reason : 'no suspect found yet'}` },
+      'record the triage result on the open incident',
+    );
   else if (first)
     add(
       'open_incident',
-      { service: svc, env, title: `${svc}: ${first.name}`, severity: first.severity === 'critical' ? 'sev2' : 'sev3' },
+      {
+        service: svc,
+        env,
+        title: `${svc}: ${first.name}`,
+        severity: first.severity === 'critical' ? 'sev2' : 'sev3',
+      },
       'open an incident record so that actions and notes land on one timeline',
     );
   for (const a of data.alerts.filter((x) => x.relation === 'upstream').slice(0, 1))
-    add('triage_service', { service: a.catalog_service, env }, `upstream ${a.catalog_service} is alerting too`);
+    add(
+      'triage_service',
+      { service: a.catalog_service, env },
+      `upstream ${a.catalog_service} is alerting too`,
+    );
   const am = firing.find((a) => a.source === 'alertmanager');
   if (am)
     add(
       'silence_alert',
-      { env, matchers: [`alertname="${am.name}"`, `service="${svc}"`, `env="${env}"`], duration: '30m', comment: `${svc}: mitigation in progress (triage)` },
+      {
+        env,
+        matchers: [`alertname="${am.name}"`, `service="${svc}"`, `env="${env}"`],
+        duration: '30m',
+        comment: `${svc}: mitigation in progress (triage)`,
+      },
       'only if the page is known and being handled: silence it while the fix is verified',
     );
-  if (!health && !data.deployment) add('get_service', { service: svc, env }, 'Kubernetes state was not read; look at the service directly');
+  if (!health && !data.deployment)
+    add('get_service', { service: svc, env }, 'Kubernetes state was not read; look at the service directly');
   return actions.slice(0, 5);
 }
 
 /** Silences that cover the service's alerts, or whose matchers select the service. */
 function relevantSilences(data: TriageData) {
   const svc = data.service.id;
-  const ids = new Set(data.alerts.flatMap((a) => a.silenced_by.filter((s) => s.startsWith('silence:')).map((s) => s.slice(8))));
+  const ids = new Set(
+    data.alerts.flatMap((a) => a.silenced_by.filter((s) => s.startsWith('silence:')).map((s) => s.slice(8))),
+  );
   return (data.silences ?? [])
     .filter((s) => s.state === 'active')
-    .filter((s) => ids.has(s.id) || s.matchers.some((m) => ['service', 'app', 'job'].includes(m.name) && safeMatch(m, svc)))
+    .filter(
+      (s) =>
+        ids.has(s.id) ||
+        s.matchers.some((m) => ['service', 'app', 'job'].includes(m.name) && safeMatch(m, svc)),
+    )
     .slice(0, 5);
 }
 
-function safeMatch(m: { name: string; value: string; isRegex: boolean; isEqual?: boolean }, svc: string): boolean {
+function safeMatch(
+  m: { name: string; value: string; isRegex: boolean; isEqual?: boolean },
+  svc: string,
+): boolean {
   try {
     return (m.isEqual ?? true) && compileMatcher(m)({ [m.name]: svc });
   } catch {
@@ -376,9 +486,16 @@ function safeMatch(m: { name: string; value: string; isRegex: boolean; isEqual?:
 function relevantDowntimes(data: TriageData) {
   const svc = data.service.id;
   const tag = `service:${svc}`;
-  const ids = new Set(data.alerts.flatMap((a) => a.silenced_by.filter((s) => s.startsWith('datadog-downtime:')).map((s) => s.slice(17))));
+  const ids = new Set(
+    data.alerts.flatMap((a) =>
+      a.silenced_by.filter((s) => s.startsWith('datadog-downtime:')).map((s) => s.slice(17)),
+    ),
+  );
   return (data.downtimes ?? [])
-    .filter((d) => ids.has(String(d.id)) || d.scope.split(/[\s,]+/).includes(tag) || (d.monitorTags ?? []).includes(tag))
+    .filter(
+      (d) =>
+        ids.has(String(d.id)) || d.scope.split(/[\s,]+/).includes(tag) || (d.monitorTags ?? []).includes(tag),
+    )
     .slice(0, 5);
 }
 

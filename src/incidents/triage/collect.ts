@@ -61,7 +61,12 @@ type Part =
  * changes and open incidents. No read waits for another, so the wall time is that of the slowest
  * backend; each failure becomes a gap.
  */
-export async function collectTriage(deps: Deps, service: CatalogService, env: string, since: string): Promise<TriageData> {
+export async function collectTriage(
+  deps: Deps,
+  service: CatalogService,
+  env: string,
+  since: string,
+): Promise<TriageData> {
   const timeout = deps.config.backends.timeout;
   const impact = dependencyImpact(deps.catalog, service.id, { direction: 'both', depth: 2 });
   const related: RelatedService[] = impact.nodes
@@ -74,23 +79,59 @@ export async function collectTriage(deps: Deps, service: CatalogService, env: st
   if (k8s && workload) {
     const { namespace, name } = workload;
     tasks.push(
-      { backend: 'kubernetes', env, run: async () => ({ kind: 'deployment', value: await k8s.getDeployment(namespace, name) }) },
-      { backend: 'kubernetes', env, run: async () => ({ kind: 'revisions', value: await k8s.listReplicaSets(namespace, undefined, name) }) },
-      { backend: 'kubernetes', env, run: async () => ({ kind: 'pods', value: await k8s.listPods(namespace) }) },
-      { backend: 'kubernetes', env, run: async () => ({ kind: 'events', value: await k8s.listEvents(namespace) }) },
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({ kind: 'deployment', value: await k8s.getDeployment(namespace, name) }),
+      },
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({
+          kind: 'revisions',
+          value: await k8s.listReplicaSets(namespace, undefined, name),
+        }),
+      },
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({ kind: 'pods', value: await k8s.listPods(namespace) }),
+      },
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({ kind: 'events', value: await k8s.listEvents(namespace) }),
+      },
     );
   }
   if (deps.backends.has(env, 'alertmanager')) {
     const am = deps.backends.alertmanager(env);
-    tasks.push({ backend: 'alertmanager', env, run: async () => ({ kind: 'silences', value: await am.listSilences() }) });
+    tasks.push({
+      backend: 'alertmanager',
+      env,
+      run: async () => ({ kind: 'silences', value: await am.listSilences() }),
+    });
   }
   if (deps.backends.has(env, 'datadog')) {
     const dd = deps.backends.datadog(env);
-    tasks.push({ backend: 'datadog', env, run: async () => ({ kind: 'downtimes', value: await dd.listDowntimes({ currentOnly: true }) }) });
+    tasks.push({
+      backend: 'datadog',
+      env,
+      run: async () => ({ kind: 'downtimes', value: await dd.listDowntimes({ currentOnly: true }) }),
+    });
   }
   tasks.push(
-    { backend: 'audit', run: async () => ({ kind: 'actions', value: await day2Actions(deps.store, { env, since, limit: 100 }) }) },
-    { backend: 'incidents', run: async () => ({ kind: 'incidents', value: await new IncidentRecords(deps.store).list(500) }) },
+    {
+      backend: 'audit',
+      run: async () => ({
+        kind: 'actions',
+        value: await day2Actions(deps.store, { env, since, limit: 100 }),
+      }),
+    },
+    {
+      backend: 'incidents',
+      run: async () => ({ kind: 'incidents', value: await new IncidentRecords(deps.store).list(500) }),
+    },
   );
 
   const [alertsRead, parts] = await Promise.all([collectAlerts(deps, { env }), gather(tasks, timeout)]);
@@ -106,7 +147,10 @@ export async function collectTriage(deps: Deps, service: CatalogService, env: st
     gaps: dedupeGaps([...alertsRead.gaps, ...parts.gaps]),
   };
   for (const { value: p } of parts.results) {
-    if (p.kind === 'incidents') data.openIncidents = p.value.filter((i) => i.service === service.id && i.env === env && i.status !== 'resolved');
+    if (p.kind === 'incidents')
+      data.openIncidents = p.value.filter(
+        (i) => i.service === service.id && i.env === env && i.status !== 'resolved',
+      );
     else if (p.kind === 'actions') {
       const ids = new Set([service.id, ...related.map((r) => r.id)]);
       data.actions = p.value.filter((a) => a.service !== undefined && ids.has(a.service));
@@ -115,19 +159,31 @@ export async function collectTriage(deps: Deps, service: CatalogService, env: st
   if (data.deployment) {
     const d = data.deployment;
     data.pods = data.pods?.filter((p) => selects(d.selector, p.labels) ?? p.name.startsWith(`${d.name}-`));
-    data.events = data.events?.filter((e) => e.object.name === d.name || e.object.name.startsWith(`${d.name}-`));
+    data.events = data.events?.filter(
+      (e) => e.object.name === d.name || e.object.name.startsWith(`${d.name}-`),
+    );
   } else if (workload) {
     data.pods = data.pods?.filter((p) => p.name.startsWith(`${workload.name}-`));
-    data.events = data.events?.filter((e) => e.object.name === workload.name || e.object.name.startsWith(`${workload.name}-`));
+    data.events = data.events?.filter(
+      (e) => e.object.name === workload.name || e.object.name.startsWith(`${workload.name}-`),
+    );
   }
   data.alerts = relateAlerts(deps, service, related, alertsRead.alerts);
   return data;
 }
 
 /** Keeps the alerts of the service and of its neighbours, each marked with its relation and owner. */
-function relateAlerts(deps: Deps, service: CatalogService, related: RelatedService[], alerts: DayAlert[]): TriageAlert[] {
-  const byId = new Map<string, { relation: Relation; owner?: string }>([[service.id, { relation: 'self', owner: service.owner }]]);
-  for (const r of related) if (!byId.has(r.id)) byId.set(r.id.replace(/^resource:/, ''), { relation: r.relation, owner: r.owner });
+function relateAlerts(
+  deps: Deps,
+  service: CatalogService,
+  related: RelatedService[],
+  alerts: DayAlert[],
+): TriageAlert[] {
+  const byId = new Map<string, { relation: Relation; owner?: string }>([
+    [service.id, { relation: 'self', owner: service.owner }],
+  ]);
+  for (const r of related)
+    if (!byId.has(r.id)) byId.set(r.id.replace(/^resource:/, ''), { relation: r.relation, owner: r.owner });
   const out: TriageAlert[] = [];
   for (const a of alerts) {
     if (!a.service) continue;

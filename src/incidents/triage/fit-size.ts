@@ -12,13 +12,19 @@ export function jsonBytes(value: unknown): number {
  * dropping the least useful detail first: neighbour alerts, long lists, then evidence.
  * Suspects and next actions are kept whole as long as anything else can give way.
  */
-export function fitTriage(report: TriageReport, maxBytes: number): TriageReport & { truncated: boolean; size_bytes: number } {
+export function fitTriage(
+  report: TriageReport,
+  maxBytes: number,
+): TriageReport & { truncated: boolean; size_bytes: number } {
   const r: TriageReport = structuredClone(report);
   const steps: ((r: TriageReport) => void)[] = [
     (x) => (x.alerts = x.alerts.slice(0, 12)),
     (x) => (x.findings = x.findings.slice(0, 16)),
     (x) => x.findings.forEach((f) => (f.evidence = f.evidence.slice(0, 3))),
-    (x) => (x.alerts = x.alerts.filter((a) => a.relation === 'self').concat(x.alerts.filter((a) => a.relation !== 'self').slice(0, 3))),
+    (x) =>
+      (x.alerts = x.alerts
+        .filter((a) => a.relation === 'self')
+        .concat(x.alerts.filter((a) => a.relation !== 'self').slice(0, 3))),
     (x) => x.alerts.forEach((a) => (a.summary = cut(a.summary, 120))),
     (x) => (x.rollouts = x.rollouts.slice(0, 2)),
     (x) => (x.findings = x.findings.filter((f) => f.kind !== 'neighbour_alert' && f.kind !== 'rollout')),

@@ -11,7 +11,13 @@ export interface DatadogApis {
 }
 
 /** Unstable (preview) operations the provider relies on; the client refuses them unless enabled. */
-const UNSTABLE_OPERATIONS = ['v2.createIncident', 'v2.updateIncident', 'v2.getIncident', 'v2.listIncidents', 'v2.deleteIncident'];
+const UNSTABLE_OPERATIONS = [
+  'v2.createIncident',
+  'v2.updateIncident',
+  'v2.getIncident',
+  'v2.listIncidents',
+  'v2.deleteIncident',
+];
 
 /** Carries the per-call context from the provider method down to the fetch the client calls. */
 export const callContext = new AsyncLocalStorage<CallContext>();

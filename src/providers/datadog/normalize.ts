@@ -1,5 +1,12 @@
 import type { v1, v2 } from '@datadog/datadog-api-client';
-import type { DatadogAlert, DatadogDowntime, DatadogEvent, DatadogIncident, DatadogMonitor, MonitorState } from './types.js';
+import type {
+  DatadogAlert,
+  DatadogDowntime,
+  DatadogEvent,
+  DatadogIncident,
+  DatadogMonitor,
+  MonitorState,
+} from './types.js';
 
 const STATES: Record<string, MonitorState> = { OK: 'ok', Alert: 'alert', Warn: 'warn', 'No Data': 'no_data' };
 
@@ -27,7 +34,10 @@ function tagValue(tags: string[], key: string): string | null {
 /** The value of `key:` in a monitor query's scope braces, such as `service` in `{service:checkout,env:prod}`. */
 function scopeValue(query: string, key: string): string | null {
   const scope = /\{([^}]*)\}/.exec(query)?.[1] ?? '';
-  const hit = scope.split(',').map((s) => s.trim()).find((s) => s.startsWith(`${key}:`));
+  const hit = scope
+    .split(',')
+    .map((s) => s.trim())
+    .find((s) => s.startsWith(`${key}:`));
   return hit ? hit.slice(key.length + 1) : null;
 }
 
@@ -44,12 +54,17 @@ export function toMonitor(m: v1.Monitor): DatadogMonitor {
     // Not modelled by the client: it arrives among additionalProperties.
     stateSince: isoFromRaw(m.additionalProperties?.['overall_state_modified']),
     priority: m.priority ?? null,
-    muted: (m.matchingDowntimes?.length ?? 0) > 0 || (silenced !== undefined && Object.keys(silenced).length > 0),
+    muted:
+      (m.matchingDowntimes?.length ?? 0) > 0 || (silenced !== undefined && Object.keys(silenced).length > 0),
   };
 }
 
 function summaryOf(message: string): string {
-  const line = message.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('{{')) ?? '';
+  const line =
+    message
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '' && !l.startsWith('{{')) ?? '';
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
@@ -69,14 +84,21 @@ export function toAlert(m: v1.Monitor, scopeTag?: string): DatadogAlert | undefi
     summary: summaryOf(mon.message),
     tags: mon.tags,
     muted: mon.muted,
-    downtimes: (m.matchingDowntimes ?? []).map((d) => ({ id: d.id, end: typeof d.end === 'number' ? new Date(d.end * 1000).toISOString() : null })),
+    downtimes: (m.matchingDowntimes ?? []).map((d) => ({
+      id: d.id,
+      end: typeof d.end === 'number' ? new Date(d.end * 1000).toISOString() : null,
+    })),
   };
 }
 
 export function toDowntime(d: v2.DowntimeResponseData): DatadogDowntime {
   const a = d.attributes;
   const identifier = (a?.monitorIdentifier ?? {}) as { monitorId?: number; monitorTags?: string[] };
-  const schedule = (a?.schedule ?? {}) as { start?: Date; end?: Date | null; currentDowntime?: { start?: Date; end?: Date | null } };
+  const schedule = (a?.schedule ?? {}) as {
+    start?: Date;
+    end?: Date | null;
+    currentDowntime?: { start?: Date; end?: Date | null };
+  };
   const start = schedule.start ?? schedule.currentDowntime?.start;
   const end = schedule.end ?? schedule.currentDowntime?.end;
   return {
@@ -95,7 +117,8 @@ export function toDowntime(d: v2.DowntimeResponseData): DatadogDowntime {
 export function toEvent(e: v2.EventResponse): DatadogEvent {
   const outer = e.attributes;
   const inner = outer?.attributes;
-  const ts = outer?.timestamp ?? (typeof inner?.timestamp === 'number' ? new Date(inner.timestamp) : undefined);
+  const ts =
+    outer?.timestamp ?? (typeof inner?.timestamp === 'number' ? new Date(inner.timestamp) : undefined);
   return {
     id: e.id ?? '',
     title: inner?.title ?? '',

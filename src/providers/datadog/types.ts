@@ -76,7 +76,8 @@ export interface DowntimePlan {
   warnings: string[];
 }
 
-export type ScheduleDowntimeResult = { dryRun: true; plan: DowntimePlan } | { dryRun: false; plan: DowntimePlan; downtime: DatadogDowntime };
+export type ScheduleDowntimeResult =
+  { dryRun: true; plan: DowntimePlan } | { dryRun: false; plan: DowntimePlan; downtime: DatadogDowntime };
 
 export interface DatadogEvent {
   id: string;
@@ -133,17 +134,27 @@ export interface UpdateIncidentInput {
 
 /** Datadog in domain terms, for one environment. Errors are BackendError (src/providers/errors.ts). */
 export interface DatadogProvider {
-  listMonitors(filter?: { tags?: string[]; groupStates?: string[]; name?: string }): Promise<DatadogMonitor[]>;
+  listMonitors(filter?: {
+    tags?: string[];
+    groupStates?: string[];
+    name?: string;
+  }): Promise<DatadogMonitor[]>;
   searchMonitors(query: string, page?: { page?: number; perPage?: number }): Promise<MonitorSearchResult>;
   activeAlerts(): Promise<DatadogAlert[]>;
   listDowntimes(opts?: { currentOnly?: boolean }): Promise<DatadogDowntime[]>;
-  scheduleDowntime(input: ScheduleDowntimeInput, opts?: { dryRun?: boolean }): Promise<ScheduleDowntimeResult>;
+  scheduleDowntime(
+    input: ScheduleDowntimeInput,
+    opts?: { dryRun?: boolean },
+  ): Promise<ScheduleDowntimeResult>;
   cancelDowntime(id: string): Promise<void>;
   listEvents(input?: ListEventsInput): Promise<{ events: DatadogEvent[]; nextCursor: string | null }>;
   createIncident(input: CreateIncidentInput): Promise<DatadogIncident>;
   updateIncident(id: string, input: UpdateIncidentInput): Promise<DatadogIncident>;
   getIncident(id: string): Promise<DatadogIncident>;
-  listIncidents(page?: { size?: number; offset?: number }): Promise<{ incidents: DatadogIncident[]; nextOffset: number | null }>;
+  listIncidents(page?: {
+    size?: number;
+    offset?: number;
+  }): Promise<{ incidents: DatadogIncident[]; nextOffset: number | null }>;
 }
 
 /** How to reach Datadog for one environment. Keys come from the environment, never from tool arguments. */

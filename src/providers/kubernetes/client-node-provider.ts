@@ -456,7 +456,11 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
       this.objects.list(apiVersion, kind, namespace),
     );
     // The generic client returns model objects for known kinds: a JSON round trip gives wire names.
-    return (JSON.parse(JSON.stringify(list.items ?? [])) as KubeResource[]).map((o) => ({ ...o, apiVersion, kind }));
+    return (JSON.parse(JSON.stringify(list.items ?? [])) as KubeResource[]).map((o) => ({
+      ...o,
+      apiVersion,
+      kind,
+    }));
   }
 
   async waitForRollout(namespace: string, name: string, opts: RolloutWaitOptions): Promise<RolloutResult> {

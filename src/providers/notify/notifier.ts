@@ -35,7 +35,9 @@ export class WebhookNotifier implements Notifier {
   ) {}
 
   async send(n: Notification): Promise<void> {
-    const body = JSON.stringify(redact({ text: `*${n.title}*\n${n.text}${n.command ? `\n\`${n.command}\`` : ''}`, day2: n }));
+    const body = JSON.stringify(
+      redact({ text: `*${n.title}*\n${n.text}${n.command ? `\n\`${n.command}\`` : ''}`, day2: n }),
+    );
     let res: Response;
     try {
       res = await fetch(this.url, {
@@ -55,7 +57,13 @@ export class WebhookNotifier implements Notifier {
 export class LogNotifier implements Notifier {
   constructor(private readonly log: Logger) {}
   send(n: Notification): Promise<void> {
-    this.log.info('notification', { kind: n.kind, title: n.title, text: n.text, recipients: n.recipients, command: n.command });
+    this.log.info('notification', {
+      kind: n.kind,
+      title: n.title,
+      text: n.text,
+      recipients: n.recipients,
+      command: n.command,
+    });
     return Promise.resolve();
   }
 }

@@ -31,7 +31,11 @@ export function registryFor(config: Config, env: string, timeoutMs?: number): En
   let byUrl = clients.get(config);
   if (!byUrl) clients.set(config, (byUrl = new Map<string, RegistryClient>()));
   let client = byUrl.get(reg.url);
-  if (!client) byUrl.set(reg.url, (client = new OciRegistryClient(reg.url, { timeoutMs: timeoutMs ?? config.backends.timeout })));
+  if (!client)
+    byUrl.set(
+      reg.url,
+      (client = new OciRegistryClient(reg.url, { timeoutMs: timeoutMs ?? config.backends.timeout })),
+    );
   const host = reg.host ?? new URL(reg.url).host;
   return { client, host, owns: (ref) => ref.host === host };
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type {
-  BackendError} from '../errors.js';
+import type { BackendError } from '../errors.js';
 import {
   BackendUnavailableError,
   ForbiddenError,
@@ -55,7 +54,9 @@ export class OciRegistryClient implements RegistryClient {
     const tags: string[] = [];
     let next: string | undefined = `/v2/${repository}/tags/list?n=1000`;
     while (next && tags.length < this.maxTags) {
-      const res = await this.request('GET', next, `list tags of ${repository}`, { Accept: 'application/json' });
+      const res = await this.request('GET', next, `list tags of ${repository}`, {
+        Accept: 'application/json',
+      });
       const body = (await res.json()) as { tags?: string[] | null };
       tags.push(...(body.tags ?? []));
       next = nextLink(res.headers.get('link'));
@@ -72,19 +73,30 @@ export class OciRegistryClient implements RegistryClient {
       if (digest) return digest;
       const res = await this.request('GET', path, what, { Accept: MANIFEST_ACCEPT });
       const body = Buffer.from(await res.arrayBuffer());
-      return res.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      return (
+        res.headers.get('docker-content-digest') ??
+        `sha256:${createHash('sha256').update(body).digest('hex')}`
+      );
     } catch (err) {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
   }
 
-  private async request(method: string, path: string, what: string, headers: Record<string, string>): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    what: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(new URL(path, this.url), {
         method,
-        headers: { ...headers, ...(this.opts.authorization ? { Authorization: this.opts.authorization } : {}) },
+        headers: {
+          ...headers,
+          ...(this.opts.authorization ? { Authorization: this.opts.authorization } : {}),
+        },
         signal: AbortSignal.timeout(this.timeoutMs),
         redirect: 'follow',
       });
@@ -92,7 +104,9 @@ export class OciRegistryClient implements RegistryClient {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       throw new BackendUnavailableError(
         'registry',
-        timedOut ? `${what}: the registry did not answer within ${this.timeoutMs} ms` : `${what}: cannot reach the registry at ${this.url}`,
+        timedOut
+          ? `${what}: the registry did not answer within ${this.timeoutMs} ms`
+          : `${what}: cannot reach the registry at ${this.url}`,
         { cause: err },
       );
     }
@@ -117,9 +131,13 @@ async function translate(res: Response, what: string): Promise<BackendError> {
   const detail = `${what}: ${code || `HTTP ${res.status}`}${message ? ` (${message})` : ''}`;
   const opts = { status: res.status };
   if (res.status === 404) return new NotFoundError('registry', detail, opts);
-  if (res.status === 401 || res.status === 403) return new ForbiddenError('registry', `${detail}; check the registry credentials`, opts);
+  if (res.status === 401 || res.status === 403)
+    return new ForbiddenError('registry', `${detail}; check the registry credentials`, opts);
   if (res.status === 429)
-    return new ThrottledError('registry', detail, { ...opts, retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
+    return new ThrottledError('registry', detail, {
+      ...opts,
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+    });
   if (res.status >= 500) return new BackendUnavailableError('registry', detail, opts);
   return new InvalidError('registry', detail, opts);
 }

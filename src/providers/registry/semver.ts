@@ -34,7 +34,8 @@ export function compareVersions(a: TagVersion, b: TagVersion): number {
   if (a.major !== b.major) return a.major - b.major;
   if (a.minor !== b.minor) return a.minor - b.minor;
   if (a.patch !== b.patch) return a.patch - b.patch;
-  if (a.prerelease.length === 0 || b.prerelease.length === 0) return b.prerelease.length - a.prerelease.length;
+  if (a.prerelease.length === 0 || b.prerelease.length === 0)
+    return b.prerelease.length - a.prerelease.length;
   for (let i = 0; i < Math.max(a.prerelease.length, b.prerelease.length); i++) {
     const x = a.prerelease[i];
     const y = b.prerelease[i];
@@ -62,7 +63,11 @@ export interface NewerTagOptions {
  * Tags newer than `current`, newest first: same variant, same major unless allowed, releases only
  * unless asked. Undefined when `current` is not a version tag.
  */
-export function newerTags(current: string, tags: readonly string[], opts: NewerTagOptions = {}): TagVersion[] | undefined {
+export function newerTags(
+  current: string,
+  tags: readonly string[],
+  opts: NewerTagOptions = {},
+): TagVersion[] | undefined {
   const cur = parseTag(current);
   if (!cur) return undefined;
   return tags

@@ -52,7 +52,8 @@ export class DowntimeStore implements DowntimeMatcher {
 
   private insertSeed(s: DowntimeSeed): StoredDowntime {
     const now = this.clock.now();
-    const identifier = s.monitor_id !== undefined ? { monitor_id: s.monitor_id } : { monitor_tags: s.monitor_tags ?? ['*'] };
+    const identifier =
+      s.monitor_id !== undefined ? { monitor_id: s.monitor_id } : { monitor_tags: s.monitor_tags ?? ['*'] };
     const d: StoredDowntime = {
       id: s.id ?? randomUUID(),
       legacyId: this.nextLegacyId++,
@@ -98,19 +99,27 @@ export class DowntimeStore implements DowntimeMatcher {
     const mi = a.monitor_identifier;
     if (!isRecord(mi)) throw badRequest('monitor_identifier is required');
     let identifier: StoredDowntime['monitorIdentifier'];
-    if (typeof mi.monitor_id === 'number' && Number.isInteger(mi.monitor_id)) identifier = { monitor_id: mi.monitor_id };
-    else if (Array.isArray(mi.monitor_tags) && mi.monitor_tags.length > 0 && mi.monitor_tags.every((t) => typeof t === 'string')) {
+    if (typeof mi.monitor_id === 'number' && Number.isInteger(mi.monitor_id))
+      identifier = { monitor_id: mi.monitor_id };
+    else if (
+      Array.isArray(mi.monitor_tags) &&
+      mi.monitor_tags.length > 0 &&
+      mi.monitor_tags.every((t) => typeof t === 'string')
+    ) {
       identifier = { monitor_tags: mi.monitor_tags };
     } else throw badRequest('monitor_identifier must have monitor_id or a non-empty monitor_tags');
     const now = this.clock.now();
     const schedule = a.schedule === undefined || a.schedule === null ? {} : a.schedule;
     if (!isRecord(schedule)) throw badRequest('schedule must be an object');
-    if (schedule.recurrences !== undefined) throw badRequest('recurring downtimes are not supported by this emulator');
+    if (schedule.recurrences !== undefined)
+      throw badRequest('recurring downtimes are not supported by this emulator');
     const start = parseTime(schedule.start, 'schedule.start') ?? now;
     const end = parseTime(schedule.end, 'schedule.end');
-    if (end && end.getTime() <= start.getTime()) throw badRequest('schedule.end must be after schedule.start');
+    if (end && end.getTime() <= start.getTime())
+      throw badRequest('schedule.end must be after schedule.start');
     if (end && end.getTime() <= now.getTime()) throw badRequest('schedule.end must be in the future');
-    if (a.message !== undefined && a.message !== null && typeof a.message !== 'string') throw badRequest('message must be a string');
+    if (a.message !== undefined && a.message !== null && typeof a.message !== 'string')
+      throw badRequest('message must be a string');
     const d: StoredDowntime = {
       id: randomUUID(),
       legacyId: this.nextLegacyId++,
@@ -121,7 +130,9 @@ export class DowntimeStore implements DowntimeMatcher {
       message: typeof a.message === 'string' ? a.message : null,
       displayTimezone: typeof a.display_timezone === 'string' ? a.display_timezone : 'UTC',
       muteFirstRecoveryNotification: a.mute_first_recovery_notification === true,
-      notifyEndStates: Array.isArray(a.notify_end_states) ? (a.notify_end_states as string[]) : [...NOTIFY_END_STATES],
+      notifyEndStates: Array.isArray(a.notify_end_states)
+        ? (a.notify_end_states as string[])
+        : [...NOTIFY_END_STATES],
       notifyEndTypes: Array.isArray(a.notify_end_types) ? (a.notify_end_types as string[]) : ['expired'],
       created: now,
       modified: now,
@@ -181,7 +192,12 @@ export class DowntimeStore implements DowntimeMatcher {
     if (withRelationships) {
       out.relationships = {
         created_by: { data: userRef() },
-        monitor: { data: 'monitor_id' in d.monitorIdentifier ? { type: 'monitors', id: String(d.monitorIdentifier.monitor_id) } : null },
+        monitor: {
+          data:
+            'monitor_id' in d.monitorIdentifier
+              ? { type: 'monitors', id: String(d.monitorIdentifier.monitor_id) }
+              : null,
+        },
       };
     }
     return out;
@@ -191,12 +207,19 @@ export class DowntimeStore implements DowntimeMatcher {
 /** Whether a downtime mutes a monitor: its identifier selects the monitor and its scope overlaps the monitor's. */
 function appliesTo(d: StoredDowntime, m: StoredMonitor): boolean {
   const id = d.monitorIdentifier;
-  const selected = 'monitor_id' in id ? id.monitor_id === m.id : id.monitor_tags.every((t) => t === '*' || m.tags.includes(t));
+  const selected =
+    'monitor_id' in id
+      ? id.monitor_id === m.id
+      : id.monitor_tags.every((t) => t === '*' || m.tags.includes(t));
   if (!selected) return false;
   const scope = d.scope.trim();
   if (scope === '*' || scope === '') return true;
   const known = new Set([...m.tags, ...queryScopes(m.query)]);
-  const groupedBy = /by \{([^}]*)\}/.exec(m.query)?.[1]?.split(',').map((s) => s.trim()) ?? [];
+  const groupedBy =
+    /by \{([^}]*)\}/
+      .exec(m.query)?.[1]
+      ?.split(',')
+      .map((s) => s.trim()) ?? [];
   return scope
     .split(/\s+AND\s+|,/)
     .map((t) => t.trim())
@@ -205,7 +228,8 @@ function appliesTo(d: StoredDowntime, m: StoredMonitor): boolean {
 
 function parseTime(v: unknown, field: string): Date | null {
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw badRequest(`${field} must be an RFC 3339 timestamp`);
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
+    throw badRequest(`${field} must be an RFC 3339 timestamp`);
   return new Date(v);
 }
 

@@ -70,22 +70,69 @@ export async function startDatadogEmulator(opts: DatadogEmulatorOptions): Promis
     { method: 'GET', pattern: /^\/api\/v1\/validate$/, handler: () => ({ valid: true }) },
     { method: 'GET', pattern: /^\/api\/v1\/monitor$/, handler: ({ query }) => monitors.list(query) },
     { method: 'POST', pattern: /^\/api\/v1\/monitor$/, handler: ({ body }) => monitors.create(body) },
-    { method: 'GET', pattern: /^\/api\/v1\/monitor\/search$/, handler: ({ query }) => monitors.search(query) },
-    { method: 'GET', pattern: new RegExp(`^/api/v1/monitor/${seg}$`), handler: ({ params, query }) => monitors.getOne(params[0] as string, query) },
-    { method: 'DELETE', pattern: new RegExp(`^/api/v1/monitor/${seg}$`), handler: ({ params }) => monitors.delete(params[0] as string) },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v1\/monitor\/search$/,
+      handler: ({ query }) => monitors.search(query),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v1/monitor/${seg}$`),
+      handler: ({ params, query }) => monitors.getOne(params[0] as string, query),
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v1/monitor/${seg}$`),
+      handler: ({ params }) => monitors.delete(params[0] as string),
+    },
     { method: 'POST', pattern: /^\/api\/v2\/downtime$/, handler: ({ body }) => downtimes.create(body) },
     { method: 'GET', pattern: /^\/api\/v2\/downtime$/, handler: ({ query }) => downtimes.list(query) },
-    { method: 'GET', pattern: new RegExp(`^/api/v2/downtime/${seg}$`), handler: ({ params }) => downtimes.getOne(params[0] as string) },
-    { method: 'DELETE', pattern: new RegExp(`^/api/v2/downtime/${seg}$`), handler: ({ params }) => downtimes.cancel(params[0] as string), status: 204 },
-    { method: 'GET', pattern: /^\/api\/v2\/events$/, handler: ({ query, baseUrl }) => events.list(query, baseUrl) },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v2/downtime/${seg}$`),
+      handler: ({ params }) => downtimes.getOne(params[0] as string),
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v2/downtime/${seg}$`),
+      handler: ({ params }) => downtimes.cancel(params[0] as string),
+      status: 204,
+    },
+    {
+      method: 'GET',
+      pattern: /^\/api\/v2\/events$/,
+      handler: ({ query, baseUrl }) => events.list(query, baseUrl),
+    },
     { method: 'POST', pattern: /^\/api\/v2\/events\/search$/, handler: ({ body }) => events.search(body) },
-    { method: 'POST', pattern: /^\/api\/v2\/incidents$/, handler: ({ body }) => incidents.create(body), status: 201 },
+    {
+      method: 'POST',
+      pattern: /^\/api\/v2\/incidents$/,
+      handler: ({ body }) => incidents.create(body),
+      status: 201,
+    },
     { method: 'GET', pattern: /^\/api\/v2\/incidents$/, handler: ({ query }) => incidents.list(query) },
-    { method: 'GET', pattern: new RegExp(`^/api/v2/incidents/${seg}$`), handler: ({ params }) => incidents.getOne(params[0] as string) },
-    { method: 'PATCH', pattern: new RegExp(`^/api/v2/incidents/${seg}$`), handler: ({ params, body }) => incidents.update(params[0] as string, body) },
-    { method: 'DELETE', pattern: new RegExp(`^/api/v2/incidents/${seg}$`), handler: ({ params }) => incidents.delete(params[0] as string), status: 204 },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v2/incidents/${seg}$`),
+      handler: ({ params }) => incidents.getOne(params[0] as string),
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^/api/v2/incidents/${seg}$`),
+      handler: ({ params, body }) => incidents.update(params[0] as string, body),
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/api/v2/incidents/${seg}$`),
+      handler: ({ params }) => incidents.delete(params[0] as string),
+      status: 204,
+    },
     { method: 'GET', pattern: /^\/api\/v2\/services\/definitions$/, handler: () => services.list() },
-    { method: 'GET', pattern: new RegExp(`^/api/v2/services/definitions/${seg}$`), handler: ({ params }) => services.getOne(params[0] as string) },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/api/v2/services/definitions/${seg}$`),
+      handler: ({ params }) => services.getOne(params[0] as string),
+    },
   ];
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -104,7 +151,12 @@ export async function startDatadogEmulator(opts: DatadogEmulatorOptions): Promis
           'x-ratelimit-reset': reset,
           'x-ratelimit-name': 'emulated_rate_limit',
         });
-      } else sendJson(res, fault.status, fault.body ?? { errors: [fault.status >= 500 ? 'Internal Server Error' : 'Error'] });
+      } else
+        sendJson(
+          res,
+          fault.status,
+          fault.body ?? { errors: [fault.status >= 500 ? 'Internal Server Error' : 'Error'] },
+        );
       return;
     }
 
@@ -128,7 +180,12 @@ export async function startDatadogEmulator(opts: DatadogEmulatorOptions): Promis
     let body: unknown;
     try {
       body = await readJsonBody(req);
-      const result = route.handler({ params, query: url.searchParams, body, baseUrl: `http://${req.headers.host ?? '127.0.0.1'}` });
+      const result = route.handler({
+        params,
+        query: url.searchParams,
+        body,
+        baseUrl: `http://${req.headers.host ?? '127.0.0.1'}`,
+      });
       const status = route.status ?? 200;
       if (isWrite) writes.push({ method, path: url.pathname, status, body });
       if (status === 204) sendNoContent(res);

@@ -102,13 +102,16 @@ export class EventStore {
     if (!isRecord(b)) throw badRequest('Invalid request body');
     const filter = isRecord(b.filter) ? b.filter : {};
     const page = isRecord(b.page) ? b.page : {};
-    const str = (v: unknown, d: string): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : d);
+    const str = (v: unknown, d: string): string =>
+      typeof v === 'string' ? v : typeof v === 'number' ? String(v) : d;
     const query: EventQuery = {
       query: str(filter.query, '*'),
       from: str(filter.from, 'now-15m'),
       to: str(filter.to, 'now'),
       sort: str(b.sort, '-timestamp'),
-      limit: limitParam(typeof page.limit === 'number' || typeof page.limit === 'string' ? String(page.limit) : null),
+      limit: limitParam(
+        typeof page.limit === 'number' || typeof page.limit === 'string' ? String(page.limit) : null,
+      ),
       ...(typeof page.cursor === 'string' ? { cursor: page.cursor } : {}),
     };
     return this.run(query);
@@ -122,7 +125,9 @@ export class EventStore {
     const match = parseEventQuery(q.query);
     const sign = q.sort === 'timestamp' ? 1 : -1;
     const matched = this.events
-      .filter((e) => e.timestamp.getTime() >= from.getTime() && e.timestamp.getTime() <= to.getTime() && match(e))
+      .filter(
+        (e) => e.timestamp.getTime() >= from.getTime() && e.timestamp.getTime() <= to.getTime() && match(e),
+      )
       .sort((a, b) => sign * (a.timestamp.getTime() - b.timestamp.getTime()) || a.id.localeCompare(b.id));
     let start = 0;
     if (q.cursor !== undefined) {
@@ -162,7 +167,8 @@ function render(e: StoredEvent): unknown {
 
 function limitParam(v: string | null): number {
   if (v === null || v === '') return 10;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000) throw badRequest('page[limit] must be between 1 and 1000');
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1000)
+    throw badRequest('page[limit] must be between 1 and 1000');
   return Number(v);
 }
 
@@ -210,7 +216,8 @@ export function parseEventQuery(query: string): (e: StoredEvent) => boolean {
       term = (e) => e.title.toLowerCase().includes(text) || e.message.toLowerCase().includes(text);
     } else {
       const wild = (actual: string | undefined): boolean =>
-        actual !== undefined && (value === '*' || (value.endsWith('*') ? actual.startsWith(value.slice(0, -1)) : actual === value));
+        actual !== undefined &&
+        (value === '*' || (value.endsWith('*') ? actual.startsWith(value.slice(0, -1)) : actual === value));
       const k = key.toLowerCase();
       term = (e) => {
         if (k === 'service' && wild(e.service)) return true;

@@ -41,7 +41,12 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
@@ -62,7 +67,10 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Reads `data.attributes` of a JSON:API request body, or answers 400. */
-export function jsonApiAttributes(body: unknown): { data: Record<string, unknown>; attributes: Record<string, unknown> } {
+export function jsonApiAttributes(body: unknown): {
+  data: Record<string, unknown>;
+  attributes: Record<string, unknown>;
+} {
   if (!isRecord(body) || !isRecord(body.data)) throw badRequest('Invalid request: missing data');
   const attributes = body.data.attributes;
   if (!isRecord(attributes)) throw badRequest('Invalid request: missing data.attributes');

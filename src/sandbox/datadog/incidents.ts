@@ -36,13 +36,22 @@ export interface StoredIncident {
 }
 
 const FIELD_TYPES: Record<string, string> = {
-  teams: 'autocomplete', severity: 'dropdown', state: 'dropdown', detection_method: 'dropdown',
-  root_cause: 'textbox', summary: 'textbox', services: 'autocomplete', slug: 'textbox',
+  teams: 'autocomplete',
+  severity: 'dropdown',
+  state: 'dropdown',
+  detection_method: 'dropdown',
+  root_cause: 'textbox',
+  summary: 'textbox',
+  services: 'autocomplete',
+  slug: 'textbox',
 };
 const SEVERITIES = new Set(['UNKNOWN', 'SEV-0', 'SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', 'SEV-5']);
 const STATES = new Set(['active', 'stable', 'resolved']);
 const INCIDENT_TYPE = '8d3f1c1e-2c55-4f8e-9a3b-5b7e6d4c2a10';
-const USER_DEFINED_FIELDS = Object.keys(FIELD_TYPES).map((name, i) => ({ type: 'user_defined_field', id: `0d1e2f3a-0000-4000-8000-00000000000${i}` }));
+const USER_DEFINED_FIELDS = Object.keys(FIELD_TYPES).map((name, i) => ({
+  type: 'user_defined_field',
+  id: `0d1e2f3a-0000-4000-8000-00000000000${i}`,
+}));
 
 /** The v2 incidents collection: create, list (offset pagination), get, update, delete. */
 export class IncidentStore {
@@ -54,7 +63,12 @@ export class IncidentStore {
     seeds: IncidentSeed[] = [],
   ) {
     for (const s of seeds) {
-      const i = this.newIncident(s.title, s.customer_impacted ?? false, s.created ? new Date(s.created) : undefined, s.id);
+      const i = this.newIncident(
+        s.title,
+        s.customer_impacted ?? false,
+        s.created ? new Date(s.created) : undefined,
+        s.id,
+      );
       if (s.severity) i.fields.severity = { type: 'dropdown', value: s.severity };
       if (s.state) i.fields.state = { type: 'dropdown', value: s.state };
       if (s.state === 'resolved') i.resolved = i.created;
@@ -122,11 +136,14 @@ export class IncidentStore {
     const size = intParam(sizeParam, 'page[size]') ?? 10;
     if (size < 1 || size > 100) throw badRequest('page[size] must be between 1 and 100');
     const offset = intParam(q.get('page[offset]'), 'page[offset]') ?? 0;
-    const items = this.all().sort((a, b) => a.created.getTime() - b.created.getTime() || a.publicId - b.publicId);
+    const items = this.all().sort(
+      (a, b) => a.created.getTime() - b.created.getTime() || a.publicId - b.publicId,
+    );
     const page = items.slice(offset, offset + size);
     const pagination: Record<string, number> = { offset, size: page.length };
     // The real API announces a next offset after any page that is full or that had no explicit size.
-    if (page.length > 0 && (page.length === size || sizeParam === null)) pagination.next_offset = offset + page.length;
+    if (page.length > 0 && (page.length === size || sizeParam === null))
+      pagination.next_offset = offset + page.length;
     return { data: page.map((i) => this.render(i, false)), meta: { pagination } };
   }
 
@@ -139,7 +156,8 @@ export class IncidentStore {
     const { data, attributes: a } = jsonApiAttributes(body);
     if (data.type !== 'incidents') throw badRequest("Invalid type: expected 'incidents'");
     if (a.title !== undefined) {
-      if (typeof a.title !== 'string' || a.title.trim() === '') throw badRequest('title must be a non-empty string');
+      if (typeof a.title !== 'string' || a.title.trim() === '')
+        throw badRequest('title must be a non-empty string');
       i.title = a.title;
     }
     if (a.customer_impacted !== undefined) {
@@ -169,16 +187,24 @@ export class IncidentStore {
         if (!(name in FIELD_TYPES) || name === 'slug') throw badRequest(`Unknown incident field: ${name}`);
         if (!isRecord(raw) || !('value' in raw)) throw badRequest(`fields.${name} must have a value`);
         const value = raw.value;
-        if (name === 'severity' && (typeof value !== 'string' || !SEVERITIES.has(value))) throw badRequest(`Invalid severity: ${String(value)}`);
-        if (name === 'state' && (typeof value !== 'string' || !STATES.has(value))) throw badRequest(`Invalid state: ${String(value)}`);
+        if (name === 'severity' && (typeof value !== 'string' || !SEVERITIES.has(value)))
+          throw badRequest(`Invalid severity: ${String(value)}`);
+        if (name === 'state' && (typeof value !== 'string' || !STATES.has(value)))
+          throw badRequest(`Invalid state: ${String(value)}`);
         i.fields[name] = { type: FIELD_TYPES[name] as string, value };
         if (name === 'state') i.resolved = value === 'resolved' ? (i.resolved ?? now) : null;
       }
     }
-    if (a.customer_impact_scope !== undefined) i.customerImpactScope = typeof a.customer_impact_scope === 'string' ? a.customer_impact_scope : null;
-    if (a.customer_impact_start !== undefined) i.customerImpactStart = typeof a.customer_impact_start === 'string' ? new Date(a.customer_impact_start) : null;
-    if (a.customer_impact_end !== undefined) i.customerImpactEnd = typeof a.customer_impact_end === 'string' ? new Date(a.customer_impact_end) : null;
-    if (a.notification_handles !== undefined) i.notificationHandles = Array.isArray(a.notification_handles) ? a.notification_handles : null;
+    if (a.customer_impact_scope !== undefined)
+      i.customerImpactScope = typeof a.customer_impact_scope === 'string' ? a.customer_impact_scope : null;
+    if (a.customer_impact_start !== undefined)
+      i.customerImpactStart =
+        typeof a.customer_impact_start === 'string' ? new Date(a.customer_impact_start) : null;
+    if (a.customer_impact_end !== undefined)
+      i.customerImpactEnd =
+        typeof a.customer_impact_end === 'string' ? new Date(a.customer_impact_end) : null;
+    if (a.notification_handles !== undefined)
+      i.notificationHandles = Array.isArray(a.notification_handles) ? a.notification_handles : null;
     if (isRecord(relationships) && isRecord(relationships.commander_user)) {
       const d = relationships.commander_user.data;
       i.commander = isRecord(d) && typeof d.id === 'string' ? d.id : null;
@@ -186,10 +212,20 @@ export class IncidentStore {
   }
 
   private render(i: StoredIncident, expanded: boolean): unknown {
-    const secs = (a: Date, b: Date | null): number => (b === null ? 0 : Math.max(0, Math.round((b.getTime() - a.getTime()) / 1000)));
+    const secs = (a: Date, b: Date | null): number =>
+      b === null ? 0 : Math.max(0, Math.round((b.getTime() - a.getTime()) / 1000));
     const user = { type: 'users', id: ACTING_USER.uuid };
     const expandedUser = {
-      data: { ...user, attributes: { uuid: ACTING_USER.uuid, handle: ACTING_USER.handle, email: ACTING_USER.email, name: ACTING_USER.name, icon: '' } },
+      data: {
+        ...user,
+        attributes: {
+          uuid: ACTING_USER.uuid,
+          handle: ACTING_USER.handle,
+          email: ACTING_USER.email,
+          name: ACTING_USER.name,
+          icon: '',
+        },
+      },
     };
     const attributes: Record<string, unknown> = {
       public_id: i.publicId,
@@ -205,12 +241,26 @@ export class IncidentStore {
       last_modified_by_uuid: expanded ? null : ACTING_USER.uuid,
       created: ddTimestamp(i.created),
       modified: ddTimestamp(i.modified),
-      ...(expanded ? { commander: i.commander ? { data: { type: 'users', id: i.commander, attributes: { uuid: i.commander, handle: null, email: null, name: null, icon: null } } } : null } : {}),
+      ...(expanded
+        ? {
+            commander: i.commander
+              ? {
+                  data: {
+                    type: 'users',
+                    id: i.commander,
+                    attributes: { uuid: i.commander, handle: null, email: null, name: null, icon: null },
+                  },
+                }
+              : null,
+          }
+        : {}),
       detected: ddTimestamp(i.detected),
       ...(expanded ? { created_by: expandedUser } : {}),
       created_by_uuid: expanded ? null : ACTING_USER.uuid,
       creation_idempotency_key: null,
-      customer_impact_duration: i.customerImpactStart ? secs(i.customerImpactStart, i.customerImpactEnd ?? this.clock.now()) : 0,
+      customer_impact_duration: i.customerImpactStart
+        ? secs(i.customerImpactStart, i.customerImpactEnd ?? this.clock.now())
+        : 0,
       time_to_detect: 0,
       time_to_repair: secs(i.detected, i.resolved),
       time_to_internal_response: 0,

@@ -42,21 +42,46 @@ export interface DowntimeMatcher {
 }
 
 const MONITOR_TYPES = new Set([
-  'composite', 'event alert', 'log alert', 'metric alert', 'process alert', 'query alert', 'rum alert',
-  'service check', 'synthetics alert', 'trace-analytics alert', 'slo alert', 'event-v2 alert', 'audit alert',
-  'ci-pipelines alert', 'ci-tests alert', 'error-tracking alert', 'database-monitoring alert', 'network-performance alert',
-  'cost alert', 'data-quality alert',
+  'composite',
+  'event alert',
+  'log alert',
+  'metric alert',
+  'process alert',
+  'query alert',
+  'rum alert',
+  'service check',
+  'synthetics alert',
+  'trace-analytics alert',
+  'slo alert',
+  'event-v2 alert',
+  'audit alert',
+  'ci-pipelines alert',
+  'ci-tests alert',
+  'error-tracking alert',
+  'database-monitoring alert',
+  'network-performance alert',
+  'cost alert',
+  'data-quality alert',
 ]);
 const GROUP_STATES = new Set(['all', 'alert', 'warn', 'no data']);
 const STATUS_WORDS: Record<string, MonitorOverallState> = {
-  ok: 'OK', alert: 'Alert', warn: 'Warn', 'no data': 'No Data', ignored: 'Ignored', skipped: 'Skipped', unknown: 'Unknown',
+  ok: 'OK',
+  alert: 'Alert',
+  warn: 'Warn',
+  'no data': 'No Data',
+  ignored: 'Ignored',
+  skipped: 'Skipped',
+  unknown: 'Unknown',
 };
 
 /** Scopes of a monitor query: the tags inside the first `{...}`, as the search endpoint reports them. */
 export function queryScopes(query: string): string[] {
   const m = /\{([^}]*)\}/.exec(query);
   if (!m?.[1]) return [];
-  return m[1].split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return m[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 function queryMetrics(query: string): string[] {
@@ -77,7 +102,8 @@ function classification(type: string): string {
 
 function notifications(message: string): { handle: string; name: string }[] {
   const out: { handle: string; name: string }[] = [];
-  for (const m of message.matchAll(/@([\w.-]+(?:@[\w.-]+)?)/g)) if (m[1]) out.push({ handle: m[1], name: m[1] });
+  for (const m of message.matchAll(/@([\w.-]+(?:@[\w.-]+)?)/g))
+    if (m[1]) out.push({ handle: m[1], name: m[1] });
   return out;
 }
 
@@ -113,7 +139,12 @@ export class MonitorStore {
     const id = seed.id ?? this.nextId++;
     if (id >= this.nextId) this.nextId = id + 1;
     const state = seed.overall_state ?? 'OK';
-    const modified = seed.overall_state_modified === undefined ? now : seed.overall_state_modified === null ? null : new Date(seed.overall_state_modified);
+    const modified =
+      seed.overall_state_modified === undefined
+        ? now
+        : seed.overall_state_modified === null
+          ? null
+          : new Date(seed.overall_state_modified);
     const m: StoredMonitor = {
       id,
       name: seed.name,
@@ -123,8 +154,14 @@ export class MonitorStore {
       tags: [...(seed.tags ?? [])],
       priority: seed.priority ?? null,
       options: {
-        notify_audit: false, locked: false, include_tags: true, new_host_delay: 300, require_full_window: true,
-        notify_no_data: false, ...(seed.options ?? {}), silenced: isRecord(seed.options?.silenced) ? seed.options.silenced : {},
+        notify_audit: false,
+        locked: false,
+        include_tags: true,
+        new_host_delay: 300,
+        require_full_window: true,
+        notify_no_data: false,
+        ...(seed.options ?? {}),
+        silenced: isRecord(seed.options?.silenced) ? seed.options.silenced : {},
       },
       overall_state: state,
       overall_state_modified: modified,
@@ -159,15 +196,23 @@ export class MonitorStore {
   list(q: URLSearchParams): unknown[] {
     const groupStates = q.get('group_states');
     if (groupStates !== null && groupStates !== '') {
-      for (const g of groupStates.split(',')) if (!GROUP_STATES.has(g.trim().toLowerCase())) throw badRequest('Invalid group_state filters.');
+      for (const g of groupStates.split(','))
+        if (!GROUP_STATES.has(g.trim().toLowerCase())) throw badRequest('Invalid group_state filters.');
     }
     const name = q.get('name')?.toLowerCase();
-    const scopeTags = (q.get('tags') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
-    const monitorTags = (q.get('monitor_tags') ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+    const scopeTags = (q.get('tags') ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const monitorTags = (q.get('monitor_tags') ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     const idOffset = toInt(q.get('id_offset'), 'id_offset');
     const page = toInt(q.get('page'), 'page');
     const pageSizeParam = toInt(q.get('page_size'), 'page_size');
-    if (pageSizeParam !== undefined && pageSizeParam > 1000) throw badRequest('page_size must be at most 1000');
+    if (pageSizeParam !== undefined && pageSizeParam > 1000)
+      throw badRequest('page_size must be at most 1000');
     let items = this.all().filter((m) => {
       if (name && !m.name.toLowerCase().includes(name)) return false;
       if (idOffset !== undefined && m.id <= idOffset) return false;
@@ -187,7 +232,8 @@ export class MonitorStore {
     const m = this.find(id);
     const groupStates = q.get('group_states');
     if (groupStates) {
-      for (const g of groupStates.split(',')) if (!GROUP_STATES.has(g.trim().toLowerCase())) throw badRequest('Invalid group_state filters.');
+      for (const g of groupStates.split(','))
+        if (!GROUP_STATES.has(g.trim().toLowerCase())) throw badRequest('Invalid group_state filters.');
     }
     return this.render(m, { withDowntimes: q.get('with_downtimes') === 'true' });
   }
@@ -195,10 +241,15 @@ export class MonitorStore {
   create(body: unknown): unknown {
     if (!isRecord(body)) throw badRequest('Invalid JSON body');
     const type = body.type;
-    if (typeof type !== 'string' || !MONITOR_TYPES.has(type)) throw badRequest("The value provided for parameter 'type' is invalid");
+    if (typeof type !== 'string' || !MONITOR_TYPES.has(type))
+      throw badRequest("The value provided for parameter 'type' is invalid");
     const query = body.query;
-    if (typeof query !== 'string' || query.trim() === '') throw badRequest("The value provided for parameter 'query' is invalid");
-    if (body.tags !== undefined && (!Array.isArray(body.tags) || !body.tags.every((t) => typeof t === 'string'))) {
+    if (typeof query !== 'string' || query.trim() === '')
+      throw badRequest("The value provided for parameter 'query' is invalid");
+    if (
+      body.tags !== undefined &&
+      (!Array.isArray(body.tags) || !body.tags.every((t) => typeof t === 'string'))
+    ) {
       throw badRequest("The value provided for parameter 'tags' is invalid");
     }
     const options = isRecord(body.options) ? { ...body.options } : {};
@@ -212,7 +263,11 @@ export class MonitorStore {
       overall_state: 'No Data',
       overall_state_modified: null,
     });
-    m.options = { ...options, groupby_simple_monitor: options.groupby_simple_monitor ?? false, silenced: isRecord(options.silenced) ? options.silenced : {} };
+    m.options = {
+      ...options,
+      groupby_simple_monitor: options.groupby_simple_monitor ?? false,
+      silenced: isRecord(options.silenced) ? options.silenced : {},
+    };
     return { ...this.render(m, { withDowntimes: false }), restriction_policy: null };
   }
 
@@ -234,7 +289,13 @@ export class MonitorStore {
       const [field, dir] = sort.split(',');
       const sign = dir === 'desc' ? -1 : 1;
       const key = (m: StoredMonitor): string | number =>
-        field === 'name' ? m.name.toLowerCase() : field === 'status' ? m.overall_state : field === 'priority' ? (m.priority ?? 99) : m.id;
+        field === 'name'
+          ? m.name.toLowerCase()
+          : field === 'status'
+            ? m.overall_state
+            : field === 'priority'
+              ? (m.priority ?? 99)
+              : m.id;
       matched.sort((a, b) => (key(a) < key(b) ? -sign : key(a) > key(b) ? sign : 0));
     }
     const counts = {
@@ -247,7 +308,12 @@ export class MonitorStore {
     return {
       counts,
       monitors: pageItems.map((m) => this.renderSearch(m)),
-      metadata: { total_count: matched.length, page_count: Math.ceil(matched.length / perPage), page, per_page: perPage },
+      metadata: {
+        total_count: matched.length,
+        page_count: Math.ceil(matched.length / perPage),
+        page,
+        per_page: perPage,
+      },
     };
   }
 
@@ -271,7 +337,7 @@ export class MonitorStore {
       tags: m.tags,
       query: m.query,
       options: m.options,
-      multi: / by /.test(m.query) || m.type === 'log alert' && /\.by\(/.test(m.query),
+      multi: / by /.test(m.query) || (m.type === 'log alert' && /\.by\(/.test(m.query)),
       created_at: m.created.getTime(),
       created: ddTimestamp(m.created),
       modified: ddTimestamp(m.modified),
@@ -297,7 +363,12 @@ export class MonitorStore {
 
   private renderSearch(m: StoredMonitor): Record<string, unknown> {
     const active = this.downtimes.activeFor(m);
-    const mutedUntil = active.length === 0 ? null : active.some((d) => d.end === null) ? null : Math.max(...active.map((d) => epochSeconds(d.end) ?? 0));
+    const mutedUntil =
+      active.length === 0
+        ? null
+        : active.some((d) => d.end === null)
+          ? null
+          : Math.max(...active.map((d) => epochSeconds(d.end) ?? 0));
     return {
       status: m.overall_state,
       scopes: queryScopes(m.query),
@@ -320,10 +391,15 @@ export class MonitorStore {
   }
 }
 
-function countBy<K extends string | boolean>(items: StoredMonitor[], keys: (m: StoredMonitor) => K[]): { count: number; name: K }[] {
+function countBy<K extends string | boolean>(
+  items: StoredMonitor[],
+  keys: (m: StoredMonitor) => K[],
+): { count: number; name: K }[] {
   const counts = new Map<K, number>();
   for (const m of items) for (const k of new Set(keys(m))) counts.set(k, (counts.get(k) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0]))).map(([name, count]) => ({ count, name }));
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])))
+    .map(([name, count]) => ({ count, name }));
 }
 
 type SearchPredicate = (m: StoredMonitor, muted: boolean) => boolean;

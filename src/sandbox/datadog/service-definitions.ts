@@ -36,7 +36,8 @@ function render(schema: ServiceDefinitionSeed, modified: Date): unknown {
         origin: 'unknown',
         'origin-detail': '',
         warnings: [],
-        'ingested-schema-version': typeof schema['schema-version'] === 'string' ? schema['schema-version'] : 'v2.1',
+        'ingested-schema-version':
+          typeof schema['schema-version'] === 'string' ? schema['schema-version'] : 'v2.1',
       },
       schema,
     },

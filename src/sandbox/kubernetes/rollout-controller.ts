@@ -304,7 +304,9 @@ export class RolloutController {
     if (!pod) return;
     const containers = (pod.spec as { containers?: ContainerSpec[] }).containers ?? [];
     // A bad tag stays bad whatever digest a client pins it with.
-    const bad = containers.find((c) => c.image && (this.badImages.has(c.image) || this.badImages.has(c.image.split('@')[0]!)));
+    const bad = containers.find(
+      (c) => c.image && (this.badImages.has(c.image) || this.badImages.has(c.image.split('@')[0]!)),
+    );
     const now = this.store.now();
     for (const c of containers)
       this.event(

@@ -39,9 +39,24 @@ export const accessReview = defineTool({
     privileged: z.array(bindingShape).describe('admin and edit bindings'),
     not_made_by_day2: z.array(bindingShape).describe('standing bindings someone else made'),
     unused_grants: z.array(
-      z.object({ grant_id: z.string(), principal: z.string(), env: z.string(), role: z.string(), where: z.string(), created_at: z.string(), expires_at: z.string() }),
+      z.object({
+        grant_id: z.string(),
+        principal: z.string(),
+        env: z.string(),
+        role: z.string(),
+        where: z.string(),
+        created_at: z.string(),
+        expires_at: z.string(),
+      }),
     ),
-    counts: z.object({ bindings: z.number(), standing: z.number(), time_bound: z.number(), privileged: z.number(), not_made_by_day2: z.number(), unused_grants: z.number() }),
+    counts: z.object({
+      bindings: z.number(),
+      standing: z.number(),
+      time_bound: z.number(),
+      privileged: z.number(),
+      not_made_by_day2: z.number(),
+      unused_grants: z.number(),
+    }),
     gaps: z.array(gapShape),
   },
   scope: (args) => ({ env: args.env }),
@@ -56,7 +71,14 @@ export const accessReview = defineTool({
     const now = deps.clock.now();
     const { grants, bindings, gaps } = await collectGrants(deps, envs);
     const active = grants.filter((g) => g.status === 'active' && Date.parse(g.expires_at) > now.getTime());
-    const rows = bindings.map(row).sort((a, b) => a.env.localeCompare(b.env) || a.namespace.localeCompare(b.namespace) || a.binding.localeCompare(b.binding));
+    const rows = bindings
+      .map(row)
+      .sort(
+        (a, b) =>
+          a.env.localeCompare(b.env) ||
+          a.namespace.localeCompare(b.namespace) ||
+          a.binding.localeCompare(b.binding),
+      );
     const privileged = rows.filter((r) => PRIVILEGED.has(r.role.split('/')[1] ?? ''));
     const foreign = rows.filter((r) => r.made_by !== 'day2');
     const unused = await unusedGrants(deps, active);
@@ -80,9 +102,19 @@ export const accessReview = defineTool({
   render: (o) =>
     [
       `Access in ${o.envs.join(', ') || 'no environment'}: ${o.counts.bindings} bindings, ${o.counts.standing} standing, ${o.counts.time_bound} time-bound; ${o.counts.privileged} admin/edit; ${o.counts.not_made_by_day2} not made by day2; ${o.counts.unused_grants} grants unused`,
-      ...o.privileged.map((r) => `privileged: ${r.env}/${r.namespace} ${r.binding} ${r.role} → ${r.subjects.join(', ')} (${r.access}${r.expires_at ? ` until ${r.expires_at}` : ''}, made by ${r.made_by})`),
-      ...o.not_made_by_day2.filter((r) => !o.privileged.includes(r)).map((r) => `not day2: ${r.env}/${r.namespace} ${r.binding} ${r.role} → ${r.subjects.join(', ')} (made by ${r.made_by})`),
-      ...o.unused_grants.map((g) => `unused: ${g.grant_id} ${g.principal} ${g.role} on ${g.where} since ${g.created_at}`),
+      ...o.privileged.map(
+        (r) =>
+          `privileged: ${r.env}/${r.namespace} ${r.binding} ${r.role} → ${r.subjects.join(', ')} (${r.access}${r.expires_at ? ` until ${r.expires_at}` : ''}, made by ${r.made_by})`,
+      ),
+      ...o.not_made_by_day2
+        .filter((r) => !o.privileged.includes(r))
+        .map(
+          (r) =>
+            `not day2: ${r.env}/${r.namespace} ${r.binding} ${r.role} → ${r.subjects.join(', ')} (made by ${r.made_by})`,
+        ),
+      ...o.unused_grants.map(
+        (g) => `unused: ${g.grant_id} ${g.principal} ${g.role} on ${g.where} since ${g.created_at}`,
+      ),
       o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.env}: ${g.reason}`).join('; ')}` : '',
     ]
       .filter(Boolean)
@@ -104,7 +136,10 @@ function row(b: BindingRow): z.infer<typeof bindingShape> {
     created_at: b.createdAt,
     revoke_with: {
       tool: 'revoke_access',
-      arguments: day2 && b.labels['day2.dev/grant-id'] ? { env: b.env, grant_id: b.labels['day2.dev/grant-id'] } : { env: b.env, namespace: b.namespace, binding: b.name },
+      arguments:
+        day2 && b.labels['day2.dev/grant-id']
+          ? { env: b.env, grant_id: b.labels['day2.dev/grant-id'] }
+          : { env: b.env, namespace: b.namespace, binding: b.name },
     },
   };
 }

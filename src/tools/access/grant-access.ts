@@ -12,7 +12,7 @@ import { resolveEnv } from '../context/resolve-service.js';
 import { durationMs } from './grant-shape.js';
 
 const VALID_UNTIL_NOTE =
-  'VALID UNTIL is the expiry of the login password: after it PostgreSQL refuses password authentication for this user on the whole server (open sessions continue; trust/peer/cert logins are unaffected). It is a safety net; the reaper REVOKEs the role at expiry, restores the previous VALID UNTIL and ends the user\'s sessions.';
+  "VALID UNTIL is the expiry of the login password: after it PostgreSQL refuses password authentication for this user on the whole server (open sessions continue; trust/peer/cert logins are unaffected). It is a safety net; the reaper REVOKEs the role at expiry, restores the previous VALID UNTIL and ends the user's sessions.";
 
 export const grantAccess = defineTool({
   name: 'grant_access',
@@ -23,13 +23,40 @@ export const grantAccess = defineTool({
   effect: 'write',
   risk: 'high',
   input: {
-    principal: z.string().min(1).max(200).describe('who receives access: a Kubernetes user name, or the PostgreSQL login role for database grants'),
+    principal: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe(
+        'who receives access: a Kubernetes user name, or the PostgreSQL login role for database grants',
+      ),
     env: envField,
-    scope: z.string().min(1).max(253).optional().describe('namespace or service whose namespace receives the RoleBinding (Kubernetes grants)'),
-    database: z.string().min(1).max(63).optional().describe('database key from environments.<env>.databases; makes this a database grant'),
-    role: z.string().min(1).max(63).describe('view | edit | admin for Kubernetes; a database role name when database is given'),
-    duration: z.string().regex(/^\d+(m|h|d)$/, 'a duration such as 30m, 4h or 1d').describe('how long the access lasts, e.g. 4h; policy caps it (8h in production by default)'),
-    reason: z.string().min(1).max(500).describe('why the access is needed (ticket, incident); shown to approvers and kept with the grant'),
+    scope: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe('namespace or service whose namespace receives the RoleBinding (Kubernetes grants)'),
+    database: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe('database key from environments.<env>.databases; makes this a database grant'),
+    role: z
+      .string()
+      .min(1)
+      .max(63)
+      .describe('view | edit | admin for Kubernetes; a database role name when database is given'),
+    duration: z
+      .string()
+      .regex(/^\d+(m|h|d)$/, 'a duration such as 30m, 4h or 1d')
+      .describe('how long the access lasts, e.g. 4h; policy caps it (8h in production by default)'),
+    reason: z
+      .string()
+      .min(1)
+      .max(500)
+      .describe('why the access is needed (ticket, incident); shown to approvers and kept with the grant'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },
@@ -52,8 +79,17 @@ export const grantAccess = defineTool({
     const ms = durationMs(args.duration);
     const cap = deps.config.access?.max_duration;
     const capRefusal =
-      cap !== undefined && ms > cap ? `duration ${args.duration} is longer than access.max_duration (${Math.round(cap / 60_000)} minutes); ask for less` : undefined;
-    const common = { grantee: args.principal, role: args.role, duration: args.duration, expires: `${args.duration} after execution`, reason: args.reason, excluded_approvers: [args.principal] };
+      cap !== undefined && ms > cap
+        ? `duration ${args.duration} is longer than access.max_duration (${Math.round(cap / 60_000)} minutes); ask for less`
+        : undefined;
+    const common = {
+      grantee: args.principal,
+      role: args.role,
+      duration: args.duration,
+      expires: `${args.duration} after execution`,
+      reason: args.reason,
+      excluded_approvers: [args.principal],
+    };
     if (args.database) return planDatabase(deps, env, args, common, capRefusal);
     return planKubernetes(deps, env, args, common, capRefusal);
   },
@@ -70,7 +106,16 @@ export const grantAccess = defineTool({
       role: args.role,
       reason: args.reason,
       requested_by: ctx.principal.id,
-      approved_by: await approversOf(deps, actionDigest({ tool: 'grant_access', args, env: plan.env, targets: plan.targets, preconditions: plan.preconditions })),
+      approved_by: await approversOf(
+        deps,
+        actionDigest({
+          tool: 'grant_access',
+          args,
+          env: plan.env,
+          targets: plan.targets,
+          preconditions: plan.preconditions,
+        }),
+      ),
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + durationMs(args.duration)).toISOString(),
       status: 'active',
@@ -81,7 +126,12 @@ export const grantAccess = defineTool({
     // Recorded before the backend changes: a grant day2 made is never unknown to the reaper.
     await saveGrant(deps.store, grant);
     try {
-      if (isDb) await applyDatabaseGrant(deps.backends.postgres, { env: grant.env, database: grant.database! }, grant);
+      if (isDb)
+        await applyDatabaseGrant(
+          deps.backends.postgres,
+          { env: grant.env, database: grant.database! },
+          grant,
+        );
       else await deps.backends.kubernetes(grant.env).createRoleBinding(grant.namespace!, bindingSpec(grant));
     } catch (err) {
       await deps.store.deleteDoc('access_grants', grant.id).catch(() => undefined);
@@ -105,15 +155,41 @@ export const grantAccess = defineTool({
     `Granted ${o.principal} ${o.role} on ${o.kind === 'kubernetes' ? `${o.env}/${o.namespace} (RoleBinding ${o.binding})` : `${o.env}/${o.database}`} until ${o.expires_at} (grant ${o.grant_id}${o.approved_by.length ? `, approved by ${o.approved_by.join(', ')}` : ''}). Revoke early with revoke_access {"env":"${o.env}","grant_id":"${o.grant_id}"}.`,
 });
 
-type GrantArgs = { principal: string; scope?: string; database?: string; role: string; duration: string; reason: string };
+type GrantArgs = {
+  principal: string;
+  scope?: string;
+  database?: string;
+  role: string;
+  duration: string;
+  reason: string;
+};
 
-async function planKubernetes(deps: Deps, env: string, args: GrantArgs, common: Record<string, unknown>, capRefusal: string | undefined): Promise<Plan> {
+async function planKubernetes(
+  deps: Deps,
+  env: string,
+  args: GrantArgs,
+  common: Record<string, unknown>,
+  capRefusal: string | undefined,
+): Promise<Plan> {
   if (!isKubernetesRole(args.role))
-    throw new ToolError(`role: Kubernetes grants bind one of ${KUBERNETES_ROLES.join(', ')}; for a database role give database as well`, 'invalid_argument', 'role');
-  if (!args.scope) throw new ToolError('scope: name the namespace or service the access is for (or give database for a database grant)', 'invalid_argument', 'scope');
+    throw new ToolError(
+      `role: Kubernetes grants bind one of ${KUBERNETES_ROLES.join(', ')}; for a database role give database as well`,
+      'invalid_argument',
+      'role',
+    );
+  if (!args.scope)
+    throw new ToolError(
+      'scope: name the namespace or service the access is for (or give database for a database grant)',
+      'invalid_argument',
+      'scope',
+    );
   const k8s = deps.backends.kubernetes(env);
   const svc = deps.catalog.service(args.scope);
-  const namespace = svc ? deps.catalog.workloadFor(svc.id, env)?.namespace : k8s.namespaces.includes(args.scope) ? args.scope : undefined;
+  const namespace = svc
+    ? deps.catalog.workloadFor(svc.id, env)?.namespace
+    : k8s.namespaces.includes(args.scope)
+      ? args.scope
+      : undefined;
   if (!namespace)
     throw new ToolError(
       `scope: "${args.scope}" is neither a service with a workload in ${env} nor one of its namespaces (${k8s.namespaces.join(', ')})`,
@@ -122,7 +198,14 @@ async function planKubernetes(deps: Deps, env: string, args: GrantArgs, common: 
     );
   const name = bindingName(args.principal, args.role);
   const existing = (await k8s.listRoleBindings(namespace)).find((b) => b.name === name);
-  const active = (await listGrants(deps.store)).find((g) => g.status === 'active' && g.kind === 'kubernetes' && g.env === env && g.namespace === namespace && g.binding === name);
+  const active = (await listGrants(deps.store)).find(
+    (g) =>
+      g.status === 'active' &&
+      g.kind === 'kubernetes' &&
+      g.env === env &&
+      g.namespace === namespace &&
+      g.binding === name,
+  );
   let refusal = capRefusal;
   if (!refusal && existing)
     refusal = isDay2Binding(existing)
@@ -160,7 +243,13 @@ async function planKubernetes(deps: Deps, env: string, args: GrantArgs, common: 
       cluster_role: args.role,
       subject: { kind: 'User', name: args.principal },
       labels: bindingSpec(preview).labels,
-      annotations: ['day2.dev/expires-at', 'day2.dev/granted-by', 'day2.dev/approved-by', 'day2.dev/reason', 'day2.dev/grant-id'],
+      annotations: [
+        'day2.dev/expires-at',
+        'day2.dev/granted-by',
+        'day2.dev/approved-by',
+        'day2.dev/reason',
+        'day2.dev/grant-id',
+      ],
       revoked_by: 'the day2 access reaper at expiry, or revoke_access earlier',
     },
     risk: args.role === 'admin' && prod ? 'critical' : undefined,
@@ -168,24 +257,42 @@ async function planKubernetes(deps: Deps, env: string, args: GrantArgs, common: 
   };
 }
 
-async function planDatabase(deps: Deps, env: string, args: GrantArgs, common: Record<string, unknown>, capRefusal: string | undefined): Promise<Plan> {
+async function planDatabase(
+  deps: Deps,
+  env: string,
+  args: GrantArgs,
+  common: Record<string, unknown>,
+  capRefusal: string | undefined,
+): Promise<Plan> {
   const ref = { env, database: args.database! };
   if (!deps.backends.postgres.has(ref))
-    throw new ToolError(`database: no database "${args.database}" in environments.${env}.databases`, 'not_found', 'database');
+    throw new ToolError(
+      `database: no database "${args.database}" in environments.${env}.databases`,
+      'not_found',
+      'database',
+    );
   const state = await inspectDatabaseGrant(deps.backends.postgres, ref, args.principal, args.role);
   let refusal = capRefusal;
-  if (!refusal && !state.userExists) refusal = `no PostgreSQL role named "${args.principal}" exists on ${env}/${args.database}; the grantee needs a login role first`;
-  else if (!refusal && !state.roleExists) refusal = `no PostgreSQL role named "${args.role}" exists on ${env}/${args.database}`;
-  else if (!refusal && state.alreadyMember) refusal = `"${args.principal}" is already a member of "${args.role}" on ${env}/${args.database}`;
+  if (!refusal && !state.userExists)
+    refusal = `no PostgreSQL role named "${args.principal}" exists on ${env}/${args.database}; the grantee needs a login role first`;
+  else if (!refusal && !state.roleExists)
+    refusal = `no PostgreSQL role named "${args.role}" exists on ${env}/${args.database}`;
+  else if (!refusal && state.alreadyMember)
+    refusal = `"${args.principal}" is already a member of "${args.role}" on ${env}/${args.database}`;
   return {
     summary: `grant ${args.principal} database role ${args.role} on ${env}/${args.database} for ${args.duration}: ${args.reason.slice(0, 120)}`,
     env,
-    targets: [{ kind: 'DatabaseRoleMembership', name: `${args.role}:${args.principal}`, namespace: args.database }],
+    targets: [
+      { kind: 'DatabaseRoleMembership', name: `${args.role}:${args.principal}`, namespace: args.database },
+    ],
     preconditions: { member: state.alreadyMember, valid_until: state.validUntil },
     details: {
       ...common,
       database: args.database,
-      statements: [`GRANT "${args.role}" TO "${args.principal}"`, `ALTER ROLE "${args.principal}" VALID UNTIL '<execution time + ${args.duration}>'`],
+      statements: [
+        `GRANT "${args.role}" TO "${args.principal}"`,
+        `ALTER ROLE "${args.principal}" VALID UNTIL '<execution time + ${args.duration}>'`,
+      ],
       login_valid_until_now: state.validUntil ?? 'none',
       can_login: state.userCanLogin,
       valid_until_semantics: VALID_UNTIL_NOTE,

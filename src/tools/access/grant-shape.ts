@@ -17,7 +17,9 @@ export const grantShape = z.object({
   approved_by: z.array(z.string()),
   created_at: z.string(),
   expires_at: z.string(),
-  status: z.enum(['active', 'expiring', 'expired', 'revoked']).describe('expiring: ends within the hour; expired: past expiry, the reaper revokes it on its next pass'),
+  status: z
+    .enum(['active', 'expiring', 'expired', 'revoked'])
+    .describe('expiring: ends within the hour; expired: past expiry, the reaper revokes it on its next pass'),
   revoked_at: z.string().optional(),
 });
 
@@ -27,7 +29,8 @@ const HOUR = 3_600_000;
 
 export function grantView(g: AccessGrant, now: Date): GrantView {
   const left = Date.parse(g.expires_at) - now.getTime();
-  const status = g.status === 'revoked' ? 'revoked' : left <= 0 ? 'expired' : left <= HOUR ? 'expiring' : 'active';
+  const status =
+    g.status === 'revoked' ? 'revoked' : left <= 0 ? 'expired' : left <= HOUR ? 'expiring' : 'active';
   return {
     grant_id: g.id,
     kind: g.kind,

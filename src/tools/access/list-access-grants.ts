@@ -33,7 +33,9 @@ export const listAccessGrants = defineTool({
     const envs = args.env ? [resolveEnv(deps, args.env)] : Object.keys(deps.config.environments);
     const now = deps.clock.now();
     const { grants, gaps } = await collectGrants(deps, envs);
-    const views = grants.filter((g) => !args.principal || g.principal === args.principal).map((g) => grantView(g, now));
+    const views = grants
+      .filter((g) => !args.principal || g.principal === args.principal)
+      .map((g) => grantView(g, now));
     const counts = { active: 0, expiring: 0, expired: 0, revoked: 0 };
     for (const v of views) counts[v.status]++;
     const page = paginate(
@@ -46,7 +48,10 @@ export const listAccessGrants = defineTool({
   render: (o) =>
     [
       `${o.counts.active} active, ${o.counts.expiring} expiring within the hour, ${o.counts.expired} expired awaiting the reaper, ${o.counts.revoked} revoked`,
-      ...o.grants.map((g) => `${g.grant_id} ${g.principal} ${g.role} ${g.kind === 'kubernetes' ? `${g.env}/${g.namespace}` : `${g.env}/${g.database}`} until ${g.expires_at} [${g.status}]`),
+      ...o.grants.map(
+        (g) =>
+          `${g.grant_id} ${g.principal} ${g.role} ${g.kind === 'kubernetes' ? `${g.env}/${g.namespace}` : `${g.env}/${g.database}`} until ${g.expires_at} [${g.status}]`,
+      ),
       o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
       o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.env}: ${g.reason}`).join('; ')}` : '',
     ]

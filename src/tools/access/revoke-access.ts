@@ -12,15 +12,30 @@ export const revokeAccess = defineTool({
   name: 'revoke_access',
   title: 'Revoke access',
   description:
-    'Ends access before its expiry: a day2 grant by grant_id (its RoleBinding is deleted, or its database role REVOKEd and the login\'s sessions ended), or any RoleBinding by namespace and binding name — for example a standing binding that access_review found and day2 did not make.',
+    "Ends access before its expiry: a day2 grant by grant_id (its RoleBinding is deleted, or its database role REVOKEd and the login's sessions ended), or any RoleBinding by namespace and binding name — for example a standing binding that access_review found and day2 did not make.",
   toolset: 'access',
   effect: 'write',
   risk: 'low',
   input: {
     env: envField,
-    grant_id: z.string().min(1).max(64).optional().describe('id of a day2 grant (from grant_access or list_access_grants)'),
-    namespace: z.string().min(1).max(63).optional().describe('namespace of a RoleBinding to delete, with binding, when there is no grant_id'),
-    binding: z.string().min(1).max(253).optional().describe('name of the RoleBinding to delete, with namespace'),
+    grant_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('id of a day2 grant (from grant_access or list_access_grants)'),
+    namespace: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe('namespace of a RoleBinding to delete, with binding, when there is no grant_id'),
+    binding: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe('name of the RoleBinding to delete, with namespace'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -38,9 +53,17 @@ export const revokeAccess = defineTool({
     const env = resolveEnv(deps, args.env);
     if (args.grant_id) {
       const g = await getGrant(deps.store, args.grant_id);
-      if (!g || g.env !== env) throw new ToolError(`grant_id: no grant ${args.grant_id} in ${env}; list_access_grants shows the grants`, 'not_found', 'grant_id');
+      if (!g || g.env !== env)
+        throw new ToolError(
+          `grant_id: no grant ${args.grant_id} in ${env}; list_access_grants shows the grants`,
+          'not_found',
+          'grant_id',
+        );
       // The real dry run for Kubernetes: a dryRun=All delete.
-      const refusal = g.status === 'revoked' ? `grant ${g.id} was already revoked at ${g.revoked_at} by ${g.revoked_by}` : undefined;
+      const refusal =
+        g.status === 'revoked'
+          ? `grant ${g.id} was already revoked at ${g.revoked_at} by ${g.revoked_by}`
+          : undefined;
       if (!refusal) await revokeOnBackend(deps, g, { dryRun: true });
       return {
         summary: `revoke ${g.principal}'s ${g.role} on ${where(g)} (grant ${g.id}, expires ${g.expires_at})`,
@@ -48,15 +71,29 @@ export const revokeAccess = defineTool({
         service: g.service,
         targets: [target(g)],
         preconditions: { grant_status: g.status },
-        details: { grant: { ...g, reason: g.reason.slice(0, 200) }, ...(g.kind === 'database' ? { also: 'ends the grantee\'s open sessions and restores the login\'s previous VALID UNTIL' } : {}) },
+        details: {
+          grant: { ...g, reason: g.reason.slice(0, 200) },
+          ...(g.kind === 'database'
+            ? { also: "ends the grantee's open sessions and restores the login's previous VALID UNTIL" }
+            : {}),
+        },
         refusal,
       };
     }
     if (!args.namespace || !args.binding)
-      throw new ToolError('give grant_id, or namespace and binding for a RoleBinding day2 did not make', 'invalid_argument', 'grant_id');
+      throw new ToolError(
+        'give grant_id, or namespace and binding for a RoleBinding day2 did not make',
+        'invalid_argument',
+        'grant_id',
+      );
     const k8s = deps.backends.kubernetes(env);
     const rb = (await k8s.listRoleBindings(args.namespace)).find((b) => b.name === args.binding);
-    if (!rb) throw new ToolError(`binding: no RoleBinding ${args.binding} in ${env}/${args.namespace}`, 'not_found', 'binding');
+    if (!rb)
+      throw new ToolError(
+        `binding: no RoleBinding ${args.binding} in ${env}/${args.namespace}`,
+        'not_found',
+        'binding',
+      );
     await k8s.deleteRoleBinding(args.namespace, args.binding, { dryRun: true });
     const subjects = rb.subjects.map((s) => `${s.kind} ${s.name}`);
     return {
@@ -65,9 +102,18 @@ export const revokeAccess = defineTool({
       targets: [{ kind: 'RoleBinding', name: args.binding, namespace: args.namespace }],
       preconditions: { role: rb.role, subjects: rb.subjects },
       details: {
-        binding: { namespace: rb.namespace, name: rb.name, role: rb.role, subjects, labels: rb.labels, created_at: rb.createdAt },
+        binding: {
+          namespace: rb.namespace,
+          name: rb.name,
+          role: rb.role,
+          subjects,
+          labels: rb.labels,
+          created_at: rb.createdAt,
+        },
         made_by_day2: isDay2Binding(rb),
-        note: isDay2Binding(rb) ? undefined : 'day2 did not make this binding; whoever manages it (GitOps, Helm) may put it back',
+        note: isDay2Binding(rb)
+          ? undefined
+          : 'day2 did not make this binding; whoever manages it (GitOps, Helm) may put it back',
       },
       risk: rb.role.name === 'admin' || rb.role.name === 'cluster-admin' ? 'high' : undefined,
     };
@@ -79,17 +125,32 @@ export const revokeAccess = defineTool({
     if (args.grant_id) g = await getGrant(deps.store, args.grant_id);
     else {
       const t = plan.targets[0]!;
-      const rb = (await deps.backends.kubernetes(plan.env).listRoleBindings(t.namespace!)).find((b) => b.name === t.name);
+      const rb = (await deps.backends.kubernetes(plan.env).listRoleBindings(t.namespace!)).find(
+        (b) => b.name === t.name,
+      );
       g = rb ? grantFromBinding(plan.env, rb) : undefined;
       if (!g) {
         await deps.backends.kubernetes(plan.env).deleteRoleBinding(t.namespace!, t.name);
         return { env: plan.env, revoked: `RoleBinding ${t.namespace}/${t.name}`, removed: true };
       }
     }
-    if (!g) throw new ToolError(`grant_id: grant ${args.grant_id} disappeared since the plan`, 'not_found', 'grant_id');
+    if (!g)
+      throw new ToolError(
+        `grant_id: grant ${args.grant_id} disappeared since the plan`,
+        'not_found',
+        'grant_id',
+      );
     const r = await revokeOnBackend(deps, g);
     await saveGrant(deps.store, markRevoked(g, ctx.principal.id, 'revoked', now));
-    return { env: plan.env, revoked: where(g), grant_id: g.id, principal: g.principal, removed: r.removed, sessions_ended: r.sessionsEnded };
+    return {
+      env: plan.env,
+      revoked: where(g),
+      grant_id: g.id,
+      principal: g.principal,
+      removed: r.removed,
+      sessions_ended: r.sessionsEnded,
+    };
   },
-  render: (o) => `Revoked ${o.revoked}${o.principal ? ` (${o.principal})` : ''}${o.removed ? '' : ' — it was already gone'}${o.sessions_ended ? `; ended ${o.sessions_ended} session(s)` : ''}.`,
+  render: (o) =>
+    `Revoked ${o.revoked}${o.principal ? ` (${o.principal})` : ''}${o.removed ? '' : ' — it was already gone'}${o.sessions_ended ? `; ended ${o.sessions_ended} session(s)` : ''}.`,
 });

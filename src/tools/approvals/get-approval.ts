@@ -4,11 +4,17 @@ import { defineTool, ToolError } from '../define-tool.js';
 export const getApproval = defineTool({
   name: 'get_approval',
   title: 'Get approval',
-  description: 'Status of an approval request; once approved, the single-use approval_token for the requester.',
+  description:
+    'Status of an approval request; once approved, the single-use approval_token for the requester.',
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',
-  input: { approval_id: z.string().regex(/^apr_[0-9a-f]+$/, 'an id such as apr_1a2b3c4d5e6f7a8b').describe('id from approval_required') },
+  input: {
+    approval_id: z
+      .string()
+      .regex(/^apr_[0-9a-f]+$/, 'an id such as apr_1a2b3c4d5e6f7a8b')
+      .describe('id from approval_required'),
+  },
   output: {
     approval_id: z.string(),
     status: z.enum(['pending', 'approved', 'consumed', 'denied', 'expired']),
@@ -26,7 +32,8 @@ export const getApproval = defineTool({
     const now = ctx.deps.clock.now().toISOString();
     await ctx.deps.store.expireApprovals(now);
     const r = await ctx.deps.store.getApproval(approval_id);
-    if (!r) throw new ToolError(`approval_id: no approval request ${approval_id}`, 'not_found', 'approval_id');
+    if (!r)
+      throw new ToolError(`approval_id: no approval request ${approval_id}`, 'not_found', 'approval_id');
     const approvers = r.decisions.filter((d) => d.decision === 'approve').map((d) => d.principal);
     // Only the principal that asked receives the token: it is their action that was approved.
     const showToken = r.status === 'approved' && r.requester === ctx.principal.id;

@@ -18,7 +18,8 @@ const entry = z.object({
 export const searchAudit = defineTool({
   name: 'search_audit',
   title: 'Search audit log',
-  description: "Search day2's tamper-evident audit log, newest first: who did what, where, with which outcome.",
+  description:
+    "Search day2's tamper-evident audit log, newest first: who did what, where, with which outcome.",
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',
@@ -74,13 +75,17 @@ export const searchAudit = defineTool({
     const last = page.at(-1);
     return {
       entries,
-      next_cursor: rows.length > limit && last ? Buffer.from(`s:${last.seq}`).toString('base64url') : undefined,
+      next_cursor:
+        rows.length > limit && last ? Buffer.from(`s:${last.seq}`).toString('base64url') : undefined,
     };
   },
   render: (o) =>
     o.entries.length === 0
       ? 'No audit entries match.'
       : o.entries
-          .map((e) => `#${e.seq} ${e.ts} ${e.event} ${e.tool ?? ''} ${e.env ?? ''} by ${e.principal ?? '?'}${e.ok === false ? ` FAILED ${e.error ?? ''}` : ''}`)
+          .map(
+            (e) =>
+              `#${e.seq} ${e.ts} ${e.event} ${e.tool ?? ''} ${e.env ?? ''} by ${e.principal ?? '?'}${e.ok === false ? ` FAILED ${e.error ?? ''}` : ''}`,
+          )
           .join('\n') + (o.next_cursor ? '\n(more: pass next_cursor)' : ''),
 });

@@ -39,10 +39,14 @@ export const dependencyImpactTool = defineTool({
     const deps = ctx.deps;
     const svc = resolveService(deps, args.service);
     if (args.env) resolveEnv(deps, args.env);
-    const impact = dependencyImpact(deps.catalog, svc.id, { direction: args.direction ?? 'both', depth: args.depth ?? 3 });
+    const impact = dependencyImpact(deps.catalog, svc.id, {
+      direction: args.direction ?? 'both',
+      depth: args.depth ?? 3,
+    });
     const { alerts, gaps } = await collectAlerts(deps, { env: args.env });
     const firing = new Map<string, number>();
-    for (const a of alerts) if (a.service && a.silenced_by.length === 0) firing.set(a.service, (firing.get(a.service) ?? 0) + 1);
+    for (const a of alerts)
+      if (a.service && a.silenced_by.length === 0) firing.set(a.service, (firing.get(a.service) ?? 0) + 1);
     const alertsKnown = gaps.length === 0;
     const nodes = impact.nodes.map((n) => {
       const count = firing.get(n.id) ?? firing.get(n.id.replace(/^resource:/, '')) ?? 0;
@@ -56,9 +60,19 @@ export const dependencyImpactTool = defineTool({
         alerts: count,
       };
     });
-    return { service: svc.id, nodes: nodes.slice(0, 60), truncated: impact.truncated || nodes.length > 60, gaps };
+    return {
+      service: svc.id,
+      nodes: nodes.slice(0, 60),
+      truncated: impact.truncated || nodes.length > 60,
+      gaps,
+    };
   },
   render: (o) =>
     `${o.service}: ${o.nodes.length} related node(s)\n` +
-    o.nodes.map((n) => `${n.direction === 'upstream' ? '↑' : '↓'}${n.distance} ${n.id} (${n.owner ?? 'no owner'}) ${n.alert_status}${n.alerts ? ` ×${n.alerts}` : ''}`).join('\n'),
+    o.nodes
+      .map(
+        (n) =>
+          `${n.direction === 'upstream' ? '↑' : '↓'}${n.distance} ${n.id} (${n.owner ?? 'no owner'}) ${n.alert_status}${n.alerts ? ` ×${n.alerts}` : ''}`,
+      )
+      .join('\n'),
 });

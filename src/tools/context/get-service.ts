@@ -10,7 +10,8 @@ import { alertShape, gapShape } from './shapes.js';
 export const getService = defineTool({
   name: 'get_service',
   title: 'Get service',
-  description: 'One service in one env: owner, dependencies, deployed version, pod health, firing alerts, secrets, runbooks.',
+  description:
+    'One service in one env: owner, dependencies, deployed version, pod health, firing alerts, secrets, runbooks.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',
@@ -36,7 +37,9 @@ export const getService = defineTool({
         status: z.string(),
       })
       .optional(),
-    pods: z.object({ total: z.number(), ready: z.number(), restarts: z.number(), problems: z.array(z.string()) }).optional(),
+    pods: z
+      .object({ total: z.number(), ready: z.number(), restarts: z.number(), problems: z.array(z.string()) })
+      .optional(),
     alerts: z.array(alertShape),
     secrets: z.array(z.string()),
     databases: z.array(z.string()),
@@ -74,7 +77,12 @@ export const getService = defineTool({
       ? found.pods.flatMap((p) =>
           p.containers
             .filter((c) => c.waitingReason || c.lastTerminationReason || !c.ready)
-            .map((c) => untrusted(`${p.name}/${c.name}: ${c.waitingReason ?? (c.ready ? '' : 'not ready')}${c.lastTerminationReason ? ` (last: ${c.lastTerminationReason})` : ''}, ${c.restartCount} restarts`, 160)),
+            .map((c) =>
+              untrusted(
+                `${p.name}/${c.name}: ${c.waitingReason ?? (c.ready ? '' : 'not ready')}${c.lastTerminationReason ? ` (last: ${c.lastTerminationReason})` : ''}, ${c.restartCount} restarts`,
+                160,
+              ),
+            ),
         )
       : [];
     const row = found ? toRow(deps, env, found.d) : undefined;
@@ -88,10 +96,24 @@ export const getService = defineTool({
       depends_on: svc.dependsOn.slice(0, 30),
       dependents: svc.dependents.slice(0, 30),
       deployment: row
-        ? { namespace: row.namespace, name: row.deployment, image: row.image, version: row.version, ready: row.ready, desired: row.desired, revision: row.revision, status: row.status }
+        ? {
+            namespace: row.namespace,
+            name: row.deployment,
+            image: row.image,
+            version: row.version,
+            ready: row.ready,
+            desired: row.desired,
+            revision: row.revision,
+            status: row.status,
+          }
         : undefined,
       pods: found
-        ? { total: found.pods.length, ready: found.pods.filter((p) => p.ready).length, restarts: found.pods.reduce((n, p) => n + p.restarts, 0), problems: problems.slice(0, 10) }
+        ? {
+            total: found.pods.length,
+            ready: found.pods.filter((p) => p.ready).length,
+            restarts: found.pods.reduce((n, p) => n + p.restarts, 0),
+            problems: problems.slice(0, 10),
+          }
         : undefined,
       alerts: alerts.alerts.slice(0, 10),
       secrets: deps.catalog.secretsFor(svc.id, env).map((s) => s.name),
@@ -103,11 +125,17 @@ export const getService = defineTool({
   render: (o) =>
     [
       `${o.service} (${o.env}) owner ${o.owner ?? 'unknown'}${o.tier ? `, tier ${o.tier}` : ''}`,
-      o.deployment ? `deployed ${o.deployment.version} rev ${o.deployment.revision ?? '?'}: ${o.deployment.ready}/${o.deployment.desired} ready (${o.deployment.status})` : 'no deployment found',
+      o.deployment
+        ? `deployed ${o.deployment.version} rev ${o.deployment.revision ?? '?'}: ${o.deployment.ready}/${o.deployment.desired} ready (${o.deployment.status})`
+        : 'no deployment found',
       o.pods?.problems.length ? `pod problems: ${o.pods.problems.join('; ')}` : '',
-      o.alerts.length ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}`).join('; ')}` : 'no active alerts',
+      o.alerts.length
+        ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}`).join('; ')}`
+        : 'no active alerts',
       `depends on: ${o.depends_on.join(', ') || 'nothing'}; dependents: ${o.dependents.join(', ') || 'none'}`,
-      o.gaps.length ? `gaps: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}: ${g.reason}`).join('; ')}` : '',
+      o.gaps.length
+        ? `gaps: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}: ${g.reason}`).join('; ')}`
+        : '',
     ]
       .filter(Boolean)
       .join('\n'),

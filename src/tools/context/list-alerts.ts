@@ -19,19 +19,33 @@ export const listAlerts = defineTool({
     limit: limitField,
     cursor: cursorField,
   },
-  output: { alerts: z.array(alertShape), total: z.number(), next_cursor: z.string().optional(), gaps: z.array(gapShape) },
+  output: {
+    alerts: z.array(alertShape),
+    total: z.number(),
+    next_cursor: z.string().optional(),
+    gaps: z.array(gapShape),
+  },
   async run(args, ctx) {
     const { alerts, gaps } = await collectAlerts(ctx.deps, { env: args.env, service: args.service });
     const filtered = alerts.filter(
-      (a) => (!args.severity || a.severity === args.severity) && (args.include_silenced || a.silenced_by.length === 0),
+      (a) =>
+        (!args.severity || a.severity === args.severity) &&
+        (args.include_silenced || a.silenced_by.length === 0),
     );
     const page = paginate(filtered, args.limit, args.cursor);
     return { alerts: page.items, total: page.total, next_cursor: page.next_cursor, gaps };
   },
   render: (o) =>
     (o.alerts.length
-      ? o.alerts.map((a) => `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'} ${a.name} since ${a.since ?? '?'} [${a.source}]`).join('\n')
+      ? o.alerts
+          .map(
+            (a) =>
+              `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'} ${a.name} since ${a.since ?? '?'} [${a.source}]`,
+          )
+          .join('\n')
       : 'No active alerts.') +
     (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
-    (o.gaps.length ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''} (${g.reason})`).join('; ')}` : ''),
+    (o.gaps.length
+      ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''} (${g.reason})`).join('; ')}`
+      : ''),
 });

@@ -40,7 +40,9 @@ export const listDeployments = defineTool({
   async run(args, ctx) {
     // Skew needs every environment, even when the list shows one.
     const { rows, gaps } = await collectDeployments(ctx.deps);
-    const scoped = rows.filter((r) => (!args.service || r.service === args.service) && (!args.env || r.env === args.env));
+    const scoped = rows.filter(
+      (r) => (!args.service || r.service === args.service) && (!args.env || r.env === args.env),
+    );
     const page = paginate(scoped, args.limit, args.cursor);
     const skew = versionSkew(rows.filter((r) => !args.service || r.service === args.service));
     return {
@@ -52,8 +54,19 @@ export const listDeployments = defineTool({
     };
   },
   render: (o) =>
-    o.deployments.map((d) => `${d.env}/${d.service} ${d.version} ${d.ready}/${d.desired} ${d.status}`).join('\n') +
-    (o.skew.length ? `\nSkew: ${o.skew.map((s) => `${s.service} ${Object.entries(s.versions).map(([e, v]) => `${e}=${v}`).join(' ')}`).join('; ')}` : '') +
+    o.deployments
+      .map((d) => `${d.env}/${d.service} ${d.version} ${d.ready}/${d.desired} ${d.status}`)
+      .join('\n') +
+    (o.skew.length
+      ? `\nSkew: ${o.skew
+          .map(
+            (s) =>
+              `${s.service} ${Object.entries(s.versions)
+                .map(([e, v]) => `${e}=${v}`)
+                .join(' ')}`,
+          )
+          .join('; ')}`
+      : '') +
     (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
     (o.gaps.length ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}`).join(', ')}` : ''),
 });

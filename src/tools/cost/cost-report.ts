@@ -7,7 +7,10 @@ import { resolveEnv } from '../context/resolve-service.js';
 import { defineTool } from '../define-tool.js';
 
 const amount = z.number().describe('per month, in the price table currency');
-const owner = { service: z.string(), owner: z.string().optional().describe('owning team from the catalog or the owner label') };
+const owner = {
+  service: z.string(),
+  owner: z.string().optional().describe('owning team from the catalog or the owner label'),
+};
 
 export const costReport = defineTool({
   name: 'cost_report',
@@ -20,13 +23,39 @@ export const costReport = defineTool({
   input: {
     env: z.string().min(1).optional().describe('one environment; default every environment with Kubernetes'),
     namespace: z.string().min(1).max(63).optional().describe('one namespace'),
-    limit: z.number().int().min(1).max(200).optional().describe('maximum rows per section (default 20); totals always cover everything'),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('maximum rows per section (default 20); totals always cover everything'),
   },
   output: {
-    envs: z.array(z.object({ env: z.string(), prices: z.object({ vcpu_hour: z.number(), gib_hour: z.number(), storage_gib_month: z.number(), load_balancer_hour: z.number() }) })),
+    envs: z.array(
+      z.object({
+        env: z.string(),
+        prices: z.object({
+          vcpu_hour: z.number(),
+          gib_hour: z.number(),
+          storage_gib_month: z.number(),
+          load_balancer_hour: z.number(),
+        }),
+      }),
+    ),
     basis: z.object({ p95: z.string(), idle_cpu_millicores: z.number(), headroom: z.string() }),
-    totals: z.object({ idle_savings: amount, rightsizing_savings: amount, orphan_costs: amount, total: amount }),
-    counts: z.object({ idle: z.number(), rightsizing: z.number(), orphans: z.number(), no_metrics: z.number() }),
+    totals: z.object({
+      idle_savings: amount,
+      rightsizing_savings: amount,
+      orphan_costs: amount,
+      total: amount,
+    }),
+    counts: z.object({
+      idle: z.number(),
+      rightsizing: z.number(),
+      orphans: z.number(),
+      no_metrics: z.number(),
+    }),
     idle: z.array(
       z.object({
         ...owner,
@@ -38,7 +67,10 @@ export const costReport = defineTool({
         p95_memory_mib: z.number(),
         requests: z.object({ cpu: z.string(), memory: z.string() }),
         monthly_savings: amount,
-        fix: z.object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) }).optional().describe('the call that scales it to zero (non-production)'),
+        fix: z
+          .object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) })
+          .optional()
+          .describe('the call that scales it to zero (non-production)'),
       }),
     ),
     rightsizing: z.array(
@@ -50,13 +82,24 @@ export const costReport = defineTool({
         replicas: z.number(),
         requests: z.object({ cpu: z.string(), memory: z.string() }).describe('per pod'),
         p95: z.object({ cpu: z.string(), memory: z.string() }).describe('per pod'),
-        suggested: z.object({ cpu: z.string(), memory: z.string() }).describe('per pod: p95 plus 30 % headroom'),
+        suggested: z
+          .object({ cpu: z.string(), memory: z.string() })
+          .describe('per pod: p95 plus 30 % headroom'),
         cpu_request_vs_p95: z.number(),
         monthly_cost: amount,
         monthly_savings: amount,
       }),
     ),
-    orphans: z.array(z.object({ env: z.string(), kind: z.string(), namespace: z.string(), name: z.string(), why: z.string(), monthly_cost: amount })),
+    orphans: z.array(
+      z.object({
+        env: z.string(),
+        kind: z.string(),
+        namespace: z.string(),
+        name: z.string(),
+        why: z.string(),
+        monthly_cost: amount,
+      }),
+    ),
     gaps: z.array(gapShape),
   },
   scope: (args) => ({ env: args.env }),
@@ -64,18 +107,41 @@ export const costReport = defineTool({
     const deps = ctx.deps;
     const envs = args.env ? [resolveEnv(deps, args.env)] : Object.keys(deps.config.environments);
     const limit = args.limit ?? 20;
-    const { envs: per, gaps } = await costOf(deps, envs, { orphans: true, signal: ctx.signal, namespaces: args.namespace ? [args.namespace] : undefined });
+    const { envs: per, gaps } = await costOf(deps, envs, {
+      orphans: true,
+      signal: ctx.signal,
+      namespaces: args.namespace ? [args.namespace] : undefined,
+    });
     const idle = per.flatMap((p) => p.analysis.idle).sort((a, b) => b.monthly_savings - a.monthly_savings);
-    const rightsizing = per.flatMap((p) => p.analysis.rightsizing).sort((a, b) => b.monthly_savings - a.monthly_savings);
+    const rightsizing = per
+      .flatMap((p) => p.analysis.rightsizing)
+      .sort((a, b) => b.monthly_savings - a.monthly_savings);
     const orphans = per.flatMap((p) => p.analysis.orphans).sort((a, b) => b.monthly_cost - a.monthly_cost);
-    const total = (xs: { monthly_savings?: number; monthly_cost?: number }[], k: 'monthly_savings' | 'monthly_cost') => money(xs.reduce((t, x) => t + (x[k] ?? 0), 0));
-    const totals = { idle_savings: total(idle, 'monthly_savings'), rightsizing_savings: total(rightsizing, 'monthly_savings'), orphan_costs: total(orphans, 'monthly_cost'), total: 0 };
+    const total = (
+      xs: { monthly_savings?: number; monthly_cost?: number }[],
+      k: 'monthly_savings' | 'monthly_cost',
+    ) => money(xs.reduce((t, x) => t + (x[k] ?? 0), 0));
+    const totals = {
+      idle_savings: total(idle, 'monthly_savings'),
+      rightsizing_savings: total(rightsizing, 'monthly_savings'),
+      orphan_costs: total(orphans, 'monthly_cost'),
+      total: 0,
+    };
     totals.total = money(totals.idle_savings + totals.rightsizing_savings + totals.orphan_costs);
     return {
       envs: per.map((p) => ({ env: p.env, prices: p.prices })),
-      basis: { p95: P95_BASIS, idle_cpu_millicores: deps.config.cost?.idle_cpu_millicores ?? DEFAULT_IDLE_CPU_MILLICORES, headroom: 'suggested requests = p95 × 1.3, rounded up' },
+      basis: {
+        p95: P95_BASIS,
+        idle_cpu_millicores: deps.config.cost?.idle_cpu_millicores ?? DEFAULT_IDLE_CPU_MILLICORES,
+        headroom: 'suggested requests = p95 × 1.3, rounded up',
+      },
       totals,
-      counts: { idle: idle.length, rightsizing: rightsizing.length, orphans: orphans.length, no_metrics: per.reduce((t, p) => t + p.analysis.no_metrics.length, 0) },
+      counts: {
+        idle: idle.length,
+        rightsizing: rightsizing.length,
+        orphans: orphans.length,
+        no_metrics: per.reduce((t, p) => t + p.analysis.no_metrics.length, 0),
+      },
       idle: idle.slice(0, limit).map((i) => ({
         service: i.service,
         owner: i.owner,
@@ -87,7 +153,13 @@ export const costReport = defineTool({
         p95_memory_mib: i.p95_memory_mib,
         requests: i.requests,
         monthly_savings: i.monthly_savings,
-        fix: deps.config.environments[i.env]?.tier === 'production' ? undefined : { tool: 'scale_idle_to_zero', arguments: { env: i.env, namespace: i.namespace, deployment: i.deployment } },
+        fix:
+          deps.config.environments[i.env]?.tier === 'production'
+            ? undefined
+            : {
+                tool: 'scale_idle_to_zero',
+                arguments: { env: i.env, namespace: i.namespace, deployment: i.deployment },
+              },
       })),
       rightsizing: rightsizing.slice(0, limit),
       orphans: orphans.slice(0, limit).map(({ owner: _o, ...o }) => o),
@@ -97,9 +169,17 @@ export const costReport = defineTool({
   render: (o) =>
     [
       `Savings per month: ${o.totals.total} (idle ${o.totals.idle_savings}, rightsizing ${o.totals.rightsizing_savings}, orphans ${o.totals.orphan_costs})`,
-      ...o.idle.map((i) => `idle: ${i.env}/${i.namespace}/${i.deployment} (${i.service}) ${i.replicas} replicas at p95 ${i.p95_cpu_m}m CPU; requests ${i.requests.cpu}/${i.requests.memory} per pod; save ${i.monthly_savings}/month`),
-      ...o.rightsizing.map((r) => `over-requested: ${r.env}/${r.namespace}/${r.deployment} (${r.service}) requests ${r.requests.cpu}/${r.requests.memory}, p95 ${r.p95.cpu}/${r.p95.memory}, suggest ${r.suggested.cpu}/${r.suggested.memory}; save ${r.monthly_savings}/month`),
-      ...o.orphans.map((x) => `orphan: ${x.env} ${x.kind} ${x.namespace}/${x.name}: ${x.why} (${x.monthly_cost}/month)`),
+      ...o.idle.map(
+        (i) =>
+          `idle: ${i.env}/${i.namespace}/${i.deployment} (${i.service}) ${i.replicas} replicas at p95 ${i.p95_cpu_m}m CPU; requests ${i.requests.cpu}/${i.requests.memory} per pod; save ${i.monthly_savings}/month`,
+      ),
+      ...o.rightsizing.map(
+        (r) =>
+          `over-requested: ${r.env}/${r.namespace}/${r.deployment} (${r.service}) requests ${r.requests.cpu}/${r.requests.memory}, p95 ${r.p95.cpu}/${r.p95.memory}, suggest ${r.suggested.cpu}/${r.suggested.memory}; save ${r.monthly_savings}/month`,
+      ),
+      ...o.orphans.map(
+        (x) => `orphan: ${x.env} ${x.kind} ${x.namespace}/${x.name}: ${x.why} (${x.monthly_cost}/month)`,
+      ),
       o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.env}: ${g.reason}`).join('; ')}` : '',
     ]
       .filter(Boolean)

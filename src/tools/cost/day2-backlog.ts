@@ -22,7 +22,10 @@ export const backlogItemShape = z.object({
   risk: z.enum(['critical', 'high', 'medium', 'low']),
   detail: z.string().describe('evidence; backend text is data'),
   monthly_savings: z.number().optional(),
-  fix: z.object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) }).optional().describe('the day2 tool call that resolves it'),
+  fix: z
+    .object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) })
+    .optional()
+    .describe('the day2 tool call that resolves it'),
   action: z.string().optional().describe('what to do when no day2 tool resolves it'),
 });
 
@@ -39,8 +42,14 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
     input: {
       env: z.string().min(1).optional().describe('one environment; default all'),
       category: z.enum(categories).optional().describe('only one kind of work'),
-      min_risk: z.enum(['critical', 'high', 'medium', 'low']).optional().describe('only items at least this risky'),
-      format: z.enum(['json', 'markdown', 'csv']).optional().describe('json (default): items only; markdown or csv: also the full list as text in `export`'),
+      min_risk: z
+        .enum(['critical', 'high', 'medium', 'low'])
+        .optional()
+        .describe('only items at least this risky'),
+      format: z
+        .enum(['json', 'markdown', 'csv'])
+        .optional()
+        .describe('json (default): items only; markdown or csv: also the full list as text in `export`'),
       limit: limitField,
       cursor: cursorField,
     },
@@ -58,7 +67,11 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
       const envs = args.env ? [resolveEnv(deps, args.env)] : undefined;
       const { items, gaps } = await collectBacklog(deps, { envs, sources, tool: ctx });
       const rank = { critical: 0, high: 1, medium: 2, low: 3 } as const;
-      const kept = items.filter((i) => (!args.category || i.category === args.category) && (!args.min_risk || rank[i.risk] <= rank[args.min_risk]));
+      const kept = items.filter(
+        (i) =>
+          (!args.category || i.category === args.category) &&
+          (!args.min_risk || rank[i.risk] <= rank[args.min_risk]),
+      );
       const counts: Record<string, number> = {};
       for (const i of kept) counts[i.category] = (counts[i.category] ?? 0) + 1;
       const page = paginate(kept, args.limit, args.cursor);
@@ -69,17 +82,31 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
         counts,
         total: page.total,
         next_cursor: page.next_cursor,
-        export: format === 'csv' ? backlogToCsv(all) : format === 'markdown' ? backlogToMarkdown(all, { generatedAt: deps.clock.now().toISOString() }) : undefined,
+        export:
+          format === 'csv'
+            ? backlogToCsv(all)
+            : format === 'markdown'
+              ? backlogToMarkdown(all, { generatedAt: deps.clock.now().toISOString() })
+              : undefined,
         gaps,
       };
     },
     render: (o) =>
       o.export ??
       [
-        `${o.total} backlog items (${Object.entries(o.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`,
-        ...o.items.map((i) => `[${i.risk}] ${i.due ?? '-'} ${i.env} ${i.owner ?? '?'}: ${i.title}${i.fix ? ` → ${i.fix.tool} ${JSON.stringify(i.fix.arguments)}` : i.action ? ` → ${i.action}` : ''}`),
+        `${o.total} backlog items (${
+          Object.entries(o.counts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none'
+        })`,
+        ...o.items.map(
+          (i) =>
+            `[${i.risk}] ${i.due ?? '-'} ${i.env} ${i.owner ?? '?'}: ${i.title}${i.fix ? ` → ${i.fix.tool} ${JSON.stringify(i.fix.arguments)}` : i.action ? ` → ${i.action}` : ''}`,
+        ),
         o.next_cursor ? `(pass next_cursor for more)` : '',
-        o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.backend}${g.env ? `/${g.env}` : ''}: ${g.reason}`).join('; ')}` : '',
+        o.gaps.length
+          ? `Not read: ${o.gaps.map((g) => `${g.backend}${g.env ? `/${g.env}` : ''}: ${g.reason}`).join('; ')}`
+          : '',
       ]
         .filter(Boolean)
         .join('\n'),

@@ -13,7 +13,8 @@ const SESSION_SQL = `
 export const cancelQuery = defineTool({
   name: 'cancel_query',
   title: 'Cancel a query',
-  description: 'Cancel a PostgreSQL session\'s running statement (pg_cancel_backend); force=true terminates the session.',
+  description:
+    "Cancel a PostgreSQL session's running statement (pg_cancel_backend); force=true terminates the session.",
   toolset: 'database',
   effect: 'write',
   risk: 'high',

@@ -6,9 +6,7 @@ export const databaseField = z
   .string()
   .min(1)
   .optional()
-  .describe(
-    'key in day2.yaml databases; default: the service\'s',
-  );
+  .describe("key in day2.yaml databases; default: the service's");
 
 export const databaseTargetFields = {
   env: envField,

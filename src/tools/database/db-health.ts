@@ -22,7 +22,8 @@ const findingSchema = z.object({
 export const dbHealth = defineTool({
   name: 'db_health',
   title: 'Database health',
-  description: 'PostgreSQL health findings with severity and evidence: indexes, bloat, vacuum, wraparound, sequences, sessions.',
+  description:
+    'PostgreSQL health findings with severity and evidence: indexes, bloat, vacuum, wraparound, sequences, sessions.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',

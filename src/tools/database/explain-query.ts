@@ -26,7 +26,8 @@ type PlanNode = z.infer<typeof nodeSchema>;
 export const explainQuery = defineTool({
   name: 'explain_query',
   title: 'Explain a query',
-  description: 'EXPLAIN one read-only query (ANALYZE optional) in a READ ONLY transaction; writes and unsafe functions refused.',
+  description:
+    'EXPLAIN one read-only query (ANALYZE optional) in a READ ONLY transaction; writes and unsafe functions refused.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',

@@ -15,7 +15,8 @@ const INDEX_SQL = `
 export const reindex = defineTool({
   name: 'reindex',
   title: 'Rebuild an index',
-  description: 'REINDEX INDEX CONCURRENTLY one PostgreSQL index, e.g. an invalid or bloated one from db_health.',
+  description:
+    'REINDEX INDEX CONCURRENTLY one PostgreSQL index, e.g. an invalid or bloated one from db_health.',
   toolset: 'database',
   effect: 'write',
   risk: 'low',

@@ -12,7 +12,8 @@ const DB_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export const restoreDatabase = defineTool({
   name: 'restore_database',
   title: 'Restore a database',
-  description: 'pg_restore a backup into a new scratch database (default) and compare row counts; over a live one is critical.',
+  description:
+    'pg_restore a backup into a new scratch database (default) and compare row counts; over a live one is critical.',
   toolset: 'database',
   effect: 'write',
   risk: 'high',

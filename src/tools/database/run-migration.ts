@@ -40,7 +40,8 @@ interface Pending {
 export const runMigration = defineTool({
   name: 'run_migration',
   title: 'Run database migrations',
-  description: 'Apply pending SQL migrations with a checksum ledger; the plan dry-runs them in a transaction that is rolled back.',
+  description:
+    'Apply pending SQL migrations with a checksum ledger; the plan dry-runs them in a transaction that is rolled back.',
   toolset: 'database',
   effect: 'write',
   risk: 'high',

@@ -24,7 +24,8 @@ type SlowQuery = z.infer<typeof querySchema>;
 export const slowQueries = defineTool({
   name: 'slow_queries',
   title: 'Slow queries',
-  description: 'Most expensive statements from pg_stat_statements, else the longest-running ones from pg_stat_activity.',
+  description:
+    'Most expensive statements from pg_stat_statements, else the longest-running ones from pg_stat_activity.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',

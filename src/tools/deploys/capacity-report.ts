@@ -5,7 +5,13 @@ import { gather } from '../../context/gather.js';
 import { serviceOf } from '../../context/deployments.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
-import type { DeploymentInfo, HpaInfo, PodInfo, PodUsage, ResourceQuotaInfo } from '../../providers/kubernetes/types.js';
+import type {
+  DeploymentInfo,
+  HpaInfo,
+  PodInfo,
+  PodUsage,
+  ResourceQuotaInfo,
+} from '../../providers/kubernetes/types.js';
 import { formatAmount, perPod, quantity } from './quota.js';
 
 const row = z.object({
@@ -13,10 +19,34 @@ const row = z.object({
   namespace: z.string(),
   deployment: z.string(),
   replicas: z.object({ desired: z.number(), ready: z.number(), pending_pods: z.number() }),
-  cpu: z.object({ request_m: z.number(), limit_m: z.number().nullable(), usage_m: z.number().nullable(), utilization_pct: z.number().nullable() }).describe('totals over all replicas, millicores'),
-  memory: z.object({ request_mib: z.number(), limit_mib: z.number().nullable(), usage_mib: z.number().nullable(), utilization_pct: z.number().nullable() }).describe('totals over all replicas, MiB'),
+  cpu: z
+    .object({
+      request_m: z.number(),
+      limit_m: z.number().nullable(),
+      usage_m: z.number().nullable(),
+      utilization_pct: z.number().nullable(),
+    })
+    .describe('totals over all replicas, millicores'),
+  memory: z
+    .object({
+      request_mib: z.number(),
+      limit_mib: z.number().nullable(),
+      usage_mib: z.number().nullable(),
+      utilization_pct: z.number().nullable(),
+    })
+    .describe('totals over all replicas, MiB'),
   hpa: z.object({ min: z.number(), max: z.number(), target_cpu_pct: z.number().optional() }).optional(),
-  flags: z.array(z.enum(['pending_pods', 'cpu_hot', 'memory_hot', 'over_provisioned', 'no_requests', 'no_metrics', 'at_hpa_max'])),
+  flags: z.array(
+    z.enum([
+      'pending_pods',
+      'cpu_hot',
+      'memory_hot',
+      'over_provisioned',
+      'no_requests',
+      'no_metrics',
+      'at_hpa_max',
+    ]),
+  ),
 });
 
 export const capacityReport = defineTool({
@@ -39,8 +69,23 @@ export const capacityReport = defineTool({
     services: z.array(row),
     total: z.number(),
     next_cursor: z.string().optional(),
-    totals: z.object({ cpu_request_m: z.number(), cpu_usage_m: z.number(), memory_request_mib: z.number(), memory_usage_mib: z.number(), pending_pods: z.number() }),
-    quotas: z.array(z.object({ namespace: z.string(), quota: z.string(), resource: z.string(), hard: z.string(), used: z.string(), headroom: z.string() })),
+    totals: z.object({
+      cpu_request_m: z.number(),
+      cpu_usage_m: z.number(),
+      memory_request_mib: z.number(),
+      memory_usage_mib: z.number(),
+      pending_pods: z.number(),
+    }),
+    quotas: z.array(
+      z.object({
+        namespace: z.string(),
+        quota: z.string(),
+        resource: z.string(),
+        hard: z.string(),
+        used: z.string(),
+        headroom: z.string(),
+      }),
+    ),
     gaps: z.array(gapShape),
   },
   async run(args, ctx) {
@@ -49,7 +94,13 @@ export const capacityReport = defineTool({
     const svc = args.service ? resolveService(deps, args.service) : undefined;
     const workload = svc ? deps.catalog.workloadFor(svc.id, env) : undefined;
     const k8s = deps.backends.kubernetes(env);
-    const namespaces = args.namespace ? [args.namespace] : workload ? [workload.namespace] : k8s.namespaces.length ? [...k8s.namespaces] : [...new Set((await k8s.listDeployments()).map((d) => d.namespace))];
+    const namespaces = args.namespace
+      ? [args.namespace]
+      : workload
+        ? [workload.namespace]
+        : k8s.namespaces.length
+          ? [...k8s.namespaces]
+          : [...new Set((await k8s.listDeployments()).map((d) => d.namespace))];
     const { results, gaps } = await gather(
       namespaces.map((ns) => ({
         backend: 'kubernetes',
@@ -62,7 +113,9 @@ export const capacityReport = defineTool({
             k8s.podMetrics(ns).catch(() => undefined),
           ]);
           // Pods are only read where some deployment is short of ready replicas: elsewhere none is pending.
-          const short = deployments.some((d) => d.readyReplicas < d.replicas || d.updatedReplicas < d.replicas);
+          const short = deployments.some(
+            (d) => d.readyReplicas < d.replicas || d.updatedReplicas < d.replicas,
+          );
           const pods = short ? await k8s.listPods(ns) : [];
           return { ns, deployments, pods, hpas, quotas, usage };
         },
@@ -70,18 +123,34 @@ export const capacityReport = defineTool({
       deps.config.backends.timeout,
     );
     const rows: z.infer<typeof row>[] = [];
-    const quotaRows: { namespace: string; quota: string; resource: string; hard: string; used: string; headroom: string }[] = [];
+    const quotaRows: {
+      namespace: string;
+      quota: string;
+      resource: string;
+      hard: string;
+      used: string;
+      headroom: string;
+    }[] = [];
     for (const { value: n } of results) {
-      if (!n.usage) gaps.push({ backend: 'metrics.k8s.io', env, reason: `pod metrics of namespace ${n.ns} not available` });
+      if (!n.usage)
+        gaps.push({
+          backend: 'metrics.k8s.io',
+          env,
+          reason: `pod metrics of namespace ${n.ns} not available`,
+        });
       for (const d of n.deployments) {
         if (workload && d.name !== workload.name) continue;
         rows.push(capacityRow(serviceOf(deps, env, d), d, n.pods, n.usage, n.hpas));
       }
       quotaRows.push(...quotaSummary(n.ns, n.quotas));
     }
-    rows.sort((a, b) => rank(a) - rank(b) || a.service.localeCompare(b.service) || a.namespace.localeCompare(b.namespace));
+    rows.sort(
+      (a, b) =>
+        rank(a) - rank(b) || a.service.localeCompare(b.service) || a.namespace.localeCompare(b.namespace),
+    );
     const page = paginate(rows, args.limit, args.cursor);
-    const sum = (f: (r: z.infer<typeof row>) => number | null) => Math.round(rows.reduce((s, r) => s + (f(r) ?? 0), 0));
+    const sum = (f: (r: z.infer<typeof row>) => number | null) =>
+      Math.round(rows.reduce((s, r) => s + (f(r) ?? 0), 0));
     return {
       env,
       services: page.items,
@@ -123,7 +192,13 @@ function selectorMatcher(selector: string): (labels: Record<string, string>) => 
   return (labels) => pairs.every(([k, v]) => labels[k] === v);
 }
 
-function capacityRow(service: string, d: DeploymentInfo, pods: PodInfo[], usage: PodUsage[] | undefined, hpas: HpaInfo[]): z.infer<typeof row> {
+function capacityRow(
+  service: string,
+  d: DeploymentInfo,
+  pods: PodInfo[],
+  usage: PodUsage[] | undefined,
+  hpas: HpaInfo[],
+): z.infer<typeof row> {
   const matches = selectorMatcher(d.selector);
   const own = pods.filter((p) => matches(p.labels));
   const pending = own.filter((p) => p.phase === 'Pending').length;
@@ -131,8 +206,12 @@ function capacityRow(service: string, d: DeploymentInfo, pods: PodInfo[], usage:
   const hasCpuLimit = d.resources.some((c) => c.limits.cpu);
   const hasMemLimit = d.resources.some((c) => c.limits.memory);
   const used = usage?.filter((u) => matches(u.labels));
-  const cpuUse = used ? used.reduce((s, u) => s + u.containers.reduce((t, c) => t + c.cpuMillicores, 0), 0) : null;
-  const memUse = used ? used.reduce((s, u) => s + u.containers.reduce((t, c) => t + c.memoryBytes, 0), 0) / MIB : null;
+  const cpuUse = used
+    ? used.reduce((s, u) => s + u.containers.reduce((t, c) => t + c.cpuMillicores, 0), 0)
+    : null;
+  const memUse = used
+    ? used.reduce((s, u) => s + u.containers.reduce((t, c) => t + c.memoryBytes, 0), 0) / MIB
+    : null;
   const cpuReq = per['requests.cpu']! * 1000 * d.replicas;
   const memReq = (per['requests.memory']! / MIB) * d.replicas;
   const pct = (u: number | null, r: number) => (u === null || r <= 0 ? null : Math.round((u / r) * 100));
@@ -143,7 +222,8 @@ function capacityRow(service: string, d: DeploymentInfo, pods: PodInfo[], usage:
   if (pending > 0) flags.push('pending_pods');
   if (cpuPct !== null && cpuPct >= 90) flags.push('cpu_hot');
   if (memPct !== null && memPct >= 90) flags.push('memory_hot');
-  if (cpuPct !== null && cpuPct < 20 && d.replicas > 0 && (memPct === null || memPct < 40)) flags.push('over_provisioned');
+  if (cpuPct !== null && cpuPct < 20 && d.replicas > 0 && (memPct === null || memPct < 40))
+    flags.push('over_provisioned');
   if (cpuReq === 0 && memReq === 0) flags.push('no_requests');
   if (!used || (used.length === 0 && d.replicas > 0)) flags.push('no_metrics');
   if (hpa && d.replicas >= hpa.maxReplicas) flags.push('at_hpa_max');
@@ -152,16 +232,29 @@ function capacityRow(service: string, d: DeploymentInfo, pods: PodInfo[], usage:
     namespace: d.namespace,
     deployment: d.name,
     replicas: { desired: d.replicas, ready: d.readyReplicas, pending_pods: pending },
-    cpu: { request_m: Math.round(cpuReq), limit_m: hasCpuLimit ? Math.round(per['limits.cpu']! * 1000 * d.replicas) : null, usage_m: cpuUse === null ? null : Math.round(cpuUse), utilization_pct: cpuPct },
-    memory: { request_mib: Math.round(memReq), limit_mib: hasMemLimit ? Math.round((per['limits.memory']! / MIB) * d.replicas) : null, usage_mib: memUse === null ? null : Math.round(memUse), utilization_pct: memPct },
-    hpa: hpa ? { min: hpa.minReplicas, max: hpa.maxReplicas, target_cpu_pct: hpa.targetCpuUtilization } : undefined,
+    cpu: {
+      request_m: Math.round(cpuReq),
+      limit_m: hasCpuLimit ? Math.round(per['limits.cpu']! * 1000 * d.replicas) : null,
+      usage_m: cpuUse === null ? null : Math.round(cpuUse),
+      utilization_pct: cpuPct,
+    },
+    memory: {
+      request_mib: Math.round(memReq),
+      limit_mib: hasMemLimit ? Math.round((per['limits.memory']! / MIB) * d.replicas) : null,
+      usage_mib: memUse === null ? null : Math.round(memUse),
+      utilization_pct: memPct,
+    },
+    hpa: hpa
+      ? { min: hpa.minReplicas, max: hpa.maxReplicas, target_cpu_pct: hpa.targetCpuUtilization }
+      : undefined,
     flags,
   };
 }
 
 function rank(r: z.infer<typeof row>): number {
   if (r.flags.includes('pending_pods')) return 0;
-  if (r.flags.includes('cpu_hot') || r.flags.includes('memory_hot') || r.flags.includes('at_hpa_max')) return 1;
+  if (r.flags.includes('cpu_hot') || r.flags.includes('memory_hot') || r.flags.includes('at_hpa_max'))
+    return 1;
   if (r.flags.includes('over_provisioned')) return 2;
   return 3;
 }

@@ -33,7 +33,12 @@ export const detectDrift = defineTool({
     const page = paginate(listed, args.limit, args.cursor);
     return {
       env: scope.env,
-      counts: { compared: scope.objects.length, in_sync: count('in_sync'), drifted: count('drifted'), missing: count('missing') },
+      counts: {
+        compared: scope.objects.length,
+        in_sync: count('in_sync'),
+        drifted: count('drifted'),
+        missing: count('missing'),
+      },
       objects: page.items.map((o) => driftView(o)),
       total: page.total,
       next_cursor: page.next_cursor,
@@ -43,7 +48,19 @@ export const detectDrift = defineTool({
   render: (o) =>
     [
       `${o.env}: ${o.counts.compared} objects compared, ${o.counts.drifted} drifted, ${o.counts.missing} missing, ${o.counts.in_sync} in sync`,
-      ...o.objects.map((x) => `${x.object} ${x.status}${x.changes.length ? `: ${x.changes.slice(0, 3).map((c) => `${c.op} ${c.path}${c.op === 'changed' ? ` (${c.desired} → live ${c.live})` : ''}`).join('; ')}${x.changes_total > 3 ? ` …+${x.changes_total - 3}` : ''}` : ''}`),
+      ...o.objects.map(
+        (x) =>
+          `${x.object} ${x.status}${
+            x.changes.length
+              ? `: ${x.changes
+                  .slice(0, 3)
+                  .map(
+                    (c) => `${c.op} ${c.path}${c.op === 'changed' ? ` (${c.desired} → live ${c.live})` : ''}`,
+                  )
+                  .join('; ')}${x.changes_total > 3 ? ` …+${x.changes_total - 3}` : ''}`
+              : ''
+          }`,
+      ),
       o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
       o.gaps.length ? `Not read: ${o.gaps.map((g) => g.reason).join('; ')}` : '',
     ]

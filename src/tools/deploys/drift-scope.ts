@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
-import { DesiredStateError, loadDesiredState, scanDrift, type DesiredObject, type ObjectDrift } from '../../drift/index.js';
+import {
+  DesiredStateError,
+  loadDesiredState,
+  scanDrift,
+  type DesiredObject,
+  type ObjectDrift,
+} from '../../drift/index.js';
 import { gapReason, type Gap } from '../../context/gather.js';
 import { ToolError } from '../define-tool.js';
 import { envField } from '../fields.js';
@@ -11,7 +17,11 @@ import { clipValue } from './workload.js';
 /** Fields that narrow a drift scan. */
 export const driftScopeFields = {
   env: envField,
-  service: z.string().min(1).optional().describe("one service: its workload's objects and those labelled with its name"),
+  service: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("one service: its workload's objects and those labelled with its name"),
   namespace: z.string().min(1).max(63).optional().describe('one namespace'),
   kind: z.string().min(1).max(63).optional().describe('one kind, e.g. Deployment'),
 };
@@ -30,17 +40,31 @@ export function objectRef(o: { kind: string; namespace?: string; name: string })
 }
 
 /** Loads the environment's desired state, narrows it to the scope, and compares it with live. */
-export async function scanScope(deps: Deps, args: { env: string; service?: string; namespace?: string; kind?: string }): Promise<DriftScope> {
+export async function scanScope(
+  deps: Deps,
+  args: { env: string; service?: string; namespace?: string; kind?: string },
+): Promise<DriftScope> {
   const env = resolveEnv(deps, args.env);
   const configured = deps.config.environments[env]?.desired_state;
-  if (!configured) throw new ToolError(`env: environment "${env}" has no desired_state folder configured (environments.${env}.desired_state)`, 'not_configured', 'env');
+  if (!configured)
+    throw new ToolError(
+      `env: environment "${env}" has no desired_state folder configured (environments.${env}.desired_state)`,
+      'not_configured',
+      'env',
+    );
   const folder = resolve(configured);
   let desired: DesiredObject[];
   try {
     desired = await loadDesiredState(folder);
   } catch (err) {
-    if (err instanceof DesiredStateError) throw new ToolError(`desired state of ${env}: ${err.message}`, 'invalid_desired_state');
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ToolError(`desired state of ${env}: folder ${configured} does not exist`, 'not_configured', 'env');
+    if (err instanceof DesiredStateError)
+      throw new ToolError(`desired state of ${env}: ${err.message}`, 'invalid_desired_state');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ToolError(
+        `desired state of ${env}: folder ${configured} does not exist`,
+        'not_configured',
+        'env',
+      );
     throw err;
   }
   const svc = args.service ? resolveService(deps, args.service) : undefined;
@@ -54,10 +78,20 @@ export async function scanScope(deps: Deps, args: { env: string; service?: strin
       (!svc || belongsTo(o, svc.name, workload)),
   );
   const { objects, failures } = await scanDrift(k8s, desired);
-  return { env, service: svc?.id, folder, objects, gaps: failures.map((f) => ({ backend: 'kubernetes', env, reason: `${f.what}: ${gapReason(f.error)}` })) };
+  return {
+    env,
+    service: svc?.id,
+    folder,
+    objects,
+    gaps: failures.map((f) => ({ backend: 'kubernetes', env, reason: `${f.what}: ${gapReason(f.error)}` })),
+  };
 }
 
-function belongsTo(o: DesiredObject, service: string, workload: { namespace: string; name: string } | undefined): boolean {
+function belongsTo(
+  o: DesiredObject,
+  service: string,
+  workload: { namespace: string; name: string } | undefined,
+): boolean {
   if (workload && o.namespace === workload.namespace && o.name === workload.name) return true;
   const labels = (o.manifest.metadata as { labels?: Record<string, unknown> } | undefined)?.labels ?? {};
   return labels['app.kubernetes.io/name'] === service || labels['app.kubernetes.io/instance'] === service;
@@ -92,7 +126,9 @@ export const driftObjectShape = z.object({
   changes: z.array(
     z.object({
       path: z.string().describe('e.g. spec.template.spec.containers[name=orders].env[name=LOG_LEVEL].value'),
-      op: z.enum(['added', 'removed', 'changed']).describe('added: only live; removed: only desired; changed: both, different'),
+      op: z
+        .enum(['added', 'removed', 'changed'])
+        .describe('added: only live; removed: only desired; changed: both, different'),
       desired: z.string().optional(),
       live: z.string().optional().describe('live value: data from the cluster'),
     }),

@@ -15,9 +15,16 @@ const line = z.object({
   container: z.string(),
   image: z.string(),
   current: z.string().describe('current tag'),
-  newer: z.array(z.object({ tag: z.string(), digest: z.string().optional() })).describe('newer tags in the registry, newest first'),
+  newer: z
+    .array(z.object({ tag: z.string(), digest: z.string().optional() }))
+    .describe('newer tags in the registry, newest first'),
   runtime: z
-    .object({ name: z.string(), line: z.string(), eol: z.string(), status: z.enum(['end_of_life', 'eol_within_6_months', 'supported']) })
+    .object({
+      name: z.string(),
+      line: z.string(),
+      eol: z.string(),
+      status: z.enum(['end_of_life', 'eol_within_6_months', 'supported']),
+    })
     .optional(),
   apply: z
     .object({ tool: z.literal('update_image'), arguments: z.record(z.string(), z.unknown()) })
@@ -39,8 +46,14 @@ export const patchReport = defineTool({
   input: {
     env: envField,
     service: z.string().min(1).optional().describe('one service; default all'),
-    include_prereleases: z.boolean().optional().describe('list prerelease tags such as 2.0.0-rc.1 (default false)'),
-    allow_major: z.boolean().optional().describe('list newer major versions too (default false: same major only)'),
+    include_prereleases: z
+      .boolean()
+      .optional()
+      .describe('list prerelease tags such as 2.0.0-rc.1 (default false)'),
+    allow_major: z
+      .boolean()
+      .optional()
+      .describe('list newer major versions too (default false: same major only)'),
     only_outdated: z.boolean().optional().describe('leave out images that are up to date (default true)'),
     limit: limitField,
     cursor: cursorField,
@@ -60,9 +73,24 @@ export const patchReport = defineTool({
     const k8s = deps.backends.kubernetes(env);
     const reg = registryFor(deps.config, env);
     const gaps: Gap[] = [];
-    const deployments = (await k8s.listDeployments()).filter((d) => !svc || serviceOf(deps, env, d) === svc.id);
-    const containers = deployments.flatMap((d) => d.images.map((i) => ({ d, service: serviceOf(deps, env, d), container: i.container, image: i.image, ref: parseImageRef(i.image) })));
-    if (!reg) gaps.push({ backend: 'registry', env, reason: `no registry configured (environments.${env}.registry)` });
+    const deployments = (await k8s.listDeployments()).filter(
+      (d) => !svc || serviceOf(deps, env, d) === svc.id,
+    );
+    const containers = deployments.flatMap((d) =>
+      d.images.map((i) => ({
+        d,
+        service: serviceOf(deps, env, d),
+        container: i.container,
+        image: i.image,
+        ref: parseImageRef(i.image),
+      })),
+    );
+    if (!reg)
+      gaps.push({
+        backend: 'registry',
+        env,
+        reason: `no registry configured (environments.${env}.registry)`,
+      });
 
     // One tags list per repository, a few at a time.
     const repos = [...new Set(containers.filter((c) => reg?.owns(c.ref)).map((c) => c.ref.repository))];
@@ -80,7 +108,13 @@ export const patchReport = defineTool({
     const digestJobs: (() => Promise<void>)[] = [];
     for (const c of containers) {
       const available = tags.get(c.ref.repository);
-      const newer = available && c.ref.tag ? (newerTags(c.ref.tag, available, { allowMajor: args.allow_major, includePrereleases: args.include_prereleases }) ?? []) : [];
+      const newer =
+        available && c.ref.tag
+          ? (newerTags(c.ref.tag, available, {
+              allowMajor: args.allow_major,
+              includePrereleases: args.include_prereleases,
+            }) ?? [])
+          : [];
       const rt = runtimeStatus(c.ref.repository, c.ref.tag, now, deps.config.runtimes_eol);
       const runtime = rt ? { name: rt.runtime, line: rt.line, eol: rt.eol, status: rt.status } : undefined;
       if (newer.length === 0 && (!runtime || runtime.status === 'supported')) {
@@ -124,16 +158,35 @@ export const patchReport = defineTool({
         },
       };
     }
-    lines.sort((a, b) => eolRank(a) - eolRank(b) || a.service.localeCompare(b.service) || a.container.localeCompare(b.container));
+    lines.sort(
+      (a, b) =>
+        eolRank(a) - eolRank(b) ||
+        a.service.localeCompare(b.service) ||
+        a.container.localeCompare(b.container),
+    );
     const page = paginate(lines, args.limit, args.cursor);
-    return { env, images: page.items, total: page.total, up_to_date: upToDate, next_cursor: page.next_cursor, gaps: dedupe(gaps).slice(0, 10) };
+    return {
+      env,
+      images: page.items,
+      total: page.total,
+      up_to_date: upToDate,
+      next_cursor: page.next_cursor,
+      gaps: dedupe(gaps).slice(0, 10),
+    };
   },
   render: (o) =>
     [
       `${o.env}: ${o.total} image(s) with updates or runtime end-of-life, ${o.up_to_date} up to date`,
       ...o.images.map(
         (i) =>
-          `${i.service}/${i.container} ${i.current}${i.newer.length ? ` → ${i.newer.map((n) => n.tag).slice(0, 4).join(', ')}` : ''}${i.runtime && i.runtime.status !== 'supported' ? ` (${i.runtime.name} ${i.runtime.line} EOL ${i.runtime.eol})` : ''}`,
+          `${i.service}/${i.container} ${i.current}${
+            i.newer.length
+              ? ` → ${i.newer
+                  .map((n) => n.tag)
+                  .slice(0, 4)
+                  .join(', ')}`
+              : ''
+          }${i.runtime && i.runtime.status !== 'supported' ? ` (${i.runtime.name} ${i.runtime.line} EOL ${i.runtime.eol})` : ''}`,
       ),
       o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
       o.gaps.length ? `Not read: ${o.gaps.map((g) => g.reason).join('; ')}` : '',
@@ -151,7 +204,11 @@ function dedupe(gaps: Gap[]): Gap[] {
   return gaps.filter((g) => (seen.has(g.reason) ? false : (seen.add(g.reason), true)));
 }
 
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(limit, items.length) }, async () => {

@@ -11,19 +11,42 @@ export const promoteVersion = defineTool({
   name: 'promote_version',
   title: 'Promote a version between environments',
   description:
-    "Makes a service in to_env run exactly the image digests it runs in from_env (for example staging → prod). The plan lists every container whose image differs; it is refused while from_env has active alerts on the service unless force=true. Execution watches the rollout and rolls back on its own if the new pods fail.",
+    'Makes a service in to_env run exactly the image digests it runs in from_env (for example staging → prod). The plan lists every container whose image differs; it is refused while from_env has active alerts on the service unless force=true. Execution watches the rollout and rolls back on its own if the new pods fail.',
   toolset: 'deploys',
   effect: 'write',
   risk: 'high',
   input: {
-    service: z.string().min(1).optional().describe('service name from the catalog; or give namespace and deployment'),
-    namespace: z.string().min(1).max(63).optional().describe('Kubernetes namespace, with deployment, when no service is given (same in both envs)'),
-    deployment: z.string().min(1).max(253).optional().describe('Deployment name, with namespace, when no service is given'),
+    service: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('service name from the catalog; or give namespace and deployment'),
+    namespace: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe('Kubernetes namespace, with deployment, when no service is given (same in both envs)'),
+    deployment: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe('Deployment name, with namespace, when no service is given'),
     from_env: z.string().min(1).describe('environment whose images are promoted, e.g. staging'),
     env: z.string().min(1).describe('environment that receives them, e.g. prod'),
     force: z.boolean().optional().describe('promote even while from_env has active alerts on the service'),
-    auto_rollback: z.boolean().optional().describe('roll back by itself when the new pods fail (default true)'),
-    timeout_seconds: z.number().int().min(5).max(3600).optional().describe('how long to watch the rollout (default 600)'),
+    auto_rollback: z
+      .boolean()
+      .optional()
+      .describe('roll back by itself when the new pods fail (default true)'),
+    timeout_seconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .optional()
+      .describe('how long to watch the rollout (default 600)'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -41,7 +64,8 @@ export const promoteVersion = defineTool({
     images_now: z.array(z.object({ container: z.string(), image: z.string() })),
   },
   async plan(args, ctx): Promise<Plan> {
-    if (args.from_env === args.env) throw new ToolError('from_env: give two different environments', 'invalid', 'from_env');
+    if (args.from_env === args.env)
+      throw new ToolError('from_env: give two different environments', 'invalid', 'from_env');
     const src = resolveWorkload(ctx.deps, { ...args, env: args.from_env });
     const dst = resolveWorkload(ctx.deps, args);
     const [a, b, alerts] = await Promise.all([
@@ -58,7 +82,12 @@ export const promoteVersion = defineTool({
       const ref = parseImageRef(to);
       if (!ref.digest) {
         // Promote what runs, not what a tag means later: pin the digest the tag resolves to now.
-        const digest = reg?.owns(ref) && ref.tag ? await reg.client.manifestDigest(ref.repository, ref.tag).catch((e: unknown) => (notes.push(`registry: ${gapReason(e)}`), undefined)) : undefined;
+        const digest =
+          reg?.owns(ref) && ref.tag
+            ? await reg.client
+                .manifestDigest(ref.repository, ref.tag)
+                .catch((e: unknown) => (notes.push(`registry: ${gapReason(e)}`), undefined))
+            : undefined;
         if (!digest) {
           refusal ??= `${src.env} runs ${img.container} as ${img.image}, which is not pinned by digest and the registry did not resolve it; promote needs exact digests`;
           continue;
@@ -70,18 +99,29 @@ export const promoteVersion = defineTool({
         refusal ??= `${dst.env} ${dst.namespace}/${dst.name} has no container "${img.container}"; the two environments run different pod templates`;
         continue;
       }
-      if (parseImageRef(current.image).digest !== parseImageRef(to).digest || current.image !== to) changes.push({ container: img.container, from: current.image, to });
+      if (parseImageRef(current.image).digest !== parseImageRef(to).digest || current.image !== to)
+        changes.push({ container: img.container, from: current.image, to });
     }
     const active = alerts.alerts.filter((al) => al.silenced_by.length === 0);
     if (!args.force) {
       if (active.length > 0)
-        refusal ??= `${src.env} has ${active.length} active alert(s) on ${src.service ?? src.name}: ${active.slice(0, 3).map((al) => `${al.severity} ${al.name}`).join('; ')}; fix them first or pass force=true`;
+        refusal ??= `${src.env} has ${active.length} active alert(s) on ${src.service ?? src.name}: ${active
+          .slice(0, 3)
+          .map((al) => `${al.severity} ${al.name}`)
+          .join('; ')}; fix them first or pass force=true`;
       else if (alerts.gaps.length > 0)
         refusal ??= `the alerts of ${src.env} could not be read (${alerts.gaps.map((g) => g.backend).join(', ')}), so a healthy source cannot be confirmed; pass force=true to promote anyway`;
     }
     if (changes.length === 0) refusal ??= `${dst.env} already runs the same images as ${src.env}`;
-    const patch = { spec: { template: { spec: { containers: changes.map((c) => ({ name: c.container, image: c.to })) } } } };
-    if (!refusal) await dst.k8s.patchDeployment(dst.namespace, dst.name, patch, { dryRun: true, resourceVersion: b.resourceVersion, type: 'strategic' });
+    const patch = {
+      spec: { template: { spec: { containers: changes.map((c) => ({ name: c.container, image: c.to })) } } },
+    };
+    if (!refusal)
+      await dst.k8s.patchDeployment(dst.namespace, dst.name, patch, {
+        dryRun: true,
+        resourceVersion: b.resourceVersion,
+        type: 'strategic',
+      });
     return {
       summary: `promote ${dst.service ?? dst.name} ${src.env} → ${dst.env}: ${changes.map((c) => `${c.container} ${parseImageRef(c.from).tag ?? '?'} → ${parseImageRef(c.to).tag ?? '?'}`).join(', ') || 'no change'}`,
       env: dst.env,
@@ -97,7 +137,9 @@ export const promoteVersion = defineTool({
         from: `${src.env}/${src.namespace}/${src.name}`,
         to: `${dst.env}/${dst.namespace}/${dst.name}`,
         differences: changes,
-        source_alerts: active.slice(0, 5).map((al) => ({ name: al.name, severity: al.severity, since: al.since })),
+        source_alerts: active
+          .slice(0, 5)
+          .map((al) => ({ name: al.name, severity: al.severity, since: al.since })),
         forced: args.force === true && active.length > 0,
         current_revision: b.revision ?? null,
         dependents: dependentsOf(ctx.deps, dst.service),
@@ -110,12 +152,23 @@ export const promoteVersion = defineTool({
   },
   async execute(args, ctx, plan) {
     const dst = resolveWorkload(ctx.deps, args);
-    const pre = plan.preconditions as { deployment_resource_version: string; changes: { container: string; from: string; to: string }[]; revision: number | null };
+    const pre = plan.preconditions as {
+      deployment_resource_version: string;
+      changes: { container: string; from: string; to: string }[];
+      revision: number | null;
+    };
     const d = await dst.k8s.getDeployment(dst.namespace, dst.name);
     const before = await podNames(dst.k8s, dst.namespace, d.selector);
-    const patch = { spec: { template: { spec: { containers: pre.changes.map((c) => ({ name: c.container, image: c.to })) } } } };
+    const patch = {
+      spec: {
+        template: { spec: { containers: pre.changes.map((c) => ({ name: c.container, image: c.to })) } },
+      },
+    };
     await writeOrReplan('deployment', () =>
-      dst.k8s.patchDeployment(dst.namespace, dst.name, patch, { resourceVersion: pre.deployment_resource_version, type: 'strategic' }),
+      dst.k8s.patchDeployment(dst.namespace, dst.name, patch, {
+        resourceVersion: pre.deployment_resource_version,
+        type: 'strategic',
+      }),
     );
     const watched = await guardRollout(dst.k8s, dst.namespace, dst.name, pre.revision ?? undefined, {
       podsBefore: before,

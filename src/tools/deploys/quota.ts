@@ -8,7 +8,13 @@ export function quantity(q: string | undefined): number {
 
 /** What one pod of a deployment requests and is limited to, summed over its containers. */
 export function perPod(d: DeploymentInfo): Record<string, number> {
-  const out: Record<string, number> = { pods: 1, 'requests.cpu': 0, 'requests.memory': 0, 'limits.cpu': 0, 'limits.memory': 0 };
+  const out: Record<string, number> = {
+    pods: 1,
+    'requests.cpu': 0,
+    'requests.memory': 0,
+    'limits.cpu': 0,
+    'limits.memory': 0,
+  };
   for (const c of d.resources) {
     out['requests.cpu']! += quantity(c.requests.cpu);
     out['requests.memory']! += quantity(c.requests.memory);
@@ -34,7 +40,12 @@ export interface QuotaCheck {
  * Headroom of every ResourceQuota in the namespace for a replica change. `used` comes from the
  * quota's status; where the status lacks a resource, it is summed from the namespace's deployments.
  */
-export function quotaChecks(quotas: ResourceQuotaInfo[], d: DeploymentInfo, delta: number, namespaceDeployments: DeploymentInfo[]): QuotaCheck[] {
+export function quotaChecks(
+  quotas: ResourceQuotaInfo[],
+  d: DeploymentInfo,
+  delta: number,
+  namespaceDeployments: DeploymentInfo[],
+): QuotaCheck[] {
   const pod = perPod(d);
   const out: QuotaCheck[] = [];
   for (const q of quotas) {
@@ -43,9 +54,20 @@ export function quotaChecks(quotas: ResourceQuotaInfo[], d: DeploymentInfo, delt
       const per = pod[resource];
       if (per === undefined) continue;
       const hard = quantity(hardText);
-      const used = q.used[key] !== undefined ? quantity(q.used[key]) : namespaceDeployments.reduce((n, x) => n + (perPod(x)[resource] ?? 0) * x.replicas, 0);
+      const used =
+        q.used[key] !== undefined
+          ? quantity(q.used[key])
+          : namespaceDeployments.reduce((n, x) => n + (perPod(x)[resource] ?? 0) * x.replicas, 0);
       const change = per * delta;
-      out.push({ quota: q.name, resource: key, hard, used, headroom: hard - used, change, fits: change <= 0 || used + change <= hard + 1e-9 });
+      out.push({
+        quota: q.name,
+        resource: key,
+        hard,
+        used,
+        headroom: hard - used,
+        change,
+        fits: change <= 0 || used + change <= hard + 1e-9,
+      });
     }
   }
   return out;
@@ -53,7 +75,8 @@ export function quotaChecks(quotas: ResourceQuotaInfo[], d: DeploymentInfo, delt
 
 /** A readable amount: cores as `1.5` / `250m`, bytes as Mi/Gi, pods as counts. */
 export function formatAmount(resource: string, v: number): string {
-  if (resource.includes('cpu')) return Math.abs(v) < 1 ? `${Math.round(v * 1000)}m` : `${Math.round(v * 100) / 100}`;
+  if (resource.includes('cpu'))
+    return Math.abs(v) < 1 ? `${Math.round(v * 1000)}m` : `${Math.round(v * 100) / 100}`;
   if (resource.includes('memory') || resource.includes('storage')) {
     const mi = v / 2 ** 20;
     return Math.abs(mi) >= 1024 ? `${Math.round((mi / 1024) * 100) / 100}Gi` : `${Math.round(mi)}Mi`;

@@ -20,30 +20,56 @@ export const remediateDrift = defineTool({
   risk: 'high',
   input: {
     ...driftScopeFields,
-    objects: z.array(z.string().min(1).max(300)).min(1).max(MAX_OBJECTS).optional().describe('objects to remediate as detect_drift names them ("Deployment checkout/orders"); default: every drifted object in scope'),
-    force_conflicts: z.boolean().optional().describe('take over fields another field manager owns (default false)'),
+    objects: z
+      .array(z.string().min(1).max(300))
+      .min(1)
+      .max(MAX_OBJECTS)
+      .optional()
+      .describe(
+        'objects to remediate as detect_drift names them ("Deployment checkout/orders"); default: every drifted object in scope',
+      ),
+    force_conflicts: z
+      .boolean()
+      .optional()
+      .describe('take over fields another field manager owns (default false)'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },
   output: {
     env: z.string(),
-    applied: z.array(z.object({ object: z.string(), resource_version: z.string().optional(), remaining_drift: z.array(z.string()) })),
+    applied: z.array(
+      z.object({
+        object: z.string(),
+        resource_version: z.string().optional(),
+        remaining_drift: z.array(z.string()),
+      }),
+    ),
   },
   async plan(args, ctx): Promise<Plan> {
     const scope = await scanScope(ctx.deps, args);
-    if (scope.gaps.length > 0) throw new ToolError(`cannot read all live objects, so the drift is not known: ${scope.gaps.map((g) => g.reason).join('; ')}`, 'backend_unavailable');
+    if (scope.gaps.length > 0)
+      throw new ToolError(
+        `cannot read all live objects, so the drift is not known: ${scope.gaps.map((g) => g.reason).join('; ')}`,
+        'backend_unavailable',
+      );
     let selected = scope.objects.filter((o) => o.status !== 'in_sync');
     if (args.objects) {
       const wanted = new Set(args.objects.map((s) => s.trim()));
       const known = new Set(scope.objects.map(objectRef));
       const unknown = [...wanted].filter((w) => !known.has(w));
-      if (unknown.length) throw new ToolError(`objects: not in the desired state of ${scope.env} within this scope: ${unknown.slice(0, 5).join(', ')}; detect_drift lists them`, 'not_found', 'objects');
+      if (unknown.length)
+        throw new ToolError(
+          `objects: not in the desired state of ${scope.env} within this scope: ${unknown.slice(0, 5).join(', ')}; detect_drift lists them`,
+          'not_found',
+          'objects',
+        );
       selected = selected.filter((o) => wanted.has(objectRef(o)));
     }
     let refusal: string | undefined;
     if (selected.length === 0) refusal = 'nothing to remediate: the selected objects match the desired state';
-    else if (selected.length > MAX_OBJECTS) refusal = `${selected.length} objects drifted; remediate at most ${MAX_OBJECTS} at a time (narrow with namespace, kind or objects)`;
+    else if (selected.length > MAX_OBJECTS)
+      refusal = `${selected.length} objects drifted; remediate at most ${MAX_OBJECTS} at a time (narrow with namespace, kind or objects)`;
     const k8s = ctx.deps.backends.kubernetes(scope.env);
     const conflicts: string[] = [];
     if (!refusal) {
@@ -56,19 +82,30 @@ export const remediateDrift = defineTool({
           conflicts.push(`${objectRef(o)}: ${untrusted(err.message, 300)}`);
         }
       }
-      if (conflicts.length) refusal = `fields are owned by another field manager: ${conflicts.slice(0, 3).join('; ')}; call again with force_conflicts=true to take them over`;
+      if (conflicts.length)
+        refusal = `fields are owned by another field manager: ${conflicts.slice(0, 3).join('; ')}; call again with force_conflicts=true to take them over`;
     }
     const added = selected.reduce((n, o) => n + o.changes.filter((c) => c.op === 'added').length, 0);
     return {
       summary: `apply the desired state of ${selected.length} object(s) in ${scope.env}: ${selected.slice(0, 3).map(objectRef).join(', ')}${selected.length > 3 ? ', …' : ''}`,
       env: scope.env,
       service: scope.service,
-      targets: selected.slice(0, MAX_OBJECTS).map((o) => ({ kind: o.kind, name: o.name, ...(o.namespace ? { namespace: o.namespace } : {}), ...(scope.service ? { service: scope.service } : {}) })),
+      targets: selected.slice(0, MAX_OBJECTS).map((o) => ({
+        kind: o.kind,
+        name: o.name,
+        ...(o.namespace ? { namespace: o.namespace } : {}),
+        ...(scope.service ? { service: scope.service } : {}),
+      })),
       preconditions: {
         objects: selected.slice(0, MAX_OBJECTS).map((o) => ({
           object: objectRef(o),
           resource_version: o.resourceVersion ?? 'absent',
-          diff: o.changes.map((c) => ({ path: c.path, op: c.op, desired: c.desired ?? null, live: c.live ?? null })),
+          diff: o.changes.map((c) => ({
+            path: c.path,
+            op: c.op,
+            desired: c.desired ?? null,
+            live: c.live ?? null,
+          })),
         })),
         force_conflicts: args.force_conflicts === true,
       },
@@ -76,7 +113,10 @@ export const remediateDrift = defineTool({
         objects: selected.slice(0, 10).map((o) => driftView(o, 10)),
         more_objects: Math.max(0, selected.length - 10),
         method: `server-side apply, field manager day2${args.force_conflicts ? ', forcing conflicts' : ''}`,
-        note: added > 0 ? `${added} path(s) exist only live; apply does not remove fields another manager owns` : undefined,
+        note:
+          added > 0
+            ? `${added} path(s) exist only live; apply does not remove fields another manager owns`
+            : undefined,
         reason: args.reason,
       },
       ...(refusal ? { refusal } : {}),
@@ -90,17 +130,31 @@ export const remediateDrift = defineTool({
     const applied: { object: string; resource_version?: string; remaining_drift: string[] }[] = [];
     for (const p of planned) {
       const o = byRef.get(p.object);
-      if (!o) throw new ToolError(`${p.object} left the desired state since it was planned; call again without approval_token for a new plan`, 'conflict', 'objects');
+      if (!o)
+        throw new ToolError(
+          `${p.object} left the desired state since it was planned; call again without approval_token for a new plan`,
+          'conflict',
+          'objects',
+        );
       const body = applyBody(o);
       // The apply carries the planned resourceVersion: the API server refuses it (409) if the object moved.
       if (p.resource_version !== 'absent') body.metadata.resourceVersion = p.resource_version;
-      const result = await writeOrReplan(`object ${p.object}`, () => k8s.serverSideApply(body, { force: args.force_conflicts === true }));
-      applied.push({ object: p.object, resource_version: result.metadata.resourceVersion, remaining_drift: [] });
+      const result = await writeOrReplan(`object ${p.object}`, () =>
+        k8s.serverSideApply(body, { force: args.force_conflicts === true }),
+      );
+      applied.push({
+        object: p.object,
+        resource_version: result.metadata.resourceVersion,
+        remaining_drift: [],
+      });
     }
     // Say what is still different afterwards (for example fields another manager keeps).
     const after = await scanScope(ctx.deps, args);
     const afterByRef = new Map(after.objects.map((o) => [objectRef(o), o]));
-    for (const a of applied) a.remaining_drift = (afterByRef.get(a.object)?.changes ?? []).slice(0, 10).map((c) => `${c.op} ${c.path}`);
+    for (const a of applied)
+      a.remaining_drift = (afterByRef.get(a.object)?.changes ?? [])
+        .slice(0, 10)
+        .map((c) => `${c.op} ${c.path}`);
     return { env: scope.env, applied };
   },
   render: (o) =>

@@ -2,7 +2,15 @@ import type { DeploymentInfo, KubernetesProvider, PodInfo } from '../../provider
 import { untrusted } from '../../context/gather.js';
 
 /** Waiting reasons that mean a new pod will not become ready by itself. */
-const FATAL_WAITING = new Set(['CrashLoopBackOff', 'ImagePullBackOff', 'ErrImagePull', 'CreateContainerConfigError', 'InvalidImageName', 'CreateContainerError', 'RunContainerError']);
+const FATAL_WAITING = new Set([
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'CreateContainerConfigError',
+  'InvalidImageName',
+  'CreateContainerError',
+  'RunContainerError',
+]);
 
 export interface RolloutOutcome {
   ok: boolean;
@@ -26,7 +34,12 @@ export interface WatchOptions {
  * Watches a rollout until it completes, a new pod crash-loops or cannot pull its image (fails
  * fast), the API server reports ProgressDeadlineExceeded, or the timeout passes.
  */
-export async function watchRollout(k8s: KubernetesProvider, namespace: string, name: string, opts: WatchOptions): Promise<RolloutOutcome> {
+export async function watchRollout(
+  k8s: KubernetesProvider,
+  namespace: string,
+  name: string,
+  opts: WatchOptions,
+): Promise<RolloutOutcome> {
   const deadline = Date.now() + opts.timeoutMs;
   const pollMs = opts.pollMs ?? 100;
   let last: DeploymentInfo | undefined;
@@ -37,11 +50,20 @@ export async function watchRollout(k8s: KubernetesProvider, namespace: string, n
     const pods = await k8s.listPods(namespace, last.selector);
     const fresh = pods.filter((p) => !opts.podsBefore.has(p.name));
     problems = fresh.flatMap(podProblems);
-    await opts.progress?.(Math.min(last.updatedReplicas, last.readyReplicas), last.replicas, `${last.updatedReplicas}/${last.replicas} updated, ${last.readyReplicas} ready`);
-    const crashing = fresh.some((p) => p.containers.some((c) => (c.waitingReason && FATAL_WAITING.has(c.waitingReason)) || c.restartCount >= 2));
+    await opts.progress?.(
+      Math.min(last.updatedReplicas, last.readyReplicas),
+      last.replicas,
+      `${last.updatedReplicas}/${last.replicas} updated, ${last.readyReplicas} ready`,
+    );
+    const crashing = fresh.some((p) =>
+      p.containers.some(
+        (c) => (c.waitingReason && FATAL_WAITING.has(c.waitingReason)) || c.restartCount >= 2,
+      ),
+    );
     if (crashing) return { ok: false, reason: 'CrashLoop', problems, deployment: last };
     const progressing = last.conditions.find((c) => c.type === 'Progressing');
-    if (progressing?.reason === 'ProgressDeadlineExceeded') return { ok: false, reason: 'ProgressDeadlineExceeded', problems, deployment: last };
+    if (progressing?.reason === 'ProgressDeadlineExceeded')
+      return { ok: false, reason: 'ProgressDeadlineExceeded', problems, deployment: last };
     if (
       last.observedGeneration >= last.generation &&
       last.updatedReplicas === last.replicas &&
@@ -56,14 +78,23 @@ export async function watchRollout(k8s: KubernetesProvider, namespace: string, n
 }
 
 /** Names of the deployment's pods now, for telling new pods from old ones. */
-export async function podNames(k8s: KubernetesProvider, namespace: string, selector: string): Promise<Set<string>> {
+export async function podNames(
+  k8s: KubernetesProvider,
+  namespace: string,
+  selector: string,
+): Promise<Set<string>> {
   return new Set((await k8s.listPods(namespace, selector)).map((p) => p.name));
 }
 
 function podProblems(p: PodInfo): string[] {
   return p.containers
     .filter((c) => c.waitingReason || c.lastTerminationReason || c.restartCount > 0)
-    .map((c) => untrusted(`${p.name}/${c.name}: ${c.waitingReason ?? (c.ready ? 'running' : 'not ready')}${c.lastTerminationReason ? ` (last: ${c.lastTerminationReason})` : ''}, ${c.restartCount} restarts`, 160))
+    .map((c) =>
+      untrusted(
+        `${p.name}/${c.name}: ${c.waitingReason ?? (c.ready ? 'running' : 'not ready')}${c.lastTerminationReason ? ` (last: ${c.lastTerminationReason})` : ''}, ${c.restartCount} restarts`,
+        160,
+      ),
+    )
     .slice(0, 5);
 }
 
@@ -101,14 +132,34 @@ export async function guardRollout(
 ): Promise<GuardedRollout> {
   const watched = await watchRollout(k8s, namespace, name, opts);
   if (watched.ok)
-    return { outcome: 'rolled_out', reason: watched.reason, problems: [], revision: watched.deployment?.revision, images: watched.deployment?.images ?? [] };
+    return {
+      outcome: 'rolled_out',
+      reason: watched.reason,
+      problems: [],
+      revision: watched.deployment?.revision,
+      images: watched.deployment?.images ?? [],
+    };
   if (watched.reason === 'Aborted' || !opts.autoRollback || previousRevision === undefined)
-    return { outcome: 'not_confirmed', reason: watched.reason, problems: watched.problems, revision: watched.deployment?.revision, images: watched.deployment?.images ?? [] };
-  await opts.progress?.(0, 1, `rollout failed (${watched.reason}); rolling back to revision ${previousRevision}`);
+    return {
+      outcome: 'not_confirmed',
+      reason: watched.reason,
+      problems: watched.problems,
+      revision: watched.deployment?.revision,
+      images: watched.deployment?.images ?? [],
+    };
+  await opts.progress?.(
+    0,
+    1,
+    `rollout failed (${watched.reason}); rolling back to revision ${previousRevision}`,
+  );
   try {
     const before = await podNames(k8s, namespace, watched.deployment?.selector ?? '');
     await k8s.rollbackDeployment(namespace, name, previousRevision);
-    const back = await watchRollout(k8s, namespace, name, { ...opts, podsBefore: before, timeoutMs: Math.max(opts.timeoutMs, 60_000) });
+    const back = await watchRollout(k8s, namespace, name, {
+      ...opts,
+      podsBefore: before,
+      timeoutMs: Math.max(opts.timeoutMs, 60_000),
+    });
     return {
       outcome: 'rolled_back',
       reason: watched.reason,

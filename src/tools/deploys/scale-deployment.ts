@@ -3,7 +3,13 @@ import { defineTool, type Plan, type Risk, type Target } from '../define-tool.js
 import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
 import type { HpaInfo } from '../../providers/kubernetes/types.js';
 import { formatAmount, quotaChecks } from './quota.js';
-import { dependentsOf, deploymentTarget, resolveWorkload, workloadFields, writeOrReplan } from './workload.js';
+import {
+  dependentsOf,
+  deploymentTarget,
+  resolveWorkload,
+  workloadFields,
+  writeOrReplan,
+} from './workload.js';
 
 export const scaleDeployment = defineTool({
   name: 'scale_deployment',
@@ -16,7 +22,10 @@ export const scaleDeployment = defineTool({
   input: {
     ...workloadFields,
     replicas: z.number().int().min(0).max(1000).describe('desired number of replicas'),
-    adjust_hpa: z.boolean().optional().describe("also move the HPA's min/max so that they include the new count (default false)"),
+    adjust_hpa: z
+      .boolean()
+      .optional()
+      .describe("also move the HPA's min/max so that they include the new count (default false)"),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -44,10 +53,14 @@ export const scaleDeployment = defineTool({
     const quota = quotaChecks(quotas, d, to - d.replicas, nsDeployments);
     const overQuota = quota.filter((q) => !q.fits);
     const outside = hpa !== undefined && (to < hpa.minReplicas || to > hpa.maxReplicas);
-    const newBounds = hpa && outside && args.adjust_hpa ? { min: Math.max(1, Math.min(hpa.minReplicas, to)), max: Math.max(hpa.maxReplicas, to) } : undefined;
+    const newBounds =
+      hpa && outside && args.adjust_hpa
+        ? { min: Math.max(1, Math.min(hpa.minReplicas, to)), max: Math.max(hpa.maxReplicas, to) }
+        : undefined;
 
     let refusal: string | undefined;
-    if (hpa && outside && to === 0) refusal = `HPA ${hpa.namespace}/${hpa.name} keeps at least ${hpa.minReplicas} replicas and cannot go to 0; use set_autoscaling or remove the HPA first`;
+    if (hpa && outside && to === 0)
+      refusal = `HPA ${hpa.namespace}/${hpa.name} keeps at least ${hpa.minReplicas} replicas and cannot go to 0; use set_autoscaling or remove the HPA first`;
     else if (hpa && outside && !args.adjust_hpa)
       refusal = `HPA ${hpa.namespace}/${hpa.name} keeps ${w.name} between ${hpa.minReplicas} and ${hpa.maxReplicas} replicas and would undo a scale to ${to}; call again with adjust_hpa=true to move its bounds to ${Math.max(1, Math.min(hpa.minReplicas, to))}-${Math.max(hpa.maxReplicas, to)}`;
     else if (overQuota.length > 0)
@@ -56,11 +69,24 @@ export const scaleDeployment = defineTool({
 
     // The real dry run: the API server validates the change (dryRun=All) against the planned version.
     if (!refusal) {
-      await w.k8s.scaleDeployment(w.namespace, w.name, to, { dryRun: true, resourceVersion: d.resourceVersion });
-      if (hpa && newBounds) await w.k8s.upsertHpa(w.namespace, hpaSpec(hpa, newBounds), { dryRun: true, resourceVersion: hpa.resourceVersion });
+      await w.k8s.scaleDeployment(w.namespace, w.name, to, {
+        dryRun: true,
+        resourceVersion: d.resourceVersion,
+      });
+      if (hpa && newBounds)
+        await w.k8s.upsertHpa(w.namespace, hpaSpec(hpa, newBounds), {
+          dryRun: true,
+          resourceVersion: hpa.resourceVersion,
+        });
     }
     const targets: Target[] = [deploymentTarget(w)];
-    if (hpa && newBounds) targets.push({ kind: 'HorizontalPodAutoscaler', namespace: hpa.namespace, name: hpa.name, ...(w.service ? { service: w.service } : {}) });
+    if (hpa && newBounds)
+      targets.push({
+        kind: 'HorizontalPodAutoscaler',
+        namespace: hpa.namespace,
+        name: hpa.name,
+        ...(w.service ? { service: w.service } : {}),
+      });
     const risk: Risk | undefined = to === 0 ? 'critical' : to < d.replicas / 2 ? 'high' : undefined;
     return {
       summary: `scale ${w.env}/${w.namespace}/${w.name} from ${d.replicas} to ${to} replicas${newBounds ? ` and set HPA ${hpa!.name} bounds to ${newBounds.min}-${newBounds.max}` : ''}`,
@@ -83,7 +109,9 @@ export const scaleDeployment = defineTool({
               target_cpu_percent: hpa.targetCpuUtilization,
               fights_change: outside,
               ...(newBounds ? { new_min: newBounds.min, new_max: newBounds.max } : {}),
-              note: outside ? undefined : 'the HPA stays in charge: it may move replicas again within its bounds',
+              note: outside
+                ? undefined
+                : 'the HPA stays in charge: it may move replicas again within its bounds',
             }
           : null,
         quota: quota.map((q) => ({
@@ -105,18 +133,27 @@ export const scaleDeployment = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
-    const pre = plan.preconditions as { deployment_resource_version: string; replicas: number; hpa_resource_version?: string };
-    const bounds = (plan.details.hpa as { name: string; new_min?: number; new_max?: number } | null) ?? undefined;
+    const pre = plan.preconditions as {
+      deployment_resource_version: string;
+      replicas: number;
+      hpa_resource_version?: string;
+    };
+    const bounds =
+      (plan.details.hpa as { name: string; new_min?: number; new_max?: number } | null) ?? undefined;
     let hpaOut: { name: string; min: number; max: number } | undefined;
     if (bounds?.new_min !== undefined && bounds.new_max !== undefined) {
       const hpa = await w.k8s.getHpa(w.namespace, bounds.name);
       const updated = await writeOrReplan('HorizontalPodAutoscaler', () =>
-        w.k8s.upsertHpa(w.namespace, hpaSpec(hpa, { min: bounds.new_min!, max: bounds.new_max! }), { resourceVersion: pre.hpa_resource_version }),
+        w.k8s.upsertHpa(w.namespace, hpaSpec(hpa, { min: bounds.new_min!, max: bounds.new_max! }), {
+          resourceVersion: pre.hpa_resource_version,
+        }),
       );
       hpaOut = { name: updated.name, min: updated.minReplicas, max: updated.maxReplicas };
     }
     const d = await writeOrReplan('deployment', () =>
-      w.k8s.scaleDeployment(w.namespace, w.name, args.replicas, { resourceVersion: pre.deployment_resource_version }),
+      w.k8s.scaleDeployment(w.namespace, w.name, args.replicas, {
+        resourceVersion: pre.deployment_resource_version,
+      }),
     );
     return {
       env: w.env,

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
 import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
 import { NotFoundError } from '../../providers/errors.js';
-import { dependentsOf, deploymentTarget, resolveWorkload, workloadFields, writeOrReplan } from './workload.js';
+import {
+  dependentsOf,
+  deploymentTarget,
+  resolveWorkload,
+  workloadFields,
+  writeOrReplan,
+} from './workload.js';
 
 export const setAutoscaling = defineTool({
   name: 'set_autoscaling',
@@ -16,7 +22,12 @@ export const setAutoscaling = defineTool({
     ...workloadFields,
     min_replicas: z.number().int().min(1).max(1000).describe('fewest replicas the HPA keeps'),
     max_replicas: z.number().int().min(1).max(1000).describe('most replicas the HPA allows'),
-    target_cpu_percent: z.number().int().min(1).max(100).describe('average CPU utilization (percent of requests) the HPA aims for'),
+    target_cpu_percent: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .describe('average CPU utilization (percent of requests) the HPA aims for'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -33,28 +44,59 @@ export const setAutoscaling = defineTool({
   },
   async plan(args, ctx): Promise<Plan> {
     const w = resolveWorkload(ctx.deps, args);
-    const [d, hpas] = await Promise.all([w.k8s.getDeployment(w.namespace, w.name), w.k8s.listHpas(w.namespace)]);
+    const [d, hpas] = await Promise.all([
+      w.k8s.getDeployment(w.namespace, w.name),
+      w.k8s.listHpas(w.namespace),
+    ]);
     const existing = hpas.find((h) => h.target.kind === 'Deployment' && h.target.name === w.name);
     const name = existing?.name ?? w.name;
     const refusal =
       args.min_replicas > args.max_replicas
         ? `min_replicas (${args.min_replicas}) is greater than max_replicas (${args.max_replicas})`
-        : existing && existing.minReplicas === args.min_replicas && existing.maxReplicas === args.max_replicas && existing.targetCpuUtilization === args.target_cpu_percent
+        : existing &&
+            existing.minReplicas === args.min_replicas &&
+            existing.maxReplicas === args.max_replicas &&
+            existing.targetCpuUtilization === args.target_cpu_percent
           ? `HPA ${w.namespace}/${name} already has these settings`
           : undefined;
-    const spec = { name, target: { kind: 'Deployment', name: w.name }, minReplicas: args.min_replicas, maxReplicas: args.max_replicas, targetCpuUtilization: args.target_cpu_percent };
-    if (!refusal) await w.k8s.upsertHpa(w.namespace, spec, { dryRun: true, resourceVersion: existing?.resourceVersion });
-    const before = existing ? { min: existing.minReplicas, max: existing.maxReplicas, target_cpu_percent: existing.targetCpuUtilization } : null;
+    const spec = {
+      name,
+      target: { kind: 'Deployment', name: w.name },
+      minReplicas: args.min_replicas,
+      maxReplicas: args.max_replicas,
+      targetCpuUtilization: args.target_cpu_percent,
+    };
+    if (!refusal)
+      await w.k8s.upsertHpa(w.namespace, spec, { dryRun: true, resourceVersion: existing?.resourceVersion });
+    const before = existing
+      ? {
+          min: existing.minReplicas,
+          max: existing.maxReplicas,
+          target_cpu_percent: existing.targetCpuUtilization,
+        }
+      : null;
     return {
       summary: `${existing ? 'update' : 'create'} HPA ${w.env}/${w.namespace}/${name}: ${args.min_replicas}-${args.max_replicas} replicas at ${args.target_cpu_percent}% CPU`,
       env: w.env,
       service: w.service,
-      targets: [deploymentTarget(w), { kind: 'HorizontalPodAutoscaler', namespace: w.namespace, name, ...(w.service ? { service: w.service } : {}) }],
+      targets: [
+        deploymentTarget(w),
+        {
+          kind: 'HorizontalPodAutoscaler',
+          namespace: w.namespace,
+          name,
+          ...(w.service ? { service: w.service } : {}),
+        },
+      ],
       preconditions: { hpa_resource_version: existing?.resourceVersion ?? 'absent' },
       details: {
         hpa: `${w.namespace}/${name}`,
         before,
-        after: { min: args.min_replicas, max: args.max_replicas, target_cpu_percent: args.target_cpu_percent },
+        after: {
+          min: args.min_replicas,
+          max: args.max_replicas,
+          target_cpu_percent: args.target_cpu_percent,
+        },
         deployment_replicas: { current: d.replicas, ready: d.readyReplicas },
         note:
           d.replicas < args.min_replicas || d.replicas > args.max_replicas
@@ -62,7 +104,9 @@ export const setAutoscaling = defineTool({
             : undefined,
         dependents: dependentsOf(ctx.deps, w.service),
         reason: args.reason,
-        way_back: before ? `set_autoscaling with min ${before.min}, max ${before.max}, target ${before.target_cpu_percent ?? 80}%` : 'delete the HPA',
+        way_back: before
+          ? `set_autoscaling with min ${before.min}, max ${before.max}, target ${before.target_cpu_percent ?? 80}%`
+          : 'delete the HPA',
       },
       ...(refusal ? { refusal } : {}),
     };
@@ -77,9 +121,20 @@ export const setAutoscaling = defineTool({
         if (e instanceof NotFoundError) return undefined;
         throw e;
       });
-      if (appeared) throw new ToolError('the HorizontalPodAutoscaler changed since it was planned (it was created meanwhile); call again without approval_token for a new plan', 'conflict', 'hpa');
+      if (appeared)
+        throw new ToolError(
+          'the HorizontalPodAutoscaler changed since it was planned (it was created meanwhile); call again without approval_token for a new plan',
+          'conflict',
+          'hpa',
+        );
     }
-    const spec = { name, target: { kind: 'Deployment', name: w.name }, minReplicas: args.min_replicas, maxReplicas: args.max_replicas, targetCpuUtilization: args.target_cpu_percent };
+    const spec = {
+      name,
+      target: { kind: 'Deployment', name: w.name },
+      minReplicas: args.min_replicas,
+      maxReplicas: args.max_replicas,
+      targetCpuUtilization: args.target_cpu_percent,
+    };
     const hpa = await writeOrReplan('HorizontalPodAutoscaler', () =>
       w.k8s.upsertHpa(w.namespace, spec, planned === 'absent' ? {} : { resourceVersion: planned }),
     );
@@ -94,5 +149,6 @@ export const setAutoscaling = defineTool({
       resource_version: hpa.resourceVersion,
     };
   },
-  render: (o) => `${o.created ? 'created' : 'updated'} HPA ${o.env}/${o.namespace}/${o.hpa}: ${o.min_replicas}-${o.max_replicas} replicas at ${o.target_cpu_percent ?? '?'}% CPU`,
+  render: (o) =>
+    `${o.created ? 'created' : 'updated'} HPA ${o.env}/${o.namespace}/${o.hpa}: ${o.min_replicas}-${o.max_replicas} replicas at ${o.target_cpu_percent ?? '?'}% CPU`,
 });

@@ -4,7 +4,13 @@ import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
 import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
 import { guardRollout, podNames } from './rollout-watch.js';
-import { dependentsOf, deploymentTarget, resolveWorkload, workloadFields, writeOrReplan } from './workload.js';
+import {
+  dependentsOf,
+  deploymentTarget,
+  resolveWorkload,
+  workloadFields,
+  writeOrReplan,
+} from './workload.js';
 
 export const updateImage = defineTool({
   name: 'update_image',
@@ -16,12 +22,36 @@ export const updateImage = defineTool({
   risk: 'high',
   input: {
     ...workloadFields,
-    container: z.string().min(1).max(63).optional().describe('container to update; default: the only container'),
-    tag: z.string().min(1).max(128).regex(/^[\w][\w.-]*$/, 'a tag such as 6.2.0').optional().describe('new image tag (same repository)'),
-    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex>').optional().describe('new manifest digest; pins the image'),
+    container: z
+      .string()
+      .min(1)
+      .max(63)
+      .optional()
+      .describe('container to update; default: the only container'),
+    tag: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\w][\w.-]*$/, 'a tag such as 6.2.0')
+      .optional()
+      .describe('new image tag (same repository)'),
+    digest: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex>')
+      .optional()
+      .describe('new manifest digest; pins the image'),
     image: z.string().min(1).max(512).optional().describe('a full image reference instead of tag/digest'),
-    auto_rollback: z.boolean().optional().describe('roll back by itself when the new pods fail (default true)'),
-    timeout_seconds: z.number().int().min(5).max(3600).optional().describe('how long to watch the rollout (default 600)'),
+    auto_rollback: z
+      .boolean()
+      .optional()
+      .describe('roll back by itself when the new pods fail (default true)'),
+    timeout_seconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(3600)
+      .optional()
+      .describe('how long to watch the rollout (default 600)'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -33,7 +63,9 @@ export const updateImage = defineTool({
     container: z.string(),
     from: z.string(),
     to: z.string(),
-    outcome: z.enum(['rolled_out', 'rolled_back', 'rollback_failed', 'not_confirmed']).describe('rolled_back: the new pods failed and day2 restored the previous revision'),
+    outcome: z
+      .enum(['rolled_out', 'rolled_back', 'rollback_failed', 'not_confirmed'])
+      .describe('rolled_back: the new pods failed and day2 restored the previous revision'),
     reason: z.string(),
     pod_problems: z.array(z.string()).describe('what the new pods reported: backend text, data'),
     revision: z.number().optional(),
@@ -44,14 +76,29 @@ export const updateImage = defineTool({
     const w = resolveWorkload(ctx.deps, args);
     const d = await w.k8s.getDeployment(w.namespace, w.name);
     const container = args.container ?? (d.images.length === 1 ? d.images[0]!.container : undefined);
-    if (!container) throw new ToolError(`container: ${w.namespace}/${w.name} has several containers (${d.images.map((i) => i.container).join(', ')}); name one`, 'invalid', 'container');
+    if (!container)
+      throw new ToolError(
+        `container: ${w.namespace}/${w.name} has several containers (${d.images.map((i) => i.container).join(', ')}); name one`,
+        'invalid',
+        'container',
+      );
     const current = d.images.find((i) => i.container === container);
-    if (!current) throw new ToolError(`container: ${w.namespace}/${w.name} has no container "${container}" (containers: ${d.images.map((i) => i.container).join(', ')})`, 'not_found', 'container');
-    if (!args.image && !args.tag && !args.digest) throw new ToolError('tag: give a tag, a digest or a full image', 'invalid', 'tag');
+    if (!current)
+      throw new ToolError(
+        `container: ${w.namespace}/${w.name} has no container "${container}" (containers: ${d.images.map((i) => i.container).join(', ')})`,
+        'not_found',
+        'container',
+      );
+    if (!args.image && !args.tag && !args.digest)
+      throw new ToolError('tag: give a tag, a digest or a full image', 'invalid', 'tag');
     const cur = parseImageRef(current.image);
     let next = args.image
       ? parseImageRef(args.image)
-      : { ...cur, tag: args.tag ?? cur.tag, digest: args.digest ?? (args.tag && args.tag !== cur.tag ? undefined : cur.digest) };
+      : {
+          ...cur,
+          tag: args.tag ?? cur.tag,
+          digest: args.digest ?? (args.tag && args.tag !== cur.tag ? undefined : cur.digest),
+        };
     // Resolve a tag to the digest it points at now, so that what is approved is what runs.
     const notes: string[] = [];
     const reg = registryFor(ctx.deps.config, w.env);
@@ -60,7 +107,8 @@ export const updateImage = defineTool({
       try {
         const digest = await reg.client.manifestDigest(next.repository, next.tag);
         if (digest) next = { ...next, digest };
-        else refusal = `the registry has no tag ${next.repository}:${next.tag}; patch_report lists the available ones`;
+        else
+          refusal = `the registry has no tag ${next.repository}:${next.tag}; patch_report lists the available ones`;
       } catch (err) {
         notes.push(`registry not read, digest not pinned: ${gapReason(err)}`);
       }
@@ -68,14 +116,25 @@ export const updateImage = defineTool({
     const image = formatImageRef(next);
     if (image === current.image) refusal ??= `${container} already runs ${image}`;
     const raw = await w.k8s.getObject('apps/v1', 'Deployment', w.namespace, w.name);
-    const spec = (raw as { spec?: { strategy?: unknown; progressDeadlineSeconds?: number; minReadySeconds?: number } }).spec ?? {};
-    if (!refusal) await w.k8s.setImage(w.namespace, w.name, container, image, { dryRun: true, resourceVersion: d.resourceVersion });
+    const spec =
+      (raw as { spec?: { strategy?: unknown; progressDeadlineSeconds?: number; minReadySeconds?: number } })
+        .spec ?? {};
+    if (!refusal)
+      await w.k8s.setImage(w.namespace, w.name, container, image, {
+        dryRun: true,
+        resourceVersion: d.resourceVersion,
+      });
     return {
       summary: `set ${w.env}/${w.namespace}/${w.name} container ${container} image ${cur.tag ?? cur.digest?.slice(0, 19) ?? '?'} → ${next.tag ?? next.digest?.slice(0, 19) ?? '?'}`,
       env: w.env,
       service: w.service,
       targets: [deploymentTarget(w)],
-      preconditions: { deployment_resource_version: d.resourceVersion, image_before: current.image, image_after: image, revision: d.revision ?? null },
+      preconditions: {
+        deployment_resource_version: d.resourceVersion,
+        image_before: current.image,
+        image_after: image,
+        revision: d.revision ?? null,
+      },
       details: {
         deployment: `${w.namespace}/${w.name}`,
         container,
@@ -84,7 +143,10 @@ export const updateImage = defineTool({
         progress_deadline_seconds: spec.progressDeadlineSeconds ?? 600,
         replicas: { desired: d.replicas, ready: d.readyReplicas },
         current_revision: d.revision ?? null,
-        auto_rollback: args.auto_rollback !== false ? `to revision ${d.revision ?? '?'} if new pods crash-loop or the rollout misses its deadline` : 'off',
+        auto_rollback:
+          args.auto_rollback !== false
+            ? `to revision ${d.revision ?? '?'} if new pods crash-loop or the rollout misses its deadline`
+            : 'off',
         dependents: dependentsOf(ctx.deps, w.service),
         notes,
         reason: args.reason,
@@ -95,11 +157,20 @@ export const updateImage = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
-    const pre = plan.preconditions as { deployment_resource_version: string; image_before: string; image_after: string; revision: number | null };
+    const pre = plan.preconditions as {
+      deployment_resource_version: string;
+      image_before: string;
+      image_after: string;
+      revision: number | null;
+    };
     const container = plan.details.container as string;
     const d = await w.k8s.getDeployment(w.namespace, w.name);
     const before = await podNames(w.k8s, w.namespace, d.selector);
-    await writeOrReplan('deployment', () => w.k8s.setImage(w.namespace, w.name, container, pre.image_after, { resourceVersion: pre.deployment_resource_version }));
+    await writeOrReplan('deployment', () =>
+      w.k8s.setImage(w.namespace, w.name, container, pre.image_after, {
+        resourceVersion: pre.deployment_resource_version,
+      }),
+    );
     const watched = await guardRollout(w.k8s, w.namespace, w.name, pre.revision ?? undefined, {
       podsBefore: before,
       timeoutMs: (args.timeout_seconds ?? 600) * 1000,

@@ -9,9 +9,23 @@ import { resolveEnv, resolveService } from '../context/resolve-service.js';
 /** The fields that name one Deployment: a catalog service, or a raw namespace and deployment. */
 export const workloadFields = {
   env: envField,
-  service: z.string().min(1).optional().describe('service name from the catalog; or give namespace and deployment'),
-  namespace: z.string().min(1).max(63).optional().describe('Kubernetes namespace, with deployment, when no service is given'),
-  deployment: z.string().min(1).max(253).optional().describe('Deployment name, with namespace, when no service is given'),
+  service: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('service name from the catalog; or give namespace and deployment'),
+  namespace: z
+    .string()
+    .min(1)
+    .max(63)
+    .optional()
+    .describe('Kubernetes namespace, with deployment, when no service is given'),
+  deployment: z
+    .string()
+    .min(1)
+    .max(253)
+    .optional()
+    .describe('Deployment name, with namespace, when no service is given'),
 };
 
 /** One Deployment in one environment, and the service it belongs to when the catalog knows. */
@@ -33,26 +47,52 @@ export function resolveWorkload(
 ): Workload {
   const env = resolveEnv(deps, args.env);
   if (!deps.backends.has(env, 'kubernetes'))
-    throw new ToolError(`env: environment "${env}" has no Kubernetes configured (environments.${env}.kubernetes)`, 'not_configured', 'env');
+    throw new ToolError(
+      `env: environment "${env}" has no Kubernetes configured (environments.${env}.kubernetes)`,
+      'not_configured',
+      'env',
+    );
   const k8s = deps.backends.kubernetes(env);
   if (args.service) {
     const svc = resolveService(deps, args.service);
     const w = deps.catalog.workloadFor(svc.id, env);
     if (args.namespace || args.deployment) {
-      if (!w || (args.namespace && args.namespace !== w.namespace) || (args.deployment && args.deployment !== w.name))
-        throw new ToolError(`deployment: service "${svc.id}" runs as ${w ? `${w.namespace}/${w.name}` : 'no known deployment'} in ${env}; give either service or namespace+deployment`, 'invalid', 'deployment');
+      if (
+        !w ||
+        (args.namespace && args.namespace !== w.namespace) ||
+        (args.deployment && args.deployment !== w.name)
+      )
+        throw new ToolError(
+          `deployment: service "${svc.id}" runs as ${w ? `${w.namespace}/${w.name}` : 'no known deployment'} in ${env}; give either service or namespace+deployment`,
+          'invalid',
+          'deployment',
+        );
     }
-    if (!w) throw new ToolError(`service: the catalog links no Kubernetes workload to "${svc.id}" in ${env}; pass namespace and deployment`, 'not_found', 'service');
+    if (!w)
+      throw new ToolError(
+        `service: the catalog links no Kubernetes workload to "${svc.id}" in ${env}; pass namespace and deployment`,
+        'not_found',
+        'service',
+      );
     return { env, namespace: w.namespace, name: w.name, service: svc.id, k8s };
   }
   if (!args.namespace || !args.deployment)
-    throw new ToolError('service: give a service from the catalog, or both namespace and deployment', 'invalid', 'service');
+    throw new ToolError(
+      'service: give a service from the catalog, or both namespace and deployment',
+      'invalid',
+      'service',
+    );
   const svc = deps.catalog.serviceForWorkload(env, args.namespace, args.deployment);
   return { env, namespace: args.namespace, name: args.deployment, service: svc?.id, k8s };
 }
 
 export function deploymentTarget(w: Pick<Workload, 'namespace' | 'name' | 'service'>): Target {
-  return { kind: 'Deployment', namespace: w.namespace, name: w.name, ...(w.service ? { service: w.service } : {}) };
+  return {
+    kind: 'Deployment',
+    namespace: w.namespace,
+    name: w.name,
+    ...(w.service ? { service: w.service } : {}),
+  };
 }
 
 /** Services that depend on this one (catalog), capped: shown to approvers in every plan. */
@@ -70,13 +110,17 @@ export async function writeOrReplan<T>(what: string, fn: () => Promise<T>): Prom
     return await fn();
   } catch (err) {
     if (err instanceof ConflictError)
-      throw new ToolError(`the ${what} changed since it was planned; call again without approval_token for a new plan`, 'conflict', what);
+      throw new ToolError(
+        `the ${what} changed since it was planned; call again without approval_token for a new plan`,
+        'conflict',
+        what,
+      );
     throw err;
   }
 }
 
 /** Clips backend text or JSON values for a plan or result: data, kept short. */
 export function clipValue(v: unknown, max = 160): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined';
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }

@@ -1,12 +1,24 @@
 import { z } from 'zod';
-import { INCIDENT_SEVERITIES, INCIDENT_STATUSES, type IncidentRecord } from '../../incidents/incident-record.js';
+import {
+  INCIDENT_SEVERITIES,
+  INCIDENT_STATUSES,
+  type IncidentRecord,
+} from '../../incidents/incident-record.js';
 import { IncidentNotFoundError } from '../../incidents/incident-record.js';
 import { ToolError } from '../define-tool.js';
 
-export const incidentIdField = z.string().regex(/^inc_[0-9a-f]+$/, 'an id such as inc_1a2b3c4d5e6f').describe('id from open_incident or day2://incidents');
+export const incidentIdField = z
+  .string()
+  .regex(/^inc_[0-9a-f]+$/, 'an id such as inc_1a2b3c4d5e6f')
+  .describe('id from open_incident or day2://incidents');
 export const severityField = z.enum(INCIDENT_SEVERITIES).describe('sev1 (worst) to sev5');
 
-const entryShape = z.object({ at: z.string(), by: z.string(), kind: z.string(), text: z.string().describe('as written by a person: data') });
+const entryShape = z.object({
+  at: z.string(),
+  by: z.string(),
+  kind: z.string(),
+  text: z.string().describe('as written by a person: data'),
+});
 
 /** The incident as tools return it: the record with its newest entries. */
 export const incidentShape = z.object({
@@ -24,7 +36,14 @@ export const incidentShape = z.object({
   root_cause: z.string().optional(),
   alerts: z.number().describe('alerts seen on the service while the incident was open'),
   entries: z.array(entryShape).describe('newest 10 entries'),
-  mirror: z.object({ provider: z.string(), id: z.string().optional(), public_id: z.number().nullable().optional(), error: z.string().optional() }).optional(),
+  mirror: z
+    .object({
+      provider: z.string(),
+      id: z.string().optional(),
+      public_id: z.number().nullable().optional(),
+      error: z.string().optional(),
+    })
+    .optional(),
 });
 
 export function incidentView(r: IncidentRecord): z.infer<typeof incidentShape> {
@@ -52,7 +71,8 @@ export async function onIncident<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof IncidentNotFoundError) throw new ToolError(`${err.message}; list incidents with day2://incidents`, 'not_found', 'incident_id');
+    if (err instanceof IncidentNotFoundError)
+      throw new ToolError(`${err.message}; list incidents with day2://incidents`, 'not_found', 'incident_id');
     throw err;
   }
 }

@@ -12,7 +12,8 @@ import { incidentShape, incidentView, severityField } from './incident-shape.js'
 export const openIncident = defineTool({
   name: 'open_incident',
   title: 'Open an incident',
-  description: 'Open an incident record on a service; its timeline gathers alerts, rollouts, day2 actions and notes.',
+  description:
+    'Open an incident record on a service; its timeline gathers alerts, rollouts, day2 actions and notes.',
   toolset: 'incidents',
   effect: 'record',
   risk: 'low',
@@ -29,12 +30,21 @@ export const openIncident = defineTool({
     const env = resolveEnv(deps, args.env);
     const svc = resolveService(deps, args.service);
     const records = new IncidentRecords(deps.store);
-    const open = (await records.list(500)).find((i) => i.service === svc.id && i.env === env && i.status !== 'resolved');
+    const open = (await records.list(500)).find(
+      (i) => i.service === svc.id && i.env === env && i.status !== 'resolved',
+    );
     if (open)
-      throw new ToolError(`incident ${open.id} is already open on ${svc.id} in ${env} ("${open.title}"); add to it with update_incident`, 'conflict', 'service');
+      throw new ToolError(
+        `incident ${open.id} is already open on ${svc.id} in ${env} ("${open.title}"); add to it with update_incident`,
+        'conflict',
+        'service',
+      );
     const { alerts, gaps } = await collectAlerts(deps, { env, service: svc.id });
     const now = deps.clock.now().toISOString();
-    const onsets = alerts.map((a) => a.since).filter((s): s is string => Boolean(s) && s! <= now).sort();
+    const onsets = alerts
+      .map((a) => a.since)
+      .filter((s): s is string => Boolean(s) && s! <= now)
+      .sort();
     const by = ctx.principal.id;
     const record: IncidentRecord = {
       id: newIncidentId(),
@@ -56,12 +66,26 @@ export const openIncident = defineTool({
       stored = await records.update(stored.id, (r) => ({
         ...r,
         mirror,
-        entries: [...r.entries, { at: deps.clock.now().toISOString(), by: 'day2', kind: 'mirror', text: mirror.error ? `Datadog mirror failed: ${mirror.error}` : `mirrored to Datadog incident ${mirror.public_id ?? mirror.id}` }],
+        entries: [
+          ...r.entries,
+          {
+            at: deps.clock.now().toISOString(),
+            by: 'day2',
+            kind: 'mirror',
+            text: mirror.error
+              ? `Datadog mirror failed: ${mirror.error}`
+              : `mirrored to Datadog incident ${mirror.public_id ?? mirror.id}`,
+          },
+        ],
       }));
     }
     return { incident: incidentView(stored), gaps };
   },
   render: (o) =>
     `Opened ${o.incident.id} (${o.incident.severity}) on ${o.incident.service}/${o.incident.env}: ${o.incident.title}` +
-    (o.incident.mirror ? (o.incident.mirror.error ? `\nDatadog mirror failed: ${o.incident.mirror.error}` : `\nMirrored to Datadog (${o.incident.mirror.public_id ?? o.incident.mirror.id})`) : ''),
+    (o.incident.mirror
+      ? o.incident.mirror.error
+        ? `\nDatadog mirror failed: ${o.incident.mirror.error}`
+        : `\nMirrored to Datadog (${o.incident.mirror.public_id ?? o.incident.mirror.id})`
+      : ''),
 });

@@ -23,7 +23,15 @@ export const resolveIncident = defineTool({
   output: {
     incident: incidentShape,
     time_to_resolve_minutes: z.number().describe('from detection (first alert, else opening) to resolution'),
-    timeline: z.array(z.object({ at: z.string(), kind: z.string(), source: z.string(), text: z.string(), by: z.string().optional() })),
+    timeline: z.array(
+      z.object({
+        at: z.string(),
+        kind: z.string(),
+        source: z.string(),
+        text: z.string(),
+        by: z.string().optional(),
+      }),
+    ),
     timeline_truncated: z.boolean(),
     gaps: z.array(gapShape),
   },
@@ -31,7 +39,12 @@ export const resolveIncident = defineTool({
     const deps = ctx.deps;
     const records = new IncidentRecords(deps.store);
     const current = await onIncident(() => records.get(args.incident_id));
-    if (current.status === 'resolved') throw new ToolError(`incident_id: ${current.id} was already resolved at ${current.resolved_at ?? '?'}`, 'conflict', 'incident_id');
+    if (current.status === 'resolved')
+      throw new ToolError(
+        `incident_id: ${current.id} was already resolved at ${current.resolved_at ?? '?'}`,
+        'conflict',
+        'incident_id',
+      );
     const at = deps.clock.now().toISOString();
     const by = ctx.principal.id;
     let resolved = await onIncident(() =>
@@ -45,7 +58,8 @@ export const resolveIncident = defineTool({
       })),
     );
     const mirror = await mirrorUpdate(deps, resolved);
-    if (mirror && JSON.stringify(mirror) !== JSON.stringify(resolved.mirror)) resolved = await records.update(resolved.id, (r) => ({ ...r, mirror }));
+    if (mirror && JSON.stringify(mirror) !== JSON.stringify(resolved.mirror))
+      resolved = await records.update(resolved.id, (r) => ({ ...r, mirror }));
     const { entries, gaps } = await buildTimeline(deps, resolved);
     return {
       incident: incidentView(resolved),
@@ -56,5 +70,6 @@ export const resolveIncident = defineTool({
     };
   },
   render: (o) =>
-    `${o.incident.id} resolved after ${o.time_to_resolve_minutes} min. Timeline:\n` + o.timeline.map((e) => `${e.at} [${e.source}] ${e.kind}: ${e.text}`).join('\n'),
+    `${o.incident.id} resolved after ${o.time_to_resolve_minutes} min. Timeline:\n` +
+    o.timeline.map((e) => `${e.at} [${e.source}] ${e.kind}: ${e.text}`).join('\n'),
 });

@@ -19,12 +19,21 @@ export interface ResolvedWorkload {
 export function resolveWorkload(deps: Deps, service: string, envName: string): ResolvedWorkload {
   const env = resolveEnv(deps, envName);
   if (!deps.backends.has(env, 'kubernetes'))
-    throw new ToolError(`env: environment "${env}" has no Kubernetes configured in day2.yaml`, 'not_configured', 'env');
+    throw new ToolError(
+      `env: environment "${env}" has no Kubernetes configured in day2.yaml`,
+      'not_configured',
+      'env',
+    );
   const k8s = deps.backends.kubernetes(env);
   const svc = deps.catalog.service(service);
   if (svc) {
     const w = deps.catalog.workloadFor(svc.id, env);
-    if (!w) throw new ToolError(`service: ${svc.id} has no Kubernetes workload in ${env} in the catalog`, 'not_found', 'service');
+    if (!w)
+      throw new ToolError(
+        `service: ${svc.id} has no Kubernetes workload in ${env} in the catalog`,
+        'not_found',
+        'service',
+      );
     return { env, service: svc.id, namespace: w.namespace, name: w.name, k8s };
   }
   const raw = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(service);

@@ -15,7 +15,13 @@ export const restartDeployment = defineTool({
     service: serviceField,
     env: envField,
     reason: reasonField,
-    timeout_seconds: z.number().int().min(5).max(1800).optional().describe('how long to wait for the rollout (default 300)'),
+    timeout_seconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(1800)
+      .optional()
+      .describe('how long to wait for the rollout (default 300)'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },
@@ -31,7 +37,11 @@ export const restartDeployment = defineTool({
   async plan(args, ctx) {
     const w = resolveWorkload(ctx.deps, args.service, args.env);
     const d = await w.k8s.getDeployment(w.namespace, w.name);
-    await w.k8s.restartDeployment(w.namespace, w.name, { dryRun: true, resourceVersion: d.resourceVersion, at: ctx.deps.clock.now() });
+    await w.k8s.restartDeployment(w.namespace, w.name, {
+      dryRun: true,
+      resourceVersion: d.resourceVersion,
+      at: ctx.deps.clock.now(),
+    });
     return {
       summary: `restart every pod of ${w.namespace}/${w.name} in ${w.env} (${d.replicas} replicas, ${d.images.map((i) => i.image).join(', ')})`,
       env: w.env,
@@ -52,9 +62,20 @@ export const restartDeployment = defineTool({
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args.service, args.env);
     const at = ctx.deps.clock.now();
-    const after = await w.k8s.restartDeployment(w.namespace, w.name, { resourceVersion: plan.preconditions.resourceVersion as string, at });
-    await ctx.progress(0, Math.max(after.replicas, 1), `restarting ${w.namespace}/${w.name}`).catch(() => undefined);
-    const res = await waitWithProgress(w.k8s, w.namespace, w.name, ctx, args.timeout_seconds ?? DEFAULT_ROLLOUT_TIMEOUT_S);
+    const after = await w.k8s.restartDeployment(w.namespace, w.name, {
+      resourceVersion: plan.preconditions.resourceVersion as string,
+      at,
+    });
+    await ctx
+      .progress(0, Math.max(after.replicas, 1), `restarting ${w.namespace}/${w.name}`)
+      .catch(() => undefined);
+    const res = await waitWithProgress(
+      w.k8s,
+      w.namespace,
+      w.name,
+      ctx,
+      args.timeout_seconds ?? DEFAULT_ROLLOUT_TIMEOUT_S,
+    );
     const final = res.deployment ?? after;
     return {
       deployment: `${w.namespace}/${w.name}`,
@@ -66,5 +87,6 @@ export const restartDeployment = defineTool({
       replicas: final.replicas,
     };
   },
-  render: (o) => `${o.deployment} restarted at ${o.restarted_at}: ${o.ready ? `${o.ready_replicas}/${o.replicas} ready` : `not ready (${o.reason})`}.`,
+  render: (o) =>
+    `${o.deployment} restarted at ${o.restarted_at}: ${o.ready ? `${o.ready_replicas}/${o.replicas} ready` : `not ready (${o.reason})`}.`,
 });

@@ -15,9 +15,20 @@ export const rollbackDeployment = defineTool({
   input: {
     service: serviceField,
     env: envField,
-    revision: z.number().int().min(1).optional().describe('revision to return to; default the one before the current'),
+    revision: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('revision to return to; default the one before the current'),
     reason: reasonField,
-    timeout_seconds: z.number().int().min(5).max(1800).optional().describe('how long to wait for the rollout (default 300)'),
+    timeout_seconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(1800)
+      .optional()
+      .describe('how long to wait for the rollout (default 300)'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },
@@ -25,7 +36,10 @@ export const rollbackDeployment = defineTool({
     deployment: z.string(),
     from_revision: z.number().optional(),
     to_revision: z.number().describe('the revision rolled back to, as named in the plan'),
-    new_revision: z.number().optional().describe('the revision number Kubernetes gave the rolled-back template'),
+    new_revision: z
+      .number()
+      .optional()
+      .describe('the revision number Kubernetes gave the rolled-back template'),
     images: z.array(z.object({ container: z.string(), image: z.string() })),
     ready: z.boolean(),
     reason: z.string().describe('Complete, ProgressDeadlineExceeded, Timeout or Aborted'),
@@ -34,13 +48,20 @@ export const rollbackDeployment = defineTool({
   },
   async plan(args, ctx) {
     const w = resolveWorkload(ctx.deps, args.service, args.env);
-    const [d, history] = await Promise.all([w.k8s.getDeployment(w.namespace, w.name), w.k8s.listReplicaSets(w.namespace, undefined, w.name)]);
+    const [d, history] = await Promise.all([
+      w.k8s.getDeployment(w.namespace, w.name),
+      w.k8s.listReplicaSets(w.namespace, undefined, w.name),
+    ]);
     const current = d.revision ?? history[0]?.revision;
     const target =
       args.revision !== undefined
         ? history.find((r) => r.revision === args.revision)
-        : history.filter((r) => current === undefined || r.revision < current).sort((a, b) => b.revision - a.revision)[0];
-    const available = history.map((r) => `${r.revision}: ${r.images.map((i) => i.image).join(', ')}`).slice(0, 8);
+        : history
+            .filter((r) => current === undefined || r.revision < current)
+            .sort((a, b) => b.revision - a.revision)[0];
+    const available = history
+      .map((r) => `${r.revision}: ${r.images.map((i) => i.image).join(', ')}`)
+      .slice(0, 8);
     if (!target)
       throw new ToolError(
         args.revision !== undefined
@@ -54,35 +75,75 @@ export const rollbackDeployment = defineTool({
       env: w.env,
       service: w.service,
       targets: [{ kind: 'Deployment', namespace: w.namespace, name: w.name, service: w.service }],
-      preconditions: { resourceVersion: d.resourceVersion, revision: current ?? null, target_revision: target.revision, target_images: target.images },
+      preconditions: {
+        resourceVersion: d.resourceVersion,
+        revision: current ?? null,
+        target_revision: target.revision,
+        target_images: target.images,
+      },
     };
     const summary = `roll back ${w.namespace}/${w.name} in ${w.env} from revision ${current ?? '?'} to ${target.revision} (${diff.map((x) => `${x.container}: ${tag(x.from)} → ${tag(x.to)}`).join(', ') || 'same images'})`;
     if (target.revision === current)
-      return { ...base, summary, details: {}, refusal: `revision ${target.revision} is already the current revision of ${w.namespace}/${w.name}` };
+      return {
+        ...base,
+        summary,
+        details: {},
+        refusal: `revision ${target.revision} is already the current revision of ${w.namespace}/${w.name}`,
+      };
     // A real server-side dry run: the API server validates the patch and changes nothing.
-    await w.k8s.rollbackDeployment(w.namespace, w.name, target.revision, { dryRun: true, resourceVersion: d.resourceVersion });
+    await w.k8s.rollbackDeployment(w.namespace, w.name, target.revision, {
+      dryRun: true,
+      resourceVersion: d.resourceVersion,
+    });
     return {
       ...base,
       summary,
       details: {
         deployment: `${w.namespace}/${w.name}`,
         from: { revision: current, images: d.images },
-        to: { revision: target.revision, images: target.images, created: target.createdAt, change_cause: target.changeCause },
+        to: {
+          revision: target.revision,
+          images: target.images,
+          created: target.createdAt,
+          change_cause: target.changeCause,
+        },
         image_diff: diff,
         replicas: { desired: d.replicas, ready: d.readyReplicas },
         dependents: ctx.deps.catalog.service(w.service)?.dependents.slice(0, 10) ?? [],
         history: available,
-        way_back: current !== undefined ? `rollback_deployment {"service":"${args.service}","env":"${w.env}","revision":${current}}` : undefined,
+        way_back:
+          current !== undefined
+            ? `rollback_deployment {"service":"${args.service}","env":"${w.env}","revision":${current}}`
+            : undefined,
         reason: args.reason,
       },
     };
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args.service, args.env);
-    const pre = plan.preconditions as { resourceVersion: string; revision: number | null; target_revision: number; target_images: ContainerImage[] };
-    const after = await w.k8s.rollbackDeployment(w.namespace, w.name, pre.target_revision, { resourceVersion: pre.resourceVersion });
-    await ctx.progress(0, Math.max(after.replicas, 1), `rolling back ${w.namespace}/${w.name} to revision ${pre.target_revision}`).catch(() => undefined);
-    const res = await waitWithProgress(w.k8s, w.namespace, w.name, ctx, args.timeout_seconds ?? DEFAULT_ROLLOUT_TIMEOUT_S);
+    const pre = plan.preconditions as {
+      resourceVersion: string;
+      revision: number | null;
+      target_revision: number;
+      target_images: ContainerImage[];
+    };
+    const after = await w.k8s.rollbackDeployment(w.namespace, w.name, pre.target_revision, {
+      resourceVersion: pre.resourceVersion,
+    });
+    await ctx
+      .progress(
+        0,
+        Math.max(after.replicas, 1),
+        `rolling back ${w.namespace}/${w.name} to revision ${pre.target_revision}`,
+      )
+      .catch(() => undefined);
+    const res = await waitWithProgress(
+      w.k8s,
+      w.namespace,
+      w.name,
+      ctx,
+      args.timeout_seconds ?? DEFAULT_ROLLOUT_TIMEOUT_S,
+    );
     const final = res.deployment ?? after;
     return {
       deployment: `${w.namespace}/${w.name}`,
@@ -98,13 +159,19 @@ export const rollbackDeployment = defineTool({
   },
   render: (o) =>
     `${o.deployment} rolled back to revision ${o.to_revision} (now revision ${o.new_revision ?? '?'}, ${o.images.map((i) => i.image).join(', ')}): ` +
-    (o.ready ? `${o.ready_replicas}/${o.replicas} ready.` : `not ready (${o.reason}), ${o.ready_replicas}/${o.replicas} ready.`),
+    (o.ready
+      ? `${o.ready_replicas}/${o.replicas} ready.`
+      : `not ready (${o.reason}), ${o.ready_replicas}/${o.replicas} ready.`),
 });
 
 function imageDiff(from: ContainerImage[], to: ContainerImage[]) {
   const names = [...new Set([...from, ...to].map((c) => c.container))];
   return names
-    .map((c) => ({ container: c, from: from.find((x) => x.container === c)?.image ?? '(none)', to: to.find((x) => x.container === c)?.image ?? '(none)' }))
+    .map((c) => ({
+      container: c,
+      from: from.find((x) => x.container === c)?.image ?? '(none)',
+      to: to.find((x) => x.container === c)?.image ?? '(none)',
+    }))
     .filter((x) => x.from !== x.to);
 }
 

@@ -23,7 +23,9 @@ export async function waitWithProgress(
       const line = `${d.updatedReplicas} updated, ${d.availableReplicas}/${d.replicas} available`;
       if (line === last) return;
       last = line;
-      ctx.progress(d.availableReplicas, Math.max(d.replicas, 1), `${namespace}/${name}: ${line}`).catch(() => undefined);
+      ctx
+        .progress(d.availableReplicas, Math.max(d.replicas, 1), `${namespace}/${name}: ${line}`)
+        .catch(() => undefined);
     },
   });
 }

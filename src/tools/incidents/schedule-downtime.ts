@@ -11,16 +11,29 @@ const MAX_DOWNTIME_MS = 7 * 86_400_000;
 export const scheduleDowntime = defineTool({
   name: 'schedule_downtime',
   title: 'Schedule a Datadog downtime',
-  description: 'Mute Datadog monitors (by id or tags) in a scope for a while; the plan lists the monitors it would mute.',
+  description:
+    'Mute Datadog monitors (by id or tags) in a scope for a while; the plan lists the monitors it would mute.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
   input: {
     env: envField,
     monitor_id: z.number().int().positive().optional().describe('one monitor; give this or monitor_tags'),
-    monitor_tags: z.array(z.string().min(3).max(200)).max(10).optional().describe('all monitors with every one of these tags, e.g. ["service:checkout"]'),
-    scope: z.string().min(1).max(300).optional().describe('group scope to mute, e.g. "env:prod"; default the environment\'s scope tag'),
-    duration: z.string().regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d').describe('how long, e.g. 1h (at most 7d)'),
+    monitor_tags: z
+      .array(z.string().min(3).max(200))
+      .max(10)
+      .optional()
+      .describe('all monitors with every one of these tags, e.g. ["service:checkout"]'),
+    scope: z
+      .string()
+      .min(1)
+      .max(300)
+      .optional()
+      .describe('group scope to mute, e.g. "env:prod"; default the environment\'s scope tag'),
+    duration: z
+      .string()
+      .regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d')
+      .describe('how long, e.g. 1h (at most 7d)'),
     message: z.string().min(3).max(500).describe('why: shown in Datadog with the downtime'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -36,33 +49,71 @@ export const scheduleDowntime = defineTool({
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
     if (!deps.backends.has(env, 'datadog'))
-      throw new ToolError(`env: environment "${env}" has no Datadog configured in day2.yaml`, 'not_configured', 'env');
-    if ((args.monitor_id === undefined) === (args.monitor_tags === undefined || args.monitor_tags.length === 0))
-      throw new ToolError('monitor_id: give exactly one of monitor_id or monitor_tags', 'invalid_input', 'monitor_id');
+      throw new ToolError(
+        `env: environment "${env}" has no Datadog configured in day2.yaml`,
+        'not_configured',
+        'env',
+      );
+    if (
+      (args.monitor_id === undefined) ===
+      (args.monitor_tags === undefined || args.monitor_tags.length === 0)
+    )
+      throw new ToolError(
+        'monitor_id: give exactly one of monitor_id or monitor_tags',
+        'invalid_input',
+        'monitor_id',
+      );
     const ms = durationMs(args.duration)!;
-    if (ms > MAX_DOWNTIME_MS) throw new ToolError('duration: a downtime lasts at most 7d; ask for less', 'invalid_input', 'duration');
+    if (ms > MAX_DOWNTIME_MS)
+      throw new ToolError('duration: a downtime lasts at most 7d; ask for less', 'invalid_input', 'duration');
     const scope = args.scope ?? deps.config.environments[env]?.datadog?.scope_tag ?? `env:${env}`;
     const given = (args.monitor_tags ?? []).filter((t) => t !== '*');
     // Monitors of other environments have no group inside an env scope: select only this env's.
     const envTag = /^env:[^\s,]+$/.test(scope) ? scope : undefined;
-    const tags = envTag && given.length > 0 && !given.some((t) => t.startsWith('env:')) ? [...given, envTag] : given;
+    const tags =
+      envTag && given.length > 0 && !given.some((t) => t.startsWith('env:')) ? [...given, envTag] : given;
     const service = [...tags, scope].map((t) => /^service:(.+)$/.exec(t)?.[1]).find(Boolean);
-    const targets = [{ kind: 'downtime', name: args.monitor_id !== undefined ? `monitor:${args.monitor_id}` : tags.join(','), ...(service ? { service } : {}) }];
+    const targets = [
+      {
+        kind: 'downtime',
+        name: args.monitor_id !== undefined ? `monitor:${args.monitor_id}` : tags.join(','),
+        ...(service ? { service } : {}),
+      },
+    ];
     if (args.monitor_tags && given.length === 0)
-      return { summary: `mute every monitor in ${env}`, env, service, targets, preconditions: {}, details: { scope }, refusal: 'monitor_tags ["*"] mutes every monitor: name a monitor or tags such as service:checkout' };
+      return {
+        summary: `mute every monitor in ${env}`,
+        env,
+        service,
+        targets,
+        preconditions: {},
+        details: { scope },
+        refusal: 'monitor_tags ["*"] mutes every monitor: name a monitor or tags such as service:checkout',
+      };
 
-    const input = downtimeInput({ ...args, monitor_tags: args.monitor_id === undefined ? tags : undefined }, scope, deps.clock.now());
+    const input = downtimeInput(
+      { ...args, monitor_tags: args.monitor_id === undefined ? tags : undefined },
+      scope,
+      deps.clock.now(),
+    );
     const res = await deps.backends.datadog(env).scheduleDowntime(input, { dryRun: true });
-    const affected = res.plan.affectedMonitors.map((m) => ({ id: m.id, name: untrusted(m.name, 120), state: m.state, already_muted: m.alreadyMuted })).sort((a, b) => a.id - b.id);
+    const affected = res.plan.affectedMonitors
+      .map((m) => ({ id: m.id, name: untrusted(m.name, 120), state: m.state, already_muted: m.alreadyMuted }))
+      .sort((a, b) => a.id - b.id);
     return {
       summary: `mute ${affected.length} Datadog monitor(s) in scope ${scope} for ${args.duration}`,
       env,
       service,
       targets,
-      preconditions: { scope, monitor_tags: args.monitor_id === undefined ? tags : null, monitors: affected.map((m) => m.id) },
+      preconditions: {
+        scope,
+        monitor_tags: args.monitor_id === undefined ? tags : null,
+        monitors: affected.map((m) => m.id),
+      },
       details: {
         scope,
-        monitor_identifier: args.monitor_id !== undefined ? { monitor_id: args.monitor_id } : { monitor_tags: tags },
+        monitor_identifier:
+          args.monitor_id !== undefined ? { monitor_id: args.monitor_id } : { monitor_tags: tags },
         duration: args.duration,
         message: args.message,
         would_mute: affected.slice(0, 50),
@@ -76,7 +127,12 @@ export const scheduleDowntime = defineTool({
     const deps = ctx.deps;
     const scope = plan.preconditions.scope as string;
     const tags = plan.preconditions.monitor_tags as string[] | null;
-    const input = downtimeInput({ ...args, monitor_tags: tags ?? undefined }, scope, deps.clock.now(), ctx.principal.id);
+    const input = downtimeInput(
+      { ...args, monitor_tags: tags ?? undefined },
+      scope,
+      deps.clock.now(),
+      ctx.principal.id,
+    );
     const res = await deps.backends.datadog(plan.env).scheduleDowntime(input);
     if (res.dryRun) throw new Error('Datadog provider answered a real downtime request with a dry run');
     return {
@@ -84,10 +140,13 @@ export const scheduleDowntime = defineTool({
       scope: res.downtime.scope,
       start: res.downtime.start,
       end: res.downtime.end,
-      muted_monitors: res.plan.affectedMonitors.map((m) => ({ id: m.id, name: untrusted(m.name, 120) })).slice(0, 50),
+      muted_monitors: res.plan.affectedMonitors
+        .map((m) => ({ id: m.id, name: untrusted(m.name, 120) }))
+        .slice(0, 50),
     };
   },
-  render: (o) => `Downtime ${o.downtime_id} on ${o.scope} until ${o.end ?? 'cancelled'}: ${o.muted_monitors.length} monitor(s) muted.`,
+  render: (o) =>
+    `Downtime ${o.downtime_id} on ${o.scope} until ${o.end ?? 'cancelled'}: ${o.muted_monitors.length} monitor(s) muted.`,
 });
 
 function downtimeInput(

@@ -15,7 +15,8 @@ function parseMatchers(texts: string[]): Matcher[] {
     try {
       return parseMatcher(t);
     } catch (err) {
-      if (err instanceof InvalidMatcherError) throw new ToolError(`matchers[${i}]: ${err.message}`, 'invalid_input', 'matchers');
+      if (err instanceof InvalidMatcherError)
+        throw new ToolError(`matchers[${i}]: ${err.message}`, 'invalid_input', 'matchers');
       throw err;
     }
   });
@@ -36,7 +37,8 @@ function alertView(a: Alert) {
 export const silenceAlert = defineTool({
   name: 'silence_alert',
   title: 'Silence alerts',
-  description: 'Alertmanager silence from label matchers; the plan lists exactly the alerts it would silence. Match-all is refused.',
+  description:
+    'Alertmanager silence from label matchers; the plan lists exactly the alerts it would silence. Match-all is refused.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
@@ -45,8 +47,13 @@ export const silenceAlert = defineTool({
     matchers: z
       .array(z.string().min(3).max(300))
       .max(20)
-      .describe('label matchers in Alertmanager syntax: alertname="CheckoutHighErrorRate", service=~"checkout|cart", severity!="info"'),
-    duration: z.string().regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d').describe('how long the silence lasts, e.g. 30m (at most 7d)'),
+      .describe(
+        'label matchers in Alertmanager syntax: alertname="CheckoutHighErrorRate", service=~"checkout|cart", severity!="info"',
+      ),
+    duration: z
+      .string()
+      .regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d')
+      .describe('how long the silence lasts, e.g. 30m (at most 7d)'),
     comment: z.string().min(3).max(500).describe('why: shown in Alertmanager next to the silence'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -56,30 +63,60 @@ export const silenceAlert = defineTool({
     starts_at: z.string(),
     ends_at: z.string(),
     matchers: z.array(z.string()),
-    silenced: z.array(z.object({ fingerprint: z.string(), alertname: z.string(), service: z.string().nullable(), env: z.string().nullable() })),
+    silenced: z.array(
+      z.object({
+        fingerprint: z.string(),
+        alertname: z.string(),
+        service: z.string().nullable(),
+        env: z.string().nullable(),
+      }),
+    ),
   },
   async plan(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
     if (!deps.backends.has(env, 'alertmanager'))
-      throw new ToolError(`env: environment "${env}" has no Alertmanager configured in day2.yaml`, 'not_configured', 'env');
+      throw new ToolError(
+        `env: environment "${env}" has no Alertmanager configured in day2.yaml`,
+        'not_configured',
+        'env',
+      );
     const matchers = parseMatchers(args.matchers);
     const ms = durationMs(args.duration)!;
-    if (ms > MAX_SILENCE_MS) throw new ToolError('duration: a silence lasts at most 7d; ask for less', 'invalid_input', 'duration');
+    if (ms > MAX_SILENCE_MS)
+      throw new ToolError('duration: a silence lasts at most 7d; ask for less', 'invalid_input', 'duration');
     const service = matchers.find((m) => m.name === 'service' && !m.isRegex && (m.isEqual ?? true))?.value;
     const formatted = matchers.map(formatMatcher);
     const broad = tooBroad(matchers);
-    const base = { env, service, targets: [{ kind: 'silence', name: formatted.join(',') || '(no matchers)', ...(service ? { service } : {}) }] };
-    if (broad) return { ...base, summary: `silence ${formatted.join(', ') || 'everything'} in ${env}`, preconditions: {}, details: { matchers: formatted }, refusal: broad };
+    const base = {
+      env,
+      service,
+      targets: [
+        { kind: 'silence', name: formatted.join(',') || '(no matchers)', ...(service ? { service } : {}) },
+      ],
+    };
+    if (broad)
+      return {
+        ...base,
+        summary: `silence ${formatted.join(', ') || 'everything'} in ${env}`,
+        preconditions: {},
+        details: { matchers: formatted },
+        refusal: broad,
+      };
 
-    const preview = (await deps.backends.alertmanager(env).previewSilence(matchers)).sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+    const preview = (await deps.backends.alertmanager(env).previewSilence(matchers)).sort((a, b) =>
+      a.fingerprint.localeCompare(b.fingerprint),
+    );
     const views = preview.map(alertView);
     const services = [...new Set(views.map((v) => v.service ?? '(none)'))].sort();
     const envs = [...new Set(views.map((v) => v.env ?? '(none)'))].sort();
     const warnings: string[] = [];
-    if (views.length === 0) warnings.push('no current alert matches: the silence would only catch alerts that fire later');
-    if (services.length > 1) warnings.push(`the matchers select alerts of ${services.length} services: ${services.join(', ')}`);
-    if (envs.some((e) => e !== env)) warnings.push(`the matchers select alerts outside ${env}: ${envs.filter((e) => e !== env).join(', ')}`);
+    if (views.length === 0)
+      warnings.push('no current alert matches: the silence would only catch alerts that fire later');
+    if (services.length > 1)
+      warnings.push(`the matchers select alerts of ${services.length} services: ${services.join(', ')}`);
+    if (envs.some((e) => e !== env))
+      warnings.push(`the matchers select alerts outside ${env}: ${envs.filter((e) => e !== env).join(', ')}`);
     return {
       ...base,
       summary: `silence ${views.length} alert(s) matching ${formatted.join(', ')} in ${env} for ${args.duration}`,
@@ -109,14 +146,22 @@ export const silenceAlert = defineTool({
       comment: args.comment,
     });
     const fingerprints = new Set((plan.preconditions.would_silence as string[] | undefined) ?? []);
-    const views = ((plan.details.would_silence as ReturnType<typeof alertView>[] | undefined) ?? []).filter((v) => fingerprints.has(v.fingerprint));
+    const views = ((plan.details.would_silence as ReturnType<typeof alertView>[] | undefined) ?? []).filter(
+      (v) => fingerprints.has(v.fingerprint),
+    );
     return {
       silence_id: id,
       starts_at: now.toISOString(),
       ends_at: ends.toISOString(),
       matchers: matchers.map(formatMatcher),
-      silenced: views.map((v) => ({ fingerprint: v.fingerprint, alertname: v.alertname, service: v.service, env: v.env })),
+      silenced: views.map((v) => ({
+        fingerprint: v.fingerprint,
+        alertname: v.alertname,
+        service: v.service,
+        env: v.env,
+      })),
     };
   },
-  render: (o) => `Silence ${o.silence_id} until ${o.ends_at} on ${o.matchers.join(', ')}: ${o.silenced.length} alert(s) silenced.`,
+  render: (o) =>
+    `Silence ${o.silence_id} until ${o.ends_at} on ${o.matchers.join(', ')}: ${o.silenced.length} alert(s) silenced.`,
 });

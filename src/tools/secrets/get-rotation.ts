@@ -6,7 +6,8 @@ import { renderRotation, rotationShape, rotationView } from './rotation-shape.js
 export const getRotationTool = defineTool({
   name: 'get_rotation',
   title: 'Get rotation',
-  description: 'Where a credential rotation stands: each step with status and timestamps, the dependents restarted, the error if any. Never values. Give rotation_id, or secret and env for its latest rotation.',
+  description:
+    'Where a credential rotation stands: each step with status and timestamps, the dependents restarted, the error if any. Never values. Give rotation_id, or secret and env for its latest rotation.',
   toolset: 'secrets',
   effect: 'read',
   risk: 'low',
@@ -22,8 +23,16 @@ export const getRotationTool = defineTool({
       : args.secret && args.env
         ? await latestRotation(ctx.deps.store, args.env, args.secret)
         : undefined;
-    if (!args.rotation_id && !(args.secret && args.env)) throw new ToolError('give rotation_id, or secret and env', 'invalid_input', 'rotation_id');
-    if (!doc) throw new ToolError(args.rotation_id ? `rotation_id: no rotation ${args.rotation_id}` : `secret: no rotation of ${args.secret} in ${args.env}`, 'not_found', args.rotation_id ? 'rotation_id' : 'secret');
+    if (!args.rotation_id && !(args.secret && args.env))
+      throw new ToolError('give rotation_id, or secret and env', 'invalid_input', 'rotation_id');
+    if (!doc)
+      throw new ToolError(
+        args.rotation_id
+          ? `rotation_id: no rotation ${args.rotation_id}`
+          : `secret: no rotation of ${args.secret} in ${args.env}`,
+        'not_found',
+        args.rotation_id ? 'rotation_id' : 'secret',
+      );
     return { rotation: rotationView(doc.value) };
   },
   render: (o) => renderRotation(o.rotation),

@@ -10,7 +10,9 @@ export const credentialShape = z.object({
   name: z.string().describe('AWS secret name, or k8s:<namespace>/<name> for a TLS certificate'),
   kind: z.enum(['aws-secret', 'tls-certificate']),
   owner: z.string().optional(),
-  used_by: z.array(z.string()).describe('services that use it: catalog annotations and Kubernetes secretKeyRef/envFrom/volumes'),
+  used_by: z
+    .array(z.string())
+    .describe('services that use it: catalog annotations and Kubernetes secretKeyRef/envFrom/volumes'),
   last_rotated: z.string().optional(),
   next_due: z.string().optional().describe('rotation rule or max age; for certificates the expiry'),
   status: z.enum(['ok', 'due_soon', 'overdue', 'rotation_in_progress', 'pending_left_behind']),
@@ -29,23 +31,41 @@ export const listCredentials = defineTool({
   risk: 'low',
   input: {
     env: z.string().optional().describe('one environment; default all'),
-    status: z.enum(['ok', 'due_soon', 'overdue', 'rotation_in_progress', 'pending_left_behind']).optional().describe('only credentials in this status'),
+    status: z
+      .enum(['ok', 'due_soon', 'overdue', 'rotation_in_progress', 'pending_left_behind'])
+      .optional()
+      .describe('only credentials in this status'),
     service: z.string().optional().describe('only credentials this service uses'),
     limit: limitField,
     cursor: cursorField,
   },
-  output: { credentials: z.array(credentialShape), total: z.number(), next_cursor: z.string().optional(), gaps: z.array(gapShape) },
+  output: {
+    credentials: z.array(credentialShape),
+    total: z.number(),
+    next_cursor: z.string().optional(),
+    gaps: z.array(gapShape),
+  },
   async run(args, ctx) {
     if (args.env) resolveEnv(ctx.deps, args.env);
     const { rows, gaps } = await collectCredentials(ctx.deps, { env: args.env });
-    const filtered = rows.filter((r) => (!args.status || r.status === args.status) && (!args.service || r.used_by.includes(args.service)));
+    const filtered = rows.filter(
+      (r) =>
+        (!args.status || r.status === args.status) && (!args.service || r.used_by.includes(args.service)),
+    );
     const page = paginate(filtered, args.limit, args.cursor);
     return { credentials: page.items, total: page.total, next_cursor: page.next_cursor, gaps };
   },
   render: (o) =>
     (o.credentials.length
-      ? o.credentials.map((c) => `${c.status.toUpperCase()} ${c.env}/${c.name} owner ${c.owner ?? '?'} due ${c.next_due?.slice(0, 10) ?? '?'} used by ${c.used_by.join(', ') || 'nothing known'}`).join('\n')
+      ? o.credentials
+          .map(
+            (c) =>
+              `${c.status.toUpperCase()} ${c.env}/${c.name} owner ${c.owner ?? '?'} due ${c.next_due?.slice(0, 10) ?? '?'} used by ${c.used_by.join(', ') || 'nothing known'}`,
+          )
+          .join('\n')
       : 'No credentials found.') +
     (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
-    (o.gaps.length ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''} (${g.reason})`).join('; ')}` : ''),
+    (o.gaps.length
+      ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''} (${g.reason})`).join('; ')}`
+      : ''),
 });

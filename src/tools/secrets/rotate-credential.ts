@@ -22,10 +22,21 @@ export const rotateCredential = defineTool({
   effect: 'write',
   risk: 'high',
   input: {
-    service: z.string().min(1).optional().describe('service from the catalog whose database credential to rotate, e.g. payment-service'),
-    secret: z.string().min(1).optional().describe('Secrets Manager secret name instead of a service, e.g. prod/payment-service/db'),
+    service: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('service from the catalog whose database credential to rotate, e.g. payment-service'),
+    secret: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Secrets Manager secret name instead of a service, e.g. prod/payment-service/db'),
     env: envField,
-    strategy: z.enum(['single-user', 'alternating-users']).optional().describe('default single-user (alternating-users when the role is already <role>_clone)'),
+    strategy: z
+      .enum(['single-user', 'alternating-users'])
+      .optional()
+      .describe('default single-user (alternating-users when the role is already <role>_clone)'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -36,9 +47,19 @@ export const rotateCredential = defineTool({
   },
   async execute(args, ctx, plan) {
     const planned = plan.details.rotation as PlannedRotation | undefined;
-    if (!planned) throw new ToolError('the plan carries no rotation; call rotate_credential again without a token', 'internal');
+    if (!planned)
+      throw new ToolError(
+        'the plan carries no rotation; call rotate_credential again without a token',
+        'internal',
+      );
     // The same digest the approval was issued for: it keys the rotation and its ClientRequestToken.
-    const digest = actionDigest({ tool: NAME, args, env: plan.env, targets: plan.targets, preconditions: plan.preconditions });
+    const digest = actionDigest({
+      tool: NAME,
+      args,
+      env: plan.env,
+      targets: plan.targets,
+      preconditions: plan.preconditions,
+    });
     const doc = await runRotation(ctx.deps, planned, {
       actionDigest: digest,
       principal: ctx.principal.id,

@@ -63,12 +63,15 @@ async function roleState(): Promise<{ member: boolean; valid_until: string | nul
 
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const sc = (r: CallToolResult) => r.structuredContent as Obj;
-const call = async (name: string, args: Record<string, unknown>) => (await agent.callTool({ name, arguments: args })) as CallToolResult;
+const call = async (name: string, args: Record<string, unknown>) =>
+  (await agent.callTool({ name, arguments: args })) as CallToolResult;
 
 beforeAll(async () => {
   await admin(async (c) => {
     await c.query(`create database ${DB}`);
-    await c.query(`create role ${USER} login password 'sbx-not-a-real-password' valid until '2099-01-01 00:00:00+00'`);
+    await c.query(
+      `create role ${USER} login password 'sbx-not-a-real-password' valid until '2099-01-01 00:00:00+00'`,
+    );
     await c.query(`create role ${ROLE} nologin`);
   });
   await admin(async (c) => {
@@ -76,7 +79,9 @@ beforeAll(async () => {
     await c.query(`grant select on ledger to ${ROLE}`);
   }, DB);
   dir = mkdtempSync(join(tmpdir(), 'day2-access-db-'));
-  const config = configSchema.parse({ environments: { prod: { tier: 'production', databases: { ledger: { url: url(DB) } } } } });
+  const config = configSchema.parse({
+    environments: { prod: { tier: 'production', databases: { ledger: { url: url(DB) } } } },
+  });
   provider = new PostgresProvider(config, { log: silentLogger });
   const backends: Backends = {
     has: (_env, b) => b === 'postgres',
@@ -120,16 +125,28 @@ afterAll(async () => {
 });
 
 describe('a database grant on the real PostgreSQL', () => {
-  const args = { principal: USER, env: 'prod', database: 'ledger', role: ROLE, duration: '4h', reason: 'reconcile the ledger for INC-88' };
+  const args = {
+    principal: USER,
+    env: 'prod',
+    database: 'ledger',
+    role: ROLE,
+    duration: '4h',
+    reason: 'reconcile the ledger for INC-88',
+  };
 
   it('grants the role with VALID UNTIL after approval by someone other than the grantee, and the reaper revokes it at expiry', async () => {
     const first = await call('grant_access', args);
     expect(first.isError, text(first)).toBeFalsy();
-    expect(sc(first).plan).toMatchObject({ excluded_approvers: [USER], login_valid_until_now: '2099-01-01T00:00:00Z' });
+    expect(sc(first).plan).toMatchObject({
+      excluded_approvers: [USER],
+      login_valid_until_now: '2099-01-01T00:00:00Z',
+    });
     expect(sc(first).plan.valid_until_semantics).toMatch(/password/);
     expect(await roleState()).toMatchObject({ member: false });
     const id = sc(first).approval_id as string;
-    await expect(rt.approvals.approve(id, USER, { channel: 'cli', reason: 'x' })).rejects.toMatchObject({ code: 'excluded_approver' });
+    await expect(rt.approvals.approve(id, USER, { channel: 'cli', reason: 'x' })).rejects.toMatchObject({
+      code: 'excluded_approver',
+    });
     await rt.approvals.approve(id, 'bob', { channel: 'cli', reason: 'ticket checked' });
     const token = sc(await call('get_approval', { approval_id: id })).approval_token as string;
     const done = await call('grant_access', { ...args, approval_token: token });
@@ -156,8 +173,12 @@ describe('a database grant on the real PostgreSQL', () => {
 
     await rt.auditLog.flush();
     const events = (await rt.deps.store.queryAudit({ limit: 500 })).map((r) => JSON.parse(r.record) as Obj);
-    expect(events.find((e) => e.event === 'tool.outcome' && e.tool === 'grant_access')?.outcome).toMatchObject({ ok: true });
-    expect(events.find((e) => e.event === 'access.revoked')).toMatchObject({ detail: { grant_id: out.grant_id, reason: 'expired', sessions_ended: 1 } });
+    expect(
+      events.find((e) => e.event === 'tool.outcome' && e.tool === 'grant_access')?.outcome,
+    ).toMatchObject({ ok: true });
+    expect(events.find((e) => e.event === 'access.revoked')).toMatchObject({
+      detail: { grant_id: out.grant_id, reason: 'expired', sessions_ended: 1 },
+    });
   });
 
   it('refuses a grant to a login that does not exist', async () => {

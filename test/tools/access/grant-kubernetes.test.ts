@@ -18,7 +18,8 @@ let agent: Client;
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const sc = (r: CallToolResult) => r.structuredContent as Obj;
 const kube = () => h.sandbox.emulators.kubernetes.prod!;
-const binding = (ns: string, name: string) => kube().store.get(RBAC, 'RoleBinding', ns, name) as Obj | undefined;
+const binding = (ns: string, name: string) =>
+  kube().store.get(RBAC, 'RoleBinding', ns, name) as Obj | undefined;
 
 async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
   return (await agent.callTool({ name, arguments: args })) as CallToolResult;
@@ -41,7 +42,11 @@ async function grant(args: Record<string, unknown>, approver = 'bob'): Promise<C
 
 beforeAll(async () => {
   clock = new ManualClock(Date.now());
-  h = await startSandboxHarness({ clock, alertmanager: false, extraTools: accessTools.filter((t) => !allTools.includes(t)) });
+  h = await startSandboxHarness({
+    clock,
+    alertmanager: false,
+    extraTools: accessTools.filter((t) => !allTools.includes(t)),
+  });
   agent = await h.connect('agent-bot');
 }, 120_000);
 
@@ -50,7 +55,14 @@ afterAll(async () => {
 });
 
 describe('a production grant, end to end', () => {
-  const args = { principal: 'alice', env: 'prod', scope: 'payment-service', role: 'edit', duration: '2h', reason: 'INC-4711: inspect stuck payment workers' };
+  const args = {
+    principal: 'alice',
+    env: 'prod',
+    scope: 'payment-service',
+    role: 'edit',
+    duration: '2h',
+    reason: 'INC-4711: inspect stuck payment workers',
+  };
   let grantId: string;
   let bindingName: string;
 
@@ -59,13 +71,27 @@ describe('a production grant, end to end', () => {
     expect(first.isError, text(first)).toBeFalsy();
     expect(sc(first).status).toBe('approval_required');
     expect(sc(first).policy).toMatchObject({ rule: 'production-access-grant', distinct_approver: true });
-    expect(sc(first).plan).toMatchObject({ namespace: 'payments', cluster_role: 'edit', excluded_approvers: ['alice'] });
+    expect(sc(first).plan).toMatchObject({
+      namespace: 'payments',
+      cluster_role: 'edit',
+      excluded_approvers: ['alice'],
+    });
     const id = sc(first).approval_id as string;
-    await expect(h.rt.approvals.approve(id, 'alice', { channel: 'cli', reason: 'me' })).rejects.toMatchObject({ code: 'excluded_approver' });
-    await expect(h.rt.approvals.approve(id, 'agent-bot', { channel: 'cli', reason: 'me' })).rejects.toMatchObject({ code: 'self_approval' });
+    await expect(h.rt.approvals.approve(id, 'alice', { channel: 'cli', reason: 'me' })).rejects.toMatchObject(
+      { code: 'excluded_approver' },
+    );
+    await expect(
+      h.rt.approvals.approve(id, 'agent-bot', { channel: 'cli', reason: 'me' }),
+    ).rejects.toMatchObject({ code: 'self_approval' });
     // Nothing was created by planning (the plan's create was a dry run).
-    expect((kube().store.list(RBAC, 'RoleBinding', 'payments') as Obj[]).filter((b) => b.metadata.labels?.['day2.dev/managed-by'] === 'day2')).toEqual([]);
-    const refusals = (await auditEvents()).filter((e) => e.event === 'approval.approve.refused' && e.approval?.id === id);
+    expect(
+      (kube().store.list(RBAC, 'RoleBinding', 'payments') as Obj[]).filter(
+        (b) => b.metadata.labels?.['day2.dev/managed-by'] === 'day2',
+      ),
+    ).toEqual([]);
+    const refusals = (await auditEvents()).filter(
+      (e) => e.event === 'approval.approve.refused' && e.approval?.id === id,
+    );
     expect(refusals.map((e) => e.approval.code).sort()).toEqual(['excluded_approver', 'self_approval']);
   });
 
@@ -81,7 +107,12 @@ describe('a production grant, end to end', () => {
     const out = sc(r).result as Obj;
     grantId = out.grant_id as string;
     bindingName = out.binding as string;
-    expect(out).toMatchObject({ kind: 'kubernetes', namespace: 'payments', role: 'edit', approved_by: ['bob'] });
+    expect(out).toMatchObject({
+      kind: 'kubernetes',
+      namespace: 'payments',
+      role: 'edit',
+      approved_by: ['bob'],
+    });
     expect(Date.parse(out.expires_at as string) - clock.now().getTime()).toBe(2 * 3_600_000);
     const rb = binding('payments', bindingName)!;
     expect(rb).toBeDefined();
@@ -106,7 +137,14 @@ describe('a production grant, end to end', () => {
   it('lists the grant as active, and access_review shows it as time-bound, unused, next to the standing contractor admin', async () => {
     const list = await call('list_access_grants', { env: 'prod' });
     expect(list.isError, text(list)).toBeFalsy();
-    expect(sc(list).grants).toEqual([expect.objectContaining({ grant_id: grantId, principal: 'alice', status: 'active', approved_by: ['bob'] })]);
+    expect(sc(list).grants).toEqual([
+      expect.objectContaining({
+        grant_id: grantId,
+        principal: 'alice',
+        status: 'active',
+        approved_by: ['bob'],
+      }),
+    ]);
 
     const review = await call('access_review', {});
     expect(review.isError, text(review)).toBeFalsy();
@@ -114,13 +152,28 @@ describe('a production grant, end to end', () => {
     expect(o.envs).toEqual(['prod']);
     expect(o.privileged).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ binding: 'contractor-admin', role: 'ClusterRole/admin', access: 'standing', made_by: 'unknown' }),
-        expect.objectContaining({ binding: bindingName, role: 'ClusterRole/edit', access: 'time_bound', made_by: 'day2' }),
+        expect.objectContaining({
+          binding: 'contractor-admin',
+          role: 'ClusterRole/admin',
+          access: 'standing',
+          made_by: 'unknown',
+        }),
+        expect.objectContaining({
+          binding: bindingName,
+          role: 'ClusterRole/edit',
+          access: 'time_bound',
+          made_by: 'day2',
+        }),
       ]),
     );
     const contractor = (o.not_made_by_day2 as Obj[]).find((b) => b.binding === 'contractor-admin')!;
-    expect(contractor.revoke_with).toEqual({ tool: 'revoke_access', arguments: { env: 'prod', namespace: 'payments', binding: 'contractor-admin' } });
-    expect((o.not_made_by_day2 as Obj[]).find((b) => b.binding === 'sre-oncall-view')?.made_by).toBe('argocd');
+    expect(contractor.revoke_with).toEqual({
+      tool: 'revoke_access',
+      arguments: { env: 'prod', namespace: 'payments', binding: 'contractor-admin' },
+    });
+    expect((o.not_made_by_day2 as Obj[]).find((b) => b.binding === 'sre-oncall-view')?.made_by).toBe(
+      'argocd',
+    );
     expect(o.unused_grants).toEqual([expect.objectContaining({ grant_id: grantId, principal: 'alice' })]);
     expect(o.counts.time_bound).toBe(1);
   });
@@ -142,14 +195,26 @@ describe('a production grant, end to end', () => {
     await stop(); // waits for the first pass, which runs at once
     expect(binding('payments', bindingName)).toBeUndefined();
     const stored = (await h.rt.deps.store.getDoc<AccessGrant>(GRANTS_COLLECTION, grantId))!.value;
-    expect(stored).toMatchObject({ status: 'revoked', revoke_reason: 'expired', revoked_by: 'day2-access-reaper' });
+    expect(stored).toMatchObject({
+      status: 'revoked',
+      revoke_reason: 'expired',
+      revoked_by: 'day2-access-reaper',
+    });
 
     const events = await auditEvents();
-    const granted = events.find((e) => e.event === 'tool.outcome' && e.tool === 'grant_access' && e.outcome?.ok);
-    expect(granted?.targets).toEqual([expect.objectContaining({ kind: 'RoleBinding', name: bindingName, namespace: 'payments' })]);
+    const granted = events.find(
+      (e) => e.event === 'tool.outcome' && e.tool === 'grant_access' && e.outcome?.ok,
+    );
+    expect(granted?.targets).toEqual([
+      expect.objectContaining({ kind: 'RoleBinding', name: bindingName, namespace: 'payments' }),
+    ]);
     const revoked = events.filter((e) => e.event === 'access.revoked' && e.detail?.grant_id === grantId);
     expect(revoked).toHaveLength(1);
-    expect(revoked[0]).toMatchObject({ principal: 'day2-access-reaper', env: 'prod', detail: { grantee: 'alice', reason: 'expired', backend_removed: true } });
+    expect(revoked[0]).toMatchObject({
+      principal: 'day2-access-reaper',
+      env: 'prod',
+      detail: { grantee: 'alice', reason: 'expired', backend_removed: true },
+    });
 
     const list = await call('list_access_grants', { env: 'prod', include_revoked: true });
     expect(sc(list).grants).toEqual([expect.objectContaining({ grant_id: grantId, status: 'revoked' })]);
@@ -158,13 +223,22 @@ describe('a production grant, end to end', () => {
 
 describe('grants outlive the store that recorded them', () => {
   it('reaps an expired day2 binding from its annotations when the store has no record of it', async () => {
-    const r = await grant({ principal: 'carol', env: 'prod', scope: 'platform', role: 'view', duration: '30m', reason: 'read dashboards config' });
+    const r = await grant({
+      principal: 'carol',
+      env: 'prod',
+      scope: 'platform',
+      role: 'view',
+      duration: '30m',
+      reason: 'read dashboards config',
+    });
     expect(r.isError, text(r)).toBeFalsy();
     const out = sc(r).result as Obj;
     // A new day2 process with an empty store: only the RoleBinding knows about the grant.
     await h.rt.deps.store.deleteDoc(GRANTS_COLLECTION, out.grant_id as string);
     const list = await call('list_access_grants', { env: 'prod', principal: 'carol' });
-    expect(sc(list).grants).toEqual([expect.objectContaining({ grant_id: out.grant_id, status: 'expiring', role: 'view' })]);
+    expect(sc(list).grants).toEqual([
+      expect.objectContaining({ grant_id: out.grant_id, status: 'expiring', role: 'view' }),
+    ]);
 
     clock.advance(31 * 60_000);
     const res = await reapExpiredGrants(h.rt.deps, h.rt.audit);
@@ -175,18 +249,31 @@ describe('grants outlive the store that recorded them', () => {
 
 describe('revoke_access', () => {
   it('revokes a grant early after approval, and deletes a binding day2 did not make', async () => {
-    const g = await grant({ principal: 'dave', env: 'prod', scope: 'checkout', role: 'view', duration: '1h', reason: 'look at orders rollout' });
+    const g = await grant({
+      principal: 'dave',
+      env: 'prod',
+      scope: 'checkout',
+      role: 'view',
+      duration: '1h',
+      reason: 'look at orders rollout',
+    });
     const out = sc(g).result as Obj;
     const first = await call('revoke_access', { env: 'prod', grant_id: out.grant_id });
     expect(sc(first).status, text(first)).toBe('approval_required');
     await h.rt.approvals.approve(sc(first).approval_id as string, 'bob', { channel: 'cli' });
-    const token = sc(await call('get_approval', { approval_id: sc(first).approval_id })).approval_token as string;
+    const token = sc(await call('get_approval', { approval_id: sc(first).approval_id }))
+      .approval_token as string;
     const done = await call('revoke_access', { env: 'prod', grant_id: out.grant_id, approval_token: token });
     expect(done.isError, text(done)).toBeFalsy();
     expect(sc(done).result).toMatchObject({ grant_id: out.grant_id, principal: 'dave', removed: true });
     expect(binding('checkout', out.binding as string)).toBeUndefined();
 
-    const plan = await call('revoke_access', { env: 'prod', namespace: 'payments', binding: 'contractor-admin', dry_run: true });
+    const plan = await call('revoke_access', {
+      env: 'prod',
+      namespace: 'payments',
+      binding: 'contractor-admin',
+      dry_run: true,
+    });
     expect(plan.isError, text(plan)).toBeFalsy();
     expect(sc(plan).plan).toMatchObject({ made_by_day2: false });
     expect(binding('payments', 'contractor-admin')).toBeDefined();

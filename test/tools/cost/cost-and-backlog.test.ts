@@ -14,14 +14,18 @@ let agent: Client;
 
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const sc = (r: CallToolResult) => r.structuredContent as Obj;
-const deployment = (env: string, ns: string, name: string) => h.sandbox.emulators.kubernetes[env]!.store.get('apps/v1', 'Deployment', ns, name) as Obj;
+const deployment = (env: string, ns: string, name: string) =>
+  h.sandbox.emulators.kubernetes[env]!.store.get('apps/v1', 'Deployment', ns, name) as Obj;
 
 async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
   return (await agent.callTool({ name, arguments: args })) as CallToolResult;
 }
 
 beforeAll(async () => {
-  h = await startSandboxHarness({ alertmanager: false, extraTools: [...costTools, ...accessTools].filter((t) => !allTools.includes(t)) });
+  h = await startSandboxHarness({
+    alertmanager: false,
+    extraTools: [...costTools, ...accessTools].filter((t) => !allTools.includes(t)),
+  });
   agent = await h.connect('agent-bot');
 }, 120_000);
 
@@ -34,11 +38,21 @@ describe('cost_report on the sandbox fleet', () => {
     const r = await call('cost_report', { env: 'dev' });
     expect(r.isError, text(r)).toBeFalsy();
     const idle = (sc(r).idle as Obj[]).find((i) => i.deployment === 'recommendation')!;
-    expect(idle).toMatchObject({ env: 'dev', namespace: 'storefront', service: 'recommendation', replicas: 2, p95_cpu_m: 1, requests: { cpu: '1', memory: '1Gi' } });
+    expect(idle).toMatchObject({
+      env: 'dev',
+      namespace: 'storefront',
+      service: 'recommendation',
+      replicas: 2,
+      p95_cpu_m: 1,
+      requests: { cpu: '1', memory: '1Gi' },
+    });
     expect(idle.owner).toBeTruthy();
     // 2 pods × (1 vCPU × 0.04 + 1 GiB × 0.005) × 730 h with the default prices.
     expect(idle.monthly_savings).toBeCloseTo(65.7, 2);
-    expect(idle.fix).toEqual({ tool: 'scale_idle_to_zero', arguments: { env: 'dev', namespace: 'storefront', deployment: 'recommendation' } });
+    expect(idle.fix).toEqual({
+      tool: 'scale_idle_to_zero',
+      arguments: { env: 'dev', namespace: 'storefront', deployment: 'recommendation' },
+    });
     expect(sc(r).basis.p95).toContain('nearest rank');
     expect(text(r)).toContain('idle: dev/storefront/recommendation');
   });
@@ -48,7 +62,13 @@ describe('cost_report on the sandbox fleet', () => {
     expect(r.isError, text(r)).toBeFalsy();
     const o = sc(r);
     const rb = (o.rightsizing as Obj[]).find((x) => x.deployment === 'reporting-batch')!;
-    expect(rb).toMatchObject({ namespace: 'analytics', service: 'reporting-batch', requests: { cpu: '4', memory: '8Gi' }, p95: { cpu: '150m' }, suggested: { cpu: '200m' } });
+    expect(rb).toMatchObject({
+      namespace: 'analytics',
+      service: 'reporting-batch',
+      requests: { cpu: '4', memory: '8Gi' },
+      p95: { cpu: '150m' },
+      suggested: { cpu: '200m' },
+    });
     expect(rb.cpu_request_vs_p95).toBeGreaterThan(20);
     expect(rb.monthly_savings).toBeGreaterThan(100);
     expect(rb.monthly_savings).toBeLessThan(rb.monthly_cost);
@@ -62,17 +82,29 @@ describe('cost_report on the sandbox fleet', () => {
       ]),
     );
     expect(orphans).not.toContain('PersistentVolumeClaim analytics/reporting-scratch');
-    expect((o.orphans as Obj[]).find((x) => x.name === 'search-snapshots-legacy')!.monthly_cost).toBeCloseTo(10, 2);
-    expect(o.totals.total).toBeCloseTo(o.totals.idle_savings + o.totals.rightsizing_savings + o.totals.orphan_costs, 1);
+    expect((o.orphans as Obj[]).find((x) => x.name === 'search-snapshots-legacy')!.monthly_cost).toBeCloseTo(
+      10,
+      2,
+    );
+    expect(o.totals.total).toBeCloseTo(
+      o.totals.idle_savings + o.totals.rightsizing_savings + o.totals.orphan_costs,
+      1,
+    );
     // In production the idle list carries no scale_idle_to_zero call (policy denies it there).
     expect((o.idle as Obj[]).every((i) => i.fix === undefined)).toBe(true);
   });
 
   it('uses the configured price table', async () => {
-    h.rt.deps.config.cost = { prices: { dev: { vcpu_hour: 0.1, gib_hour: 0 } }, idle_cpu_millicores: 20, samples: 1 };
+    h.rt.deps.config.cost = {
+      prices: { dev: { vcpu_hour: 0.1, gib_hour: 0 } },
+      idle_cpu_millicores: 20,
+      samples: 1,
+    };
     try {
       const r = await call('cost_report', { env: 'dev' });
-      expect((sc(r).idle as Obj[]).find((i) => i.deployment === 'recommendation')!.monthly_savings).toBeCloseTo(146, 2);
+      expect(
+        (sc(r).idle as Obj[]).find((i) => i.deployment === 'recommendation')!.monthly_savings,
+      ).toBeCloseTo(146, 2);
     } finally {
       h.rt.deps.config.cost = undefined;
     }
@@ -93,20 +125,30 @@ describe('scale_idle_to_zero', () => {
     expect(first.isError, text(first)).toBeFalsy();
     expect(sc(first).status).toBe('approval_required');
     const plan = sc(first).plan as Obj;
-    expect(plan.deployments).toEqual([expect.objectContaining({ namespace: 'storefront', deployment: 'recommendation', replicas: 2 })]);
+    expect(plan.deployments).toEqual([
+      expect.objectContaining({ namespace: 'storefront', deployment: 'recommendation', replicas: 2 }),
+    ]);
     expect(plan.monthly_savings).toBeCloseTo(65.7, 2);
     expect(deployment('dev', 'storefront', 'recommendation').spec.replicas).toBe(2);
 
     await h.rt.approvals.approve(sc(first).approval_id as string, 'alice', { channel: 'cli' });
-    const token = sc(await call('get_approval', { approval_id: sc(first).approval_id })).approval_token as string;
-    const done = await call('scale_idle_to_zero', { env: 'dev', service: 'recommendation', approval_token: token });
+    const token = sc(await call('get_approval', { approval_id: sc(first).approval_id }))
+      .approval_token as string;
+    const done = await call('scale_idle_to_zero', {
+      env: 'dev',
+      service: 'recommendation',
+      approval_token: token,
+    });
     expect(done.isError, text(done)).toBeFalsy();
     const out = sc(done).result as Obj;
     expect(out.scaled).toEqual([
       expect.objectContaining({
         deployment: 'recommendation',
         previous_replicas: 2,
-        restore_with: { tool: 'scale_deployment', arguments: { env: 'dev', namespace: 'storefront', deployment: 'recommendation', replicas: 2 } },
+        restore_with: {
+          tool: 'scale_deployment',
+          arguments: { env: 'dev', namespace: 'storefront', deployment: 'recommendation', replicas: 2 },
+        },
       }),
     ]);
     const d = deployment('dev', 'storefront', 'recommendation');
@@ -127,41 +169,71 @@ describe('the Day-2 backlog', () => {
     expect(r.isError, text(r)).toBeFalsy();
     items = sc(r).items as Obj[];
     const secret = items.find((i) => i.id === 'credentials:prod:prod/payment-service/db')!;
-    expect(secret).toMatchObject({ category: 'credentials', risk: 'high', fix: { tool: 'rotate_credential', arguments: { env: 'prod', secret: 'prod/payment-service/db' } } });
+    expect(secret).toMatchObject({
+      category: 'credentials',
+      risk: 'high',
+      fix: { tool: 'rotate_credential', arguments: { env: 'prod', secret: 'prod/payment-service/db' } },
+    });
     expect(secret.owner).toBeTruthy();
     expect(secret.due < new Date().toISOString().slice(0, 10)).toBe(true);
     const drift = items.find((i) => i.id === 'drift:prod:Deployment checkout/orders')!;
-    expect(drift).toMatchObject({ category: 'drift', service: 'orders', risk: 'high', fix: { tool: 'remediate_drift', arguments: { env: 'prod', objects: ['Deployment checkout/orders'] } } });
+    expect(drift).toMatchObject({
+      category: 'drift',
+      service: 'orders',
+      risk: 'high',
+      fix: { tool: 'remediate_drift', arguments: { env: 'prod', objects: ['Deployment checkout/orders'] } },
+    });
     expect(drift.detail).toMatch(/replicas|LOG_LEVEL/);
     expect(drift.owner).toBeTruthy();
     expect(items.find((i) => i.id === 'access:prod:binding:payments/contractor-admin')).toMatchObject({
       risk: 'high',
-      fix: { tool: 'revoke_access', arguments: { env: 'prod', namespace: 'payments', binding: 'contractor-admin' } },
+      fix: {
+        tool: 'revoke_access',
+        arguments: { env: 'prod', namespace: 'payments', binding: 'contractor-admin' },
+      },
     });
-    expect(items.find((i) => i.id === 'cost:prod:rightsize:analytics/reporting-batch')?.monthly_savings).toBeGreaterThan(100);
-    expect(items.some((i) => i.category === 'versions' && i.fix?.tool === 'promote_version' && i.fix.arguments.from_env === 'staging')).toBe(true);
+    expect(
+      items.find((i) => i.id === 'cost:prod:rightsize:analytics/reporting-batch')?.monthly_savings,
+    ).toBeGreaterThan(100);
+    expect(
+      items.some(
+        (i) =>
+          i.category === 'versions' &&
+          i.fix?.tool === 'promote_version' &&
+          i.fix.arguments.from_env === 'staging',
+      ),
+    ).toBe(true);
     // Riskiest first.
     const order = { critical: 0, high: 1, medium: 2, low: 3 } as Record<string, number>;
-    expect(items.map((i) => order[i.risk])).toEqual([...items.map((i) => order[i.risk]!)].sort((a, b) => a - b));
+    expect(items.map((i) => order[i.risk])).toEqual(
+      [...items.map((i) => order[i.risk]!)].sort((a, b) => a - b),
+    );
   });
 
   it('exports CSV and Markdown for a planner', async () => {
     const csv = sc(await call('day2_backlog', { env: 'prod', format: 'csv', limit: 1 })).export as string;
     const lines = csv.trim().split('\r\n');
-    expect(lines[0]).toBe('id,category,risk,due,env,service,owner,title,detail,monthly_savings,fix_tool,fix_arguments,action');
+    expect(lines[0]).toBe(
+      'id,category,risk,due,env,service,owner,title,detail,monthly_savings,fix_tool,fix_arguments,action',
+    );
     expect(lines.length).toBeGreaterThan(items.length / 2);
     const orders = lines.find((l) => l.startsWith('drift:prod:Deployment checkout/orders,'))!;
     expect(orders).toContain('remediate_drift');
     expect(orders).toContain('"{""env"":""prod"",""objects"":[""Deployment checkout/orders""]}"');
 
-    const md = sc(await call('day2_backlog', { env: 'prod', format: 'markdown', category: 'credentials' })).export as string;
+    const md = sc(await call('day2_backlog', { env: 'prod', format: 'markdown', category: 'credentials' }))
+      .export as string;
     expect(md).toContain('## Credentials');
     expect(md).toContain('`rotate_credential {"env":"prod","secret":"prod/payment-service/db"}`');
     expect(md).not.toContain('## Drift');
   });
 
   it('serves day2://backlog', async () => {
-    const res = await backlogResource.read({ deps: h.rt.deps, principal: { id: 'agent-bot', transport: 'stdio' }, signal: new AbortController().signal });
+    const res = await backlogResource.read({
+      deps: h.rt.deps,
+      principal: { id: 'agent-bot', transport: 'stdio' },
+      signal: new AbortController().signal,
+    });
     const json = res.json as Obj;
     expect(json.items.some((i: Obj) => i.id === 'drift:prod:Deployment checkout/orders')).toBe(true);
     expect(json.items.some((i: Obj) => i.id === 'credentials:prod:prod/payment-service/db')).toBe(true);

@@ -19,15 +19,20 @@ let digests: Map<string, string>;
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const sc = (r: CallToolResult) => r.structuredContent as Obj;
 const kube = (env: string) => h.sandbox.emulators.kubernetes[env]!;
-const deployment = (env: string, ns: string, name: string) => kube(env).store.get('apps/v1', 'Deployment', ns, name) as Obj;
-const container = (d: Obj, name?: string) => (d.spec.template.spec.containers as Obj[]).find((c) => !name || c.name === name)!;
+const deployment = (env: string, ns: string, name: string) =>
+  kube(env).store.get('apps/v1', 'Deployment', ns, name) as Obj;
+const container = (d: Obj, name?: string) =>
+  (d.spec.template.spec.containers as Obj[]).find((c) => !name || c.name === name)!;
 
 async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
   return (await agent.callTool({ name, arguments: args })) as CallToolResult;
 }
 
 /** Plan, approve as alice over the CLI channel, read the token with get_approval, execute. */
-async function approved(name: string, args: Record<string, unknown>): Promise<{ result: CallToolResult; approvalId: string }> {
+async function approved(
+  name: string,
+  args: Record<string, unknown>,
+): Promise<{ result: CallToolResult; approvalId: string }> {
   const first = await call(name, args);
   expect(first.isError, text(first)).toBeFalsy();
   expect(sc(first).status).toBe('approval_required');
@@ -51,7 +56,10 @@ beforeAll(async () => {
     'shop/notifications': ['4.0.1', '4.0.2', '4.1.0'],
   }));
   // A generous backend timeout: the first Datadog call loads its SDK, slow on a busy machine.
-  h = await startSandboxHarness({ extraTools: deployTools.filter((t) => !allTools.includes(t)), config: { backends: { timeout: 20_000 } } });
+  h = await startSandboxHarness({
+    extraTools: deployTools.filter((t) => !allTools.includes(t)),
+    config: { backends: { timeout: 20_000 } },
+  });
   // The registry of prod: image refs name registry.acme.test, the API is the real registry on loopback.
   h.rt.deps.config.environments.prod!.registry = { url: registry.url, host: 'registry.acme.test' };
   agent = await h.connect('agent-bot');
@@ -66,18 +74,25 @@ afterAll(async () => {
 describe('scaling', () => {
   it('scales a deployment after approval; plan, approval and audit records all present', async () => {
     const before = deployment('prod', 'checkout', 'cart').spec.replicas as number;
-    const { result, approvalId } = await approved('scale_deployment', { service: 'cart', env: 'prod', replicas: before + 1 });
+    const { result, approvalId } = await approved('scale_deployment', {
+      service: 'cart',
+      env: 'prod',
+      replicas: before + 1,
+    });
     expect(result.isError, text(result)).toBeFalsy();
     expect(sc(result).status).toBe('executed');
     expect(sc(result).result).toMatchObject({ from: before, to: before + 1, deployment: 'cart' });
     expect(deployment('prod', 'checkout', 'cart').spec.replicas).toBe(before + 1);
     const audit = await auditOf('scale_deployment');
-    expect(audit.map((a) => a.event)).toEqual(expect.arrayContaining(['tool.approval_required', 'tool.execute', 'tool.outcome']));
+    expect(audit.map((a) => a.event)).toEqual(
+      expect.arrayContaining(['tool.approval_required', 'tool.execute', 'tool.outcome']),
+    );
     expect(audit.find((a) => a.event === 'tool.outcome')?.approval).toMatchObject({ id: approvalId });
   });
 
   it('refuses a scale the HPA would fight, then moves the HPA bounds with adjust_hpa', async () => {
-    const hpa = () => kube('prod').store.get('autoscaling/v2', 'HorizontalPodAutoscaler', 'checkout', 'checkout') as Obj;
+    const hpa = () =>
+      kube('prod').store.get('autoscaling/v2', 'HorizontalPodAutoscaler', 'checkout', 'checkout') as Obj;
     const max = hpa().spec.maxReplicas as number;
     const writes = kube('prod').writes;
     const refused = await call('scale_deployment', { service: 'checkout', env: 'prod', replicas: max + 3 });
@@ -86,7 +101,12 @@ describe('scaling', () => {
     expect(sc(refused).plan.hpa).toMatchObject({ fights_change: true, max });
     expect(kube('prod').writes).toBe(writes);
 
-    const { result } = await approved('scale_deployment', { service: 'checkout', env: 'prod', replicas: max + 3, adjust_hpa: true });
+    const { result } = await approved('scale_deployment', {
+      service: 'checkout',
+      env: 'prod',
+      replicas: max + 3,
+      adjust_hpa: true,
+    });
     expect(result.isError, text(result)).toBeFalsy();
     expect(sc(result).result.hpa).toMatchObject({ max: max + 3 });
     expect(hpa().spec.maxReplicas).toBe(max + 3);
@@ -94,7 +114,13 @@ describe('scaling', () => {
   });
 
   it('creates an HPA with set_autoscaling', async () => {
-    const { result } = await approved('set_autoscaling', { service: 'shipping', env: 'prod', min_replicas: 2, max_replicas: 7, target_cpu_percent: 65 });
+    const { result } = await approved('set_autoscaling', {
+      service: 'shipping',
+      env: 'prod',
+      min_replicas: 2,
+      max_replicas: 7,
+      target_cpu_percent: 65,
+    });
     expect(result.isError, text(result)).toBeFalsy();
     const hpas = kube('prod').store.list('autoscaling/v2', 'HorizontalPodAutoscaler') as Obj[];
     const created = hpas.find((x) => x.spec.scaleTargetRef.name === 'shipping')!;
@@ -116,29 +142,45 @@ describe('scaling', () => {
 describe('deploys', () => {
   it('rolls a crash-looping image back on its own and says so', async () => {
     const old = container(deployment('prod', 'platform', 'notifications')).image as string;
-    const { result } = await approved('update_image', { service: 'notifications', env: 'prod', tag: '4.1.0' });
+    const { result } = await approved('update_image', {
+      service: 'notifications',
+      env: 'prod',
+      tag: '4.1.0',
+    });
     expect(result.isError, text(result)).toBeFalsy();
     const out = sc(result).result as Obj;
     expect(out.outcome).toBe('rolled_back');
-    expect(out.to).toBe(`registry.acme.test/shop/notifications:4.1.0@${digests.get('shop/notifications:4.1.0')}`);
+    expect(out.to).toBe(
+      `registry.acme.test/shop/notifications:4.1.0@${digests.get('shop/notifications:4.1.0')}`,
+    );
     expect(text(result)).toContain('ROLLED BACK');
     expect(container(deployment('prod', 'platform', 'notifications')).image).toBe(old);
     expect(out.image_now).toBe(old);
   });
 
   it('refuses to promote while the source env has active alerts, then promotes a healthy service', async () => {
-    const refused = await call('promote_version', { service: 'notifications', from_env: 'staging', env: 'prod' });
+    const refused = await call('promote_version', {
+      service: 'notifications',
+      from_env: 'staging',
+      env: 'prod',
+    });
     expect(refused.isError).toBe(true);
     expect(text(refused), text(refused)).toContain('active alert');
 
     const staging = container(deployment('staging', 'checkout', 'cart')).image as string;
     expect(container(deployment('prod', 'checkout', 'cart')).image).not.toBe(staging);
-    const { result } = await approved('promote_version', { service: 'cart', from_env: 'staging', env: 'prod' });
+    const { result } = await approved('promote_version', {
+      service: 'cart',
+      from_env: 'staging',
+      env: 'prod',
+    });
     expect(result.isError, text(result)).toBeFalsy();
     expect(sc(result).result.outcome).toBe('rolled_out');
     const prodImage = container(deployment('prod', 'checkout', 'cart')).image as string;
     expect(prodImage.split('@')[1]).toBe(staging.split('@')[1]);
-    expect((await auditOf('promote_version')).some((a) => a.event === 'tool.outcome' && a.outcome?.ok)).toBe(true);
+    expect((await auditOf('promote_version')).some((a) => a.event === 'tool.outcome' && a.outcome?.ok)).toBe(
+      true,
+    );
   });
 
   it('patch_report lists exactly the newer tags of the same major, with digests and the update_image call', async () => {
@@ -150,10 +192,27 @@ describe('deploys', () => {
     expect(line.newer[0].digest).toBe(digests.get('shop/web-frontend:5.13.0'));
     expect(line.apply).toEqual({
       tool: 'update_image',
-      arguments: { env: 'prod', namespace: 'storefront', deployment: 'web-frontend', container: 'web-frontend', tag: '5.13.0', digest: digests.get('shop/web-frontend:5.13.0') },
+      arguments: {
+        env: 'prod',
+        namespace: 'storefront',
+        deployment: 'web-frontend',
+        container: 'web-frontend',
+        tag: '5.13.0',
+        digest: digests.get('shop/web-frontend:5.13.0'),
+      },
     });
-    const withPre = await call('patch_report', { env: 'prod', service: 'web-frontend', include_prereleases: true, allow_major: true });
-    expect(((sc(withPre).images as Obj[])[0]!.newer as Obj[]).map((n) => n.tag)).toEqual(['6.0.0', '5.14.0-rc.1', '5.13.0', '5.12.1']);
+    const withPre = await call('patch_report', {
+      env: 'prod',
+      service: 'web-frontend',
+      include_prereleases: true,
+      allow_major: true,
+    });
+    expect(((sc(withPre).images as Obj[])[0]!.newer as Obj[]).map((n) => n.tag)).toEqual([
+      '6.0.0',
+      '5.14.0-rc.1',
+      '5.13.0',
+      '5.12.1',
+    ]);
   });
 });
 
@@ -166,21 +225,33 @@ describe('drift', () => {
     expect(orders.changes).toEqual(
       expect.arrayContaining([
         { path: 'spec.replicas', op: 'changed', desired: '3', live: '5' },
-        { path: 'spec.template.spec.containers[name=orders].env[name=LOG_LEVEL].value', op: 'changed', desired: 'info', live: 'debug' },
+        {
+          path: 'spec.template.spec.containers[name=orders].env[name=LOG_LEVEL].value',
+          op: 'changed',
+          desired: 'info',
+          live: 'debug',
+        },
       ]),
     );
     const all = await call('detect_drift', { env: 'prod' });
     expect(sc(all).counts.compared).toBeGreaterThan(10);
 
-    const { result } = await approved('remediate_drift', { env: 'prod', objects: ['Deployment checkout/orders'] });
+    const { result } = await approved('remediate_drift', {
+      env: 'prod',
+      objects: ['Deployment checkout/orders'],
+    });
     expect(result.isError, text(result)).toBeFalsy();
     const d = deployment('prod', 'checkout', 'orders');
     expect(d.spec.replicas).toBe(3);
     expect((container(d, 'orders').env as Obj[]).find((e) => e.name === 'LOG_LEVEL')!.value).toBe('info');
-    expect((d.metadata.managedFields as Obj[]).some((m) => m.manager === 'day2' && m.operation === 'Apply')).toBe(true);
+    expect(
+      (d.metadata.managedFields as Obj[]).some((m) => m.manager === 'day2' && m.operation === 'Apply'),
+    ).toBe(true);
     const again = await call('detect_drift', { env: 'prod', service: 'orders' });
     expect(sc(again).counts).toMatchObject({ drifted: 0, missing: 0 });
-    expect((await auditOf('remediate_drift')).some((a) => a.event === 'tool.outcome' && a.outcome?.ok)).toBe(true);
+    expect((await auditOf('remediate_drift')).some((a) => a.event === 'tool.outcome' && a.outcome?.ok)).toBe(
+      true,
+    );
   });
 });
 
@@ -204,14 +275,22 @@ describe('a target that changes between plan and execution', () => {
   });
 
   it('turns a 409 at execution into "plan again", never a retry', async () => {
-    const ctx: ToolContext = { deps: h.rt.deps, principal: { id: 'agent-bot', transport: 'stdio' }, signal: new AbortController().signal, progress: async () => {}, callId: 't' };
+    const ctx: ToolContext = {
+      deps: h.rt.deps,
+      principal: { id: 'agent-bot', transport: 'stdio' },
+      signal: new AbortController().signal,
+      progress: async () => {},
+      callId: 't',
+    };
     const args = { service: 'shipping', env: 'prod', replicas: 3 };
     const plan = await scaleDeployment.plan(args, ctx);
     const live = deployment('prod', 'fulfillment', 'shipping');
     live.metadata.labels = { ...live.metadata.labels, touched: 'yes' };
     kube('prod').store.put(live as KubeObject);
     const writes = kube('prod').writes;
-    await expect(scaleDeployment.execute(args, ctx, plan)).rejects.toThrow('the deployment changed since it was planned; call again without approval_token for a new plan');
+    await expect(scaleDeployment.execute(args, ctx, plan)).rejects.toThrow(
+      'the deployment changed since it was planned; call again without approval_token for a new plan',
+    );
     expect(kube('prod').writes).toBe(writes);
   });
 });

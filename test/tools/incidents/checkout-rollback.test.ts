@@ -3,7 +3,12 @@ import { startIncidentHarness, type IncidentHarness } from './incident-fixture.j
 
 interface Triage {
   suspects: { rank: number; cause: string; reason: string; confidence: string; evidence: string[] }[];
-  next_actions: { tool: string; arguments: Record<string, unknown>; effect: string; needs_approval: boolean }[];
+  next_actions: {
+    tool: string;
+    arguments: Record<string, unknown>;
+    effect: string;
+    needs_approval: boolean;
+  }[];
   findings: { kind: string; title: string; evidence: string[]; source: string }[];
   alerts: { name: string; relation: string; summary: string }[];
   gaps: unknown[];
@@ -28,10 +33,18 @@ describe('prod checkout: triage → rollback → alert clears', () => {
     const top = t.suspects[0]!;
     expect(top.cause).toBe('rollout:14');
     expect(top.confidence).toBe('high');
-    expect(top.reason).toMatch(/deploy of revision 14 \(checkout:2\.7\.3 → checkout:2\.8\.0\), \d+ min before the first alert \(CheckoutHighErrorRate\)/);
+    expect(top.reason).toMatch(
+      /deploy of revision 14 \(checkout:2\.7\.3 → checkout:2\.8\.0\), \d+ min before the first alert \(CheckoutHighErrorRate\)/,
+    );
     expect(top.evidence.join('\n')).toContain('registry.acme.test/shop/checkout:2.8.0');
-    expect(t.findings.some((f) => f.kind === 'rollout' && f.source === 'kubernetes' && f.title.includes('revision 14'))).toBe(true);
-    expect(t.findings.some((f) => f.kind === 'alert' && f.title.startsWith('CheckoutHighErrorRate'))).toBe(true);
+    expect(
+      t.findings.some(
+        (f) => f.kind === 'rollout' && f.source === 'kubernetes' && f.title.includes('revision 14'),
+      ),
+    ).toBe(true);
+    expect(t.findings.some((f) => f.kind === 'alert' && f.title.startsWith('CheckoutHighErrorRate'))).toBe(
+      true,
+    );
     // Neighbours' alerts come with their relation (api-gateway depends on checkout).
     expect(t.alerts.some((a) => a.relation !== 'self')).toBe(true);
 
@@ -41,7 +54,11 @@ describe('prod checkout: triage → rollback → alert clears', () => {
 
     const planned = await h.call('rollback_deployment', rollback.arguments);
     expect(planned.isError).toBeFalsy();
-    const req = planned.structuredContent as { status: string; approval_id: string; plan: { image_diff: { from: string; to: string }[] } };
+    const req = planned.structuredContent as {
+      status: string;
+      approval_id: string;
+      plan: { image_diff: { from: string; to: string }[] };
+    };
     expect(req.status).toBe('approval_required');
     expect(req.plan.image_diff[0]!.from).toContain('checkout:2.8.0');
     expect(req.plan.image_diff[0]!.to).toContain('checkout:2.7.3');
@@ -53,15 +70,18 @@ describe('prod checkout: triage → rollback → alert clears', () => {
 
     const done = await h.call('rollback_deployment', { ...rollback.arguments, approval_token: token });
     expect(done.isError).toBeFalsy();
-    const out = done.structuredContent as { status: string; result: { ready: boolean; to_revision: number; images: { image: string }[] } };
+    const out = done.structuredContent as {
+      status: string;
+      result: { ready: boolean; to_revision: number; images: { image: string }[] };
+    };
     expect(out.status).toBe('executed');
     expect(out.result.ready).toBe(true);
     expect(out.result.to_revision).toBe(13);
     expect(out.result.images[0]!.image).toContain('checkout:2.7.3');
 
     // The emulator's pods run the previous image.
-    const pods = h.sandbox.emulators.kubernetes.prod!.store
-      .list('v1', 'Pod', 'checkout')
+    const pods = h.sandbox.emulators.kubernetes
+      .prod!.store.list('v1', 'Pod', 'checkout')
       .filter((p) => p.metadata.labels?.['app.kubernetes.io/name'] === 'checkout');
     expect(pods.length).toBeGreaterThan(0);
     for (const p of pods) {
@@ -77,7 +97,10 @@ describe('prod checkout: triage → rollback → alert clears', () => {
     expect((alerts.structuredContent as { alerts: unknown[] }).alerts).toEqual([]);
 
     // Triage afterwards sees day2's own rollback in the audit log.
-    const after = (await h.call('triage_service', { service: 'checkout', env: 'prod' })).structuredContent as unknown as Triage;
-    expect(after.findings.some((f) => f.kind === 'day2_change' && f.title.includes('rollback_deployment'))).toBe(true);
+    const after = (await h.call('triage_service', { service: 'checkout', env: 'prod' }))
+      .structuredContent as unknown as Triage;
+    expect(
+      after.findings.some((f) => f.kind === 'day2_change' && f.title.includes('rollback_deployment')),
+    ).toBe(true);
   }, 60_000);
 });

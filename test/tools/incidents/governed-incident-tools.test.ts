@@ -28,19 +28,35 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
   });
 
   it('silence_alert: the plan lists exactly the alerts the created silence then silences', async () => {
-    const args = { env: 'prod', matchers: ['service=~"checkout|api-gateway"'], duration: '30m', comment: 'checkout rollback in progress' };
+    const args = {
+      env: 'prod',
+      matchers: ['service=~"checkout|api-gateway"'],
+      duration: '30m',
+      comment: 'checkout rollback in progress',
+    };
     const planned = await h.call('silence_alert', args);
     expect(planned.isError).toBeFalsy();
-    const req = planned.structuredContent as { status: string; approval_id: string; plan: { would_silence: { fingerprint: string; alertname: string }[] } };
+    const req = planned.structuredContent as {
+      status: string;
+      approval_id: string;
+      plan: { would_silence: { fingerprint: string; alertname: string }[] };
+    };
     expect(req.status).toBe('approval_required');
     const preview = req.plan.would_silence.map((a) => a.fingerprint).sort();
-    expect(req.plan.would_silence.map((a) => a.alertname).sort()).toEqual(['ApiGatewayUpstreamErrors', 'CheckoutHighErrorRate', 'CheckoutLatencyHigh']);
+    expect(req.plan.would_silence.map((a) => a.alertname).sort()).toEqual([
+      'ApiGatewayUpstreamErrors',
+      'CheckoutHighErrorRate',
+      'CheckoutLatencyHigh',
+    ]);
 
     const token = await approveAndToken(h, req.approval_id);
     const done = await h.call('silence_alert', { ...args, approval_token: token });
     expect(done.isError).toBeFalsy();
     const id = (done.structuredContent as { result: { silence_id: string } }).result.silence_id;
-    const silenced = (await am.listAlerts()).filter((a) => a.status.silencedBy.includes(id)).map((a) => a.fingerprint).sort();
+    const silenced = (await am.listAlerts())
+      .filter((a) => a.status.silencedBy.includes(id))
+      .map((a) => a.fingerprint)
+      .sort();
     expect(silenced).toEqual(preview);
     const silence = (await am.listSilences()).find((s) => s.id === id);
     expect(silence?.createdBy).toBe('day2:agent-bot');
@@ -50,26 +66,54 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
   it('silence_alert refuses an empty or match-everything matcher set, and creates nothing', async () => {
     const before = (await am.listSilences()).length;
     for (const matchers of [[], ['env=~".+"'], ['alertname=~".*"'], ['severity!="none"', 'env=~".*"']]) {
-      const res = await h.call('silence_alert', { env: 'prod', matchers, duration: '1h', comment: 'too broad' });
+      const res = await h.call('silence_alert', {
+        env: 'prod',
+        matchers,
+        duration: '1h',
+        comment: 'too broad',
+      });
       expect(res.isError, JSON.stringify(matchers)).toBe(true);
-      expect((res.content as { text: string }[])[0]!.text).toMatch(/silence_alert refused: .*(every alert|at least one matcher)/);
+      expect((res.content as { text: string }[])[0]!.text).toMatch(
+        /silence_alert refused: .*(every alert|at least one matcher)/,
+      );
     }
     expect((await am.listSilences()).length).toBe(before);
   });
 
   it('schedule_downtime previews the monitors it would mute through the provider dry run', async () => {
-    const res = await h.call('schedule_downtime', { env: 'prod', monitor_tags: ['service:checkout'], duration: '1h', message: 'rollback in progress', dry_run: true });
+    const res = await h.call('schedule_downtime', {
+      env: 'prod',
+      monitor_tags: ['service:checkout'],
+      duration: '1h',
+      message: 'rollback in progress',
+      dry_run: true,
+    });
     expect(res.isError).toBeFalsy();
-    const plan = (res.structuredContent as { status: string; plan: { would_mute: { id: number; state: string }[]; scope: string } }).plan;
+    const plan = (
+      res.structuredContent as {
+        status: string;
+        plan: { would_mute: { id: number; state: string }[]; scope: string };
+      }
+    ).plan;
     expect(plan.scope).toBe('env:prod');
     expect(plan.would_mute.map((m) => m.id).sort()).toEqual([1001, 1002]);
     expect(h.sandbox.emulators.datadog.writes.filter((w) => w.path.includes('downtime'))).toEqual([]);
 
-    const args = { env: 'prod', monitor_tags: ['service:checkout'], duration: '1h', message: 'rollback in progress' };
+    const args = {
+      env: 'prod',
+      monitor_tags: ['service:checkout'],
+      duration: '1h',
+      message: 'rollback in progress',
+    };
     const req = (await h.call('schedule_downtime', args)).structuredContent as { approval_id: string };
-    const done = await h.call('schedule_downtime', { ...args, approval_token: await approveAndToken(h, req.approval_id) });
+    const done = await h.call('schedule_downtime', {
+      ...args,
+      approval_token: await approveAndToken(h, req.approval_id),
+    });
     expect(done.isError).toBeFalsy();
-    const muted = (await h.sandbox.backends.datadog('prod').listMonitors({ tags: ['service:checkout'] })).filter((m) => m.muted).map((m) => m.id);
+    const muted = (await h.sandbox.backends.datadog('prod').listMonitors({ tags: ['service:checkout'] }))
+      .filter((m) => m.muted)
+      .map((m) => m.id);
     expect(muted.sort()).toEqual([1001, 1002]);
     const staging = await h.sandbox.backends.datadog('staging').listMonitors({ tags: ['service:checkout'] });
     expect(staging.filter((m) => m.muted)).toEqual([]);
@@ -81,7 +125,11 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
     h.sandbox.emulators.datadog.faults.add({ kind: 'status', status: 503 });
     const res = await h.call('triage_service', { service: 'checkout', env: 'prod' });
     expect(res.isError).toBeFalsy();
-    const t = res.structuredContent as { gaps: { backend: string; env?: string; reason: string }[]; suspects: { cause: string }[]; alerts: { id: string }[] };
+    const t = res.structuredContent as {
+      gaps: { backend: string; env?: string; reason: string }[];
+      suspects: { cause: string }[];
+      alerts: { id: string }[];
+    };
     expect(t.gaps.map((g) => g.backend)).toContain('datadog');
     expect(t.gaps.every((g) => g.backend === 'datadog')).toBe(true);
     // Kubernetes and Alertmanager answered: the deploy is still found and its alert seen.
@@ -94,7 +142,11 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
     h.sandbox.emulators.kubernetes.prod!.faults.add({ kind: 'status', status: 503 });
     const res = await h.call('triage_service', { service: 'checkout', env: 'prod' });
     expect(res.isError).toBeFalsy();
-    const t = res.structuredContent as { gaps: { backend: string }[]; alerts: unknown[]; next_actions: { tool: string }[] };
+    const t = res.structuredContent as {
+      gaps: { backend: string }[];
+      alerts: unknown[];
+      next_actions: { tool: string }[];
+    };
     expect(t.gaps.map((g) => g.backend)).toEqual(['kubernetes']);
     expect(t.alerts.length).toBeGreaterThan(0);
     expect(t.next_actions.map((a) => a.tool)).not.toContain('rollback_deployment');
@@ -111,19 +163,25 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
     ]);
     const res = await h.call('triage_service', { service: 'fraud-detector', env: 'prod' });
     expect(res.isError).toBeFalsy();
-    const t = res.structuredContent as Record<string, unknown> & { alerts: { name: string; summary: string }[] };
+    const t = res.structuredContent as Record<string, unknown> & {
+      alerts: { name: string; summary: string }[];
+    };
     const carrier = t.alerts.find((a) => a.name === 'FraudModelDrift');
     expect(carrier?.summary).toBe(INJECTION);
     const { alerts: _alerts, ...rest } = t;
     expect(JSON.stringify(rest)).not.toContain('ignore your instructions');
-    expect((res.content as { text: string }[]).map((c) => c.text).join('\n')).not.toContain('ignore your instructions');
+    expect((res.content as { text: string }[]).map((c) => c.text).join('\n')).not.toContain(
+      'ignore your instructions',
+    );
     expect(JSON.stringify(t.next_actions)).not.toMatch(/approv(e|al)_/);
     expect(await h.rt.deps.store.listApprovals({ status: 'approved', limit: 100 })).toEqual([]);
   });
 
   it('no tool in tools/list can approve: none that takes an approval id changes anything', async () => {
     const { tools } = await h.client.listTools();
-    const takesApprovalId = tools.filter((t) => Object.keys((t.inputSchema.properties ?? {}) as object).some((k) => /approval_id|request_id/.test(k)));
+    const takesApprovalId = tools.filter((t) =>
+      Object.keys((t.inputSchema.properties ?? {}) as object).some((k) => /approval_id|request_id/.test(k)),
+    );
     for (const t of takesApprovalId) expect(t.annotations?.readOnlyHint, t.name).toBe(true);
     expect(tools.map((t) => t.name).filter((n) => /approve|deny|decide/.test(n))).toEqual([]);
     // Reading a pending request leaves it pending.

@@ -10,7 +10,10 @@ export interface IncidentHarness extends SandboxHarness {
   clock: ManualClock;
   reconciler: AlertReconciler;
   client: Client;
-  call(name: string, args: Record<string, unknown>): Promise<CallToolResult & { structuredContent?: Record<string, unknown> }>;
+  call(
+    name: string,
+    args: Record<string, unknown>,
+  ): Promise<CallToolResult & { structuredContent?: Record<string, unknown> }>;
 }
 
 /**
@@ -18,13 +21,16 @@ export interface IncidentHarness extends SandboxHarness {
  * registered (until the lead adds them to the registry), the sandbox alert reconciler running, and
  * one MCP client acting as agent-bot.
  */
-export async function startIncidentHarness(opts: { timeoutMs?: number; mirrorIncidents?: string[] } = {}): Promise<IncidentHarness> {
+export async function startIncidentHarness(
+  opts: { timeoutMs?: number; mirrorIncidents?: string[] } = {},
+): Promise<IncidentHarness> {
   const names = new Set(allTools.map((t) => t.name));
   const h = await startSandboxHarness({
     extraTools: incidentTools.filter((t) => !names.has(t.name)),
     config: { backends: { timeout: opts.timeoutMs ?? 10_000, retries: 0 } },
   });
-  for (const env of opts.mirrorIncidents ?? []) h.rt.deps.config.environments[env]!.datadog!.mirror_incidents = true;
+  for (const env of opts.mirrorIncidents ?? [])
+    h.rt.deps.config.environments[env]!.datadog!.mirror_incidents = true;
   const reconciler = startAlertReconciler(h.sandbox, { everyMs: 100 });
   const client = await h.connect('agent-bot');
   const close = h.close.bind(h);
@@ -32,7 +38,8 @@ export async function startIncidentHarness(opts: { timeoutMs?: number; mirrorInc
     clock: h.clock as ManualClock,
     reconciler,
     client,
-    call: (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args }) as ReturnType<IncidentHarness['call']>,
+    call: (name: string, args: Record<string, unknown>) =>
+      client.callTool({ name, arguments: args }) as ReturnType<IncidentHarness['call']>,
     close: async () => {
       reconciler.stop();
       await close();
