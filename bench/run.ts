@@ -296,6 +296,38 @@ async function httpLoad(): Promise<void> {
   }
 }
 
+/** Benchmarks of the domain issues: scripts in bench/ that print their own figures. */
+const DOMAIN_BENCHES = [
+  'context.ts',
+  'audit-verify.ts',
+  'triage.ts',
+  'rotation.ts',
+  'drift.ts',
+  'capacity.ts',
+  'cost.ts',
+  'db-health.ts',
+];
+
+async function domainBench(script: string): Promise<void> {
+  process.stderr.write(`\n== bench/${script}\n`);
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench', script)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    process.stderr.write(chunk);
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  results[`bench/${script}`] = {
+    exit_code: code,
+    seconds: round((performance.now() - started) / 1000, 1),
+    output: output.trim().split('\n'),
+  };
+}
+
 try {
   process.stderr.write(`day2 bench on Node ${process.version} (work dir ${work})\n`);
   await stdioSpawn();
@@ -303,6 +335,9 @@ try {
   await peer('mcp-server-kubernetes', 'mcp-server-kubernetes', []);
   await governedOverhead();
   await httpLoad();
+  // The domain benchmarks run as their own processes, one after another, so that none loads the
+  // machine while another measures. Each prints its figures against its target.
+  for (const script of DOMAIN_BENCHES) await domainBench(script);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -26,7 +26,7 @@ export const accessReview = defineTool({
   name: 'access_review',
   title: 'Access review',
   description:
-    'Reviews who can change what: who holds admin or edit (production environments by default), RoleBindings day2 did not make, day2 grants never used (no tool call by the grantee since the grant, according to the audit log), and standing versus time-bound access. Each finding carries the revoke_access call that removes it.',
+    'Who holds admin/edit in production, bindings day2 did not make, unused grants, standing vs time-bound access.',
   toolset: 'access',
   effect: 'read',
   risk: 'low',

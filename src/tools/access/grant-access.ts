@@ -18,7 +18,7 @@ export const grantAccess = defineTool({
   name: 'grant_access',
   title: 'Grant time-bound access',
   description:
-    'Gives a person time-bound, least-privilege access: a Kubernetes RoleBinding to the ClusterRole view, edit or admin in one namespace (scope: a namespace or a service, whose namespace is used), or a PostgreSQL role on a configured database (GRANT role TO user, with VALID UNTIL). Expiry, grantor and reason travel with the binding; day2 revokes the access at expiry. The grantee can never approve their own grant.',
+    'Time-bound access for a principal: a Kubernetes RoleBinding (view/edit/admin) or a database role, revoked at expiry.',
   toolset: 'access',
   effect: 'write',
   risk: 'high',

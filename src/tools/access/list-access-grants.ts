@@ -9,8 +9,7 @@ import { grantShape, grantView } from './grant-shape.js';
 export const listAccessGrants = defineTool({
   name: 'list_access_grants',
   title: 'List access grants',
-  description:
-    'Lists the time-bound access day2 granted: who holds which role where, until when, who asked and who approved. Active and expiring (within the hour) grants by default, soonest expiry first; include_revoked adds revoked ones.',
+  description: 'Active and expiring access grants made by day2, with expiry, grantor and reason.',
   toolset: 'access',
   effect: 'read',
   risk: 'low',

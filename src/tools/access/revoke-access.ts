@@ -11,8 +11,7 @@ import { resolveEnv } from '../context/resolve-service.js';
 export const revokeAccess = defineTool({
   name: 'revoke_access',
   title: 'Revoke access',
-  description:
-    "Ends access before its expiry: a day2 grant by grant_id (its RoleBinding is deleted, or its database role REVOKEd and the login's sessions ended), or any RoleBinding by namespace and binding name — for example a standing binding that access_review found and day2 did not make.",
+  description: 'Revoke an access grant (or a binding day2 did not make) before it expires.',
   toolset: 'access',
   effect: 'write',
   risk: 'low',

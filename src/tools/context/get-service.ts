@@ -7,6 +7,18 @@ import { toRow } from '../../context/deployments.js';
 import { resolveEnv, resolveService } from './resolve-service.js';
 import { alertShape, gapShape } from './shapes.js';
 
+const selectorCache = new WeakMap<object, Map<string, string>>();
+
+/** Deployment selectors seen so far, per set of backends. */
+function selectorsOf(backends: object): Map<string, string> {
+  let m = selectorCache.get(backends);
+  if (!m) {
+    m = new Map();
+    selectorCache.set(backends, m);
+  }
+  return m;
+}
+
 export const getService = defineTool({
   name: 'get_service',
   title: 'Get service',
@@ -61,9 +73,22 @@ export const getService = defineTool({
                 backend: 'kubernetes',
                 env,
                 run: async () => {
-                  const d = await k8s.getDeployment(workload.namespace, workload.name);
-                  const pods = await k8s.listPods(workload.namespace, d.selector);
-                  return { d, pods };
+                  // A Deployment's selector is immutable (apps/v1), so once known the pods are
+                  // listed alongside the Deployment rather than after it.
+                  const key = `${env}/${workload.namespace}/${workload.name}`;
+                  const known = selectorsOf(deps.backends).get(key);
+                  const [d, pods] = await Promise.all([
+                    k8s.getDeployment(workload.namespace, workload.name),
+                    known === undefined ? undefined : k8s.listPods(workload.namespace, known),
+                  ]);
+                  selectorsOf(deps.backends).set(key, d.selector);
+                  return {
+                    d,
+                    pods:
+                      known === d.selector && pods
+                        ? pods
+                        : await k8s.listPods(workload.namespace, d.selector),
+                  };
                 },
               },
             ]

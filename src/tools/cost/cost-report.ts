@@ -16,7 +16,7 @@ export const costReport = defineTool({
   name: 'cost_report',
   title: 'Cost report',
   description:
-    'Finds money to save in one or every environment: idle workloads (replicas > 0 with near-zero CPU), over-requested workloads (requests against p95 usage from metrics.k8s.io, with suggested requests) and orphans (unbound or unmounted PVCs, Services without endpoints, Secrets and ConfigMaps no Deployment references), each with a monthly estimate from the configured price table.',
+    'Monthly cost of idle workloads, over-requested resources and orphans, with suggested requests and savings.',
   toolset: 'cost',
   effect: 'read',
   risk: 'low',

@@ -35,7 +35,7 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
     name: 'day2_backlog',
     title: 'Day-2 backlog',
     description:
-      'The Day-2 work of one or every environment in one list: credentials due this quarter, configuration drift, version skew, idle resources and their savings, expiring access grants and standing admin access, database health findings. Each item has owner, due date, risk and the tool call that resolves it. format=markdown or csv also returns the whole list as text for a team planner.',
+      'The proactive Day-2 work list: due credentials, drift, skew, idle spend, expiring access, DB findings, each with its fix.',
     toolset: 'cost',
     effect: 'read',
     risk: 'low',

@@ -23,7 +23,7 @@ export const scaleIdleToZero = defineTool({
   name: 'scale_idle_to_zero',
   title: 'Scale idle workloads to zero',
   description:
-    'Scales the idle Deployments of a non-production environment (replicas > 0, p95 CPU below cost.idle_cpu_millicores) to zero. The plan lists them with the monthly savings and validates each patch with a server-side dry run; execution records the previous replica count in the day2.dev/previous-replicas annotation and returns the scale_deployment call that restores each one. Deployments an HPA manages are left alone. Denied in production by the default policy.',
+    'Scale idle workloads (from cost_report) to zero, recording replicas to restore; non-production only by default.',
   toolset: 'cost',
   effect: 'write',
   risk: 'high',

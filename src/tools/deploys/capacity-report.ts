@@ -53,7 +53,7 @@ export const capacityReport = defineTool({
   name: 'capacity_report',
   title: 'Capacity report',
   description:
-    'Per service in one env: replicas, CPU and memory requests and limits against usage from metrics.k8s.io, utilization, pending pods and HPA bounds, plus the headroom of each namespace ResourceQuota. Flags hot, over-provisioned and stuck services first.',
+    'Per service: replicas, requests and limits against metrics.k8s.io usage, headroom and pending pods.',
   toolset: 'deploys',
   effect: 'read',
   risk: 'low',

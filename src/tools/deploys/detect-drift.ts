@@ -8,7 +8,7 @@ export const detectDrift = defineTool({
   name: 'detect_drift',
   title: 'Detect configuration drift',
   description:
-    "Compares the environment's desired state (a folder of Kubernetes manifests, e.g. a GitOps checkout) with the live cluster, field by field over the fields the manifests set, ignoring server-owned fields and defaults. Lists drifted and missing objects with added, removed and changed paths.",
+    'Compare the desired manifests with live objects field by field; lists added, removed and changed paths.',
   toolset: 'deploys',
   effect: 'read',
   risk: 'low',

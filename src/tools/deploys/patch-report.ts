@@ -39,7 +39,7 @@ export const patchReport = defineTool({
   name: 'patch_report',
   title: 'Patch report',
   description:
-    "For every image deployed in one env: the newer tags in its registry (semver-aware; same major version and releases only unless asked) with their digests, the runtime's end-of-life date where the image is a known runtime, and the update_image call that applies each update.",
+    'Newer tags in the registry for each deployed image (same major by default) and runtime end-of-life dates.',
   toolset: 'deploys',
   effect: 'read',
   risk: 'low',

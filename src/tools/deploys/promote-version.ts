@@ -11,7 +11,7 @@ export const promoteVersion = defineTool({
   name: 'promote_version',
   title: 'Promote a version between environments',
   description:
-    'Makes a service in to_env run exactly the image digests it runs in from_env (for example staging → prod). The plan lists every container whose image differs; it is refused while from_env has active alerts on the service unless force=true. Execution watches the rollout and rolls back on its own if the new pods fail.',
+    'Make one env run exactly the image digests another runs for a service; refused while the source alerts unless force.',
   toolset: 'deploys',
   effect: 'write',
   risk: 'high',

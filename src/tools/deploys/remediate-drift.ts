@@ -14,7 +14,7 @@ export const remediateDrift = defineTool({
   name: 'remediate_drift',
   title: 'Remediate configuration drift',
   description:
-    "Applies the desired state to drifted or missing objects with server-side apply (field manager day2), after a server-side dry run. The approval binds the exact diff and each object's live resourceVersion: an object that changes after planning invalidates the token. Fields owned by another manager are only taken over with force_conflicts=true.",
+    'Apply the desired (GitOps) state to drifted objects with server-side apply; the token binds the exact diff.',
   toolset: 'deploys',
   effect: 'write',
   risk: 'high',

@@ -15,7 +15,7 @@ export const scaleDeployment = defineTool({
   name: 'scale_deployment',
   title: 'Scale a deployment',
   description:
-    "Sets a Deployment's replica count. The plan shows current → desired replicas, a HorizontalPodAutoscaler that would undo the change (refused unless adjust_hpa=true moves its bounds to include the new count), the namespace ResourceQuota headroom and the dependent services.",
+    'Scale a deployment; the plan shows current to desired, a fighting HPA, quota headroom and dependents.',
   toolset: 'deploys',
   effect: 'write',
   risk: 'low',

@@ -13,8 +13,7 @@ import {
 export const setAutoscaling = defineTool({
   name: 'set_autoscaling',
   title: 'Set autoscaling',
-  description:
-    "Creates or updates the HorizontalPodAutoscaler of a Deployment: minimum and maximum replicas and the target CPU utilization. The plan shows the HPA before and after and the deployment's current replicas.",
+  description: "Create or change a deployment's HPA: min and max replicas and target CPU.",
   toolset: 'deploys',
   effect: 'write',
   risk: 'low',

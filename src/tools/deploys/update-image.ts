@@ -16,7 +16,7 @@ export const updateImage = defineTool({
   name: 'update_image',
   title: 'Update a container image',
   description:
-    'Rolls a Deployment container to a new image tag or digest. The plan shows the image diff, the digest the tag resolves to in the registry and the rollout strategy. Execution watches the rollout and rolls back on its own when new pods crash-loop or miss the progress deadline; the result says so.',
+    "Set a container's image tag or digest; watches the rollout and rolls back by itself if new pods crash-loop.",
   toolset: 'deploys',
   effect: 'write',
   risk: 'high',

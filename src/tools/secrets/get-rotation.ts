@@ -6,8 +6,7 @@ import { renderRotation, rotationShape, rotationView } from './rotation-shape.js
 export const getRotationTool = defineTool({
   name: 'get_rotation',
   title: 'Get rotation',
-  description:
-    'Where a credential rotation stands: each step with status and timestamps, the dependents restarted, the error if any. Never values. Give rotation_id, or secret and env for its latest rotation.',
+  description: 'Where a credential rotation stands: each step with its status and time, never a value.',
   toolset: 'secrets',
   effect: 'read',
   risk: 'low',

@@ -25,7 +25,7 @@ export const listCredentials = defineTool({
   name: 'list_credentials',
   title: 'List credentials',
   description:
-    'Credential inventory: every Secrets Manager secret and Kubernetes TLS certificate per environment with owner, the services that use it, last rotated, next due and a status (ok, due_soon, overdue, rotation_in_progress, pending_left_behind). Most urgent first. Never shows values.',
+    'Secrets per env with owner, users, last rotated, next due and status; TLS certificates with their expiry.',
   toolset: 'secrets',
   effect: 'read',
   risk: 'low',

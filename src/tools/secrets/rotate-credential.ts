@@ -11,13 +11,10 @@ const NAME = 'rotate_credential';
 export const rotateCredential = defineTool({
   name: NAME,
   title: 'Rotate a database credential',
-  description: [
-    'Rotates a PostgreSQL credential held in AWS Secrets Manager, end to end: createSecret (new AWSPENDING version from GetRandomPassword) → setSecret (ALTER ROLE; alternating-users uses <role>_clone) → testSecret (a real login) → finishSecret (AWSCURRENT moves, AWSPREVIOUS kept) → restart the dependents in restart order, each waited on → verify (ready, no new alert) → notify the owners.',
-    'Give {service, env} and day2 finds the secret, database, role and dependents; or name the secret. Without approval_token it returns the plan and an approval request.',
-    'Failures before AWSCURRENT moves roll back (AWSPENDING removed; single-user: the role gets its AWSCURRENT password back). In production the owners are notified first: if that fails nothing changes.',
-    'Interrupted (process killed, a dependent not ready, notifier down)? Call rotate_credential again with the same service/secret and env, without a token: the plan says "resume rotation <id> from step <X>" and needs a fresh approval (the digest binds the rotation id and the step); every step is idempotent (ClientRequestToken = version id), so the resumed run converges.',
-    'single-user window: after AWSCURRENT moves and before a dependent restarts, its pods still hold the old password and cannot open new connections; alternating-users has no such window (the previous user stays valid until the next rotation).',
-  ].join(' '),
+  // The model sees a short description; the whole story (steps, rollback, resume, the single-user
+  // window) is in README.md under "Credential rotation".
+  description:
+    'Rotate a database credential in Secrets Manager end to end: new password, role, test login, AWSCURRENT, restart dependents, notify. Re-run to resume.',
   toolset: 'secrets',
   effect: 'write',
   risk: 'high',

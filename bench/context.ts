@@ -1,0 +1,225 @@
+/**
+ * Context at scale: a synthetic fleet of 5,000 services and 50,000 pods (src/sandbox/fleet/synthetic.ts).
+ * Kubernetes, Datadog and Alertmanager are in-process fakes over that fleet with an injectable
+ * latency, so the figures are day2's own work (catalog, graph, fan-out, governance, MCP) plus the
+ * latency; the emulators are measured by their own tests. Run: npm exec -- tsx bench/context.ts
+ *  - day2://graph and get_service, warm, p50 <= 50 ms
+ *  - get_service when each backend answers in 100 ms: <= 130 ms (parallel, not serial)
+ *  - list_alerts / list_deployments default results <= 8 KB
+ *  - tools/list bytes per tool (target <= 450)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { buildRuntime } from '../src/build-runtime.js';
+import { configSchema } from '../src/config/schema.js';
+import { createServer } from '../src/create-server.js';
+import { silentLogger } from '../src/log.js';
+import type { BackendName, Backends } from '../src/providers/backends.js';
+import type { DeploymentInfo, PodInfo } from '../src/providers/kubernetes/types.js';
+import type { DatadogAlert } from '../src/providers/datadog/types.js';
+import type { Alert } from '../src/providers/alertmanager/types.js';
+import { syntheticFleet } from '../src/sandbox/fleet/synthetic.js';
+import { median, round } from './stats.js';
+
+const SERVICES = 5000;
+const PODS_PER_SERVICE = 10;
+const out = (line: string) => process.stdout.write(line + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const t0 = performance.now();
+const fleet = syntheticFleet({ services: SERVICES, podsPerService: PODS_PER_SERVICE });
+const env = fleet.fleet.environments.prod!;
+out(
+  `fleet: ${fleet.catalog.size} services, ${env.deployments.reduce((n, d) => n + d.pods.length, 0)} pods (built in ${round(performance.now() - t0)} ms)`,
+);
+
+let latencyMs = 0;
+const deployments = new Map<string, DeploymentInfo>();
+const podsBySelector = new Map<string, PodInfo[]>();
+for (const d of env.deployments) {
+  const selector = `app.kubernetes.io/name=${d.selector['app.kubernetes.io/name']}`;
+  deployments.set(`${d.namespace}/${d.name}`, {
+    namespace: d.namespace,
+    name: d.name,
+    uid: `uid-${d.name}`,
+    resourceVersion: '1',
+    generation: 1,
+    observedGeneration: 1,
+    replicas: d.replicas,
+    currentReplicas: d.replicas,
+    readyReplicas: d.ready_replicas,
+    updatedReplicas: d.replicas,
+    availableReplicas: d.ready_replicas,
+    images: [{ container: d.container, image: d.image }],
+    revision: d.revision,
+    labels: d.labels,
+    annotations: {},
+    selector,
+    conditions: [{ type: 'Available', status: 'True' }],
+    resources: [],
+  });
+  podsBySelector.set(
+    `${d.namespace}|${selector}`,
+    d.pods.map((p) => ({
+      namespace: d.namespace,
+      name: p.name,
+      phase: p.phase,
+      ready: p.ready,
+      labels: p.labels,
+      containers: [{ name: d.container, image: p.image, ready: p.ready, restartCount: p.restarts }],
+      restarts: p.restarts,
+    })),
+  );
+}
+const ddAlerts: DatadogAlert[] = env.monitors
+  .filter((m) => m.overall_state === 'Alert' || m.overall_state === 'Warn')
+  .map((m, i) => ({
+    id: `datadog:monitor:${i}`,
+    monitorId: i,
+    name: m.name,
+    state: m.overall_state === 'Alert' ? 'alert' : 'warn',
+    service: m.tags.find((t) => t.startsWith('service:'))?.slice(8) ?? null,
+    env: 'prod',
+    since: new Date().toISOString(),
+    summary: m.message ?? '',
+    tags: m.tags,
+    muted: false,
+    downtimes: [],
+  }));
+const amAlerts: Alert[] = env.alerts.map((a, i) => ({
+  fingerprint: `fp${i}`,
+  labels: { ...a.labels, env: 'prod' },
+  annotations: a.annotations,
+  startsAt: new Date().toISOString(),
+  receivers: ['null'],
+  status: { state: 'active', silencedBy: [], inhibitedBy: [] },
+}));
+
+function fake<T extends object>(methods: Partial<T>): T {
+  return new Proxy(methods as T, {
+    get(target, prop) {
+      const f = (target as Record<PropertyKey, unknown>)[prop];
+      if (f) return f;
+      return () => Promise.reject(new Error(`bench fake: ${String(prop)} is not implemented`));
+    },
+  });
+}
+const kubernetes = fake<ReturnType<Backends['kubernetes']>>({
+  async getDeployment(ns: string, name: string) {
+    await sleep(latencyMs);
+    return deployments.get(`${ns}/${name}`)!;
+  },
+  async listPods(ns: string, selector?: string) {
+    await sleep(latencyMs);
+    return podsBySelector.get(`${ns}|${selector}`) ?? [];
+  },
+  async listDeployments() {
+    await sleep(latencyMs);
+    return [...deployments.values()];
+  },
+});
+const datadog = fake<ReturnType<Backends['datadog']>>({
+  async activeAlerts() {
+    await sleep(latencyMs);
+    return ddAlerts;
+  },
+});
+const alertmanager = fake<ReturnType<Backends['alertmanager']>>({
+  async listAlerts() {
+    await sleep(latencyMs);
+    return amAlerts;
+  },
+});
+const has = (e: string, b: BackendName) =>
+  e === 'prod' && ['kubernetes', 'datadog', 'alertmanager'].includes(b);
+const backends = {
+  has,
+  kubernetes: () => kubernetes,
+  datadog: () => datadog,
+  alertmanager: () => alertmanager,
+} as unknown as Backends;
+
+const dir = mkdtempSync(join(tmpdir(), 'day2-bench-context-'));
+const config = configSchema.parse({
+  environments: {
+    prod: {
+      tier: 'production',
+      kubernetes: { namespaces: env.namespaces },
+      datadog: { base_url: 'http://127.0.0.1:9' },
+      alertmanager: { url: 'http://127.0.0.1:9' },
+    },
+  },
+});
+const rt = await buildRuntime({
+  loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
+  log: silentLogger,
+  backends,
+  catalog: fleet.catalog,
+});
+const server = createServer(rt, { principal: { id: 'bench', transport: 'stdio' } });
+const [a, b] = InMemoryTransport.createLinkedPair();
+const client = new Client({ name: 'bench', version: '1' });
+await Promise.all([server.connect(a), client.connect(b)]);
+
+async function time(n: number, f: () => Promise<unknown>): Promise<number[]> {
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await f();
+    xs.push(performance.now() - s);
+  }
+  return xs;
+}
+const services = fleet.catalog.services();
+const pick = (i: number) => services[(i * 7919) % services.length]!.id;
+const results: Record<string, number> = {};
+
+await client.readResource({ uri: 'day2://graph' }); // warm
+const graph = median(await time(20, () => client.readResource({ uri: 'day2://graph' })));
+results.graph_p50_ms = round(graph, 2);
+out(`day2://graph (5,000 services), warm p50: ${round(graph, 2)} ms (target <= 50 ms)`);
+
+let k = 0;
+await client.callTool({ name: 'get_service', arguments: { service: pick(0), env: 'prod' } });
+const gs = median(
+  await time(50, () =>
+    client.callTool({ name: 'get_service', arguments: { service: pick(++k), env: 'prod' } }),
+  ),
+);
+results.get_service_p50_ms = round(gs, 2);
+out(`get_service (50,000 pods), warm p50: ${round(gs, 2)} ms (target <= 50 ms)`);
+
+// The same services as above: day2 has seen their Deployments (selectors are cached, being immutable).
+k = 0;
+latencyMs = 100;
+const fan = median(
+  await time(10, () =>
+    client.callTool({ name: 'get_service', arguments: { service: pick(++k), env: 'prod' } }),
+  ),
+);
+results.get_service_fanout_100ms_p50 = round(fan, 1);
+out(
+  `get_service with every backend answering in 100 ms: p50 ${round(fan, 1)} ms (target <= 130 ms; serial would be >= 300 ms)`,
+);
+latencyMs = 0;
+
+for (const name of ['list_alerts', 'list_deployments']) {
+  const r = await client.callTool({ name, arguments: {} });
+  const bytes = JSON.stringify(r.structuredContent).length;
+  results[`${name}_bytes`] = bytes;
+  out(
+    `${name} default result: ${bytes} bytes structured (target <= 8192), next_cursor ${(r.structuredContent as { next_cursor?: string }).next_cursor ? 'present' : 'absent'}`,
+  );
+}
+const { tools } = await client.listTools();
+const perTool = JSON.stringify(tools).length / tools.length;
+results.tools_list_bytes_per_tool = round(perTool);
+out(`tools/list: ${tools.length} tools, ${round(perTool)} bytes per tool (target <= 450)`);
+out(`RESULT ${JSON.stringify(results)}`);
+
+await client.close();
+await rt.close();
+rmSync(dir, { recursive: true, force: true });
