@@ -1,7 +1,7 @@
 import type { DeploymentInfo, KubeResource, PodUsage } from '../providers/kubernetes/types.js';
 import { percentile } from './percentile.js';
 import { money, monthlyCompute, HOURS_PER_MONTH, type Prices } from './prices.js';
-import { cpuMillicores, formatCpu, formatMemory, memoryBytes } from './quantity.js';
+import { cpuMillicores, formatCpu, formatMemory, memoryBytes } from '../providers/kubernetes/quantity.js';
 import type { EnvSnapshot, NamespaceSnapshot } from './snapshot.js';
 
 /** How usage is summarised; reported with every answer so a reader knows what the numbers mean. */

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, stopChild, waitUntilReady } from './local-service.js';
 
 export const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
 
@@ -72,13 +72,13 @@ export async function startAlertmanager(opts: AlertmanagerProcessOptions = {}): 
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       const url = `http://127.0.0.1:${port}`;
-      await waitReady(child, url, opts.readyTimeoutMs ?? 20_000);
+      await waitUntilReady(child, 'Alertmanager', `${url}/-/ready`, opts.readyTimeoutMs ?? 20_000);
       return {
         url,
         port,
         pid: child.pid ?? -1,
         close: async () => {
-          await stop(child);
+          await stopChild(child);
           await rm(dir, { recursive: true, force: true });
         },
       };
@@ -88,56 +88,4 @@ export async function startAlertmanager(opts: AlertmanagerProcessOptions = {}): 
   }
   await rm(dir, { recursive: true, force: true });
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
-}
-
-async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString('utf8')).slice(-4000);
-  });
-  let exited: number | string | null | undefined;
-  child.once('exit', (code, signal) => {
-    exited = code ?? signal;
-  });
-  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
-  spawnError.catch(() => undefined);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited !== undefined)
-      throw new Error(`Alertmanager exited (${String(exited)}) before it was ready: ${stderr.trim()}`);
-    try {
-      const res = await Promise.race([
-        fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) }),
-        spawnError,
-      ]);
-      if (res.ok) return;
-    } catch (err) {
-      if (err instanceof Error && 'code' in err && (err as NodeJS.ErrnoException).code === 'ENOENT')
-        throw err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop(child);
-  throw new Error(`Alertmanager did not become ready at ${url} within ${timeoutMs} ms: ${stderr.trim()}`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, stopChild, waitUntilReady } from './local-service.js';
 import { gzipSync } from 'node:zlib';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -63,19 +63,19 @@ export async function startRegistry(
     const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     const url = `http://127.0.0.1:${port}`;
     try {
-      await waitReady(child, url, opts.readyTimeoutMs ?? 20_000);
+      await waitUntilReady(child, 'the registry', `${url}/v2/`, opts.readyTimeoutMs ?? 20_000);
       return {
         url,
         port,
         pid: child.pid ?? -1,
         close: async () => {
-          await stop(child);
+          await stopChild(child);
           await rm(dir, { recursive: true, force: true });
         },
       };
     } catch (err) {
       lastError = err;
-      await stop(child);
+      await stopChild(child);
     }
   }
   await rm(dir, { recursive: true, force: true });
@@ -144,53 +144,4 @@ async function pushBlob(registryUrl: string, repository: string, blob: Buffer): 
 
 function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
-}
-
-async function waitReady(child: ChildProcess, url: string, timeoutMs: number): Promise<void> {
-  let stderr = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString('utf8')).slice(-4000);
-  });
-  let exited: number | string | null | undefined;
-  child.once('exit', (code, signal) => {
-    exited = code ?? signal;
-  });
-  child.once('error', (err) => {
-    exited = err.message;
-  });
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (exited !== undefined)
-      throw new Error(`the registry exited (${String(exited)}) before it was ready: ${stderr.trim()}`);
-    try {
-      const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1000) });
-      await res.body?.cancel();
-      if (res.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the registry did not become ready at ${url} within ${timeoutMs} ms: ${stderr.trim()}`);
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }

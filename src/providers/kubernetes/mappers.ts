@@ -1,3 +1,4 @@
+import { cpuMillicores, memoryBytes } from './quantity.js';
 import type {
   CoreV1Event,
   V1ConfigMap,
@@ -258,33 +259,4 @@ export function toPodUsage(m: RawPodMetrics): PodUsage {
       memoryBytes: memoryBytes(c.usage?.memory),
     })),
   };
-}
-
-/** Parses a CPU quantity (`250m`, `1`, `12345n`, `15u`) into millicores. */
-export function cpuMillicores(q: string | undefined): number {
-  if (!q) return 0;
-  const m = q.match(/^([\d.]+)([numk]?)$/);
-  if (!m) return 0;
-  const v = Number(m[1]);
-  const scale = { n: 1e-6, u: 1e-3, m: 1, '': 1000, k: 1e6 }[m[2] as 'n' | 'u' | 'm' | '' | 'k'];
-  return v * scale;
-}
-
-/** Parses a memory quantity (`300Mi`, `1Gi`, `512Ki`, `1e9`, `500M`) into bytes. */
-export function memoryBytes(q: string | undefined): number {
-  if (!q) return 0;
-  const m = q.match(/^([\d.e+]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/);
-  if (!m) return 0;
-  const mult: Record<string, number> = {
-    '': 1,
-    Ki: 1024,
-    Mi: 1024 ** 2,
-    Gi: 1024 ** 3,
-    Ti: 1024 ** 4,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-  };
-  return Number(m[1]) * (mult[m[2] ?? ''] ?? 1);
 }

@@ -1,0 +1,66 @@
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/**
+ * Plumbing for the real binaries the sandbox and the tests run on loopback (Alertmanager, the
+ * Distribution registry): a free port, a readiness wait that notices an early exit, a clean stop.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Polls `probeUrl` until it answers 2xx. Fails with the process's last stderr when it exits first,
+ * when it cannot be spawned (ENOENT), or when `timeoutMs` passes (the process is then stopped).
+ */
+export async function waitUntilReady(
+  child: ChildProcess,
+  what: string,
+  probeUrl: string,
+  timeoutMs: number,
+): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-4000);
+  });
+  let exited: number | string | null | undefined;
+  child.once('exit', (code, signal) => {
+    exited = code ?? signal;
+  });
+  child.once('error', (err) => {
+    exited = err.message;
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== undefined)
+      throw new Error(`${what} exited (${String(exited)}) before it was ready: ${stderr.trim()}`);
+    try {
+      const res = await fetch(probeUrl, { signal: AbortSignal.timeout(1000) });
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stopChild(child);
+  throw new Error(`${what} did not become ready at ${probeUrl} within ${timeoutMs} ms: ${stderr.trim()}`);
+}
+
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
