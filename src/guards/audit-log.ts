@@ -251,7 +251,8 @@ export class AuditLog {
 
   private async write(batch: Entry[]): Promise<AuditRecord[]> {
     const items = batch.map((e) => ({ input: e.input, ts: e.ts }));
-    if (this.store.appendAuditBatch) return this.store.appendAuditBatch(items);
+    if (this.store.appendAuditBatch)
+      return this.store.appendAuditBatch(items, { durable: batch.some((e) => e.durable) });
     const out: AuditRecord[] = [];
     for (const i of items) out.push(await this.store.appendAudit(i.input, i.ts));
     return out;

@@ -209,12 +209,17 @@ export class PostgresStore implements Store {
     return this.appendAuditBatch([{ input, ts }]).then((records) => records[0]!);
   }
 
-  appendAuditBatch(items: ReadonlyArray<{ input: AuditInput; ts?: string }>): Promise<AuditRecord[]> {
+  appendAuditBatch(
+    items: ReadonlyArray<{ input: AuditInput; ts?: string }>,
+    opts: { durable?: boolean } = {},
+  ): Promise<AuditRecord[]> {
     return this.run(async () => {
       if (items.length === 0) return [];
       const now = this.clock.now().toISOString();
       const pending = items.map((i) => ({ input: i.input, ts: i.ts === undefined ? now : isoTime(i.ts) }));
       return this.tx(async (c) => {
+        // Batches nobody waits on need not wait for the WAL flush; the chain order is unaffected.
+        if (opts.durable === false) await c.query('SET LOCAL synchronous_commit TO off');
         await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`day2.audit:${this.schema}`]);
         const head = await c.query<{ seq: string; hash: string }>(
           `SELECT seq, hash FROM ${this.s}.audit ORDER BY seq DESC LIMIT 1`,

@@ -223,17 +223,29 @@ export class SqliteStore implements Store {
     return this.appendAuditBatch([{ input, ts }]).then((records) => records[0]!);
   }
 
-  appendAuditBatch(items: ReadonlyArray<{ input: AuditInput; ts?: string }>): Promise<AuditRecord[]> {
+  appendAuditBatch(
+    items: ReadonlyArray<{ input: AuditInput; ts?: string }>,
+    opts: { durable?: boolean } = {},
+  ): Promise<AuditRecord[]> {
     return this.run(() => {
       if (items.length === 0) return [];
       const now = this.now();
       const pending = items.map((i) => ({ input: i.input, ts: i.ts === undefined ? now : isoTime(i.ts) }));
-      return this.transaction(() => {
-        const head = this.stmts.head.get();
-        const records = sealAudit(head && { seq: Number(head.seq), hash: String(head.hash) }, pending);
-        for (const r of records) this.stmts.insertAudit.run(r.seq, r.ts, r.record, r.prev_hash, r.hash);
-        return records;
-      });
+      // node:sqlite is synchronous, so an fsync stalls every session. Batches nobody waits on
+      // (read audits) commit without one (WAL, synchronous=NORMAL: safe from a process crash);
+      // the next durable commit syncs the WAL, and with it every frame written before.
+      const relaxed = opts.durable === false;
+      if (relaxed) this.db.exec('PRAGMA synchronous = NORMAL');
+      try {
+        return this.transaction(() => {
+          const head = this.stmts.head.get();
+          const records = sealAudit(head && { seq: Number(head.seq), hash: String(head.hash) }, pending);
+          for (const r of records) this.stmts.insertAudit.run(r.seq, r.ts, r.record, r.prev_hash, r.hash);
+          return records;
+        });
+      } finally {
+        if (relaxed) this.db.exec('PRAGMA synchronous = FULL');
+      }
     });
   }
 

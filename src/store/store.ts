@@ -131,9 +131,14 @@ export interface Store {
   /**
    * Appends several events in one transaction (group commit), in order, each with its own ts
    * (default: now). All or none are written. Throws StoreUnavailableError. Both real stores have
-   * it; AuditLog falls back to appendAudit one by one for stores without it.
+   * it; AuditLog falls back to appendAudit one by one for stores without it. With
+   * `durable: false` a store may return before the batch reaches stable storage (it is still
+   * written, and safe from a process crash); the next durable batch makes it durable too.
    */
-  appendAuditBatch?(items: ReadonlyArray<{ input: AuditInput; ts?: string }>): Promise<AuditRecord[]>;
+  appendAuditBatch?(
+    items: ReadonlyArray<{ input: AuditInput; ts?: string }>,
+    opts?: { durable?: boolean },
+  ): Promise<AuditRecord[]>;
   /** Reads records in seq order (or reverse with desc), filtered. */
   queryAudit(q: AuditQuery): Promise<AuditRecord[]>;
   /** Streams every record in seq order in batches; used by verify and export. */
