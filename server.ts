@@ -10,7 +10,7 @@ import { createServer } from './src/create-server.js';
 import { localPrincipalId } from './src/guards/principal.js';
 import { createLogger, type Logger } from './src/log.js';
 import { selectTools } from './src/tool-catalog.js';
-import { allTools } from './src/tools/index.js';
+import { loadRegistry, type Registry } from './src/registry.js';
 import type { AnyTool } from './src/tools/define-tool.js';
 import { VERSION } from './src/version.js';
 
@@ -61,17 +61,24 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     markFailed = reject;
   });
   ready.catch(() => undefined);
+  let loadTools!: () => void;
+  const registry = new Promise<Registry>((resolve, reject) => {
+    loadTools = () => void loadRegistry(opts.extraTools).then(resolve, reject);
+  });
   const runtime: OwnedRuntime = await buildRuntime({
     loaded,
     log,
     backends: notReadyBackends,
     ready,
-    tools: [...allTools, ...(opts.extraTools ?? [])],
+    // Loaded once the client is through initialize (see startBackends): on stdio the tool
+    // modules are most of the start-up, and nothing needs them before tools/list.
+    registry,
   });
   let backendsStarted = false;
   const startBackends = () => {
     if (backendsStarted) return;
     backendsStarted = true;
+    loadTools();
     buildBackends(loaded, { sandbox: opts.sandbox, fleet: opts.fleet, log, env })
       .then(async (b) => {
         built = b;
@@ -93,13 +100,14 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   };
   let stopReaper: (() => Promise<void>) | undefined;
   const selection = { readOnly: opts.readOnly, toolsets: opts.toolsets };
-  const toolCount = selectTools(runtime.tools, selection).length;
   const localPrincipal = localPrincipalId(env, loaded.config.principal);
 
   let closeTransport: () => Promise<void>;
   let where: string;
   let url: string | undefined;
   if (opts.http) {
+    startBackends();
+    await runtime.registryReady;
     // Loaded only for --http, so that a stdio start does not pay for the HTTP stack.
     const { startHttpServer } = await import('./src/http/http-server.js');
     const http = await startHttpServer({
@@ -132,8 +140,10 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     where = 'on stdio';
   }
   if (opts.http) startBackends();
-  process.stderr.write(
-    `day2 ${VERSION} serving ${toolCount} tools ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
+  void runtime.registryReady?.then(() =>
+    process.stderr.write(
+      `day2 ${VERSION} serving ${selectTools(runtime.tools, selection).length} tools ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
+    ),
   );
 
   let closing: Promise<void> | undefined;

@@ -12,9 +12,7 @@ import { openStore, defaultSigningKeyPath } from './store/open-store.js';
 import { AuditLog, loadOrCreateSigningKey } from './guards/audit-log.js';
 import { loadPolicy } from './guards/policy.js';
 import { Approvals } from './guards/approvals.js';
-import { allTools } from './tools/index.js';
-import { allResources } from './resources/index.js';
-import { allPrompts } from './prompts/index.js';
+import { loadRegistry, type Registry } from './registry.js';
 import type { Store } from './store/store.js';
 import { Catalog } from './catalog/catalog.js';
 
@@ -24,8 +22,10 @@ export interface BuildRuntimeOptions {
   backends: Backends;
   clock?: Clock;
   notifier?: Notifier;
-  /** Replaces the registry (tests register test-only tools this way). */
+  /** Replaces the registry's tools (tests register test-only tools this way). */
   tools?: readonly AnyTool[];
+  /** The registry, or a promise of it (server.ts loads it after answering initialize). */
+  registry?: Registry | Promise<Registry>;
   /** An already open store; otherwise the configured one is opened. */
   store?: Store;
   /** The service catalog; empty when none is configured. */
@@ -71,16 +71,17 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     notifier,
   };
   const approvals = new Approvals(store, auditLog, policy, clock, notifier, opts.log, config.approvals.ttl);
-  return {
+  const rt: OwnedRuntime = {
     deps,
     policy,
     audit: auditLog,
     auditLog,
     approvals,
     notifier,
-    tools: opts.tools ?? allTools,
-    resources: allResources,
-    prompts: allPrompts,
+    tools: [],
+    resources: [],
+    prompts: [],
+    registryReady: undefined,
     ready: opts.ready,
     tierOf: (env) => config.environments[env]?.tier,
     async close() {
@@ -88,4 +89,17 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
       if (!opts.store) await store.close();
     },
   };
+  const registry = opts.registry ?? loadRegistry();
+  const fill = (r: Registry) => {
+    rt.tools = opts.tools ?? r.tools;
+    rt.resources = r.resources;
+    rt.prompts = r.prompts;
+  };
+  if (registry instanceof Promise) {
+    rt.registryReady = registry.then(fill);
+    // A registry that fails to load is a bug; every handler reports it through registryReady.
+    rt.registryReady.catch((err: unknown) => opts.log.error('registry failed to load', { error: err }));
+    if (!opts.registry) await rt.registryReady;
+  } else fill(registry);
+  return rt;
 }

@@ -16,9 +16,12 @@ export interface Runtime {
   audit: AuditSink;
   approvals: Approvals;
   notifier: Notifier;
+  /** Filled once the registry is loaded; see registryReady. */
   tools: readonly AnyTool[];
   resources: readonly ResourceDefinition[];
   prompts: readonly PromptDefinition[];
+  /** Settles once tools, resources and prompts are loaded (they may load after initialize). */
+  registryReady?: Promise<void>;
   /** Settles when backends and catalog are in place; handlers that need them wait for it. */
   ready?: Promise<void>;
   /** Tier of each configured environment, for policy. */
