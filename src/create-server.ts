@@ -64,7 +64,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   // The registry may still be loading (server.ts answers initialize first); every handler that
   // needs it waits for it, once.
   let registry: Promise<SessionRegistry> | undefined;
-  const reg = () => (registry ??= (async () => sessionRegistry(rt, opts))());
+  const reg = () => (registry ??= sharedSessionRegistry(rt, opts));
   const principalOf = (authPrincipal: string | undefined): Principal => ({
     ...opts.principal,
     id: authPrincipal ?? opts.principal.id,
@@ -339,6 +339,18 @@ interface SessionRegistry {
   templates: TemplateResource[];
   compiled: { t: TemplateResource; tpl: UriTemplate }[];
   prompts: Runtime['prompts'];
+}
+
+const registries = new WeakMap<Runtime, Map<string, Promise<SessionRegistry>>>();
+
+/** One SessionRegistry per runtime and selection: stateless HTTP builds a Server per request. */
+function sharedSessionRegistry(rt: Runtime, opts: SessionOptions): Promise<SessionRegistry> {
+  let byRuntime = registries.get(rt);
+  if (!byRuntime) registries.set(rt, (byRuntime = new Map<string, Promise<SessionRegistry>>()));
+  const key = `${opts.readOnly ? 'ro' : 'rw'}|${(opts.toolsets ?? []).join(',')}`;
+  let r = byRuntime.get(key);
+  if (!r) byRuntime.set(key, (r = sessionRegistry(rt, opts)));
+  return r;
 }
 
 /** What one session serves, from the runtime's registry once it is loaded. */
