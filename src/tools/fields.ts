@@ -7,6 +7,13 @@ export const approvalTokenField = z.string().optional().describe('from get_appro
 export const dryRunField = z.boolean().optional();
 export const limitField = z.number().int().min(1).max(100).optional().describe('default 20');
 export const cursorField = z.string().optional().describe('from next_cursor');
+export const rolloutTimeoutField = z
+  .number()
+  .int()
+  .min(5)
+  .max(1800)
+  .optional()
+  .describe('how long to wait for the rollout (default 300)');
 export const reasonField = z.string().min(1).max(500).optional().describe('shown to approvers');
 
 /** The `status` every write tool's output carries, so that one shape covers plan and result. */

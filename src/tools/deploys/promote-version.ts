@@ -5,7 +5,13 @@ import { collectAlerts } from '../../context/alerts.js';
 import { parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
 import { guardRollout, podNames } from './rollout-watch.js';
-import { dependentsOf, deploymentTarget, resolveWorkload, writeOrReplan } from './workload.js';
+import {
+  dependentsOf,
+  deploymentTarget,
+  resolveWorkload,
+  workloadFields,
+  writeOrReplan,
+} from './workload.js';
 
 export const promoteVersion = defineTool({
   name: 'promote_version',
@@ -16,23 +22,11 @@ export const promoteVersion = defineTool({
   effect: 'write',
   risk: 'high',
   input: {
-    service: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('service name from the catalog; or give namespace and deployment'),
-    namespace: z
-      .string()
-      .min(1)
-      .max(63)
-      .optional()
-      .describe('Kubernetes namespace, with deployment, when no service is given (same in both envs)'),
-    deployment: z
-      .string()
-      .min(1)
-      .max(253)
-      .optional()
-      .describe('Deployment name, with namespace, when no service is given'),
+    service: workloadFields.service,
+    namespace: workloadFields.namespace.describe(
+      'Kubernetes namespace, with deployment, when no service is given (same in both envs)',
+    ),
+    deployment: workloadFields.deployment,
     from_env: z.string().min(1).describe('environment whose images are promoted, e.g. staging'),
     env: z.string().min(1).describe('environment that receives them, e.g. prod'),
     force: z.boolean().optional().describe('promote even while from_env has active alerts on the service'),

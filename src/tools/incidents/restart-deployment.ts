@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField, reasonField, serviceField } from '../fields.js';
+import {
+  approvalTokenField,
+  dryRunField,
+  envField,
+  reasonField,
+  rolloutTimeoutField,
+  serviceField,
+} from '../fields.js';
 import { resolveWorkload } from './resolve-workload.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 
@@ -15,13 +22,7 @@ export const restartDeployment = defineTool({
     service: serviceField,
     env: envField,
     reason: reasonField,
-    timeout_seconds: z
-      .number()
-      .int()
-      .min(5)
-      .max(1800)
-      .optional()
-      .describe('how long to wait for the rollout (default 300)'),
+    timeout_seconds: rolloutTimeoutField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

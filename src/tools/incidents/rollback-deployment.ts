@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField, reasonField, serviceField } from '../fields.js';
+import {
+  approvalTokenField,
+  dryRunField,
+  envField,
+  reasonField,
+  rolloutTimeoutField,
+  serviceField,
+} from '../fields.js';
 import { resolveWorkload } from './resolve-workload.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 import type { ContainerImage } from '../../providers/kubernetes/types.js';
@@ -22,13 +29,7 @@ export const rollbackDeployment = defineTool({
       .optional()
       .describe('revision to return to; default the one before the current'),
     reason: reasonField,
-    timeout_seconds: z
-      .number()
-      .int()
-      .min(5)
-      .max(1800)
-      .optional()
-      .describe('how long to wait for the rollout (default 300)'),
+    timeout_seconds: rolloutTimeoutField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },
