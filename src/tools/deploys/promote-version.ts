@@ -9,6 +9,7 @@ import {
   dependentsOf,
   deploymentTarget,
   resolveWorkload,
+  rolloutWatchFields,
   workloadFields,
   writeOrReplan,
 } from './workload.js';
@@ -30,17 +31,7 @@ export const promoteVersion = defineTool({
     from_env: z.string().min(1).describe('environment whose images are promoted, e.g. staging'),
     env: z.string().min(1).describe('environment that receives them, e.g. prod'),
     force: z.boolean().optional().describe('promote even while from_env has active alerts on the service'),
-    auto_rollback: z
-      .boolean()
-      .optional()
-      .describe('roll back by itself when the new pods fail (default true)'),
-    timeout_seconds: z
-      .number()
-      .int()
-      .min(5)
-      .max(3600)
-      .optional()
-      .describe('how long to watch the rollout (default 600)'),
+    ...rolloutWatchFields,
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,

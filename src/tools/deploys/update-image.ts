@@ -8,6 +8,7 @@ import {
   dependentsOf,
   deploymentTarget,
   resolveWorkload,
+  rolloutWatchFields,
   workloadFields,
   writeOrReplan,
 } from './workload.js';
@@ -41,17 +42,7 @@ export const updateImage = defineTool({
       .optional()
       .describe('new manifest digest; pins the image'),
     image: z.string().min(1).max(512).optional().describe('a full image reference instead of tag/digest'),
-    auto_rollback: z
-      .boolean()
-      .optional()
-      .describe('roll back by itself when the new pods fail (default true)'),
-    timeout_seconds: z
-      .number()
-      .int()
-      .min(5)
-      .max(3600)
-      .optional()
-      .describe('how long to watch the rollout (default 600)'),
+    ...rolloutWatchFields,
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,

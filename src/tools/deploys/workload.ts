@@ -7,6 +7,18 @@ import { envField } from '../fields.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
 
 /** The fields that name one Deployment: a catalog service, or a raw namespace and deployment. */
+/** The fields of a write that watches its rollout and undoes it when the new pods fail. */
+export const rolloutWatchFields = {
+  auto_rollback: z.boolean().optional().describe('roll back by itself when the new pods fail (default true)'),
+  timeout_seconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(3600)
+    .optional()
+    .describe('how long to watch the rollout (default 600)'),
+};
+
 export const workloadFields = {
   env: envField,
   service: z
