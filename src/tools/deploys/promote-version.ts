@@ -4,7 +4,7 @@ import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
 import { collectAlerts } from '../../context/alerts.js';
 import { parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
-import { guardRollout, podNames } from './rollout-watch.js';
+import { guardToolRollout, podNames } from './rollout-watch.js';
 import {
   dependentsOf,
   deploymentTarget,
@@ -155,13 +155,15 @@ export const promoteVersion = defineTool({
         type: 'strategic',
       }),
     );
-    const watched = await guardRollout(dst.k8s, dst.namespace, dst.name, pre.revision ?? undefined, {
-      podsBefore: before,
-      timeoutMs: (args.timeout_seconds ?? 600) * 1000,
-      signal: ctx.signal,
-      autoRollback: args.auto_rollback !== false,
-      progress: (done, total, message) => ctx.progress(done, total, message),
-    });
+    const watched = await guardToolRollout(
+      dst.k8s,
+      dst.namespace,
+      dst.name,
+      pre.revision ?? undefined,
+      before,
+      args,
+      ctx,
+    );
     return {
       service: dst.service,
       from_env: args.from_env,

@@ -1,3 +1,4 @@
+import type { ToolContext } from '../define-tool.js';
 import type { DeploymentInfo, KubernetesProvider, PodInfo } from '../../providers/kubernetes/types.js';
 import { untrusted } from '../../context/gather.js';
 
@@ -117,6 +118,28 @@ export interface GuardedRollout {
   revision?: number;
   rolled_back_to?: number;
   images: { container: string; image: string }[];
+}
+
+/**
+ * guardRollout as a write tool runs it: the tool's `timeout_seconds` (default 600) and
+ * `auto_rollback` (default on), with MCP progress and cancellation from the call.
+ */
+export function guardToolRollout(
+  k8s: KubernetesProvider,
+  namespace: string,
+  name: string,
+  previousRevision: number | undefined,
+  podsBefore: ReadonlySet<string>,
+  args: { timeout_seconds?: number; auto_rollback?: boolean },
+  ctx: ToolContext,
+): Promise<GuardedRollout> {
+  return guardRollout(k8s, namespace, name, previousRevision, {
+    podsBefore,
+    timeoutMs: (args.timeout_seconds ?? 600) * 1000,
+    signal: ctx.signal,
+    autoRollback: args.auto_rollback !== false,
+    progress: (done, total, message) => ctx.progress(done, total, message),
+  });
 }
 
 /**

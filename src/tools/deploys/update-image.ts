@@ -3,7 +3,7 @@ import { defineTool, ToolError, type Plan } from '../define-tool.js';
 import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
 import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
-import { guardRollout, podNames } from './rollout-watch.js';
+import { guardToolRollout, podNames } from './rollout-watch.js';
 import {
   dependentsOf,
   deploymentTarget,
@@ -162,13 +162,15 @@ export const updateImage = defineTool({
         resourceVersion: pre.deployment_resource_version,
       }),
     );
-    const watched = await guardRollout(w.k8s, w.namespace, w.name, pre.revision ?? undefined, {
-      podsBefore: before,
-      timeoutMs: (args.timeout_seconds ?? 600) * 1000,
-      signal: ctx.signal,
-      autoRollback: args.auto_rollback !== false,
-      progress: (done, total, message) => ctx.progress(done, total, message),
-    });
+    const watched = await guardToolRollout(
+      w.k8s,
+      w.namespace,
+      w.name,
+      pre.revision ?? undefined,
+      before,
+      args,
+      ctx,
+    );
     return {
       env: w.env,
       namespace: w.namespace,

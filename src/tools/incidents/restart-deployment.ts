@@ -67,15 +67,13 @@ export const restartDeployment = defineTool({
       resourceVersion: plan.preconditions.resourceVersion as string,
       at,
     });
-    await ctx
-      .progress(0, Math.max(after.replicas, 1), `restarting ${w.namespace}/${w.name}`)
-      .catch(() => undefined);
     const res = await waitWithProgress(
       w.k8s,
       w.namespace,
       w.name,
       ctx,
       args.timeout_seconds ?? DEFAULT_ROLLOUT_TIMEOUT_S,
+      { message: `restarting ${w.namespace}/${w.name}`, desired: after.replicas },
     );
     const final = res.deployment ?? after;
     return {

@@ -131,19 +131,16 @@ export const rollbackDeployment = defineTool({
     const after = await w.k8s.rollbackDeployment(w.namespace, w.name, pre.target_revision, {
       resourceVersion: pre.resourceVersion,
     });
-    await ctx
-      .progress(
-        0,
-        Math.max(after.replicas, 1),
-        `rolling back ${w.namespace}/${w.name} to revision ${pre.target_revision}`,
-      )
-      .catch(() => undefined);
     const res = await waitWithProgress(
       w.k8s,
       w.namespace,
       w.name,
       ctx,
       args.timeout_seconds ?? DEFAULT_ROLLOUT_TIMEOUT_S,
+      {
+        message: `rolling back ${w.namespace}/${w.name} to revision ${pre.target_revision}`,
+        desired: after.replicas,
+      },
     );
     const final = res.deployment ?? after;
     return {

@@ -13,7 +13,9 @@ export async function waitWithProgress(
   name: string,
   ctx: ToolContext,
   timeoutSeconds: number,
+  opening?: { message: string; desired: number },
 ): Promise<RolloutResult> {
+  if (opening) await ctx.progress(0, Math.max(opening.desired, 1), opening.message).catch(() => undefined);
   let last = '';
   return k8s.waitForRollout(namespace, name, {
     timeoutMs: timeoutSeconds * 1000,
