@@ -10,6 +10,7 @@ import { createServer } from './src/create-server.js';
 import { localPrincipalId } from './src/guards/principal.js';
 import { createLogger, type Logger } from './src/log.js';
 import { selectTools } from './src/tool-catalog.js';
+import { servedToolsets } from './src/toolsets.js';
 import { loadRegistry, type Registry } from './src/registry.js';
 import type { AnyTool } from './src/tools/define-tool.js';
 import { VERSION } from './src/version.js';
@@ -23,6 +24,7 @@ export interface ServeOptions {
   host?: string;
   port?: number;
   readOnly?: boolean;
+  /** Toolsets to serve; `all` for every tool. Default: `toolsets` in day2.yaml, else DEFAULT_TOOLSETS. */
   toolsets?: string[];
 }
 
@@ -99,7 +101,10 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
       });
   };
   let stopReaper: (() => Promise<void>) | undefined;
-  const selection = { readOnly: opts.readOnly, toolsets: opts.toolsets };
+  const selection = {
+    readOnly: opts.readOnly,
+    toolsets: servedToolsets(opts.toolsets ?? loaded.config.toolsets),
+  };
   const localPrincipal = localPrincipalId(env, loaded.config.principal);
 
   let closeTransport: () => Promise<void>;

@@ -6,7 +6,7 @@
  *  - day2://graph and get_service, warm, p50 <= 50 ms
  *  - get_service when each backend answers in 100 ms: <= 130 ms (parallel, not serial)
  *  - list_alerts / list_deployments default results <= 8 KB
- *  - tools/list bytes per tool (target <= 450)
+ *  - tools/list bytes per tool for the default toolsets (target <= 450), and for all toolsets
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import type { DeploymentInfo, PodInfo } from '../src/providers/kubernetes/types.
 import type { DatadogAlert } from '../src/providers/datadog/types.js';
 import type { Alert } from '../src/providers/alertmanager/types.js';
 import { syntheticFleet } from '../src/sandbox/fleet/synthetic.js';
+import { DEFAULT_TOOLSETS } from '../src/toolsets.js';
 import { median, round } from './stats.js';
 
 const SERVICES = 5000;
@@ -159,10 +160,16 @@ const rt = await buildRuntime({
   backends,
   catalog: fleet.catalog,
 });
-const server = createServer(rt, { principal: { id: 'bench', transport: 'stdio' } });
-const [a, b] = InMemoryTransport.createLinkedPair();
-const client = new Client({ name: 'bench', version: '1' });
-await Promise.all([server.connect(a), client.connect(b)]);
+/** A client of a session over `rt`, as `day2 serve` would select its tools (every tool without toolsets). */
+async function connect(toolsets?: readonly string[]): Promise<Client> {
+  const server = createServer(rt, { principal: { id: 'bench', transport: 'stdio' }, toolsets });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const c = new Client({ name: 'bench', version: '1' });
+  await Promise.all([server.connect(a), c.connect(b)]);
+  return c;
+}
+// What `day2 serve` serves when no toolsets are chosen; the figures below are measured on it.
+const client = await connect(DEFAULT_TOOLSETS);
 
 async function time(n: number, f: () => Promise<unknown>): Promise<number[]> {
   const xs: number[] = [];
@@ -217,7 +224,15 @@ for (const name of ['list_alerts', 'list_deployments']) {
 const { tools } = await client.listTools();
 const perTool = JSON.stringify(tools).length / tools.length;
 results.tools_list_bytes_per_tool = round(perTool);
-out(`tools/list: ${tools.length} tools, ${round(perTool)} bytes per tool (target <= 450)`);
+out(
+  `tools/list, default toolsets (${DEFAULT_TOOLSETS.join(', ')}): ${tools.length} tools, ${round(perTool)} bytes per tool (target <= 450)`,
+);
+const allClient = await connect();
+const { tools: every } = await allClient.listTools();
+const perToolAll = JSON.stringify(every).length / every.length;
+results.tools_list_bytes_per_tool_all = round(perToolAll);
+out(`tools/list, --toolsets all: ${every.length} tools, ${round(perToolAll)} bytes per tool`);
+await allClient.close();
 out(`RESULT ${JSON.stringify(results)}`);
 
 await client.close();

@@ -3,15 +3,17 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { annotationsFor, type AnyTool } from './tools/define-tool.js';
 import { inputSchemaOf } from './guards/governed-call.js';
 import { writeStatusField } from './tools/fields.js';
+import { ALWAYS_ON_TOOLSETS } from './toolsets.js';
 
-/** Which tools a session sees: `--read-only` drops writes (decided from each tool's own effect). */
+/**
+ * Which tools a session sees: `--read-only` drops writes (decided from each tool's own effect);
+ * `toolsets` narrows to those groups plus ALWAYS_ON_TOOLSETS, and no `toolsets` means every tool.
+ * `day2 serve`'s defaults are applied before this (see servedToolsets in ./toolsets.ts).
+ */
 export interface ToolSelection {
   readOnly?: boolean;
   toolsets?: readonly string[];
 }
-
-/** Toolsets every session gets, whatever --toolsets says: the approval flow depends on them. */
-export const ALWAYS_ON_TOOLSETS = ['approvals'];
 
 export function selectTools(all: readonly AnyTool[], sel: ToolSelection): AnyTool[] {
   return all.filter(
@@ -44,19 +46,22 @@ const definitionCache = new WeakMap<AnyTool, Tool>();
 
 /**
  * The tools/list entry of a tool, computed once and kept small: the model's context pays for every
- * byte of every tool on every turn. Input schemas keep types, enums, bounds and descriptions; output
- * schemas name the fields a result always has (the full shape is enforced server-side).
+ * byte of every tool on every turn. Input schemas keep types, enums, bounds and descriptions; the
+ * output schema says only that a result is an object: the full shape is outputSchemaOf (handlers
+ * are typed against it, the test clients check every result against it) and each result shows it
+ * as structuredContent. Annotations are left out when no hint differs from the spec's defaults.
  */
 export function toolDefinition(tool: AnyTool): Tool {
   let def = definitionCache.get(tool);
   if (!def) {
+    const annotations = annotationsFor(tool);
     def = {
       name: tool.name,
       title: tool.title,
       description: tool.description,
       inputSchema: compactInput(jsonSchema(inputSchemaOf(tool), 'input')) as Tool['inputSchema'],
-      outputSchema: shallowOutput(jsonSchema(outputSchemaOf(tool), 'output')) as Tool['outputSchema'],
-      annotations: annotationsFor(tool),
+      outputSchema: { type: 'object' },
+      ...(Object.keys(annotations).length ? { annotations } : {}),
     };
     definitionCache.set(tool, def);
   }
@@ -71,31 +76,27 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   return js;
 }
 
-/** Drops what costs bytes and tells a model nothing: closed-object flags, `minLength: 1`. */
+/**
+ * Drops what costs bytes and tells a model nothing it needs to call the tool right. Patterns, length
+ * and size limits are enforced on the server, whose error names the field and the expected form;
+ * where a format matters, the field's description gives an example.
+ */
 function compactInput(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(compactInput);
   if (node === null || typeof node !== 'object') return node;
+  const obj = node as Json;
   const out: Json = {};
-  const hasFormat = typeof (node as Json).format === 'string';
-  for (const [k, v] of Object.entries(node as Json)) {
-    if (k === 'pattern' && hasFormat) continue; // `format: date-time` says it; the regex is for the server
+  for (const [k, v] of Object.entries(obj)) {
     if (k === 'additionalProperties' && v === false) continue;
-    if (k === 'minLength' && v === 1) continue;
-    if (k === 'propertyNames') continue;
-    // Length and size caps are enforced on the server; they only cost the model tokens.
-    if (k === 'maxLength' || k === 'maxItems') continue;
+    if (k === 'pattern' || k === 'propertyNames') continue;
+    if (k === 'minLength' || k === 'maxLength' || k === 'minItems' || k === 'maxItems') continue;
     if (k === 'maximum' && v === Number.MAX_SAFE_INTEGER) continue;
+    // `.positive()` on an integer: `minimum: 1` says the same in fewer bytes.
+    if (k === 'exclusiveMinimum' && v === 0 && obj.type === 'integer') {
+      out.minimum = 1;
+      continue;
+    }
     out[k] = compactInput(v);
   }
-  return out;
-}
-
-/**
- * The output contract as the model needs it: an object and the fields it always has. The full
- * shape is enforced on the server (every result is built from the tool's zod output schema).
- */
-function shallowOutput(js: Json): Json {
-  const out: Json = { type: 'object' };
-  if (Array.isArray(js.required) && js.required.length) out.required = js.required;
   return out;
 }

@@ -1,4 +1,5 @@
 import type { ServeOptions } from '../../server.js';
+import { DEFAULT_TOOLSETS, TOOLSET_CHOICES, TOOLSETS, unknownToolsets } from '../toolsets.js';
 import { EXIT_OK, parseCommandArgs, UsageError, type Command } from './io.js';
 
 /** Turns `day2 serve` arguments into ServeOptions (also used by the test fixture entry). */
@@ -27,6 +28,13 @@ export function parseServeArgs(args: string[]): ServeOptions & { help?: boolean 
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const unknown = unknownToolsets(toolsets ?? []);
+  if (unknown.length)
+    throw new UsageError(
+      `--toolsets: unknown toolset ${unknown.map((n) => `"${n}"`).join(', ')}; valid: ${TOOLSET_CHOICES.join(', ')}`,
+    );
+  if (values.toolsets !== undefined && !toolsets?.length)
+    throw new UsageError(`--toolsets: name at least one of ${TOOLSET_CHOICES.join(', ')}`);
   return {
     help: values.help,
     config: values.config,
@@ -52,7 +60,9 @@ Serves day2's tools, resources and prompts to an MCP client.
   --host H        bind address (default 127.0.0.1; other addresses need http.tokens)
   --port P        port (default 8787)
   --read-only     register no write tool
-  --toolsets a,b  only these toolsets (approvals is always on)
+  --toolsets a,b  serve only these toolsets (approvals is always on); "all" serves every tool.
+                  Default: toolsets in day2.yaml, else ${DEFAULT_TOOLSETS.join(',')}.
+                  Toolsets: ${TOOLSETS.join(', ')}
 Logs go to stderr. DAY2_STORE overrides the store (SQLite path or postgres:// URL).`,
 
   async run(args, io) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOOLSET_CHOICES } from '../toolsets.js';
 
 /** A duration such as `90s`, `15m`, `8h`, `7d`, parsed to milliseconds. */
 export const durationSchema = z
@@ -186,6 +187,11 @@ export const costConfigSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   principal: z.string().optional().describe('principal for stdio sessions when DAY2_PRINCIPAL is unset'),
+  toolsets: z
+    .array(z.enum(TOOLSET_CHOICES))
+    .min(1)
+    .optional()
+    .describe('toolsets `day2 serve` serves when --toolsets is not given; `all` for every tool'),
   environments: z
     .record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes'), environmentSchema)
     .default({}),

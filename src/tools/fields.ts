@@ -1,20 +1,17 @@
 import { z } from 'zod';
 
-/** Field schemas shared by every tool, so that the same field reads the same everywhere. */
-export const envField = z.string().min(1).describe('e.g. prod');
-export const serviceField = z.string().min(1).describe('e.g. checkout');
-export const approvalTokenField = z.string().optional().describe('from get_approval; omit to get a plan');
+/**
+ * Field schemas shared by every tool, so that the same field reads the same everywhere. A field
+ * whose name says it all has no description: every session pays for every byte of tools/list.
+ */
+export const envField = z.string().min(1);
+export const serviceField = z.string().min(1);
+export const approvalTokenField = z.string().optional().describe('omit to get a plan');
 export const dryRunField = z.boolean().optional();
-export const limitField = z.number().int().min(1).max(100).optional().describe('default 20');
-export const cursorField = z.string().optional().describe('from next_cursor');
-export const rolloutTimeoutField = z
-  .number()
-  .int()
-  .min(5)
-  .max(1800)
-  .optional()
-  .describe('how long to wait for the rollout (default 300)');
-export const reasonField = z.string().min(1).max(500).optional().describe('shown to approvers');
+export const limitField = z.number().int().min(1).max(100).optional().meta({ default: 20 });
+export const cursorField = z.string().optional();
+export const rolloutTimeoutField = z.number().int().min(5).max(1800).optional().meta({ default: 300 });
+export const reasonField = z.string().min(1).max(500).optional();
 
 /** The `status` every write tool's output carries, so that one shape covers plan and result. */
 export const writeStatusField = z

@@ -37,6 +37,7 @@ describe('day2 command', () => {
         'http:',
         '  port: "eighty"',
         'surprise: 1',
+        'toolsets: [context, deploy]',
       ].join('\n'),
     );
     const r = await runCli(['config', 'check', '--config', bad], t.env);
@@ -48,6 +49,7 @@ describe('day2 command', () => {
     expect(r.stderr).toContain('environments.Bad_Name');
     expect(r.stderr).toContain('http.port: expected number');
     expect(r.stderr).toContain('unknown field "surprise"');
+    expect(r.stderr).toMatch(/toolsets\[1\]: expected one of "context", .*"all"/);
   });
 
   it('config check reports a valid file with a summary and exits 0', async () => {
@@ -76,6 +78,9 @@ describe('day2 command', () => {
     const io = captureIo(t);
     expect(await main(['serve', '--port', '80'], io)).toBe(2);
     expect(io.err()).toContain('--host and --port need --http');
+    const unknown = captureIo(t);
+    expect(await main(['serve', '--toolsets', 'incident'], unknown)).toBe(2);
+    expect(unknown.err()).toMatch(/unknown toolset "incident"; valid: context, .*incidents.*, all/);
     expect(await main(['frobnicate'], captureIo(t))).toBe(2);
     expect(await main(['audit'], captureIo(t))).toBe(2);
     expect(await main(['audit', 'tail', '--bogus'], captureIo(t))).toBe(2);

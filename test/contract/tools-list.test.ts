@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OwnedRuntime } from '../../src/build-runtime.js';
 import { allTools } from '../../src/tools/index.js';
+import { outputSchemaOf } from '../../src/tool-catalog.js';
+import { TOOLSETS } from '../../src/toolsets.js';
 import { README_PATH, renderToolTable, withToolTable } from '../../scripts/tool-table.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
@@ -40,9 +43,22 @@ describe('tools/list contract', () => {
       expect(tool.name).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
       expect(tool.description.length, tool.name).toBeGreaterThan(20);
       const def = listed.get(tool.name);
-      expect(def?.outputSchema?.type, tool.name).toBe('object');
+      // tools/list sends only `type: object` (bytes in every session's context); the declared
+      // output schema names the fields every result has, and structuredContent carries them.
+      expect(def?.outputSchema, tool.name).toEqual({ type: 'object' });
+      const required = z.toJSONSchema(outputSchemaOf(tool), {
+        io: 'output',
+        unrepresentable: 'any',
+      }).required;
+      expect(required, tool.name).toEqual(
+        tool.effect === 'write' ? ['status'] : expect.arrayContaining([expect.any(String)]),
+      );
       expect(def?.annotations?.readOnlyHint === true, tool.name).toBe(tool.effect === 'read');
     }
+  });
+
+  it('names every toolset of the registry in TOOLSETS, which --toolsets and day2.yaml check against', () => {
+    expect([...new Set(allTools.map((t) => t.toolset))].sort()).toEqual([...TOOLSETS].sort());
   });
 
   it('read-only mode lists no write tool', async () => {

@@ -37,7 +37,7 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
 
   beforeAll(async () => {
     t = makeTestEnv();
-    s = await startStdio(t, { principal: AGENT });
+    s = await startStdio(t, { principal: AGENT, args: ['--toolsets', 'all'] });
     store = await openStore(t.storePath);
   });
   afterAll(async () => {

@@ -43,6 +43,7 @@ describe('audit store unwritable (PostgreSQL role without INSERT)', () => {
       log: silentLogger,
       env: { ...t.env, DAY2_PRINCIPAL: 'agent-pg' },
       extraTools: makeTestTools(t.backendFile),
+      toolsets: ['all'],
     });
     client = new Client({ name: 'pg-e2e', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(h.url!)));

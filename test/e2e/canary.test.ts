@@ -19,7 +19,7 @@ describe('canary secret never leaves', () => {
   beforeAll(async () => {
     t = makeTestEnv();
     t.env.DAY2_LOG_LEVEL = 'debug';
-    s = await startStdio(t, { principal: 'agent-canary' });
+    s = await startStdio(t, { principal: 'agent-canary', args: ['--toolsets', 'all'] });
   });
   afterAll(async () => {
     await s?.close();

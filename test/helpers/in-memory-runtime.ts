@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { buildRuntime, type OwnedRuntime } from '../../src/build-runtime.js';
 import { createServer } from '../../src/create-server.js';
+import { checkingOutputs } from '../fixtures/output-check.js';
 import { configSchema } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
@@ -113,7 +114,7 @@ export async function startHarness(config: unknown = {}, extraTools: AnyTool[] =
       const client = new Client({ name: 'test-client', version: '1.0.0' });
       await Promise.all([server.connect(a), client.connect(b)]);
       clients.push(client);
-      return client;
+      return checkingOutputs(client, rt.tools);
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));

@@ -7,6 +7,7 @@ import { buildRuntime, type OwnedRuntime } from '../../src/build-runtime.js';
 import { ManualClock, type Clock } from '../../src/clock.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createServer } from '../../src/create-server.js';
+import { checkingOutputs } from '../fixtures/output-check.js';
 import { silentLogger, type Logger } from '../../src/log.js';
 import type { RolloutTiming } from '../../src/sandbox/kubernetes/rollout-controller.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/start-sandbox.js';
@@ -135,7 +136,7 @@ export async function startSandboxHarness(opts: SandboxHarnessOptions = {}): Pro
         const client = new Client({ name: 'sandbox-test-client', version: '1.0.0' });
         await Promise.all([server.connect(a), client.connect(b)]);
         clients.push(client);
-        return client;
+        return checkingOutputs(client, runtime.tools);
       },
       close: () =>
         (closing ??= (async () => {

@@ -36,6 +36,7 @@ describe('Streamable HTTP', () => {
       log: silentLogger,
       env: { ...t.env, DAY2_PRINCIPAL: 'agent-h' },
       extraTools: makeTestTools(t.backendFile),
+      toolsets: ['all'],
     });
     url = h.url!;
     origin = new URL(url).origin;

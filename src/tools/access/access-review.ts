@@ -26,13 +26,13 @@ export const accessReview = defineTool({
   name: 'access_review',
   title: 'Access review',
   description:
-    'Who holds admin/edit in production, bindings day2 did not make, unused grants, standing vs time-bound access.',
+    'Who holds admin/edit in production, bindings day2 did not make, unused grants, standing access.',
   toolset: 'access',
   effect: 'read',
   risk: 'low',
   input: {
-    env: z.string().min(1).optional().describe('one environment; default every production-tier environment'),
-    limit: z.number().int().min(1).max(200).optional().describe('maximum rows per section (default 50)'),
+    env: z.string().min(1).optional().describe('default: production tier'),
+    limit: z.number().int().min(1).max(200).optional().meta({ default: 50, description: 'per section' }),
   },
   output: {
     envs: z.array(z.string()),

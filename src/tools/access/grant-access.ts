@@ -17,8 +17,7 @@ const VALID_UNTIL_NOTE =
 export const grantAccess = defineTool({
   name: 'grant_access',
   title: 'Grant time-bound access',
-  description:
-    'Time-bound access for a principal: a Kubernetes RoleBinding (view/edit/admin) or a database role, revoked at expiry.',
+  description: 'Time-bound access: a Kubernetes RoleBinding or a database role, revoked at expiry.',
   toolset: 'access',
   effect: 'write',
   risk: 'high',
@@ -27,36 +26,16 @@ export const grantAccess = defineTool({
       .string()
       .min(1)
       .max(200)
-      .describe(
-        'who receives access: a Kubernetes user name, or the PostgreSQL login role for database grants',
-      ),
+      .describe('Kubernetes user, or PostgreSQL login role for database grants'),
     env: envField,
-    scope: z
-      .string()
-      .min(1)
-      .max(253)
-      .optional()
-      .describe('namespace or service whose namespace receives the RoleBinding (Kubernetes grants)'),
-    database: z
-      .string()
-      .min(1)
-      .max(63)
-      .optional()
-      .describe('database key from environments.<env>.databases; makes this a database grant'),
-    role: z
-      .string()
-      .min(1)
-      .max(63)
-      .describe('view | edit | admin for Kubernetes; a database role name when database is given'),
+    scope: z.string().min(1).max(253).optional().describe('namespace, or service, for Kubernetes grants'),
+    database: z.string().min(1).max(63).optional().describe('day2.yaml databases key: a database grant'),
+    role: z.string().min(1).max(63).describe('view, edit or admin; or a database role'),
     duration: z
       .string()
       .regex(/^\d+(m|h|d)$/, 'a duration such as 30m, 4h or 1d')
-      .describe('how long the access lasts, e.g. 4h; policy caps it (8h in production by default)'),
-    reason: z
-      .string()
-      .min(1)
-      .max(500)
-      .describe('why the access is needed (ticket, incident); shown to approvers and kept with the grant'),
+      .describe('e.g. 4h; policy caps it'),
+    reason: z.string().min(1).max(500).describe('ticket or incident; shown to approvers'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

@@ -14,9 +14,9 @@ export const listAccessGrants = defineTool({
   effect: 'read',
   risk: 'low',
   input: {
-    env: z.string().min(1).optional().describe('one environment; default all'),
-    principal: z.string().min(1).optional().describe('only grants held by this principal'),
-    include_revoked: z.boolean().optional().describe('also list revoked grants (default false)'),
+    env: z.string().min(1).optional(),
+    principal: z.string().min(1).optional(),
+    include_revoked: z.boolean().optional(),
     limit: limitField,
     cursor: cursorField,
   },

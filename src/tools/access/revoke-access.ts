@@ -17,24 +17,9 @@ export const revokeAccess = defineTool({
   risk: 'low',
   input: {
     env: envField,
-    grant_id: z
-      .string()
-      .min(1)
-      .max(64)
-      .optional()
-      .describe('id of a day2 grant (from grant_access or list_access_grants)'),
-    namespace: z
-      .string()
-      .min(1)
-      .max(63)
-      .optional()
-      .describe('namespace of a RoleBinding to delete, with binding, when there is no grant_id'),
-    binding: z
-      .string()
-      .min(1)
-      .max(253)
-      .optional()
-      .describe('name of the RoleBinding to delete, with namespace'),
+    grant_id: z.string().min(1).max(64).optional().describe('or namespace and binding'),
+    namespace: z.string().min(1).max(63).optional(),
+    binding: z.string().min(1).max(253).optional().describe('RoleBinding name'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,

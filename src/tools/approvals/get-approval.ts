@@ -5,15 +5,12 @@ export const getApproval = defineTool({
   name: 'get_approval',
   title: 'Get approval',
   description:
-    'Status of an approval request; once approved, the single-use approval_token for the requester.',
+    "An approval request's status and, once approved, its single-use approval_token (requester only).",
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',
   input: {
-    approval_id: z
-      .string()
-      .regex(/^apr_[0-9a-f]+$/, 'an id such as apr_1a2b3c4d5e6f7a8b')
-      .describe('id from approval_required'),
+    approval_id: z.string().regex(/^apr_[0-9a-f]+$/, 'an id such as apr_1a2b3c4d5e6f7a8b'),
   },
   output: {
     approval_id: z.string(),

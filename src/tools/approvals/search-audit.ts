@@ -18,18 +18,17 @@ const entry = z.object({
 export const searchAudit = defineTool({
   name: 'search_audit',
   title: 'Search audit log',
-  description:
-    "Search day2's tamper-evident audit log, newest first: who did what, where, with which outcome.",
+  description: "day2's audit log, newest first: who did what, where, with what outcome.",
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',
   input: {
-    tool: z.string().optional().describe('only calls of this tool'),
+    tool: z.string().optional(),
     env: z.string().optional(),
     service: z.string().optional(),
     principal: z.string().optional(),
     event: z.string().optional().describe('e.g. tool.execute, approval.approved'),
-    since: z.string().datetime({ offset: true }).optional().describe('ISO 8601 time'),
+    since: z.string().datetime({ offset: true }).optional(),
     limit: limitField,
     cursor: cursorField,
   },

@@ -9,15 +9,15 @@ import { gapShape } from './shapes.js';
 export const dependencyImpactTool = defineTool({
   name: 'dependency_impact',
   title: 'Dependency impact',
-  description: 'Upstream and downstream of a service to depth N, each node with owner and alert status.',
+  description: 'Services upstream and downstream of a service, each with owner and alert status.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',
   input: {
     service: serviceField,
-    env: z.string().optional().describe('env whose alerts to attach; default all'),
-    direction: z.enum(['upstream', 'downstream', 'both']).optional().describe('default both'),
-    depth: z.number().int().min(1).max(10).optional().describe('default 3'),
+    env: z.string().optional().describe('for alerts; default all'),
+    direction: z.enum(['upstream', 'downstream', 'both']).optional().meta({ default: 'both' }),
+    depth: z.number().int().min(1).max(10).optional().meta({ default: 3 }),
   },
   output: {
     service: z.string(),

@@ -23,7 +23,7 @@ export const getService = defineTool({
   name: 'get_service',
   title: 'Get service',
   description:
-    'One service in one env: owner, dependencies, deployed version, pod health, firing alerts, secrets, runbooks.',
+    'A service in one env: owner, dependencies, version, pod health, firing alerts, secrets, runbooks.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',

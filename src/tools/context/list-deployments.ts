@@ -20,12 +20,12 @@ const row = z.object({
 export const listDeployments = defineTool({
   name: 'list_deployments',
   title: 'List deployments',
-  description: 'Deployed versions per service and env with readiness, plus version skew between envs.',
+  description: 'Deployed versions per service and env with readiness, and version skew between envs.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',
   input: {
-    env: z.string().optional().describe('one environment; default all'),
+    env: z.string().optional(),
     service: z.string().optional(),
     limit: limitField,
     cursor: cursorField,

@@ -16,20 +16,20 @@ export const costReport = defineTool({
   name: 'cost_report',
   title: 'Cost report',
   description:
-    'Monthly cost of idle workloads, over-requested resources and orphans, with suggested requests and savings.',
+    'Monthly cost of idle workloads, over-requested resources and orphans, with suggested savings.',
   toolset: 'cost',
   effect: 'read',
   risk: 'low',
   input: {
-    env: z.string().min(1).optional().describe('one environment; default every environment with Kubernetes'),
-    namespace: z.string().min(1).max(63).optional().describe('one namespace'),
+    env: z.string().min(1).optional().describe('default: all with Kubernetes'),
+    namespace: z.string().min(1).max(63).optional(),
     limit: z
       .number()
       .int()
       .min(1)
       .max(200)
       .optional()
-      .describe('maximum rows per section (default 20); totals always cover everything'),
+      .describe('rows per section (default 20); totals cover all'),
   },
   output: {
     envs: z.array(

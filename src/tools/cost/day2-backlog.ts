@@ -35,21 +35,18 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
     name: 'day2_backlog',
     title: 'Day-2 backlog',
     description:
-      'The proactive Day-2 work list: due credentials, drift, skew, idle spend, expiring access, DB findings, each with its fix.',
+      'Day-2 work list: due credentials, drift, skew, idle spend, expiring access, DB findings, each with its fix.',
     toolset: 'cost',
     effect: 'read',
     risk: 'low',
     input: {
-      env: z.string().min(1).optional().describe('one environment; default all'),
-      category: z.enum(categories).optional().describe('only one kind of work'),
-      min_risk: z
-        .enum(['critical', 'high', 'medium', 'low'])
-        .optional()
-        .describe('only items at least this risky'),
+      env: z.string().min(1).optional(),
+      category: z.enum(categories).optional(),
+      min_risk: z.enum(['critical', 'high', 'medium', 'low']).optional().describe('at least this risky'),
       format: z
         .enum(['json', 'markdown', 'csv'])
         .optional()
-        .describe('json (default): items only; markdown or csv: also the full list as text in `export`'),
+        .describe('markdown, csv: also the whole list as text in export'),
       limit: limitField,
       cursor: cursorField,
     },

@@ -10,8 +10,7 @@ import { databaseTargetFields, formatBytes, num } from './database-fields.js';
 export const backupDatabase = defineTool({
   name: 'backup_database',
   title: 'Back up a database',
-  description:
-    "pg_dump (custom format) to the env's backups folder, checked with pg_restore --list; returns file, size, SHA-256.",
+  description: "pg_dump (custom format) to the env's backups folder, verified with pg_restore --list.",
   toolset: 'database',
   effect: 'write',
   risk: 'low',

@@ -30,8 +30,7 @@ type Session = z.infer<typeof sessionSchema>;
 export const blockingQueries = defineTool({
   name: 'blocking_queries',
   title: 'Blocking queries',
-  description:
-    "PostgreSQL lock wait chains: waiting sessions, their blockers' queries and ages, and the root blockers.",
+  description: "PostgreSQL lock wait chains: waiting sessions, their blockers' queries, the root blockers.",
   toolset: 'database',
   effect: 'read',
   risk: 'low',

@@ -13,18 +13,14 @@ const SESSION_SQL = `
 export const cancelQuery = defineTool({
   name: 'cancel_query',
   title: 'Cancel a query',
-  description:
-    "Cancel a PostgreSQL session's running statement (pg_cancel_backend); force=true terminates the session.",
+  description: "Cancel a PostgreSQL session's running statement; force terminates the session.",
   toolset: 'database',
   effect: 'write',
   risk: 'high',
   input: {
     ...databaseTargetFields,
-    pid: z.number().int().positive().describe('process id of the session (pg_stat_activity.pid)'),
-    force: z
-      .boolean()
-      .optional()
-      .describe('terminate the session instead of cancelling its statement (default false)'),
+    pid: z.number().int().positive().describe('pg_stat_activity.pid'),
+    force: z.boolean().optional(),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

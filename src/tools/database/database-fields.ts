@@ -6,7 +6,7 @@ export const databaseField = z
   .string()
   .min(1)
   .optional()
-  .describe("key in day2.yaml databases; default: the service's");
+  .describe("day2.yaml databases key; default: the service's");
 
 export const databaseTargetFields = {
   env: envField,

@@ -23,20 +23,14 @@ export const dbHealth = defineTool({
   name: 'db_health',
   title: 'Database health',
   description:
-    'PostgreSQL health findings with severity and evidence: indexes, bloat, vacuum, wraparound, sequences, sessions.',
+    'PostgreSQL health findings with evidence: indexes, bloat, vacuum, wraparound, sequences, sessions.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',
   input: {
     ...databaseTargetFields,
-    min_severity: severityField.optional().describe('only findings at least this severe (default: all)'),
-    idle_in_transaction_seconds: z
-      .number()
-      .int()
-      .min(1)
-      .max(86_400)
-      .optional()
-      .describe('report sessions idle in a transaction longer than this (default 60)'),
+    min_severity: severityField.optional(),
+    idle_in_transaction_seconds: z.number().int().min(1).max(86_400).optional().meta({ default: 60 }),
     limit: limitField,
     cursor: cursorField,
   },

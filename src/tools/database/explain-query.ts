@@ -27,22 +27,15 @@ export const explainQuery = defineTool({
   name: 'explain_query',
   title: 'Explain a query',
   description:
-    'EXPLAIN one read-only query (ANALYZE optional) in a READ ONLY transaction; writes and unsafe functions refused.',
+    'EXPLAIN (optionally ANALYZE) one query in a READ ONLY transaction; writes and unsafe functions refused.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',
   input: {
     ...databaseTargetFields,
-    sql: z
-      .string()
-      .min(1)
-      .max(100_000)
-      .describe('one SELECT, WITH, VALUES or TABLE query, without parameters'),
-    analyze: z
-      .boolean()
-      .optional()
-      .describe('run the query to measure actual rows and timing (default false)'),
-    timeout_ms: z.number().int().min(100).max(60_000).optional().describe('statement timeout (default 5000)'),
+    sql: z.string().min(1).max(100_000).describe('one SELECT, WITH, VALUES or TABLE query, no parameters'),
+    analyze: z.boolean().optional().describe('run it for actual rows and timing'),
+    timeout_ms: z.number().int().min(100).max(60_000).optional().meta({ default: 5000 }),
   },
   output: {
     env: z.string(),

@@ -15,21 +15,14 @@ const INDEX_SQL = `
 export const reindex = defineTool({
   name: 'reindex',
   title: 'Rebuild an index',
-  description:
-    'REINDEX INDEX CONCURRENTLY one PostgreSQL index, e.g. an invalid or bloated one from db_health.',
+  description: 'REINDEX INDEX CONCURRENTLY one PostgreSQL index, e.g. an invalid or bloated one.',
   toolset: 'database',
   effect: 'write',
   risk: 'low',
   input: {
     ...databaseTargetFields,
-    index: z.string().min(1).max(130).describe('index name, optionally schema-qualified (schema.index)'),
-    lock_timeout_ms: z
-      .number()
-      .int()
-      .min(100)
-      .max(600_000)
-      .optional()
-      .describe('give up if a lock is not granted within this time (default 5000)'),
+    index: z.string().min(1).max(130).describe('may be schema-qualified'),
+    lock_timeout_ms: z.number().int().min(100).max(600_000).optional().meta({ default: 5000 }),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

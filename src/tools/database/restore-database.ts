@@ -19,22 +19,9 @@ export const restoreDatabase = defineTool({
   risk: 'high',
   input: {
     ...databaseTargetFields,
-    file: z
-      .string()
-      .min(1)
-      .max(500)
-      .describe('backup file name in the backups folder, as returned by backup_database'),
-    target_database: z
-      .string()
-      .regex(DB_NAME)
-      .optional()
-      .describe('database to restore into (default: a new <db>_restore_<timestamp>)'),
-    replace_existing: z
-      .boolean()
-      .optional()
-      .describe(
-        'allow restoring over an existing target database (objects in the archive are dropped and recreated); critical',
-      ),
+    file: z.string().min(1).max(500).describe('as backup_database returned it'),
+    target_database: z.string().regex(DB_NAME).optional().describe('default: a new <db>_restore_<timestamp>'),
+    replace_existing: z.boolean().optional().describe('restore over an existing target database (critical)'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

@@ -41,7 +41,7 @@ export const runMigration = defineTool({
   name: 'run_migration',
   title: 'Run database migrations',
   description:
-    'Apply pending SQL migrations with a checksum ledger; the plan dry-runs them in a transaction that is rolled back.',
+    'Apply pending SQL migrations with a checksum ledger; the plan dry-runs them in a rolled-back transaction.',
   toolset: 'database',
   effect: 'write',
   risk: 'high',
@@ -51,21 +51,9 @@ export const runMigration = defineTool({
       .string()
       .regex(/^\d+$/)
       .optional()
-      .describe('apply pending migrations up to and including this version (default: all)'),
-    lock_timeout_ms: z
-      .number()
-      .int()
-      .min(100)
-      .max(600_000)
-      .optional()
-      .describe('give up a statement that waits this long for a lock (default 5000)'),
-    statement_timeout_ms: z
-      .number()
-      .int()
-      .min(100)
-      .max(3_600_000)
-      .optional()
-      .describe('give up a statement that runs this long (default 60000)'),
+      .describe('last version to apply, e.g. 0042; default all'),
+    lock_timeout_ms: z.number().int().min(100).max(600_000).optional().meta({ default: 5000 }),
+    statement_timeout_ms: z.number().int().min(100).max(3_600_000).optional().meta({ default: 60000 }),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

@@ -31,16 +31,8 @@ export const slowQueries = defineTool({
   risk: 'low',
   input: {
     ...databaseTargetFields,
-    order_by: z
-      .enum(['total_time', 'mean_time', 'calls'])
-      .optional()
-      .describe('ranking for pg_stat_statements (default total_time)'),
-    min_running_ms: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe('pg_stat_activity fallback: only statements running at least this long (default 0)'),
+    order_by: z.enum(['total_time', 'mean_time', 'calls']).optional().meta({ default: 'total_time' }),
+    min_running_ms: z.number().int().min(0).optional().describe('for the pg_stat_activity fallback'),
     limit: limitField,
   },
   output: {

@@ -52,15 +52,14 @@ const row = z.object({
 export const capacityReport = defineTool({
   name: 'capacity_report',
   title: 'Capacity report',
-  description:
-    'Per service: replicas, requests and limits against metrics.k8s.io usage, headroom and pending pods.',
+  description: 'Per service: replicas, requests and limits against actual usage, headroom and pending pods.',
   toolset: 'deploys',
   effect: 'read',
   risk: 'low',
   input: {
     env: envField,
-    service: z.string().min(1).optional().describe('one service; default all'),
-    namespace: z.string().min(1).optional().describe('one namespace; default all configured'),
+    service: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
     limit: limitField,
     cursor: cursorField,
   },

@@ -8,13 +8,13 @@ export const detectDrift = defineTool({
   name: 'detect_drift',
   title: 'Detect configuration drift',
   description:
-    'Compare the desired manifests with live objects field by field; lists added, removed and changed paths.',
+    'Compare desired manifests with live objects field by field: added, removed and changed paths.',
   toolset: 'deploys',
   effect: 'read',
   risk: 'low',
   input: {
     ...driftScopeFields,
-    include_in_sync: z.boolean().optional().describe('also list objects without drift (default false)'),
+    include_in_sync: z.boolean().optional(),
     limit: limitField,
     cursor: cursorField,
   },

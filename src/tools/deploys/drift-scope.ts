@@ -17,13 +17,9 @@ import { clipValue } from './workload.js';
 /** Fields that narrow a drift scan. */
 export const driftScopeFields = {
   env: envField,
-  service: z
-    .string()
-    .min(1)
-    .optional()
-    .describe("one service: its workload's objects and those labelled with its name"),
-  namespace: z.string().min(1).max(63).optional().describe('one namespace'),
-  kind: z.string().min(1).max(63).optional().describe('one kind, e.g. Deployment'),
+  service: z.string().min(1).optional(),
+  namespace: z.string().min(1).max(63).optional(),
+  kind: z.string().min(1).max(63).optional().describe('e.g. Deployment'),
 };
 
 export interface DriftScope {

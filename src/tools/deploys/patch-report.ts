@@ -38,23 +38,16 @@ const NEWER_PER_IMAGE = 10;
 export const patchReport = defineTool({
   name: 'patch_report',
   title: 'Patch report',
-  description:
-    'Newer tags in the registry for each deployed image (same major by default) and runtime end-of-life dates.',
+  description: 'Newer registry tags for each deployed image, and runtime end-of-life dates.',
   toolset: 'deploys',
   effect: 'read',
   risk: 'low',
   input: {
     env: envField,
-    service: z.string().min(1).optional().describe('one service; default all'),
-    include_prereleases: z
-      .boolean()
-      .optional()
-      .describe('list prerelease tags such as 2.0.0-rc.1 (default false)'),
-    allow_major: z
-      .boolean()
-      .optional()
-      .describe('list newer major versions too (default false: same major only)'),
-    only_outdated: z.boolean().optional().describe('leave out images that are up to date (default true)'),
+    service: z.string().min(1).optional(),
+    include_prereleases: z.boolean().optional(),
+    allow_major: z.boolean().optional().describe('default false: same major only'),
+    only_outdated: z.boolean().optional().meta({ default: true }),
     limit: limitField,
     cursor: cursorField,
   },

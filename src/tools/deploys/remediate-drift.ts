@@ -14,7 +14,7 @@ export const remediateDrift = defineTool({
   name: 'remediate_drift',
   title: 'Remediate configuration drift',
   description:
-    'Apply the desired (GitOps) state to drifted objects with server-side apply; the token binds the exact diff.',
+    'Server-side apply the desired (GitOps) state to drifted objects; the token binds the exact diff.',
   toolset: 'deploys',
   effect: 'write',
   risk: 'high',
@@ -25,13 +25,8 @@ export const remediateDrift = defineTool({
       .min(1)
       .max(MAX_OBJECTS)
       .optional()
-      .describe(
-        'objects to remediate as detect_drift names them ("Deployment checkout/orders"); default: every drifted object in scope',
-      ),
-    force_conflicts: z
-      .boolean()
-      .optional()
-      .describe('take over fields another field manager owns (default false)'),
+      .describe('as detect_drift names them, e.g. "Deployment shop/orders"; default all drifted'),
+    force_conflicts: z.boolean().optional().describe('take over fields another manager owns'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,

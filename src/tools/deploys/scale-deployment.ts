@@ -15,17 +15,14 @@ export const scaleDeployment = defineTool({
   name: 'scale_deployment',
   title: 'Scale a deployment',
   description:
-    'Scale a deployment; the plan shows current to desired, a fighting HPA, quota headroom and dependents.',
+    'Scale a deployment; the plan shows the change, a fighting HPA, quota headroom and dependents.',
   toolset: 'deploys',
   effect: 'write',
   risk: 'low',
   input: {
     ...workloadFields,
-    replicas: z.number().int().min(0).max(1000).describe('desired number of replicas'),
-    adjust_hpa: z
-      .boolean()
-      .optional()
-      .describe("also move the HPA's min/max so that they include the new count (default false)"),
+    replicas: z.number().int().min(0).max(1000),
+    adjust_hpa: z.boolean().optional().describe("widen the HPA's min/max to include replicas"),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,

@@ -19,14 +19,9 @@ export const setAutoscaling = defineTool({
   risk: 'low',
   input: {
     ...workloadFields,
-    min_replicas: z.number().int().min(1).max(1000).describe('fewest replicas the HPA keeps'),
-    max_replicas: z.number().int().min(1).max(1000).describe('most replicas the HPA allows'),
-    target_cpu_percent: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .describe('average CPU utilization (percent of requests) the HPA aims for'),
+    min_replicas: z.number().int().min(1).max(1000),
+    max_replicas: z.number().int().min(1).max(1000),
+    target_cpu_percent: z.number().int().min(1).max(100).describe('of requests'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,

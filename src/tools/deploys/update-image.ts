@@ -17,31 +17,26 @@ export const updateImage = defineTool({
   name: 'update_image',
   title: 'Update a container image',
   description:
-    "Set a container's image tag or digest; watches the rollout and rolls back by itself if new pods crash-loop.",
+    "Set a container's image tag or digest; watches the rollout and rolls back if new pods crash-loop.",
   toolset: 'deploys',
   effect: 'write',
   risk: 'high',
   input: {
     ...workloadFields,
-    container: z
-      .string()
-      .min(1)
-      .max(63)
-      .optional()
-      .describe('container to update; default: the only container'),
+    container: z.string().min(1).max(63).optional().describe('default: the only one'),
     tag: z
       .string()
       .min(1)
       .max(128)
       .regex(/^[\w][\w.-]*$/, 'a tag such as 6.2.0')
       .optional()
-      .describe('new image tag (same repository)'),
+      .describe('same repository'),
     digest: z
       .string()
       .regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex>')
       .optional()
-      .describe('new manifest digest; pins the image'),
-    image: z.string().min(1).max(512).optional().describe('a full image reference instead of tag/digest'),
+      .describe('sha256:<64 hex>'),
+    image: z.string().min(1).max(512).optional().describe('full reference, instead of tag/digest'),
     ...rolloutWatchFields,
     reason: reasonField,
     approval_token: approvalTokenField,

@@ -9,35 +9,18 @@ import { resolveEnv, resolveService } from '../context/resolve-service.js';
 /** The fields that name one Deployment: a catalog service, or a raw namespace and deployment. */
 /** The fields of a write that watches its rollout and undoes it when the new pods fail. */
 export const rolloutWatchFields = {
-  auto_rollback: z.boolean().optional().describe('roll back by itself when the new pods fail (default true)'),
-  timeout_seconds: z
-    .number()
-    .int()
-    .min(5)
-    .max(3600)
+  auto_rollback: z
+    .boolean()
     .optional()
-    .describe('how long to watch the rollout (default 600)'),
+    .meta({ default: true, description: 'undo the rollout if new pods fail' }),
+  timeout_seconds: z.number().int().min(5).max(3600).optional().meta({ default: 600 }),
 };
 
 export const workloadFields = {
   env: envField,
-  service: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('service name from the catalog; or give namespace and deployment'),
-  namespace: z
-    .string()
-    .min(1)
-    .max(63)
-    .optional()
-    .describe('Kubernetes namespace, with deployment, when no service is given'),
-  deployment: z
-    .string()
-    .min(1)
-    .max(253)
-    .optional()
-    .describe('Deployment name, with namespace, when no service is given'),
+  service: z.string().min(1).optional().describe('or namespace and deployment'),
+  namespace: z.string().min(1).max(63).optional(),
+  deployment: z.string().min(1).max(253).optional(),
 };
 
 /** One Deployment in one environment, and the service it belongs to when the catalog knows. */

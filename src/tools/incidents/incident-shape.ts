@@ -7,11 +7,8 @@ import {
 import { IncidentNotFoundError } from '../../incidents/incident-record.js';
 import { ToolError } from '../define-tool.js';
 
-export const incidentIdField = z
-  .string()
-  .regex(/^inc_[0-9a-f]+$/, 'an id such as inc_1a2b3c4d5e6f')
-  .describe('id from open_incident or day2://incidents');
-export const severityField = z.enum(INCIDENT_SEVERITIES).describe('sev1 (worst) to sev5');
+export const incidentIdField = z.string().regex(/^inc_[0-9a-f]+$/, 'an id such as inc_1a2b3c4d5e6f');
+export const severityField = z.enum(INCIDENT_SEVERITIES).describe('sev1 is worst');
 
 const entryShape = z.object({
   at: z.string(),

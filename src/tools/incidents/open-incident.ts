@@ -12,17 +12,16 @@ import { incidentShape, incidentView, severityField } from './incident-shape.js'
 export const openIncident = defineTool({
   name: 'open_incident',
   title: 'Open an incident',
-  description:
-    'Open an incident record on a service; its timeline gathers alerts, rollouts, day2 actions and notes.',
+  description: 'Open an incident on a service; its timeline gathers alerts, rollouts, actions and notes.',
   toolset: 'incidents',
   effect: 'record',
   risk: 'low',
   input: {
     service: serviceField,
     env: envField,
-    title: z.string().min(3).max(200).describe('one line: what is wrong'),
-    severity: severityField.optional().describe('sev1 (worst) to sev5; default sev3'),
-    summary: z.string().max(2000).optional().describe('what is known so far'),
+    title: z.string().min(3).max(200),
+    severity: severityField.optional().meta({ default: 'sev3', description: 'sev1 is worst' }),
+    summary: z.string().max(2000).optional(),
   },
   output: { incident: incidentShape, gaps: z.array(gapShape) },
   async run(args, ctx) {

@@ -11,14 +11,14 @@ const MAX_TIMELINE = 40;
 export const resolveIncident = defineTool({
   name: 'resolve_incident',
   title: 'Resolve an incident',
-  description: 'Resolve an incident with what fixed it; returns its timeline for the postmortem.',
+  description: 'Resolve an incident; returns its timeline for the postmortem.',
   toolset: 'incidents',
   effect: 'record',
   risk: 'low',
   input: {
     incident_id: incidentIdField,
-    resolution: z.string().min(3).max(2000).describe('what ended the impact'),
-    root_cause: z.string().max(2000).optional().describe('the cause, when known'),
+    resolution: z.string().min(3).max(2000).describe('what fixed it'),
+    root_cause: z.string().max(2000).optional(),
   },
   output: {
     incident: incidentShape,

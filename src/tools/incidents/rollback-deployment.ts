@@ -15,19 +15,14 @@ import type { ContainerImage } from '../../providers/kubernetes/types.js';
 export const rollbackDeployment = defineTool({
   name: 'rollback_deployment',
   title: 'Roll back a deployment',
-  description: 'Roll a deployment back to the previous or a named revision; the plan shows the image diff.',
+  description: 'Roll a deployment back to the previous or a given revision; the plan shows the image diff.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'high',
   input: {
     service: serviceField,
     env: envField,
-    revision: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('revision to return to; default the one before the current'),
+    revision: z.number().int().min(1).optional(),
     reason: reasonField,
     timeout_seconds: rolloutTimeoutField,
     approval_token: approvalTokenField,

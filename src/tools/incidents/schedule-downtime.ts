@@ -11,30 +11,24 @@ const MAX_DOWNTIME_MS = 7 * 86_400_000;
 export const scheduleDowntime = defineTool({
   name: 'schedule_downtime',
   title: 'Schedule a Datadog downtime',
-  description:
-    'Mute Datadog monitors (by id or tags) in a scope for a while; the plan lists the monitors it would mute.',
+  description: 'Mute Datadog monitors (by id or tags) in a scope for a while; the plan lists them.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
   input: {
     env: envField,
-    monitor_id: z.number().int().positive().optional().describe('one monitor; give this or monitor_tags'),
+    monitor_id: z.number().int().positive().optional().describe('or monitor_tags'),
     monitor_tags: z
       .array(z.string().min(3).max(200))
       .max(10)
       .optional()
-      .describe('all monitors with every one of these tags, e.g. ["service:checkout"]'),
-    scope: z
-      .string()
-      .min(1)
-      .max(300)
-      .optional()
-      .describe('group scope to mute, e.g. "env:prod"; default the environment\'s scope tag'),
+      .describe('all must match, e.g. ["service:checkout"]'),
+    scope: z.string().min(1).max(300).optional().describe('e.g. "env:prod"; default the env\'s scope tag'),
     duration: z
       .string()
       .regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d')
-      .describe('how long, e.g. 1h (at most 7d)'),
-    message: z.string().min(3).max(500).describe('why: shown in Datadog with the downtime'),
+      .describe('e.g. 1h; at most 7d'),
+    message: z.string().min(3).max(500),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

@@ -38,7 +38,7 @@ export const silenceAlert = defineTool({
   name: 'silence_alert',
   title: 'Silence alerts',
   description:
-    'Alertmanager silence from label matchers; the plan lists exactly the alerts it would silence. Match-all is refused.',
+    'Alertmanager silence from label matchers; the plan lists the alerts it would silence. No match-all.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
@@ -47,14 +47,12 @@ export const silenceAlert = defineTool({
     matchers: z
       .array(z.string().min(3).max(300))
       .max(20)
-      .describe(
-        'label matchers in Alertmanager syntax: alertname="CheckoutHighErrorRate", service=~"checkout|cart", severity!="info"',
-      ),
+      .describe('Alertmanager syntax, e.g. alertname="HighErrorRate", service=~"a|b", severity!="info"'),
     duration: z
       .string()
       .regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d')
-      .describe('how long the silence lasts, e.g. 30m (at most 7d)'),
-    comment: z.string().min(3).max(500).describe('why: shown in Alertmanager next to the silence'),
+      .describe('e.g. 30m; at most 7d'),
+    comment: z.string().min(3).max(500),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
   },

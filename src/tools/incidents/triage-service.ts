@@ -31,22 +31,15 @@ const findingShape = z.object({
 export const triageService = defineTool({
   name: 'triage_service',
   title: 'Triage a service',
-  description:
-    'What is wrong with a service and what changed: findings with evidence, ranked suspects, next tool calls.',
+  description: 'What is wrong with a service and what changed: findings, ranked suspects, next tool calls.',
   toolset: 'incidents',
   effect: 'read',
   risk: 'low',
   input: {
     service: serviceField,
     env: envField,
-    since: z.string().optional().describe('look-back window: a duration such as 2h (default) or an ISO time'),
-    max_bytes: z
-      .number()
-      .int()
-      .min(2048)
-      .max(65_536)
-      .optional()
-      .describe('cap on the JSON size of the answer (default 8192)'),
+    since: z.string().optional().describe('e.g. 2h (default) or an ISO time'),
+    max_bytes: z.number().int().min(2048).max(65_536).optional().meta({ default: 8192 }),
   },
   output: {
     service: z.string(),

@@ -15,10 +15,10 @@ export const updateIncident = defineTool({
   risk: 'low',
   input: {
     incident_id: incidentIdField,
-    note: z.string().min(1).max(2000).optional().describe('a timeline note: what was seen or done'),
+    note: z.string().min(1).max(2000).optional(),
     status: z.enum(['investigating', 'identified', 'mitigated']).optional(),
     severity: severityField.optional(),
-    summary: z.string().max(2000).optional().describe('replaces the summary'),
+    summary: z.string().max(2000).optional(),
   },
   output: { incident: incidentShape },
   async run(args, ctx) {

@@ -11,9 +11,9 @@ export const getRotationTool = defineTool({
   effect: 'read',
   risk: 'low',
   input: {
-    rotation_id: z.string().optional().describe('rotation id from rotate_credential'),
-    secret: z.string().optional().describe('secret name, e.g. prod/payment-service/db'),
-    env: z.string().optional().describe('environment of the secret'),
+    rotation_id: z.string().optional().describe('or secret and env'),
+    secret: z.string().optional().describe('e.g. prod/payment-service/db'),
+    env: z.string().optional(),
   },
   output: { rotation: rotationShape },
   async run(args, ctx) {

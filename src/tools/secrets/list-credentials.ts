@@ -25,17 +25,14 @@ export const listCredentials = defineTool({
   name: 'list_credentials',
   title: 'List credentials',
   description:
-    'Secrets per env with owner, users, last rotated, next due and status; TLS certificates with their expiry.',
+    'Secrets per env with owner, users, last rotation, next due and status; TLS certificates with expiry.',
   toolset: 'secrets',
   effect: 'read',
   risk: 'low',
   input: {
-    env: z.string().optional().describe('one environment; default all'),
-    status: z
-      .enum(['ok', 'due_soon', 'overdue', 'rotation_in_progress', 'pending_left_behind'])
-      .optional()
-      .describe('only credentials in this status'),
-    service: z.string().optional().describe('only credentials this service uses'),
+    env: z.string().optional().describe('default all'),
+    status: z.enum(['ok', 'due_soon', 'overdue', 'rotation_in_progress', 'pending_left_behind']).optional(),
+    service: z.string().optional().describe('credentials this service uses'),
     limit: limitField,
     cursor: cursorField,
   },

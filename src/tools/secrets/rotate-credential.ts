@@ -14,26 +14,18 @@ export const rotateCredential = defineTool({
   // The model sees a short description; the whole story (steps, rollback, resume, the single-user
   // window) is in README.md under "Credential rotation".
   description:
-    'Rotate a database credential in Secrets Manager end to end: new password, role, test login, AWSCURRENT, restart dependents, notify. Re-run to resume.',
+    'Rotate a database credential in Secrets Manager: new password, test login, promote, restart dependents. Re-run to resume.',
   toolset: 'secrets',
   effect: 'write',
   risk: 'high',
   input: {
-    service: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('service from the catalog whose database credential to rotate, e.g. payment-service'),
-    secret: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Secrets Manager secret name instead of a service, e.g. prod/payment-service/db'),
+    service: z.string().min(1).optional().describe('whose database credential; or give secret'),
+    secret: z.string().min(1).optional().describe('Secrets Manager name, e.g. prod/payment-service/db'),
     env: envField,
     strategy: z
       .enum(['single-user', 'alternating-users'])
       .optional()
-      .describe('default single-user (alternating-users when the role is already <role>_clone)'),
+      .describe('default single-user (alternating-users for <role>_clone)'),
     reason: reasonField,
     approval_token: approvalTokenField,
     dry_run: dryRunField,
