@@ -8,6 +8,7 @@ import { startAccessReaper } from './src/access/reaper.js';
 import { buildRuntime, type OwnedRuntime } from './src/build-runtime.js';
 import { createServer } from './src/create-server.js';
 import { localPrincipalId } from './src/guards/principal.js';
+import { releaseStartupMemory } from './src/idle-trim.js';
 import { createLogger, type Logger } from './src/log.js';
 import { selectTools } from './src/tool-catalog.js';
 import { servedToolsets } from './src/toolsets.js';
@@ -91,6 +92,8 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
         stopReaper = startAccessReaper(runtime, { intervalMs: loaded.config.access?.reap_interval });
         process.stderr.write(`day2: backends ready (${b.describe})\n`);
         markReady();
+        // A stdio server mostly sits idle between a developer's questions.
+        if (!opts.http) releaseStartupMemory(log);
       })
       .catch((err: unknown) => {
         log.error('backends failed to start', { error: err });
