@@ -18,7 +18,7 @@ import { silentLogger } from '../src/log.js';
 import type { Backends } from '../src/providers/backends.js';
 import { allTools } from '../src/tools/index.js';
 import { benchTools, echoWork } from './bench-tools.js';
-import { spawnInitialize } from './spawn-stdio.js';
+import { IDLE_MS, spawnInitialize } from './spawn-stdio.js';
 import { median, percentile, round } from './stats.js';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -44,13 +44,16 @@ async function stdioSpawn(): Promise<void> {
     samples.push(await spawnInitialize(process.execPath, [CLI, 'serve'], { cwd, env }));
   const ms = median(samples.map((s) => s.ms));
   const rss = median(samples.map((s) => s.rssMb));
+  const early = median(samples.map((s) => s.rssEarlyMb));
   results.stdio = {
     spawn_to_initialize_ms_median: round(ms),
     idle_rss_mb: round(rss, 1),
+    rss_300ms_after_initialize_mb: round(early, 1),
     samples: samples.map((s) => round(s.ms)),
   };
   row('day2: spawn → initialize (median of 10, dist/, no tsx)', `${round(ms, 1)} ms`, '<= 300 ms', ms <= 300);
-  row('day2: idle RSS after initialize', `${round(rss, 1)} MB`, '<= 90 MB', rss <= 90);
+  row(`day2: idle RSS (${IDLE_MS / 1000} s after initialize)`, `${round(rss, 1)} MB`, '<= 90 MB', rss <= 90);
+  row('day2: RSS 300 ms after initialize', `${round(early, 1)} MB`);
 }
 
 /** Installs a peer MCP server into a temporary folder with npm and measures it the same way. */
@@ -76,13 +79,18 @@ async function peer(pkg: string, binName: string, args: string[]): Promise<void>
       samples.push(await spawnInitialize(process.execPath, [entry, ...args], { cwd: dir, env: process.env }));
     const ms = median(samples.map((s) => s.ms));
     const rss = median(samples.map((s) => s.rssMb));
+    const early = median(samples.map((s) => s.rssEarlyMb));
     results[`peer:${pkg}`] = {
       version: pkgJson.version,
       spawn_to_initialize_ms_median: round(ms),
       idle_rss_mb: round(rss, 1),
+      rss_300ms_after_initialize_mb: round(early, 1),
     };
     row(`peer ${pkg}@${pkgJson.version}: spawn → initialize`, `${round(ms, 1)} ms`);
-    row(`peer ${pkg}@${pkgJson.version}: idle RSS`, `${round(rss, 1)} MB`);
+    row(
+      `peer ${pkg}@${pkgJson.version}: idle RSS / 300 ms after`,
+      `${round(rss, 1)} / ${round(early, 1)} MB`,
+    );
   } catch (err) {
     const why = (err as Error).message.split('\n')[0];
     results[`peer:${pkg}`] = { error: why };
@@ -228,140 +236,171 @@ async function httpLoad(): Promise<void> {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    const headers = {
-      'Content-Type': 'application/json',
-      Accept: 'application/json, text/event-stream',
-      'MCP-Protocol-Version': '2025-06-18',
+    const load: HttpLoad = {
+      url: `${base}/mcp`,
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'MCP-Protocol-Version': '2025-06-18',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'search_audit', arguments: { limit: 5 } },
+      }),
+      sessions: 50,
+      seconds: 10,
     };
-    const body = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'search_audit', arguments: { limit: 5 } },
-    });
-    const sessions = 50;
-    const seconds = 10;
+    // One real call first, checked: the load generators count statuses, not JSON-RPC errors.
+    const probe = (await (
+      await fetch(load.url, { method: 'POST', headers: load.headers, body: load.body })
+    ).json()) as { result?: { isError?: boolean } };
+    if (!probe.result || probe.result.isError)
+      throw new Error(`the probe call failed: ${JSON.stringify(probe)}`);
     // A load generator in this same Node process competes with the server for the two cores; wrk
     // (Debian's package, written in C) does not, so it is used when installed.
-    if (existsSync('/usr/bin/wrk')) {
-      await wrkLoad(`${base}/mcp`, headers, body, sessions, seconds);
-      return;
-    }
-    const lat: number[] = [];
-    let errors = 0;
-    let firstError = '';
-    const end = performance.now() + seconds * 1000;
-    const worker = async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        try {
-          const res = await fetch(`${base}/mcp`, {
-            method: 'POST',
-            headers,
-            body,
-            signal: AbortSignal.timeout(5000),
-          });
-          const j = (await res.json()) as { result?: { isError?: boolean } };
-          if (res.status !== 200 || !j.result || j.result.isError) {
-            errors++;
-            firstError ||= `${res.status} ${JSON.stringify(j).slice(0, 200)}`;
-          }
-        } catch (err) {
-          errors++;
-          firstError ||= (err as Error).message;
-        }
-        lat.push(performance.now() - t0);
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: sessions }, worker));
-    const elapsed = (performance.now() - t0) / 1000;
-    const rate = lat.length / elapsed;
-    const p99 = percentile(lat, 99);
+    const run = existsSync('/usr/bin/wrk') ? wrkRun : fetchRun;
+    await run(load, 2, THINK_MS); // warm-up: JIT, caches, the store's pages
+    // The target is latency at a sustained rate: 50 sessions, each calling again 30–50 ms after
+    // its last answer (about 1,200 calls/s offered). Latency measured with every connection
+    // saturated instead is queueing (50 in flight ÷ throughput), not the server.
+    const sustained = await run(load, load.seconds, THINK_MS);
+    const saturated = await run(load, load.seconds, undefined);
+    const generator = run === wrkRun ? 'wrk' : 'fetch (wrk not installed)';
     results.http = {
-      sessions,
-      seconds: round(elapsed),
-      calls: lat.length,
-      calls_per_s: round(rate, 0),
-      errors,
-      first_error: firstError || undefined,
-      p50_ms: round(percentile(lat, 50)),
-      p99_ms: round(p99),
+      tool: 'search_audit',
+      generator,
+      sessions: load.sessions,
+      seconds: load.seconds,
+      sustained: { think_ms: THINK_MS, ...sustained },
+      saturated,
     };
+    const what = `HTTP: ${load.sessions} sessions (${generator}), search_audit, think ${THINK_MS[0]}–${THINK_MS[1]} ms`;
     row(
-      `HTTP: ${sessions} concurrent sessions, search_audit, ${round(elapsed, 1)} s`,
-      `${round(rate, 0)} calls/s`,
+      what,
+      `${round(sustained.calls_per_s, 0)} calls/s`,
       '>= 1,000 calls/s',
-      rate >= 1000,
+      sustained.calls_per_s >= 1000,
     );
-    row('HTTP: errors', `${errors}${firstError ? ` (first: ${firstError})` : ''}`, '0', errors === 0);
-    row('HTTP: p99 latency', `${round(p99, 1)} ms`, '<= 50 ms', p99 <= 50);
+    row(
+      'HTTP: errors',
+      String(sustained.errors + saturated.errors),
+      '0',
+      sustained.errors + saturated.errors === 0,
+    );
+    row('HTTP: p50 latency at that rate', `${round(sustained.p50_ms, 1)} ms`);
+    row(
+      'HTTP: p99 latency at that rate',
+      `${round(sustained.p99_ms, 1)} ms`,
+      '<= 50 ms',
+      sustained.p99_ms <= 50,
+    );
+    row(
+      `HTTP: saturated (${load.sessions} connections, no think time)`,
+      `${round(saturated.calls_per_s, 0)} calls/s, p50 ${round(saturated.p50_ms, 1)} ms, p99 ${round(saturated.p99_ms, 1)} ms`,
+    );
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
 }
 
-/** HTTP load with wrk: 50 connections for `seconds`, each sending the same JSON-RPC tools/call. */
-async function wrkLoad(
-  url: string,
-  headers: Record<string, string>,
-  body: string,
-  connections: number,
-  seconds: number,
-): Promise<void> {
-  // One real call first, checked: wrk counts statuses, not JSON-RPC errors.
-  const probe = (await (await fetch(url, { method: 'POST', headers, body })).json()) as {
-    result?: { isError?: boolean };
-  };
-  if (!probe.result || probe.result.isError)
-    throw new Error(`the probe call failed: ${JSON.stringify(probe)}`);
+/** Each session's pause between an answer and its next call, in ms (uniform in the range). */
+const THINK_MS: [number, number] = [30, 50];
+
+interface HttpLoad {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  sessions: number;
+  seconds: number;
+}
+
+interface LoadResult {
+  calls_per_s: number;
+  errors: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** wrk with one connection per session; `think` paces each connection, else it runs flat out. */
+function wrkRun(load: HttpLoad, seconds: number, think: [number, number] | undefined): Promise<LoadResult> {
   const script = join(work, 'wrk.lua');
   writeFileSync(
     script,
     [
       'wrk.method = "POST"',
-      `wrk.body = ${JSON.stringify(body)}`,
-      ...Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`),
+      `wrk.body = ${JSON.stringify(load.body)}`,
+      ...Object.entries(load.headers).map(
+        ([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`,
+      ),
+      ...(think ? [`delay = function() return math.random(${think[0]}, ${think[1]}) end`] : []),
+      'done = function(summary, latency, requests)',
+      '  io.write(string.format("DAY2 p50=%d p99=%d max=%d\\n", latency:percentile(50), latency:percentile(99), latency.max))',
+      'end',
     ].join('\n'),
   );
-  const out = execFileSync(
-    'wrk',
-    ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url],
-    { encoding: 'utf8' },
-  );
+  const out = execFileSync('wrk', ['-t2', `-c${load.sessions}`, `-d${seconds}s`, '-s', script, load.url], {
+    encoding: 'utf8',
+  });
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
-  const ms = (re: RegExp) => {
-    const m = re.exec(out);
-    if (!m) return NaN;
-    const v = Number(m[1]);
-    return m[2] === 's' ? v * 1000 : m[2] === 'us' ? v / 1000 : v;
-  };
-  const rate = num(/Requests\/sec:\s+([\d.]+)/);
-  const p50 = ms(/50%\s+([\d.]+)(us|ms|s)/);
-  const p99 = ms(/99%\s+([\d.]+)(us|ms|s)/);
   const non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/) || 0;
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  results.http = {
-    tool: 'search_audit',
-    generator: 'wrk',
-    connections,
-    seconds,
-    calls_per_s: round(rate),
-    errors,
-    p50_ms: round(p50),
-    p99_ms: round(p99),
+  return Promise.resolve({
+    calls_per_s: round(num(/Requests\/sec:\s+([\d.]+)/)),
+    errors: non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+    // wrk reports microseconds
+    p50_ms: round(num(/DAY2 p50=(\d+)/) / 1000),
+    p99_ms: round(num(/ p99=(\d+)/) / 1000),
+    max_ms: round(num(/ max=(\d+)/) / 1000),
+  });
+}
+
+/** The same load from this process with fetch, when wrk is not installed (it shares the cores). */
+async function fetchRun(
+  load: HttpLoad,
+  seconds: number,
+  think: [number, number] | undefined,
+): Promise<LoadResult> {
+  const lat: number[] = [];
+  let errors = 0;
+  let firstError = '';
+  const end = performance.now() + seconds * 1000;
+  const session = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(load.url, {
+          method: 'POST',
+          headers: load.headers,
+          body: load.body,
+          signal: AbortSignal.timeout(5000),
+        });
+        const j = (await res.json()) as { result?: { isError?: boolean } };
+        if (res.status !== 200 || !j.result || j.result.isError) {
+          errors++;
+          firstError ||= `${res.status} ${JSON.stringify(j).slice(0, 200)}`;
+        }
+      } catch (err) {
+        errors++;
+        firstError ||= (err as Error).message;
+      }
+      lat.push(performance.now() - t0);
+      if (think) await new Promise((r) => setTimeout(r, think[0] + Math.random() * (think[1] - think[0])));
+    }
   };
-  row(
-    `HTTP: ${connections} concurrent connections (wrk), search_audit, ${seconds} s`,
-    `${round(rate, 0)} calls/s`,
-    '>= 1,000 calls/s',
-    rate >= 1000,
-  );
-  row('HTTP: errors', String(errors), '0', errors === 0);
-  row('HTTP: p50 latency', `${round(p50, 1)} ms`);
-  row('HTTP: p99 latency', `${round(p99, 1)} ms`, '<= 50 ms', p99 <= 50);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: load.sessions }, session));
+  if (firstError) process.stderr.write(`  first HTTP error: ${firstError}\n`);
+  return {
+    calls_per_s: round(lat.length / ((performance.now() - t0) / 1000)),
+    errors,
+    p50_ms: round(percentile(lat, 50)),
+    p99_ms: round(percentile(lat, 99)),
+    max_ms: round(Math.max(...lat)),
+  };
 }
 
 /** Benchmarks of the domain issues: scripts in bench/ that print their own figures. */
@@ -396,16 +435,30 @@ async function domainBench(script: string): Promise<void> {
   };
 }
 
-try {
-  process.stderr.write(`day2 bench on Node ${process.version} (work dir ${work})\n`);
-  await stdioSpawn();
-  await peer('@modelcontextprotocol/server-everything', 'mcp-server-everything', ['stdio']);
-  await peer('mcp-server-kubernetes', 'mcp-server-kubernetes', []);
-  await governedOverhead();
-  await httpLoad();
+/** `tsx bench/run.ts [section ...]` runs only those sections (and leaves results.json alone). */
+const only = process.argv.slice(2);
+const SECTIONS: Record<string, () => Promise<void>> = {
+  stdio: stdioSpawn,
+  peers: async () => {
+    await peer('@modelcontextprotocol/server-everything', 'mcp-server-everything', ['stdio']);
+    await peer('mcp-server-kubernetes', 'mcp-server-kubernetes', []);
+  },
+  overhead: governedOverhead,
+  http: httpLoad,
   // The domain benchmarks run as their own processes, one after another, so that none loads the
   // machine while another measures. Each prints its figures against its target.
-  for (const script of DOMAIN_BENCHES) await domainBench(script);
+  domains: async () => {
+    for (const script of DOMAIN_BENCHES) await domainBench(script);
+  },
+};
+const unknown = only.filter((s) => !(s in SECTIONS));
+if (unknown.length)
+  throw new Error(
+    `unknown bench section ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`,
+  );
+try {
+  process.stderr.write(`day2 bench on Node ${process.version} (work dir ${work})\n`);
+  for (const [name, run] of Object.entries(SECTIONS)) if (!only.length || only.includes(name)) await run();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -420,5 +473,7 @@ for (const r of rows)
 results.targets = rows
   .filter((r) => r.target)
   .map((r) => ({ what: r.what, value: r.value, target: r.target, pass: r.pass }));
-writeFileSync(join(REPO, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
-console.log('\nwrote bench/results.json');
+if (!only.length) {
+  writeFileSync(join(REPO, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log('\nwrote bench/results.json');
+}

@@ -3,12 +3,18 @@ import { readFileSync } from 'node:fs';
 
 export interface SpawnSample {
   ms: number;
+  /** Resident set 300 ms after the answer, while start-up work may still run. */
+  rssEarlyMb: number;
+  /** Resident set once idle: IDLE_MS after the answer, with no request in between. */
   rssMb: number;
 }
 
+/** How long a server sits without requests before its resident set counts as idle. */
+export const IDLE_MS = 2000;
+
 /**
- * Starts an MCP server on stdio, sends initialize at once and times the answer; then reads the
- * idle resident set from /proc and stops the process.
+ * Starts an MCP server on stdio, sends initialize at once and times the answer; then reads its
+ * resident set from /proc shortly after and once idle, and stops the process.
  */
 export function spawnInitialize(
   command: string,
@@ -39,19 +45,22 @@ export function spawnInitialize(
       const ms = performance.now() - started;
       clearTimeout(timer);
       child.stdout.removeAllListeners('data');
-      // Let the process settle before reading its resident set.
-      setTimeout(() => {
-        let rssMb = NaN;
+      const rss = () => {
         try {
           const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-          rssMb = kb ? Number(kb) / 1024 : NaN;
+          return kb ? Number(kb) / 1024 : NaN;
         } catch {
-          // /proc is Linux only; the figure is then reported as unknown.
+          return NaN; // /proc is Linux only; the figure is then reported as unknown.
         }
-        child.once('exit', () => resolve({ ms, rssMb }));
+      };
+      let rssEarlyMb = NaN;
+      setTimeout(() => (rssEarlyMb = rss()), 300);
+      setTimeout(() => {
+        const rssMb = rss();
+        child.once('exit', () => resolve({ ms, rssEarlyMb, rssMb }));
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }, 300);
+      }, IDLE_MS);
     });
     child.stdin.write(
       JSON.stringify({
