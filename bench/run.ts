@@ -206,7 +206,7 @@ async function governedOverhead(): Promise<void> {
     bytes_per_tool: round(bytes / Math.max(1, real.length), 0),
   };
   row(
-    'tools/list bytes per tool',
+    'tools/list bytes per tool, every toolset (default toolsets: bench/context.ts)',
     `${round(bytes / Math.max(1, real.length), 0)} B (${real.length} tools, ${bytes} B)`,
   );
   await bareClient.close();
