@@ -9,6 +9,7 @@ import { selectTools, type ToolSelection } from '../tool-catalog.js';
 import { VERSION } from '../version.js';
 import { BearerAuth } from './bearer-auth.js';
 import { isLoopback, OriginPolicy } from './host-check.js';
+import { InFlight } from './in-flight.js';
 import { Metrics } from './metrics.js';
 import { observeToolCalls } from './observe-tool-calls.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
@@ -40,8 +41,9 @@ export class HttpConfigError extends Error {
 
 /**
  * day2 over Streamable HTTP, stateless: each POST /mcp gets a fresh MCP server over the shared
- * runtime. Host and Origin are checked first (403), then the bearer (401), then the body size
- * (413). /healthz needs no token; /metrics does whenever tokens are in force.
+ * runtime (a cancellation reaches the request it names through InFlight). Host and Origin are
+ * checked first (403), then the bearer (401), then the body size (413). /healthz needs no token;
+ * /metrics does whenever tokens are in force.
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHandle> {
   const { http, log } = opts;
@@ -60,6 +62,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     allowedOrigins: http.allowed_origins,
   });
   const open = new Set<{ close(): Promise<void> }>();
+  const inFlight = new InFlight(log);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -125,8 +128,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     });
     const session = { close: () => server.close() };
     open.add(session);
+    // A cancellation comes as a POST of its own: hand it to the server answering that request.
+    inFlight.deliverCancellations(principal, body);
+    const forget = inFlight.track(
+      principal,
+      body,
+      transport,
+      () => void server.close().catch(() => undefined),
+    );
     // Closing the server aborts in-flight handlers: a client that hangs up cancels its call.
     res.once('close', () => {
+      forget();
       open.delete(session);
       void server.close().catch(() => undefined);
     });

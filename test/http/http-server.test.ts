@@ -183,6 +183,61 @@ describe('Streamable HTTP', () => {
     expect(cancelled).toBe(true);
   });
 
+  it('an SDK client that aborts a call stops its handler', async () => {
+    const client = await connect(url);
+    const ac = new AbortController();
+    let progressed = 0;
+    const call = client.callTool({ name: 'test_slow', arguments: { steps: 100, step_ms: 50 } }, undefined, {
+      signal: ac.signal,
+      onprogress: () => void progressed++,
+    });
+    while (progressed < 2) await new Promise((r) => setTimeout(r, 20));
+    ac.abort('operator changed their mind');
+    await expect(call).rejects.toThrow();
+    expect(await waitForCancelledAudit(h, (n) => n >= 1)).toBe(true);
+    await client.close();
+  });
+
+  it("a notifications/cancelled POST reaches the request it names and ends that request's POST", async () => {
+    const started = await fetch(url, {
+      method: 'POST',
+      headers: MCP_HEADERS,
+      body: rpc(
+        'tools/call',
+        { name: 'test_slow', arguments: { steps: 100, step_ms: 50 }, _meta: { progressToken: 'c1' } },
+        41,
+      ),
+    });
+    const reader = started.body!.getReader();
+    let text = '';
+    while (!text.includes('notifications/progress'))
+      text += new TextDecoder().decode((await reader.read()).value);
+    const before = await cancelledCount(h);
+    const cancel = (requestId: number) =>
+      rawRequest(url, {
+        method: 'POST',
+        headers: MCP_HEADERS,
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId, reason: 'test' },
+        }),
+      });
+    // An id nobody has in flight changes nothing.
+    expect((await cancel(9999)).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await cancelledCount(h)).toBe(before);
+    // The id in flight: the handler stops and the open response ends without an answer.
+    expect((await cancel(41)).status).toBe(202);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).not.toContain('"result"');
+    expect(await waitForCancelledAudit(h, (n) => n > before)).toBe(true);
+  });
+
   it('exposes Prometheus metrics', async () => {
     const r = await rawRequest(`${origin}/metrics`);
     expect(r.status).toBe(200);
@@ -289,3 +344,18 @@ describe('Streamable HTTP', () => {
     });
   });
 });
+
+async function cancelledCount(h: ServeHandle): Promise<number> {
+  await h.runtime.auditLog.flush();
+  return (await allAudit(h.runtime.deps.store)).filter(
+    (r) => r.tool === 'test_slow' && r.outcome?.error === 'cancelled',
+  ).length;
+}
+
+async function waitForCancelledAudit(h: ServeHandle, ok: (n: number) => boolean): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if (ok(await cancelledCount(h))) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
