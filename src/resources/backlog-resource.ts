@@ -12,7 +12,7 @@ export function makeBacklogResource(sources: readonly BacklogSource[]): StaticRe
     name: 'backlog',
     title: 'Day-2 backlog',
     description:
-      'Day-2 work across every environment, riskiest first: credentials due this quarter, drift, version skew, idle resources, expiring access, database findings; each with owner, due date, risk and the tool call that resolves it. The day2_backlog tool filters and exports it as Markdown or CSV.',
+      'Day-2 work across every environment, riskiest first: credentials due this quarter, drift, version skew and outdated images, idle resources, expiring access, database findings; each with owner, due date, risk and the tool call that resolves it. The day2_backlog tool filters and exports it as Markdown or CSV.',
     mimeType: 'application/json',
     async read(ctx) {
       const { items, gaps } = await collectBacklog(ctx.deps, { sources });

@@ -5,7 +5,7 @@ import { isProduction, ownerOfService, type BacklogItem, type BacklogSource } fr
 /**
  * Version skew: a production service behind the version a pre-production environment already
  * runs, with the promote_version call that closes the gap. Outdated images against the registry
- * are patch_report's job (a registry call per repository); the lead can add that as a source.
+ * are the images source's.
  */
 export const versionsSource: BacklogSource = {
   name: 'versions',

@@ -35,7 +35,7 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
     name: 'day2_backlog',
     title: 'Day-2 backlog',
     description:
-      'Day-2 work list: due credentials, drift, skew, idle spend, expiring access, DB findings, each with its fix.',
+      'Day-2 work list: due credentials, drift, skew, outdated images, idle spend, expiring access, DB findings, each with its fix.',
     toolset: 'cost',
     effect: 'read',
     risk: 'low',

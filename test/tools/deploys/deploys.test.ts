@@ -190,17 +190,7 @@ describe('deploys', () => {
     expect(line.current).toBe('5.12.0');
     expect(line.newer.map((n: Obj) => n.tag)).toEqual(['5.13.0', '5.12.1']);
     expect(line.newer[0].digest).toBe(digests.get('shop/web-frontend:5.13.0'));
-    expect(line.apply).toEqual({
-      tool: 'update_image',
-      arguments: {
-        env: 'prod',
-        namespace: 'storefront',
-        deployment: 'web-frontend',
-        container: 'web-frontend',
-        tag: '5.13.0',
-        digest: digests.get('shop/web-frontend:5.13.0'),
-      },
-    });
+    expect(line.apply).toEqual(webFrontendUpdate());
     const withPre = await call('patch_report', {
       env: 'prod',
       service: 'web-frontend',
@@ -213,6 +203,53 @@ describe('deploys', () => {
       '5.13.0',
       '5.12.1',
     ]);
+  });
+});
+
+/** The update_image call that moves prod web-frontend to its newest same-major tag. */
+const webFrontendUpdate = () => ({
+  tool: 'update_image',
+  arguments: {
+    env: 'prod',
+    namespace: 'storefront',
+    deployment: 'web-frontend',
+    container: 'web-frontend',
+    tag: '5.13.0',
+    digest: digests.get('shop/web-frontend:5.13.0'),
+  },
+});
+
+describe('outdated images in the backlog', () => {
+  it('lists the outdated prod web-frontend with the update_image call, and names envs without a registry', async () => {
+    const r = await call('day2_backlog', { category: 'versions', limit: 100 });
+    expect(r.isError, text(r)).toBeFalsy();
+    const items = sc(r).items as Obj[];
+    const web = items.find((i) => i.id === 'versions:prod:image:storefront/web-frontend/web-frontend')!;
+    expect(web).toMatchObject({
+      category: 'versions',
+      env: 'prod',
+      service: 'web-frontend',
+      risk: 'low',
+      fix: webFrontendUpdate(),
+    });
+    expect(web.title).toContain('5.13.0');
+    expect(web.detail).toContain('newer: 5.13.0, 5.12.1');
+    expect(web.owner).toBeTruthy();
+    // The same finding patch_report makes, and nothing from an env whose registry nobody configured.
+    const patch = sc(await call('patch_report', { env: 'prod', limit: 100 })).images as Obj[];
+    const outdated = patch
+      .filter((l) => l.newer.length > 0)
+      .map((l) => `${l.namespace}/${l.deployment}/${l.container}`);
+    expect(
+      items
+        .filter((i) => i.id.startsWith('versions:prod:image:') && i.fix)
+        .map((i) => i.id.slice('versions:prod:image:'.length))
+        .sort(),
+    ).toEqual(outdated.sort());
+    expect(items.some((i) => i.id.startsWith('versions:staging:image:'))).toBe(false);
+    expect((sc(r).gaps as Obj[]).map((g) => g.reason).join('\n')).toMatch(
+      /no registry configured for .*staging/,
+    );
   });
 });
 

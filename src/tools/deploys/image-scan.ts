@@ -1,0 +1,158 @@
+import type { Deps } from '../../deps.js';
+import { gapReason, type Gap } from '../../context/gather.js';
+import { serviceOf } from '../../context/deployments.js';
+import { newerTags, parseImageRef, registryFor } from '../../providers/registry/index.js';
+import { runtimeStatus, type RuntimeStatus } from './runtime-eol.js';
+
+/** One container of one Deployment, against the registry and the runtime end-of-life table. */
+export interface ImageLine {
+  service: string;
+  namespace: string;
+  deployment: string;
+  container: string;
+  image: string;
+  /** Current tag (or digest when the image is pinned without a tag). */
+  current: string;
+  /** Newer tags in the registry, newest first; the first few carry their manifest digest. */
+  newer: { tag: string; digest?: string }[];
+  runtime?: { name: string; line: string; eol: string; status: RuntimeStatus['status'] };
+  /** The update_image call that moves this container to the newest tag. */
+  apply?: { tool: 'update_image'; arguments: Record<string, unknown> };
+}
+
+export interface ImageScanOptions {
+  /** Only this service's Deployments (a catalog id). */
+  service?: string;
+  allowMajor?: boolean;
+  includePrereleases?: boolean;
+  /** Leave out containers with no newer tag and a supported runtime (default true). */
+  onlyOutdated?: boolean;
+  /** How many of each image's newest tags get their digest looked up (default 3). */
+  digests?: number;
+}
+
+export interface ImageScan {
+  lines: ImageLine[];
+  upToDate: number;
+  gaps: Gap[];
+}
+
+const NEWER_PER_IMAGE = 10;
+
+/**
+ * What patch_report and the backlog both need: every deployed container of `env` with the newer
+ * tags its registry holds (one tags list per repository, a few requests at a time), runtime
+ * end-of-life status, and the update_image call to the newest tag. End-of-life lines come first.
+ */
+export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions = {}): Promise<ImageScan> {
+  const k8s = deps.backends.kubernetes(env);
+  const reg = registryFor(deps.config, env);
+  const gaps: Gap[] = [];
+  const deployments = (await k8s.listDeployments()).filter(
+    (d) => !opts.service || serviceOf(deps, env, d) === opts.service,
+  );
+  const containers = deployments.flatMap((d) =>
+    d.images.map((i) => ({
+      d,
+      service: serviceOf(deps, env, d),
+      container: i.container,
+      image: i.image,
+      ref: parseImageRef(i.image),
+    })),
+  );
+  if (!reg)
+    gaps.push({ backend: 'registry', env, reason: `no registry configured (environments.${env}.registry)` });
+
+  const repos = [...new Set(containers.filter((c) => reg?.owns(c.ref)).map((c) => c.ref.repository))];
+  const tags = new Map<string, string[]>();
+  await eachLimited(repos, 8, async (repo) => {
+    try {
+      tags.set(repo, await reg!.client.listTags(repo));
+    } catch (err) {
+      gaps.push({ backend: 'registry', env, reason: gapReason(err) });
+    }
+  });
+  const now = deps.clock.now();
+  const lines: ImageLine[] = [];
+  let upToDate = 0;
+  const digestJobs: (() => Promise<void>)[] = [];
+  for (const c of containers) {
+    const available = tags.get(c.ref.repository);
+    const newer =
+      available && c.ref.tag
+        ? (newerTags(c.ref.tag, available, {
+            allowMajor: opts.allowMajor,
+            includePrereleases: opts.includePrereleases,
+          }) ?? [])
+        : [];
+    const rt = runtimeStatus(c.ref.repository, c.ref.tag, now, deps.config.runtimes_eol);
+    const runtime = rt ? { name: rt.runtime, line: rt.line, eol: rt.eol, status: rt.status } : undefined;
+    if (newer.length === 0 && (!runtime || runtime.status === 'supported')) {
+      upToDate++;
+      if (opts.onlyOutdated !== false) continue;
+    }
+    const line: ImageLine = {
+      service: c.service,
+      namespace: c.d.namespace,
+      deployment: c.d.name,
+      container: c.container,
+      image: c.image,
+      current: c.ref.tag ?? c.ref.digest ?? '',
+      newer: newer.slice(0, NEWER_PER_IMAGE).map((t) => ({ tag: t.tag })),
+      runtime,
+    };
+    for (const n of line.newer.slice(0, opts.digests ?? 3)) {
+      digestJobs.push(async () => {
+        try {
+          n.digest = await reg!.client.manifestDigest(c.ref.repository, n.tag);
+        } catch (err) {
+          gaps.push({ backend: 'registry', env, reason: gapReason(err) });
+        }
+      });
+    }
+    lines.push(line);
+  }
+  await eachLimited(digestJobs, 8, (job) => job());
+  for (const l of lines) {
+    const best = l.newer[0];
+    if (!best) continue;
+    l.apply = {
+      tool: 'update_image',
+      arguments: {
+        env,
+        namespace: l.namespace,
+        deployment: l.deployment,
+        container: l.container,
+        tag: best.tag,
+        ...(best.digest ? { digest: best.digest } : {}),
+      },
+    };
+  }
+  lines.sort(
+    (a, b) =>
+      eolRank(a) - eolRank(b) || a.service.localeCompare(b.service) || a.container.localeCompare(b.container),
+  );
+  return { lines, upToDate, gaps: dedupe(gaps) };
+}
+
+function eolRank(l: { runtime?: { status: string } }): number {
+  return l.runtime?.status === 'end_of_life' ? 0 : l.runtime?.status === 'eol_within_6_months' ? 1 : 2;
+}
+
+function dedupe(gaps: Gap[]): Gap[] {
+  const seen = new Set<string>();
+  return gaps.filter((g) => (seen.has(g.reason) ? false : (seen.add(g.reason), true)));
+}
+
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
