@@ -8,6 +8,7 @@ import { imageWithoutDigest } from '../../src/sandbox/fleet-schema.js';
 import type { FleetDeployment, FleetEnvironment } from '../../src/sandbox/fleet-schema.js';
 import { parseCpu, parseMemory } from '../../src/sandbox/fleet/quantity.js';
 import { builtinFleetPath, loadFleet } from '../../src/sandbox/load-fleet.js';
+import { planPostgres } from '../../src/sandbox/seed/postgres.js';
 import type { LoadedFleet } from '../../src/sandbox/load-fleet.js';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
@@ -301,6 +302,21 @@ describe('the demo fleet', () => {
     expect(loaded.catalog.secretsFor('payment-service', 'prod').map((r) => r.name)).toContain(
       'prod/payment-service/db',
     );
+  });
+
+  it('gives every environment its own database roles, since one PostgreSQL server hosts them all', () => {
+    // A role is server-wide: were staging and prod to share one, rotating staging would change prod's password.
+    const plan = planPostgres(loaded.fleet);
+    expect(plan.notes).toEqual([]);
+    const roleEnvs = new Map<string, Set<string>>();
+    for (const [name, e] of Object.entries(loaded.fleet.environments))
+      for (const s of e.secrets.aws)
+        if (s.database && typeof s.value === 'object' && typeof s.value.username === 'string')
+          roleEnvs.set(s.value.username, (roleEnvs.get(s.value.username) ?? new Set()).add(name));
+    expect(roleEnvs.size).toBeGreaterThanOrEqual(24);
+    expect([...roleEnvs].filter(([, envs]) => envs.size > 1)).toEqual([]);
+    expect(plan.logins.get('payments_app')?.env).toBe('prod');
+    expect(plan.logins.get('payments_staging_app')?.env).toBe('staging');
   });
 
   it('has a TLS secret with a real certificate and its key', () => {
