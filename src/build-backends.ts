@@ -77,6 +77,9 @@ export async function loadConfiguredCatalog(loaded: LoadedConfig): Promise<Catal
 export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions): Promise<BuiltBackends> {
   const env = opts.env ?? process.env;
   if (opts.sandbox) {
+    // The SDKs load while the sandbox waits on its processes (Alertmanager, the registry, PostgreSQL).
+    const warmUp = warmUpSdks(['kubernetes', 'datadog', 'secrets-manager']);
+    warmUp.catch(() => undefined); // awaited by the caller; not unhandled if the sandbox fails first
     // Imported here: a real deployment never loads the emulators.
     const { startSandbox } = await import('./sandbox/start-sandbox.js');
     const configured = loaded.config.sandbox?.fleet;
@@ -94,7 +97,7 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
       catalog: sandbox.catalog,
       environments: sandbox.environments,
       sandbox,
-      warmUp: warmUpSdks(['kubernetes', 'datadog', 'secrets-manager']),
+      warmUp,
       close: () => sandbox.close(),
       describe: sandbox.describe,
     };
