@@ -148,11 +148,15 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     where = 'on stdio';
   }
   if (opts.http) startBackends();
-  void runtime.registryReady?.then(() =>
+  void runtime.registryReady?.then(() => {
+    const served = selectTools(runtime.tools, selection).length;
+    const of = selection.toolsets
+      ? ` of ${selectTools(runtime.tools, { readOnly: selection.readOnly }).length} (toolsets ${selection.toolsets.join(', ')}; --toolsets all for every tool)`
+      : '';
     process.stderr.write(
-      `day2 ${VERSION} serving ${selectTools(runtime.tools, selection).length} tools ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
-    ),
-  );
+      `day2 ${VERSION} serving ${served} tools${of} ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
+    );
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
