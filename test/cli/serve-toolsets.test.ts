@@ -47,11 +47,16 @@ describe('day2 serve toolsets', () => {
     expect(names).toEqual(namesIn(DEFAULT_TOOLSETS));
     expect(names).toContain('triage_service');
     expect(names).not.toContain('rotate_credential');
+    // The model learns what is off and who can turn it on.
+    expect(client!.getInstructions()).toContain(
+      'serves the toolsets context, incidents, approvals; secrets, deploys, database, access, cost are off',
+    );
   });
 
   it('serves every tool with --toolsets all, and what day2.yaml names otherwise', async () => {
     const all = await listed(['--toolsets', 'all'], { toolsets: ['deploys'] });
     expect(all).toEqual([...allTools.map((x) => x.name), 'test_slow', 'test_write'].sort());
+    expect(client!.getInstructions()).not.toContain('are off');
     await stop();
     expect(await listed([], { toolsets: ['deploys'] })).toEqual(namesIn(['deploys']));
     await stop();
