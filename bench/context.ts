@@ -227,6 +227,18 @@ results.tools_list_bytes_per_tool = round(perTool);
 out(
   `tools/list, default toolsets (${DEFAULT_TOOLSETS.join(', ')}): ${tools.length} tools, ${round(perTool)} bytes per tool (target <= 450)`,
 );
+// What hosts hand the model of each tool: name, description and input schema (title, annotations
+// and output schema are for the client). Informational: the target is on the whole entry.
+const modelBytes =
+  tools.reduce(
+    (n, t) =>
+      n + JSON.stringify({ name: t.name, description: t.description, input_schema: t.inputSchema }).length,
+    0,
+  ) / tools.length;
+results.tools_list_model_bytes_per_tool = round(modelBytes);
+out(
+  `  of which name, description and input schema (what a host passes to the model): ${round(modelBytes)} bytes per tool`,
+);
 const allClient = await connect();
 const { tools: every } = await allClient.listTools();
 const perToolAll = JSON.stringify(every).length / every.length;
