@@ -8,6 +8,7 @@ import { planRotation } from '../../src/rotation/plan-rotation.js';
 import { runRotation } from '../../src/rotation/run-rotation.js';
 import { STEP_NAMES, type StepName } from '../../src/rotation/types.js';
 import { collectCredentials } from '../../src/rotation/inventory.js';
+import { parseDbCredential } from '../../src/rotation/credential-value.js';
 import { credentialsResource } from '../../src/resources/credentials-resource.js';
 import { startRotationHarness, type RotationHarness } from './rotation-fixture.js';
 
@@ -323,6 +324,45 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
       }
     }, 120_000);
   }
+
+  it('staging has roles of its own: rotating its credential leaves prod logging in', async () => {
+    const STAGING = 'staging/payment-service/db';
+    const sm = h.sandbox.backends.secrets('staging');
+    const cur = await sm.getSecretValue(STAGING, { versionStage: 'AWSCURRENT' });
+    const { versionId } = await sm.createPendingVersion(
+      STAGING,
+      JSON.stringify({ ...JSON.parse(cur.value), port: h.pg.port }),
+      randomUUID(),
+    );
+    await sm.moveCurrent(STAGING, versionId, cur.versionId);
+    await sm.removeStage(STAGING, 'AWSPENDING', versionId);
+    // Read through the staging provider (each env's provider keeps to its secret prefix).
+    const stagingCredential = async () => {
+      const c = parseDbCredential((await sm.getSecretValue(STAGING, { versionStage: 'AWSCURRENT' })).value)!;
+      h.seen.add(c.password); // for the canary scan
+      return c;
+    };
+    const prod = await h.credential(SECRET);
+    const before = await stagingCredential();
+    expect(before.username).toBe('payments_staging_app');
+    expect(await h.logsIn(before.username, before.password, 'payments_staging')).toBe(true);
+
+    const args = { service: 'payment-service', env: 'staging', reason: 'staging rotation' };
+    const plan = await h.call('rotate_credential', args);
+    expect(plan.structuredContent!.status).toBe('approval_required');
+    const id = plan.structuredContent!.approval_id as string;
+    await h.rt.approvals.approve(id, 'bob', { reason: 'ok', channel: 'cli' });
+    const token = (await h.rt.approvals.get(id))!.token!;
+    const result = await h.call('rotate_credential', { ...args, approval_token: token });
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+
+    const after = await stagingCredential();
+    expect(after.password).not.toBe(before.password);
+    expect(await h.logsIn('payments_staging_app', after.password, 'payments_staging')).toBe(true);
+    expect(await h.logsIn('payments_staging_app', before.password, 'payments_staging')).toBe(false);
+    // Prod's role is another role: its password did not move.
+    expect(await h.logsIn(prod.username, prod.password, 'payments_prod')).toBe(true);
+  }, 120_000);
 
   it('the inventory lists every credential with owner, users, due date and status; TLS certificates without their key', async () => {
     const r = await h.call('list_credentials', { env: 'prod', limit: 100 });
