@@ -156,31 +156,10 @@ describe('Streamable HTTP', () => {
 
   it('a client that hangs up cancels the running handler (ctx.signal)', async () => {
     const ac = new AbortController();
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: MCP_HEADERS,
-      body: rpc(
-        'tools/call',
-        { name: 'test_slow', arguments: { steps: 100, step_ms: 100 }, _meta: { progressToken: 'p1' } },
-        7,
-      ),
-      signal: ac.signal,
-    });
-    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
-    const reader = res.body!.getReader();
-    let text = '';
-    while (!text.includes('notifications/progress'))
-      text += new TextDecoder().decode((await reader.read()).value);
+    const before = await cancelledCount(h);
+    await startSlowCall(url, 7, ac.signal);
     ac.abort();
-    let cancelled = false;
-    for (let i = 0; i < 100 && !cancelled; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      await h.runtime.auditLog.flush();
-      cancelled = (await allAudit(h.runtime.deps.store)).some(
-        (r) => r.tool === 'test_slow' && r.outcome?.error === 'cancelled',
-      );
-    }
-    expect(cancelled).toBe(true);
+    expect(await waitForCancelledAudit(h, (n) => n > before)).toBe(true);
   });
 
   it('an SDK client that aborts a call stops its handler', async () => {
@@ -199,19 +178,9 @@ describe('Streamable HTTP', () => {
   });
 
   it("a notifications/cancelled POST reaches the request it names and ends that request's POST", async () => {
-    const started = await fetch(url, {
-      method: 'POST',
-      headers: MCP_HEADERS,
-      body: rpc(
-        'tools/call',
-        { name: 'test_slow', arguments: { steps: 100, step_ms: 50 }, _meta: { progressToken: 'c1' } },
-        41,
-      ),
-    });
-    const reader = started.body!.getReader();
-    let text = '';
-    while (!text.includes('notifications/progress'))
-      text += new TextDecoder().decode((await reader.read()).value);
+    const started = await startSlowCall(url, 41);
+    const reader = started.reader;
+    let text = started.text;
     const before = await cancelledCount(h);
     const cancel = (requestId: number) =>
       rawRequest(url, {
@@ -344,6 +313,26 @@ describe('Streamable HTTP', () => {
     });
   });
 });
+
+/** POSTs a long test_slow call that streams progress, and reads until the first progress arrives. */
+async function startSlowCall(url: string, id: number, signal?: AbortSignal) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: MCP_HEADERS,
+    body: rpc(
+      'tools/call',
+      { name: 'test_slow', arguments: { steps: 100, step_ms: 50 }, _meta: { progressToken: `p${id}` } },
+      id,
+    ),
+    signal,
+  });
+  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const reader = res.body!.getReader();
+  let text = '';
+  while (!text.includes('notifications/progress'))
+    text += new TextDecoder().decode((await reader.read()).value);
+  return { reader, text };
+}
 
 async function cancelledCount(h: ServeHandle): Promise<number> {
   await h.runtime.auditLog.flush();

@@ -15,23 +15,26 @@ import { startRotationHarness, type RotationHarness } from './rotation-fixture.j
 const SECRET = 'prod/payment-service/db';
 const REQUEST = { service: 'payment-service', env: 'prod', reason: 'overdue rotation' };
 
+/** Points a fleet credential at the harness's private server (password auth) instead of :5432. */
+async function pointAtPrivateServer(h: RotationHarness, env: string, secret: string) {
+  const sm = h.sandbox.backends.secrets(env);
+  const cur = await sm.getSecretValue(secret, { versionStage: 'AWSCURRENT' });
+  const { versionId } = await sm.createPendingVersion(
+    secret,
+    JSON.stringify({ ...JSON.parse(cur.value), port: h.pg.port }),
+    randomUUID(),
+  );
+  await sm.moveCurrent(secret, versionId, cur.versionId);
+  await sm.removeStage(secret, 'AWSPENDING', versionId);
+  return sm;
+}
+
 describe('rotate_credential against PostgreSQL and the emulators', () => {
   let h: RotationHarness;
 
   beforeAll(async () => {
     h = await startRotationHarness();
-    // Point the credentials at the private server (password auth) instead of the fleet's :5432.
-    const sm = h.sandbox.backends.secrets('prod');
-    for (const name of [SECRET]) {
-      const cur = await sm.getSecretValue(name, { versionStage: 'AWSCURRENT' });
-      const { versionId } = await sm.createPendingVersion(
-        name,
-        JSON.stringify({ ...JSON.parse(cur.value), port: h.pg.port }),
-        randomUUID(),
-      );
-      await sm.moveCurrent(name, versionId, cur.versionId);
-      await sm.removeStage(name, 'AWSPENDING', versionId);
-    }
+    await pointAtPrivateServer(h, 'prod', SECRET);
     const sdk = new SecretsManagerClient({
       region: 'eu-west-1',
       endpoint: h.sandbox.emulators.secretsManager.url,
@@ -327,15 +330,7 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
 
   it('staging has roles of its own: rotating its credential leaves prod logging in', async () => {
     const STAGING = 'staging/payment-service/db';
-    const sm = h.sandbox.backends.secrets('staging');
-    const cur = await sm.getSecretValue(STAGING, { versionStage: 'AWSCURRENT' });
-    const { versionId } = await sm.createPendingVersion(
-      STAGING,
-      JSON.stringify({ ...JSON.parse(cur.value), port: h.pg.port }),
-      randomUUID(),
-    );
-    await sm.moveCurrent(STAGING, versionId, cur.versionId);
-    await sm.removeStage(STAGING, 'AWSPENDING', versionId);
+    const sm = await pointAtPrivateServer(h, 'staging', STAGING);
     // Read through the staging provider (each env's provider keeps to its secret prefix).
     const stagingCredential = async () => {
       const c = parseDbCredential((await sm.getSecretValue(STAGING, { versionStage: 'AWSCURRENT' })).value)!;
