@@ -1,20 +1,28 @@
 /**
- * Generates the README's tool table from the registry, between the `<!-- tools:start -->` and
- * `<!-- tools:end -->` markers. `--write` updates README.md; `--check` exits 1 when it is stale.
+ * Generates the README's tool table and its resource and prompt table from the registry, between
+ * the `<!-- tools:start -->` … `<!-- tools:end -->` and `<!-- resources:start -->` …
+ * `<!-- resources:end -->` markers. `--write` updates README.md; `--check` exits 1 when it is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
+import type { PromptDefinition } from '../src/prompts/define-prompt.js';
+import { allPrompts } from '../src/prompts/index.js';
+import type { ResourceDefinition } from '../src/resources/define-resource.js';
+import { allResources } from '../src/resources/index.js';
 import type { AnyTool } from '../src/tools/define-tool.js';
 import { allTools } from '../src/tools/index.js';
 
 export const START = '<!-- tools:start -->';
 export const END = '<!-- tools:end -->';
+const RESOURCES_START = '<!-- resources:start -->';
+const RESOURCES_END = '<!-- resources:end -->';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** A Markdown table of the tools, grouped by toolset in registry order. */
 export function renderToolTable(tools: readonly AnyTool[]): string {
-  const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   const rows = tools.map(
     (t) => `| \`${t.name}\` | ${t.toolset} | ${t.effect} | ${t.risk} | ${cell(t.description)} |`,
   );
@@ -25,15 +33,41 @@ export function renderToolTable(tools: readonly AnyTool[]): string {
   ].join('\n');
 }
 
+/** A Markdown table of the resources (templates with their URI template) and one of the prompts. */
+export function renderResourceTable(
+  resources: readonly ResourceDefinition[],
+  prompts: readonly PromptDefinition[],
+): string {
+  return [
+    '| Resource | Description |',
+    '| --- | --- |',
+    ...resources.map((r) => {
+      const uri = 'uri' in r ? r.uri : r.uriTemplate;
+      const sub = r.subscribable ? ' Subscribable on stdio: a change is announced.' : '';
+      return `| \`${uri}\` | ${cell(r.description)}${sub} |`;
+    }),
+    '',
+    '| Prompt | Description |',
+    '| --- | --- |',
+    ...prompts.map((p) => `| \`${p.name}\` | ${cell(p.description)} |`),
+  ].join('\n');
+}
+
 /**
- * `readme` with the text between the markers replaced by `table`, formatted as `npm run format`
- * would, so that the generated README and the formatter agree.
+ * `readme` with the text between each pair of markers replaced by its table, formatted as
+ * `npm run format` would, so that the generated README and the formatter agree.
  */
-export async function withToolTable(readme: string, table: string): Promise<string> {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${START} … ${END} block`);
-  const text = `${readme.slice(0, start + START.length)}\n${table}\n${readme.slice(end)}`;
+export async function withGeneratedTables(readme: string): Promise<string> {
+  let text = readme;
+  for (const [open, close, table] of [
+    [START, END, renderToolTable(allTools)],
+    [RESOURCES_START, RESOURCES_END, renderResourceTable(allResources, allPrompts)],
+  ] as const) {
+    const start = text.indexOf(open);
+    const end = text.indexOf(close);
+    if (start < 0 || end < start) throw new Error(`README.md has no ${open} … ${close} block`);
+    text = `${text.slice(0, start + open.length)}\n${table}\n${text.slice(end)}`;
+  }
   return format(text, { ...(await resolveConfig(README_PATH)), parser: 'markdown' });
 }
 
@@ -41,17 +75,17 @@ export const README_PATH = resolve(import.meta.dirname, '..', 'README.md');
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const current = readFileSync(README_PATH, 'utf8');
-  const next = await withToolTable(current, renderToolTable(allTools));
+  const next = await withGeneratedTables(current);
   if (process.argv.includes('--write')) {
     if (next !== current) writeFileSync(README_PATH, next);
-    console.log(next === current ? 'README.md tool table is current' : 'README.md tool table updated');
+    console.log(next === current ? 'README.md tables are current' : 'README.md tables updated');
   } else if (process.argv.includes('--check')) {
     if (next !== current) {
-      console.error('README.md tool table is stale: run npm run tools:readme');
+      console.error('README.md tables are stale: run npm run tools:readme');
       process.exit(1);
     }
-    console.log('README.md tool table is current');
+    console.log('README.md tables are current');
   } else {
-    console.log(renderToolTable(allTools));
+    console.log(`${renderToolTable(allTools)}\n\n${renderResourceTable(allResources, allPrompts)}`);
   }
 }

@@ -38,6 +38,11 @@ const sharedValidator = new AjvJsonSchemaValidator();
 
 export interface SessionOptions extends ToolSelection {
   principal: Principal;
+  /**
+   * A session that ends with its one answer (stateless HTTP): nothing can reach the client after
+   * it, so resource subscriptions are neither advertised nor accepted.
+   */
+  stateless?: boolean;
 }
 
 const INSTRUCTIONS =
@@ -64,7 +69,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     {
       capabilities: {
         tools: {},
-        resources: { subscribe: true },
+        resources: opts.stateless ? {} : { subscribe: true },
         prompts: {},
         completions: {},
         logging: {},
@@ -222,6 +227,11 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   // Subscriptions: each subscribed resource is polled; a change in its content is announced.
   const pollers = new Map<string, NodeJS.Timeout>();
   server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    if (opts.stateless)
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `resources/subscribe: this is stateless HTTP, where no notification can reach you after an answer; read ${req.params.uri} again when you need it, or use stdio for updates`,
+      );
     const { statics } = await reg();
     await rt.ready;
     const uri = req.params.uri;

@@ -120,6 +120,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     const server = createServer(opts.runtime, {
       principal: { id: principal, transport: 'http' },
       ...opts.selection,
+      stateless: true,
     });
     // Progress notifications need a stream; everything else is answered as plain JSON.
     const transport = new StreamableHTTPServerTransport({

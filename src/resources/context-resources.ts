@@ -95,7 +95,7 @@ export const alertsResource = defineResource({
   uri: 'day2://alerts',
   name: 'alerts',
   title: 'Active alerts',
-  description: 'Datadog monitors in Alert/Warn and Alertmanager alerts in one shape. Subscribable.',
+  description: 'Datadog monitors in Alert/Warn and Alertmanager alerts in one shape.',
   mimeType: 'application/json',
   subscribable: true,
   async read(ctx) {

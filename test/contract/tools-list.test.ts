@@ -6,7 +6,7 @@ import type { OwnedRuntime } from '../../src/build-runtime.js';
 import { allTools } from '../../src/tools/index.js';
 import { outputSchemaOf } from '../../src/tool-catalog.js';
 import { TOOLSETS } from '../../src/toolsets.js';
-import { README_PATH, renderToolTable, withToolTable } from '../../scripts/tool-table.js';
+import { README_PATH, withGeneratedTables } from '../../scripts/tool-table.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { makeTestTools } from '../fixtures/test-tools.js';
@@ -83,11 +83,8 @@ describe('tools/list contract', () => {
     }
   });
 
-  it('the README tool table is generated from the registry and current', async () => {
+  it('the README tool, resource and prompt tables are generated from the registry and current', async () => {
     const readme = readFileSync(README_PATH, 'utf8');
-    expect(
-      await withToolTable(readme, renderToolTable(allTools)),
-      'README.md is stale: run npm run tools:readme',
-    ).toBe(readme);
+    expect(await withGeneratedTables(readme), 'README.md is stale: run npm run tools:readme').toBe(readme);
   });
 });

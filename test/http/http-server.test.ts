@@ -207,6 +207,21 @@ describe('Streamable HTTP', () => {
     expect(await waitForCancelledAudit(h, (n) => n > before)).toBe(true);
   });
 
+  it('neither advertises nor accepts resource subscriptions, which stateless HTTP cannot deliver', async () => {
+    const client = await connect(url);
+    expect(client.getServerCapabilities()?.resources).toBeDefined();
+    expect(client.getServerCapabilities()?.resources?.subscribe).toBeFalsy();
+    await client.close();
+    const r = await rawRequest(url, {
+      method: 'POST',
+      headers: MCP_HEADERS,
+      body: rpc('resources/subscribe', { uri: 'day2://alerts' }),
+    });
+    expect(JSON.parse(r.body)).toMatchObject({
+      error: { code: -32600, message: expect.stringContaining('stateless HTTP') },
+    });
+  });
+
   it('exposes Prometheus metrics', async () => {
     const r = await rawRequest(`${origin}/metrics`);
     expect(r.status).toBe(200);
