@@ -6,7 +6,6 @@ import { ToolError, type Target } from '../define-tool.js';
 import { envField } from '../fields.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
 
-/** The fields that name one Deployment: a catalog service, or a raw namespace and deployment. */
 /** The fields of a write that watches its rollout and undoes it when the new pods fail. */
 export const rolloutWatchFields = {
   auto_rollback: z
@@ -16,6 +15,7 @@ export const rolloutWatchFields = {
   timeout_seconds: z.number().int().min(5).max(3600).optional().meta({ default: 600 }),
 };
 
+/** The fields that name one Deployment: a catalog service, or a raw namespace and deployment. */
 export const workloadFields = {
   env: envField,
   service: z.string().min(1).optional().describe('or namespace and deployment'),
