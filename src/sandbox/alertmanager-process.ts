@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopChild, waitUntilReady } from './local-service.js';
+import { startOnLoopback, type LocalService } from './local-service.js';
 
 export const ALERTMANAGER_BINARY = '/usr/bin/prometheus-alertmanager';
 
@@ -18,13 +18,8 @@ export interface AlertmanagerProcessOptions {
   readyTimeoutMs?: number;
 }
 
-export interface AlertmanagerProcess {
-  /** Base URL, e.g. http://127.0.0.1:40123 (the API is under /api/v2). */
-  url: string;
-  port: number;
-  pid: number;
-  close(): Promise<void>;
-}
+/** Alertmanager's API is under `${url}/api/v2`. */
+export type AlertmanagerProcess = LocalService;
 
 const MINIMAL_CONFIG = `route:
   receiver: 'null'
@@ -55,12 +50,14 @@ export async function startAlertmanager(opts: AlertmanagerProcessOptions = {}): 
   const configFile = join(dir, 'alertmanager.yml');
   await writeFile(configFile, opts.config ?? MINIMAL_CONFIG);
 
-  // A port picked by the OS can be taken again before Alertmanager binds it; retry a few times.
-  let lastError: unknown;
-  for (let attempt = 0; attempt < (opts.port ? 1 : 3); attempt++) {
-    const port = opts.port ?? (await freePort());
-    try {
-      const child = spawn(
+  return startOnLoopback({
+    what: 'Alertmanager',
+    dir,
+    port: opts.port,
+    readyPath: '/-/ready',
+    readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+    spawn: (port) =>
+      spawn(
         binary,
         [
           `--config.file=${configFile}`,
@@ -70,22 +67,6 @@ export async function startAlertmanager(opts: AlertmanagerProcessOptions = {}): 
           '--log.level=warn',
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      const url = `http://127.0.0.1:${port}`;
-      await waitUntilReady(child, 'Alertmanager', `${url}/-/ready`, opts.readyTimeoutMs ?? 20_000);
-      return {
-        url,
-        port,
-        pid: child.pid ?? -1,
-        close: async () => {
-          await stopChild(child);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+      ),
+  });
 }

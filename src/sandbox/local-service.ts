@@ -1,5 +1,57 @@
 import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+
+/** A real binary serving on loopback. */
+export interface LocalService {
+  /** Base URL, e.g. http://127.0.0.1:40123. */
+  url: string;
+  port: number;
+  pid: number;
+  /** Stops the process and removes its working folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a binary on a loopback port and waits until `readyPath` answers. A port the OS picked can
+ * be taken again before the binary binds it, so a start that fails is retried on another free port
+ * (unless `port` fixes it). `dir` is the service's working folder: removed on close, and when every
+ * attempt fails.
+ */
+export async function startOnLoopback(opts: {
+  what: string;
+  dir: string;
+  readyPath: string;
+  readyTimeoutMs: number;
+  port?: number;
+  spawn(port: number): ChildProcess | Promise<ChildProcess>;
+}): Promise<LocalService> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < (opts.port ? 1 : 3); attempt++) {
+    const port = opts.port ?? (await freePort());
+    const url = `http://127.0.0.1:${port}`;
+    let child: ChildProcess | undefined;
+    try {
+      child = await opts.spawn(port);
+      await waitUntilReady(child, opts.what, `${url}${opts.readyPath}`, opts.readyTimeoutMs);
+      const started = child;
+      return {
+        url,
+        port,
+        pid: started.pid ?? -1,
+        close: async () => {
+          await stopChild(started);
+          await rm(opts.dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      lastError = err;
+      if (child) await stopChild(child);
+    }
+  }
+  await rm(opts.dir, { recursive: true, force: true });
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+}
 
 /**
  * Plumbing for the real binaries the sandbox and the tests run on loopback (Alertmanager, the

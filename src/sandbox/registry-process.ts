@@ -1,21 +1,16 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stopChild, waitUntilReady } from './local-service.js';
+import { startOnLoopback, type LocalService } from './local-service.js';
 import { gzipSync } from 'node:zlib';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 
-export interface RegistryProcess {
-  /** Base URL, e.g. http://127.0.0.1:40123 (the API is under /v2/). */
-  url: string;
-  port: number;
-  pid: number;
-  close(): Promise<void>;
-}
+/** The registry's API is under `${url}/v2/`. */
+export type RegistryProcess = LocalService;
 
 /** Thrown when the Distribution registry binary is not installed. */
 export class RegistryMissingError extends Error {
@@ -37,49 +32,34 @@ export async function startRegistry(
   const binary = opts.binary ?? REGISTRY_BINARY;
   if (!existsSync(binary)) throw new RegistryMissingError(binary);
   const dir = await mkdtemp(join(tmpdir(), 'day2-registry-'));
-  let lastError: unknown;
-  // A port picked by the OS can be taken again before the registry binds it; retry a few times.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const config = join(dir, `config-${port}.yml`);
-    await writeFile(
-      config,
-      [
-        'version: 0.1',
-        'log:',
-        '  level: error',
-        '  accesslog:',
-        '    disabled: true',
-        'storage:',
-        '  filesystem:',
-        `    rootdirectory: ${join(dir, 'data')}`,
-        '  delete:',
-        '    enabled: true',
-        'http:',
-        `  addr: 127.0.0.1:${port}`,
-        '',
-      ].join('\n'),
-    );
-    const child = spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const url = `http://127.0.0.1:${port}`;
-    try {
-      await waitUntilReady(child, 'the registry', `${url}/v2/`, opts.readyTimeoutMs ?? 20_000);
-      return {
-        url,
-        port,
-        pid: child.pid ?? -1,
-        close: async () => {
-          await stopChild(child);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    } catch (err) {
-      lastError = err;
-      await stopChild(child);
-    }
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  return startOnLoopback({
+    what: 'the registry',
+    dir,
+    readyPath: '/v2/',
+    readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+    async spawn(port) {
+      const config = join(dir, `config-${port}.yml`);
+      await writeFile(
+        config,
+        [
+          'version: 0.1',
+          'log:',
+          '  level: error',
+          '  accesslog:',
+          '    disabled: true',
+          'storage:',
+          '  filesystem:',
+          `    rootdirectory: ${join(dir, 'data')}`,
+          '  delete:',
+          '    enabled: true',
+          'http:',
+          `  addr: 127.0.0.1:${port}`,
+          '',
+        ].join('\n'),
+      );
+      return spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    },
+  });
 }
 
 /**
