@@ -1,12 +1,5 @@
 import { ToolError } from '../tools/define-tool.js';
-
-const UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** Milliseconds of a duration such as `30m`, `2h` or `7d`, or undefined when it is not one. */
-export function durationMs(text: string): number | undefined {
-  const m = /^(\d{1,5})(m|h|d)$/.exec(text.trim());
-  return m ? Number(m[1]) * UNITS[m[2] as keyof typeof UNITS] : undefined;
-}
+import { durationMs } from '../tools/fields.js';
 
 /**
  * The start of a look-back window: a duration back from `now` (`2h`) or an ISO time. Throws a

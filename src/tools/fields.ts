@@ -13,6 +13,20 @@ export const cursorField = z.string().optional();
 export const rolloutTimeoutField = z.number().int().min(5).max(1800).optional().meta({ default: 300 });
 export const reasonField = z.string().min(1).max(500).optional();
 
+const DURATION_UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d{1,5})(m|h|d)$/;
+
+/** Milliseconds of a duration such as `30m`, `2h` or `7d`, or undefined when it is not one. */
+export function durationMs(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  return m ? Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS] : undefined;
+}
+
+/** A duration argument (`30m`, `4h`, `1d`): checked here, turned into milliseconds with durationMs. */
+export function durationField(description: string) {
+  return z.string().regex(DURATION, 'a duration such as 30m, 2h or 1d').describe(description);
+}
+
 /** The `status` every write tool's output carries, so that one shape covers plan and result. */
 export const writeStatusField = z
   .enum(['approval_required', 'dry_run', 'executed', 'refused'])

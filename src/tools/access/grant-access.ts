@@ -7,9 +7,8 @@ import { isKubernetesRole, KUBERNETES_ROLES, type AccessGrant } from '../../acce
 import { listGrants, saveGrant } from '../../access/grant-store.js';
 import { bindingName, bindingSpec, isDay2Binding } from '../../access/kubernetes-binding.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField } from '../fields.js';
+import { approvalTokenField, dryRunField, durationField, durationMs, envField } from '../fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
-import { durationMs } from './grant-shape.js';
 
 const VALID_UNTIL_NOTE =
   "VALID UNTIL is the expiry of the login password: after it PostgreSQL refuses password authentication for this user on the whole server (open sessions continue; trust/peer/cert logins are unaffected). It is a safety net; the reaper REVOKEs the role at expiry, restores the previous VALID UNTIL and ends the user's sessions.";
@@ -31,10 +30,7 @@ export const grantAccess = defineTool({
     scope: z.string().min(1).max(253).optional().describe('namespace, or service, for Kubernetes grants'),
     database: z.string().min(1).max(63).optional().describe('day2.yaml databases key: a database grant'),
     role: z.string().min(1).max(63).describe('view, edit or admin; or a database role'),
-    duration: z
-      .string()
-      .regex(/^\d+(m|h|d)$/, 'a duration such as 30m, 4h or 1d')
-      .describe('e.g. 4h; policy caps it'),
+    duration: durationField('e.g. 4h; policy caps it'),
     reason: z.string().min(1).max(500).describe('ticket or incident; shown to approvers'),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
@@ -55,7 +51,7 @@ export const grantAccess = defineTool({
   async plan(args, ctx): Promise<Plan> {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
-    const ms = durationMs(args.duration);
+    const ms = durationMs(args.duration)!;
     const cap = deps.config.access?.max_duration;
     const capRefusal =
       cap !== undefined && ms > cap
@@ -96,7 +92,7 @@ export const grantAccess = defineTool({
         }),
       ),
       created_at: now.toISOString(),
-      expires_at: new Date(now.getTime() + durationMs(args.duration)).toISOString(),
+      expires_at: new Date(now.getTime() + durationMs(args.duration)!).toISOString(),
       status: 'active',
       ...(isDb
         ? { database: args.database, previous_valid_until: plan.preconditions.valid_until as string | null }
@@ -203,7 +199,7 @@ async function planKubernetes(
     requested_by: 'planned',
     approved_by: [],
     created_at: deps.clock.now().toISOString(),
-    expires_at: new Date(deps.clock.now().getTime() + durationMs(args.duration)).toISOString(),
+    expires_at: new Date(deps.clock.now().getTime() + durationMs(args.duration)!).toISOString(),
     status: 'active',
   };
   // The real dry run: the API server validates the binding (dryRun=All) without storing it.

@@ -50,10 +50,3 @@ export function grantView(g: AccessGrant, now: Date): GrantView {
     revoked_at: g.revoked_at,
   };
 }
-
-/** A grant duration such as `30m`, `8h` or `2d`, in milliseconds. */
-export function durationMs(text: string): number {
-  const m = /^(\d+)(m|h|d)$/.exec(text);
-  if (!m) return NaN;
-  return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
-}

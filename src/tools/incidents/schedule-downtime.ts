@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField } from '../fields.js';
+import { approvalTokenField, dryRunField, durationField, durationMs, envField } from '../fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { untrusted } from '../../context/gather.js';
-import { durationMs } from '../../incidents/window.js';
 import type { ScheduleDowntimeInput } from '../../providers/datadog/types.js';
 
 const MAX_DOWNTIME_MS = 7 * 86_400_000;
@@ -24,10 +23,7 @@ export const scheduleDowntime = defineTool({
       .optional()
       .describe('all must match, e.g. ["service:checkout"]'),
     scope: z.string().min(1).max(300).optional().describe('e.g. "env:prod"; default the env\'s scope tag'),
-    duration: z
-      .string()
-      .regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d')
-      .describe('e.g. 1h; at most 7d'),
+    duration: durationField('e.g. 1h; at most 7d'),
     message: z.string().min(3).max(500),
     approval_token: approvalTokenField,
     dry_run: dryRunField,

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField } from '../fields.js';
+import { approvalTokenField, dryRunField, durationField, durationMs, envField } from '../fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { formatMatcher, InvalidMatcherError, parseMatcher } from '../../providers/alertmanager/matchers.js';
 import type { Alert, Matcher } from '../../providers/alertmanager/types.js';
 import { untrusted } from '../../context/gather.js';
 import { tooBroad } from '../../incidents/silence-scope.js';
-import { durationMs } from '../../incidents/window.js';
 
 const MAX_SILENCE_MS = 7 * 86_400_000;
 
@@ -48,10 +47,7 @@ export const silenceAlert = defineTool({
       .array(z.string().min(3).max(300))
       .max(20)
       .describe('Alertmanager syntax, e.g. alertname="HighErrorRate", service=~"a|b", severity!="info"'),
-    duration: z
-      .string()
-      .regex(/^\d{1,4}(m|h|d)$/, 'a duration such as 30m, 2h or 1d')
-      .describe('e.g. 30m; at most 7d'),
+    duration: durationField('e.g. 30m; at most 7d'),
     comment: z.string().min(3).max(500),
     approval_token: approvalTokenField,
     dry_run: dryRunField,
