@@ -463,56 +463,22 @@ function workloadObjects(
     );
   for (const { pod, fleet: p } of seeded) {
     const last = p.last_restart ?? p.started;
-    if (p.reason === 'CrashLoopBackOff' && recent(last))
+    if (!recent(last)) continue;
+    const kubelet = (
+      type: 'Normal' | 'Warning',
+      reason: string,
+      message: string,
+      first = p.started,
+      count = p.restarts,
+    ) => eventObject(pod, type, reason, message, 'kubelet', first, last, Math.max(1, count));
+    const restartBackOff = `Back-off restarting failed container ${d.container} in pod ${pod.metadata.name}_${d.namespace}(${pod.metadata.uid})`;
+    if (p.reason === 'CrashLoopBackOff') out.push(kubelet('Warning', 'BackOff', restartBackOff));
+    if (p.reason === 'ImagePullBackOff' || p.reason === 'ErrImagePull')
       out.push(
-        eventObject(
-          pod,
-          'Warning',
-          'BackOff',
-          `Back-off restarting failed container ${d.container} in pod ${pod.metadata.name}_${d.namespace}(${pod.metadata.uid})`,
-          'kubelet',
-          p.started,
-          last,
-          Math.max(1, p.restarts),
-        ),
+        kubelet('Warning', 'Failed', `Failed to pull image "${p.image}": ${p.message ?? 'not found'}`),
+        kubelet('Normal', 'BackOff', `Back-off pulling image "${p.image}"`),
       );
-    if ((p.reason === 'ImagePullBackOff' || p.reason === 'ErrImagePull') && recent(last)) {
-      out.push(
-        eventObject(
-          pod,
-          'Warning',
-          'Failed',
-          `Failed to pull image "${p.image}": ${p.message ?? 'not found'}`,
-          'kubelet',
-          p.started,
-          last,
-          Math.max(1, p.restarts),
-        ),
-        eventObject(
-          pod,
-          'Normal',
-          'BackOff',
-          `Back-off pulling image "${p.image}"`,
-          'kubelet',
-          p.started,
-          last,
-          Math.max(1, p.restarts),
-        ),
-      );
-    }
-    if (p.reason === 'OOMKilled' && recent(last))
-      out.push(
-        eventObject(
-          pod,
-          'Warning',
-          'BackOff',
-          `Back-off restarting failed container ${d.container} in pod ${pod.metadata.name}_${d.namespace}(${pod.metadata.uid})`,
-          'kubelet',
-          last,
-          last,
-          1,
-        ),
-      );
+    if (p.reason === 'OOMKilled') out.push(kubelet('Warning', 'BackOff', restartBackOff, last, 1));
   }
 
   // Pod metrics (metrics.k8s.io) for running pods with fleet usage.
