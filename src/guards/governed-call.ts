@@ -12,7 +12,7 @@ import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError } from './approvals.js';
 import { redact, redactText } from './redact.js';
 import { formatZodIssues } from '../config/format-issues.js';
-import { CursorError } from '../tools/fields.js';
+import { approvalTokenField, CursorError, dryRunField } from '../tools/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
 import { describeBackendError } from '../providers/describe-error.js';
 
@@ -27,11 +27,16 @@ export interface CallSession {
 
 const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
 
-/** The strict input schema of a tool (unknown fields are refused, with their names). */
+/** The strict input schema of a tool (unknown fields are refused, with their names); writes add approval_token and dry_run. */
 export function inputSchemaOf(tool: AnyTool): z.ZodObject {
   let s = schemaCache.get(tool);
   if (!s) {
-    s = z.strictObject(tool.input);
+    // Every write takes the governance fields; tools declare only their own.
+    s = z.strictObject(
+      tool.effect === 'write'
+        ? { ...tool.input, approval_token: approvalTokenField, dry_run: dryRunField }
+        : tool.input,
+    );
     schemaCache.set(tool, s);
   }
   return s;

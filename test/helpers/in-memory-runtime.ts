@@ -12,7 +12,7 @@ import { ManualClock } from '../../src/clock.js';
 import { silentLogger } from '../../src/log.js';
 import { defineTool, type AnyTool } from '../../src/tools/define-tool.js';
 import { allTools } from '../../src/tools/index.js';
-import { approvalTokenField, dryRunField, envField } from '../../src/tools/fields.js';
+import { envField } from '../../src/tools/fields.js';
 import type { Backends } from '../../src/providers/backends.js';
 import type { Notification, Notifier } from '../../src/providers/notify/notifier.js';
 
@@ -39,8 +39,6 @@ export function testWriteTool(
       target: z.string().min(1).describe('object to write'),
       value: z.string().describe('value to write'),
       password: z.string().optional().describe('a secret the tool must never echo'),
-      approval_token: approvalTokenField,
-      dry_run: dryRunField,
     },
     output: { target: z.string(), value: z.string(), version: z.number() },
     plan(args) {

@@ -7,7 +7,7 @@ import { isKubernetesRole, KUBERNETES_ROLES, type AccessGrant } from '../../acce
 import { listGrants, saveGrant } from '../../access/grant-store.js';
 import { bindingName, bindingSpec, isDay2Binding } from '../../access/kubernetes-binding.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, durationField, durationMs, envField } from '../fields.js';
+import { durationField, durationMs, envField } from '../fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 
 const VALID_UNTIL_NOTE =
@@ -32,8 +32,6 @@ export const grantAccess = defineTool({
     role: z.string().min(1).max(63).describe('view, edit or admin; or a database role'),
     duration: durationField('e.g. 4h; policy caps it'),
     reason: z.string().min(1).max(500).describe('ticket or incident; shown to approvers'),
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     grant_id: z.string(),

@@ -5,7 +5,7 @@ import { grantFromBinding, isDay2Binding } from '../../access/kubernetes-binding
 import { target, where } from '../../access/reaper.js';
 import { markRevoked, revokeOnBackend } from '../../access/revoke.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField, reasonField } from '../fields.js';
+import { envField, reasonField } from '../fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 
 export const revokeAccess = defineTool({
@@ -21,8 +21,6 @@ export const revokeAccess = defineTool({
     namespace: z.string().min(1).max(63).optional(),
     binding: z.string().min(1).max(253).optional().describe('RoleBinding name'),
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     env: z.string(),

@@ -3,7 +3,7 @@ import { ConflictError } from '../../providers/errors.js';
 import { money } from '../../cost/prices.js';
 import { costOf } from '../../cost/report.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField, reasonField } from '../fields.js';
+import { envField, reasonField } from '../fields.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
 
 /** Annotations a scale to zero leaves on the Deployment, so that it can be put back. */
@@ -33,8 +33,6 @@ export const scaleIdleToZero = defineTool({
     namespace: z.string().min(1).max(63).optional(),
     deployment: z.string().min(1).max(253).optional().describe('with namespace'),
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     env: z.string(),

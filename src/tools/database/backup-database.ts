@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, writeStatusField } from '../fields.js';
+import { writeStatusField } from '../fields.js';
 import { backupsFolder, compactTimestamp, sha256File } from './backup-files.js';
 import { databaseTargetFields, formatBytes, num } from './database-fields.js';
 
@@ -14,7 +14,7 @@ export const backupDatabase = defineTool({
   toolset: 'database',
   effect: 'write',
   risk: 'low',
-  input: { ...databaseTargetFields, approval_token: approvalTokenField, dry_run: dryRunField },
+  input: { ...databaseTargetFields },
   output: {
     status: writeStatusField,
     env: z.string(),

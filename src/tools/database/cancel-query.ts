@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, writeStatusField } from '../fields.js';
+import { writeStatusField } from '../fields.js';
 import { clip, databaseTargetFields, num } from './database-fields.js';
 
 const SESSION_SQL = `
@@ -21,8 +21,6 @@ export const cancelQuery = defineTool({
     ...databaseTargetFields,
     pid: z.number().int().positive().describe('pg_stat_activity.pid'),
     force: z.boolean().optional(),
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     status: writeStatusField,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, writeStatusField } from '../fields.js';
+import { writeStatusField } from '../fields.js';
 import { clip, databaseTargetFields, formatBytes, num } from './database-fields.js';
 
 const INDEX_SQL = `
@@ -23,8 +23,6 @@ export const reindex = defineTool({
     ...databaseTargetFields,
     index: z.string().min(1).max(130).describe('may be schema-qualified'),
     lock_timeout_ms: z.number().int().min(100).max(600_000).optional().meta({ default: 5000 }),
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     status: writeStatusField,

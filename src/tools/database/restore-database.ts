@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type pg from 'pg';
 import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, writeStatusField } from '../fields.js';
+import { writeStatusField } from '../fields.js';
 import { backupsFolder, compactTimestamp, dumpInFolder, sha256File } from './backup-files.js';
 import { clip, databaseTargetFields, formatBytes, num } from './database-fields.js';
 
@@ -22,8 +22,6 @@ export const restoreDatabase = defineTool({
     file: z.string().min(1).max(500).describe('as backup_database returned it'),
     target_database: z.string().regex(DB_NAME).optional().describe('default: a new <db>_restore_<timestamp>'),
     replace_existing: z.boolean().optional().describe('restore over an existing target database (critical)'),
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     status: writeStatusField,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type pg from 'pg';
 import { resolveDatabase, type ResolvedDatabase } from '../../providers/postgres/resolve-database.js';
 import { defineTool, ToolError, type Plan, type ToolContext } from '../define-tool.js';
-import { approvalTokenField, dryRunField, writeStatusField } from '../fields.js';
+import { writeStatusField } from '../fields.js';
 import { databaseTargetFields } from './database-fields.js';
 import {
   catalogSnapshot,
@@ -54,8 +54,6 @@ export const runMigration = defineTool({
       .describe('last version to apply, e.g. 0042; default all'),
     lock_timeout_ms: z.number().int().min(100).max(600_000).optional().meta({ default: 5000 }),
     statement_timeout_ms: z.number().int().min(100).max(3_600_000).optional().meta({ default: 60000 }),
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     status: writeStatusField,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
+import { reasonField } from '../fields.js';
 import { collectAlerts } from '../../context/alerts.js';
 import { parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
@@ -31,8 +31,6 @@ export const promoteVersion = defineTool({
     force: z.boolean().optional(),
     ...rolloutWatchFields,
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     service: z.string().optional(),

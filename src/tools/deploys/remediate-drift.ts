@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
+import { reasonField } from '../fields.js';
 import { ConflictError } from '../../providers/errors.js';
 import type { KubeResource } from '../../providers/kubernetes/types.js';
 import type { ObjectDrift } from '../../drift/index.js';
@@ -28,8 +28,6 @@ export const remediateDrift = defineTool({
       .describe('as detect_drift names them, e.g. "Deployment shop/orders"; default all drifted'),
     force_conflicts: z.boolean().optional().describe('take over fields another manager owns'),
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     env: z.string(),

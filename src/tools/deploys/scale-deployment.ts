@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, type Plan, type Risk, type Target } from '../define-tool.js';
-import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
+import { reasonField } from '../fields.js';
 import type { HpaInfo } from '../../providers/kubernetes/types.js';
 import { formatAmount, quotaChecks } from './quota.js';
 import {
@@ -24,8 +24,6 @@ export const scaleDeployment = defineTool({
     replicas: z.number().int().min(0).max(1000),
     adjust_hpa: z.boolean().optional().describe("widen the HPA's min/max to include replicas"),
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     env: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
+import { reasonField } from '../fields.js';
 import { NotFoundError } from '../../providers/errors.js';
 import {
   dependentsOf,
@@ -23,8 +23,6 @@ export const setAutoscaling = defineTool({
     max_replicas: z.number().int().min(1).max(1000),
     target_cpu_percent: z.number().int().min(1).max(100).describe('of requests'),
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     env: z.string(),

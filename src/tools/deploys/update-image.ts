@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { approvalTokenField, dryRunField, reasonField } from '../fields.js';
+import { reasonField } from '../fields.js';
 import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
 import { guardToolRollout, podNames } from './rollout-watch.js';
@@ -39,8 +39,6 @@ export const updateImage = defineTool({
     image: z.string().min(1).max(512).optional().describe('full reference, instead of tag/digest'),
     ...rolloutWatchFields,
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     env: z.string(),

@@ -1,13 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../define-tool.js';
-import {
-  approvalTokenField,
-  dryRunField,
-  envField,
-  reasonField,
-  rolloutTimeoutField,
-  serviceField,
-} from '../fields.js';
+import { envField, reasonField, rolloutTimeoutField, serviceField } from '../fields.js';
 import { resolveWorkload } from './resolve-workload.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 
@@ -23,8 +16,6 @@ export const restartDeployment = defineTool({
     env: envField,
     reason: reasonField,
     timeout_seconds: rolloutTimeoutField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     deployment: z.string(),

@@ -1,13 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
-import {
-  approvalTokenField,
-  dryRunField,
-  envField,
-  reasonField,
-  rolloutTimeoutField,
-  serviceField,
-} from '../fields.js';
+import { envField, reasonField, rolloutTimeoutField, serviceField } from '../fields.js';
 import { resolveWorkload } from './resolve-workload.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 import type { ContainerImage } from '../../providers/kubernetes/types.js';
@@ -25,8 +18,6 @@ export const rollbackDeployment = defineTool({
     revision: z.number().int().min(1).optional(),
     reason: reasonField,
     timeout_seconds: rolloutTimeoutField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     deployment: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
-import { approvalTokenField, dryRunField, durationField, durationMs, envField } from '../fields.js';
+import { durationField, durationMs, envField } from '../fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { untrusted } from '../../context/gather.js';
 import type { ScheduleDowntimeInput } from '../../providers/datadog/types.js';
@@ -25,8 +25,6 @@ export const scheduleDowntime = defineTool({
     scope: z.string().min(1).max(300).optional().describe('e.g. "env:prod"; default the env\'s scope tag'),
     duration: durationField('e.g. 1h; at most 7d'),
     message: z.string().min(3).max(500),
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     downtime_id: z.string(),

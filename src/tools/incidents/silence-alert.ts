@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
-import { approvalTokenField, dryRunField, durationField, durationMs, envField } from '../fields.js';
+import { durationField, durationMs, envField } from '../fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { formatMatcher, InvalidMatcherError, parseMatcher } from '../../providers/alertmanager/matchers.js';
 import type { Alert, Matcher } from '../../providers/alertmanager/types.js';
@@ -49,8 +49,6 @@ export const silenceAlert = defineTool({
       .describe('Alertmanager syntax, e.g. alertname="HighErrorRate", service=~"a|b", severity!="info"'),
     duration: durationField('e.g. 30m; at most 7d'),
     comment: z.string().min(3).max(500),
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: {
     silence_id: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
-import { approvalTokenField, dryRunField, envField, reasonField } from '../fields.js';
+import { envField, reasonField } from '../fields.js';
 import { actionDigest } from '../../guards/action-digest.js';
 import { planRotation, type PlannedRotation } from '../../rotation/plan-rotation.js';
 import { runRotation } from '../../rotation/run-rotation.js';
@@ -27,8 +27,6 @@ export const rotateCredential = defineTool({
       .optional()
       .describe('default single-user (alternating-users for <role>_clone)'),
     reason: reasonField,
-    approval_token: approvalTokenField,
-    dry_run: dryRunField,
   },
   output: { rotation: rotationShape },
   async plan(args, ctx) {

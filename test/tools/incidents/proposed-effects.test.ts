@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inputSchemaOf } from '../../../src/guards/governed-call.js';
 import { allTools } from '../../../src/tools/index.js';
 import { incidentTools } from '../../../src/tools/incidents/index.js';
 import { PROPOSED_TOOL_EFFECTS } from '../../../src/tools/incidents/triage-service.js';
@@ -11,17 +12,14 @@ describe('incident toolset', () => {
   });
 
   it('every write takes approval_token and dry_run; records and reads take neither', () => {
-    for (const t of incidentTools) {
-      const keys = Object.keys(t.input);
-      if (t.effect === 'write')
-        expect(keys, t.name).toEqual(expect.arrayContaining(['approval_token', 'dry_run']));
-      else
-        expect(
-          keys.filter((k) => k === 'approval_token' || k === 'dry_run'),
-          t.name,
-        ).toEqual([]);
-      expect(t.toolset).toBe('incidents');
+    for (const t of [...allTools, ...incidentTools]) {
+      const keys = Object.keys(inputSchemaOf(t).shape);
+      const governance = keys.filter((k) => k === 'approval_token' || k === 'dry_run');
+      expect(governance, t.name).toEqual(t.effect === 'write' ? ['approval_token', 'dry_run'] : []);
+      // Added in one place for every write: a tool does not declare its own.
+      expect(Object.keys(t.input), t.name).not.toContain('approval_token');
     }
+    for (const t of incidentTools) expect(t.toolset).toBe('incidents');
     expect(incidentTools.map((t) => t.name).sort()).toEqual([
       'open_incident',
       'resolve_incident',
