@@ -605,7 +605,8 @@ function ownedByDeployment(store: ObjectStore, pod: KubeObject, d: KubeObject): 
   return !!rs && ownedBy(rs, d.metadata.uid!);
 }
 
-function ownerRef(o: KubeObject): OwnerReference {
+/** The controller reference a ReplicaSet or Pod carries to its owner. */
+export function ownerRef(o: KubeObject): OwnerReference {
   return {
     apiVersion: o.apiVersion,
     kind: o.kind,

@@ -3,8 +3,8 @@ import { imageWithoutDigest } from '../fleet-schema.js';
 import type { Fleet, FleetDeployment, FleetEnvironment, FleetPod } from '../fleet-schema.js';
 import { applyDefaults } from '../kubernetes/admission.js';
 import { findByKind } from '../kubernetes/resources.js';
-import { REVISION, templateHash } from '../kubernetes/rollout-controller.js';
-import type { KubeObject, OwnerReference } from '../kubernetes/types.js';
+import { ownerRef, REVISION, templateHash } from '../kubernetes/rollout-controller.js';
+import type { KubeObject } from '../kubernetes/types.js';
 
 /**
  * Fleet environment → the Kubernetes objects of its cluster: namespaces, deployments with their
@@ -36,17 +36,6 @@ function hexOf(text: string): string {
 function clusterIpOf(text: string): string {
   const b = createHash('sha256').update(text).digest();
   return `172.20.${b[0]!}.${(b[1]! % 250) + 2}`;
-}
-
-function owner(o: KubeObject): OwnerReference {
-  return {
-    apiVersion: o.apiVersion,
-    kind: o.kind,
-    name: o.metadata.name,
-    uid: o.metadata.uid!,
-    controller: true,
-    blockOwnerDeletion: true,
-  };
 }
 
 function b64(text: string): string {
@@ -174,7 +163,7 @@ function replicaSet(
       creationTimestamp: iso(rev.deployed),
       labels: { ...tmpl.metadata.labels },
       annotations,
-      ownerReferences: [owner(deployment)],
+      ownerReferences: [ownerRef(deployment)],
     },
     spec: {
       replicas,
@@ -269,7 +258,7 @@ function podObject(d: FleetDeployment, p: FleetPod, rs: KubeObject, hash: string
         ...(rs.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata
           .labels,
       },
-      ownerReferences: [owner(rs)],
+      ownerReferences: [ownerRef(rs)],
     },
     spec,
     status: {
