@@ -173,6 +173,18 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     await rt.ready;
     const ctx = { deps: rt.deps, principal, signal };
     const started = performance.now();
+    // Reads are audited after the answer is known, off the reply's path; a failed append is logged.
+    const auditRead = (outcome: { ok: boolean; error?: string }) =>
+      void rt.audit
+        .append({
+          event: 'resource.read',
+          principal: principal.id,
+          client: principal.client,
+          transport: principal.transport,
+          resource: uri,
+          outcome: { ...outcome, duration_ms: Math.round(performance.now() - started) },
+        })
+        .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
     let content: ResourceContent;
     try {
       const s = statics.find((r) => r.uri === uri);
@@ -190,33 +202,11 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
         content = await hit.t.read(params, ctx);
       }
     } catch (err) {
-      void rt.audit
-        .append({
-          event: 'resource.read',
-          principal: principal.id,
-          client: principal.client,
-          transport: principal.transport,
-          resource: uri,
-          outcome: {
-            ok: false,
-            error: err instanceof Error ? err.name : 'error',
-            duration_ms: Math.round(performance.now() - started),
-          },
-        })
-        .catch(() => undefined);
+      auditRead({ ok: false, error: err instanceof Error ? err.name : 'error' });
       if (err instanceof ResourceNotFoundError) throw new McpError(ErrorCode.InvalidParams, err.message);
       throw err;
     }
-    void rt.audit
-      .append({
-        event: 'resource.read',
-        principal: principal.id,
-        client: principal.client,
-        transport: principal.transport,
-        resource: uri,
-        outcome: { ok: true, duration_ms: Math.round(performance.now() - started) },
-      })
-      .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
+    auditRead({ ok: true });
     return { contents: renderContent(uri, redact(content)) };
   };
 

@@ -63,6 +63,20 @@ describe('context resources', () => {
     );
   });
 
+  it('audits every read, the refused ones too, with who read what', async () => {
+    await read('day2://services');
+    await expect(client.readResource({ uri: 'day2://services/no-such-service' })).rejects.toThrow();
+    await h.rt.auditLog.flush();
+    const reads = (
+      await h.rt.deps.store.queryAudit({ event: 'resource.read', principal: 'sre-bob', limit: 500 })
+    ).map((r) => JSON.parse(r.record) as { resource: string; outcome: { ok: boolean; error?: string } });
+    expect(reads.find((r) => r.resource === 'day2://services')?.outcome.ok).toBe(true);
+    expect(reads.find((r) => r.resource === 'day2://services/no-such-service')?.outcome).toMatchObject({
+      ok: false,
+      error: 'ResourceNotFoundError',
+    });
+  });
+
   it('day2://graph has JSON nodes and edges and a Mermaid part', async () => {
     const { json, parts } = await read('day2://graph');
     const nodes = json.nodes as { id: string }[];
