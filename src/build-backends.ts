@@ -32,6 +32,8 @@ export interface BuiltBackends {
    * configuration before buildRuntime: use `withEnvironments(loaded, built)`.
    */
   environments: Record<string, EnvironmentConfig>;
+  /** The sandbox fleet's rotation policy, which replaces config `rotation.max_age_days`/`warn_days`. */
+  rotation?: { max_age_days: number; warn_days: number };
   /** The running sandbox, for tests and the bench (emulators, fleet). */
   sandbox?: Sandbox;
   /**
@@ -47,16 +49,21 @@ export interface BuiltBackends {
 
 /**
  * The configuration the runtime must see: the loaded one with the sandbox's environments merged
- * in (a sandbox environment replaces a configured one of the same name).
+ * in (a sandbox environment replaces a configured one of the same name) and its fleet's rotation
+ * policy.
  */
 export function withEnvironments(
   loaded: LoadedConfig,
-  built: Pick<BuiltBackends, 'environments'>,
+  built: Pick<BuiltBackends, 'environments' | 'rotation'>,
 ): LoadedConfig {
-  if (Object.keys(built.environments).length === 0) return loaded;
+  if (Object.keys(built.environments).length === 0 && !built.rotation) return loaded;
   return {
     ...loaded,
-    config: { ...loaded.config, environments: { ...loaded.config.environments, ...built.environments } },
+    config: {
+      ...loaded.config,
+      environments: { ...loaded.config.environments, ...built.environments },
+      rotation: { ...loaded.config.rotation, ...built.rotation },
+    },
   };
 }
 
@@ -96,6 +103,7 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
       backends: sandbox.backends,
       catalog: sandbox.catalog,
       environments: sandbox.environments,
+      rotation: sandbox.rotation,
       sandbox,
       warmUp,
       close: () => sandbox.close(),

@@ -15,12 +15,16 @@ export const notReadyBackends: Backends = new Proxy({} as Backends, {
   },
 });
 
-/** Puts started backends, the catalog and the environments they bring into a running runtime. */
+/**
+ * Puts started backends, the catalog and what configuration they bring (the sandbox's
+ * environments and its fleet's rotation policy) into a running runtime.
+ */
 export function applyBackends(
   rt: Runtime,
-  built: Pick<BuiltBackends, 'backends' | 'catalog' | 'environments'>,
+  built: Pick<BuiltBackends, 'backends' | 'catalog' | 'environments' | 'rotation'>,
 ): void {
   Object.assign(rt.deps.config.environments, built.environments);
+  if (built.rotation) Object.assign(rt.deps.config.rotation, built.rotation);
   rt.deps.backends = built.backends;
   rt.deps.catalog = built.catalog;
 }

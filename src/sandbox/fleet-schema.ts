@@ -584,7 +584,9 @@ export function createFleetSchema(now: Date) {
             .describe('credentials within this many days of max age are due soon'),
         })
         .default({ max_age_days: 90, warn_days: 14 })
-        .describe('credential rotation rules'),
+        .describe(
+          'credential rotation rules; day2 serve --sandbox uses them as config rotation.max_age_days and warn_days',
+        ),
       registry: z
         .strictObject({
           host: z.string().describe('registry host the images name'),

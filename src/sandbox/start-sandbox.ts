@@ -82,6 +82,8 @@ export interface Sandbox {
   catalog: Catalog;
   emulators: SandboxEmulators;
   fleet: LoadedFleet;
+  /** The fleet's credential rotation policy: config `rotation.max_age_days` and `warn_days`. */
+  rotation: { max_age_days: number; warn_days: number };
   postgres?: PostgresSeedResult;
   /** A few words for the start-up line. */
   describe: string;
@@ -318,6 +320,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       `secrets-manager ${secretsManager.url}`,
       alertmanager ? `alertmanager ${alertmanager.url}` : 'alertmanager not installed',
       postgresSeed?.ok ? `postgres ${redactUrl(pgUrl!)}` : 'postgres not seeded',
+      ...(registry ? [`registry ${registry.url}`] : []),
     ];
     const describe = `sandbox fleet ${fleet.name} (${envNames.length} environments, ${services} services)`;
     log.info(
@@ -331,6 +334,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       catalog: loaded.catalog,
       emulators: { kubernetes, datadog, secretsManager, alertmanager },
       fleet: loaded,
+      rotation: fleet.rotation_policy,
       postgres: postgresSeed,
       describe,
       close: () =>

@@ -107,6 +107,8 @@ export async function startSandboxHarness(opts: SandboxHarnessOptions = {}): Pro
     const config = configSchema.parse({
       environments: sandbox.environments,
       ...extra,
+      // As day2 serve --sandbox does: the fleet's rotation policy, under what the test sets.
+      rotation: { ...sandbox.rotation, ...(extra.rotation as object | undefined) },
       backends: backendsConfig,
     });
     const storePath = join(dir, 'day2.db');

@@ -99,4 +99,12 @@ describe('the mini fleet', () => {
     });
     expect(done.completion.values).toEqual(['ledger']);
   });
+
+  it("list_credentials judges age by the fleet's own rotation policy (30 days)", async () => {
+    const out = await sc('list_credentials', { env: 'prod', limit: 100 });
+    const rows = out.credentials as { name: string; status: string }[];
+    // 45 days old with no rule of its own: overdue under the fleet's 30 days, not under day2's default 90.
+    expect(rows.find((r) => r.name === 'prod/indexer/api-key')?.status).toBe('overdue');
+    expect(h.rt.deps.config.rotation).toMatchObject({ max_age_days: 30, warn_days: 7 });
+  });
 });
