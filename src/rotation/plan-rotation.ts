@@ -12,7 +12,7 @@ import { readKubeSecrets } from './secret-references.js';
 import { SecretUsage } from './usage.js';
 import { activeRotation } from './rotation-store.js';
 import { needsRestart } from './run-rotation.js';
-import { STEP_NAMES, type RotationDoc, type StepName, type Strategy } from './types.js';
+import { STEP_NAMES, type RotationDoc, type RotationTarget, type StepName, type Strategy } from './types.js';
 
 export interface PlannedDependent {
   service: string;
@@ -22,24 +22,13 @@ export interface PlannedDependent {
 }
 
 /** What execution needs, decided by the plan (and bound into the approval through the digest). */
-export interface PlannedRotation {
-  env: string;
-  secret: string;
-  service?: string;
-  strategy: Strategy;
-  database: string;
-  dbname: string;
+export interface PlannedRotation extends RotationTarget {
   host: string;
   port: number;
-  role: string;
-  new_role: string;
   current_version: string;
   dependents: PlannedDependent[];
   /** Services that use the secret but have no workload to restart. */
   not_restartable: string[];
-  owners: string[];
-  notify_owners: boolean;
-  reason?: string;
   /** Set when an unfinished rotation of this secret exists: execution resumes it. */
   resume?: { rotation_id: string; from_step: StepName };
   /** A version carrying AWSPENDING that no running rotation owns. */

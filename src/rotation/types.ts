@@ -40,9 +40,8 @@ export interface DependentState {
 /** in_progress: running or interrupted; failed: stopped with a working credential, resumable. */
 export type RotationStatus = 'in_progress' | 'completed' | 'failed' | 'rolled_back';
 
-/** The persisted rotation (Store collection `rotations`). */
-export interface RotationDoc {
-  id: string;
+/** Which credential a rotation changes, and how: shared by the plan and the persisted rotation. */
+export interface RotationTarget {
   env: string;
   secret: string;
   service?: string;
@@ -54,15 +53,20 @@ export interface RotationDoc {
   role: string;
   /** The login role of the new version (the same role for single-user, the alternate one otherwise). */
   new_role: string;
+  reason?: string;
+  notify_owners: boolean;
+  owners: string[];
+}
+
+/** The persisted rotation (Store collection `rotations`). */
+export interface RotationDoc extends RotationTarget {
+  id: string;
   /** The ClientRequestToken, which is also the new version's id. */
   pending_version: string;
   /** The AWSCURRENT version when the rotation started. */
   previous_version: string;
   action_digest: string;
   requested_by: string;
-  reason?: string;
-  notify_owners: boolean;
-  owners: string[];
   status: RotationStatus;
   steps: RotationStep[];
   dependents: DependentState[];
