@@ -51,13 +51,7 @@ export const setAutoscaling = defineTool({
             existing.targetCpuUtilization === args.target_cpu_percent
           ? `HPA ${w.namespace}/${name} already has these settings`
           : undefined;
-    const spec = {
-      name,
-      target: { kind: 'Deployment', name: w.name },
-      minReplicas: args.min_replicas,
-      maxReplicas: args.max_replicas,
-      targetCpuUtilization: args.target_cpu_percent,
-    };
+    const spec = hpaSpec(name, w.name, args);
     if (!refusal)
       await w.k8s.upsertHpa(w.namespace, spec, { dryRun: true, resourceVersion: existing?.resourceVersion });
     const before = existing
@@ -120,13 +114,7 @@ export const setAutoscaling = defineTool({
           'hpa',
         );
     }
-    const spec = {
-      name,
-      target: { kind: 'Deployment', name: w.name },
-      minReplicas: args.min_replicas,
-      maxReplicas: args.max_replicas,
-      targetCpuUtilization: args.target_cpu_percent,
-    };
+    const spec = hpaSpec(name, w.name, args);
     const hpa = await writeOrReplan('HorizontalPodAutoscaler', () =>
       w.k8s.upsertHpa(w.namespace, spec, planned === 'absent' ? {} : { resourceVersion: planned }),
     );
@@ -144,3 +132,18 @@ export const setAutoscaling = defineTool({
   render: (o) =>
     `${o.created ? 'created' : 'updated'} HPA ${o.env}/${o.namespace}/${o.hpa}: ${o.min_replicas}-${o.max_replicas} replicas at ${o.target_cpu_percent ?? '?'}% CPU`,
 });
+
+/** The HPA the call asks for: what plan dry-runs and execute writes. */
+function hpaSpec(
+  name: string,
+  deployment: string,
+  args: { min_replicas: number; max_replicas: number; target_cpu_percent: number },
+) {
+  return {
+    name,
+    target: { kind: 'Deployment', name: deployment },
+    minReplicas: args.min_replicas,
+    maxReplicas: args.max_replicas,
+    targetCpuUtilization: args.target_cpu_percent,
+  };
+}
