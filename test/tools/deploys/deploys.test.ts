@@ -251,6 +251,23 @@ describe('outdated images in the backlog', () => {
       /no registry configured for .*staging/,
     );
   });
+
+  it('a registry that does not answer is a gap; the rest of the backlog still comes', async () => {
+    const staging = h.rt.deps.config.environments.staging!;
+    staging.registry = { url: 'http://127.0.0.1:9', host: 'registry.acme.test' };
+    try {
+      const r = await call('day2_backlog', { category: 'versions', limit: 100 });
+      expect(r.isError, text(r)).toBeFalsy();
+      const gaps = sc(r).gaps as Obj[];
+      expect(gaps.some((g) => g.backend === 'registry' && g.env === 'staging')).toBe(true);
+      const items = sc(r).items as Obj[];
+      expect(items.some((i) => i.id === 'versions:prod:image:storefront/web-frontend/web-frontend')).toBe(
+        true,
+      );
+    } finally {
+      delete staging.registry;
+    }
+  });
 });
 
 describe('drift', () => {
