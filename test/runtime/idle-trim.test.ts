@@ -25,7 +25,9 @@ describe('releaseStartupMemory', () => {
     >;
     expect(entry.rss_mb_before).toBeGreaterThan(0);
     expect(entry.rss_mb_after).toBeGreaterThan(0);
-    expect(newSpace()).toBeLessThanOrEqual(before);
+    // The churn above grew the young generation; the collection gives most of it back.
+    expect(before).toBeGreaterThan(4 * 1048576);
+    expect(newSpace()).toBeLessThan(before / 4);
     expect(keep).toHaveLength(0);
     // The collector was borrowed from a fresh context: this one never gains a global `gc`.
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
