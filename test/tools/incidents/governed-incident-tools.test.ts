@@ -121,6 +121,25 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
     await h.sandbox.backends.datadog('prod').cancelDowntime(id);
   });
 
+  it('restart and rollback name a deployment by catalog service or raw namespace/name, and say so when neither fits', async () => {
+    const raw = await h.call('restart_deployment', { service: 'checkout/checkout', env: 'prod' });
+    expect(raw.isError, JSON.stringify(raw.content)).toBeFalsy();
+    expect(raw.structuredContent).toMatchObject({ status: 'approval_required' });
+    expect(String((raw.structuredContent as { summary: string }).summary)).toContain('checkout/checkout');
+
+    const unknown = await h.call('rollback_deployment', { service: 'no-such-thing', env: 'prod' });
+    expect(unknown.isError).toBe(true);
+    const text = unknown.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+    expect(text).toContain('no service "no-such-thing"');
+    expect(text).toContain('a raw namespace/deployment works too');
+
+    const nowhere = await h.call('restart_deployment', { service: 'checkout', env: 'nowhere' });
+    expect(nowhere.isError).toBe(true);
+    expect(nowhere.content.map((c) => (c.type === 'text' ? c.text : '')).join('')).toMatch(
+      /env: no environment "nowhere"/,
+    );
+  });
+
   it('triage still answers with Datadog down, and names the gap', async () => {
     h.sandbox.emulators.datadog.faults.add({ kind: 'status', status: 503 });
     const res = await h.call('triage_service', { service: 'checkout', env: 'prod' });
