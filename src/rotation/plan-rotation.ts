@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.js';
 import type { Plan, Target } from '../tools/define-tool.js';
 import { ToolError } from '../tools/define-tool.js';
-import { resolveEnv, resolveService } from '../tools/context/resolve-service.js';
+import { resolveEnvWith, resolveService } from '../tools/context/resolve-service.js';
 import {
   alternateRole,
   parseDbCredential,
@@ -61,13 +61,7 @@ export async function planRotation(
   deps: Deps,
   args: RotateArgs,
 ): Promise<{ plan: Plan; rotation: PlannedRotation }> {
-  const env = resolveEnv(deps, args.env);
-  if (!deps.backends.has(env, 'secrets-manager'))
-    throw new ToolError(
-      `env: environment "${env}" has no AWS Secrets Manager configured`,
-      'not_configured',
-      'env',
-    );
+  const env = resolveEnvWith(deps, args.env, 'secrets-manager');
   if (!args.secret && !args.service)
     throw new ToolError('say which credential: give service or secret', 'invalid_input', 'service');
   const sm = deps.backends.secrets(env);

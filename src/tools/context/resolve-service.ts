@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps.js';
 import type { CatalogService } from '../../catalog/model.js';
+import type { BackendName } from '../../providers/backends.js';
 import { ToolError } from '../define-tool.js';
 
 /** The catalog service a tool argument names, or a ToolError that suggests close names. */
@@ -22,4 +23,32 @@ export function resolveEnv(deps: Deps, env: string): string {
     'not_found',
     'env',
   );
+}
+
+const BACKEND_CONFIG: Record<Exclude<BackendName, 'postgres'>, { label: string; key: string }> = {
+  kubernetes: { label: 'Kubernetes', key: 'kubernetes' },
+  datadog: { label: 'Datadog', key: 'datadog' },
+  alertmanager: { label: 'Alertmanager', key: 'alertmanager' },
+  'secrets-manager': { label: 'AWS Secrets Manager', key: 'aws' },
+};
+
+/**
+ * The environment a tool argument names, when it has `backend` configured; otherwise a ToolError
+ * naming the environment and the day2.yaml key that would configure it.
+ */
+export function resolveEnvWith(
+  deps: Deps,
+  envName: string,
+  backend: Exclude<BackendName, 'postgres'>,
+): string {
+  const env = resolveEnv(deps, envName);
+  if (!deps.backends.has(env, backend)) {
+    const { label, key } = BACKEND_CONFIG[backend];
+    throw new ToolError(
+      `env: environment "${env}" has no ${label} configured (environments.${env}.${key})`,
+      'not_configured',
+      'env',
+    );
+  }
+  return env;
 }

@@ -4,7 +4,7 @@ import { money } from '../../cost/prices.js';
 import { costOf } from '../../cost/report.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
 import { envField, reasonField } from '../fields.js';
-import { resolveEnv, resolveService } from '../context/resolve-service.js';
+import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 
 /** Annotations a scale to zero leaves on the Deployment, so that it can be put back. */
 export const PREVIOUS_REPLICAS_ANNOTATION = 'day2.dev/previous-replicas';
@@ -53,9 +53,7 @@ export const scaleIdleToZero = defineTool({
   },
   async plan(args, ctx): Promise<Plan> {
     const deps = ctx.deps;
-    const env = resolveEnv(deps, args.env);
-    if (!deps.backends.has(env, 'kubernetes'))
-      throw new ToolError(`env: environment "${env}" has no Kubernetes configured`, 'not_configured', 'env');
+    const env = resolveEnvWith(deps, args.env, 'kubernetes');
     const svc = args.service ? resolveService(deps, args.service) : undefined;
     const workload = svc ? deps.catalog.workloadFor(svc.id, env) : undefined;
     if (svc && !workload)

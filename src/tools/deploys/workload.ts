@@ -4,7 +4,7 @@ import type { KubernetesProvider } from '../../providers/kubernetes/types.js';
 import { ConflictError } from '../../providers/errors.js';
 import { ToolError, type Target } from '../define-tool.js';
 import { envField } from '../fields.js';
-import { resolveEnv, resolveService } from '../context/resolve-service.js';
+import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 
 /** The fields of a write that watches its rollout and undoes it when the new pods fail. */
 export const rolloutWatchFields = {
@@ -40,13 +40,7 @@ export function resolveWorkload(
   deps: Deps,
   args: { env: string; service?: string; namespace?: string; deployment?: string },
 ): Workload {
-  const env = resolveEnv(deps, args.env);
-  if (!deps.backends.has(env, 'kubernetes'))
-    throw new ToolError(
-      `env: environment "${env}" has no Kubernetes configured (environments.${env}.kubernetes)`,
-      'not_configured',
-      'env',
-    );
+  const env = resolveEnvWith(deps, args.env, 'kubernetes');
   const k8s = deps.backends.kubernetes(env);
   if (args.service) {
     const svc = resolveService(deps, args.service);

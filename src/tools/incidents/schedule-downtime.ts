@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
 import { durationField, durationMs, envField } from '../fields.js';
-import { resolveEnv } from '../context/resolve-service.js';
+import { resolveEnvWith } from '../context/resolve-service.js';
 import { untrusted } from '../../context/gather.js';
 import type { ScheduleDowntimeInput } from '../../providers/datadog/types.js';
 
@@ -35,13 +35,7 @@ export const scheduleDowntime = defineTool({
   },
   async plan(args, ctx) {
     const deps = ctx.deps;
-    const env = resolveEnv(deps, args.env);
-    if (!deps.backends.has(env, 'datadog'))
-      throw new ToolError(
-        `env: environment "${env}" has no Datadog configured in day2.yaml`,
-        'not_configured',
-        'env',
-      );
+    const env = resolveEnvWith(deps, args.env, 'datadog');
     if (
       (args.monitor_id === undefined) ===
       (args.monitor_tags === undefined || args.monitor_tags.length === 0)

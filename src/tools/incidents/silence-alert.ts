@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
 import { durationField, durationMs, envField } from '../fields.js';
-import { resolveEnv } from '../context/resolve-service.js';
+import { resolveEnvWith } from '../context/resolve-service.js';
 import { formatMatcher, InvalidMatcherError, parseMatcher } from '../../providers/alertmanager/matchers.js';
 import type { Alert, Matcher } from '../../providers/alertmanager/types.js';
 import { untrusted } from '../../context/gather.js';
@@ -66,13 +66,7 @@ export const silenceAlert = defineTool({
   },
   async plan(args, ctx) {
     const deps = ctx.deps;
-    const env = resolveEnv(deps, args.env);
-    if (!deps.backends.has(env, 'alertmanager'))
-      throw new ToolError(
-        `env: environment "${env}" has no Alertmanager configured in day2.yaml`,
-        'not_configured',
-        'env',
-      );
+    const env = resolveEnvWith(deps, args.env, 'alertmanager');
     const matchers = parseMatchers(args.matchers);
     const ms = durationMs(args.duration)!;
     if (ms > MAX_SILENCE_MS)
