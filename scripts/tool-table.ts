@@ -21,14 +21,18 @@ const RESOURCES_END = '<!-- resources:end -->';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** A Markdown table of the tools, grouped by toolset in registry order. */
+/**
+ * A Markdown table of the tools, grouped by toolset in registry order. Titles are for people, so
+ * they live here: tools/list leaves them out (see toolDefinition).
+ */
 export function renderToolTable(tools: readonly AnyTool[]): string {
   const rows = tools.map(
-    (t) => `| \`${t.name}\` | ${t.toolset} | ${t.effect} | ${t.risk} | ${cell(t.description)} |`,
+    (t) =>
+      `| \`${t.name}\` | ${cell(t.title)} | ${t.toolset} | ${t.effect} | ${t.risk} | ${cell(t.description)} |`,
   );
   return [
-    '| Tool | Toolset | Effect | Risk | Description |',
-    '| --- | --- | --- | --- | --- |',
+    '| Tool | Title | Toolset | Effect | Risk | Description |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }

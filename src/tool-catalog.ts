@@ -45,11 +45,16 @@ export function outputSchemaOf(tool: AnyTool): z.ZodObject {
 const definitionCache = new WeakMap<AnyTool, Tool>();
 
 /**
- * The tools/list entry of a tool, computed once and kept small: the model's context pays for every
- * byte of every tool on every turn. Input schemas keep types, enums, bounds and descriptions; the
- * output schema says only that a result is an object: the full shape is outputSchemaOf (handlers
- * are typed against it, the test clients check every result against it) and each result shows it
- * as structuredContent. Annotations are left out when no hint differs from the spec's defaults.
+ * The tools/list entry of a tool, computed once and kept small: every byte of every tool reaches
+ * every session, on every turn. It is what a model needs to call the tool right: name, description,
+ * input schema (types, enums, bounds, defaults and the descriptions that give a format), and the
+ * annotations hosts use to gate calls, sent only where a hint differs from the spec's defaults.
+ *
+ * Left out on purpose: `title` (a host shows the name instead, as the spec says it should; the
+ * README's tool table carries titles for people) and `outputSchema`. The whole output schema averages
+ * 1.4 KB per tool and the only small one, `{type: "object"}`, tells a client nothing it can use;
+ * structuredContent still comes with every result, next to a text rendering, and outputSchemaOf
+ * is the shape the handlers are typed against and the test clients check every result against.
  */
 export function toolDefinition(tool: AnyTool): Tool {
   let def = definitionCache.get(tool);
@@ -57,10 +62,8 @@ export function toolDefinition(tool: AnyTool): Tool {
     const annotations = annotationsFor(tool);
     def = {
       name: tool.name,
-      title: tool.title,
       description: tool.description,
       inputSchema: compactInput(jsonSchema(inputSchemaOf(tool), 'input')) as Tool['inputSchema'],
-      outputSchema: { type: 'object' },
       ...(Object.keys(annotations).length ? { annotations } : {}),
     };
     definitionCache.set(tool, def);

@@ -49,6 +49,7 @@ export interface ToolContext {
 
 interface ToolBase<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   name: string;
+  /** For people: the README's tool table. tools/list leaves it out (see toolDefinition). */
   title: string;
   description: string;
   toolset: string;
@@ -106,7 +107,9 @@ export function annotationsFor(tool: Pick<AnyTool, 'effect' | 'risk'>): {
   openWorldHint?: boolean;
 } {
   if (tool.effect === 'read') return { readOnlyHint: true };
-  if (tool.effect === 'record') return { destructiveHint: false, openWorldHint: false };
+  // A record changes only day2's own records (and, where configured, their Datadog mirror): it
+  // destroys nothing, but it is not a closed world either.
+  if (tool.effect === 'record') return { destructiveHint: false };
   return tool.risk === 'low' ? { destructiveHint: false } : {};
 }
 

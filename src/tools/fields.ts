@@ -6,7 +6,7 @@ import { z } from 'zod';
  */
 export const envField = z.string().min(1);
 export const serviceField = z.string().min(1);
-export const approvalTokenField = z.string().optional().describe('omit to get a plan');
+export const approvalTokenField = z.string().optional();
 export const dryRunField = z.boolean().optional();
 export const limitField = z.number().int().min(1).max(100).optional().meta({ default: 20 });
 export const cursorField = z.string().optional();

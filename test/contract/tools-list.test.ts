@@ -5,7 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OwnedRuntime } from '../../src/build-runtime.js';
 import { allTools } from '../../src/tools/index.js';
 import { outputSchemaOf } from '../../src/tool-catalog.js';
-import { TOOLSETS } from '../../src/toolsets.js';
+import { servedToolsets, TOOLSETS } from '../../src/toolsets.js';
 import { README_PATH, withGeneratedTables } from '../../scripts/tool-table.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
@@ -43,9 +43,15 @@ describe('tools/list contract', () => {
       expect(tool.name).toMatch(/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/);
       expect(tool.description.length, tool.name).toBeGreaterThan(20);
       const def = listed.get(tool.name);
-      // tools/list sends only `type: object` (bytes in every session's context); the declared
-      // output schema names the fields every result has, and structuredContent carries them.
-      expect(def?.outputSchema, tool.name).toEqual({ type: 'object' });
+      // tools/list leaves out the title (hosts show the name) and the output schema (bytes in every
+      // session's context); the declared output schema names the fields every result has, and
+      // structuredContent carries them.
+      expect(tool.title.length, tool.name).toBeGreaterThan(3);
+      expect(Object.keys(def ?? {}).sort(), tool.name).toEqual(
+        ['annotations', 'description', 'inputSchema', 'name'].filter(
+          (k) => k !== 'annotations' || def?.annotations,
+        ),
+      );
       const required = z.toJSONSchema(outputSchemaOf(tool), {
         io: 'output',
         unrepresentable: 'any',
@@ -54,6 +60,18 @@ describe('tools/list contract', () => {
         tool.effect === 'write' ? ['status'] : expect.arrayContaining([expect.any(String)]),
       );
       expect(def?.annotations?.readOnlyHint === true, tool.name).toBe(tool.effect === 'read');
+    }
+  });
+
+  it('keeps the default toolsets within 450 bytes per tool, the size every session pays for', async () => {
+    // A size, not a speed: deterministic, so it belongs here as well as in the bench.
+    const narrowed = await inMemoryClient(rt, { toolsets: servedToolsets(undefined) });
+    try {
+      const { tools } = await narrowed.listTools();
+      expect(tools.length).toBeGreaterThan(10);
+      expect(Buffer.byteLength(JSON.stringify(tools)) / tools.length).toBeLessThanOrEqual(450);
+    } finally {
+      await narrowed.close();
     }
   });
 

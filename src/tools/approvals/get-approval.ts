@@ -4,8 +4,7 @@ import { defineTool, ToolError } from '../define-tool.js';
 export const getApproval = defineTool({
   name: 'get_approval',
   title: 'Get approval',
-  description:
-    "An approval request's status and, once approved, its single-use approval_token (requester only).",
+  description: "An approval's status and, once approved, its single-use approval_token (requester only).",
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',

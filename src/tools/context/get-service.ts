@@ -22,8 +22,7 @@ function selectorsOf(backends: object): Map<string, string> {
 export const getService = defineTool({
   name: 'get_service',
   title: 'Get service',
-  description:
-    'A service in one env: owner, dependencies, version, pod health, firing alerts, secrets, runbooks.',
+  description: 'A service in one env: owner, dependencies, version, pod health, alerts, secrets, runbooks.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',

@@ -20,7 +20,7 @@ const row = z.object({
 export const listDeployments = defineTool({
   name: 'list_deployments',
   title: 'List deployments',
-  description: 'Deployed versions per service and env with readiness, and version skew between envs.',
+  description: 'Deployed version and readiness per service and env; version skew between envs.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',

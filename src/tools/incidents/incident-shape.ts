@@ -8,7 +8,7 @@ import { IncidentNotFoundError } from '../../incidents/incident-record.js';
 import { ToolError } from '../define-tool.js';
 
 export const incidentIdField = z.string().regex(/^inc_[0-9a-f]+$/, 'an id such as inc_1a2b3c4d5e6f');
-export const severityField = z.enum(INCIDENT_SEVERITIES).describe('sev1 is worst');
+export const severityField = z.enum(INCIDENT_SEVERITIES);
 
 const entryShape = z.object({
   at: z.string(),

@@ -12,7 +12,7 @@ import { incidentShape, incidentView, severityField } from './incident-shape.js'
 export const openIncident = defineTool({
   name: 'open_incident',
   title: 'Open an incident',
-  description: 'Open an incident on a service; its timeline gathers alerts, rollouts, actions and notes.',
+  description: 'Open an incident on a service; its timeline collects alerts, rollouts, actions, notes.',
   toolset: 'incidents',
   effect: 'record',
   risk: 'low',
@@ -20,7 +20,7 @@ export const openIncident = defineTool({
     service: serviceField,
     env: envField,
     title: z.string().min(3).max(200),
-    severity: severityField.optional().meta({ default: 'sev3', description: 'sev1 is worst' }),
+    severity: severityField.optional().meta({ default: 'sev3' }),
     summary: z.string().max(2000).optional(),
   },
   output: { incident: incidentShape, gaps: z.array(gapShape) },

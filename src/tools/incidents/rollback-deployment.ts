@@ -8,7 +8,7 @@ import type { ContainerImage } from '../../providers/kubernetes/types.js';
 export const rollbackDeployment = defineTool({
   name: 'rollback_deployment',
   title: 'Roll back a deployment',
-  description: 'Roll a deployment back to the previous or a given revision; the plan shows the image diff.',
+  description: 'Roll back to the previous or a given revision; the plan shows the image diff.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'high',
