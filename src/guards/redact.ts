@@ -47,6 +47,24 @@ export function redactText(text: string): string {
   return p ? text.replace(p, REDACTED) : text;
 }
 
+/** `name=value` / `"name": "value"` where the name says secret; the value is group 2. */
+const LOG_ASSIGNMENT =
+  /([A-Za-z0-9_.-]*(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]*"?\s*[:=]\s*"?)([^\s"',;&]+)/gi;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g;
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+):([^@\s]+)@/gi;
+
+/**
+ * A log line from a backend (a container's output) with what looks like a credential masked, on
+ * top of the known-secret net: `password=…`, `"api_key": "…"`, `Authorization: Bearer …`, a
+ * password in a URL. Logs are free text that day2 never saw as secrets, so shape is all there is.
+ */
+export function redactLogLine(line: string): string {
+  return redactText(line)
+    .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)
+    .replace(URL_PASSWORD, (_m, head: string) => `${head}:${REDACTED}@`)
+    .replace(LOG_ASSIGNMENT, (_m, key: string) => key + REDACTED);
+}
+
 export function isSecretKey(key: string): boolean {
   return !ALLOWED_KEYS.has(key) && SECRET_KEY.test(key);
 }

@@ -25,7 +25,7 @@ import { builtinFleetPath, loadFleet, type LoadedFleet } from './load-fleet.js';
 import type { Fleet } from './fleet-schema.js';
 import { keepAlertsFiring } from './seed/alertmanager.js';
 import { datadogSeeds } from './seed/datadog.js';
-import { crashingImages, kubernetesObjects } from './seed/kubernetes.js';
+import { crashingImages, crashMessages, kubernetesObjects } from './seed/kubernetes.js';
 import {
   databaseUrl,
   DEFAULT_SANDBOX_POSTGRES,
@@ -179,6 +179,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
   const region = Object.values(fleet.environments)[0]?.aws_region ?? 'eu-west-1';
   const smClock = new SeedingClock(clock);
   const badImages = crashingImages(fleet);
+  const crashes = crashMessages(fleet);
   const started: { close(): Promise<void> }[] = [];
   const track = <T extends { close(): Promise<void> }>(p: Promise<T>): Promise<T> =>
     p.then((x) => {
@@ -197,6 +198,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
             startKubernetesEmulator({
               objects: kubernetesObjects(env, fleet.environments[env]!, now),
               badImages,
+              crashMessages: crashes,
               clock,
               timing: opts.timing,
             }),

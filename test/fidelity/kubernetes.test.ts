@@ -16,6 +16,7 @@ import {
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentObject } from '../../src/sandbox/kubernetes/builders.js';
+import { POD_LOG_PARAMETERS } from '../../src/sandbox/kubernetes/pod-logs.js';
 import { startKubernetesEmulator, type KubernetesEmulator } from '../../src/sandbox/kubernetes/emulator.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -168,6 +169,34 @@ describe.skipIf(!present)(
       check('core', 'io.k8s.api.core.v1.Secret', await r.last());
       await core.listNamespace({}, r.options);
       check('core', 'io.k8s.api.core.v1.NamespaceList', await r.last());
+    });
+
+    it('pod logs: the parameters and the text/plain answer the OpenAPI declares, errors as metav1.Status', async () => {
+      const doc = JSON.parse(readFileSync(join(dir, DOCS.core), 'utf8')) as {
+        paths: Record<
+          string,
+          { parameters: { name: string; in: string }[]; get: { responses: { 200: { content: object } } } }
+        >;
+      };
+      const path = doc.paths['/api/v1/namespaces/{namespace}/pods/{name}/log']!;
+      const declared = path.parameters.filter((p) => p.in === 'query').map((p) => p.name);
+      expect(declared).toEqual(expect.arrayContaining([...POD_LOG_PARAMETERS]));
+      expect(Object.keys(path.get.responses[200].content)).toContain('text/plain');
+
+      const core = kc.makeApiClient(CoreV1Api);
+      const pod = (await core.listNamespacedPod({ namespace: 'shop' })).items[0]!.metadata!.name!;
+      const res = await fetch(`${k.url}/api/v1/namespaces/shop/pods/${pod}/log?tailLines=1`, {
+        headers: { authorization: `Bearer ${k.token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/plain');
+      expect(typeof (await core.readNamespacedPodLog({ name: pod, namespace: 'shop' }))).toBe('string');
+      for (const bad of [
+        core.readNamespacedPodLog({ name: pod, namespace: 'shop', container: 'nope' }),
+        core.readNamespacedPodLog({ name: pod, namespace: 'shop', tailLines: -1 }),
+        core.readNamespacedPodLog({ name: 'nope', namespace: 'shop' }),
+      ])
+        check('core', 'io.k8s.apimachinery.pkg.apis.meta.v1.Status', await errorBody(bad));
     });
 
     it('error bodies are metav1.Status (404, 409, 422, 500)', async () => {

@@ -43,6 +43,12 @@ function bigReport(n: number): TriageReport {
       summary: 's'.repeat(200),
     })),
     rollouts: [],
+    crash_logs: Array.from({ length: 2 }, (_, i) => ({
+      pod: `checkout-abc-${i}`,
+      container: 'app',
+      reason: 'CrashLoopBackOff',
+      lines: Array.from({ length: 8 }, (_, j) => `line ${j} `.repeat(20)),
+    })),
     runbooks: ['https://runbooks.acme.test/checkout'],
     gaps: [],
   };

@@ -30,6 +30,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 beforeEach(async () => {
   k = await startKubernetesEmulator({
     badImages: ['registry.local/web:broken'],
+    crashMessages: { 'registry.local/web:broken': 'panic: DATABASE_URL is not set' },
     objects: [
       {
         ...deploymentObject('shop', 'web', 'registry.local/web:1.0', {
@@ -291,6 +292,37 @@ describe('kubernetes provider: writes', () => {
     const crashing = pods.filter((x) => x.containers[0]!.waitingReason === 'CrashLoopBackOff');
     expect(crashing).toHaveLength(2);
     expect(crashing[0]!.restarts).toBeGreaterThan(0);
+  });
+
+  it("reads a running container's log, and what a crash-looping one printed before it died", async () => {
+    const [web] = await p.listPods('shop', 'app=web');
+    const log = await p.getPodLogs('shop', web!.name, { timestamps: true });
+    expect(log).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z level=info msg="starting" container=app image=registry\.local\/web:1\.0\n/,
+    );
+    expect(await p.getPodLogs('shop', web!.name, { tailLines: 1 })).toBe('level=info msg="ready"\n');
+    expect(await p.getPodLogs('shop', web!.name, { limitBytes: 10 })).toBe('level=info');
+    // A healthy container has no previous run: the kubelet's own words come back as a 400.
+    const none = await rejection(p.getPodLogs('shop', web!.name, { previous: true }));
+    expect(none).toBeInstanceOf(InvalidError);
+    expect((none as Error).message).toContain(
+      `previous terminated container "app" in pod "${web!.name}" not found`,
+    );
+    expect(await rejection(p.getPodLogs('shop', 'no-such-pod'))).toBeInstanceOf(NotFoundError);
+    expect(await rejection(p.getPodLogs('kube-system', 'x'))).toBeInstanceOf(ForbiddenError);
+
+    await p.setImage('other', 'canary', 'app', 'registry.local/web:broken');
+    await p.waitForRollout('other', 'canary', { timeoutMs: 10_000, pollMs: 20 });
+    k.settle();
+    const crashing = (await p.listPods('other', 'app=canary')).find(
+      (x) => x.containers[0]!.waitingReason === 'CrashLoopBackOff',
+    )!;
+    const previous = await p.getPodLogs('other', crashing.name, { previous: true, tailLines: 5 });
+    expect(previous).toBe(
+      'level=info msg="starting" container=app image=registry.local/web:broken\npanic: DATABASE_URL is not set\n',
+    );
+    // Backing off, the current container is the one that exited: its log still reads.
+    expect(await p.getPodLogs('other', crashing.name)).toBe(previous);
   });
 
   it('times out or stops a rollout wait when asked', async () => {

@@ -5,7 +5,7 @@ import type { RevisionInfo } from '../../providers/kubernetes/types.js';
 import type { Effect } from '../../tools/define-tool.js';
 import type { Gap } from '../../context/gather.js';
 import { hasProblems, podHealth, type PodHealth } from './pod-health.js';
-import type { TriageAlert, TriageData } from './collect.js';
+import type { CrashLog, TriageAlert, TriageData } from './collect.js';
 
 export interface Finding {
   kind:
@@ -77,6 +77,7 @@ export interface TriageReport {
     summary: string;
   }[];
   rollouts: Rollout[];
+  crash_logs: CrashLog[];
   runbooks: string[];
   gaps: Gap[];
 }
@@ -214,6 +215,7 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
       summary: a.summary,
     })),
     rollouts,
+    crash_logs: data.crashLogs ?? [],
     runbooks: [
       ...new Set([
         ...data.service.runbooks,
@@ -222,6 +224,12 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
     ].slice(0, 5),
     gaps: data.gaps,
   };
+}
+
+/** The last thing a crashed container printed, as one evidence line (none when no log was read). */
+function lastLogLine(data: TriageData, reason?: string): string[] {
+  const log = (data.crashLogs ?? []).find((l) => (!reason || l.reason === reason) && l.lines.length);
+  return log ? [`last log line of ${log.pod}/${log.container}: ${log.lines.at(-1)}`] : [];
 }
 
 /** Rollouts of the deployment inside the window, newest first, each with the image it replaced. */
@@ -312,7 +320,13 @@ function rankSuspects(
     }
     if (podTrouble && r.current && health) {
       score += 5;
-      evidence.push(...[...health.crashLooping, ...health.oomKilled, ...health.imagePull].slice(0, 2));
+      // Right after the revision: how its pods fail, and the last thing one of them printed.
+      evidence.splice(
+        1,
+        0,
+        ...[...health.crashLooping, ...health.oomKilled, ...health.imagePull].slice(0, 1),
+        ...lastLogLine(data),
+      );
     }
     scored.push({ cause: `rollout:${r.revision}`, reason, evidence, score });
   }
@@ -338,14 +352,14 @@ function rankSuspects(
       scored.push({
         cause: 'pods:oom',
         reason: `containers are OOMKilled (${health.oomKilled.length}): memory limit too low or a leak`,
-        evidence: health.oomKilled.slice(0, 3),
+        evidence: [...health.oomKilled.slice(0, 2), ...lastLogLine(data, 'OOMKilled')],
         score: 65,
       });
     if (health.crashLooping.length)
       scored.push({
         cause: 'pods:crashloop',
         reason: `containers crash-loop (${health.crashLooping.length}) without a recent rollout`,
-        evidence: health.crashLooping.slice(0, 3),
+        evidence: [...health.crashLooping.slice(0, 2), ...lastLogLine(data, 'CrashLoopBackOff')],
         score: 60,
       });
     if (health.imagePull.length)

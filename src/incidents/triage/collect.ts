@@ -2,8 +2,15 @@ import type { Deps } from '../../deps.js';
 import type { CatalogService } from '../../catalog/model.js';
 import { dependencyImpact } from '../../catalog/graph.js';
 import { collectAlerts, type DayAlert } from '../../context/alerts.js';
-import { gather, type Gap } from '../../context/gather.js';
-import type { DeploymentInfo, EventInfo, PodInfo, RevisionInfo } from '../../providers/kubernetes/types.js';
+import { gather, untrusted, type Gap } from '../../context/gather.js';
+import type {
+  DeploymentInfo,
+  EventInfo,
+  KubernetesProvider,
+  PodInfo,
+  RevisionInfo,
+} from '../../providers/kubernetes/types.js';
+import { redactLogLine } from '../../guards/redact.js';
 import type { Silence } from '../../providers/alertmanager/types.js';
 import type { DatadogDowntime } from '../../providers/datadog/types.js';
 import { day2Actions, type Day2Action } from '../day2-actions.js';
@@ -26,6 +33,20 @@ export interface TriageAlert extends DayAlert {
   owner?: string;
 }
 
+/** The end of what a container printed in its last run before it crashed or was killed. */
+export interface CrashLog {
+  pod: string;
+  container: string;
+  /** Why that run ended (CrashLoopBackOff, OOMKilled, Error). */
+  reason: string;
+  /** Last lines, oldest first: backend text, capped, with credential-looking values masked. */
+  lines: string[];
+}
+
+/** Containers whose last run ended badly, the log of each read at most: distinct (container, image). */
+const CRASH_LOGS = 2;
+const CRASH_LOG_LINES = 8;
+
 /** Everything triage read, each part possibly missing (then a gap says why). */
 export interface TriageData {
   service: CatalogService;
@@ -42,6 +63,8 @@ export interface TriageData {
   downtimes?: DatadogDowntime[];
   actions?: Day2Action[];
   openIncidents: IncidentRecord[];
+  /** What crashed containers printed last; read only when pods crash (one more round trip). */
+  crashLogs?: CrashLog[];
   gaps: Gap[];
 }
 
@@ -169,7 +192,68 @@ export async function collectTriage(
     );
   }
   data.alerts = relateAlerts(deps, service, related, alertsRead.alerts);
+  if (k8s && data.pods?.length) {
+    const logs = await readCrashLogs(k8s, data.pods, env, timeout);
+    if (logs.results.length) data.crashLogs = logs.results;
+    data.gaps = dedupeGaps([...data.gaps, ...logs.gaps]);
+  }
   return data;
+}
+
+/**
+ * The previous run's log of up to CRASH_LOGS containers that crash-loop or were killed, chosen
+ * so that two replicas of one image are read once. What a container printed as it died is what
+ * an SRE reads first; the kubelet keeps it until the next restart.
+ */
+async function readCrashLogs(
+  k8s: KubernetesProvider,
+  pods: PodInfo[],
+  env: string,
+  timeout: number,
+): Promise<{ results: CrashLog[]; gaps: Gap[] }> {
+  const picked = new Map<string, { pod: PodInfo; container: string; reason: string }>();
+  const candidates = pods.flatMap((pod) =>
+    pod.containers
+      .filter(
+        (c) => c.waitingReason === 'CrashLoopBackOff' || (c.lastTerminationReason && c.restartCount > 0),
+      )
+      .map((c) => ({
+        pod,
+        container: c.name,
+        image: c.image,
+        reason: c.waitingReason === 'CrashLoopBackOff' ? c.waitingReason : c.lastTerminationReason!,
+      })),
+  );
+  // Crash loops first: the running-but-once-killed containers matter less.
+  candidates.sort(
+    (a, b) => Number(b.reason === 'CrashLoopBackOff') - Number(a.reason === 'CrashLoopBackOff'),
+  );
+  for (const c of candidates) {
+    const key = `${c.container}|${c.image}`;
+    if (!picked.has(key) && picked.size < CRASH_LOGS) picked.set(key, c);
+  }
+  const read = await gather(
+    [...picked.values()].map((c) => ({
+      backend: 'kubernetes',
+      env,
+      run: async (): Promise<CrashLog> => {
+        const text = await k8s.getPodLogs(c.pod.namespace, c.pod.name, {
+          container: c.container,
+          previous: true,
+          tailLines: CRASH_LOG_LINES * 4,
+          limitBytes: 64 * 1024,
+        });
+        const lines = text
+          .split('\n')
+          .filter((l) => l.trim())
+          .slice(-CRASH_LOG_LINES)
+          .map((l) => untrusted(redactLogLine(l), 200));
+        return { pod: c.pod.name, container: c.container, reason: c.reason, lines };
+      },
+    })),
+    timeout,
+  );
+  return { results: read.results.map((r) => r.value), gaps: read.gaps };
 }
 
 /** Keeps the alerts of the service and of its neighbours, each marked with its relation and owner. */

@@ -19,6 +19,7 @@ export function fitTriage(
   const r: TriageReport = structuredClone(report);
   const steps: ((r: TriageReport) => void)[] = [
     (x) => (x.alerts = x.alerts.slice(0, 12)),
+    (x) => x.crash_logs.forEach((l) => (l.lines = l.lines.slice(-5))),
     (x) => (x.findings = x.findings.slice(0, 16)),
     (x) => x.findings.forEach((f) => (f.evidence = f.evidence.slice(0, 3))),
     (x) =>
@@ -27,12 +28,14 @@ export function fitTriage(
         .concat(x.alerts.filter((a) => a.relation !== 'self').slice(0, 3))),
     (x) => x.alerts.forEach((a) => (a.summary = cut(a.summary, 120))),
     (x) => (x.rollouts = x.rollouts.slice(0, 2)),
+    (x) => (x.crash_logs = x.crash_logs.slice(0, 1)),
     (x) => (x.findings = x.findings.filter((f) => f.kind !== 'neighbour_alert' && f.kind !== 'rollout')),
     (x) => (x.alerts = x.alerts.slice(0, 6)),
     (x) => x.findings.forEach((f) => (f.evidence = f.evidence.slice(0, 1))),
     (x) => (x.findings = x.findings.slice(0, 6)),
     (x) => x.alerts.forEach((a) => (a.summary = cut(a.summary, 60))),
     (x) => (x.runbooks = x.runbooks.slice(0, 2)),
+    (x) => x.crash_logs.forEach((l) => (l.lines = l.lines.slice(-2))),
     (x) => x.suspects.forEach((s) => (s.evidence = s.evidence.slice(0, 2))),
     (x) => (x.alerts = x.alerts.slice(0, 3)),
     (x) => (x.suspects = x.suspects.slice(0, 3)),
@@ -41,6 +44,7 @@ export function fitTriage(
     (x) => (x.next_actions = x.next_actions.slice(0, 3)),
     (x) => (x.alerts = []),
     (x) => (x.rollouts = []),
+    (x) => (x.crash_logs = []),
   ];
   const budget = maxBytes - 48; // room for truncated and size_bytes
   let truncated = false;

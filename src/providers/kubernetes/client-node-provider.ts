@@ -21,6 +21,7 @@ import type {
   KubeResource,
   KubernetesProvider,
   PatchType,
+  PodLogOptions,
   RolloutResult,
   RolloutWaitOptions,
   WriteOptions,
@@ -93,6 +94,24 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
       this.core.listNamespacedPod({ namespace: this.scope(namespace), labelSelector }, o),
     );
     return list.items.map(toPod);
+  }
+
+  async getPodLogs(namespace: string, pod: string, opts: PodLogOptions = {}): Promise<string> {
+    return this.call(`read the log of pod ${pod} in ${namespace}`, (o) =>
+      this.core.readNamespacedPodLog(
+        {
+          namespace: this.scope(namespace),
+          name: pod,
+          container: opts.container,
+          previous: opts.previous,
+          tailLines: opts.tailLines,
+          limitBytes: opts.limitBytes,
+          sinceSeconds: opts.sinceSeconds,
+          timestamps: opts.timestamps,
+        },
+        o,
+      ),
+    );
   }
 
   async listEvents(namespace: string, involvedObject?: { kind?: string; name: string }) {

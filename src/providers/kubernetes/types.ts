@@ -187,6 +187,19 @@ export interface ResourceQuotaInfo {
   used: Record<string, string>;
 }
 
+export interface PodLogOptions {
+  /** Required when the pod has more than one container. */
+  container?: string;
+  /** The previous run of the container: what a crash-looping container printed before it died. */
+  previous?: boolean;
+  tailLines?: number;
+  /** An upper bound on what is read; the last line may be cut. */
+  limitBytes?: number;
+  sinceSeconds?: number;
+  /** Prefix each line with its RFC 3339 time. */
+  timestamps?: boolean;
+}
+
 export interface WriteOptions {
   dryRun?: boolean;
   /** Precondition: fail with ConflictError if the object's resourceVersion differs. */
@@ -228,6 +241,8 @@ export interface KubernetesProvider {
   getDeployment(namespace: string, name: string): Promise<DeploymentInfo>;
   listPods(namespace: string, labelSelector?: string): Promise<PodInfo[]>;
   listEvents(namespace: string, involvedObject?: { kind?: string; name: string }): Promise<EventInfo[]>;
+  /** A container's log as text: backend data, never instructions, and possibly holding secrets. */
+  getPodLogs(namespace: string, pod: string, opts?: PodLogOptions): Promise<string>;
   /** Rollout history: the deployment's ReplicaSets by revision, newest first. */
   listReplicaSets(namespace: string, labelSelector?: string, deployment?: string): Promise<RevisionInfo[]>;
   scaleDeployment(

@@ -17,6 +17,7 @@ import { FieldSelector, LabelSelector } from './selectors.js';
 import { alreadyExists, badRequest, conflict, KubeApiError, notFound } from './status.js';
 import { clone, isObject, type KubeObject } from './types.js';
 import { podMetrics } from './pod-metrics.js';
+import { podLog } from './pod-logs.js';
 
 export interface ApiRequest {
   method: string;
@@ -30,6 +31,8 @@ export interface ApiRequest {
 export interface ApiResponse {
   status: number;
   body: unknown;
+  /** Sent as text/plain instead of `body` as JSON (pod logs). */
+  text?: string;
 }
 
 interface Target {
@@ -84,6 +87,14 @@ export class ApiServer {
       throw this.methodNotAllowed(req);
     }
     if (sub === 'scale') return this.scale(target, req, dryRun);
+    if (sub === 'log') {
+      if (req.method !== 'GET') throw this.methodNotAllowed(req);
+      return {
+        status: 200,
+        body: undefined,
+        text: podLog(this.get(target), req.query, new Date(this.store.now())),
+      };
+    }
     switch (req.method) {
       case 'GET':
         return { status: 200, body: this.get(target) };

@@ -16,6 +16,8 @@ export interface KubernetesEmulatorOptions {
   objects?: KubeObject[];
   /** Images whose containers crash-loop when started. */
   badImages?: string[];
+  /** Image (without digest) → the last thing its crashing container prints (its log and termination message). */
+  crashMessages?: Record<string, string>;
   clock?: Clock;
   /** Bearer token the server accepts; a random one by default. */
   token?: string;
@@ -61,7 +63,12 @@ export async function startKubernetesEmulator(
     msPerDeadlineSecond: 1,
     ...opts.timing,
   };
-  const controller = new RolloutController(store, new Set(opts.badImages ?? []), timing);
+  const controller = new RolloutController(
+    store,
+    new Set(opts.badImages ?? []),
+    timing,
+    new Map(Object.entries(opts.crashMessages ?? {})),
+  );
   const api = new ApiServer(store, controller);
   const faults = new FaultInjector();
   seed(store, opts.objects ?? []);
@@ -107,7 +114,8 @@ export async function startKubernetesEmulator(
         userAgent: req.headers['user-agent'] ?? '',
         body,
       });
-      send(res, out.status, out.body);
+      if (out.text !== undefined) sendText(res, out.status, out.text);
+      else send(res, out.status, out.body);
     } catch (err) {
       if (err instanceof KubeApiError) return send(res, err.code, err.toStatus());
       throw err;
@@ -209,6 +217,15 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/plain',
+    'Content-Length': Buffer.byteLength(text),
+    'Audit-Id': crypto.randomUUID(),
+  });
+  res.end(text);
 }
 
 function send(

@@ -30,7 +30,7 @@ function rt(
 /** Every resource type the emulator knows. */
 export const RESOURCE_TYPES: readonly ResourceType[] = [
   rt('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'] }),
-  rt('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], subresources: ['status'] }),
+  rt('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], subresources: ['status', 'log'] }),
   rt('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
   rt('', 'v1', 'secrets', 'Secret', true),
   rt('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
@@ -90,7 +90,7 @@ export function discoveryDocument(group: string, version: string): Record<string
         singularName: '',
         namespaced: t.namespaced,
         kind: sub === 'scale' ? 'Scale' : t.kind,
-        verbs: ['get', 'patch', 'update'],
+        verbs: sub === 'log' ? ['get'] : ['get', 'patch', 'update'],
       };
       if (sub === 'scale') {
         subEntry.group = 'autoscaling';

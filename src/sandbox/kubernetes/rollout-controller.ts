@@ -46,6 +46,8 @@ export class RolloutController {
     private readonly store: ObjectStore,
     private readonly badImages: Set<string>,
     private readonly timing: RolloutTiming,
+    /** Image (without digest) → what its container prints before it exits, as the termination message. */
+    private readonly crashMessages: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   /** Brings one deployment's ReplicaSets, pods and status in line with its spec. */
@@ -382,6 +384,8 @@ export class RolloutController {
     status.containerStatuses = status.containerStatuses.map((cs) => {
       if (cs.name !== container) return cs;
       const restarts = Number(cs.restartCount ?? 0) + 1;
+      const image = typeof cs.image === 'string' ? cs.image : '';
+      const message = this.crashMessages.get(image.split('@')[0]!);
       return {
         ...cs,
         ready: false,
@@ -397,6 +401,7 @@ export class RolloutController {
           terminated: {
             exitCode: 1,
             reason: 'Error',
+            ...(message ? { message } : {}),
             startedAt: now,
             finishedAt: now,
             containerID: `containerd://${sha(name + restarts)}`,

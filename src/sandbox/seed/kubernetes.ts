@@ -699,6 +699,23 @@ export function kubernetesObjects(envName: string, env: FleetEnvironment, now: D
  * Images the emulator makes crash-loop when rolled out: the fleet's `crashloop` bad images, both
  * as `repo:tag` and with every digest the fleet pairs with that tag.
  */
+/**
+ * What each crash-looping image prints before it exits, keyed by image without digest: the message
+ * a fleet pod running it gives, else the fleet's reason for the bad image.
+ */
+export function crashMessages(fleet: Fleet): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const b of fleet.bad_images)
+    if (b.effect === 'crashloop') out[imageWithoutDigest(b.image)] = `fatal: ${b.reason}`;
+  for (const env of Object.values(fleet.environments))
+    for (const d of env.deployments)
+      for (const p of d.pods) {
+        const img = imageWithoutDigest(p.image ?? d.image);
+        if (p.message && p.reason === 'CrashLoopBackOff' && img in out) out[img] = p.message;
+      }
+  return out;
+}
+
 export function crashingImages(fleet: Fleet): string[] {
   const bad = new Set(
     fleet.bad_images.filter((b) => b.effect === 'crashloop').map((b) => imageWithoutDigest(b.image)),
