@@ -289,8 +289,9 @@ describe('kubernetes provider: writes', () => {
     k.settle();
     const pods = await p.listPods('other', 'app=canary');
     expect(pods.filter((x) => x.ready)).toHaveLength(2);
+    // maxSurge lets one new pod in; maxUnavailable (0 of 2) keeps both old ones.
     const crashing = pods.filter((x) => x.containers[0]!.waitingReason === 'CrashLoopBackOff');
-    expect(crashing).toHaveLength(2);
+    expect(crashing).toHaveLength(1);
     expect(crashing[0]!.restarts).toBeGreaterThan(0);
   });
 
@@ -338,7 +339,8 @@ describe('kubernetes provider: writes', () => {
       await sp.setImage('shop', 'api', 'app', 'registry.local/api:2.1');
       const r = await sp.waitForRollout('shop', 'api', { timeoutMs: 50, pollMs: 10 });
       expect(r).toMatchObject({ ready: false, reason: 'Timeout' });
-      expect(r.deployment?.updatedReplicas).toBe(2);
+      // One surge pod (not ready yet) beside the two old ones.
+      expect(r.deployment?.updatedReplicas).toBe(1);
       expect(r.deployment?.readyReplicas).toBe(2);
       const ac = new AbortController();
       ac.abort();

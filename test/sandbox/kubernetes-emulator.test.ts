@@ -36,6 +36,18 @@ async function failure(
   throw new Error('expected the call to fail');
 }
 
+/** Sets the image of a shop deployment's container "app" the way kubectl set image does. */
+async function setImage(name: string, image: string): Promise<void> {
+  await apps.patchNamespacedDeployment(
+    {
+      name,
+      namespace: 'shop',
+      body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+}
+
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -374,16 +386,7 @@ describe('kubernetes emulator: selectors and pagination', () => {
 
 describe('kubernetes emulator: rollouts', () => {
   it('rolls out a new image to ready through a new ReplicaSet revision', async () => {
-    await apps.patchNamespacedDeployment(
-      {
-        name: 'web',
-        namespace: 'shop',
-        body: {
-          spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/web:1.1' }] } } },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-    );
+    await setImage('web', 'registry.local/web:1.1');
     const d = await waitFor(
       () => apps.readNamespacedDeployment({ name: 'web', namespace: 'shop' }),
       (x) =>
@@ -416,16 +419,7 @@ describe('kubernetes emulator: rollouts', () => {
   });
 
   it('crash-loops a bad image and reports ProgressDeadlineExceeded while old pods stay', async () => {
-    await apps.patchNamespacedDeployment(
-      {
-        name: 'web',
-        namespace: 'shop',
-        body: {
-          spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/web:broken' }] } } },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
-    );
+    await setImage('web', 'registry.local/web:broken');
     const d = await waitFor(
       () => apps.readNamespacedDeployment({ name: 'web', namespace: 'shop' }),
       (x) =>
@@ -439,8 +433,10 @@ describe('kubernetes emulator: rollouts', () => {
     const pods = (await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=web' })).items;
     const bad = pods.filter((p) => p.spec!.containers[0]!.image === 'registry.local/web:broken');
     const good = pods.filter((p) => p.spec!.containers[0]!.image === 'registry.local/web:1.0');
+    // Two replicas: maxSurge 25% rounds up to one extra pod, maxUnavailable 25% down to none, so
+    // one new pod crash-loops while both old ones keep serving.
     expect(good).toHaveLength(2);
-    expect(bad).toHaveLength(2);
+    expect(bad).toHaveLength(1);
     const cs = bad[0]!.status!.containerStatuses![0]!;
     expect(cs.state?.waiting?.reason).toBe('CrashLoopBackOff');
     expect(cs.restartCount).toBeGreaterThan(0);
@@ -460,17 +456,67 @@ describe('kubernetes emulator: rollouts', () => {
     ).toBe(true);
   });
 
-  it('rolls back by patching the template of an older ReplicaSet, which becomes the newest revision', async () => {
+  it('paces a rolling update by maxSurge and maxUnavailable, and a Recreate stops the old pods first', async () => {
+    const sample = (name: string) => {
+      const pods = k.store.list('v1', 'Pod', 'shop').filter((p) => p.metadata.labels?.app === name);
+      const ready = pods.filter((p) =>
+        (p.status as { conditions?: { type: string; status: string }[] }).conditions?.some(
+          (c) => c.type === 'Ready' && c.status === 'True',
+        ),
+      );
+      const images = new Set(
+        pods.map((p) => (p.spec as { containers: { image: string }[] }).containers[0]!.image),
+      );
+      return { pods: pods.length, ready: ready.length, images };
+    };
+    const watch = (name: string, until: () => boolean) =>
+      new Promise<ReturnType<typeof sample>[]>((resolve) => {
+        const seen: ReturnType<typeof sample>[] = [];
+        const t = setInterval(() => {
+          seen.push(sample(name));
+          if (until()) {
+            clearInterval(t);
+            resolve(seen);
+          }
+        }, 2);
+      });
+    const complete = (name: string, image: string) => () => {
+      const s = sample(name);
+      return s.ready === 4 && s.pods === 4 && s.images.size === 1 && s.images.has(image);
+    };
+
+    await apps.patchNamespacedDeployment(
+      { name: 'api', namespace: 'shop', body: { spec: { replicas: 4 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    k.settle();
+    await setImage('api', 'registry.local/api:2.1');
+    const rolling = await watch('api', complete('api', 'registry.local/api:2.1'));
+    // Four replicas, 25% each way: never more than 5 pods, never fewer than 3 ready.
+    expect(Math.max(...rolling.map((s) => s.pods))).toBe(5);
+    expect(Math.min(...rolling.map((s) => s.ready))).toBe(3);
+    expect(rolling.some((s) => s.images.size === 2)).toBe(true);
+
     await apps.patchNamespacedDeployment(
       {
-        name: 'worker',
+        name: 'api',
         namespace: 'shop',
         body: {
-          spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/worker:2.0' }] } } },
+          spec: {
+            strategy: { type: 'Recreate', rollingUpdate: null },
+            template: { spec: { containers: [{ name: 'app', image: 'registry.local/api:2.2' }] } },
+          },
         },
       },
-      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
+    const recreate = await watch('api', complete('api', 'registry.local/api:2.2'));
+    expect(recreate.every((s) => s.images.size <= 1)).toBe(true);
+    expect(Math.min(...recreate.map((s) => s.ready))).toBe(0);
+  });
+
+  it('rolls back by patching the template of an older ReplicaSet, which becomes the newest revision', async () => {
+    await setImage('worker', 'registry.local/worker:2.0');
     k.settle();
     const rs = (await apps.listNamespacedReplicaSet({ namespace: 'shop', labelSelector: 'app=worker' }))
       .items;

@@ -109,14 +109,62 @@ export class RolloutController {
       this.armDeadline(d, hash);
     }
 
-    // Scale the new ReplicaSet to the desired count; old ones go to zero once it is fully ready.
     const olds = owned.filter((rs) => rs.metadata.name !== newRs.metadata.name);
-    this.scaleRs(newRs, desired, d);
-    const newReady = this.pods(ns, newRs).filter(isReady).length;
-    if (newReady >= desired) for (const old of olds) this.scaleRs(old, 0, d);
+    this.rollStep(d, newRs, olds, desired);
     for (const rs of [newRs, ...olds]) this.syncPods(ns, rs.metadata.name);
     this.pruneHistory(d, newRs.metadata.name);
     this.updateStatus(ns, name, now);
+  }
+
+  /**
+   * One step of the deployment controller's strategy. RollingUpdate: the new ReplicaSet grows while
+   * all ReplicaSets together stay within desired + maxSurge, and old ones shrink only as far as
+   * desired - maxUnavailable pods stay available, not counting new pods that are not ready yet;
+   * a bad image therefore stalls with the old pods still serving. Recreate: the old pods go
+   * first, then the new ReplicaSet scales up. Each pod that turns ready reconciles again: the next step.
+   */
+  private rollStep(d: KubeObject, newRs: KubeObject, olds: KubeObject[], desired: number): void {
+    const ns = d.metadata.namespace!;
+    const replicasOf = (rs: KubeObject) => (rs.spec as { replicas?: number }).replicas ?? 0;
+    const active = olds.filter((rs) => replicasOf(rs) > 0 || this.pods(ns, rs).length > 0);
+    if (active.length === 0) {
+      this.scaleRs(newRs, desired, d);
+      return;
+    }
+    const strategy = (d.spec as { strategy?: { type?: string; rollingUpdate?: Record<string, unknown> } })
+      .strategy;
+    if (strategy?.type === 'Recreate') {
+      for (const old of active) this.scaleRs(old, 0, d);
+      if (active.every((rs) => this.pods(ns, rs).length === 0)) this.scaleRs(newRs, desired, d);
+      return;
+    }
+    const ru = strategy?.rollingUpdate ?? {};
+    const surge = resolvePercent((ru.maxSurge as number | string | undefined) ?? '25%', desired, true);
+    let unavailable = resolvePercent(
+      (ru.maxUnavailable as number | string | undefined) ?? '25%',
+      desired,
+      false,
+    );
+    if (surge === 0 && unavailable === 0) unavailable = 1;
+
+    const total = () => replicasOf(newRs) + active.reduce((n, rs) => n + replicasOf(rs), 0);
+    const scaleUp = () => {
+      const up = Math.min(desired - replicasOf(newRs), desired + surge - total());
+      if (up > 0) this.scaleRs(newRs, replicasOf(newRs) + up, d);
+    };
+    if (replicasOf(newRs) > desired) this.scaleRs(newRs, desired, d);
+    scaleUp();
+    const newUnavailable = replicasOf(newRs) - this.pods(ns, newRs).filter(isReady).length;
+    let down = total() - (desired - unavailable) - Math.max(0, newUnavailable);
+    // Oldest first, as the controller does.
+    for (const old of [...active].sort((a, b) => revisionOf(a) - revisionOf(b))) {
+      if (down <= 0) break;
+      const by = Math.min(down, replicasOf(old));
+      if (by > 0) this.scaleRs(old, replicasOf(old) - by, d);
+      down -= by;
+    }
+    // What the old ReplicaSets gave up, the new one may take now (the controller's next sync).
+    scaleUp();
   }
 
   /** Reconciles every deployment (after seeding). */
