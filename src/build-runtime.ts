@@ -14,6 +14,7 @@ import { loadPolicy } from './guards/policy.js';
 import { Approvals } from './guards/approvals.js';
 import { loadRegistry, type Registry } from './registry.js';
 import type { Store } from './store/store.js';
+import { localCancelBus, type CancelBus } from './store/cancel-bus.js';
 import { Catalog } from './catalog/catalog.js';
 
 export interface BuildRuntimeOptions {
@@ -36,7 +37,7 @@ export interface BuildRuntimeOptions {
 
 export interface OwnedRuntime extends Runtime {
   auditLog: AuditLog;
-  /** Flushes the audit log (writing a final checkpoint) and closes the store. */
+  /** Closes the cancel bus, flushes the audit log (writing a final checkpoint) and closes the store. */
   close(): Promise<void>;
 }
 
@@ -71,6 +72,7 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     notifier,
   };
   const approvals = new Approvals(store, auditLog, policy, clock, notifier, opts.log, config.approvals.ttl);
+  let cancelBus: CancelBus | undefined;
   const rt: OwnedRuntime = {
     deps,
     policy,
@@ -83,8 +85,10 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     prompts: [],
     registryReady: undefined,
     ready: opts.ready,
+    cancelBus: () => (cancelBus ??= store.openCancelBus?.(opts.log) ?? localCancelBus),
     tierOf: (env) => config.environments[env]?.tier,
     async close() {
+      await cancelBus?.close();
       await auditLog.close();
       if (!opts.store) await store.close();
     },

@@ -5,6 +5,7 @@ import type { Notifier } from './providers/notify/notifier.js';
 import type { AnyTool } from './tools/define-tool.js';
 import type { ResourceDefinition } from './resources/define-resource.js';
 import type { PromptDefinition } from './prompts/define-prompt.js';
+import type { CancelBus } from './store/cancel-bus.js';
 
 /**
  * Everything one day2 process shares across sessions: dependencies, governance and the registry.
@@ -24,6 +25,11 @@ export interface Runtime {
   registryReady?: Promise<void>;
   /** Settles when backends and catalog are in place; handlers that need them wait for it. */
   ready?: Promise<void>;
+  /**
+   * How HTTP cancellations reach calls on the other replicas of this store: one per process, opened
+   * on first use (a process that serves no HTTP never holds its connection) and closed with the runtime.
+   */
+  cancelBus(): CancelBus;
   /** Tier of each configured environment, for policy. */
   tierOf(env: string): 'production' | 'staging' | 'development' | undefined;
 }

@@ -1,6 +1,7 @@
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { JSONRPCNotification, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Config } from '../config/schema.js';
 import { createServer } from '../create-server.js';
 import type { Logger } from '../log.js';
@@ -41,9 +42,10 @@ export class HttpConfigError extends Error {
 
 /**
  * day2 over Streamable HTTP, stateless: each POST /mcp gets a fresh MCP server over the shared
- * runtime (a cancellation reaches the request it names through InFlight). Host and Origin are
- * checked first (403), then the bearer (401), then the body size (413). /healthz needs no token;
- * /metrics does whenever tokens are in force.
+ * runtime (a cancellation reaches the request it names through InFlight: on this replica, or on
+ * another through the runtime's CancelBus). Host and Origin are checked first (403), then the
+ * bearer (401), then the body size (413). /healthz needs no token; /metrics does whenever tokens
+ * are in force.
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHandle> {
   const { http, log } = opts;
@@ -63,6 +65,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   });
   const open = new Set<{ close(): Promise<void> }>();
   const inFlight = new InFlight(log);
+  // Cancellations that other replicas had no call for; one that matches nothing here either is
+  // dropped, never published again.
+  const cancels = opts.runtime.cancelBus();
+  const stopHearing = cancels.subscribe(({ principal, requestId }) => {
+    inFlight.deliverCancellations(principal, cancelledNotification(requestId));
+  });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -117,6 +125,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       });
     }
 
+    // A cancellation comes as a POST of its own: hand it to the server answering that request, or,
+    // when that request is not in flight here, to the other replicas.
+    for (const requestId of inFlight.deliverCancellations(principal, body))
+      await cancels.publish(principal, requestId);
+
     const server = createServer(opts.runtime, {
       principal: { id: principal, transport: 'http' },
       ...opts.selection,
@@ -129,8 +142,6 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     });
     const session = { close: () => server.close() };
     open.add(session);
-    // A cancellation comes as a POST of its own: hand it to the server answering that request.
-    inFlight.deliverCancellations(principal, body);
     const forget = inFlight.track(
       principal,
       body,
@@ -160,12 +171,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Serve once cancellations from other replicas can arrive (or the first try to listen failed).
+  await cancels.ready;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(http.port, http.host, () => {
       server.off('error', reject);
       resolve();
     });
+  }).catch((err: unknown) => {
+    stopHearing();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   origins = new OriginPolicy(port, {
@@ -178,6 +194,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     port,
     metrics,
     async close() {
+      stopHearing();
       await Promise.all([...open].map((s) => s.close().catch(() => undefined)));
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -209,6 +226,11 @@ async function auditLagMs(log: { flush(): Promise<void> } | undefined): Promise<
     new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
   ]);
   return done ? Math.round(performance.now() - started) : -1;
+}
+
+/** The notification a client would have sent, for a cancellation that arrives from another replica. */
+function cancelledNotification(requestId: RequestId): JSONRPCNotification {
+  return { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId } };
 }
 
 function wantsProgress(body: unknown): boolean {

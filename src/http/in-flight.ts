@@ -16,8 +16,11 @@ interface Entry {
  *
  * Request ids are chosen by clients, so a cancellation is matched on the principal too (nobody
  * can cancel another principal's call), and one that names an id two of the principal's clients
- * have in flight at once is dropped rather than guessed at. A request on another replica is not
- * reached; a client that hangs up still cancels its own request wherever it runs.
+ * have in flight at once is dropped rather than guessed at. A cancellation that names nothing in
+ * flight here is returned to the caller, which hands it to the other replicas (CancelBus); each
+ * of them delivers it through deliverCancellations under the same rules. Ambiguity is judged per
+ * replica: the same id in flight once here and once elsewhere cancels the one here. A client that
+ * hangs up cancels its own request wherever it runs.
  *
  * A cancelled request is never answered, so its POST is ended once the server has been told;
  * requests batched into the same POST (no longer part of the protocol since 2025-06-18) end with it.
@@ -48,14 +51,21 @@ export class InFlight {
     };
   }
 
-  /** Hands each `notifications/cancelled` in `body` to the server answering that request. */
-  deliverCancellations(principal: string, body: unknown): void {
+  /**
+   * Hands each `notifications/cancelled` in `body` to the server answering that request. Returns
+   * the request ids that are not in flight here: already answered, or on another replica.
+   */
+  deliverCancellations(principal: string, body: unknown): RequestId[] {
+    const elsewhere: RequestId[] = [];
     for (const m of messages(body)) {
       if (m.method !== 'notifications/cancelled') continue;
       const requestId = (m.params as { requestId?: unknown } | undefined)?.requestId;
       if (typeof requestId !== 'string' && typeof requestId !== 'number') continue;
       const matches = this.byKey.get(key(principal, requestId));
-      if (!matches?.size) continue; // already answered, or on another replica
+      if (!matches?.size) {
+        elsewhere.push(requestId);
+        continue;
+      }
       if (matches.size > 1) {
         this.log.warn('cancellation names a request id in flight more than once; not cancelled', {
           principal,
@@ -68,6 +78,7 @@ export class InFlight {
         end();
       }
     }
+    return elsewhere;
   }
 
   /** How many request ids are in flight. */

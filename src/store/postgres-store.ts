@@ -2,8 +2,11 @@ import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
+import type { Logger } from '../log.js';
 import { applyDecision, consumeFailure } from './approval-state.js';
 import { isoTime, sealAudit } from './audit-chain.js';
+import type { CancelBus } from './cancel-bus.js';
+import { PostgresCancelBus } from './postgres-cancel-bus.js';
 import { ApprovalStateError, StoreUnavailableError, VersionConflictError } from './store.js';
 import type {
   ApprovalDecision,
@@ -92,20 +95,22 @@ export class PostgresStore implements Store {
   private readonly clock: Clock;
   private readonly s: string;
   private readonly where: string;
+  private readonly connectTimeoutMs: number;
   private closed = false;
 
   private constructor(
-    url: string,
+    private readonly url: string,
     readonly schema: string,
     opts: PostgresStoreOptions,
   ) {
     this.clock = opts.clock ?? systemClock;
     this.s = quoteIdent(schema);
     this.where = describeUrl(url);
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.pool = new pg.Pool({
       connectionString: url,
       max: opts.maxConnections ?? 10,
-      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: this.connectTimeoutMs,
       application_name: 'day2',
     });
     // An idle connection that dies (server restart) must not crash the process; the next query
@@ -500,6 +505,17 @@ export class PostgresStore implements Store {
         id,
       ]);
       return (res.rowCount ?? 0) > 0;
+    });
+  }
+
+  /** LISTEN/NOTIFY in this store's database, scoped to its schema; see PostgresCancelBus. */
+  openCancelBus(log: Logger): CancelBus {
+    return new PostgresCancelBus({
+      url: this.url,
+      schema: this.schema,
+      publisher: this.pool,
+      log,
+      connectTimeoutMs: this.connectTimeoutMs,
     });
   }
 

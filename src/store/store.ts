@@ -1,3 +1,6 @@
+import type { Logger } from '../log.js';
+import type { CancelBus } from './cancel-bus.js';
+
 /**
  * Persistence behind one interface. Two implementations (embedded SQLite, shared PostgreSQL) pass
  * one contract suite (test/store/contract.test.ts). Every method is safe under concurrent callers
@@ -183,6 +186,13 @@ export interface Store {
   putDoc<T>(collection: string, id: string, value: T, expectedVersion?: number): Promise<StoredDoc<T>>;
   listDocs<T>(collection: string, limit: number, afterId?: string): Promise<StoredDoc<T>[]>;
   deleteDoc(collection: string, id: string): Promise<boolean>;
+
+  /**
+   * Opens the channel through which the replicas sharing this store cancel each other's calls (see
+   * CancelBus); the caller closes it. Only a store that several processes share has one; without
+   * it there is no other replica to reach.
+   */
+  openCancelBus?(log: Logger): CancelBus;
 
   close(): Promise<void>;
 }

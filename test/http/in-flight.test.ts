@@ -50,6 +50,17 @@ describe('InFlight', () => {
     expect(a.got).toHaveLength(0);
   });
 
+  it('returns the ids it found nothing for, for the other replicas, but not ambiguous ones', () => {
+    const f = new InFlight(createLogger({ sink: () => {} }));
+    const a = fakeTransport();
+    const b = fakeTransport();
+    f.track('alice', [call(1), call(2)], a.transport, a.end);
+    f.track('alice', call(1), b.transport, b.end);
+    expect(f.deliverCancellations('alice', [cancel(1), cancel(2), cancel(3), cancel('2')])).toEqual([3, '2']);
+    expect(f.deliverCancellations('bob', cancel(2))).toEqual([2]);
+    expect(f.deliverCancellations('alice', [cancel(undefined), { method: 'tools/list', id: 4 }])).toEqual([]);
+  });
+
   it('tracks nothing for notifications and ignores malformed cancellations', () => {
     const f = new InFlight(createLogger({ sink: () => {} }));
     const a = fakeTransport();
