@@ -9,6 +9,7 @@ import { defineTool, type AnyTool } from '../../src/tools/define-tool.js';
 import { MCP_HEADERS, rawRequest, rpc } from '../fixtures/raw-http.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { PG_URL, postgresBackend, type TestBackend } from '../store/fixtures/backends.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456789' };
 
@@ -52,15 +53,6 @@ function gateTool(replica: string, calls: GateCalls): AnyTool {
     },
     render: () => 'Released.',
   });
-}
-
-async function waitFor<T>(read: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await read();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe('a notifications/cancelled sent to another replica (PostgreSQL store)', () => {

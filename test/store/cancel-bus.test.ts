@@ -11,16 +11,7 @@ import {
 import { CANCEL_CHANNEL, PostgresCancelBus } from '../../src/store/postgres-cancel-bus.js';
 import type { Store } from '../../src/store/store.js';
 import { PG_URL, postgresBackend, sqliteBackend, type TestBackend } from './fixtures/backends.js';
-
-/** Polls `read` until it returns something; fails after about five seconds. */
-async function waitFor<T>(read: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 100; i++) {
-    const v = await read();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { waitFor } from '../fixtures/wait-for.js';
 
 async function sql<R extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: PG_URL });
