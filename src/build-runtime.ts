@@ -16,6 +16,7 @@ import { loadRegistry, type Registry } from './registry.js';
 import type { Store } from './store/store.js';
 import { localCancelBus, type CancelBus } from './store/cancel-bus.js';
 import { Catalog } from './catalog/catalog.js';
+import { APPROVALS_PATH } from './http/approval-page.js';
 
 export interface BuildRuntimeOptions {
   loaded: LoadedConfig;
@@ -71,7 +72,17 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     catalog: opts.catalog ?? Catalog.empty(),
     notifier,
   };
-  const approvals = new Approvals(store, auditLog, policy, clock, notifier, opts.log, config.approvals.ttl);
+  const page = config.http.public_url && config.http.approvers.length ? config.http.public_url : undefined;
+  const approvals = new Approvals(
+    store,
+    auditLog,
+    policy,
+    clock,
+    notifier,
+    opts.log,
+    config.approvals.ttl,
+    page ? (id) => new URL(`${APPROVALS_PATH}/${id}`, page).href : undefined,
+  );
   let cancelBus: CancelBus | undefined;
   const rt: OwnedRuntime = {
     deps,

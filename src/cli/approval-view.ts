@@ -1,13 +1,5 @@
 import type { ApprovalRequest } from '../store/store.js';
-
-/** Approvals that count towards a request (the store ignores a requester's own where policy says so). */
-export function approvers(r: ApprovalRequest): string[] {
-  return r.decisions
-    .filter(
-      (d) => d.decision === 'approve' && !(r.policy.distinct_from_requester && d.principal === r.requester),
-    )
-    .map((d) => d.principal);
-}
+import { approvers } from '../guards/approver-check.js';
 
 /** Everything an approver must see before saying yes: the action, its plan and where it stands. */
 export function renderApproval(r: ApprovalRequest): string {

@@ -1,4 +1,4 @@
-import { approvers } from './approval-view.js';
+import { approvers } from '../guards/approver-check.js';
 import { openCliRuntime } from './cli-runtime.js';
 import { EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
 

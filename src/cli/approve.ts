@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { ApprovalError } from '../guards/approvals.js';
 import { localPrincipalId } from '../guards/principal.js';
-import { approvers, renderApproval } from './approval-view.js';
+import { approvers } from '../guards/approver-check.js';
+import { renderApproval } from './approval-view.js';
 import { openCliRuntime } from './cli-runtime.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type CliIo, type Command } from './io.js';
 

@@ -218,6 +218,17 @@ export const configSchema = z.strictObject({
       allowed_hosts: z.array(z.string()).default([]),
       allowed_origins: z.array(z.string()).default([]),
       tokens: z.array(httpTokenSchema).default([]),
+      approvers: z
+        .array(httpTokenSchema)
+        .default([])
+        .describe(
+          'people who may approve on the /approvals page (HTTP Basic: principal and token); apart from tokens, so that no agent token can approve',
+        ),
+      public_url: url
+        .optional()
+        .describe(
+          'the address people reach this server at, e.g. https://day2.internal: notifications link the approval page',
+        ),
       max_body_bytes: z.number().int().positive().default(1_048_576),
     })
     .default({
@@ -226,6 +237,7 @@ export const configSchema = z.strictObject({
       allowed_hosts: [],
       allowed_origins: [],
       tokens: [],
+      approvers: [],
       max_body_bytes: 1_048_576,
     }),
   backends: z

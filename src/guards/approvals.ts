@@ -58,6 +58,8 @@ export class Approvals {
     private readonly notifier: Notifier,
     private readonly log: Logger,
     private readonly defaultTtlMs: number,
+    /** The approval page's address of a request, when the page is served (http.public_url). */
+    private readonly pageUrl?: (id: string) => string,
   ) {}
 
   /** Creates a request or returns the pending one for the same action and requester. */
@@ -120,6 +122,10 @@ export class Approvals {
             expires_at: res.request.expires_at,
           },
           command: `day2 approve ${res.request.id}`,
+          // Only where the rule accepts a decision made on the page.
+          ...(this.pageUrl && a.decision.channels.includes('http')
+            ? { url: this.pageUrl(res.request.id) }
+            : {}),
         })
         .catch((err: unknown) =>
           this.log.warn('approval notification failed', { approval_id: res.request.id, error: err }),

@@ -55,3 +55,12 @@ export function excludedApprovers(request: ApprovalRequest): string[] {
 function fail(code: string, message: string): ApproverCheck {
   return { ok: false, code, message };
 }
+
+/** Approvals that count towards a request (the store ignores a requester's own where policy says so). */
+export function approvers(r: ApprovalRequest): string[] {
+  return r.decisions
+    .filter(
+      (d) => d.decision === 'approve' && !(r.policy.distinct_from_requester && d.principal === r.requester),
+    )
+    .map((d) => d.principal);
+}

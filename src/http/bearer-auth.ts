@@ -35,12 +35,25 @@ export class BearerAuth {
   principalFor(authorization: string | undefined): { principal: string; token: string } | undefined {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!m?.[1]) return undefined;
-    const presented = sha256(m[1]);
-    let found: string | undefined;
+    const found = this.match(m[1]);
+    return found === undefined ? undefined : { principal: found.principal, token: m[1] };
+  }
+
+  /**
+   * Whether `token` is the one configured for `principal`; returns that entry's digest, a secret
+   * only the holder of the token can derive (the approval page keys its form tokens with it).
+   */
+  verify(principal: string, token: string): Buffer | undefined {
+    const found = this.match(token);
+    return found?.principal === principal ? found.digest : undefined;
+  }
+
+  private match(token: string): { digest: Buffer; principal: string } | undefined {
+    const presented = sha256(token);
+    let found: { digest: Buffer; principal: string } | undefined;
     // Every entry is compared so that the time taken does not say which one matched.
-    for (const e of this.entries)
-      if (timingSafeEqual(e.digest, presented) && found === undefined) found = e.principal;
-    return found === undefined ? undefined : { principal: found, token: m[1] };
+    for (const e of this.entries) if (timingSafeEqual(e.digest, presented) && found === undefined) found = e;
+    return found;
   }
 }
 

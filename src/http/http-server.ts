@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { selectTools, type ToolSelection } from '../tool-catalog.js';
 import { VERSION } from '../version.js';
+import { ApprovalPage, APPROVALS_PATH } from './approval-page.js';
 import { BearerAuth } from './bearer-auth.js';
 import { isLoopback, OriginPolicy } from './host-check.js';
 import { InFlight } from './in-flight.js';
@@ -45,7 +46,7 @@ export class HttpConfigError extends Error {
  * runtime (a cancellation reaches the request it names through InFlight: on this replica, or on
  * another through the runtime's CancelBus). Host and Origin are checked first (403), then the
  * bearer (401), then the body size (413). /healthz needs no token; /metrics does whenever tokens
- * are in force.
+ * are in force. /approvals is the approval page, for the people in http.approvers (ApprovalPage).
  */
 export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHandle> {
   const { http, log } = opts;
@@ -58,11 +59,15 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   }
   const authRequired = !loopback || auth.configured;
   const metrics = new Metrics();
+  const approvalPage = new ApprovalPage(opts.runtime, http.approvers, opts.env, log);
   const knownTools = new Set(selectTools(opts.runtime.tools, opts.selection).map((t) => t.name));
-  let origins = new OriginPolicy(http.port, {
-    allowedHosts: http.allowed_hosts,
-    allowedOrigins: http.allowed_origins,
-  });
+  // The address people reach the server at (http.public_url) is one of its hosts and origins.
+  const publicUrl = http.public_url ? new URL(http.public_url) : undefined;
+  const allowed = {
+    allowedHosts: [...http.allowed_hosts, ...(publicUrl ? [publicUrl.host] : [])],
+    allowedOrigins: [...http.allowed_origins, ...(publicUrl ? [publicUrl.origin] : [])],
+  };
+  let origins = new OriginPolicy(http.port, allowed);
   const open = new Set<{ close(): Promise<void> }>();
   const inFlight = new InFlight(log);
   // Cancellations that other replicas had no call for; one that matches nothing here either is
@@ -81,6 +86,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       return plain(res, 403, 'Forbidden: this Origin is not allowed');
 
     if (path === '/healthz' && req.method === 'GET') return json(res, 200, await health(opts));
+    // People, not agents: the page signs in approvers on its own (http.approvers), never with a bearer.
+    if (ApprovalPage.handles(path)) return approvalPage.handle(req, res, path);
 
     let principal = opts.localPrincipal;
     let token = '';
@@ -184,10 +191,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     throw err;
   });
   const port = (server.address() as AddressInfo).port;
-  origins = new OriginPolicy(port, {
-    allowedHosts: http.allowed_hosts,
-    allowedOrigins: http.allowed_origins,
-  });
+  origins = new OriginPolicy(port, allowed);
   const shownHost = http.host.includes(':') ? `[${http.host}]` : http.host;
   return {
     url: `http://${shownHost}:${port}/mcp`,
@@ -242,6 +246,7 @@ function wantsProgress(body: unknown): boolean {
 }
 
 function knownPath(path: string): string {
+  if (ApprovalPage.handles(path)) return APPROVALS_PATH;
   return ['/mcp', '/healthz', '/metrics'].includes(path) ? path : 'other';
 }
 

@@ -4,11 +4,11 @@ import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { serve, type ServeHandle } from '../../server.js';
-import { silentLogger } from '../../src/log.js';
+import { type ServeHandle } from '../../server.js';
 import { openStore } from '../../src/store/open-store.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
-import { backendWrites, makeTestTools } from '../fixtures/test-tools.js';
+import { backendWrites } from '../fixtures/test-tools.js';
+import { serveHttp } from '../fixtures/serve-http.js';
 
 const ADMIN_URL = process.env.DAY2_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -35,16 +35,7 @@ describe('audit store unwritable (PostgreSQL role without INSERT)', () => {
     url.username = role;
     url.searchParams.set('schema', schema);
     t = makeTestEnv({}, url.toString());
-    h = await serve({
-      config: t.configPath,
-      http: true,
-      port: 0,
-      signals: false,
-      log: silentLogger,
-      env: { ...t.env, DAY2_PRINCIPAL: 'agent-pg' },
-      extraTools: makeTestTools(t.backendFile),
-      toolsets: ['all'],
-    });
+    h = await serveHttp(t, { DAY2_PRINCIPAL: 'agent-pg' });
     client = new Client({ name: 'pg-e2e', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(h.url!)));
   });

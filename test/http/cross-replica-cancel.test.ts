@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { z } from 'zod';
-import { serve, type ServeHandle } from '../../server.js';
-import { silentLogger } from '../../src/log.js';
+import { type ServeHandle } from '../../server.js';
 import type { Cancellation } from '../../src/store/cancel-bus.js';
 import { PostgresCancelBus } from '../../src/store/postgres-cancel-bus.js';
 import { defineTool, type AnyTool } from '../../src/tools/define-tool.js';
@@ -10,6 +9,7 @@ import { MCP_HEADERS, rawRequest, rpc } from '../fixtures/raw-http.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { PG_URL, postgresBackend, type TestBackend } from '../store/fixtures/backends.js';
 import { waitFor } from '../fixtures/wait-for.js';
+import { serveHttp } from '../fixtures/serve-http.js';
 
 const TOKENS = { alice: 'alice-token-0123456789', bob: 'bob-token-0123456789' };
 
@@ -76,16 +76,9 @@ describe('a notifications/cancelled sent to another replica (PostgreSQL store)',
       backend.spec,
     );
     const replica = (name: string) =>
-      serve({
-        config: t.configPath,
-        http: true,
-        port: 0,
-        signals: false,
-        log: silentLogger,
-        env: { ...t.env, DAY2_TEST_ALICE_TOKEN: TOKENS.alice, DAY2_TEST_BOB_TOKEN: TOKENS.bob },
-        extraTools: [gateTool(name, calls)],
-        toolsets: ['all'],
-      });
+      serveHttp(t, { DAY2_TEST_ALICE_TOKEN: TOKENS.alice, DAY2_TEST_BOB_TOKEN: TOKENS.bob }, [
+        gateTool(name, calls),
+      ]);
     a = await replica('A');
     b = await replica('B');
   });

@@ -3,13 +3,14 @@ import { createHash } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { serve, type ServeHandle } from '../../server.js';
+import { type ServeHandle } from '../../server.js';
 import { HttpConfigError, startHttpServer, type HttpServerHandle } from '../../src/http/http-server.js';
 import { silentLogger } from '../../src/log.js';
 import { allAudit } from '../fixtures/audit-records.js';
 import { MCP_HEADERS, rawRequest, rpc } from '../fixtures/raw-http.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
-import { backendWrites, makeTestTools } from '../fixtures/test-tools.js';
+import { backendWrites } from '../fixtures/test-tools.js';
+import { serveHttp } from '../fixtures/serve-http.js';
 
 const MAX_BODY = 8192;
 
@@ -28,16 +29,7 @@ describe('Streamable HTTP', () => {
 
   beforeAll(async () => {
     t = makeTestEnv({ http: { max_body_bytes: MAX_BODY, allowed_origins: ['https://ops.example.com'] } });
-    h = await serve({
-      config: t.configPath,
-      http: true,
-      port: 0,
-      signals: false,
-      log: silentLogger,
-      env: { ...t.env, DAY2_PRINCIPAL: 'agent-h' },
-      extraTools: makeTestTools(t.backendFile),
-      toolsets: ['all'],
-    });
+    h = await serveHttp(t, { DAY2_PRINCIPAL: 'agent-h' });
     url = h.url!;
     origin = new URL(url).origin;
   });
@@ -255,6 +247,7 @@ describe('Streamable HTTP', () => {
         allowed_hosts: [],
         allowed_origins: [],
         tokens,
+        approvers: [],
         max_body_bytes: MAX_BODY,
       };
       // Bound to every interface but only ever reached on 127.0.0.1.
@@ -280,6 +273,7 @@ describe('Streamable HTTP', () => {
             allowed_hosts: [],
             allowed_origins: [],
             tokens: [],
+            approvers: [],
             max_body_bytes: MAX_BODY,
           },
         }),

@@ -10,6 +10,8 @@ export interface Notification {
   recipients?: string[];
   fields?: Record<string, unknown>;
   command?: string;
+  /** Where to act on it in a browser (the approval page), when there is one. */
+  url?: string;
 }
 
 export interface Notifier {
@@ -36,7 +38,10 @@ export class WebhookNotifier implements Notifier {
 
   async send(n: Notification): Promise<void> {
     const body = JSON.stringify(
-      redact({ text: `*${n.title}*\n${n.text}${n.command ? `\n\`${n.command}\`` : ''}`, day2: n }),
+      redact({
+        text: `*${n.title}*\n${n.text}${n.command ? `\n\`${n.command}\`` : ''}${n.url ? `\n${n.url}` : ''}`,
+        day2: n,
+      }),
     );
     let res: Response;
     try {
@@ -63,6 +68,7 @@ export class LogNotifier implements Notifier {
       text: n.text,
       recipients: n.recipients,
       command: n.command,
+      url: n.url,
     });
     return Promise.resolve();
   }
