@@ -45,6 +45,8 @@ export interface RightsizeFinding extends Owner {
   cpu_request_vs_p95: number;
   monthly_cost: number;
   monthly_savings: number;
+  /** The set_resources call that applies the suggestion, where the pod has one container to set. */
+  fix?: { tool: 'set_resources'; arguments: Record<string, unknown> };
 }
 
 export interface OrphanFinding {
@@ -149,6 +151,20 @@ function analyzeWorkloads(env: string, ns: NamespaceSnapshot, opts: AnalyzeOptio
       cpu_request_vs_p95: round1(reqCpu / Math.max(p95Cpu, 1)),
       monthly_cost: money(cost),
       monthly_savings: money(savings),
+      ...(d.resources.length === 1
+        ? {
+            fix: {
+              tool: 'set_resources' as const,
+              arguments: {
+                env,
+                namespace: ns.namespace,
+                deployment: d.name,
+                requests: { cpu: formatCpu(newCpu), memory: formatMemory(newMem) },
+                reason: `rightsizing: p95 ${formatCpu(p95Cpu)} CPU / ${formatMemory(p95Mem)} + 30 %`,
+              },
+            },
+          }
+        : {}),
     });
   }
 }

@@ -45,7 +45,13 @@ export const costSource: BacklogSource = {
           risk: 'low',
           detail: `suggested requests ${r.suggested.cpu} CPU / ${r.suggested.memory} per pod (p95 + 30 %)`,
           monthly_savings: r.monthly_savings,
-          action: `lower the requests in the service's manifest to ${r.suggested.cpu} CPU / ${r.suggested.memory}, then deploy`,
+          // Applied live by set_resources; the service's manifest should follow, or drift detection
+          // will report the difference.
+          ...(r.fix
+            ? { fix: r.fix }
+            : {
+                action: `lower the requests in the service's manifest to ${r.suggested.cpu} CPU / ${r.suggested.memory}, then deploy`,
+              }),
         });
       for (const o of analysis.orphans)
         items.push({

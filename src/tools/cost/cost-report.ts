@@ -88,6 +88,10 @@ export const costReport = defineTool({
         cpu_request_vs_p95: z.number(),
         monthly_cost: amount,
         monthly_savings: amount,
+        fix: z
+          .object({ tool: z.string(), arguments: z.record(z.string(), z.unknown()) })
+          .optional()
+          .describe('the set_resources call that applies the suggestion (single-container pods)'),
       }),
     ),
     orphans: z.array(

@@ -6,6 +6,7 @@ import { promoteVersion } from './promote-version.js';
 import { remediateDrift } from './remediate-drift.js';
 import { scaleDeployment } from './scale-deployment.js';
 import { setAutoscaling } from './set-autoscaling.js';
+import { setResources } from './set-resources.js';
 import { updateImage } from './update-image.js';
 
 /** The deploys toolset: scaling, deploys and patching, configuration drift. Reads first, then writes. */
@@ -16,6 +17,7 @@ export const deployTools: AnyTool[] = [
   scaleDeployment,
   setAutoscaling,
   updateImage,
+  setResources,
   promoteVersion,
   remediateDrift,
 ];

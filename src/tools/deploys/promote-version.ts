@@ -4,14 +4,14 @@ import { reasonField } from '../fields.js';
 import { collectAlerts } from '../../context/alerts.js';
 import { parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
-import { guardToolRollout, podNames } from './rollout-watch.js';
+import { changeTemplate } from './rollout-watch.js';
 import {
   dependentsOf,
   deploymentTarget,
   resolveWorkload,
+  rolloutResultFields,
   rolloutWatchFields,
   workloadFields,
-  writeOrReplan,
 } from './workload.js';
 
 export const promoteVersion = defineTool({
@@ -39,9 +39,7 @@ export const promoteVersion = defineTool({
     namespace: z.string(),
     deployment: z.string(),
     changed: z.array(z.object({ container: z.string(), from: z.string(), to: z.string() })),
-    outcome: z.enum(['rolled_out', 'rolled_back', 'rollback_failed', 'not_confirmed']),
-    reason: z.string(),
-    pod_problems: z.array(z.string()),
+    ...rolloutResultFields,
     images_now: z.array(z.object({ container: z.string(), image: z.string() })),
   },
   async plan(args, ctx): Promise<Plan> {
@@ -138,27 +136,16 @@ export const promoteVersion = defineTool({
       changes: { container: string; from: string; to: string }[];
       revision: number | null;
     };
-    const d = await dst.k8s.getDeployment(dst.namespace, dst.name);
-    const before = await podNames(dst.k8s, dst.namespace, d.selector);
     const patch = {
       spec: {
         template: { spec: { containers: pre.changes.map((c) => ({ name: c.container, image: c.to })) } },
       },
     };
-    await writeOrReplan('deployment', () =>
+    const watched = await changeTemplate(dst, pre.revision, args, ctx, () =>
       dst.k8s.patchDeployment(dst.namespace, dst.name, patch, {
         resourceVersion: pre.deployment_resource_version,
         type: 'strategic',
       }),
-    );
-    const watched = await guardToolRollout(
-      dst.k8s,
-      dst.namespace,
-      dst.name,
-      pre.revision ?? undefined,
-      before,
-      args,
-      ctx,
     );
     return {
       service: dst.service,

@@ -37,16 +37,19 @@ export interface QuotaCheck {
 }
 
 /**
- * Headroom of every ResourceQuota in the namespace for a replica change. `used` comes from the
- * quota's status; where the status lacks a resource, it is summed from the namespace's deployments.
+ * Headroom of every ResourceQuota in the namespace for a change of `delta` replicas and, when
+ * `after` is given, of the pod template's resources too. `used` comes from the quota's status;
+ * where the status lacks a resource, it is summed from the namespace's deployments.
  */
 export function quotaChecks(
   quotas: ResourceQuotaInfo[],
   d: DeploymentInfo,
   delta: number,
   namespaceDeployments: DeploymentInfo[],
+  after: DeploymentInfo = d,
 ): QuotaCheck[] {
   const pod = perPod(d);
+  const podAfter = perPod(after);
   const out: QuotaCheck[] = [];
   for (const q of quotas) {
     for (const [key, hardText] of Object.entries(q.hard)) {
@@ -58,7 +61,7 @@ export function quotaChecks(
         q.used[key] !== undefined
           ? quantity(q.used[key])
           : namespaceDeployments.reduce((n, x) => n + (perPod(x)[resource] ?? 0) * x.replicas, 0);
-      const change = per * delta;
+      const change = podAfter[resource]! * (d.replicas + delta) - per * d.replicas;
       out.push({
         quota: q.name,
         resource: key,

@@ -1,6 +1,7 @@
 import type { ToolContext } from '../define-tool.js';
 import type { DeploymentInfo, KubernetesProvider, PodInfo } from '../../providers/kubernetes/types.js';
 import { untrusted } from '../../context/gather.js';
+import { writeOrReplan } from './workload.js';
 
 /** Waiting reasons that mean a new pod will not become ready by itself. */
 const FATAL_WAITING = new Set([
@@ -118,6 +119,30 @@ export interface GuardedRollout {
   revision?: number;
   rolled_back_to?: number;
   images: { container: string; image: string }[];
+}
+
+/** What the plan tells approvers about the automatic rollback of a template change. */
+export function autoRollbackNote(args: { auto_rollback?: boolean }, revision: number | undefined): string {
+  return args.auto_rollback !== false
+    ? `to revision ${revision ?? '?'} if new pods crash-loop or the rollout misses its deadline`
+    : 'off';
+}
+
+/**
+ * Changes a Deployment's pod template with `write` (which carries the planned resourceVersion: a
+ * 409 means plan again), then guards the rollout it starts as guardToolRollout does.
+ */
+export async function changeTemplate(
+  w: { k8s: KubernetesProvider; namespace: string; name: string },
+  previousRevision: number | null,
+  args: { timeout_seconds?: number; auto_rollback?: boolean },
+  ctx: ToolContext,
+  write: () => Promise<unknown>,
+): Promise<GuardedRollout> {
+  const d = await w.k8s.getDeployment(w.namespace, w.name);
+  const before = await podNames(w.k8s, w.namespace, d.selector);
+  await writeOrReplan('deployment', write);
+  return guardToolRollout(w.k8s, w.namespace, w.name, previousRevision ?? undefined, before, args, ctx);
 }
 
 /**

@@ -3,14 +3,15 @@ import { defineTool, ToolError, type Plan } from '../define-tool.js';
 import { reasonField } from '../fields.js';
 import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../../context/gather.js';
-import { guardToolRollout, podNames } from './rollout-watch.js';
+import { autoRollbackNote, changeTemplate } from './rollout-watch.js';
 import {
   dependentsOf,
   deploymentTarget,
+  pickContainer,
   resolveWorkload,
+  rolloutResultFields,
   rolloutWatchFields,
   workloadFields,
-  writeOrReplan,
 } from './workload.js';
 
 export const updateImage = defineTool({
@@ -47,11 +48,7 @@ export const updateImage = defineTool({
     container: z.string(),
     from: z.string(),
     to: z.string(),
-    outcome: z
-      .enum(['rolled_out', 'rolled_back', 'rollback_failed', 'not_confirmed'])
-      .describe('rolled_back: the new pods failed and day2 restored the previous revision'),
-    reason: z.string(),
-    pod_problems: z.array(z.string()).describe('what the new pods reported: backend text, data'),
+    ...rolloutResultFields,
     revision: z.number().optional(),
     rolled_back_to_revision: z.number().optional(),
     image_now: z.string(),
@@ -59,20 +56,12 @@ export const updateImage = defineTool({
   async plan(args, ctx): Promise<Plan> {
     const w = resolveWorkload(ctx.deps, args);
     const d = await w.k8s.getDeployment(w.namespace, w.name);
-    const container = args.container ?? (d.images.length === 1 ? d.images[0]!.container : undefined);
-    if (!container)
-      throw new ToolError(
-        `container: ${w.namespace}/${w.name} has several containers (${d.images.map((i) => i.container).join(', ')}); name one`,
-        'invalid',
-        'container',
-      );
-    const current = d.images.find((i) => i.container === container);
-    if (!current)
-      throw new ToolError(
-        `container: ${w.namespace}/${w.name} has no container "${container}" (containers: ${d.images.map((i) => i.container).join(', ')})`,
-        'not_found',
-        'container',
-      );
+    const container = pickContainer(
+      w,
+      d.images.map((i) => i.container),
+      args.container,
+    );
+    const current = d.images.find((i) => i.container === container)!;
     if (!args.image && !args.tag && !args.digest)
       throw new ToolError('tag: give a tag, a digest or a full image', 'invalid', 'tag');
     const cur = parseImageRef(current.image);
@@ -127,10 +116,7 @@ export const updateImage = defineTool({
         progress_deadline_seconds: spec.progressDeadlineSeconds ?? 600,
         replicas: { desired: d.replicas, ready: d.readyReplicas },
         current_revision: d.revision ?? null,
-        auto_rollback:
-          args.auto_rollback !== false
-            ? `to revision ${d.revision ?? '?'} if new pods crash-loop or the rollout misses its deadline`
-            : 'off',
+        auto_rollback: autoRollbackNote(args, d.revision),
         dependents: dependentsOf(ctx.deps, w.service),
         notes,
         reason: args.reason,
@@ -148,21 +134,10 @@ export const updateImage = defineTool({
       revision: number | null;
     };
     const container = plan.details.container as string;
-    const d = await w.k8s.getDeployment(w.namespace, w.name);
-    const before = await podNames(w.k8s, w.namespace, d.selector);
-    await writeOrReplan('deployment', () =>
+    const watched = await changeTemplate(w, pre.revision, args, ctx, () =>
       w.k8s.setImage(w.namespace, w.name, container, pre.image_after, {
         resourceVersion: pre.deployment_resource_version,
       }),
-    );
-    const watched = await guardToolRollout(
-      w.k8s,
-      w.namespace,
-      w.name,
-      pre.revision ?? undefined,
-      before,
-      args,
-      ctx,
     );
     return {
       env: w.env,

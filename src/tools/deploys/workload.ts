@@ -15,6 +15,15 @@ export const rolloutWatchFields = {
   timeout_seconds: z.number().int().min(5).max(3600).optional().meta({ default: 600 }),
 };
 
+/** What every template-changing write reports about the rollout it watched (see changeTemplate). */
+export const rolloutResultFields = {
+  outcome: z
+    .enum(['rolled_out', 'rolled_back', 'rollback_failed', 'not_confirmed'])
+    .describe('rolled_back: the new pods failed and day2 restored the previous revision'),
+  reason: z.string(),
+  pod_problems: z.array(z.string()).describe('what the new pods reported: backend text, data'),
+};
+
 /** The fields that name one Deployment: a catalog service, or a raw namespace and deployment. */
 export const workloadFields = {
   env: envField,
@@ -73,6 +82,28 @@ export function resolveWorkload(
     );
   const svc = deps.catalog.serviceForWorkload(env, args.namespace, args.deployment);
   return { env, namespace: args.namespace, name: args.deployment, service: svc?.id, k8s };
+}
+
+/** The container a call names, or the only one there is; errors name the `container` field. */
+export function pickContainer(
+  w: Pick<Workload, 'namespace' | 'name'>,
+  containers: string[],
+  requested?: string,
+): string {
+  const container = requested ?? (containers.length === 1 ? containers[0] : undefined);
+  if (!container)
+    throw new ToolError(
+      `container: ${w.namespace}/${w.name} has several containers (${containers.join(', ')}); name one`,
+      'invalid',
+      'container',
+    );
+  if (!containers.includes(container))
+    throw new ToolError(
+      `container: ${w.namespace}/${w.name} has no container "${container}" (containers: ${containers.join(', ')})`,
+      'not_found',
+      'container',
+    );
+  return container;
 }
 
 export function deploymentTarget(w: Pick<Workload, 'namespace' | 'name' | 'service'>): Target {

@@ -309,6 +309,90 @@ describe('drift', () => {
   });
 });
 
+describe('resources', () => {
+  const podsOf = (env: string, ns: string, app: string) =>
+    kube(env)
+      .store.list('v1', 'Pod', ns)
+      .filter((p) => p.metadata.name.startsWith(`${app}-`)) as Obj[];
+
+  it('raises a memory limit after approval, watches the rollout, and every new pod carries it', async () => {
+    const { result } = await approved('set_resources', {
+      service: 'user-service',
+      env: 'staging',
+      limits: { memory: '1Gi' },
+      reason: 'OOMKilled at 768Mi',
+    });
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(sc(result).result).toMatchObject({
+      container: 'user-service',
+      outcome: 'rolled_out',
+      from: { limits: { memory: '768Mi' }, requests: { cpu: '250m' } },
+      to: { limits: { memory: '1Gi' }, requests: { cpu: '250m' } },
+    });
+    const c = container(deployment('staging', 'identity', 'user-service'));
+    expect(c.resources).toEqual({
+      requests: { cpu: '250m', memory: '384Mi' },
+      limits: { cpu: '500m', memory: '1Gi' },
+    });
+    const pods = podsOf('staging', 'identity', 'user-service');
+    expect(pods.length).toBeGreaterThan(0);
+    for (const p of pods) expect(p.spec.containers[0].resources.limits.memory).toBe('1Gi');
+  });
+
+  it('refuses bad quantities, a request over its limit and a full quota; the cluster sees no write', async () => {
+    const writes = kube('staging').writes;
+    const args = { service: 'shipping', env: 'staging' };
+    const none = await call('set_resources', args);
+    expect(none.isError).toBe(true);
+    expect(text(none)).toContain('requests: give requests or limits');
+    const bad = await call('set_resources', { ...args, requests: { cpu: 'lots' } });
+    expect(bad.isError).toBe(true);
+    expect(text(bad)).toContain('requests.cpu: "lots" is not a positive Kubernetes quantity');
+    const over = await call('set_resources', { ...args, requests: { memory: '2Gi' } });
+    expect(over.isError).toBe(true);
+    expect(text(over)).toContain('the request 2Gi would exceed the limit 512Mi');
+
+    const quota = (used: string) =>
+      kube('staging').store.put({
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: { name: 'compute', namespace: 'fulfillment' },
+        spec: { hard: { 'requests.cpu': '1' } },
+        status: { hard: { 'requests.cpu': '1' }, used: { 'requests.cpu': used } },
+      });
+    quota('900m');
+    try {
+      const full = await call('set_resources', { ...args, requests: { cpu: '500m' } });
+      expect(full.isError).toBe(true);
+      expect(text(full)).toMatch(/quota has no room: compute requests\.cpu used 900m of 1, needs 250m more/);
+    } finally {
+      quota('0');
+    }
+    expect(kube('staging').writes).toBe(writes);
+  });
+
+  it("cost_report's rightsizing finding carries the set_resources call, and that call plans", async () => {
+    const report = sc(await call('cost_report', { env: 'prod' }));
+    const finding = (report.rightsizing as Obj[]).find((r) => r.fix);
+    expect(finding, JSON.stringify(report.rightsizing)).toBeDefined();
+    expect(finding!.fix).toMatchObject({
+      tool: 'set_resources',
+      arguments: {
+        env: 'prod',
+        namespace: finding!.namespace,
+        deployment: finding!.deployment,
+        requests: finding!.suggested,
+      },
+    });
+    const planned = await call(finding!.fix.tool, finding!.fix.arguments);
+    expect(planned.isError, text(planned)).toBeFalsy();
+    expect(sc(planned).status).toBe('approval_required');
+    expect(sc(planned).summary).toContain(
+      `requests cpu ${finding!.requests.cpu} → ${finding!.suggested.cpu}`,
+    );
+  });
+});
+
 describe('a target that changes between plan and execution', () => {
   it('refuses the approved token and the cluster sees no write from day2', async () => {
     const args = { service: 'inventory', env: 'prod', replicas: 4 };
