@@ -87,7 +87,7 @@ export const setResources = defineTool({
     for (const r of ['cpu', 'memory'] as const) {
       const value = r === 'cpu' ? cpuMillicores : memoryBytes;
       if (to.requests[r] && to.limits[r] && value(to.requests[r]) > value(to.limits[r]))
-        refusal ??= `${r}: the request ${to.requests[r]} would exceed the limit ${to.limits[r]}; Kubernetes refuses that, so raise the limit too`;
+        refusal ??= `${r}: the request ${to.requests[r]} would exceed the limit ${to.limits[r]}, which Kubernetes refuses: change the two together`;
     }
     if (!refusal && same(from, to)) refusal = `${container} already has these requests and limits`;
     const after: DeploymentInfo = {
