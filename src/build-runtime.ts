@@ -12,6 +12,7 @@ import { openStore, defaultSigningKeyPath } from './store/open-store.js';
 import { AuditLog, loadOrCreateSigningKey } from './guards/audit-log.js';
 import { loadPolicy } from './guards/policy.js';
 import { Approvals } from './guards/approvals.js';
+import { ApproverKeys } from './guards/approver-keys.js';
 import { loadRegistry, type Registry } from './registry.js';
 import type { Store } from './store/store.js';
 import { localCancelBus, type CancelBus } from './store/cancel-bus.js';
@@ -82,6 +83,7 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     opts.log,
     config.approvals.ttl,
     page ? (id) => new URL(`${APPROVALS_PATH}/${id}`, page).href : undefined,
+    ApproverKeys.load(config.approvals.keys, baseDir),
   );
   let cancelBus: CancelBus | undefined;
   const rt: OwnedRuntime = {

@@ -1,24 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ApprovalError } from '../guards/approvals.js';
 import { localPrincipalId } from '../guards/principal.js';
 import { approvers } from '../guards/approver-check.js';
+import { signDecision, SIGNED_CHANNEL, type DecisionStatement } from '../guards/approver-keys.js';
 import { renderApproval } from './approval-view.js';
 import { openCliRuntime } from './cli-runtime.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type CliIo, type Command } from './io.js';
 
 /** `day2 approve <id>`: shows the full plan, asks on a terminal, records one approval. */
 export const approveCommand: Command = {
-  usage: `Usage: day2 approve <approval-id> [--reason R] [--yes] [--config F]
+  usage: `Usage: day2 approve <approval-id> [--reason R] [--key FILE] [--yes] [--config F]
 
 Shows the full plan of a pending request and, after you confirm, records your approval.
 You are DAY2_PRINCIPAL, else your OS user name. Prints the token once enough approvers agreed.
   --reason R   why you approve (some policy rules require it)
+  --key FILE   sign the approval with your Ed25519 private key (PEM); its public key must be
+               under approvals.keys for you. The policy channel is then "signed".
   --yes, -y    do not ask for confirmation (for scripts; needed when stdin is not a terminal)
   --config F   day2.yaml to read the store location from`,
 
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, {
       reason: { type: 'string' },
+      key: { type: 'string' },
       yes: { type: 'boolean', short: 'y' },
       config: { type: 'string' },
     });
@@ -45,7 +51,20 @@ You are DAY2_PRINCIPAL, else your OS user name. Prints the token once enough app
       }
       let updated;
       try {
-        updated = await rt.approvals.approve(id, principal, { reason: values.reason, channel: 'cli' });
+        updated = await rt.approvals.approve(id, principal, {
+          reason: values.reason,
+          ...(values.key && request
+            ? {
+                channel: SIGNED_CHANNEL,
+                signature: signWith(io, values.key, {
+                  approval_id: id,
+                  action_digest: request.action_digest,
+                  decision: 'approve',
+                  principal,
+                }),
+              }
+            : { channel: 'cli' }),
+        });
       } catch (err) {
         if (err instanceof ApprovalError) {
           println(io.stderr, `Not approved: ${err.message}`);
@@ -76,6 +95,21 @@ You are DAY2_PRINCIPAL, else your OS user name. Prints the token once enough app
     }
   },
 };
+
+/** Signs with the key in `file`; a key that cannot be used is a usage error naming the file. */
+function signWith(io: CliIo, file: string, statement: DecisionStatement): string {
+  let pem: string;
+  try {
+    pem = readFileSync(resolve(io.cwd, file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`--key: cannot read ${file} (${(err as Error).message})`);
+  }
+  try {
+    return signDecision(pem, statement);
+  } catch (err) {
+    throw new UsageError(`--key: ${file} is not an Ed25519 private key in PEM (${(err as Error).message})`);
+  }
+}
 
 async function confirm(io: CliIo, question: string): Promise<boolean> {
   const rl = createInterface({ input: io.stdin, output: io.stderr });

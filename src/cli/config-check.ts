@@ -1,4 +1,5 @@
-import { checkConfig, loadConfig } from '../config/load-config.js';
+import { checkConfig, ConfigError, loadConfig } from '../config/load-config.js';
+import { ApproverKeys } from '../guards/approver-keys.js';
 import { loadPolicy, PolicyLoadError } from '../guards/policy.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
 
@@ -17,15 +18,18 @@ expected. Exit 0 when valid, 1 otherwise.`,
     const result = checkConfig(opts);
     let problems = result.ok ? [] : result.problems;
     if (result.ok) {
-      // A policy file is a separate document: check it too, with the same field paths.
+      // A policy file and approver key files are documents of their own: check them too, with
+      // the same field paths.
       const loaded = loadConfig(opts);
       try {
         const policy = loadPolicy(loaded.config, loaded.baseDir);
+        ApproverKeys.load(loaded.config.approvals.keys, loaded.baseDir);
         println(io.stdout, `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules`);
         return EXIT_OK;
       } catch (err) {
-        if (!(err instanceof PolicyLoadError)) throw err;
-        problems = err.message.split('\n');
+        if (err instanceof ConfigError) problems = err.problems;
+        else if (err instanceof PolicyLoadError) problems = err.message.split('\n');
+        else throw err;
       }
     }
     println(io.stderr, `${problems.length} problem${problems.length > 1 ? 's' : ''} in the configuration:`);

@@ -107,7 +107,7 @@ export const policyRuleSchema = z.strictObject({
   reason_required: z.boolean().default(false),
   reason: z.string().optional(),
   ttl: durationSchema.optional(),
-  channels: z.array(z.enum(['cli', 'elicitation', 'http'])).default(['cli']),
+  channels: z.array(z.enum(['cli', 'signed', 'http', 'elicitation'])).default(['cli']),
   notify_owners: z.boolean().default(false),
   max_duration: durationSchema
     .optional()
@@ -197,7 +197,26 @@ export const configSchema = z.strictObject({
     .default({}),
   catalog: z.strictObject({ paths: z.array(z.string()).default([]) }).default({ paths: [] }),
   policy: z.union([z.strictObject({ file: z.string() }), policySchema]).optional(),
-  approvals: z.strictObject({ ttl: durationSchema.default(15 * 60_000) }).default({ ttl: 15 * 60_000 }),
+  approvals: z
+    .strictObject({
+      ttl: durationSchema.default(15 * 60_000),
+      keys: z
+        .array(
+          z
+            .strictObject({
+              principal: z.string().min(1),
+              public_key: z.string().optional().describe('Ed25519 public key, PEM'),
+              public_key_file: z.string().optional().describe('file holding it, relative to day2.yaml'),
+            })
+            .refine(
+              (k) => Boolean(k.public_key) !== Boolean(k.public_key_file),
+              'give exactly one of public_key or public_key_file',
+            ),
+        )
+        .default([])
+        .describe('approvers who sign their approvals (day2 approve --key): the policy channel "signed"'),
+    })
+    .default({ ttl: 15 * 60_000, keys: [] }),
   audit: z
     .strictObject({
       signing_key_file: z.string().optional().describe('Ed25519 private key (PEM) that signs checkpoints'),

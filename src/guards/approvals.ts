@@ -4,7 +4,8 @@ import type { Logger } from '../log.js';
 import type { Notifier } from '../providers/notify/notifier.js';
 import type { ApprovalRequest, AuditInput, ConsumeResult, Store } from '../store/store.js';
 import type { Policy, PolicyDecision } from './policy.js';
-import { checkApprover } from './approver-check.js';
+import { checkApprover, type ApproverCheck } from './approver-check.js';
+import { ApproverKeys, SIGNED_CHANNEL } from './approver-keys.js';
 import { redact } from './redact.js';
 
 /** Where audit events go; AuditLog implements it. */
@@ -48,6 +49,13 @@ const TOKEN_MESSAGES: Record<Exclude<ConsumeResult, { ok: true }>['reason'], str
     'approval_token was issued for a different action: the arguments, environment or live target state changed since approval. Call the tool again without approval_token to plan and request approval for this exact action',
 };
 
+/** How a decision reaches day2: its channel (policy checks it), a reason, and a signature for "signed". */
+export interface DecisionOptions {
+  reason?: string;
+  channel: string;
+  signature?: string;
+}
+
 /** The approval lifecycle: request → approve (k of N) / deny → consume once, every step audited. */
 export class Approvals {
   constructor(
@@ -60,6 +68,7 @@ export class Approvals {
     private readonly defaultTtlMs: number,
     /** The approval page's address of a request, when the page is served (http.public_url). */
     private readonly pageUrl?: (id: string) => string,
+    private readonly keys: ApproverKeys = ApproverKeys.none(),
   ) {}
 
   /** Creates a request or returns the pending one for the same action and requester. */
@@ -135,19 +144,11 @@ export class Approvals {
   }
 
   /** Records one approval after the separation-of-duties checks; audits refusals too. */
-  async approve(
-    id: string,
-    principal: string,
-    opts: { reason?: string; channel: string },
-  ): Promise<ApprovalRequest> {
+  async approve(id: string, principal: string, opts: DecisionOptions): Promise<ApprovalRequest> {
     return this.decide(id, principal, 'approve', opts);
   }
 
-  async deny(
-    id: string,
-    principal: string,
-    opts: { reason?: string; channel: string },
-  ): Promise<ApprovalRequest> {
+  async deny(id: string, principal: string, opts: DecisionOptions): Promise<ApprovalRequest> {
     return this.decide(id, principal, 'deny', opts);
   }
 
@@ -155,7 +156,7 @@ export class Approvals {
     id: string,
     principal: string,
     decision: 'approve' | 'deny',
-    opts: { reason?: string; channel: string },
+    opts: DecisionOptions,
   ): Promise<ApprovalRequest> {
     const now = this.clock.now();
     const request = await this.store.getApproval(id);
@@ -169,12 +170,8 @@ export class Approvals {
         `no approval request with id ${id}; run "day2 approvals" to list pending ones`,
       );
     }
-    const check =
-      decision === 'approve'
-        ? checkApprover(request, principal, now, opts)
-        : request.status === 'pending' || request.status === 'approved'
-          ? ({ ok: true } as const)
-          : ({ ok: false, code: request.status, message: `approval ${id} is ${request.status}` } as const);
+    const signed = opts.channel === SIGNED_CHANNEL;
+    const check = this.checkDecision(request, principal, decision, opts, now);
     if (!check.ok) {
       await this.audit.append(
         {
@@ -191,7 +188,14 @@ export class Approvals {
     }
     const updated = await this.store.decideApproval(
       id,
-      { principal, decision, reason: opts.reason, at: now.toISOString(), channel: opts.channel },
+      {
+        principal,
+        decision,
+        reason: opts.reason,
+        at: now.toISOString(),
+        channel: opts.channel,
+        ...(signed ? { signature: opts.signature } : {}),
+      },
       now.toISOString(),
       request.policy.approvals_needed > 0 ? this.ttlFor(request) : this.defaultTtlMs,
     );
@@ -215,6 +219,36 @@ export class Approvals {
       { durable: true },
     );
     return updated;
+  }
+
+  /** Whether this decision may be recorded: its signature (channel "signed"), then the approver rules. */
+  private checkDecision(
+    request: ApprovalRequest,
+    principal: string,
+    decision: 'approve' | 'deny',
+    opts: DecisionOptions,
+    now: Date,
+  ): ApproverCheck {
+    if (opts.channel === SIGNED_CHANNEL) {
+      const statement = {
+        approval_id: request.id,
+        action_digest: request.action_digest,
+        decision,
+        principal,
+      };
+      if (!this.keys.verify(statement, opts.signature))
+        return {
+          ok: false,
+          code: 'bad_signature',
+          message: this.keys.has(principal)
+            ? `the signature is not ${principal}'s signature of this decision on ${request.id}; sign with your own key, for this request`
+            : `no approver key is configured for ${principal} (approvals.keys in day2.yaml)`,
+        };
+    }
+    if (decision === 'approve') return checkApprover(request, principal, now, opts);
+    return request.status === 'pending' || request.status === 'approved'
+      ? { ok: true }
+      : { ok: false, code: request.status, message: `approval ${request.id} is ${request.status}` };
   }
 
   private ttlFor(request: ApprovalRequest): number {

@@ -74,6 +74,8 @@ export interface ApprovalDecision {
   reason?: string;
   at: string;
   channel: string;
+  /** The approver's Ed25519 signature of the decision (channel "signed"), base64. */
+  signature?: string;
 }
 
 export interface ApprovalRequest {
