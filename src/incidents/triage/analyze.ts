@@ -1,4 +1,5 @@
 import { untrusted } from '../../context/gather.js';
+import { formatMemory, memoryBytes } from '../../providers/kubernetes/quantity.js';
 import { parseImage } from '../../context/deployments.js';
 import { compileMatcher } from '../../providers/alertmanager/matchers.js';
 import type { RevisionInfo } from '../../providers/kubernetes/types.js';
@@ -396,6 +397,24 @@ function rankSuspects(
     }));
 }
 
+/**
+ * The memory limit to propose for a container that was OOMKilled: half as much again (at least
+ * 128Mi more), rounded up to 64Mi. Undefined when no such container has a limit to raise.
+ */
+function oomRaise(data: TriageData): { container: string; from: string; to: string } | undefined {
+  const killed = new Set(
+    (data.pods ?? []).flatMap((p) =>
+      p.containers.filter((c) => c.lastTerminationReason === 'OOMKilled').map((c) => c.name),
+    ),
+  );
+  const r = data.deployment?.resources.find((x) => killed.has(x.container) && x.limits.memory);
+  if (!r) return undefined;
+  const from = memoryBytes(r.limits.memory);
+  const step = 64 * 1024 ** 2;
+  const to = Math.ceil(Math.max(from * 1.5, from + 2 * step) / step) * step;
+  return { container: r.container, from: r.limits.memory!, to: formatMemory(to) };
+}
+
 function proposeActions(
   data: TriageData,
   rollouts: Rollout[],
@@ -421,6 +440,19 @@ function proposeActions(
       'rollback_deployment',
       { service: svc, env, revision: topRollout.previous_revision, reason: `triage: ${top.reason}` },
       `roll back to revision ${topRollout.previous_revision} (${topRollout.previous_image ? tagOf(topRollout.previous_image) : 'previous image'}), the last one before the suspected deploy`,
+    );
+  } else if (top?.cause === 'pods:oom' && oomRaise(data)) {
+    const raise = oomRaise(data)!;
+    add(
+      'set_resources',
+      {
+        service: svc,
+        env,
+        container: raise.container,
+        limits: { memory: raise.to },
+        reason: `triage: ${top.reason}`,
+      },
+      `${raise.container} is OOMKilled at its ${raise.from} memory limit: raise it (deploys toolset); a restart alone brings the same limit back`,
     );
   } else if (top?.cause === 'pods:crashloop' || top?.cause === 'pods:oom') {
     add(

@@ -12,6 +12,7 @@ import { windowStart } from '../../incidents/window.js';
 export const PROPOSED_TOOL_EFFECTS: Record<string, Effect> = {
   rollback_deployment: 'write',
   restart_deployment: 'write',
+  set_resources: 'write',
   silence_alert: 'write',
   schedule_downtime: 'write',
   open_incident: 'record',
