@@ -25,7 +25,7 @@ import { builtinFleetPath, loadFleet, type LoadedFleet } from './load-fleet.js';
 import type { Fleet } from './fleet-schema.js';
 import { keepAlertsFiring } from './seed/alertmanager.js';
 import { datadogSeeds } from './seed/datadog.js';
-import { crashingImages, crashMessages, kubernetesObjects } from './seed/kubernetes.js';
+import { crashingImages, crashMessages, errorMessages, kubernetesObjects } from './seed/kubernetes.js';
 import {
   databaseUrl,
   DEFAULT_SANDBOX_POSTGRES,
@@ -199,6 +199,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
               objects: kubernetesObjects(env, fleet.environments[env]!, now),
               badImages,
               crashMessages: crashes,
+              errorMessages: errorMessages(fleet),
               clock,
               timing: opts.timing,
             }),

@@ -56,6 +56,8 @@ export class ApiServer {
   constructor(
     private readonly store: ObjectStore,
     private readonly controller: RolloutController,
+    /** Image (without digest) → the error its running containers keep logging. */
+    private readonly errorMessages: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   handle(req: ApiRequest): ApiResponse {
@@ -92,7 +94,7 @@ export class ApiServer {
       return {
         status: 200,
         body: undefined,
-        text: podLog(this.get(target), req.query, new Date(this.store.now())),
+        text: podLog(this.get(target), req.query, new Date(this.store.now()), this.errorMessages),
       };
     }
     switch (req.method) {

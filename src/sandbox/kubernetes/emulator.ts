@@ -18,6 +18,8 @@ export interface KubernetesEmulatorOptions {
   badImages?: string[];
   /** Image (without digest) → the last thing its crashing container prints (its log and termination message). */
   crashMessages?: Record<string, string>;
+  /** Image (without digest) → an error its running containers log about once a minute (a bad release that serves errors). */
+  errorMessages?: Record<string, string>;
   clock?: Clock;
   /** Bearer token the server accepts; a random one by default. */
   token?: string;
@@ -69,7 +71,7 @@ export async function startKubernetesEmulator(
     timing,
     new Map(Object.entries(opts.crashMessages ?? {})),
   );
-  const api = new ApiServer(store, controller);
+  const api = new ApiServer(store, controller, new Map(Object.entries(opts.errorMessages ?? {})));
   const faults = new FaultInjector();
   seed(store, opts.objects ?? []);
   controller.reconcileAll();

@@ -33,7 +33,12 @@ interface Line {
  * for a run that ended, its termination message (what `FallbackToLogsOnError` would have taken
  * from the log).
  */
-export function podLog(pod: KubeObject, query: URLSearchParams, now: Date): string {
+export function podLog(
+  pod: KubeObject,
+  query: URLSearchParams,
+  now: Date,
+  errorMessages: ReadonlyMap<string, string> = new Map(),
+): string {
   const name = pod.metadata.name;
   const specs =
     (pod.spec as { containers?: { name: string; ports?: { containerPort?: number }[] }[] }).containers ?? [];
@@ -56,6 +61,8 @@ export function podLog(pod: KubeObject, query: URLSearchParams, now: Date): stri
     lines = run(status, last.startedAt, last);
   } else if (status?.state?.running) {
     lines = run(status, status.state.running.startedAt, undefined, spec.ports?.[0]?.containerPort);
+    const error = errorMessages.get((status.image ?? '').split('@')[0]!);
+    if (error) lines.push(...everyMinute(status.state.running.startedAt, now, `level=error msg="${error}"`));
   } else if (status?.state?.terminated) {
     lines = run(status, status.state.terminated.startedAt, status.state.terminated);
   } else if (status?.state?.waiting?.reason === 'CrashLoopBackOff' && status.lastState?.terminated) {
@@ -98,6 +105,18 @@ function run(
   const at = ended.finishedAt ?? start;
   for (const text of (ended.message ?? '').split('\n').filter(Boolean)) lines.push({ at, text });
   return lines;
+}
+
+/** A line logged once a minute since `from`: the last ERROR_LINES of them. */
+const ERROR_LINES = 30;
+function everyMinute(from: string | undefined, now: Date, text: string): Line[] {
+  const start = Date.parse(from ?? '');
+  if (Number.isNaN(start)) return [];
+  const count = Math.floor((now.getTime() - start) / 60_000);
+  const out: Line[] = [];
+  for (let i = Math.max(1, count - ERROR_LINES + 1); i <= count; i++)
+    out.push({ at: new Date(start + i * 60_000).toISOString(), text });
+  return out;
 }
 
 function waitingText(reason: string | undefined): string {

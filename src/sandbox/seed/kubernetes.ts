@@ -716,6 +716,13 @@ export function crashMessages(fleet: Fleet): Record<string, string> {
   return out;
 }
 
+/** What a bad image that serves errors logs while it runs, keyed by image without digest. */
+export function errorMessages(fleet: Fleet): Record<string, string> {
+  return Object.fromEntries(
+    fleet.bad_images.filter((b) => b.effect === 'errors').map((b) => [imageWithoutDigest(b.image), b.reason]),
+  );
+}
+
 export function crashingImages(fleet: Fleet): string[] {
   const bad = new Set(
     fleet.bad_images.filter((b) => b.effect === 'crashloop').map((b) => imageWithoutDigest(b.image)),

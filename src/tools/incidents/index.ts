@@ -1,4 +1,5 @@
 import { triageService } from './triage-service.js';
+import { readLogs } from './read-logs.js';
 import { silenceAlert } from './silence-alert.js';
 import { scheduleDowntime } from './schedule-downtime.js';
 import { rollbackDeployment } from './rollback-deployment.js';
@@ -10,6 +11,7 @@ import { resolveIncident } from './resolve-incident.js';
 /** Incident response: triage, mitigation (governed writes) and day2's incident records. */
 export const incidentTools = [
   triageService,
+  readLogs,
   silenceAlert,
   scheduleDowntime,
   rollbackDeployment,

@@ -22,6 +22,7 @@ describe('incident toolset', () => {
     for (const t of incidentTools) expect(t.toolset).toBe('incidents');
     expect(incidentTools.map((t) => t.name).sort()).toEqual([
       'open_incident',
+      'read_logs',
       'resolve_incident',
       'restart_deployment',
       'rollback_deployment',
