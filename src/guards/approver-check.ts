@@ -39,7 +39,8 @@ export function checkApprover(
   if (!request.policy.channels.includes(opts.channel))
     return fail(
       'channel_not_allowed',
-      `policy rule "${request.policy.rule}" does not accept approvals through ${opts.channel}`,
+      `policy rule "${request.policy.rule}" does not accept approvals through ${opts.channel}` +
+        ` (it takes ${request.policy.channels.join(', ') || 'none'}${request.policy.channels.includes('signed') ? ': sign with day2 approve --key' : ''})`,
     );
   return { ok: true };
 }

@@ -69,7 +69,9 @@ describe('signed approvals (day2 approve --key)', () => {
     const id = await request('vault');
     const unsigned = await approveAs('alice', id);
     expect(unsigned.code).toBe(1);
-    expect(unsigned.stderr).toContain('does not accept approvals through cli');
+    expect(unsigned.stderr).toContain(
+      'does not accept approvals through cli (it takes signed: sign with day2 approve --key)',
+    );
     const forged = await approveAs('alice', id, ['--key', mallory.priv]);
     expect(forged.code).toBe(1);
     expect(forged.stderr).toContain("the signature is not alice's signature of this decision");
