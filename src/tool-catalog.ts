@@ -34,6 +34,7 @@ export function writeOutputSchema(tool: AnyTool): z.ZodObject {
     policy: z.record(z.string(), z.unknown()).optional(),
     expires_at: z.string().optional(),
     approve_with: z.string().optional(),
+    approve_url: z.string().optional().describe('the approval page, where one is served for this rule'),
     result: z.object(tool.output).optional(),
   });
 }

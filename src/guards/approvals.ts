@@ -131,10 +131,7 @@ export class Approvals {
             expires_at: res.request.expires_at,
           },
           command: `day2 approve ${res.request.id}`,
-          // Only where the rule accepts a decision made on the page.
-          ...(this.pageUrl && a.decision.channels.includes('http')
-            ? { url: this.pageUrl(res.request.id) }
-            : {}),
+          ...this.pageLink(res.request),
         })
         .catch((err: unknown) =>
           this.log.warn('approval notification failed', { approval_id: res.request.id, error: err }),
@@ -219,6 +216,11 @@ export class Approvals {
       { durable: true },
     );
     return updated;
+  }
+
+  /** `{url}` of a request on the approval page, where the page is served and the rule takes decisions made there. */
+  pageLink(request: Pick<ApprovalRequest, 'id' | 'policy'>): { url?: string } {
+    return this.pageUrl && request.policy.channels.includes('http') ? { url: this.pageUrl(request.id) } : {};
   }
 
   /** Whether this decision may be recorded: its signature (channel "signed"), then the approver rules. */

@@ -260,6 +260,7 @@ async function governedWrite(
         approval: { id: request.id },
         outcome: { ok: true, duration_ms: ms(started) },
       });
+      const link = rt.approvals.pageLink(request);
       const out = {
         status: 'approval_required' as const,
         approval_id: request.id,
@@ -269,11 +270,12 @@ async function governedWrite(
         policy: policySummary(decision),
         expires_at: request.expires_at,
         approve_with: `day2 approve ${request.id}`,
+        ...(link.url ? { approve_url: link.url } : {}),
       };
       return okResult(
         out,
         `Approval required (${decision.approvals} approver${decision.approvals > 1 ? 's' : ''}, rule "${decision.rule}"): ${plan.summary}\n` +
-          `A human approves with: day2 approve ${request.id}\n` +
+          `A human approves with: day2 approve ${request.id}${link.url ? ` or at ${link.url}` : ''}\n` +
           `Then read the token with get_approval {"approval_id":"${request.id}"} and call ${tool.name} again with the same arguments plus approval_token.`,
       );
     }

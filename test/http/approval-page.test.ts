@@ -234,6 +234,18 @@ describe('the approval page', () => {
     expect(linked.text).toContain(`https://day2.example.test/approvals/${own}`);
     const cliNote = await waitFor(() => noteOf(cliOnly), 'the notification of the cli-only request');
     expect(cliNote.day2.url).toBeUndefined();
+
+    // The assistant gets the same link to show its user.
+    const again = async (target: string, value: string) =>
+      (
+        (await agent.callTool({
+          name: 'test_write',
+          arguments: { env: 'prod', target, value },
+        })) as CallToolResult
+      ).structuredContent as { approval_id: string; approve_url?: string };
+    const third = await again('web', 'v5');
+    expect(third.approve_url).toBe(`https://day2.example.test/approvals/${third.approval_id}`);
+    expect((await again('db', 'v6')).approve_url).toBeUndefined();
   });
 
   it('answers 404 for ids it does not know and is off when no approver is configured', async () => {
