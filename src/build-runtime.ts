@@ -17,7 +17,7 @@ import { loadRegistry, type Registry } from './registry.js';
 import type { Store } from './store/store.js';
 import { localCancelBus, type CancelBus } from './store/cancel-bus.js';
 import { Catalog } from './catalog/catalog.js';
-import { APPROVALS_PATH } from './http/approval-page.js';
+import { approvalPageUrl } from './http/approval-link.js';
 
 export interface BuildRuntimeOptions {
   loaded: LoadedConfig;
@@ -48,6 +48,8 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
   const { config, baseDir } = opts.loaded;
   const clock = opts.clock ?? systemClock;
   const policy = loadPolicy(config, baseDir);
+  // Read before anything is opened or created: a bad key file is a configuration error.
+  const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
   const store = opts.store ?? (await openStore(opts.loaded.store, { clock }));
   const keyPath = config.audit.signing_key_file
     ? resolve(baseDir, config.audit.signing_key_file)
@@ -82,8 +84,8 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     notifier,
     opts.log,
     config.approvals.ttl,
-    page ? (id) => new URL(`${APPROVALS_PATH}/${id}`, page).href : undefined,
-    ApproverKeys.load(config.approvals.keys, baseDir),
+    page ? (id) => approvalPageUrl(page, id) : undefined,
+    approverKeys,
   );
   let cancelBus: CancelBus | undefined;
   const rt: OwnedRuntime = {

@@ -6,6 +6,7 @@ import type { ApprovalRequest, AuditInput, ConsumeResult, Store } from '../store
 import type { Policy, PolicyDecision } from './policy.js';
 import { checkApprover, type ApproverCheck } from './approver-check.js';
 import { ApproverKeys, SIGNED_CHANNEL } from './approver-keys.js';
+import { PAGE_CHANNEL } from '../http/approval-link.js';
 import { redact } from './redact.js';
 
 /** Where audit events go; AuditLog implements it. */
@@ -220,7 +221,9 @@ export class Approvals {
 
   /** `{url}` of a request on the approval page, where the page is served and the rule takes decisions made there. */
   pageLink(request: Pick<ApprovalRequest, 'id' | 'policy'>): { url?: string } {
-    return this.pageUrl && request.policy.channels.includes('http') ? { url: this.pageUrl(request.id) } : {};
+    return this.pageUrl && request.policy.channels.includes(PAGE_CHANNEL)
+      ? { url: this.pageUrl(request.id) }
+      : {};
   }
 
   /** Whether this decision may be recorded: its signature (channel "signed"), then the approver rules. */

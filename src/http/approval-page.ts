@@ -6,14 +6,9 @@ import { approvers } from '../guards/approver-check.js';
 import type { Logger } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import type { ApprovalRequest } from '../store/store.js';
+import { APPROVALS_PATH, PAGE_CHANNEL } from './approval-link.js';
 import { BearerAuth } from './bearer-auth.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
-
-/** Where the page lives on the HTTP server. */
-export const APPROVALS_PATH = '/approvals';
-
-/** The policy channel a decision made here is recorded under; a rule must list it to accept one. */
-export const PAGE_CHANNEL = 'http';
 
 const ID = /^apr_[a-z0-9]{4,64}$/;
 const FORM_LIMIT = 16 * 1024;
