@@ -432,6 +432,7 @@ function proposeActions(
     actions.push({ tool, arguments: args, effect, needs_approval: effect === 'write', why });
   };
   const top = suspects[0];
+  const raise = top?.cause === 'pods:oom' ? oomRaise(data) : undefined;
   const topRollout = top?.cause.startsWith('rollout:')
     ? rollouts.find((r) => `rollout:${r.revision}` === top.cause)
     : undefined;
@@ -441,8 +442,7 @@ function proposeActions(
       { service: svc, env, revision: topRollout.previous_revision, reason: `triage: ${top.reason}` },
       `roll back to revision ${topRollout.previous_revision} (${topRollout.previous_image ? tagOf(topRollout.previous_image) : 'previous image'}), the last one before the suspected deploy`,
     );
-  } else if (top?.cause === 'pods:oom' && oomRaise(data)) {
-    const raise = oomRaise(data)!;
+  } else if (top?.cause === 'pods:oom' && raise) {
     add(
       'set_resources',
       {
