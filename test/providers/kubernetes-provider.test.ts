@@ -310,6 +310,14 @@ describe('kubernetes provider: writes', () => {
       `previous terminated container "app" in pod "${web!.name}" not found`,
     );
     expect(await rejection(p.getPodLogs('shop', 'no-such-pod'))).toBeInstanceOf(NotFoundError);
+    // The API server's own validation wording (PodLogOptions, 422).
+    const tail = await rejection(p.getPodLogs('shop', web!.name, { tailLines: -1 }));
+    expect(tail).toBeInstanceOf(InvalidError);
+    expect((tail as Error).message).toContain(
+      'tailLines: Invalid value: -1: must be greater than or equal to 0',
+    );
+    const bytes = await rejection(p.getPodLogs('shop', web!.name, { limitBytes: 0 }));
+    expect((bytes as Error).message).toContain('limitBytes: Invalid value: 0: must be greater than 0');
     expect(await rejection(p.getPodLogs('kube-system', 'x'))).toBeInstanceOf(ForbiddenError);
 
     await p.setImage('other', 'canary', 'app', 'registry.local/web:broken');

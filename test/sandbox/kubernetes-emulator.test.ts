@@ -457,62 +457,64 @@ describe('kubernetes emulator: rollouts', () => {
   });
 
   it('paces a rolling update by maxSurge and maxUnavailable, and a Recreate stops the old pods first', async () => {
-    const sample = (name: string) => {
-      const pods = k.store.list('v1', 'Pod', 'shop').filter((p) => p.metadata.labels?.app === name);
-      const ready = pods.filter((p) =>
-        (p.status as { conditions?: { type: string; status: string }[] }).conditions?.some(
-          (c) => c.type === 'Ready' && c.status === 'True',
-        ),
-      );
-      const images = new Set(
-        pods.map((p) => (p.spec as { containers: { image: string }[] }).containers[0]!.image),
-      );
-      return { pods: pods.length, ready: ready.length, images };
-    };
-    const watch = (name: string, until: () => boolean) =>
-      new Promise<ReturnType<typeof sample>[]>((resolve) => {
-        const seen: ReturnType<typeof sample>[] = [];
-        const t = setInterval(() => {
-          seen.push(sample(name));
-          if (until()) {
-            clearInterval(t);
-            resolve(seen);
-          }
-        }, 2);
+    // Pods take 150 ms to start here, so that every intermediate state lasts long enough to be seen.
+    const slow = await startKubernetesEmulator({
+      objects: [deploymentObject('shop', 'api', 'registry.local/api:2.0', { replicas: 4 })],
+      timing: { readyDelayMs: 150 },
+    });
+    try {
+      const slowApps = (await slow.kubeConfig()).makeApiClient(AppsV1Api);
+      const sample = () => {
+        const pods = slow.store.list('v1', 'Pod', 'shop');
+        const ready = pods.filter((p) =>
+          (p.status as { conditions?: { type: string; status: string }[] }).conditions?.some(
+            (c) => c.type === 'Ready' && c.status === 'True',
+          ),
+        );
+        const images = new Set(
+          pods.map((p) => (p.spec as { containers: { image: string }[] }).containers[0]!.image),
+        );
+        return { pods: pods.length, ready: ready.length, images };
+      };
+      const settledOn = (image: string) => {
+        const s = sample();
+        return s.ready === 4 && s.pods === 4 && s.images.size === 1 && s.images.has(image);
+      };
+      const watch = (image: string) =>
+        new Promise<ReturnType<typeof sample>[]>((resolve) => {
+          const seen: ReturnType<typeof sample>[] = [];
+          const t = setInterval(() => {
+            seen.push(sample());
+            if (settledOn(image)) {
+              clearInterval(t);
+              resolve(seen);
+            }
+          }, 2);
+        });
+      const patch = (spec: Record<string, unknown>) =>
+        slowApps.patchNamespacedDeployment(
+          { name: 'api', namespace: 'shop', body: { spec } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+      const template = (image: string) => ({ spec: { containers: [{ name: 'app', image }] } });
+
+      await patch({ template: template('registry.local/api:2.1') });
+      const rolling = await watch('registry.local/api:2.1');
+      // Four replicas, 25% each way: never more than 5 pods, never fewer than 3 ready.
+      expect(Math.max(...rolling.map((s) => s.pods))).toBe(5);
+      expect(Math.min(...rolling.map((s) => s.ready))).toBe(3);
+      expect(rolling.some((s) => s.images.size === 2)).toBe(true);
+
+      await patch({
+        strategy: { type: 'Recreate', rollingUpdate: null },
+        template: template('registry.local/api:2.2'),
       });
-    const complete = (name: string, image: string) => () => {
-      const s = sample(name);
-      return s.ready === 4 && s.pods === 4 && s.images.size === 1 && s.images.has(image);
-    };
-
-    await apps.patchNamespacedDeployment(
-      { name: 'api', namespace: 'shop', body: { spec: { replicas: 4 } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-    k.settle();
-    await setImage('api', 'registry.local/api:2.1');
-    const rolling = await watch('api', complete('api', 'registry.local/api:2.1'));
-    // Four replicas, 25% each way: never more than 5 pods, never fewer than 3 ready.
-    expect(Math.max(...rolling.map((s) => s.pods))).toBe(5);
-    expect(Math.min(...rolling.map((s) => s.ready))).toBe(3);
-    expect(rolling.some((s) => s.images.size === 2)).toBe(true);
-
-    await apps.patchNamespacedDeployment(
-      {
-        name: 'api',
-        namespace: 'shop',
-        body: {
-          spec: {
-            strategy: { type: 'Recreate', rollingUpdate: null },
-            template: { spec: { containers: [{ name: 'app', image: 'registry.local/api:2.2' }] } },
-          },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
-    const recreate = await watch('api', complete('api', 'registry.local/api:2.2'));
-    expect(recreate.every((s) => s.images.size <= 1)).toBe(true);
-    expect(Math.min(...recreate.map((s) => s.ready))).toBe(0);
+      const recreate = await watch('registry.local/api:2.2');
+      expect(recreate.every((s) => s.images.size <= 1)).toBe(true);
+      expect(Math.min(...recreate.map((s) => s.ready))).toBe(0);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('rolls back by patching the template of an older ReplicaSet, which becomes the newest revision', async () => {

@@ -141,6 +141,11 @@ export const POD_LOG_PARAMETERS = [
   'timestamps',
 ] as const;
 
+/** The API server's words for a lower bound (tailLines may be 0; limitBytes and sinceSeconds may not). */
+function bound(min: number): string {
+  return min === 0 ? 'must be greater than or equal to 0' : 'must be greater than 0';
+}
+
 interface LogOptions {
   container?: string;
   previous: boolean;
@@ -166,14 +171,14 @@ function logOptions(q: URLSearchParams, pod: string): LogOptions {
       throw new KubeApiError(
         422,
         'Invalid',
-        `PodLogOptions "${pod}" is invalid: ${key}: Invalid value: ${n}: must be greater than or equal to ${min}`,
+        `PodLogOptions "${pod}" is invalid: ${key}: Invalid value: ${n}: ${bound(min)}`,
         {
           name: pod,
           kind: 'PodLogOptions',
           causes: [
             {
               reason: 'FieldValueInvalid',
-              message: `Invalid value: ${n}: must be greater than or equal to ${min}`,
+              message: `Invalid value: ${n}: ${bound(min)}`,
               field: key,
             },
           ],

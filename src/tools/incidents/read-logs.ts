@@ -104,6 +104,7 @@ export const readLogs = defineTool({
   },
   render: (o) =>
     [
+      o.pods.length || o.gaps.length ? '' : `${o.namespace}/${o.deployment} has no pods to read.`,
       ...o.pods.flatMap((p) => [
         `${p.pod}/${p.container} (${p.ready ? 'ready' : 'not ready'}, ${p.restarts} restarts): ${p.lines.length} line(s)`,
         ...p.lines.slice(-10).map((l) => `  ${l}`),

@@ -132,6 +132,28 @@ describe('read_logs', () => {
     expect(logs.pods.flatMap((p) => p.lines).join('\n')).toContain('api_key=[REDACTED]');
   });
 
+  it('says so, and nothing else, when Kubernetes does not answer; a pod it cannot read is a gap', async () => {
+    const prod = h.sandbox.emulators.kubernetes.prod!;
+    prod.faults.add({ kind: 'status', status: 503 });
+    try {
+      const down = await h.call('read_logs', { service: 'checkout', env: 'prod' });
+      expect(down.isError).toBe(true);
+      expect((down.content as { text: string }[])[0]!.text).toContain(
+        'read deployment checkout/checkout: the Kubernetes API failed (503',
+      );
+    } finally {
+      prod.faults.clear();
+    }
+    prod.faults.add({ kind: 'status', status: 503, path: /\/log\?/, times: 1 });
+    try {
+      const partial = await read({ service: 'checkout', env: 'prod', since: '1d' });
+      expect(partial.gaps).toHaveLength(1);
+      expect(partial.pods.length).toBeGreaterThan(0);
+    } finally {
+      prod.faults.clear();
+    }
+  });
+
   it('names the container field when the service has no such container', async () => {
     const res = await h.call('read_logs', { service: 'checkout', env: 'prod', container: 'sidecar' });
     expect(res.isError).toBe(true);
