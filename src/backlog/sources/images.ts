@@ -1,4 +1,4 @@
-import type { Gap } from '../../context/gather.js';
+import { gapReason, type Gap } from '../../context/gather.js';
 import { registryFor } from '../../providers/registry/index.js';
 import { scanImages, type ImageLine } from '../../tools/deploys/image-scan.js';
 import {
@@ -18,7 +18,10 @@ import {
 export const imagesSource: BacklogSource = {
   name: 'images',
   async collect({ deps, envs, now, quarterEnd }) {
-    const withRegistry = envs.filter((e) => registryFor(deps.config, e));
+    // Only where both sides can be read: the images running (Kubernetes) and the tags (registry).
+    const withRegistry = envs.filter(
+      (e) => registryFor(deps.config, e) && deps.backends.has(e, 'kubernetes'),
+    );
     const without = envs.filter((e) => !withRegistry.includes(e));
     const gaps: Gap[] = without.length
       ? [
@@ -31,10 +34,15 @@ export const imagesSource: BacklogSource = {
     const items: BacklogItem[] = [];
     await Promise.all(
       withRegistry.map(async (env) => {
-        // Only the newest tag's digest is needed: it goes into the fix call.
-        const scan = await scanImages(deps, env, { digests: 1 });
-        gaps.push(...scan.gaps);
-        for (const line of scan.lines) items.push(item(env, line, isProduction(deps, env)));
+        try {
+          // Only the newest tag's digest is needed: it goes into the fix call.
+          const scan = await scanImages(deps, env, { digests: 1 });
+          gaps.push(...scan.gaps);
+          for (const line of scan.lines) items.push(item(env, line, isProduction(deps, env)));
+        } catch (err) {
+          // One environment that cannot be read is its own gap; the others' findings stand.
+          gaps.push({ backend: 'kubernetes', env, reason: gapReason(err) });
+        }
       }),
     );
     return { items, gaps };

@@ -268,6 +268,25 @@ describe('outdated images in the backlog', () => {
       delete staging.registry;
     }
   });
+
+  it("a Kubernetes that does not answer is that environment's gap; the others' outdated images still come", async () => {
+    const staging = h.rt.deps.config.environments.staging!;
+    staging.registry = { url: registry.url, host: 'registry.acme.test' };
+    kube('staging').faults.add({ kind: 'status', status: 503 });
+    try {
+      const r = await call('day2_backlog', { category: 'versions', limit: 100 });
+      expect(r.isError, text(r)).toBeFalsy();
+      const gaps = sc(r).gaps as Obj[];
+      expect(gaps.some((g) => g.backend === 'kubernetes' && g.env === 'staging')).toBe(true);
+      const items = sc(r).items as Obj[];
+      expect(items.some((i) => i.id === 'versions:prod:image:storefront/web-frontend/web-frontend')).toBe(
+        true,
+      );
+    } finally {
+      kube('staging').faults.clear();
+      delete staging.registry;
+    }
+  });
 });
 
 describe('drift', () => {
