@@ -177,14 +177,17 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     // Reads are audited after the answer is known, off the reply's path; a failed append is logged.
     const auditRead = (outcome: { ok: boolean; error?: string }) =>
       void rt.audit
-        .append({
-          event: 'resource.read',
-          principal: principal.id,
-          client: principal.client,
-          transport: principal.transport,
-          resource: uri,
-          outcome: { ...outcome, duration_ms: Math.round(performance.now() - started) },
-        })
+        .append(
+          {
+            event: 'resource.read',
+            principal: principal.id,
+            client: principal.client,
+            transport: principal.transport,
+            resource: uri,
+            outcome: { ...outcome, duration_ms: Math.round(performance.now() - started) },
+          },
+          { relaxed: true },
+        )
         .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
     let content: ResourceContent;
     try {

@@ -11,7 +11,7 @@ import { redact } from './redact.js';
 
 /** Where audit events go; AuditLog implements it. */
 export interface AuditSink {
-  append(input: AuditInput, opts?: { durable?: boolean }): Promise<unknown>;
+  append(input: AuditInput, opts?: { durable?: boolean; relaxed?: boolean }): Promise<unknown>;
 }
 
 export interface NewApproval {

@@ -82,6 +82,8 @@ interface Entry {
   input: AuditInput;
   ts: string;
   durable: boolean;
+  /** A read's record: the only kind a store may commit without waiting for stable storage. */
+  relaxed: boolean;
   attempts: number;
   resolve: (r: AuditRecord | undefined) => void;
   reject: (e: StoreUnavailableError) => void;
@@ -148,10 +150,16 @@ export class AuditLog {
   /**
    * Queues a record (redacted first). With `durable`, resolves with the stored record once it is
    * committed, or rejects with StoreUnavailableError. Without, resolves with the record or with
-   * undefined if it could not be written, and never rejects.
+   * undefined if it could not be written, and never rejects. A batch reaches stable storage before
+   * it counts as written unless every record in it is `relaxed`: reads, whose records a crash of
+   * the database server may lose. Everything about a change (plans, refusals, outcomes) is synced.
    */
-  append(input: AuditInput, opts: { durable?: boolean } = {}): Promise<AuditRecord | undefined> {
+  append(
+    input: AuditInput,
+    opts: { durable?: boolean; relaxed?: boolean } = {},
+  ): Promise<AuditRecord | undefined> {
     const durable = opts.durable ?? false;
+    const relaxed = !durable && opts.relaxed === true;
     if (this.closed) {
       const err = new StoreUnavailableError('the audit log is closed');
       return durable ? Promise.reject(err) : Promise.resolve(undefined);
@@ -161,6 +169,7 @@ export class AuditLog {
         input: redact(input),
         ts: this.clock.now().toISOString(),
         durable,
+        relaxed,
         attempts: 0,
         resolve,
         reject,
@@ -252,7 +261,7 @@ export class AuditLog {
   private async write(batch: Entry[]): Promise<AuditRecord[]> {
     const items = batch.map((e) => ({ input: e.input, ts: e.ts }));
     if (this.store.appendAuditBatch)
-      return this.store.appendAuditBatch(items, { durable: batch.some((e) => e.durable) });
+      return this.store.appendAuditBatch(items, { durable: !batch.every((e) => e.relaxed) });
     const out: AuditRecord[] = [];
     for (const i of items) out.push(await this.store.appendAudit(i.input, i.ts));
     return out;

@@ -128,12 +128,14 @@ async function governedRead(
     return errorResult(`Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`);
   }
   const output = redact(await tool.run(args, ctx));
-  // Records (incident notes) are day2's own state: their audit is durable; reads are group-committed.
-  await auditQuietly(
-    rt,
-    { ...audit, outcome: { ok: true, duration_ms: ms(started) } },
-    tool.effect === 'record',
-  );
+  // Records (incident notes) are day2's own state: their audit is durable; reads are group-committed,
+  // and may be committed relaxed.
+  if (tool.effect === 'record')
+    await auditQuietly(rt, { ...audit, outcome: { ok: true, duration_ms: ms(started) } }, true);
+  else
+    void rt.audit
+      .append({ ...audit, outcome: { ok: true, duration_ms: ms(started) } }, { relaxed: true })
+      .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
   return okResult(output, tool.render(output));
 }
 

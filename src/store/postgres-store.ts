@@ -223,7 +223,7 @@ export class PostgresStore implements Store {
       const now = this.clock.now().toISOString();
       const pending = items.map((i) => ({ input: i.input, ts: i.ts === undefined ? now : isoTime(i.ts) }));
       return this.tx(async (c) => {
-        // Batches nobody waits on need not wait for the WAL flush; the chain order is unaffected.
+        // Batches of read audits need not wait for the WAL flush; the chain order is unaffected.
         if (opts.durable === false) await c.query('SET LOCAL synchronous_commit TO off');
         await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`day2.audit:${this.schema}`]);
         const head = await c.query<{ seq: string; hash: string }>(

@@ -231,8 +231,8 @@ export class SqliteStore implements Store {
       if (items.length === 0) return [];
       const now = this.now();
       const pending = items.map((i) => ({ input: i.input, ts: i.ts === undefined ? now : isoTime(i.ts) }));
-      // node:sqlite is synchronous, so an fsync stalls every session. Batches nobody waits on
-      // (read audits) commit without one (WAL, synchronous=NORMAL: safe from a process crash);
+      // node:sqlite is synchronous, so an fsync stalls every session. Batches of read audits
+      // commit without one (WAL, synchronous=NORMAL: safe from a process crash);
       // the next durable commit syncs the WAL, and with it every frame written before.
       const relaxed = opts.durable === false;
       if (relaxed) this.db.exec('PRAGMA synchronous = NORMAL');

@@ -137,8 +137,9 @@ export interface Store {
    * Appends several events in one transaction (group commit), in order, each with its own ts
    * (default: now). All or none are written. Throws StoreUnavailableError. Both real stores have
    * it; AuditLog falls back to appendAudit one by one for stores without it. With
-   * `durable: false` a store may return before the batch reaches stable storage (it is still
-   * written, and safe from a process crash); the next durable batch makes it durable too.
+   * `durable: false` (AuditLog asks for it only for batches of reads) a store may return before
+   * the batch reaches stable storage: it survives a crash of day2, not one of the database server
+   * or its machine, until the next durable batch makes it durable too.
    */
   appendAuditBatch?(
     items: ReadonlyArray<{ input: AuditInput; ts?: string }>,

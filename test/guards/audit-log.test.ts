@@ -11,14 +11,17 @@ import type { AuditInput, AuditRecord, Store } from '../../src/store/store.js';
 import { backends } from '../store/fixtures/backends.js';
 import type { TestBackend } from '../store/fixtures/backends.js';
 
-/** A real store that remembers the size of every batch it was asked to append. */
-function recording(store: Store): Store & { batches: number[] } {
+/** A real store that remembers the size of every batch it was asked to append, and whether durably. */
+function recording(store: Store): Store & { batches: number[]; durable: boolean[] } {
   const batches: number[] = [];
+  const durable: boolean[] = [];
   return Object.assign(Object.create(store) as Store, {
     batches,
-    appendAuditBatch(items: ReadonlyArray<{ input: AuditInput; ts?: string }>) {
+    durable,
+    appendAuditBatch(items: ReadonlyArray<{ input: AuditInput; ts?: string }>, opts?: { durable?: boolean }) {
       batches.push(items.length);
-      return store.appendAuditBatch!(items);
+      durable.push(opts?.durable !== false);
+      return store.appendAuditBatch!(items, opts);
     },
   });
 }
@@ -51,6 +54,26 @@ describe.each(backends)('AuditLog on $name', (factory) => {
     expect(records.map((r) => (JSON.parse(r!.record) as { detail: { i: number } }).detail.i)).toEqual(
       Array.from({ length: 40 }, (_, i) => i),
     );
+    await log.close();
+  });
+
+  it('lets a store skip the sync only for a batch made of reads alone', async () => {
+    const rec = recording(store);
+    const log = await AuditLog.open(rec);
+    await Promise.all([
+      log.append({ event: 'resource.read' }, { relaxed: true }),
+      log.append({ event: 'tool.call' }, { relaxed: true }),
+    ]);
+    // A write's outcome nobody waits for is still synced, even beside reads.
+    await Promise.all([
+      log.append({ event: 'tool.call' }, { relaxed: true }),
+      log.append({ event: 'tool.outcome' }),
+    ]);
+    await log.append({ event: 'tool.plan' });
+    // Asking for both means durable.
+    await log.append({ event: 'tool.execute' }, { durable: true, relaxed: true });
+    expect(rec.batches).toEqual([2, 2, 1, 1]);
+    expect(rec.durable).toEqual([false, true, true, true]);
     await log.close();
   });
 
