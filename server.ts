@@ -147,16 +147,20 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     closeTransport = () => server.close();
     where = 'on stdio';
   }
-  if (opts.http) startBackends();
-  void runtime.registryReady?.then(() => {
-    const served = selectTools(runtime.tools, selection).length;
-    const of = selection.toolsets
-      ? ` of ${selectTools(runtime.tools, { readOnly: selection.readOnly }).length} (toolsets ${selection.toolsets.join(', ')}; --toolsets all for every tool)`
-      : '';
-    process.stderr.write(
-      `day2 ${VERSION} serving ${served} tools${of} ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
-    );
-  });
+  // A registry that fails to load is reported by every handler through registryReady; this line
+  // only says what is served, and must not turn that failure into an unhandled rejection.
+  void runtime.registryReady?.then(
+    () => {
+      const served = selectTools(runtime.tools, selection).length;
+      const of = selection.toolsets
+        ? ` of ${selectTools(runtime.tools, { readOnly: selection.readOnly }).length} (toolsets ${selection.toolsets.join(', ')}; --toolsets all for every tool)`
+        : '';
+      process.stderr.write(
+        `day2 ${VERSION} serving ${served} tools${of} ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
+      );
+    },
+    () => undefined,
+  );
 
   let closing: Promise<void> | undefined;
   const close = () =>

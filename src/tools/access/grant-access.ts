@@ -8,7 +8,7 @@ import { listGrants, saveGrant } from '../../access/grant-store.js';
 import { bindingName, bindingSpec, isDay2Binding } from '../../access/kubernetes-binding.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
 import { durationField, durationMs, envField } from '../fields.js';
-import { resolveEnv } from '../context/resolve-service.js';
+import { resolveEnv, resolveEnvWith } from '../context/resolve-service.js';
 
 const VALID_UNTIL_NOTE =
   "VALID UNTIL is the expiry of the login password: after it PostgreSQL refuses password authentication for this user on the whole server (open sessions continue; trust/peer/cert logins are unaffected). It is a safety net; the reaper REVOKEs the role at expiry, restores the previous VALID UNTIL and ends the user's sessions.";
@@ -156,7 +156,7 @@ async function planKubernetes(
       'invalid_argument',
       'scope',
     );
-  const k8s = deps.backends.kubernetes(env);
+  const k8s = deps.backends.kubernetes(resolveEnvWith(deps, env, 'kubernetes'));
   const svc = deps.catalog.service(args.scope);
   const namespace = svc
     ? deps.catalog.workloadFor(svc.id, env)?.namespace

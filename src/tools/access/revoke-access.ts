@@ -6,7 +6,7 @@ import { target, where } from '../../access/reaper.js';
 import { markRevoked, revokeOnBackend } from '../../access/revoke.js';
 import { defineTool, ToolError, type Plan } from '../define-tool.js';
 import { envField, reasonField } from '../fields.js';
-import { resolveEnv } from '../context/resolve-service.js';
+import { resolveEnv, resolveEnvWith } from '../context/resolve-service.js';
 
 export const revokeAccess = defineTool({
   name: 'revoke_access',
@@ -68,7 +68,7 @@ export const revokeAccess = defineTool({
         'invalid_argument',
         'grant_id',
       );
-    const k8s = deps.backends.kubernetes(env);
+    const k8s = deps.backends.kubernetes(resolveEnvWith(deps, env, 'kubernetes'));
     const rb = (await k8s.listRoleBindings(args.namespace)).find((b) => b.name === args.binding);
     if (!rb)
       throw new ToolError(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../define-tool.js';
 import { cursorField, envField, limitField, paginate } from '../fields.js';
 import { gapShape } from '../context/shapes.js';
-import { resolveEnv, resolveService } from '../context/resolve-service.js';
+import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 import { scanImages } from './image-scan.js';
 
 const line = z.object({
@@ -54,7 +54,7 @@ export const patchReport = defineTool({
     gaps: z.array(gapShape),
   },
   async run(args, ctx) {
-    const env = resolveEnv(ctx.deps, args.env);
+    const env = resolveEnvWith(ctx.deps, args.env, 'kubernetes');
     const svc = args.service ? resolveService(ctx.deps, args.service) : undefined;
     const scan = await scanImages(ctx.deps, env, {
       service: svc?.id,
