@@ -19,7 +19,7 @@ import type { Runtime } from './runtime.js';
 import type { AnyTool } from './tools/define-tool.js';
 import type { Principal } from './guards/principal.js';
 import { governedCall } from './guards/governed-call.js';
-import { selectTools, toolDefinition, type ToolSelection } from './tool-catalog.js';
+import { selectTools, toolDefinition, toolsetServed, type ToolSelection } from './tool-catalog.js';
 import {
   ResourceNotFoundError,
   type ResourceContent,
@@ -93,11 +93,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const tool = (await reg()).byName.get(req.params.name);
-    if (!tool)
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `Unknown tool: ${req.params.name}. Call tools/list to see the tools.`,
-      );
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, notServed(rt, opts, 'tool', req.params.name));
     await rt.ready;
     const progressToken = req.params._meta?.progressToken;
     const principal = principalOf(principalFromAuth(extra.authInfo));
@@ -304,7 +300,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   }));
   server.setRequestHandler(GetPromptRequestSchema, async (req) => {
     const p = (await reg()).prompts.find((x) => x.name === req.params.name);
-    if (!p) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${req.params.name}`);
+    if (!p) throw new McpError(ErrorCode.InvalidParams, notServed(rt, opts, 'prompt', req.params.name));
     const args: Record<string, string | undefined> = {};
     for (const [name, schema] of Object.entries(p.args)) {
       const parsed = schema.safeParse(req.params.arguments?.[name]);
@@ -380,6 +376,19 @@ async function sessionRegistry(rt: Runtime, opts: SessionOptions): Promise<Sessi
     statics: rt.resources.filter((r): r is Extract<ResourceDefinition, { uri: string }> => 'uri' in r),
     templates,
     compiled: templates.map((t) => ({ t, tpl: new UriTemplate(t.uriTemplate) })),
-    prompts: rt.prompts,
+    prompts: rt.prompts.filter((p) => toolsetServed(p.toolset, opts)),
   };
+}
+
+/**
+ * Why a session does not serve a tool or prompt the registry has: a write in a read-only session,
+ * or a toolset the operator left off. The model can tell its user what to ask for.
+ */
+function notServed(rt: Runtime, sel: ToolSelection, kind: 'tool' | 'prompt', name: string): string {
+  const known =
+    kind === 'tool' ? rt.tools.find((t) => t.name === name) : rt.prompts.find((p) => p.name === name);
+  if (!known) return `Unknown ${kind}: ${name}. Call ${kind}s/list to see the ${kind}s.`;
+  if (kind === 'tool' && sel.readOnly && (known as AnyTool).effect === 'write')
+    return `${name} is not served: this server runs read-only and ${name} changes a production system.`;
+  return `${name} is not served: it belongs to the toolset ${known.toolset}, which is off here; the operator turns it on with day2 serve --toolsets ${known.toolset} (or --toolsets all).`;
 }

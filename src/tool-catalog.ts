@@ -16,11 +16,12 @@ export interface ToolSelection {
 }
 
 export function selectTools(all: readonly AnyTool[], sel: ToolSelection): AnyTool[] {
-  return all.filter(
-    (t) =>
-      !(sel.readOnly && t.effect === 'write') &&
-      (!sel.toolsets?.length || sel.toolsets.includes(t.toolset) || ALWAYS_ON_TOOLSETS.includes(t.toolset)),
-  );
+  return all.filter((t) => !(sel.readOnly && t.effect === 'write') && toolsetServed(t.toolset, sel));
+}
+
+/** Whether a session serves a toolset (its tools, and the prompts that walk through them). */
+export function toolsetServed(toolset: string, sel: ToolSelection): boolean {
+  return !sel.toolsets?.length || sel.toolsets.includes(toolset) || ALWAYS_ON_TOOLSETS.includes(toolset);
 }
 
 /** The governance envelope every write tool returns; `result` holds the tool's own output. */

@@ -7,6 +7,8 @@ export interface PromptDefinition<
   name: string;
   title: string;
   description: string;
+  /** The toolset whose tools the prompt walks through: a session that does not serve it lists no such prompt. */
+  toolset: string;
   args: A;
   messages(args: { [K in keyof A]: z.infer<A[K]> }): { role: 'user' | 'assistant'; text: string }[];
 }

@@ -5,6 +5,7 @@ import { definePrompt } from './define-prompt.js';
 export const incidentTriagePrompt = definePrompt({
   name: 'incident-triage',
   title: 'Incident triage',
+  toolset: 'incidents',
   description:
     'Walks an alerting service from triage to mitigation: one triage_service call, a ranked cause, a governed fix, an incident record.',
   args: {

@@ -5,6 +5,7 @@ import { definePrompt } from './define-prompt.js';
 export const postmortemPrompt = definePrompt({
   name: 'postmortem',
   title: 'Postmortem draft',
+  toolset: 'incidents',
   description:
     "Drafts a blameless postmortem from an incident's timeline (alerts, rollouts, day2 actions, notes) and the operations metrics.",
   args: {

@@ -5,6 +5,7 @@ import { definePrompt } from './define-prompt.js';
 export const rotateCredentialsPrompt = definePrompt({
   name: 'rotate-credentials',
   title: 'Rotate credentials',
+  toolset: 'secrets',
   description:
     'Guides a credential rotation: find what is due, plan it, get it approved, run it, check the result.',
   args: {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { OwnedRuntime } from '../../src/build-runtime.js';
 import { allTools } from '../../src/tools/index.js';
+import { allPrompts } from '../../src/prompts/index.js';
 import { outputSchemaOf } from '../../src/tool-catalog.js';
 import { servedToolsets, TOOLSETS } from '../../src/toolsets.js';
 import { README_PATH, withGeneratedTables } from '../../scripts/tool-table.js';
@@ -75,8 +76,34 @@ describe('tools/list contract', () => {
     }
   });
 
+  it('a narrowed session lists only the prompts of its toolsets, and says why a tool or prompt is not served', async () => {
+    const narrowed = await inMemoryClient(rt, { toolsets: servedToolsets(undefined) });
+    const everything = await inMemoryClient(rt, {});
+    try {
+      const names = (await narrowed.listPrompts()).prompts.map((p) => p.name);
+      expect(names).toEqual(expect.arrayContaining(['incident-triage', 'postmortem']));
+      expect(names).not.toContain('rotate-credentials');
+      expect((await everything.listPrompts()).prompts.map((p) => p.name)).toContain('rotate-credentials');
+      const off =
+        'is not served: it belongs to the toolset secrets, which is off here; the operator turns it on with day2 serve --toolsets secrets (or --toolsets all).';
+      await expect(narrowed.callTool({ name: 'rotate_credential', arguments: {} })).rejects.toThrow(
+        `rotate_credential ${off}`,
+      );
+      await expect(
+        narrowed.getPrompt({ name: 'rotate-credentials', arguments: { env: 'prod' } }),
+      ).rejects.toThrow(`rotate-credentials ${off}`);
+      await expect(narrowed.callTool({ name: 'no_such_tool', arguments: {} })).rejects.toThrow(
+        'Unknown tool: no_such_tool. Call tools/list to see the tools.',
+      );
+    } finally {
+      await narrowed.close();
+      await everything.close();
+    }
+  });
+
   it('names every toolset of the registry in TOOLSETS, which --toolsets and day2.yaml check against', () => {
     expect([...new Set(allTools.map((t) => t.toolset))].sort()).toEqual([...TOOLSETS].sort());
+    for (const p of allPrompts) expect(TOOLSETS as readonly string[], p.name).toContain(p.toolset);
   });
 
   it('read-only mode lists no write tool', async () => {
@@ -93,7 +120,9 @@ describe('tools/list contract', () => {
       for (const w of writes) expect(roNames).not.toContain(w);
       expect(roNames.length).toBe(tools.length - writes.length);
       // Not listed means not callable either.
-      await expect(readOnly.callTool({ name: writes[0]!, arguments: {} })).rejects.toThrow(/Unknown tool/);
+      await expect(readOnly.callTool({ name: writes[0]!, arguments: {} })).rejects.toThrow(
+        `${writes[0]} is not served: this server runs read-only and ${writes[0]} changes a production system.`,
+      );
       await full.close();
       await readOnly.close();
     } finally {
