@@ -12,7 +12,7 @@ import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError } from './approvals.js';
 import { redact, redactText } from './redact.js';
 import { formatZodIssues } from '../config/format-issues.js';
-import { approvalTokenField, CursorError, dryRunField } from '../tools/fields.js';
+import { approvalTokenField, CursorError, dryRunField, durationMs } from '../tools/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
 import { describeBackendError } from '../providers/describe-error.js';
 
@@ -369,11 +369,8 @@ async function tryElicitation(
 function requestedDurationMs(args: Record<string, unknown>): number | undefined {
   const d = args.duration ?? args.duration_minutes;
   if (typeof d === 'number') return args.duration_minutes !== undefined ? d * 60_000 : d;
-  if (typeof d === 'string') {
-    const m = /^(\d+)(m|h|d)$/.exec(d);
-    if (m) return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'];
-  }
-  return undefined;
+  // The tools' own parser: the policy caps exactly the duration the tool will use.
+  return typeof d === 'string' ? durationMs(d) : undefined;
 }
 
 function classify(err: unknown, tool: AnyTool): { message: string; code: string } {

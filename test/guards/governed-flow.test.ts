@@ -3,6 +3,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { createServer } from '../../src/create-server.js';
+import { z } from 'zod';
+import { defineTool } from '../../src/tools/define-tool.js';
+import { durationField, envField } from '../../src/tools/fields.js';
 import { startHarness, type TestHarness } from '../helpers/in-memory-runtime.js';
 
 type Structured = Record<string, unknown> & { status?: string; approval_id?: string };
@@ -118,6 +121,58 @@ describe('governed write flow (in-memory client)', () => {
     expect(late.res.isError).toBe(true);
     expect(late.text).toMatch(/expired/);
     expect(h.backend.writes).toHaveLength(0);
+  });
+
+  it("caps a write's duration where a policy rule says max_duration, before any approval or write", async () => {
+    let writes = 0;
+    const timed = defineTool({
+      name: 'test_timed',
+      title: 'Test timed write',
+      description: 'A write for a while (tests only).',
+      toolset: 'test',
+      effect: 'write',
+      risk: 'low',
+      input: { env: envField, duration: durationField('e.g. 30m') },
+      output: { ok: z.boolean() },
+      plan: (args) =>
+        Promise.resolve({
+          summary: `hold for ${args.duration}`,
+          env: args.env,
+          targets: [{ kind: 'object', name: 'timed' }],
+          preconditions: {},
+          details: {},
+        }),
+      execute: () => {
+        writes++;
+        return Promise.resolve({ ok: true });
+      },
+      render: () => 'done',
+    });
+    h = await startHarness(
+      {
+        policy: {
+          rules: [
+            {
+              id: 'one-hour',
+              match: { tool: 'test_timed' },
+              decision: 'require_approval',
+              max_duration: '1h',
+            },
+          ],
+        },
+      },
+      [timed],
+    );
+    const agent = await h.connect('agent-bot');
+    const long = await agent.callTool({ name: 'test_timed', arguments: { env: 'staging', duration: '2h' } });
+    expect(long.isError).toBe(true);
+    expect((long.content as { text: string }[])[0]!.text).toBe(
+      'duration: policy rule "one-hour" allows at most 60 minutes in staging; ask for less.',
+    );
+    expect((await h.rt.deps.store.listApprovals({ limit: 10 })).length).toBe(0);
+    const ok = await agent.callTool({ name: 'test_timed', arguments: { env: 'staging', duration: '45m' } });
+    expect((ok.structuredContent as Structured).status).toBe('approval_required');
+    expect(writes).toBe(0);
   });
 
   it('dry_run plans without requesting approval', async () => {
