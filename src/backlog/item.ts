@@ -49,6 +49,8 @@ export interface BacklogContext {
  */
 export interface BacklogSource {
   name: string;
+  /** The category of every item it makes: a backlog asked for another category does not run it. */
+  category: BacklogCategory;
   collect(ctx: BacklogContext): Promise<{ items: BacklogItem[]; gaps: Gap[] }>;
 }
 

@@ -7,6 +7,7 @@ const PRIVILEGED = new Set(['admin', 'edit', 'cluster-admin']);
 /** Grants that expire (or expired unreaped), and standing admin/edit bindings in production that day2 did not make. */
 export const accessSource: BacklogSource = {
   name: 'access',
+  category: 'access',
   async collect({ deps, envs, now }) {
     const { grants, bindings, gaps } = await collectGrants(deps, envs);
     const items: BacklogItem[] = [];

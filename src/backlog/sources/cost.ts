@@ -4,6 +4,7 @@ import { isProduction, type BacklogItem, type BacklogSource } from '../item.js';
 /** Idle workloads (with the scale_idle_to_zero call outside production), over-requests and paid-for orphans. */
 export const costSource: BacklogSource = {
   name: 'cost',
+  category: 'cost',
   async collect({ deps, envs, quarterEnd, tool }) {
     const { envs: per, gaps } = await costOf(deps, envs, { orphans: true, signal: tool?.signal });
     const items: BacklogItem[] = [];

@@ -4,6 +4,7 @@ import { isoDate, isProduction, type BacklogItem, type BacklogSource } from '../
 /** Credentials overdue, or due before the end of this quarter (list_credentials' inventory). */
 export const credentialsSource: BacklogSource = {
   name: 'credentials',
+  category: 'credentials',
   async collect({ deps, envs, now, quarterEnd }) {
     const wanted = new Set(envs);
     const { rows, gaps } = await collectCredentials(deps);

@@ -13,6 +13,7 @@ const DAYS: Record<BacklogRisk, number> = { critical: 1, high: 7, medium: 30, lo
 /** db_health findings of every configured database (info-level findings left out). */
 export const databaseSource: BacklogSource = {
   name: 'database',
+  category: 'database',
   async collect({ deps, envs, now }) {
     const items: BacklogItem[] = [];
     const gaps: Gap[] = [];

@@ -6,6 +6,7 @@ import { gapReason } from '../../context/gather.js';
 /** Objects whose live state differs from the desired state (detect_drift), with the remediate_drift call. */
 export const driftSource: BacklogSource = {
   name: 'drift',
+  category: 'drift',
   async collect({ deps, envs, now }) {
     const items: BacklogItem[] = [];
     const gaps: Gap[] = [];

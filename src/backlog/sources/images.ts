@@ -17,6 +17,7 @@ import {
  */
 export const imagesSource: BacklogSource = {
   name: 'images',
+  category: 'versions',
   async collect({ deps, envs, now, quarterEnd }) {
     // Only where both sides can be read: the images running (Kubernetes) and the tags (registry).
     const withRegistry = envs.filter(

@@ -9,6 +9,7 @@ import { isProduction, ownerOfService, type BacklogItem, type BacklogSource } fr
  */
 export const versionsSource: BacklogSource = {
   name: 'versions',
+  category: 'versions',
   async collect({ deps, envs, quarterEnd }) {
     // Every environment is read: prod's skew is measured against staging even when only prod is asked about.
     const { rows, gaps } = await collectDeployments(deps);

@@ -62,7 +62,12 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
     async run(args, ctx) {
       const deps = ctx.deps;
       const envs = args.env ? [resolveEnv(deps, args.env)] : undefined;
-      const { items, gaps } = await collectBacklog(deps, { envs, sources, tool: ctx });
+      // Only the sources of the category asked for run: the others' backends are not called at all.
+      const { items, gaps } = await collectBacklog(deps, {
+        envs,
+        sources: args.category ? sources.filter((s) => s.category === args.category) : sources,
+        tool: ctx,
+      });
       const rank = { critical: 0, high: 1, medium: 2, low: 3 } as const;
       const kept = items.filter(
         (i) =>

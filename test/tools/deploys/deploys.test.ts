@@ -264,6 +264,11 @@ describe('outdated images in the backlog', () => {
       expect(items.some((i) => i.id === 'versions:prod:image:storefront/web-frontend/web-frontend')).toBe(
         true,
       );
+      // Asked for another category, the backlog does not scan registries at all.
+      const other = await call('day2_backlog', { category: 'credentials', limit: 5 });
+      expect(other.isError, text(other)).toBeFalsy();
+      expect((sc(other).gaps as Obj[]).some((g) => g.backend === 'registry')).toBe(false);
+      expect(Object.keys(sc(other).counts as Obj)).toEqual(['credentials']);
     } finally {
       delete staging.registry;
     }
