@@ -583,9 +583,9 @@ export function createFleetSchema(now: Date) {
             .default(14)
             .describe('credentials within this many days of max age are due soon'),
         })
-        .default({ max_age_days: 90, warn_days: 14 })
+        .optional()
         .describe(
-          'credential rotation rules; day2 serve --sandbox uses them as config rotation.max_age_days and warn_days',
+          'credential rotation rules; when given, day2 serve --sandbox uses them as config rotation.max_age_days and warn_days',
         ),
       registry: z
         .strictObject({

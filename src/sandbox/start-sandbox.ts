@@ -82,8 +82,8 @@ export interface Sandbox {
   catalog: Catalog;
   emulators: SandboxEmulators;
   fleet: LoadedFleet;
-  /** The fleet's credential rotation policy: config `rotation.max_age_days` and `warn_days`. */
-  rotation: { max_age_days: number; warn_days: number };
+  /** The fleet's credential rotation policy, when it has one: config `rotation.max_age_days` and `warn_days`. */
+  rotation?: { max_age_days: number; warn_days: number };
   postgres?: PostgresSeedResult;
   /** A few words for the start-up line. */
   describe: string;

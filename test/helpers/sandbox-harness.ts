@@ -107,8 +107,9 @@ export async function startSandboxHarness(opts: SandboxHarnessOptions = {}): Pro
     const config = configSchema.parse({
       environments: sandbox.environments,
       ...extra,
-      // As day2 serve --sandbox does: the fleet's rotation policy, under what the test sets.
-      rotation: { ...sandbox.rotation, ...(extra.rotation as object | undefined) },
+      // As day2 serve --sandbox does (withEnvironments): a fleet's rotation policy, where it has
+      // one, over the configured one.
+      rotation: { ...(extra.rotation as object | undefined), ...sandbox.rotation },
       backends: backendsConfig,
     });
     const storePath = join(dir, 'day2.db');

@@ -35,4 +35,16 @@ describe('what the sandbox brings into the configuration', () => {
     expect(config.rotation.max_age_days).toBe(90);
     expect(withEnvironments(loaded, { environments: {} })).toBe(loaded);
   });
+
+  it('a fleet without a rotation policy leaves the configured one alone', () => {
+    const config = configSchema.parse({ rotation: { max_age_days: 45, warn_days: 5 } });
+    const next = withEnvironments(
+      { config, baseDir: '/tmp', store: '/tmp/day2.db' },
+      { environments: built.environments },
+    );
+    expect(next.config.rotation).toMatchObject({ max_age_days: 45, warn_days: 5 });
+    const rt = { deps: { config } } as unknown as Runtime;
+    applyBackends(rt, { ...built, rotation: undefined });
+    expect(config.rotation).toMatchObject({ max_age_days: 45, warn_days: 5 });
+  });
 });

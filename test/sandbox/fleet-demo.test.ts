@@ -278,7 +278,8 @@ describe('the demo fleet', () => {
   });
 
   it('has database secrets with varied rotation ages and rules', () => {
-    const policy = loaded.fleet.rotation_policy;
+    const policy = loaded.fleet.rotation_policy!;
+    expect(policy).toEqual({ max_age_days: 90, warn_days: 14 });
     const aws = env('prod').secrets.aws;
     const age = (name: string) =>
       (NOW.getTime() - aws.find((s) => s.name === name)!.last_rotated.getTime()) / DAY;

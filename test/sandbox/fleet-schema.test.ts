@@ -81,7 +81,8 @@ describe('parsing a fleet', () => {
     expect(a.fleet.environments.prod!.services[0]!.endpoints.map((e) => e.pod).sort()).toEqual(
       da.pods.map((p) => p.name).sort(),
     );
-    expect(a.fleet.rotation_policy).toEqual({ max_age_days: 90, warn_days: 14 });
+    // A fleet that says nothing about rotation leaves day2.yaml's policy in force.
+    expect(a.fleet.rotation_policy).toBeUndefined();
     expect(a.catalog.service('web')?.tags).toEqual(['kubernetes-only']);
   });
 
