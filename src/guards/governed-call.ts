@@ -10,11 +10,11 @@ import type { Principal } from './principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError } from './approvals.js';
-import { redact, redactText } from './redact.js';
+import { redact, redactLogLine, redactText } from './redact.js';
 import { formatZodIssues } from '../config/format-issues.js';
 import { approvalTokenField, CursorError, dryRunField, durationMs } from '../tools/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
-import { describeBackendError } from '../providers/describe-error.js';
+import { describeBackendError, serverMessageOf } from '../providers/describe-error.js';
 
 /** Per-call facts from the transport. */
 export interface CallSession {
@@ -87,7 +87,7 @@ export async function governedCall(
       args: redact(actionArgs(args)),
       env: typeof args.env === 'string' ? args.env : undefined,
       outcome: { ok: false, error: code, duration_ms: ms(started) },
-      detail: { message: redactText(err instanceof Error ? err.message : String(err)) },
+      detail: { message: auditMessage(err) },
     });
     return errorResult(message);
   }
@@ -317,7 +317,7 @@ async function executeWrite(
         ...audit,
         event: 'tool.outcome',
         outcome: { ok: false, error: code, duration_ms: ms(started) },
-        detail: { message: redactText(err instanceof Error ? err.message : String(err)) },
+        detail: { message: auditMessage(err) },
       },
       true,
     );
@@ -389,6 +389,13 @@ function classify(err: unknown, tool: AnyTool): { message: string; code: string 
     message: `${tool.name} failed with an internal error; the details are in the day2 log.`,
     code: 'internal',
   };
+}
+
+/** A failure as the audit record keeps it: the message, plus the backend's own text, redacted by shape. */
+function auditMessage(err: unknown): string {
+  const message = redactText(err instanceof Error ? err.message : String(err));
+  const server = serverMessageOf(err);
+  return server === undefined ? message : `${message}; server said: ${redactLogLine(server)}`;
 }
 
 function isAbort(err: unknown): boolean {

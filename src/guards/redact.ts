@@ -51,17 +51,20 @@ export function redactText(text: string): string {
 const LOG_ASSIGNMENT =
   /([A-Za-z0-9_.-]*(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]*"?\s*[:=]\s*"?)([^\s"',;&]+)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/g;
+/** Password verifiers as pg_authid stores them: SCRAM-SHA-256$<iter>:<salt>$<key>:<key>, md5<32 hex>. */
+const PASSWORD_VERIFIER = /\bSCRAM-SHA-256\$[^\s"',;]+|\bmd5[0-9a-f]{32}\b/g;
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+):([^@\s]+)@/gi;
 
 /**
  * A log line from a backend (a container's output) with what looks like a credential masked, on
  * top of the known-secret net: `password=…`, `"api_key": "…"`, `Authorization: Bearer …`, a
- * password in a URL. Logs are free text that day2 never saw as secrets, so shape is all there is.
+ * password in a URL, a PostgreSQL password verifier. Logs are free text that day2 never saw as secrets, so shape is all there is.
  */
 export function redactLogLine(line: string): string {
   return redactText(line)
     .replace(BEARER, (_m, scheme: string) => `${scheme} ${REDACTED}`)
     .replace(URL_PASSWORD, (_m, head: string) => `${head}:${REDACTED}@`)
+    .replace(PASSWORD_VERIFIER, REDACTED)
     .replace(LOG_ASSIGNMENT, (_m, key: string) => key + REDACTED);
 }
 

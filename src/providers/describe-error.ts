@@ -1,5 +1,6 @@
 import { BackendError } from './errors.js';
 import { BackendNotConfiguredError } from './backends.js';
+import { PostgresError } from './postgres/errors.js';
 
 const HINTS: Record<string, (e: BackendError) => string> = {
   not_found: () => 'check the name and environment',
@@ -25,4 +26,12 @@ export function describeBackendError(err: unknown): { message: string; code: str
     message: `${err.backend}: ${err.message}${hint ? ` (${hint})` : ''}`,
     code: `backend_${err.kind}`,
   };
+}
+
+/**
+ * The backend's own text for a failure, kept out of the model-facing message because it can carry
+ * data (a PostgreSQL error quoting the value it could not cast). Only the audit record gets it.
+ */
+export function serverMessageOf(err: unknown): string | undefined {
+  return err instanceof PostgresError ? err.serverMessage : undefined;
 }

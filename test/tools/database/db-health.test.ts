@@ -139,7 +139,7 @@ describe('reindex', () => {
     const args = { env: 'test', database: 'app', index: 'accounts_email_key' };
     const plan = await reindex.plan(args, db.ctx());
     await expect(reindex.execute(args, db.ctx(), plan)).rejects.toThrow(
-      /could not create unique index|duplicate/,
+      /SQLSTATE 23505 \(unique_violation\)/,
     );
   });
 
