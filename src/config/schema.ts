@@ -56,6 +56,13 @@ const databaseSchema = z.strictObject({
     .optional()
     .describe('connection string without a password (passwords come from the environment or .pgpass)'),
   migrations: z.string().optional().describe('folder of SQL migration files for this database'),
+  explain_role: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'least-privilege role that explain_query switches to (SET ROLE) before it runs SQL from the model; the login must be a member',
+    ),
 });
 
 export const environmentSchema = z.strictObject({

@@ -30,6 +30,7 @@ import {
   databaseUrl,
   DEFAULT_SANDBOX_POSTGRES,
   redactUrl,
+  SANDBOX_EXPLAIN_ROLE,
   seedPostgres,
   type PostgresSeedResult,
 } from './seed/postgres.js';
@@ -264,7 +265,11 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         databases: Object.fromEntries(
           Object.entries(e.databases).map(([key, db]) => [
             key,
-            { url: databaseUrl(pgUrl ?? `postgres://postgres@${db.host}:${db.port}/postgres`, db.database) },
+            {
+              url: databaseUrl(pgUrl ?? `postgres://postgres@${db.host}:${db.port}/postgres`, db.database),
+              // The sandbox logs in as a superuser: SQL from the model runs as the seeded role.
+              explain_role: SANDBOX_EXPLAIN_ROLE,
+            },
           ]),
         ),
         ...(loaded.desiredState[env] ? { desired_state: loaded.desiredState[env] } : {}),

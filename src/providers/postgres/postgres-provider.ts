@@ -62,6 +62,11 @@ export class PostgresProvider {
     return Boolean(this.config.environments[ref.env]?.databases[ref.database]);
   }
 
+  /** The least-privilege role a database's configuration names for SQL from the model, if any. */
+  explainRole(ref: DbRef): string | undefined {
+    return this.config.environments[ref.env]?.databases[ref.database]?.explain_role;
+  }
+
   /** Host, port, database name and user of a configured database. */
   endpoint(ref: DbRef, dbname?: string): DbEndpoint {
     const u = this.url(ref);
@@ -131,15 +136,17 @@ export class PostgresProvider {
   /**
    * Runs `fn` inside `BEGIN READ ONLY` with a local statement_timeout, and always rolls back. The
    * read-only transaction is the backstop behind every guard: PostgreSQL itself refuses writes.
+   * With `role`, the transaction runs as that role (`SET LOCAL ROLE`), which ends with it.
    */
   async readOnly<T>(
     ref: DbRef,
     fn: (client: pg.ClientBase) => Promise<T>,
-    opts: { statementTimeoutMs: number; lockTimeoutMs?: number },
+    opts: { statementTimeoutMs: number; lockTimeoutMs?: number; role?: string },
   ): Promise<T> {
     return this.withClient(ref, async (c) => {
       await c.query('BEGIN TRANSACTION READ ONLY');
       try {
+        if (opts.role !== undefined) await c.query(`SET LOCAL ROLE ${c.escapeIdentifier(opts.role)}`);
         await c.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.trunc(opts.statementTimeoutMs))}`);
         await c.query(
           `SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(opts.lockTimeoutMs ?? opts.statementTimeoutMs))}`,

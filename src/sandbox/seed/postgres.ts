@@ -5,6 +5,13 @@ import type { Logger } from '../../log.js';
 /** Where the sandbox's PostgreSQL is, by default (trust auth on loopback). */
 export const DEFAULT_SANDBOX_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/**
+ * The least-privilege role explain_query switches to in the sandbox (databases' explain_role):
+ * NOLOGIN, SELECT on the fleet's tables and nothing else, so SQL from a model never runs with the
+ * superuser rights the sandbox connects with.
+ */
+export const SANDBOX_EXPLAIN_ROLE = 'day2_explain';
+
 /** A session-level lock that serializes concurrent seeders (parallel test files). */
 const SEED_LOCK = 0x6461_7932; // "day2"
 
@@ -101,6 +108,12 @@ export async function seedPostgres(
     );
     for (const owner of plan.owners)
       if (!roles.has(owner)) await admin.query(`CREATE ROLE ${ident(owner)} NOLOGIN`);
+    if (!roles.has(SANDBOX_EXPLAIN_ROLE))
+      await admin.query(`CREATE ROLE ${ident(SANDBOX_EXPLAIN_ROLE)} NOLOGIN`);
+    // A role of that name made by someone else must not carry more than it should.
+    await admin.query(
+      `ALTER ROLE ${ident(SANDBOX_EXPLAIN_ROLE)} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION`,
+    );
     for (const [role, { password }] of plan.logins) {
       if (!roles.has(role)) await admin.query(`CREATE ROLE ${ident(role)} LOGIN`);
       // Utility statements take no parameters; the password is quoted as a literal.
@@ -152,11 +165,12 @@ async function seedDatabase(
       `CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
     await c.query(`INSERT INTO schema_migrations (version) VALUES ('0001_init') ON CONFLICT DO NOTHING`);
-    for (const r of [...db.readers, ...db.writers]) {
+    for (const r of [...db.readers, ...db.writers, SANDBOX_EXPLAIN_ROLE]) {
       await c.query(`GRANT CONNECT ON DATABASE ${ident(name)} TO ${ident(r)}`);
       await c.query(`GRANT USAGE ON SCHEMA public TO ${ident(r)}`);
     }
-    for (const r of db.readers) await c.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${ident(r)}`);
+    for (const r of [...db.readers, SANDBOX_EXPLAIN_ROLE])
+      await c.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${ident(r)}`);
     for (const r of db.writers) {
       await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${ident(r)}`);
       await c.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${ident(r)}`);

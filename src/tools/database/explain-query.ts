@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
 import { defineTool, ToolError } from '../define-tool.js';
 import { clip, databaseTargetFields, num, text } from './database-fields.js';
-import { checkReadOnlyQuery } from './sql-guard.js';
+import { checkCallsInCatalog, checkReadOnlyQuery } from './sql-guard.js';
 
 const MAX_NODES = 60;
 
@@ -27,7 +27,7 @@ export const explainQuery = defineTool({
   name: 'explain_query',
   title: 'Explain a query',
   description:
-    'EXPLAIN (optionally ANALYZE) one query in a READ ONLY transaction; writes and unsafe functions refused.',
+    'EXPLAIN one read-only query as a least-privilege role; VOLATILE calls refused. analyze executes it: refused in production.',
   toolset: 'database',
   effect: 'read',
   risk: 'low',
@@ -52,26 +52,30 @@ export const explainQuery = defineTool({
   scope: (args) => ({ env: args.env, service: args.service }),
   async run(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
-    const verdict = checkReadOnlyQuery(args.sql);
-    if (!verdict.ok) {
+    const analyze = args.analyze === true;
+    if (analyze && ctx.deps.config.environments[db.env]?.tier === 'production') {
       throw new ToolError(
-        `query refused: ${verdict.reason}${verdict.position !== undefined ? ` (at position ${verdict.position + 1})` : ''}`,
-        'query_refused',
-        'sql',
+        `analyze: EXPLAIN ANALYZE executes the query, and ${db.env} is a production tier, so it is refused there; call explain_query without analyze, or analyze against a non-production copy`,
+        'analyze_refused',
+        'analyze',
       );
     }
-    const analyze = args.analyze === true;
+    const verdict = await checkReadOnlyQuery(args.sql);
+    if (!verdict.ok) throw refused(verdict.reason, verdict.position);
     const options = analyze ? 'FORMAT JSON, VERBOSE, ANALYZE, BUFFERS' : 'FORMAT JSON, VERBOSE';
     // The newline keeps a trailing line comment in the query from reaching past it.
     const explainSql = `EXPLAIN (${options}) ${verdict.statement}\n`;
     const timeout = args.timeout_ms ?? 5000;
-    const rows = await ctx.deps.backends.postgres.readOnly(
+    const postgres = ctx.deps.backends.postgres;
+    const rows = await postgres.readOnly(
       db,
-      async (c) => (await c.query<{ 'QUERY PLAN': unknown }>(explainSql)).rows,
-      {
-        statementTimeoutMs: timeout,
-        lockTimeoutMs: Math.min(timeout, 2000),
+      async (c) => {
+        // In the transaction and as the role that runs the EXPLAIN: the same search_path resolves the names.
+        const unsafe = await checkCallsInCatalog(c, verdict.calls);
+        if (unsafe) throw refused(unsafe);
+        return (await c.query<{ 'QUERY PLAN': unknown }>(explainSql)).rows;
       },
+      { statementTimeoutMs: timeout, lockTimeoutMs: Math.min(timeout, 2000), role: postgres.explainRole(db) },
     );
     const doc = parsePlan(rows[0]?.['QUERY PLAN']);
     const nodes: PlanNode[] = [];
@@ -133,6 +137,14 @@ export const explainQuery = defineTool({
     return [head, ...lines, ...(out.nodes.length > 15 || out.truncated ? ['…'] : [])].join('\n');
   },
 });
+
+function refused(reason: string, position?: number): ToolError {
+  return new ToolError(
+    `sql: query refused: ${reason}${position !== undefined ? ` (at position ${position + 1})` : ''}`,
+    'query_refused',
+    'sql',
+  );
+}
 
 interface ExplainDoc {
   Plan: Record<string, unknown>;

@@ -1,215 +1,273 @@
+import type * as LibPgQuery from 'libpg-query';
+import type pg from 'pg';
 import { SqlLexError, splitStatements, tokenize, type Token } from './sql-lexer.js';
 
 /**
- * Guards for SQL that day2 runs on a model's behalf. These are token checks over a real lexer, so
- * comments, literals, quoting, casing and schema qualification cannot hide a statement or a call.
- * They are one layer: explain_query also runs inside a READ ONLY transaction with a timeout.
+ * Guards for SQL that day2 runs on a model's behalf. explain_query's guard reads the query with
+ * PostgreSQL's own parser (libpg-query, the server's grammar compiled to WebAssembly) and decides
+ * from the syntax tree, then checks every function, operator and cast it calls against pg_proc in
+ * the very transaction that runs the EXPLAIN. It is one layer: the EXPLAIN also runs inside a READ
+ * ONLY transaction, with a timeout, as the configured least-privilege role.
  */
+
+/** A name as written in the query: `[schema, name]` or `[name]`, already case-folded by the parser. */
+export type SqlName = readonly string[];
+
+/** What a query calls, by kind, for the catalog check. */
+export interface SqlCalls {
+  functions: SqlName[];
+  operators: SqlName[];
+  types: SqlName[];
+}
 
 export type GuardResult =
-  | { ok: true; statement: string; kind: 'select' | 'with' | 'values' | 'table' }
-  | { ok: false; reason: string; position?: number };
+  { ok: true; statement: string; calls: SqlCalls } | { ok: false; reason: string; position?: number };
 
-const READ_STARTS = new Set(['select', 'with', 'values', 'table']);
+/** Functions that run SQL text, whose inner statement no syntax tree shows: refused whatever their volatility. */
+const RUNS_SQL_TEXT =
+  /^(query_to_xml|query_to_xmlschema|query_to_xml_and_xmlschema|cursor_to_xml|cursor_to_xmlschema|table_to_xml|table_to_xmlschema|table_to_xml_and_xmlschema|schema_to_xml|schema_to_xmlschema|schema_to_xml_and_xmlschema|database_to_xml|database_to_xmlschema|database_to_xml_and_xmlschema|ts_stat)$/;
 
-/**
- * Keywords that make a query write, lock or create something. A statement must start with
- * SELECT/WITH/VALUES/TABLE, so inside it only a CTE body (INSERT/UPDATE/DELETE/MERGE), SELECT INTO
- * and FOR UPDATE matter; the rest is belt and braces.
- */
-const WRITE_KEYWORDS = new Set([
-  'insert',
-  'update',
-  'delete',
-  'merge',
-  'into',
-  'truncate',
-  'drop',
-  'alter',
-  'create',
-  'grant',
-  'revoke',
-  'copy',
-  'call',
-  'do',
-  'lock',
-  'vacuum',
-  'notify',
-  'listen',
-  'unlisten',
-  'prepare',
-  'execute',
-  'deallocate',
-  'declare',
-]);
-
-/** Functions refused by exact name. */
-const DENIED_FUNCTIONS = new Set([
-  'set_config',
-  'current_setting',
-  'pg_terminate_backend',
-  'pg_cancel_backend',
-  'pg_signal_backend',
-  'pg_reload_conf',
-  'pg_rotate_logfile',
-  'pg_stat_file',
-  'nextval',
-  'setval',
-  'ts_stat',
-  'pg_notify',
-  'pg_export_snapshot',
-  'pg_switch_wal',
-  'pg_promote',
-  'pg_create_restore_point',
-  'pg_log_backend_memory_contexts',
-  'pg_import_system_collations',
-  'pg_logical_emit_message',
-  'pg_current_xact_id',
-  'pg_current_xact_id_if_assigned',
-  'pg_current_snapshot',
-  'pg_drop_replication_slot',
-  'loread',
-  'lowrite',
-  'pg_stat_statements_reset',
-  'pg_backup_start',
-  'pg_backup_stop',
-  'pg_start_backup',
-  'pg_stop_backup',
-  'pg_wal_replay_pause',
-  'pg_wal_replay_resume',
-  'pg_copy_physical_replication_slot',
-  'pg_copy_logical_replication_slot',
-  'cursor_to_xml',
-  'cursor_to_xmlschema',
-  'pg_partition_tree_refresh',
-  'pg_xact_commit_timestamp_origin',
-]);
-
-/** Functions refused by name prefix: whole families that read files, sleep, or reach out. */
-const DENIED_PREFIXES = [
-  'pg_read_',
-  'pg_ls_',
-  'pg_sleep',
-  'pg_file_',
-  'pg_logdir_',
-  'dblink',
-  'lo_',
-  'pg_advisory',
-  'pg_try_advisory',
-  'txid_',
-  'pg_stat_reset',
-  'pg_replication_',
-  'pg_create_',
-  'pg_logical_slot_',
-  'pg_replication_slot_',
-  'query_to_xml',
-  'table_to_xml',
-  'schema_to_xml',
-  'database_to_xml',
-];
-
-/**
- * Checks that `sql` is one read-only query: a single statement beginning with SELECT, WITH, VALUES
- * or TABLE, with no data-modifying CTE, no SELECT INTO, no row-locking clause, and no call of a
- * function that reads files, sleeps, signals backends, takes advisory locks or changes settings.
- * Returns the statement without its trailing semicolon.
- */
-export function checkReadOnlyQuery(sql: string): GuardResult {
-  let tokens: Token[];
-  try {
-    tokens = tokenize(sql);
-  } catch (e) {
-    if (e instanceof SqlLexError)
-      return { ok: false, reason: `the query cannot be read: ${e.message}`, position: e.position };
-    throw e;
-  }
-  const statements = splitStatements(tokens);
-  if (statements.length === 0) return { ok: false, reason: 'the query is empty' };
-  if (statements.length > 1) {
-    return {
-      ok: false,
-      reason: 'only one statement is allowed (found a second statement after ";")',
-      position: statements[1]![0]!.start,
-    };
-  }
-  const stmt = statements[0]!;
-  // A semicolon may only end the text: tokens after it were split into another statement above.
-  const first = stmt.find((t) => !(t.kind === 'punct' && t.value === '('));
-  if (!first || first.kind !== 'word' || !READ_STARTS.has(first.value)) {
-    return {
-      ok: false,
-      reason: 'only SELECT, WITH, VALUES or TABLE queries can be explained',
-      position: first?.start ?? 0,
-    };
-  }
-  for (let i = 0; i < stmt.length; i++) {
-    const t = stmt[i]!;
-    if (t.unicodeEscapes)
-      return { ok: false, reason: 'U& escaped strings and identifiers are not allowed', position: t.start };
-    if (t.kind === 'word') {
-      if (WRITE_KEYWORDS.has(t.value)) {
-        const what =
-          t.value === 'into'
-            ? 'SELECT ... INTO creates a table'
-            : `"${t.value.toUpperCase()}" is not allowed in a read-only query`;
-        return { ok: false, reason: what, position: t.start };
-      }
-      if (t.value === 'for' && isLockingClause(stmt, i)) {
-        return {
-          ok: false,
-          reason: 'row-locking clauses (FOR UPDATE / FOR SHARE) are not allowed',
-          position: t.start,
-        };
-      }
-    }
-    if ((t.kind === 'word' || t.kind === 'quoted_ident') && isCall(stmt, i)) {
-      const name = t.value.toLowerCase();
-      const denied = deniedFunction(name, stmt, i);
-      if (denied) return { ok: false, reason: denied, position: t.start };
-    }
-  }
-  // Only one non-empty statement exists, so a semicolon can only end the text.
-  const semi = tokens.find((t) => t.kind === 'punct' && t.value === ';');
-  const statement = semi ? sql.slice(0, semi.start) : sql;
-  return { ok: true, statement, kind: first.value as 'select' | 'with' | 'values' | 'table' };
-}
-
-/** True when the token at `i` is a function name: followed by "(" (comments are already gone). */
-function isCall(stmt: readonly Token[], i: number): boolean {
-  const next = stmt[i + 1];
-  return next?.kind === 'punct' && next.value === '(';
-}
-
-function isLockingClause(stmt: readonly Token[], i: number): boolean {
-  const a = stmt[i + 1];
-  const b = stmt[i + 2];
-  if (a?.kind !== 'word') return false;
-  if (a.value === 'update' || a.value === 'share') return true;
-  return (
-    (a.value === 'no' && b?.kind === 'word' && b.value === 'key') ||
-    (a.value === 'key' && b?.kind === 'word' && b.value === 'share')
-  );
-}
-
+/** Setting names that hold paths, keys, commands or connection strings. */
 const SENSITIVE_SETTING =
   /(password|passwd|secret|key|ssl|file|dir|path|conninfo|library|libraries|command|archive|restore|primary|krb|ldap|hba|ident|log_)/;
 
-function deniedFunction(name: string, stmt: readonly Token[], i: number): string | undefined {
-  if (name === 'current_setting') {
-    // current_setting('work_mem') is harmless; a computed or sensitive setting name is not.
-    const arg = stmt[i + 2];
-    if (arg?.kind === 'string' && !SENSITIVE_SETTING.test(arg.value.toLowerCase())) return undefined;
-    return 'current_setting() is only allowed with a literal, non-sensitive setting name';
-  }
-  if (
-    DENIED_FUNCTIONS.has(name) ||
-    DENIED_PREFIXES.some((p) => name.startsWith(p)) ||
-    name.endsWith('_to_xmlschema')
+/** A_Expr kinds and the operator PostgreSQL resolves them to. */
+const IMPLIED_OPERATORS: Record<string, string[]> = {
+  AEXPR_DISTINCT: ['='],
+  AEXPR_NOT_DISTINCT: ['='],
+  AEXPR_NULLIF: ['='],
+  AEXPR_IN: ['=', '<>'],
+  AEXPR_BETWEEN: ['>=', '<='],
+  AEXPR_NOT_BETWEEN: ['<', '>'],
+  AEXPR_BETWEEN_SYM: ['>=', '<='],
+  AEXPR_NOT_BETWEEN_SYM: ['<', '>'],
+};
+
+class Refusal extends Error {
+  constructor(
+    readonly reason: string,
+    readonly location: number | undefined,
   ) {
-    return `the function ${name}() is not allowed in explain_query`;
+    super(reason);
   }
-  return undefined;
 }
+
+type Parser = typeof LibPgQuery;
+let parser: Promise<Parser> | undefined;
+
+/** libpg-query, loaded on first use (its WebAssembly module takes a moment to instantiate). */
+function loadParser(): Promise<Parser> {
+  parser ??= import('libpg-query').then(async (m) => {
+    await m.loadModule();
+    return m;
+  });
+  return parser;
+}
+
+/**
+ * Checks that `sql` is one read-only query: a single SELECT (WITH, VALUES and TABLE are SELECTs to
+ * the parser) with no data-modifying CTE, no SELECT INTO, no row-locking clause, no parameter, and
+ * no call of a function that runs SQL text or reads a sensitive setting. Returns the statement
+ * alone (without its semicolon or trailing comments) and every function, operator and type it
+ * names, for checkCallsInCatalog.
+ */
+export async function checkReadOnlyQuery(sql: string): Promise<GuardResult> {
+  const { parseSync } = await loadParser();
+  const bytes = Buffer.from(sql, 'utf8');
+  // Node and statement locations are byte offsets into the UTF-8 text; a model counts characters
+  // (as a parse error's cursor position already does).
+  const position = (byteOffset: number | undefined) =>
+    byteOffset === undefined ? undefined : bytes.subarray(0, byteOffset).toString('utf8').length;
+  let tree: ReturnType<Parser['parseSync']>;
+  try {
+    tree = parseSync(sql);
+  } catch (e) {
+    return {
+      ok: false,
+      reason: `the query cannot be parsed: ${(e as Error).message}`,
+      position: (e as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition,
+    };
+  }
+  const stmts = tree.stmts ?? [];
+  if (stmts.length === 0) return { ok: false, reason: 'the query is empty' };
+  if (stmts.length > 1) {
+    return {
+      ok: false,
+      reason: 'only one statement is allowed (found a second statement after ";")',
+      position: position(stmts[1]!.stmt_location ?? 0),
+    };
+  }
+  const only = stmts[0]!;
+  const root = only.stmt as Record<string, unknown> | undefined;
+  const from = only.stmt_location ?? 0;
+  if (!root || !('SelectStmt' in root)) {
+    return {
+      ok: false,
+      reason: `only SELECT, WITH, VALUES or TABLE queries can be explained (found ${statementKind(root)})`,
+      position: position(from),
+    };
+  }
+  const calls: SqlCalls = { functions: [], operators: [], types: [] };
+  try {
+    walk(root, calls);
+  } catch (e) {
+    if (e instanceof Refusal) return { ok: false, reason: e.reason, position: position(e.location) };
+    throw e;
+  }
+  // stmt_len is 0 when the statement runs to the end of the text.
+  const end = only.stmt_len ? from + only.stmt_len : bytes.length;
+  return { ok: true, statement: bytes.subarray(from, end).toString('utf8'), calls };
+}
+
+function statementKind(node: Record<string, unknown> | undefined): string {
+  const key = node ? Object.keys(node)[0] : undefined;
+  return key
+    ? key
+        .replace(/Stmt$/, '')
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toUpperCase()
+    : 'nothing';
+}
+
+function names(list: unknown): string[] {
+  return Array.isArray(list)
+    ? list.map((n) => (n as { String?: { sval?: string } }).String?.sval).filter((n) => n !== undefined)
+    : [];
+}
+
+/** Walks every node of the tree: refuses what no read-only query may hold, collects what it calls. */
+function walk(node: unknown, calls: SqlCalls): void {
+  if (Array.isArray(node)) {
+    for (const n of node) walk(n, calls);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  for (const [key, raw] of Object.entries(node as Record<string, unknown>)) {
+    const value = raw as Record<string, unknown>;
+    const at = typeof value?.location === 'number' ? value.location : undefined;
+    if (key.endsWith('Stmt') && key !== 'SelectStmt') {
+      throw new Refusal(
+        `a ${statementKind({ [key]: value })} statement inside the query is not allowed (data-modifying WITH)`,
+        at,
+      );
+    }
+    switch (key) {
+      case 'intoClause':
+        throw new Refusal('SELECT ... INTO creates a table', undefined);
+      case 'lockingClause':
+        if (Array.isArray(raw) && raw.length > 0)
+          throw new Refusal('row-locking clauses (FOR UPDATE / FOR SHARE) are not allowed', undefined);
+        break;
+      case 'ParamRef':
+        throw new Refusal('parameters ($1) are not allowed: write the values into the query', at);
+      case 'FuncCall': {
+        const name = names(value.funcname);
+        checkCallByName(name, value, at);
+        calls.functions.push(name);
+        break;
+      }
+      case 'A_Expr': {
+        const kind = String(value.kind);
+        calls.operators.push(...(IMPLIED_OPERATORS[kind]?.map((o) => [o]) ?? [names(value.name)]));
+        break;
+      }
+      case 'TypeCast':
+        calls.types.push(names((value.typeName as { names?: unknown } | undefined)?.names));
+        break;
+    }
+    walk(raw, calls);
+  }
+}
+
+function checkCallByName(name: SqlName, call: Record<string, unknown>, at: number | undefined): void {
+  const fn = name[name.length - 1] ?? '';
+  if (RUNS_SQL_TEXT.test(fn)) throw new Refusal(`${fn}() runs SQL text that the guard cannot see`, at);
+  // STABLE in pg_proc, yet each assigns the transaction an ID: a write to the server's state.
+  if (fn === 'txid_current' || fn === 'pg_current_xact_id')
+    throw new Refusal(`${fn}() assigns a transaction ID, which a read-only explain must not do`, at);
+  if (fn === 'current_setting') {
+    // current_setting('work_mem') is harmless; a computed or sensitive setting name is not.
+    const arg = (call.args as Array<{ A_Const?: { sval?: { sval?: string } } }> | undefined)?.[0];
+    const setting = arg?.A_Const?.sval?.sval;
+    if (setting === undefined || SENSITIVE_SETTING.test(setting.toLowerCase()))
+      throw new Refusal('current_setting() is only allowed with a literal, non-sensitive setting name', at);
+  }
+}
+
+interface CatalogEntry {
+  kind: 'function' | 'operator' | 'type';
+  name: string;
+  schema: string;
+  on_path: boolean;
+  volatile: boolean;
+  secdef: boolean;
+}
+
+/**
+ * Looks every function, operator and cast target of a query up in the catalog, as the role and
+ * search_path that will run it: refuses a VOLATILE one (it can change data or state even inside a
+ * READ ONLY transaction: brin_summarize_new_values, nextval, a user's function) and a SECURITY
+ * DEFINER one (it runs with its owner's rights, not the least-privilege role's). Overloads are
+ * judged together: a name is refused when any candidate could be. Returns the reason, or undefined.
+ */
+export async function checkCallsInCatalog(
+  client: pg.ClientBase,
+  calls: SqlCalls,
+): Promise<string | undefined> {
+  const wanted = (list: SqlName[]) => [...new Set(list.map((n) => n[n.length - 1] ?? ''))];
+  const { rows } = await client.query<CatalogEntry>(CATALOG_SQL, [
+    wanted(calls.functions),
+    wanted(calls.operators),
+    wanted(calls.types),
+  ]);
+  const check = (kind: CatalogEntry['kind'], list: SqlName[]) => {
+    for (const name of list) {
+      const bare = name[name.length - 1] ?? '';
+      const schema = name.length > 1 ? name[name.length - 2] : undefined;
+      const candidates = rows.filter(
+        (r) => r.kind === kind && r.name === bare && (schema === undefined ? r.on_path : r.schema === schema),
+      );
+      const what =
+        kind === 'function'
+          ? `the function ${name.join('.')}()`
+          : kind === 'operator'
+            ? `the operator ${name.join('.')}`
+            : `a cast to ${name.join('.')}`;
+      // A function the catalog does not know cannot be vouched for (nor would it run).
+      if (kind === 'function' && candidates.length === 0)
+        return `${what} does not exist on the search path, so explain_query cannot check it`;
+      if (candidates.some((c) => c.volatile))
+        return `${what} is VOLATILE in pg_proc (it can change data or state), so explain_query refuses it`;
+      if (candidates.some((c) => c.secdef))
+        return `${what} is SECURITY DEFINER (it runs with its owner's rights), so explain_query refuses it`;
+    }
+    return undefined;
+  };
+  return (
+    check('function', calls.functions) ?? check('operator', calls.operators) ?? check('type', calls.types)
+  );
+}
+
+const CATALOG_SQL = `
+  select 'function' as kind, p.proname as name, n.nspname as schema,
+         n.nspname = any (current_schemas(true)) as on_path,
+         p.provolatile = 'v' as volatile, p.prosecdef as secdef
+    from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+   where p.proname = any ($1::text[])
+  union all
+  select 'operator', o.oprname, n.nspname, n.nspname = any (current_schemas(true)),
+         p.provolatile = 'v', p.prosecdef
+    from pg_catalog.pg_operator o join pg_catalog.pg_namespace n on n.oid = o.oprnamespace
+    join pg_catalog.pg_proc p on p.oid = o.oprcode
+   where o.oprname = any ($2::text[])
+  union all
+  select 'type', t.typname, n.nspname, n.nspname = any (current_schemas(true)),
+         p.provolatile = 'v', p.prosecdef
+    from pg_catalog.pg_type t join pg_catalog.pg_namespace n on n.oid = t.typnamespace
+    join pg_catalog.pg_proc p
+      on p.oid = t.typinput
+      or p.oid in (select c.castfunc from pg_catalog.pg_cast c where c.casttarget = t.oid)
+   where t.typname = any ($3::text[])`;
 
 /** Statements that must not appear in a migration file: day2 owns the transaction around each file. */
 const MIGRATION_FORBIDDEN: Array<{ words: string[]; reason: string }> = [

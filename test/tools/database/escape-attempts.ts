@@ -38,7 +38,7 @@ export const ESCAPES: Record<string, string> = {
   dblink_exec: `select dblink_exec('dbname=postgres', 'drop table x')`,
   'current_setting sensitive': `select current_setting('ssl_key_file')`,
   'current_setting computed': `select current_setting(name) from pg_settings`,
-  'unicode-escaped identifier': `select U&"pg\\0073leep"(1)`,
+  'unicode-escaped identifier': `select U&"pg\\005Fsleep"(1)`,
   'insert statement': `insert into t values (1)`,
   copy: `copy t to '/tmp/x'`,
   'E string then stacked': `select E'\\'; drop table x; --'; drop table x`,

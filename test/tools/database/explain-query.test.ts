@@ -85,13 +85,14 @@ describe('explain_query', () => {
     expect(await fingerprint()).toBe(before);
   });
 
-  it('reports a syntax error with its position', async () => {
+  it('reports a syntax error with its position, from the parser, before anything runs', async () => {
     const err = await explainQuery
       .run({ env: 'test', database: 'app', sql: 'select * fromm t' }, db.ctx())
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PostgresError);
-    expect((err as PostgresError).reason).toBe('syntax_error');
-    expect((err as PostgresError).detail.position).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(ToolError);
+    expect((err as ToolError).code).toBe('query_refused');
+    expect((err as ToolError).field).toBe('sql');
+    expect((err as ToolError).message).toMatch(/syntax error at or near "fromm".*\(at position 10\)/);
   });
 
   it('stops a query at its statement timeout', async () => {
