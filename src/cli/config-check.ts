@@ -1,6 +1,8 @@
 import { checkConfig, ConfigError, loadConfig } from '../config/load-config.js';
 import { ApproverKeys } from '../guards/approver-keys.js';
 import { loadPolicy, PolicyLoadError } from '../guards/policy.js';
+import type { Config } from '../config/schema.js';
+import { PostgresProvider } from '../providers/postgres/postgres-provider.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
 
 /** `day2 config check`: validates day2.yaml without starting anything. */
@@ -10,7 +12,6 @@ export const configCheckCommand: Command = {
 Validates day2.yaml (default ./day2.yaml) and prints every bad field with its path and what was
 expected. Exit 0 when valid, 1 otherwise.`,
 
-  // eslint-disable-next-line @typescript-eslint/require-await
   async run(args, io) {
     const { values, positionals } = parseCommandArgs(args, { config: { type: 'string' } });
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
@@ -25,6 +26,7 @@ expected. Exit 0 when valid, 1 otherwise.`,
         const policy = loadPolicy(loaded.config, loaded.baseDir);
         ApproverKeys.load(loaded.config.approvals.keys, loaded.baseDir);
         println(io.stdout, `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules`);
+        for (const w of await superuserWarnings(loaded.config, io.env)) println(io.stderr, `warning: ${w}`);
         return EXIT_OK;
       } catch (err) {
         if (err instanceof ConfigError) problems = err.problems;
@@ -37,3 +39,34 @@ expected. Exit 0 when valid, 1 otherwise.`,
     return EXIT_FAIL;
   },
 };
+
+/**
+ * Databases whose URL logs in as a superuser: SQL from a model (explain_query) would run with every
+ * right unless an explain_role narrows it. PostgreSQL reports is_superuser when a session starts.
+ */
+async function superuserWarnings(config: Config, env: Record<string, string | undefined>): Promise<string[]> {
+  const provider = new PostgresProvider(config, { env, connectTimeoutMs: 2000, poolMax: 1 });
+  const warnings: string[] = [];
+  try {
+    for (const [envName, e] of Object.entries(config.environments)) {
+      for (const [name, db] of Object.entries(e.databases)) {
+        const field = `environments.${envName}.databases.${name}`;
+        try {
+          const [row] = await provider.query<{ su: string }>(
+            { env: envName, database: name },
+            `select current_setting('is_superuser') as su`,
+          );
+          if (row?.su === 'on')
+            warnings.push(
+              `${field}: the URL logs in as a superuser; ${db.explain_role ? `explain_query switches to "${db.explain_role}", but every other tool keeps superuser rights` : 'set explain_role (a role with SELECT only) so that SQL from the model does not run as a superuser'}`,
+            );
+        } catch (err) {
+          warnings.push(`${field}: could not check the login's privileges (${(err as Error).message})`);
+        }
+      }
+    }
+  } finally {
+    await provider.close();
+  }
+  return warnings;
+}

@@ -60,6 +60,20 @@ describe('day2 command', () => {
     );
   });
 
+  it('config check warns when a database URL logs in as a superuser', async () => {
+    const pgUrl = process.env.DAY2_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const file = join(t.dir, 'superuser.yaml');
+    writeFileSync(
+      file,
+      `environments:\n  prod:\n    tier: production\n    databases:\n      main: { url: "${pgUrl}" }\n`,
+    );
+    const io = captureIo(t);
+    expect(await main(['config', 'check', '--config', file], io)).toBe(0);
+    expect(io.err()).toMatch(
+      /warning: environments\.prod\.databases\.main: the URL logs in as a superuser; set explain_role/,
+    );
+  });
+
   it('prints help for each command and exits 2 on wrong usage', async () => {
     for (const cmd of [
       ['serve'],
