@@ -11,6 +11,7 @@ import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError } from './approvals.js';
 import { redact, redactText } from './redact.js';
+import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../config/format-issues.js';
 import { approvalTokenField, CursorError, dryRunField, durationMs } from '../tools/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
@@ -57,6 +58,17 @@ export async function governedCall(
   const who = principalFields(session.principal);
   const base: AuditInput = { event: 'tool.call', ...who, tool: tool.name };
 
+  // Before anything else reads the arguments (schema, redaction, the audit log), so that no input
+  // can exhaust the stack or memory that every other session's call shares.
+  const breach = checkInputLimits(rawArgs);
+  if (breach) {
+    await auditQuietly(rt, {
+      ...base,
+      outcome: { ok: false, error: 'input_limit', duration_ms: ms(started) },
+      detail: { limit: breach.limit, allowed: breach.allowed, field: breach.field },
+    });
+    return errorResult(`Invalid input for ${tool.name}: ${breach.message}`);
+  }
   const parsed = inputSchemaOf(tool).safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const lines = formatZodIssues(parsed.error);

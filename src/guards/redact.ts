@@ -69,19 +69,34 @@ export function isSecretKey(key: string): boolean {
   return !ALLOWED_KEYS.has(key) && SECRET_KEY.test(key);
 }
 
-/** A deep copy of `value` with secret-named members and known secret values masked. */
+/** Nesting below this depth is replaced by TRUNCATED rather than copied (and never leaked). */
+export const REDACT_MAX_DEPTH = 64;
+export const TRUNCATED = `[TRUNCATED: nested deeper than ${REDACT_MAX_DEPTH} levels]`;
+
+/**
+ * A deep copy of `value` with secret-named members and known secret values masked. The copy is
+ * plain JSON-like data at most REDACT_MAX_DEPTH levels deep: deeper members (or a cycle) become
+ * TRUNCATED, so that nothing downstream (canonical JSON, JSON.stringify, the transports) meets
+ * nesting that could exhaust its stack, and nothing below the limit escapes redaction.
+ */
 export function redact<T>(value: T): T {
   return walk(value, 0) as T;
 }
 
 function walk(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return redactText(value);
-  if (value === null || typeof value !== 'object' || depth > 32) return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= REDACT_MAX_DEPTH) return TRUNCATED;
   if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
   if (value instanceof Date) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : walk(v, depth + 1);
+    const copy = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : walk(v, depth + 1);
+    // A member named __proto__ (JSON.parse makes it an own member) stays a member: assigned, it
+    // would replace the copy's prototype and vanish from what is audited.
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[k] = copy;
   }
   return out;
 }
