@@ -14,6 +14,22 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  {
+    // The sandbox keys its own fleet data; everything else may be handed a model's names.
+    files: ['src/**/*.ts'],
+    ignores: ['src/sandbox/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "MemberExpression[computed=true][object.property.name=/^(environments|databases|prices)$/]:not([property.type='Literal'])",
+          message:
+            'Look configured names up with environmentConfig or ownEntry (src/config/lookup.ts): a name from a model may be "constructor" or "__proto__".',
+        },
+      ],
+    },
+  },
   { files: ['src/cli.ts', 'src/cli/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
   {
     files: ['test/**', 'bench/**', 'scripts/**', '*.config.*'],

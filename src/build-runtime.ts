@@ -1,3 +1,4 @@
+import { environmentConfig } from './config/lookup.js';
 import { resolve } from 'node:path';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
@@ -101,7 +102,7 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     registryReady: undefined,
     ready: opts.ready,
     cancelBus: () => (cancelBus ??= store.openCancelBus?.(opts.log) ?? localCancelBus),
-    tierOf: (env) => config.environments[env]?.tier,
+    tierOf: (env) => environmentConfig(config, env)?.tier,
     async close() {
       await cancelBus?.close();
       await auditLog.close();

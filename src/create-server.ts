@@ -109,16 +109,25 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
       },
       elicit: server.getClientCapabilities()?.elicitation
         ? async (message) => {
-            const res = await server.elicitInput({
-              message,
-              requestedSchema: {
-                type: 'object',
-                properties: { confirm: { type: 'boolean', title: 'Approve' } },
-                required: ['confirm'],
-              },
-            });
+            let res;
+            try {
+              res = await server.elicitInput({
+                message,
+                requestedSchema: {
+                  type: 'object',
+                  properties: { confirm: { type: 'boolean', title: 'Approve' } },
+                  required: ['confirm'],
+                },
+              });
+            } catch (err) {
+              // The SDK refuses content that does not match the schema (no confirm, or not a boolean).
+              if (err instanceof McpError && err.code === (ErrorCode.InvalidParams as number))
+                return 'unconfirmed';
+              throw err;
+            }
             if (res.action !== 'accept') return res.action;
-            return res.content?.confirm === true ? 'accept' : 'decline';
+            if (typeof res.content?.confirm !== 'boolean') return 'unconfirmed';
+            return res.content.confirm ? 'accept' : 'decline';
           }
         : undefined,
     });

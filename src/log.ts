@@ -21,8 +21,10 @@ export function createLogger(
   const base = opts.base ?? {};
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
-    const entry = redact({ ts: new Date().toISOString(), level, msg, ...base, ...fields });
-    sink(redactText(JSON.stringify(entry, errorReplacer)));
+    // Errors become plain data before redaction: their message and stack are not enumerable, and
+    // would otherwise be logged as {}.
+    const entry = redact(plainErrors({ ts: new Date().toISOString(), level, msg, ...base, ...fields }));
+    sink(redactText(JSON.stringify(entry)));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -33,9 +35,27 @@ export function createLogger(
   };
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message };
-  return value;
+/** `fields` with each Error (top-level or one level down) as {name, message, code, stack, cause}. */
+function plainErrors(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? errorFields(v, 0) : v;
+  return out;
+}
+
+function errorFields(err: Error, depth: number): Record<string, unknown> {
+  const code = (err as { code?: unknown }).code;
+  return {
+    name: err.name,
+    message: err.message,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    stack: err.stack,
+    // The cause says why: a StoreUnavailableError's driver error, for one. A few levels suffice.
+    ...(err.cause instanceof Error && depth < 3
+      ? { cause: errorFields(err.cause, depth + 1) }
+      : err.cause !== undefined
+        ? { cause: err.cause }
+        : {}),
+  };
 }
 
 /** A logger that drops everything; for tests and benchmarks. */

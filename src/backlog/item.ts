@@ -1,3 +1,4 @@
+import { environmentConfig } from '../config/lookup.js';
 import type { Deps } from '../deps.js';
 import type { Gap } from '../context/gather.js';
 import type { ToolContext } from '../tools/define-tool.js';
@@ -66,7 +67,7 @@ export function quarterEnd(now: Date): string {
 }
 
 export function isProduction(deps: Deps, env: string): boolean {
-  return deps.config.environments[env]?.tier === 'production';
+  return environmentConfig(deps.config, env)?.tier === 'production';
 }
 
 /** The owning team of a service, when the catalog knows it. */

@@ -1,3 +1,4 @@
+import { ownEntry } from '../config/lookup.js';
 import type { Config } from '../config/schema.js';
 
 /** Prices of one environment, in the price table's currency. */
@@ -21,7 +22,7 @@ export const HOURS_PER_MONTH = 730;
 
 /** The prices of `env`: its own entry, else `cost.default_prices`, else DEFAULT_PRICES. */
 export function pricesFor(config: Config, env: string): Prices {
-  const p = config.cost?.prices[env] ?? config.cost?.default_prices;
+  const p = ownEntry(config.cost?.prices, env) ?? config.cost?.default_prices;
   return {
     vcpu_hour: p?.vcpu_hour ?? DEFAULT_PRICES.vcpu_hour,
     gib_hour: p?.gib_hour ?? DEFAULT_PRICES.gib_hour,

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { AuditCheckpoint, AuditInput, AuditRecord, Store } from '../store/store.js';
 import { checkpointPayload, keyIdOf } from './audit-verify.js';
+import { canonicalJson } from './canonical-json.js';
 import { redact } from './redact.js';
 
 /** The Ed25519 key that signs audit checkpoints. */
@@ -90,6 +91,12 @@ interface Entry {
 }
 
 const MAX_ATTEMPTS = 3;
+/**
+ * The largest canonical record the log writes. Tool arguments are limited to 256 KB before they
+ * get here (INPUT_LIMITS); this bounds what plans, details and targets add, and what one record
+ * costs every verification after it.
+ */
+export const MAX_RECORD_BYTES = 1024 * 1024;
 const RETRY_DELAY_MS = 1000;
 
 /**
@@ -164,9 +171,23 @@ export class AuditLog {
       const err = new StoreUnavailableError('the audit log is closed');
       return durable ? Promise.reject(err) : Promise.resolve(undefined);
     }
+    let sealable: AuditInput;
+    try {
+      sealable = this.sealable(input);
+    } catch (err) {
+      // Not even the record without its arguments can be written: it fails alone, here, before
+      // it could join (and fail) a batch with other sessions' records.
+      const error = new StoreUnavailableError(`this audit record cannot be written: ${describe(err)}`, {
+        cause: err,
+      });
+      this.log.error('audit record refused', { error, event: input.event, tool: input.tool });
+      if (durable) return Promise.reject(error);
+      this.dropped += 1;
+      return Promise.resolve(undefined);
+    }
     return new Promise<AuditRecord | undefined>((resolve, reject) => {
       this.queue.push({
-        input: redact(input),
+        input: sealable,
         ts: this.clock.now().toISOString(),
         durable,
         relaxed,
@@ -177,6 +198,29 @@ export class AuditLog {
       this.shed();
       this.schedule();
     });
+  }
+
+  /**
+   * The record as it will be sealed: redacted, and known to canonicalise within MAX_RECORD_BYTES.
+   * When the arguments or details are what stands in the way (too large, or not canonicalisable),
+   * they are replaced by a note saying why, so that the event itself is still recorded.
+   */
+  private sealable(input: AuditInput): AuditInput {
+    const redacted = redact(input);
+    const problem = recordProblem(redacted);
+    if (!problem) return redacted;
+    const note = `[NOT RECORDED: ${problem}]`;
+    const reduced: AuditInput = {
+      ...redacted,
+      ...(redacted.args !== undefined ? { args: note } : {}),
+      ...(redacted.targets !== undefined ? { targets: [note] } : {}),
+      ...(redacted.detail !== undefined ? { detail: { not_recorded: note } } : {}),
+      ...(redacted.approval !== undefined ? { approval: { not_recorded: note } } : {}),
+    };
+    const still = recordProblem(reduced);
+    if (still) throw new RangeError(still);
+    this.log.warn('audit record reduced', { event: input.event, tool: input.tool, reason: problem });
+    return reduced;
   }
 
   /** Waits until everything queued so far has been written (or given up on). */
@@ -235,6 +279,9 @@ export class AuditLog {
       try {
         records = await this.write(batch);
       } catch (err) {
+        // A record the store refuses must not take the rest of its batch down with it: if a part
+        // of the batch can be written, the store is up and the records that still fail, fail alone.
+        if (batch.length > 1 && (await this.isolate(batch))) continue;
         this.fail(batch, err);
         // Only retries left: wait before trying again rather than spinning on a dead store.
         if (this.queue.every((e) => e.attempts > 0)) {
@@ -243,18 +290,73 @@ export class AuditLog {
         }
         continue;
       }
-      this.lastError = undefined;
-      // A due checkpoint is signed before the batch's callers resume, so that a caller that saw its
-      // record committed also sees the checkpoint that covers it (once every `every` records).
-      const last = records[records.length - 1];
-      if (last && last.seq - this.lastCheckpointSeq >= this.every && this.opts.signingKey) {
-        try {
-          await this.writeCheckpoint(this.opts.signingKey, last);
-        } catch (err) {
-          this.log.error('could not write an audit checkpoint', { error: err, seq: last.seq });
-        }
+      await this.settle(batch, records);
+    }
+  }
+
+  /** A written batch: signs a due checkpoint, then resumes the batch's callers. */
+  private async settle(batch: Entry[], records: AuditRecord[]): Promise<void> {
+    this.lastError = undefined;
+    // A due checkpoint is signed before the batch's callers resume, so that a caller that saw its
+    // record committed also sees the checkpoint that covers it (once every `every` records).
+    const last = records[records.length - 1];
+    if (last && last.seq - this.lastCheckpointSeq >= this.every && this.opts.signingKey) {
+      try {
+        await this.writeCheckpoint(this.opts.signingKey, last);
+      } catch (err) {
+        this.log.error('could not write an audit checkpoint', { error: err, seq: last.seq });
       }
-      batch.forEach((e, i) => e.resolve(records[i]));
+    }
+    batch.forEach((e, i) => e.resolve(records[i]));
+  }
+
+  /**
+   * After `batch` failed as a whole: writes it again in halves, in order, recursing into a half
+   * that fails while another part succeeds, and fails alone each record that cannot be written on
+   * its own. Returns false, having written nothing, when no part of the batch could be written
+   * (both halves failing is the store failing, not one record): the caller retries as usual.
+   */
+  private async isolate(batch: Entry[], storeAnswered = false): Promise<boolean> {
+    const mid = Math.ceil(batch.length / 2);
+    const halves = [batch.slice(0, mid), batch.slice(mid)];
+    const failed: { part: Entry[]; err: unknown }[] = [];
+    let answered = storeAnswered;
+    for (const part of halves) {
+      try {
+        const records = await this.write(part);
+        await this.settle(part, records);
+        answered = true;
+      } catch (err) {
+        // Halves are written in order: a later half may commit before a failed earlier one is
+        // isolated, which only reorders records that were sent in the same instant.
+        failed.push({ part, err });
+      }
+    }
+    if (!answered) {
+      // Nothing got in: give the whole batch back to the caller, untouched.
+      return false;
+    }
+    for (const { part, err } of failed) {
+      if (part.length > 1) await this.isolate(part, true);
+      else this.refuse(part[0]!, err);
+    }
+    return true;
+  }
+
+  /** One record the store refused while it accepted others: it fails alone and is not retried. */
+  private refuse(e: Entry, err: unknown): void {
+    const error = new StoreUnavailableError(`this audit record cannot be written: ${describe(err)}`, {
+      cause: err,
+    });
+    this.log.error('audit record refused by the store', {
+      error,
+      event: e.input.event,
+      tool: e.input.tool,
+    });
+    if (e.durable) e.reject(error);
+    else {
+      this.dropped += 1;
+      e.resolve(undefined);
     }
   }
 
@@ -322,4 +424,22 @@ export class AuditLog {
     this.lastCheckpointSeq = Math.max(this.lastCheckpointSeq, cp.seq);
     return cp;
   }
+}
+
+/** Why `input` could not be sealed as it is, or undefined when it can. */
+function recordProblem(input: AuditInput): string | undefined {
+  let size: number;
+  try {
+    // Sealing adds seq and ts; a few dozen bytes that the limit need not count.
+    size = Buffer.byteLength(canonicalJson(input), 'utf8');
+  } catch (err) {
+    return `it cannot be written as canonical JSON (${describe(err)})`;
+  }
+  return size > MAX_RECORD_BYTES
+    ? `the record would be ${size} bytes, more than ${MAX_RECORD_BYTES} (MAX_RECORD_BYTES)`
+    : undefined;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

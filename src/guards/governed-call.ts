@@ -11,6 +11,7 @@ import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError } from './approvals.js';
 import { redact, redactLogLine, redactText } from './redact.js';
+import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../config/format-issues.js';
 import { approvalTokenField, CursorError, dryRunField, durationMs } from '../tools/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
@@ -21,8 +22,11 @@ export interface CallSession {
   principal: Principal;
   signal: AbortSignal;
   progress: (progress: number, total?: number, message?: string) => Promise<void>;
-  /** Asks the human at the client, where the client supports elicitation; undefined otherwise. */
-  elicit?: (message: string) => Promise<'accept' | 'decline' | 'cancel'>;
+  /**
+   * Asks the human at the client, where the client supports elicitation; undefined otherwise.
+   * `unconfirmed`: accepted without `confirm: true` (an answer that approves nothing).
+   */
+  elicit?: (message: string) => Promise<'accept' | 'decline' | 'cancel' | 'unconfirmed'>;
 }
 
 const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
@@ -57,6 +61,17 @@ export async function governedCall(
   const who = principalFields(session.principal);
   const base: AuditInput = { event: 'tool.call', ...who, tool: tool.name };
 
+  // Before anything else reads the arguments (schema, redaction, the audit log), so that no input
+  // can exhaust the stack or memory that every other session's call shares.
+  const breach = checkInputLimits(rawArgs);
+  if (breach) {
+    await auditQuietly(rt, {
+      ...base,
+      outcome: { ok: false, error: 'input_limit', duration_ms: ms(started) },
+      detail: { limit: breach.limit, allowed: breach.allowed, field: breach.field },
+    });
+    return errorResult(`Invalid input for ${tool.name}: ${breach.message}`);
+  }
   const parsed = inputSchemaOf(tool).safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const lines = formatZodIssues(parsed.error);
@@ -360,6 +375,11 @@ async function tryElicitation(
     true,
   );
   if (answer === 'accept') return 'approved';
+  if (answer === 'unconfirmed')
+    throw new ToolError(
+      `${tool.name} was not approved: the approval prompt came back accepted but without confirm: true, which approves nothing. Ask again and have the user tick Approve, or have a human approve out of band.`,
+      'approval_unconfirmed',
+    );
   throw new ToolError(
     `The user ${answer === 'decline' ? 'declined' : 'cancelled'} ${tool.name} when asked to approve it.`,
     'approval_declined',
@@ -378,10 +398,16 @@ function classify(err: unknown, tool: AnyTool): { message: string; code: string 
   if (err instanceof ApprovalError) return { message: err.message, code: err.code };
   if (err instanceof CursorError) return { message: err.message, code: 'bad_cursor' };
   if (err instanceof StoreUnavailableError)
-    return {
-      message: `The audit store cannot be written, so ${tool.name} was refused (day2 never changes anything it cannot record). ${err.message}`,
-      code: 'audit_unavailable',
-    };
+    return tool.effect === 'write'
+      ? {
+          message: `The audit store cannot be written, so ${tool.name} was refused (day2 never changes anything it cannot record). ${err.message}`,
+          code: 'audit_unavailable',
+        }
+      : {
+          // A read changes nothing: say what failed, not what a write would have done.
+          message: `${tool.name} could not use day2's store: ${err.message}. Try again once the store is back.`,
+          code: 'store_unavailable',
+        };
   const backend = describeBackendError(err);
   if (backend) return backend;
   if (isAbort(err)) return { message: `${tool.name} was cancelled.`, code: 'cancelled' };

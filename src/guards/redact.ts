@@ -23,20 +23,40 @@ const ALLOWED_KEYS = new Set([
 
 export const REDACTED = '[REDACTED]';
 
-const knownSecrets = new Set<string>();
+/**
+ * The secret values day2 handled most recently, oldest first. Bounded: a long-running server reads
+ * and rotates secrets for months, and every value kept here stays in memory and in the pattern
+ * every output is matched against. Past KNOWN_SECRETS_MAX the value registered least recently is
+ * forgotten. Every use of a secret goes through the provider, which registers the value again
+ * (moving it to the newest end) before day2 holds it, so what is evicted is a value day2 has not
+ * touched in the last KNOWN_SECRETS_MAX registrations: typically a superseded version. Should
+ * such a value turn up in a backend's output later, only the shape-based nets (secret-named
+ * fields, `password=…` in log lines) mask it; day2 no longer knows it as a secret.
+ */
+const knownSecrets = new Map<string, true>();
+export const KNOWN_SECRETS_MAX = 4096;
 let pattern: RegExp | undefined;
 
-/** Remembers a secret value so that any later output containing it is masked. */
+/** Remembers a secret value so that any later output containing it is masked (see knownSecrets). */
 export function registerSecret(value: string | undefined): void {
-  if (!value || value.length < 6 || knownSecrets.has(value)) return;
-  knownSecrets.add(value);
+  if (!value || value.length < 6) return;
+  if (knownSecrets.delete(value)) {
+    // Already known: now the most recently used. The set, and so the pattern, is unchanged.
+    knownSecrets.set(value, true);
+    return;
+  }
+  knownSecrets.set(value, true);
+  if (knownSecrets.size > KNOWN_SECRETS_MAX) {
+    const oldest = knownSecrets.keys().next().value;
+    if (oldest !== undefined) knownSecrets.delete(oldest);
+  }
   pattern = undefined;
 }
 
 function secretPattern(): RegExp | undefined {
   if (knownSecrets.size === 0) return undefined;
   pattern ??= new RegExp(
-    [...knownSecrets].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
+    [...knownSecrets.keys()].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
     'g',
   );
   return pattern;
@@ -72,19 +92,34 @@ export function isSecretKey(key: string): boolean {
   return !ALLOWED_KEYS.has(key) && SECRET_KEY.test(key);
 }
 
-/** A deep copy of `value` with secret-named members and known secret values masked. */
+/** Nesting below this depth is replaced by TRUNCATED rather than copied (and never leaked). */
+export const REDACT_MAX_DEPTH = 64;
+export const TRUNCATED = `[TRUNCATED: nested deeper than ${REDACT_MAX_DEPTH} levels]`;
+
+/**
+ * A deep copy of `value` with secret-named members and known secret values masked. The copy is
+ * plain JSON-like data at most REDACT_MAX_DEPTH levels deep: deeper members (or a cycle) become
+ * TRUNCATED, so that nothing downstream (canonical JSON, JSON.stringify, the transports) meets
+ * nesting that could exhaust its stack, and nothing below the limit escapes redaction.
+ */
 export function redact<T>(value: T): T {
   return walk(value, 0) as T;
 }
 
 function walk(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return redactText(value);
-  if (value === null || typeof value !== 'object' || depth > 32) return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= REDACT_MAX_DEPTH) return TRUNCATED;
   if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
   if (value instanceof Date) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : walk(v, depth + 1);
+    const copy = isSecretKey(k) && v !== undefined && v !== null && v !== '' ? REDACTED : walk(v, depth + 1);
+    // A member named __proto__ (JSON.parse makes it an own member) stays a member: assigned, it
+    // would replace the copy's prototype and vanish from what is audited.
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[k] = copy;
   }
   return out;
 }

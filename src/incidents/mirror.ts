@@ -1,3 +1,4 @@
+import { environmentConfig } from '../config/lookup.js';
 import type { Deps } from '../deps.js';
 import { gapReason } from '../context/gather.js';
 import type { IncidentState } from '../providers/datadog/types.js';
@@ -6,7 +7,8 @@ import type { IncidentMirror, IncidentRecord, IncidentSeverity, IncidentStatus }
 /** Whether the environment asks for incidents to be mirrored to Datadog (`datadog.mirror_incidents`). */
 export function mirrorsIncidents(deps: Deps, env: string): boolean {
   return (
-    deps.config.environments[env]?.datadog?.mirror_incidents === true && deps.backends.has(env, 'datadog')
+    environmentConfig(deps.config, env)?.datadog?.mirror_incidents === true &&
+    deps.backends.has(env, 'datadog')
   );
 }
 

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../config/lookup.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -27,7 +28,7 @@ export interface OwnedBackends extends Backends {
 
 /** Whether `env`'s configuration names `backend`. */
 export function configHas(config: Config, env: string, backend: BackendName): boolean {
-  const e = config.environments[env];
+  const e = environmentConfig(config, env);
   if (!e) return false;
   switch (backend) {
     case 'kubernetes':
@@ -93,7 +94,7 @@ export function backendsFrom(
 export function realBackends(opts: RealBackendsOptions): OwnedBackends {
   const { config, env, log } = opts;
   const timeoutMs = config.backends.timeout;
-  const envConfig = (name: string) => config.environments[name]!;
+  const envConfig = (name: string) => environmentConfig(config, name)!;
   const postgres = new PostgresProvider(config, { env, log });
   const backends = backendsFrom(
     config,

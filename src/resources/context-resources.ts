@@ -1,3 +1,4 @@
+import { environmentConfig } from '../config/lookup.js';
 import { defineResource, defineResourceTemplate, ResourceNotFoundError } from './define-resource.js';
 import { toGraphJson, toMermaid, type GraphJson } from '../catalog/graph-export.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -125,7 +126,7 @@ export const deploymentsResource = defineResourceTemplate({
   },
   async read(params, ctx) {
     const env = params.env ?? '';
-    if (!ctx.deps.config.environments[env]) throw new ResourceNotFoundError(`no environment "${env}"`);
+    if (!environmentConfig(ctx.deps.config, env)) throw new ResourceNotFoundError(`no environment "${env}"`);
     const all = await collectDeployments(ctx.deps);
     const rows = all.rows.filter((r) => r.env === env);
     const skew = versionSkew(all.rows).filter((s) => s.versions[env] !== undefined);

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../config/lookup.js';
 import type { Deps } from '../deps.js';
 import type { Plan, Target } from '../tools/define-tool.js';
 import { ToolError } from '../tools/define-tool.js';
@@ -141,7 +142,7 @@ export async function planRotation(
     [...(service ? [service] : []), ...dependents.map((d) => d.service)],
     meta.tags.team,
   );
-  const notifyOwners = deps.config.environments[env]?.tier === 'production';
+  const notifyOwners = environmentConfig(deps.config, env)?.tier === 'production';
   const leftBehind = Object.entries(meta.versionStages).find(
     ([id, st]) =>
       st.includes('AWSPENDING') && !st.includes('AWSCURRENT') && id !== active?.value.pending_version,
@@ -241,7 +242,7 @@ function wayBack(strategy: Strategy): string {
 }
 
 function databaseKeyFor(deps: Deps, env: string, dbname: string, service: string | undefined): string {
-  const dbs = deps.config.environments[env]?.databases ?? {};
+  const dbs = environmentConfig(deps.config, env)?.databases ?? {};
   for (const key of Object.keys(dbs)) {
     try {
       if (deps.backends.postgres.endpoint({ env, database: key }).dbname === dbname) return key;

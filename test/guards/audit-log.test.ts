@@ -156,6 +156,54 @@ describe.each(backends)('AuditLog on $name', (factory) => {
       await readOnly.close();
     }
   });
+
+  it('fails alone a record the store refuses, and writes the rest of its batch', async () => {
+    // A real store that refuses any batch holding a record marked poison, as a store would refuse
+    // a record it cannot take: the batch it arrives in must not fail with it.
+    const refusing = Object.assign(Object.create(store) as Store, {
+      appendAuditBatch(
+        items: ReadonlyArray<{ input: AuditInput; ts?: string }>,
+        opts?: { durable?: boolean },
+      ) {
+        if (items.some((i) => i.input.detail?.poison === true))
+          return Promise.reject(new StoreUnavailableError('record refused'));
+        return store.appendAuditBatch!(items, opts);
+      },
+    });
+    const lines: string[] = [];
+    const log = await AuditLog.open(refusing, { log: createLogger({ sink: (l) => lines.push(l) }) });
+    const calls = Array.from({ length: 9 }, (_, i) =>
+      log.append({ event: 'tool.call', detail: { i, poison: i === 3 } }, { durable: i % 2 === 1 }),
+    );
+    const settled = await Promise.allSettled(calls);
+    expect(settled[3]).toMatchObject({ status: 'rejected', reason: expect.any(StoreUnavailableError) });
+    expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
+    const stored = (await store.queryAudit({ limit: 20 })).map(
+      (r) => (JSON.parse(r.record) as { detail: { i: number } }).detail.i,
+    );
+    expect(stored.sort((a, b) => a - b)).toEqual([0, 1, 2, 4, 5, 6, 7, 8]);
+    expect(lines.some((l) => l.includes('audit record refused by the store'))).toBe(true);
+    expect(await verifyAudit(store)).toMatchObject({ ok: true, records: 8 });
+    await log.close();
+  });
+
+  it('records an event whose arguments cannot be canonicalised, without them', async () => {
+    const log = await AuditLog.open(store);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    const [a, b] = await Promise.all([
+      log.append({ event: 'tool.call', tool: 'cyclic', args: cyclic }, { durable: true }),
+      log.append({ event: 'tool.call', tool: 'huge', args: { big } }, { durable: true }),
+    ]);
+    expect(JSON.parse(a!.record)).toMatchObject({ tool: 'cyclic' });
+    expect(JSON.parse(b!.record)).toMatchObject({
+      tool: 'huge',
+      args: expect.stringMatching(/NOT RECORDED/),
+    });
+    expect(b!.record.length).toBeLessThan(1000);
+    await log.close();
+  });
 });
 
 describe('loadOrCreateSigningKey', () => {

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { collectHealth } from '../../tools/database/health-checks.js';
 import { gapReason, type Gap } from '../../context/gather.js';
 import { isoDate, ownerOfService, type BacklogItem, type BacklogRisk, type BacklogSource } from '../item.js';
@@ -18,7 +19,10 @@ export const databaseSource: BacklogSource = {
     const items: BacklogItem[] = [];
     const gaps: Gap[] = [];
     const targets = envs.flatMap((env) =>
-      Object.keys(deps.config.environments[env]?.databases ?? {}).map((database) => ({ env, database })),
+      Object.keys(environmentConfig(deps.config, env)?.databases ?? {}).map((database) => ({
+        env,
+        database,
+      })),
     );
     await Promise.all(
       targets.map(async (ref) => {

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { scanScope, objectRef } from '../../tools/deploys/drift-scope.js';
 import { isoDate, isProduction, ownerOfService, type BacklogItem, type BacklogSource } from '../item.js';
 import type { Gap } from '../../context/gather.js';
@@ -11,7 +12,7 @@ export const driftSource: BacklogSource = {
     const items: BacklogItem[] = [];
     const gaps: Gap[] = [];
     const withDesired = envs.filter(
-      (env) => deps.config.environments[env]?.desired_state && deps.backends.has(env, 'kubernetes'),
+      (env) => environmentConfig(deps.config, env)?.desired_state && deps.backends.has(env, 'kubernetes'),
     );
     await Promise.all(
       withDesired.map(async (env) => {

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { collectDeployments } from '../../context/deployments.js';
 import { compareVersions, parseTag } from '../../providers/registry/semver.js';
 import { isProduction, ownerOfService, type BacklogItem, type BacklogSource } from '../item.js';
@@ -23,7 +24,8 @@ export const versionsSource: BacklogSource = {
         if (!pv) continue;
         let ahead: (typeof rows)[number] | undefined;
         for (const r of list) {
-          if (isProduction(deps, r.env) || deps.config.environments[r.env]?.tier !== 'staging') continue;
+          if (isProduction(deps, r.env) || environmentConfig(deps.config, r.env)?.tier !== 'staging')
+            continue;
           const v = parseTag(r.version);
           if (
             v &&

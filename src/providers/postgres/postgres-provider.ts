@@ -1,3 +1,4 @@
+import { environmentConfig, ownEntry } from '../../config/lookup.js';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import type { Config } from '../../config/schema.js';
@@ -59,7 +60,7 @@ export class PostgresProvider {
 
   /** True when the environment configures this database. */
   has(ref: DbRef): boolean {
-    return Boolean(this.config.environments[ref.env]?.databases[ref.database]);
+    return Boolean(ownEntry(environmentConfig(this.config, ref.env)?.databases, ref.database));
   }
 
   /** The least-privilege role a database's configuration names for SQL from the model, if any. */
@@ -243,7 +244,7 @@ export class PostgresProvider {
   }
 
   private url(ref: DbRef): URL {
-    const db = this.config.environments[ref.env]?.databases[ref.database];
+    const db = ownEntry(environmentConfig(this.config, ref.env)?.databases, ref.database);
     if (!db)
       throw new PostgresError(
         'unknown_database',

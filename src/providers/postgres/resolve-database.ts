@@ -1,3 +1,4 @@
+import { environmentConfig, ownEntry } from '../../config/lookup.js';
 import type { Deps } from '../../deps.js';
 import type { Target } from '../../tools/define-tool.js';
 import { ToolError } from '../../tools/define-tool.js';
@@ -21,18 +22,20 @@ export function resolveDatabase(
   deps: Pick<Deps, 'config'> & Partial<Pick<Deps, 'catalog'>>,
   args: { env: string; database?: string; service?: string },
 ): ResolvedDatabase {
-  const envConfig = deps.config.environments[args.env];
+  const envConfig = environmentConfig(deps.config, args.env);
   if (!envConfig) {
     const known = Object.keys(deps.config.environments).join(', ') || 'none';
     throw new ToolError(`unknown environment "${args.env}" (configured: ${known})`, 'unknown_env', 'env');
   }
   const names = Object.keys(envConfig.databases);
   let name = args.database;
-  if (name === undefined && args.service !== undefined && envConfig.databases[args.service])
+  if (name === undefined && args.service !== undefined && ownEntry(envConfig.databases, args.service))
     name = args.service;
   if (name === undefined && args.service !== undefined) {
     // The catalog links a service to its database (day2.dev/database or a database Resource).
-    name = deps.catalog?.service(args.service)?.databases.find((d) => envConfig.databases[d] !== undefined);
+    name = deps.catalog
+      ?.service(args.service)
+      ?.databases.find((d) => ownEntry(envConfig.databases, d) !== undefined);
   }
   if (name === undefined && names.length === 1) name = names[0];
   if (name === undefined) {
@@ -42,7 +45,7 @@ export function resolveDatabase(
       'database',
     );
   }
-  const db = envConfig.databases[name];
+  const db = ownEntry(envConfig.databases, name);
   if (!db) {
     throw new ToolError(
       `environment "${args.env}" has no database "${name}" (configured: ${names.join(', ') || 'none'})`,

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import type { Config } from '../../config/schema.js';
 import type { ImageRef } from './image-ref.js';
 import { OciRegistryClient, type RegistryClient } from './oci-client.js';
@@ -26,7 +27,7 @@ export interface EnvRegistry {
  * map to `registry.url`.
  */
 export function registryFor(config: Config, env: string, timeoutMs?: number): EnvRegistry | undefined {
-  const reg = config.environments[env]?.registry;
+  const reg = environmentConfig(config, env)?.registry;
   if (!reg) return undefined;
   let byUrl = clients.get(config);
   if (!byUrl) clients.set(config, (byUrl = new Map<string, RegistryClient>()));

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
@@ -202,7 +203,7 @@ async function planKubernetes(
   };
   // The real dry run: the API server validates the binding (dryRun=All) without storing it.
   if (!refusal) await k8s.createRoleBinding(namespace, bindingSpec(preview), { dryRun: true });
-  const prod = deps.config.environments[env]?.tier === 'production';
+  const prod = environmentConfig(deps.config, env)?.tier === 'production';
   return {
     summary: `grant ${args.principal} ${args.role} in ${env}/${namespace} for ${args.duration}: ${args.reason.slice(0, 120)}`,
     env,

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import type { Deps } from '../../deps.js';
 import type { CatalogService } from '../../catalog/model.js';
 import type { BackendName } from '../../providers/backends.js';
@@ -17,7 +18,7 @@ export function resolveService(deps: Deps, name: string): CatalogService {
 
 /** The environment a tool argument names, or a ToolError listing the configured ones. */
 export function resolveEnv(deps: Deps, env: string): string {
-  if (deps.config.environments[env]) return env;
+  if (environmentConfig(deps.config, env)) return env;
   throw new ToolError(
     `env: no environment "${env}"; configured: ${Object.keys(deps.config.environments).join(', ') || 'none'}`,
     'not_found',

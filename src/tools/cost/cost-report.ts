@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { z } from 'zod';
 import { P95_BASIS } from '../../cost/analyze.js';
 import { money } from '../../cost/prices.js';
@@ -158,7 +159,7 @@ export const costReport = defineTool({
         requests: i.requests,
         monthly_savings: i.monthly_savings,
         fix:
-          deps.config.environments[i.env]?.tier === 'production'
+          environmentConfig(deps.config, i.env)?.tier === 'production'
             ? undefined
             : {
                 tool: 'scale_idle_to_zero',

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
@@ -7,7 +8,7 @@ import { ToolError } from '../define-tool.js';
 
 /** The configured backups folder of an environment (environments.<env>.backups), absolute. */
 export function backupsFolder(deps: Pick<Deps, 'config'>, env: string): string {
-  const folder = deps.config.environments[env]?.backups;
+  const folder = environmentConfig(deps.config, env)?.backups;
   if (!folder)
     throw new ToolError(
       `environment "${env}" has no backups folder configured (environments.${env}.backups)`,

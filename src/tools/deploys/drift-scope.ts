@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
@@ -41,7 +42,7 @@ export async function scanScope(
   args: { env: string; service?: string; namespace?: string; kind?: string },
 ): Promise<DriftScope> {
   const env = resolveEnv(deps, args.env);
-  const configured = deps.config.environments[env]?.desired_state;
+  const configured = environmentConfig(deps.config, env)?.desired_state;
   if (!configured)
     throw new ToolError(
       `env: environment "${env}" has no desired_state folder configured (environments.${env}.desired_state)`,

@@ -1,3 +1,4 @@
+import { environmentConfig } from '../../config/lookup.js';
 import { z } from 'zod';
 import { defineTool, ToolError } from '../define-tool.js';
 import { durationField, durationMs, envField } from '../fields.js';
@@ -48,7 +49,7 @@ export const scheduleDowntime = defineTool({
     const ms = durationMs(args.duration)!;
     if (ms > MAX_DOWNTIME_MS)
       throw new ToolError('duration: a downtime lasts at most 7d; ask for less', 'invalid_input', 'duration');
-    const scope = args.scope ?? deps.config.environments[env]?.datadog?.scope_tag ?? `env:${env}`;
+    const scope = args.scope ?? environmentConfig(deps.config, env)?.datadog?.scope_tag ?? `env:${env}`;
     const given = (args.monitor_tags ?? []).filter((t) => t !== '*');
     // Monitors of other environments have no group inside an env scope: select only this env's.
     const envTag = /^env:[^\s,]+$/.test(scope) ? scope : undefined;
