@@ -9,8 +9,10 @@ import type { Runtime } from './runtime.js';
 import type { AnyTool } from './tools/define-tool.js';
 import type { Notifier } from './providers/notify/notifier.js';
 import { LogNotifier, WebhookNotifier } from './providers/notify/notifier.js';
-import { openStore, defaultSigningKeyPath } from './store/open-store.js';
+import { openStore } from './store/open-store.js';
 import { AuditLog, loadOrCreateSigningKey } from './guards/audit-log.js';
+import { auditKeyPaths, witnessSettings } from './guards/audit-config.js';
+import { openWitness } from './guards/audit-witness.js';
 import { loadPolicy } from './guards/policy.js';
 import { Approvals } from './guards/approvals.js';
 import { ApproverKeys } from './guards/approver-keys.js';
@@ -51,13 +53,19 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
   const policy = loadPolicy(config, baseDir);
   // Read before anything is opened or created: a bad key file is a configuration error.
   const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
+  const witnessConfig = witnessSettings(opts.loaded);
   const store = opts.store ?? (await openStore(opts.loaded.store, { clock }));
-  const keyPath = config.audit.signing_key_file
-    ? resolve(baseDir, config.audit.signing_key_file)
-    : defaultSigningKeyPath(opts.loaded.store);
-  const signingKey = loadOrCreateSigningKey(keyPath, opts.log);
+  const keys = auditKeyPaths(opts.loaded);
+  if (keys.besideStore)
+    opts.log.warn(
+      'the audit signing key sits beside the store: whoever can rewrite the store can re-sign it; move it (audit.signing_key_file) and set audit.witness',
+      { path: keys.signing },
+    );
+  const signingKey = loadOrCreateSigningKey(keys.signing, opts.log);
+  const witness = witnessConfig && openWitness(witnessConfig);
   const auditLog = await AuditLog.open(store, {
     signingKey,
+    witness,
     checkpointEvery: config.audit.checkpoint_every,
     clock,
     log: opts.log,
@@ -106,6 +114,7 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     async close() {
       await cancelBus?.close();
       await auditLog.close();
+      await witness?.close();
       if (!opts.store) await store.close();
     },
   };

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
-import { defaultSigningKeyPath, openStore } from '../store/open-store.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { auditKeyPaths, publicKeyPathFor } from '../guards/audit-config.js';
+import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import type { CliIo } from './io.js';
 
@@ -9,11 +10,11 @@ import type { CliIo } from './io.js';
 export async function openCliStore(
   io: CliIo,
   configPath?: string,
-): Promise<{ store: Store; signingKeyPath?: string }> {
+): Promise<{ store: Store; loaded: LoadedConfig; verifyKeyPaths: string[] }> {
   const loaded = loadConfig({ path: configPath, env: io.env, cwd: io.cwd });
-  const keyPath = loaded.config.audit.signing_key_file
-    ? resolve(loaded.baseDir, loaded.config.audit.signing_key_file)
-    : defaultSigningKeyPath(loaded.store);
+  const keys = auditKeyPaths(loaded, io.env);
+  // audit.verify_key first; else the public half of the signing key, from whichever file is here.
+  const fallback = [keys.signing, publicKeyPathFor(keys.signing)].filter((p) => existsSync(p)).slice(0, 1);
   const store = await openStore(loaded.store);
-  return { store, signingKeyPath: existsSync(keyPath) ? keyPath : undefined };
+  return { store, loaded, verifyKeyPaths: keys.verify.length ? keys.verify : fallback };
 }

@@ -1,5 +1,7 @@
 import { checkConfig, ConfigError, loadConfig } from '../config/load-config.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import { ApproverKeys } from '../guards/approver-keys.js';
+import { auditKeyPaths, witnessSettings } from '../guards/audit-config.js';
 import { loadPolicy, PolicyLoadError } from '../guards/policy.js';
 import type { Config } from '../config/schema.js';
 import { PostgresProvider } from '../providers/postgres/postgres-provider.js';
@@ -25,8 +27,10 @@ expected. Exit 0 when valid, 1 otherwise.`,
       try {
         const policy = loadPolicy(loaded.config, loaded.baseDir);
         ApproverKeys.load(loaded.config.approvals.keys, loaded.baseDir);
+        witnessSettings(loaded, io.env);
         println(io.stdout, `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules`);
         for (const w of await superuserWarnings(loaded.config, io.env)) println(io.stderr, `warning: ${w}`);
+        for (const w of auditWarnings(loaded, io.env)) println(io.stderr, `warning: ${w}`);
         return EXIT_OK;
       } catch (err) {
         if (err instanceof ConfigError) problems = err.problems;
@@ -69,4 +73,21 @@ async function superuserWarnings(config: Config, env: Record<string, string | un
     await provider.close();
   }
   return warnings;
+/** Audit settings that work but leave `day2 audit verify` blind to someone who holds the store. */
+function auditWarnings(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string[] {
+  const keys = auditKeyPaths(loaded, env);
+  const out: string[] = [];
+  if (keys.besideStore)
+    out.push(
+      `audit.signing_key_file: the signing key ${keys.signing} sits beside the store, so whoever can rewrite the store can re-sign it; move it to a secret only day2 serve reads (README, "Audit: threat model")`,
+    );
+  if (!loaded.config.audit.witness)
+    out.push(
+      'audit.witness: not set; a cut tail or a history re-signed with the key passes day2 audit verify; set a file on another volume, a webhook or another PostgreSQL database',
+    );
+  if (!loaded.config.audit.verify_key)
+    out.push(
+      'audit.verify_key: not set; day2 audit verify reads the public half of the private signing key, so it must run where that key is',
+    );
+  return out;
 }

@@ -192,6 +192,35 @@ export const costConfigSchema = z.strictObject({
     .describe('metrics.k8s.io snapshots per report, spread over window'),
 });
 
+/** Where signed audit checkpoints are copied outside the store (exactly one kind). */
+export const auditWitnessSchema = z
+  .strictObject({
+    file: z.string().optional().describe('append-only JSON-lines file on another volume'),
+    directory: z.string().optional().describe('folder on another volume: one append-only file a day'),
+    webhook: z
+      .strictObject({
+        url: url.describe('receiver that keeps each POSTed checkpoint'),
+        token_env: z.string().optional().describe('environment variable holding a bearer token for it'),
+        timeout: durationSchema.default(5000),
+      })
+      .optional(),
+    postgres: z
+      .strictObject({
+        url_env: z
+          .string()
+          .describe('environment variable holding the connection string of the witness database and role'),
+        table: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, 'a table name such as schema.table')
+          .default('day2_witness.audit_checkpoints'),
+      })
+      .optional(),
+  })
+  .refine(
+    (w) => [w.file, w.directory, w.webhook, w.postgres].filter((v) => v !== undefined).length === 1,
+    'give exactly one of file, directory, webhook or postgres',
+  );
+
 export const configSchema = z.strictObject({
   principal: z.string().optional().describe('principal for stdio sessions when DAY2_PRINCIPAL is unset'),
   toolsets: z
@@ -226,8 +255,18 @@ export const configSchema = z.strictObject({
     .default({ ttl: 15 * 60_000, keys: [] }),
   audit: z
     .strictObject({
-      signing_key_file: z.string().optional().describe('Ed25519 private key (PEM) that signs checkpoints'),
+      signing_key_file: z
+        .string()
+        .optional()
+        .describe(
+          'Ed25519 private key (PEM) that signs checkpoints; default ~/.config/day2/audit-signing.pem, never beside the store',
+        ),
+      verify_key: z
+        .union([z.string(), z.array(z.string()).min(1)])
+        .optional()
+        .describe('Ed25519 public key file(s) (PEM) that `day2 audit verify` checks signatures with'),
       checkpoint_every: z.number().int().positive().default(256),
+      witness: auditWitnessSchema.optional(),
     })
     .default({ checkpoint_every: 256 }),
   store: z.strictObject({ url: z.string().optional() }).default({}),

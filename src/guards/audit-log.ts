@@ -8,8 +8,10 @@ import { silentLogger } from '../log.js';
 import type { Logger } from '../log.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { AuditCheckpoint, AuditInput, AuditRecord, Store } from '../store/store.js';
+import { publicKeyPathFor } from './audit-config.js';
 import { checkpointPayload, keyIdOf } from './audit-verify.js';
 import { canonicalJson } from './canonical-json.js';
+import type { AuditWitness } from './audit-witness.js';
 import { redact } from './redact.js';
 
 /** The Ed25519 key that signs audit checkpoints. */
@@ -21,7 +23,7 @@ export interface SigningKey {
 
 /**
  * Reads the Ed25519 private key (PKCS#8 PEM) at `path`, creating it with mode 0600 (and its folder
- * with 0700) when it does not exist. Two processes racing to create it end up with the same key.
+ * with 0700, and its public half as `*.pub.pem`) when it does not exist. Two processes racing to create it end up with the same key.
  */
 export function loadOrCreateSigningKey(path: string, log: Logger = silentLogger): SigningKey {
   let pem: string;
@@ -36,10 +38,16 @@ export function loadOrCreateSigningKey(path: string, log: Logger = silentLogger)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const { privateKey } = generateKeyPairSync('ed25519');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     try {
       writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-      log.info('created audit signing key', { path });
+      // The public half, for audit.verify_key: verify needs nothing else.
+      const pub = publicKeyPathFor(path);
+      writeFileSync(pub, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+      log.info('created audit signing key; point audit.verify_key at its public key', {
+        path,
+        public_key: pub,
+      });
     } catch (writeErr) {
       if ((writeErr as NodeJS.ErrnoException).code !== 'EEXIST') throw writeErr;
     }
@@ -69,7 +77,9 @@ export function signCheckpoint(
 export interface AuditLogOptions {
   /** Signs checkpoints; without it no checkpoints are written. See loadOrCreateSigningKey. */
   signingKey?: SigningKey;
-  /** Records between signed checkpoints; default 256. */
+  /** Keeps a copy of every signed checkpoint outside the store. */
+  witness?: AuditWitness;
+  /** Records between signed checkpoints; default 256. The first record of a log is signed at once. */
   checkpointEvery?: number;
   clock?: Clock;
   log?: Logger;
@@ -119,6 +129,10 @@ export class AuditLog {
   private retryTimer: NodeJS.Timeout | undefined;
   private lastCheckpointSeq = 0;
   private closed = false;
+  /** Checkpoints on their way to the witness, in order, off the appenders' path. */
+  private witnessing: Promise<void> = Promise.resolve();
+  /** The last failure to reach the witness, cleared by the next success. */
+  witnessError: Error | undefined;
   /** The last append failure, cleared by the next successful batch. */
   lastError: StoreUnavailableError | undefined;
   /** Non-durable records given up on because the store kept failing. */
@@ -141,9 +155,16 @@ export class AuditLog {
     if (opts.signingKey) {
       try {
         const cps = await store.checkpoints();
-        log.lastCheckpointSeq = cps.reduce((m, c) => Math.max(m, c.seq), 0);
+        const latest = cps.reduce<AuditCheckpoint | undefined>(
+          (m, c) => (m && m.seq >= c.seq ? m : c),
+          undefined,
+        );
+        log.lastCheckpointSeq = latest?.seq ?? 0;
+        // Records a crash left unsigned are signed now; otherwise the witness is offered the latest
+        // checkpoint again, so that a witness configured today covers the history up to here.
+        if (!(await log.checkpoint()) && latest) log.witnessCheckpoint(latest);
       } catch (err) {
-        log.log.warn('could not read audit checkpoints', { error: err });
+        log.log.warn('could not read or sign audit checkpoints', { error: err });
       }
     }
     return log;
@@ -250,6 +271,7 @@ export class AuditLog {
     } catch (err) {
       this.log.error('could not write the closing audit checkpoint', { error: err });
     }
+    await this.witnessing;
   }
 
   private schedule(): void {
@@ -298,9 +320,12 @@ export class AuditLog {
   private async settle(batch: Entry[], records: AuditRecord[]): Promise<void> {
     this.lastError = undefined;
     // A due checkpoint is signed before the batch's callers resume, so that a caller that saw its
-    // record committed also sees the checkpoint that covers it (once every `every` records).
+    // record committed also sees the checkpoint that covers it (once every `every` records). The
+    // first record of a log is signed at once, so that a log with a key and no checkpoint is a
+    // failure for verify, never a young log.
     const last = records[records.length - 1];
-    if (last && last.seq - this.lastCheckpointSeq >= this.every && this.opts.signingKey) {
+    const due = last && (this.lastCheckpointSeq === 0 || last.seq - this.lastCheckpointSeq >= this.every);
+    if (last && due && this.opts.signingKey) {
       try {
         await this.writeCheckpoint(this.opts.signingKey, last);
       } catch (err) {
@@ -422,7 +447,33 @@ export class AuditLog {
     const cp = signCheckpoint(key, head, this.clock.now().toISOString());
     await this.store.addCheckpoint(cp);
     this.lastCheckpointSeq = Math.max(this.lastCheckpointSeq, cp.seq);
+    this.witnessCheckpoint(cp);
     return cp;
+  }
+
+  /**
+   * Hands a checkpoint to the witness without making appenders wait for it: a slow or dead witness
+   * costs tamper evidence for the tail, never a write. The next checkpoint covers everything before
+   * it, so a missed one is made good by the next that gets through.
+   */
+  private witnessCheckpoint(cp: AuditCheckpoint): void {
+    const witness = this.opts.witness;
+    if (!witness) return;
+    this.witnessing = this.witnessing.then(() =>
+      witness.record(cp).then(
+        () => {
+          this.witnessError = undefined;
+        },
+        (err: unknown) => {
+          this.witnessError = err as Error;
+          this.log.error('could not hand an audit checkpoint to the witness', {
+            error: err,
+            seq: cp.seq,
+            witness: witness.describe,
+          });
+        },
+      ),
+    );
   }
 }
 

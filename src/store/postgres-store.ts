@@ -25,7 +25,7 @@ import type {
 /** The schema day2 keeps its tables in unless told otherwise. */
 export const DEFAULT_PG_SCHEMA = 'day2';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 /** Each entry migrates the schema from version i to i + 1; `$s` is the quoted schema name. */
 const MIGRATIONS: readonly string[] = [
@@ -69,6 +69,25 @@ CREATE TABLE IF NOT EXISTS $s.docs (
   value jsonb NOT NULL,
   PRIMARY KEY (collection, id)
 );
+`,
+  // The audit tables are append-only for every role whose triggers fire (all but a superuser who
+  // switches them off): UPDATE, DELETE and TRUNCATE are refused, and PUBLIC holds no such grant.
+  `
+CREATE OR REPLACE FUNCTION $s.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'day2 audit table %.% is append-only: % is refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+    USING ERRCODE = '42501';
+END
+$fn$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON $s.audit
+  FOR EACH ROW EXECUTE FUNCTION $s.audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON $s.audit
+  FOR EACH STATEMENT EXECUTE FUNCTION $s.audit_append_only();
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON $s.audit_checkpoints
+  FOR EACH ROW EXECUTE FUNCTION $s.audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON $s.audit_checkpoints
+  FOR EACH STATEMENT EXECUTE FUNCTION $s.audit_append_only();
+REVOKE UPDATE, DELETE, TRUNCATE ON $s.audit, $s.audit_checkpoints FROM PUBLIC;
 `,
 ];
 

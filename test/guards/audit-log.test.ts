@@ -114,23 +114,23 @@ describe.each(backends)('AuditLog on $name', (factory) => {
     await log.close();
   });
 
-  it('signs a checkpoint every N records and on close, continuing the cadence after a restart', async () => {
+  it('signs the first record, then every N records and on close, continuing the cadence after a restart', async () => {
     let log = await AuditLog.open(store, { signingKey: key, checkpointEvery: 10 });
     for (let i = 0; i < 25; i++) await log.append({ event: 'tool_call', detail: { i } }, { durable: true });
-    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([10, 20]);
+    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 11, 21]);
     await log.close();
-    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([10, 20, 25]);
+    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 11, 21, 25]);
     await expect(log.append({ event: 'late' }, { durable: true })).rejects.toThrow(StoreUnavailableError);
 
     log = await AuditLog.open(store, { signingKey: key, checkpointEvery: 10 });
     for (let i = 0; i < 9; i++) await log.append({ event: 'tool_call' }, { durable: true });
-    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([10, 20, 25]);
+    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 11, 21, 25]);
     await log.append({ event: 'tool_call' }, { durable: true });
-    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([10, 20, 25, 35]);
+    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 11, 21, 25, 35]);
     await log.close();
     const cps = await store.checkpoints();
     expect(cps.every((c) => c.key_id === key.keyId)).toBe(true);
-    expect(await verifyAudit(store, key.publicKey)).toMatchObject({ ok: true, records: 35, checkpoints: 4 });
+    expect(await verifyAudit(store, key.publicKey)).toMatchObject({ ok: true, records: 35, checkpoints: 5 });
   });
 
   it('fails durable appends closed when the store cannot be written, and never rejects the others', async () => {

@@ -14,7 +14,7 @@ describe.each(backends)('verifyAudit: $name', (factory) => {
   let store: Store;
   let key: SigningKey;
 
-  /** Twelve records, with signed checkpoints at 5 and 10 (cadence) and 12 (close). */
+  /** Twelve records, with signed checkpoints at 1 (the first), 6 and 11 (cadence) and 12 (close). */
   async function writeLog(): Promise<void> {
     const log = await AuditLog.open(store, { signingKey: key, checkpointEvery: 5 });
     for (let i = 1; i <= 12; i++) {
@@ -49,18 +49,18 @@ describe.each(backends)('verifyAudit: $name', (factory) => {
     });
     await writeLog();
     const head = await store.auditHead();
-    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([5, 10, 12]);
+    expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 6, 11, 12]);
     expect(await verifyAudit(store, key.publicKey)).toEqual({
       ok: true,
       records: 12,
-      checkpoints: 3,
+      checkpoints: 4,
       signatures_verified: true,
       head,
     });
     expect(await verifyAudit(store)).toMatchObject({
       ok: true,
       records: 12,
-      checkpoints: 3,
+      checkpoints: 4,
       signatures_verified: false,
     });
   });
@@ -80,7 +80,7 @@ describe.each(backends)('verifyAudit: $name', (factory) => {
   it('gives the same verdicts through scanAudit for a store without the fast chain scan', async () => {
     await writeLog();
     const plain = Object.assign(Object.create(store) as Store, { scanChain: undefined });
-    expect(await verifyAudit(plain, key.publicKey)).toMatchObject({ ok: true, records: 12, checkpoints: 3 });
+    expect(await verifyAudit(plain, key.publicKey)).toMatchObject({ ok: true, records: 12, checkpoints: 4 });
     await sql(
       (t) => `UPDATE ${t('audit')} SET record = replace(record, 'list_alerts', 'list_alarms') WHERE seq = 8`,
     );
@@ -140,7 +140,7 @@ describe.each(backends)('verifyAudit: $name', (factory) => {
     expect(await verifyAudit(store, key.publicKey)).toMatchObject({
       ok: false,
       first_bad_seq: 9,
-      reason: expect.stringMatching(/ends at seq 8 .* checkpoint covers seq 10/),
+      reason: expect.stringMatching(/ends at seq 8 .* checkpoint at seq 11/),
     });
   });
 
@@ -163,8 +163,8 @@ describe.each(backends)('verifyAudit: $name', (factory) => {
     }
     expect(await verifyAudit(store, key.publicKey)).toMatchObject({
       ok: false,
-      first_bad_seq: 6,
-      reason: expect.stringMatching(/seq 10 differs from its signed checkpoint: records 6 to 10/),
+      first_bad_seq: 7,
+      reason: expect.stringMatching(/seq 11 differs from its signed checkpoint: records 7 to 11/),
     });
   });
 
@@ -173,7 +173,7 @@ describe.each(backends)('verifyAudit: $name', (factory) => {
     const other = generateKeyPairSync('ed25519');
     expect(await verifyAudit(store, other.publicKey)).toMatchObject({
       ok: false,
-      first_bad_seq: 5,
+      first_bad_seq: 1,
       reason: expect.stringMatching(/unknown key/),
     });
     expect(await verifyAudit(store, [other.publicKey, key.publicKey])).toMatchObject({ ok: true });
