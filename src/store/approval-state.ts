@@ -1,20 +1,26 @@
 import type { ApprovalDecision, ApprovalRequest, ConsumeResult } from './store.js';
 import { ApprovalStateError } from './store.js';
+import { canonicalPrincipal, samePrincipal } from '../guards/principal.js';
 
 /**
  * The approval state machine shared by both stores: pure functions over a request that the store
  * has locked (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT ... FOR UPDATE`).
  */
 
-/** Principals whose approvals count: distinct, and not the requester when policy says so. */
+/**
+ * Principals whose approvals count, as first given: distinct in canonical form (so `Agent-7` and
+ * `agent-7\u200b` are one approver), and not the requester when policy says so.
+ */
 export function countedApprovers(req: ApprovalRequest): string[] {
-  const seen = new Set<string>();
+  const requester = canonicalPrincipal(req.requester);
+  const seen = new Map<string, string>();
   for (const d of req.decisions) {
     if (d.decision !== 'approve') continue;
-    if (req.policy.distinct_from_requester && d.principal === req.requester) continue;
-    seen.add(d.principal);
+    const who = canonicalPrincipal(d.principal);
+    if (req.policy.distinct_from_requester && who === requester) continue;
+    if (!seen.has(who)) seen.set(who, d.principal);
   }
-  return [...seen];
+  return [...seen.values()];
 }
 
 export type DecisionOutcome =
@@ -46,7 +52,7 @@ export function applyDecision(
   }
   if (
     decision.decision === 'approve' &&
-    req.decisions.some((d) => d.decision === 'approve' && d.principal === decision.principal)
+    req.decisions.some((d) => d.decision === 'approve' && samePrincipal(d.principal, decision.principal))
   ) {
     return { kind: 'unchanged', request: req };
   }
