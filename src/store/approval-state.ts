@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { ApprovalDecision, ApprovalRequest, ConsumeResult } from './store.js';
 import { ApprovalStateError } from './store.js';
 import { canonicalPrincipal, samePrincipal } from '../guards/principal.js';
@@ -67,6 +68,26 @@ export function applyDecision(
   return { kind: 'updated', request: next };
 }
 
+/** What the approvals table keeps of a token: its SHA-256, hex (PostgreSQL's sha256() agrees). */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * The token column of a request whose token is not issued yet: the hash of random bytes no one
+ * holds, so nothing redeems it (the column is unique and required).
+ */
+export function unissuedTokenHash(): string {
+  return tokenHash(randomBytes(32).toString('base64url'));
+}
+
+/** A redemption by anyone but the requester (compared in canonical form) is refused. */
+export function wrongPrincipal(req: ApprovalRequest, principal: string): ConsumeResult | undefined {
+  return samePrincipal(req.requester, principal)
+    ? undefined
+    : { ok: false, reason: 'wrong_principal', request: req };
+}
+
 /** Why a token that did not match the atomic consume failed, given the row it names (if any). */
 export function consumeFailure(
   req: ApprovalRequest | undefined,
@@ -74,7 +95,7 @@ export function consumeFailure(
   now: string,
 ): ConsumeResult {
   if (!req) return { ok: false, reason: 'unknown' };
-  const request = withoutToken(req);
+  const request = req;
   switch (req.status) {
     case 'consumed':
       return { ok: false, reason: 'consumed', request };
@@ -92,10 +113,4 @@ export function consumeFailure(
       if (req.action_digest !== actionDigest) return { ok: false, reason: 'wrong_digest', request };
       return { ok: false, reason: 'expired', request };
   }
-}
-
-/** A copy safe to hand to code that logs or audits it. */
-export function withoutToken(req: ApprovalRequest): ApprovalRequest {
-  const { token: _token, ...rest } = req;
-  return rest;
 }
