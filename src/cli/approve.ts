@@ -14,7 +14,8 @@ export const approveCommand: Command = {
   usage: `Usage: day2 approve <approval-id> [--reason R] [--key FILE] [--yes] [--config F]
 
 Shows the full plan of a pending request and, after you confirm, records your approval.
-You are DAY2_PRINCIPAL, else your OS user name. Prints the token once enough approvers agreed.
+You are DAY2_PRINCIPAL, else your OS user name. Once enough approvers agreed, the requester reads
+the single-use token once with get_approval (printed here instead when you are the requester).
   --reason R   why you approve (some policy rules require it)
   --key FILE   sign the approval with your Ed25519 private key (PEM); its public key must be
                under approvals.keys for you. The policy channel is then "signed".
@@ -74,21 +75,27 @@ You are DAY2_PRINCIPAL, else your OS user name. Prints the token once enough app
       }
       const got = approvers(updated).length;
       const needed = updated.policy.approvals_needed;
-      if (updated.status === 'approved') {
+      if (updated.status !== 'approved') {
         println(
           io.stdout,
-          `Approved by ${principal} (${got} of ${needed}). token: ${updated.token ?? '(none)'}`,
+          `${got} of ${needed} approvals recorded; once ${needed} of ${needed} approve, ${updated.requester} reads the single-use token with get_approval.`,
         );
-        println(
-          io.stdout,
-          `The token is valid once, for this exact action, until ${updated.token_expires_at ?? updated.expires_at}.`,
-        );
-      } else {
-        println(
-          io.stdout,
-          `${got} of ${needed} approvals recorded; token: ${updated.token ?? '(none)'} (valid once ${needed} of ${needed})`,
-        );
+        return EXIT_OK;
       }
+      println(io.stdout, `Approved by ${principal} (${got} of ${needed}).`);
+      // The token goes to the requester only, once. Where the approver is the requester (a rule
+      // that does not ask for another approver), this is that once.
+      const issue = await rt.approvals.issueToken(updated, principal);
+      if (issue.issued)
+        println(
+          io.stdout,
+          `token: ${issue.token}\nShown only this once. It is valid once, for this exact action, until ${issue.request.token_expires_at ?? updated.expires_at}.`,
+        );
+      else
+        println(
+          io.stdout,
+          `${updated.requester} reads the single-use token once with get_approval {"approval_id":"${updated.id}"}; it is valid until ${updated.token_expires_at ?? updated.expires_at}.`,
+        );
       return EXIT_OK;
     } finally {
       await rt.close();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { TOOLSET_CHOICES } from '../toolsets.js';
+import { canonicalPrincipal } from '../guards/principal.js';
+import { formatPath } from './format-issues.js';
 
 /** A duration such as `90s`, `15m`, `8h`, `7d`, parsed to milliseconds. */
 export const durationSchema = z
@@ -221,7 +223,7 @@ export const auditWitnessSchema = z
     'give exactly one of file, directory, webhook or postgres',
   );
 
-export const configSchema = z.strictObject({
+const configObject = z.strictObject({
   principal: z.string().optional().describe('principal for stdio sessions when DAY2_PRINCIPAL is unset'),
   toolsets: z
     .array(z.enum(TOOLSET_CHOICES))
@@ -347,6 +349,46 @@ export const configSchema = z.strictObject({
       'end-of-life dates per runtime image and version, e.g. {node: {"18": "2025-04-30"}}; merged over the built-in table',
     ),
 });
+
+/** day2.yaml, with the checks that span fields. */
+export const configSchema = configObject.superRefine(principalCollisions);
+
+/**
+ * Configured principals are compared in canonical form (canonicalPrincipal), so two spellings of
+ * one name (`alice` and `Alice`, or a Cyrillic `а`) would silently be one principal: refused, with
+ * the path of each, as is a name with nothing visible in it.
+ */
+function principalCollisions(
+  c: {
+    principal?: string;
+    http: { tokens: { principal: string }[]; approvers: { principal: string }[] };
+    approvals: { keys: { principal: string }[] };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const named: { path: (string | number)[]; name: string }[] = [
+    ...(c.principal === undefined ? [] : [{ path: ['principal'], name: c.principal }]),
+    ...c.http.tokens.map((t, i) => ({ path: ['http', 'tokens', i, 'principal'], name: t.principal })),
+    ...c.http.approvers.map((t, i) => ({ path: ['http', 'approvers', i, 'principal'], name: t.principal })),
+    ...c.approvals.keys.map((k, i) => ({ path: ['approvals', 'keys', i, 'principal'], name: k.principal })),
+  ];
+  const first = new Map<string, { path: (string | number)[]; name: string }>();
+  for (const n of named) {
+    const canonical = canonicalPrincipal(n.name);
+    if (!canonical) {
+      ctx.addIssue({ code: 'custom', path: n.path, message: 'a principal name with visible characters' });
+      continue;
+    }
+    const seen = first.get(canonical);
+    if (!seen) first.set(canonical, n);
+    else if (seen.name !== n.name)
+      ctx.addIssue({
+        code: 'custom',
+        path: n.path,
+        message: `one spelling per principal: ${JSON.stringify(n.name)} is the same principal as ${JSON.stringify(seen.name)} at ${formatPath(seen.path)} (names are compared ignoring case, width, invisible characters and look-alike letters)`,
+      });
+  }
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type EnvironmentConfig = z.infer<typeof environmentSchema>;

@@ -8,6 +8,7 @@ import { checkApprover, type ApproverCheck } from './approver-check.js';
 import { ApproverKeys, SIGNED_CHANNEL } from './approver-keys.js';
 import { PAGE_CHANNEL } from '../http/approval-link.js';
 import { redact } from './redact.js';
+import { samePrincipal } from './principal.js';
 
 /** Where audit events go; AuditLog implements it. */
 export interface AuditSink {
@@ -48,7 +49,39 @@ const TOKEN_MESSAGES: Record<Exclude<ConsumeResult, { ok: true }>['reason'], str
   not_approved: 'approval_token is not valid yet: the request does not have all the approvals policy needs',
   wrong_digest:
     'approval_token was issued for a different action: the arguments, environment or live target state changed since approval. Call the tool again without approval_token to plan and request approval for this exact action',
+  wrong_principal:
+    'approval_token belongs to an action another principal requested: a token is redeemable only by the principal that requested the action. Call the tool without approval_token to request approval as yourself',
 };
+
+/** The outcome of asking for a request's token: the token itself, once, or why not. */
+export type TokenIssue =
+  | { issued: true; token: string; request: ApprovalRequest }
+  | { issued: false; reason: 'not_requester' | 'not_approved' | 'already_issued'; request: ApprovalRequest };
+
+/**
+ * Issues `request`'s token to `principal` if that is its requester (in canonical form) and the
+ * request is approved and its token not issued yet. A pure function of the store, so that the
+ * get_approval tool and `day2 approve` share it.
+ */
+export async function issueApprovalToken(
+  store: Store,
+  request: ApprovalRequest,
+  principal: string,
+  now: Date,
+): Promise<TokenIssue> {
+  if (!samePrincipal(request.requester, principal))
+    return { issued: false, reason: 'not_requester', request };
+  if (request.status !== 'approved') return { issued: false, reason: 'not_approved', request };
+  const token = 'd2t_' + randomBytes(24).toString('base64url');
+  const updated = await store.issueToken(request.id, token, now.toISOString());
+  if (updated) return { issued: true, token, request: updated };
+  const current = (await store.getApproval(request.id)) ?? request;
+  return {
+    issued: false,
+    reason: current.status === 'approved' && current.token_issued_at ? 'already_issued' : 'not_approved',
+    request: current,
+  };
+}
 
 /** How a decision reaches day2: its channel (policy checks it), a reason, and a signature for "signed". */
 export interface DecisionOptions {
@@ -76,33 +109,29 @@ export class Approvals {
   async request(a: NewApproval): Promise<{ request: ApprovalRequest; created: boolean }> {
     const now = this.clock.now();
     const ttl = a.decision.ttl_ms ?? this.defaultTtlMs;
-    const token = 'd2t_' + randomBytes(24).toString('base64url');
-    const res = await this.store.createApproval(
-      {
-        id: 'apr_' + randomBytes(8).toString('hex'),
-        tool: a.tool,
-        env: a.env,
-        service: a.service,
-        action_digest: a.digest,
-        requester: a.requester,
-        summary: a.summary,
-        args: redact(a.args),
-        plan: redact(a.plan),
-        policy: {
-          rule: a.decision.rule,
-          approvals_needed: a.decision.approvals,
-          distinct_from_requester: a.decision.distinct_from_requester,
-          reason_required: a.decision.reason_required,
-          channels: a.decision.channels,
-          notify_owners: a.decision.notify_owners,
-          version: this.policy.version,
-          hash: this.policy.hash,
-        },
-        created_at: now.toISOString(),
-        expires_at: new Date(now.getTime() + ttl).toISOString(),
+    const res = await this.store.createApproval({
+      id: 'apr_' + randomBytes(8).toString('hex'),
+      tool: a.tool,
+      env: a.env,
+      service: a.service,
+      action_digest: a.digest,
+      requester: a.requester,
+      summary: a.summary,
+      args: redact(a.args),
+      plan: redact(a.plan),
+      policy: {
+        rule: a.decision.rule,
+        approvals_needed: a.decision.approvals,
+        distinct_from_requester: a.decision.distinct_from_requester,
+        reason_required: a.decision.reason_required,
+        channels: a.decision.channels,
+        notify_owners: a.decision.notify_owners,
+        version: this.policy.version,
+        hash: this.policy.hash,
       },
-      token,
-    );
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + ttl).toISOString(),
+    });
     if (res.created) {
       await this.audit.append(
         {
@@ -263,28 +292,19 @@ export class Approvals {
   }
 
   /**
-   * Consumes a token for `digest`, exactly once across every process sharing the store. On refusal
-   * the audit records why and an ApprovalError carries a message the model can act on.
+   * Consumes a token for `digest`, exactly once across every process sharing the store, and only
+   * for the principal that requested the action. On refusal the audit records why (its own event,
+   * `approval.token_refused`) and an ApprovalError carries a message the model can act on. The
+   * caller records the consumption (consumed) once its execution record is durable, or gives the
+   * token back (release) when that record cannot be written.
    */
   async consume(
     token: string,
     digest: string,
     who: { principal: string; tool: string; env: string },
   ): Promise<ApprovalRequest> {
-    const res = await this.store.consumeToken(token, digest, this.clock.now().toISOString());
-    if (res.ok) {
-      // The consumption itself is durable in the approvals table; its audit record joins the next
-      // group commit (the caller's execution record was made durable just before).
-      void this.audit.append({
-        event: 'approval.consumed',
-        principal: who.principal,
-        tool: who.tool,
-        env: who.env,
-        action_digest: digest,
-        approval: { id: res.request.id },
-      });
-      return res.request;
-    }
+    const res = await this.store.consumeToken(token, digest, who.principal, this.clock.now().toISOString());
+    if (res.ok) return res.request;
     await this.audit.append(
       {
         event: 'approval.token_refused',
@@ -297,6 +317,33 @@ export class Approvals {
       { durable: true },
     );
     throw new ApprovalError(`token_${res.reason}`, TOKEN_MESSAGES[res.reason]);
+  }
+
+  /**
+   * Hands the single-use token of an approved request to its requester, once: the store keeps
+   * only its hash, so a second call learns when it was issued, never the token.
+   */
+  async issueToken(request: ApprovalRequest, principal: string): Promise<TokenIssue> {
+    return issueApprovalToken(this.store, request, principal, this.clock.now());
+  }
+
+  /** Audits a consumption once the write it approves is durably recorded (joins the next group commit). */
+  consumed(request: ApprovalRequest, who: { principal: string; tool: string; env: string }): void {
+    this.audit
+      .append({
+        event: 'approval.consumed',
+        principal: who.principal,
+        tool: who.tool,
+        env: who.env,
+        action_digest: request.action_digest,
+        approval: { id: request.id },
+      })
+      .catch((err: unknown) => this.log.error('audit append failed', { error: err }));
+  }
+
+  /** Gives back a token whose write could not be recorded, so that it can be used once the store is writable. */
+  async release(token: string, request: ApprovalRequest): Promise<boolean> {
+    return request.consumed_at ? this.store.releaseToken(token, request.consumed_at) : false;
   }
 
   async get(id: string): Promise<ApprovalRequest | undefined> {

@@ -1,4 +1,5 @@
 import type { ApprovalRequest } from '../store/store.js';
+import { samePrincipal } from './principal.js';
 
 export type ApproverCheck = { ok: true } | { ok: false; code: string; message: string };
 
@@ -21,15 +22,15 @@ export function checkApprover(
     );
   if (request.status === 'approved')
     return fail('already_approved', `approval ${request.id} is already approved`);
-  if (request.policy.distinct_from_requester && principal === request.requester)
+  if (request.policy.distinct_from_requester && samePrincipal(principal, request.requester))
     return fail(
       'self_approval',
       `${principal} requested this action and policy rule "${request.policy.rule}" needs an approver other than the requester`,
     );
   const excluded = excludedApprovers(request);
-  if (excluded.includes(principal))
+  if (excluded.some((p) => samePrincipal(p, principal)))
     return fail('excluded_approver', `${principal} is the subject of this action and cannot approve it`);
-  if (request.decisions.some((d) => d.principal === principal && d.decision === 'approve'))
+  if (request.decisions.some((d) => d.decision === 'approve' && samePrincipal(d.principal, principal)))
     return fail(
       'duplicate_approver',
       `${principal} has already approved ${request.id}; another approver is needed`,
@@ -57,11 +58,5 @@ function fail(code: string, message: string): ApproverCheck {
   return { ok: false, code, message };
 }
 
-/** Approvals that count towards a request (the store ignores a requester's own where policy says so). */
-export function approvers(r: ApprovalRequest): string[] {
-  return r.decisions
-    .filter(
-      (d) => d.decision === 'approve' && !(r.policy.distinct_from_requester && d.principal === r.requester),
-    )
-    .map((d) => d.principal);
-}
+/** Approvals that count towards a request: the store's own count (see countedApprovers). */
+export { countedApprovers as approvers } from '../store/approval-state.js';

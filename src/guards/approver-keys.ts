@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load-config.js';
 import { canonicalJson } from './canonical-json.js';
+import { canonicalPrincipal } from './principal.js';
 
 /**
  * The policy channel of an approval signed with the approver's own key: the strong channel for
@@ -42,7 +43,7 @@ export function signDecision(privateKeyPem: string, s: DecisionStatement): strin
   return sign(null, payload(s), key).toString('base64');
 }
 
-/** The approvers' public keys from `approvals.keys`, by principal. */
+/** The approvers' public keys from `approvals.keys`, by principal in canonical form. */
 export class ApproverKeys {
   private constructor(private readonly keys: ReadonlyMap<string, KeyObject>) {}
 
@@ -63,11 +64,11 @@ export class ApproverKeys {
           problems.push(
             `${where}: expected an Ed25519 public key, got ${key.asymmetricKeyType ?? 'another kind'}`,
           );
-        else if (keys.has(e.principal))
+        else if (keys.has(canonicalPrincipal(e.principal)))
           problems.push(
             `approvals.keys.${i}.principal: ${e.principal} has a key already; give one per approver`,
           );
-        else keys.set(e.principal, key);
+        else keys.set(canonicalPrincipal(e.principal), key);
       } catch (err) {
         problems.push(`${where}: cannot read a PEM public key (${(err as Error).message})`);
       }
@@ -78,7 +79,7 @@ export class ApproverKeys {
 
   /** Whether `signature` is `principal`'s signature of this decision. */
   verify(s: DecisionStatement, signature: string | undefined): boolean {
-    const key = this.keys.get(s.principal);
+    const key = this.keys.get(canonicalPrincipal(s.principal));
     if (!key || !signature) return false;
     try {
       return verify(null, payload(s), key, Buffer.from(signature, 'base64'));
@@ -88,6 +89,6 @@ export class ApproverKeys {
   }
 
   has(principal: string): boolean {
-    return this.keys.has(principal);
+    return this.keys.has(canonicalPrincipal(principal));
   }
 }

@@ -296,9 +296,11 @@ async function governedWrite(
           `Then read the token with get_approval {"approval_id":"${request.id}"} and call ${tool.name} again with the same arguments plus approval_token.`,
       );
     }
-    return await executeWrite(rt, tool, args, ctx, plan, audit, started, () =>
-      rt.approvals.consume(token, digest, { principal: ctx.principal.id, tool: tool.name, env: plan.env }),
-    );
+    return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
+      token,
+      digest,
+      who: { principal: ctx.principal.id, tool: tool.name, env: plan.env },
+    });
   }
   return await executeWrite(rt, tool, args, ctx, plan, audit, started);
 }
@@ -311,15 +313,35 @@ async function executeWrite(
   plan: Plan,
   audit: AuditInput,
   started: number,
-  consumeApproval?: () => Promise<{ id: string }>,
+  redeem?: { token: string; digest: string; who: { principal: string; tool: string; env: string } },
 ): Promise<CallToolResult> {
-  // Durable before execution, and before the token is consumed: if this append fails, nothing is
-  // consumed and the write does not happen (fail closed).
-  await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
-  if (consumeApproval) {
-    const approval = await consumeApproval();
-    audit = { ...audit, approval: { id: approval.id } };
+  // The order is what makes this safe:
+  // 1. The token is consumed first, by one atomic conditional update that checks its hash, the
+  //    requester, the digest, the state and the expiry. A refused token (unknown, another
+  //    principal's, reused, expired, for another action) stops here with its own
+  //    `approval.token_refused` record and never leaves a `tool.execute`; of two racing
+  //    redemptions only one gets past this line.
+  // 2. `tool.execute` is made durable. If that fails the token is given back and nothing runs
+  //    (fail closed, and the approval still works once the audit store does).
+  // 3. Only then does the write run; `approval.consumed` follows its durable execute record.
+  // A crash between 1 and 2 leaves the approval consumed and nothing executed: still closed (the
+  // row says when it was consumed; the requester asks again). A crash after 2 leaves an execute
+  // without outcome, as for any write that dies mid-way.
+  const approval = redeem && (await rt.approvals.consume(redeem.token, redeem.digest, redeem.who));
+  if (approval) audit = { ...audit, approval: { id: approval.id } };
+  try {
+    await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
+  } catch (err) {
+    if (redeem && approval)
+      await rt.approvals.release(redeem.token, approval).catch((releaseErr: unknown) =>
+        rt.deps.log.error('could not give back an approval whose write was not recorded', {
+          approval_id: approval.id,
+          error: releaseErr,
+        }),
+      );
+    throw err;
   }
+  if (redeem && approval) rt.approvals.consumed(approval, redeem.who);
   let result: Record<string, unknown>;
   try {
     result = redact<Record<string, unknown>>(await tool.execute(args, ctx, plan));

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { canonicalJson, sha256Hex } from './canonical-json.js';
+import { canonicalPrincipal } from './principal.js';
 import {
   policySchema,
   type Config,
@@ -161,7 +162,7 @@ function matches(r: PolicyRule, input: PolicyInput): boolean {
     field(m.effect, input.effect) &&
     field(m.risk, input.risk) &&
     field(m.service, input.service) &&
-    field(m.principal, input.principal) &&
+    principalField(m.principal, input.principal) &&
     (m.destroys === undefined || (input.destroys ?? []).some((d) => field(m.destroys, d)))
   );
 }
@@ -171,6 +172,13 @@ function field(want: string | string[] | undefined, have: string | undefined): b
   if (have === undefined) return false;
   const list = typeof want === 'string' ? [want] : want;
   return list.some((w) => (w.includes('*') ? globToRegExp(w).test(have) : w === have));
+}
+
+/** A principal matches in canonical form, so `Agent-7` cannot slip past a rule about `agent-7`. */
+function principalField(want: string | string[] | undefined, have: string | undefined): boolean {
+  if (want === undefined) return true;
+  const list = (typeof want === 'string' ? [want] : want).map(canonicalPrincipal);
+  return field(list, have === undefined ? undefined : canonicalPrincipal(have));
 }
 
 const globCache = new Map<string, RegExp>();

@@ -75,9 +75,9 @@ export class ApprovalPage {
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) return undefined;
-    const principal = decoded.slice(0, colon);
-    const key = this.auth.verify(principal, decoded.slice(colon + 1));
-    return key ? { principal, key } : undefined;
+    // Decisions are recorded under the principal as configured, whatever spelling signed in.
+    const found = this.auth.verify(decoded.slice(0, colon), decoded.slice(colon + 1));
+    return found ? { principal: found.principal, key: found.digest } : undefined;
   }
 
   private async list(res: ServerResponse, principal: string): Promise<void> {

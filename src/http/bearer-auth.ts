@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { samePrincipal } from '../guards/principal.js';
 
 type TokenConfig = Config['http']['tokens'][number];
 
@@ -40,12 +41,13 @@ export class BearerAuth {
   }
 
   /**
-   * Whether `token` is the one configured for `principal`; returns that entry's digest, a secret
-   * only the holder of the token can derive (the approval page keys its form tokens with it).
+   * Whether `token` is the one configured for `principal` (compared in canonical form); returns
+   * the principal as configured and that entry's digest, a secret only the holder of the token can
+   * derive (the approval page keys its form tokens with it).
    */
-  verify(principal: string, token: string): Buffer | undefined {
+  verify(principal: string, token: string): { principal: string; digest: Buffer } | undefined {
     const found = this.match(token);
-    return found?.principal === principal ? found.digest : undefined;
+    return found && samePrincipal(found.principal, principal) ? found : undefined;
   }
 
   private match(token: string): { digest: Buffer; principal: string } | undefined {

@@ -1,20 +1,27 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { ApprovalDecision, ApprovalRequest, ConsumeResult } from './store.js';
 import { ApprovalStateError } from './store.js';
+import { canonicalPrincipal, samePrincipal } from '../guards/principal.js';
 
 /**
  * The approval state machine shared by both stores: pure functions over a request that the store
  * has locked (SQLite `BEGIN IMMEDIATE`, PostgreSQL `SELECT ... FOR UPDATE`).
  */
 
-/** Principals whose approvals count: distinct, and not the requester when policy says so. */
+/**
+ * Principals whose approvals count, as first given: distinct in canonical form (so `Agent-7` and
+ * `agent-7\u200b` are one approver), and not the requester when policy says so.
+ */
 export function countedApprovers(req: ApprovalRequest): string[] {
-  const seen = new Set<string>();
+  const requester = canonicalPrincipal(req.requester);
+  const seen = new Map<string, string>();
   for (const d of req.decisions) {
     if (d.decision !== 'approve') continue;
-    if (req.policy.distinct_from_requester && d.principal === req.requester) continue;
-    seen.add(d.principal);
+    const who = canonicalPrincipal(d.principal);
+    if (req.policy.distinct_from_requester && who === requester) continue;
+    if (!seen.has(who)) seen.set(who, d.principal);
   }
-  return [...seen];
+  return [...seen.values()];
 }
 
 export type DecisionOutcome =
@@ -46,7 +53,7 @@ export function applyDecision(
   }
   if (
     decision.decision === 'approve' &&
-    req.decisions.some((d) => d.decision === 'approve' && d.principal === decision.principal)
+    req.decisions.some((d) => d.decision === 'approve' && samePrincipal(d.principal, decision.principal))
   ) {
     return { kind: 'unchanged', request: req };
   }
@@ -61,6 +68,26 @@ export function applyDecision(
   return { kind: 'updated', request: next };
 }
 
+/** What the approvals table keeps of a token: its SHA-256, hex (PostgreSQL's sha256() agrees). */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/**
+ * The token column of a request whose token is not issued yet: the hash of random bytes no one
+ * holds, so nothing redeems it (the column is unique and required).
+ */
+export function unissuedTokenHash(): string {
+  return tokenHash(randomBytes(32).toString('base64url'));
+}
+
+/** A redemption by anyone but the requester (compared in canonical form) is refused. */
+export function wrongPrincipal(req: ApprovalRequest, principal: string): ConsumeResult | undefined {
+  return samePrincipal(req.requester, principal)
+    ? undefined
+    : { ok: false, reason: 'wrong_principal', request: req };
+}
+
 /** Why a token that did not match the atomic consume failed, given the row it names (if any). */
 export function consumeFailure(
   req: ApprovalRequest | undefined,
@@ -68,7 +95,7 @@ export function consumeFailure(
   now: string,
 ): ConsumeResult {
   if (!req) return { ok: false, reason: 'unknown' };
-  const request = withoutToken(req);
+  const request = req;
   switch (req.status) {
     case 'consumed':
       return { ok: false, reason: 'consumed', request };
@@ -86,10 +113,4 @@ export function consumeFailure(
       if (req.action_digest !== actionDigest) return { ok: false, reason: 'wrong_digest', request };
       return { ok: false, reason: 'expired', request };
   }
-}
-
-/** A copy safe to hand to code that logs or audits it. */
-export function withoutToken(req: ApprovalRequest): ApprovalRequest {
-  const { token: _token, ...rest } = req;
-  return rest;
 }

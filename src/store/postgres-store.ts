@@ -3,7 +3,13 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { applyDecision, consumeFailure } from './approval-state.js';
+import {
+  applyDecision,
+  consumeFailure,
+  tokenHash,
+  unissuedTokenHash,
+  wrongPrincipal,
+} from './approval-state.js';
 import { isoTime, sealAudit } from './audit-chain.js';
 import type { CancelBus } from './cancel-bus.js';
 import { PostgresCancelBus } from './postgres-cancel-bus.js';
@@ -25,7 +31,7 @@ import type {
 /** The schema day2 keeps its tables in unless told otherwise. */
 export const DEFAULT_PG_SCHEMA = 'day2';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 /** Each entry migrates the schema from version i to i + 1; `$s` is the quoted schema name. */
 const MIGRATIONS: readonly string[] = [
@@ -79,15 +85,26 @@ BEGIN
     USING ERRCODE = '42501';
 END
 $fn$;
+DROP TRIGGER IF EXISTS audit_append_only ON $s.audit;
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON $s.audit
   FOR EACH ROW EXECUTE FUNCTION $s.audit_append_only();
+DROP TRIGGER IF EXISTS audit_no_truncate ON $s.audit;
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON $s.audit
   FOR EACH STATEMENT EXECUTE FUNCTION $s.audit_append_only();
+DROP TRIGGER IF EXISTS audit_append_only ON $s.audit_checkpoints;
 CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON $s.audit_checkpoints
   FOR EACH ROW EXECUTE FUNCTION $s.audit_append_only();
+DROP TRIGGER IF EXISTS audit_no_truncate ON $s.audit_checkpoints;
 CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON $s.audit_checkpoints
   FOR EACH STATEMENT EXECUTE FUNCTION $s.audit_append_only();
 REVOKE UPDATE, DELETE, TRUNCATE ON $s.audit, $s.audit_checkpoints FROM PUBLIC;
+`,
+  // The approvals table keeps only the SHA-256 of a token. Tokens stored in plain text before are
+  // hashed in place and count as issued (they may have been shown); each still works, once, for
+  // its requester.
+  `
+ALTER TABLE $s.approvals ADD COLUMN IF NOT EXISTS token_issued_at timestamptz;
+UPDATE $s.approvals SET token = encode(sha256(convert_to(token, 'UTF8')), 'hex'), token_issued_at = now();
 `,
 ];
 
@@ -356,8 +373,7 @@ export class PostgresStore implements Store {
   }
 
   createApproval(
-    req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>,
-    token: string,
+    req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token_issued_at'>,
   ): Promise<{ request: ApprovalRequest; created: boolean }> {
     return this.run(async () => {
       const createdAt = isoTime(req.created_at);
@@ -377,7 +393,15 @@ export class PostgresStore implements Store {
         const inserted = await c.query<ApprovalRow>(
           `INSERT INTO ${this.s}.approvals (id, status, action_digest, requester, token, created_at, expires_at, decisions, body)
            VALUES ($1, 'pending', $2, $3, $4, $5, $6, '[]', $7) RETURNING *`,
-          [req.id, req.action_digest, req.requester, token, createdAt, expiresAt, approvalBody(req)],
+          [
+            req.id,
+            req.action_digest,
+            req.requester,
+            unissuedTokenHash(),
+            createdAt,
+            expiresAt,
+            approvalBody(req),
+          ],
         );
         return { request: toApproval(inserted.rows[0]!), created: true };
       });
@@ -436,20 +460,52 @@ export class PostgresStore implements Store {
     });
   }
 
-  consumeToken(token: string, actionDigest: string, now: string): Promise<ConsumeResult> {
+  issueToken(id: string, token: string, now: string): Promise<ApprovalRequest | undefined> {
+    return this.run(async () => {
+      const row = (
+        await this.q<ApprovalRow>(
+          `UPDATE ${this.s}.approvals SET token = $1, token_issued_at = $2
+           WHERE id = $3 AND status = 'approved' AND token_issued_at IS NULL AND token_expires_at > $2
+           RETURNING *`,
+          [tokenHash(token), isoTime(now), id],
+        )
+      ).rows[0];
+      return row && toApproval(row);
+    });
+  }
+
+  consumeToken(token: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult> {
     return this.run(async (): Promise<ConsumeResult> => {
       const at = isoTime(now);
+      const hash = tokenHash(token);
+      const byToken = async () => {
+        const row = (await this.q<ApprovalRow>(`SELECT * FROM ${this.s}.approvals WHERE token = $1`, [hash]))
+          .rows[0];
+        return row && toApproval(row);
+      };
+      // The requester never changes, so checking it before the conditional UPDATE is race-free.
+      const before = await byToken();
+      const refused = before && wrongPrincipal(before, principal);
+      if (refused) return refused;
       const won = await this.q<ApprovalRow>(
         `UPDATE ${this.s}.approvals SET status = 'consumed', consumed_at = $1
          WHERE token = $2 AND status = 'approved' AND action_digest = $3 AND token_expires_at > $1
          RETURNING *`,
-        [at, token, actionDigest],
+        [at, hash, actionDigest],
       );
       if (won.rows[0]) return { ok: true, request: toApproval(won.rows[0]) };
-      const current = (
-        await this.q<ApprovalRow>(`SELECT * FROM ${this.s}.approvals WHERE token = $1`, [token])
-      ).rows[0];
-      return consumeFailure(current && toApproval(current), actionDigest, at);
+      return consumeFailure(await byToken(), actionDigest, at);
+    });
+  }
+
+  releaseToken(token: string, consumedAt: string): Promise<boolean> {
+    return this.run(async () => {
+      const res = await this.q(
+        `UPDATE ${this.s}.approvals SET status = 'approved', consumed_at = NULL
+         WHERE token = $1 AND status = 'consumed' AND consumed_at = $2::timestamptz`,
+        [tokenHash(token), isoTime(consumedAt)],
+      );
+      return (res.rowCount ?? 0) > 0;
     });
   }
 
@@ -564,6 +620,7 @@ interface ApprovalRow {
   approved_at: Date | null;
   token_expires_at: Date | null;
   consumed_at: Date | null;
+  token_issued_at: Date | null;
   decisions: string;
   body: string;
 }
@@ -580,7 +637,7 @@ function toAuditRecord(r: AuditRow): AuditRecord {
   return { seq: Number(r.seq), ts: r.ts, record: r.record, prev_hash: r.prev_hash, hash: r.hash };
 }
 
-function approvalBody(req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>): string {
+function approvalBody(req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token_issued_at'>): string {
   return JSON.stringify({
     tool: req.tool,
     env: req.env,
@@ -611,12 +668,12 @@ function toApproval(r: ApprovalRow): ApprovalRequest {
     decisions: JSON.parse(r.decisions) as ApprovalDecision[],
     created_at: r.created_at.toISOString(),
     expires_at: r.expires_at.toISOString(),
-    token: r.token,
   };
   if (body.service !== undefined) out.service = body.service;
   if (r.approved_at) out.approved_at = r.approved_at.toISOString();
   if (r.token_expires_at) out.token_expires_at = r.token_expires_at.toISOString();
   if (r.consumed_at) out.consumed_at = r.consumed_at.toISOString();
+  if (r.token_issued_at) out.token_issued_at = r.token_issued_at.toISOString();
   return out;
 }
 

@@ -4,7 +4,13 @@ import { DatabaseSync } from 'node:sqlite';
 import type { SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
-import { applyDecision, consumeFailure } from './approval-state.js';
+import {
+  applyDecision,
+  consumeFailure,
+  tokenHash,
+  unissuedTokenHash,
+  wrongPrincipal,
+} from './approval-state.js';
 import { isoTime, sealAudit } from './audit-chain.js';
 import { ApprovalStateError, StoreUnavailableError, VersionConflictError } from './store.js';
 import type {
@@ -24,7 +30,7 @@ import type {
 /** Where the embedded store lives unless DAY2_STORE or `store.url` says otherwise. */
 export const DEFAULT_SQLITE_PATH = './.day2/day2.db';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS audit (
@@ -123,12 +129,22 @@ export class SqliteStore implements Store {
     if (version >= SCHEMA_VERSION) return;
     if (readOnly)
       throw new StoreUnavailableError(
-        `SQLite store ${this.path} has no day2 tables and was opened read-only`,
+        version === 0
+          ? `SQLite store ${this.path} has no day2 tables and was opened read-only`
+          : `SQLite store ${this.path} has schema version ${version} and was opened read-only; open it once with write access to migrate it to version ${SCHEMA_VERSION}`,
       );
     this.transaction(() => {
       const current = Number(this.db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
       if (current >= SCHEMA_VERSION) return;
-      this.db.exec(SCHEMA_V1);
+      if (current < 1) this.db.exec(SCHEMA_V1);
+      // Version 2: the approvals table keeps only the SHA-256 of a token. Tokens stored in plain
+      // text before are hashed in place, and count as issued (they may have been shown already);
+      // each still works, once, for its requester.
+      this.db.exec('ALTER TABLE approvals ADD COLUMN token_issued_at TEXT');
+      const hashTo = this.db.prepare('UPDATE approvals SET token = ?, token_issued_at = ? WHERE id = ?');
+      const at = this.now();
+      for (const row of this.db.prepare('SELECT id, token FROM approvals').all())
+        hashTo.run(tokenHash(String(row.token)), at, String(row.id));
       this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
   }
@@ -154,6 +170,10 @@ export class SqliteStore implements Store {
         `INSERT INTO approvals (id, status, action_digest, requester, token, created_at, expires_at, decisions, body)
          VALUES (?, 'pending', ?, ?, ?, ?, ?, '[]', ?)`,
       ),
+      issueToken: p(
+        `UPDATE approvals SET token = ?, token_issued_at = ?
+         WHERE id = ? AND status = 'approved' AND token_issued_at IS NULL AND token_expires_at > ? RETURNING *`,
+      ),
       getApproval: p('SELECT * FROM approvals WHERE id = ?'),
       byToken: p('SELECT * FROM approvals WHERE token = ?'),
       updateDecision: p(
@@ -162,6 +182,10 @@ export class SqliteStore implements Store {
       consume: p(
         `UPDATE approvals SET status = 'consumed', consumed_at = ?
          WHERE token = ? AND status = 'approved' AND action_digest = ? AND token_expires_at > ? RETURNING *`,
+      ),
+      release: p(
+        `UPDATE approvals SET status = 'approved', consumed_at = NULL
+         WHERE token = ? AND status = 'consumed' AND consumed_at = ?`,
       ),
       expire: p(
         `UPDATE approvals SET status = 'expired'
@@ -327,8 +351,7 @@ export class SqliteStore implements Store {
   }
 
   createApproval(
-    req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>,
-    token: string,
+    req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token_issued_at'>,
   ): Promise<{ request: ApprovalRequest; created: boolean }> {
     return this.run(() => {
       const createdAt = isoTime(req.created_at);
@@ -340,7 +363,7 @@ export class SqliteStore implements Store {
           req.id,
           req.action_digest,
           req.requester,
-          token,
+          unissuedTokenHash(),
           createdAt,
           expiresAt,
           approvalBody(req),
@@ -398,14 +421,32 @@ export class SqliteStore implements Store {
     });
   }
 
-  consumeToken(token: string, actionDigest: string, now: string): Promise<ConsumeResult> {
+  issueToken(id: string, token: string, now: string): Promise<ApprovalRequest | undefined> {
+    return this.run(() => {
+      const at = isoTime(now);
+      const row = this.stmts.issueToken.get(tokenHash(token), at, id, at);
+      return row && toApproval(row);
+    });
+  }
+
+  consumeToken(token: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult> {
     return this.run((): ConsumeResult => {
       const at = isoTime(now);
-      const row = this.stmts.consume.get(at, token, actionDigest, at);
-      if (row) return { ok: true, request: toApproval(row) };
-      const current = this.stmts.byToken.get(token);
-      return consumeFailure(current && toApproval(current), actionDigest, at);
+      const hash = tokenHash(token);
+      return this.transaction(() => {
+        const current = this.stmts.byToken.get(hash);
+        const request = current && toApproval(current);
+        const refused = request && wrongPrincipal(request, principal);
+        if (refused) return refused;
+        const row = this.stmts.consume.get(at, hash, actionDigest, at);
+        if (row) return { ok: true, request: toApproval(row) };
+        return consumeFailure(request, actionDigest, at);
+      });
     });
+  }
+
+  releaseToken(token: string, consumedAt: string): Promise<boolean> {
+    return this.run(() => Number(this.stmts.release.run(tokenHash(token), isoTime(consumedAt)).changes) > 0);
   }
 
   expireApprovals(now: string): Promise<number> {
@@ -470,7 +511,7 @@ function toAuditRecord(r: Row): AuditRecord {
 }
 
 /** The immutable part of a request, kept as one JSON column. */
-function approvalBody(req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>): string {
+function approvalBody(req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token_issued_at'>): string {
   return JSON.stringify({
     tool: req.tool,
     env: req.env,
@@ -501,12 +542,12 @@ function toApproval(r: Row): ApprovalRequest {
     decisions: JSON.parse(String(r.decisions)) as ApprovalDecision[],
     created_at: String(r.created_at),
     expires_at: String(r.expires_at),
-    token: String(r.token),
   };
   if (body.service !== undefined) out.service = body.service;
   if (r.approved_at != null) out.approved_at = String(r.approved_at);
   if (r.token_expires_at != null) out.token_expires_at = String(r.token_expires_at);
   if (r.consumed_at != null) out.consumed_at = String(r.consumed_at);
+  if (r.token_issued_at != null) out.token_issued_at = String(r.token_issued_at);
   return out;
 }
 

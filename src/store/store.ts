@@ -107,15 +107,19 @@ export interface ApprovalRequest {
   approved_at?: string;
   token_expires_at?: string;
   consumed_at?: string;
-  /** Present in the record the store returns; never written to the audit log. */
-  token?: string;
+  /**
+   * When the single-use token was handed out (issueToken). The store keeps only the token's
+   * SHA-256, so no one, the store included, can show it a second time.
+   */
+  token_issued_at?: string;
 }
 
 export type ConsumeResult =
   | { ok: true; request: ApprovalRequest }
   | {
       ok: false;
-      reason: 'unknown' | 'expired' | 'consumed' | 'denied' | 'not_approved' | 'wrong_digest';
+      reason:
+        'unknown' | 'expired' | 'consumed' | 'denied' | 'not_approved' | 'wrong_digest' | 'wrong_principal';
       request?: ApprovalRequest;
     };
 
@@ -155,10 +159,12 @@ export interface Store {
   addCheckpoint(cp: AuditCheckpoint): Promise<void>;
   checkpoints(): Promise<AuditCheckpoint[]>;
 
-  /** Creates a request, or returns the pending unexpired one with the same digest and requester. */
+  /**
+   * Creates a request, or returns the pending unexpired one with the same digest and requester.
+   * It has no token yet: issueToken hands one out once the request is approved.
+   */
   createApproval(
-    req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>,
-    token: string,
+    req: Omit<ApprovalRequest, 'status' | 'decisions' | 'token_issued_at'>,
   ): Promise<{ request: ApprovalRequest; created: boolean }>;
   getApproval(id: string): Promise<ApprovalRequest | undefined>;
   listApprovals(filter: { status?: ApprovalStatus; limit: number }): Promise<ApprovalRequest[]>;
@@ -177,10 +183,22 @@ export interface Store {
     ttlMs: number,
   ): Promise<ApprovalRequest>;
   /**
-   * Consumes a token once: atomically moves approved → consumed if token, digest and expiry match.
-   * On failure the request (if any) comes back without its token.
+   * Hands out the token of an approved, unexpired request exactly once: atomically stores only
+   * the SHA-256 of `token` and sets token_issued_at. Returns the updated request, or undefined when
+   * the request is unknown, not approved, expired or its token was already issued.
    */
-  consumeToken(token: string, actionDigest: string, now: string): Promise<ConsumeResult>;
+  issueToken(id: string, token: string, now: string): Promise<ApprovalRequest | undefined>;
+  /**
+   * Consumes a token once: atomically moves approved → consumed if the token's hash, the digest
+   * and expiry match and `principal` is the requester (in canonical form). A token presented by
+   * another principal is refused (`wrong_principal`) and left unconsumed.
+   */
+  consumeToken(token: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult>;
+  /**
+   * Undoes one consumeToken whose write could not be recorded (consumed → approved), only if the
+   * row is still the consumption made at `consumedAt`. Returns whether it did.
+   */
+  releaseToken(token: string, consumedAt: string): Promise<boolean>;
   /** Marks pending or approved requests whose time has passed as expired; returns how many. */
   expireApprovals(now: string): Promise<number>;
 

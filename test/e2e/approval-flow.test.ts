@@ -11,6 +11,7 @@ import { runCli } from '../fixtures/run-cli.js';
 import { startStdio, textOf, type StdioSession } from '../fixtures/stdio-client.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { backendWrites } from '../fixtures/test-tools.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 // The issue's "must show", end to end: a spawned `day2 serve` on stdio, a real SDK client, the
 // real `day2` CLI approving, and a file as the backend so that refusals provably wrote nothing.
@@ -33,6 +34,13 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
       DAY2_PRINCIPAL: principal,
     });
   const tokenFrom = (stdout: string) => /token: (d2t_[A-Za-z0-9_-]+)/.exec(stdout)?.[1];
+  // The requesting agent reads its token with get_approval, once.
+  const tokenVia = async (id: string) =>
+    (
+      (await s.call('get_approval', { approval_id: id })).structuredContent as {
+        approval_token?: string;
+      }
+    ).approval_token;
   const events = async (event: string) => (await allAudit(store)).filter((r) => r.event === event);
 
   beforeAll(async () => {
@@ -64,11 +72,16 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toContain('Set web to "v1" in prod');
     expect(approved.stdout).toContain('one-approval');
-    firstToken = tokenFrom(approved.stdout) ?? '';
+    // alice is not the requester: the token is not hers to see.
+    expect(tokenFrom(approved.stdout)).toBeUndefined();
+    expect(approved.stdout).toContain(`${AGENT} reads the single-use token once with get_approval`);
+    firstToken = (await tokenVia(sc.approval_id)) ?? '';
     expect(firstToken).toMatch(/^d2t_/);
 
-    const got = await s.call('get_approval', { approval_id: sc.approval_id });
-    expect((got.structuredContent as { approval_token?: string }).approval_token).toBe(firstToken);
+    // Shown once: asking again tells when it was issued, never the token.
+    const again = await s.call('get_approval', { approval_id: sc.approval_id });
+    expect((again.structuredContent as { approval_token?: string }).approval_token).toBeUndefined();
+    expect(textOf(again)).toMatch(/already issued at .* never shown again/);
 
     const done = await s.call('test_write', { ...first, approval_token: firstToken });
     expect(done.isError, textOf(done)).toBeFalsy();
@@ -88,7 +101,8 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
 
   it('refuses a valid token for tampered arguments and for another environment', async () => {
     const sc = await requestApproval({ env: 'prod', target: 'web', value: 'v2' });
-    const token = tokenFrom((await approveAs('alice', sc.approval_id)).stdout)!;
+    expect((await approveAs('alice', sc.approval_id)).code).toBe(0);
+    const token = (await tokenVia(sc.approval_id))!;
     const tampered = await s.call('test_write', {
       env: 'prod',
       target: 'web',
@@ -122,6 +136,7 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
       backends: {} as Backends,
     });
     const approved = await rt.approvals.approve(sc.approval_id, 'alice', { channel: 'cli' });
+    const token = await issuedToken(rt.approvals, approved);
     await rt.close();
     expect(approved.status).toBe('approved');
     const waitMs = Date.parse(approved.token_expires_at!) - Date.now() + 50;
@@ -130,7 +145,7 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
       env: 'staging',
       target: 'ephemeral',
       value: 'x',
-      approval_token: approved.token,
+      approval_token: token,
     });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toMatch(/expired/);
@@ -158,11 +173,10 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
     const sc = await requestApproval(args);
     const one = await approveAs('alice', sc.approval_id);
     expect(one.code, one.stderr).toBe(0);
-    expect(one.stdout).toMatch(/1 of 2 approvals recorded; token: d2t_\S+ \(valid once 2 of 2\)/);
-    const early = await s.call('test_write', { ...args, approval_token: tokenFrom(one.stdout) });
-    expect(early.isError).toBe(true);
-    expect(textOf(early)).toMatch(/not valid yet/);
-    expect((await events('approval.token_refused')).at(-1)?.approval?.code).toBe('not_approved');
+    expect(one.stdout).toMatch(/1 of 2 approvals recorded; once 2 of 2 approve/);
+    expect(tokenFrom(one.stdout)).toBeUndefined();
+    // No token exists before the last approval, for anyone.
+    expect(await tokenVia(sc.approval_id)).toBeUndefined();
     expect(backendWrites(t.backendFile)).toHaveLength(1);
 
     const again = await approveAs('alice', sc.approval_id);
@@ -172,7 +186,7 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
     const two = await approveAs('carol', sc.approval_id, ['--reason', 'change ticket 42']);
     expect(two.code, two.stderr).toBe(0);
     expect(two.stdout).toMatch(/Approved by carol \(2 of 2\)/);
-    const done = await s.call('test_write', { ...args, approval_token: tokenFrom(two.stdout) });
+    const done = await s.call('test_write', { ...args, approval_token: await tokenVia(sc.approval_id) });
     expect(done.isError, textOf(done)).toBeFalsy();
     expect(backendWrites(t.backendFile)).toHaveLength(2);
   });

@@ -9,6 +9,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { backendWrites } from '../fixtures/test-tools.js';
 import { serveHttp } from '../fixtures/serve-http.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 const ADMIN_URL = process.env.DAY2_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -57,6 +58,7 @@ describe('audit store unwritable (PostgreSQL role without INSERT)', () => {
     expect((before.structuredContent as { status: string }).status).toBe('approval_required');
     const id = (before.structuredContent as { approval_id: string }).approval_id;
     const approved = await h.runtime.approvals.approve(id, 'alice', { channel: 'cli' });
+    const token = await issuedToken(h.runtime.approvals, approved);
 
     await admin.query(`REVOKE INSERT ON ${schema}.audit FROM ${role}`);
 
@@ -64,7 +66,7 @@ describe('audit store unwritable (PostgreSQL role without INSERT)', () => {
       env: 'prod',
       target: 'web',
       value: 'a',
-      approval_token: approved.token,
+      approval_token: token,
     });
     expect(withToken.isError).toBe(true);
     expect(withToken.content[0]).toMatchObject({
@@ -90,7 +92,7 @@ describe('audit store unwritable (PostgreSQL role without INSERT)', () => {
       env: 'prod',
       target: 'web',
       value: 'a',
-      approval_token: approved.token,
+      approval_token: token,
     });
     expect((after.structuredContent as { status: string }).status).toBe('executed');
     expect(backendWrites(t.backendFile)).toHaveLength(1);

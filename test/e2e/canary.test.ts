@@ -6,6 +6,7 @@ import { testRuntime } from '../fixtures/in-memory.js';
 import { startStdio, type StdioSession } from '../fixtures/stdio-client.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { backendWrites, makeTestTools } from '../fixtures/test-tools.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 const CANARY = 'canary-Zq8vP3xK9mW2';
 
@@ -43,8 +44,9 @@ describe('canary secret never leaves', () => {
     const approved = await rt.approvals.approve(asked.structuredContent!.approval_id as string, 'alice', {
       channel: 'cli',
     });
+    const token = await issuedToken(rt.approvals, approved);
     await rt.close();
-    const done = keep(await s.call('test_write', { ...args, approval_token: approved.token }));
+    const done = keep(await s.call('test_write', { ...args, approval_token: token }));
     expect(done.structuredContent?.status).toBe('executed');
     expect(backendWrites(t.backendFile)).toHaveLength(1);
     keep(await s.call('search_audit', { limit: 100 }));

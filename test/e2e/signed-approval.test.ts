@@ -82,7 +82,7 @@ describe('signed approvals (day2 approve --key)', () => {
 
     const signed = await approveAs('alice', id, ['--key', alice.priv]);
     expect(signed.code, signed.stderr).toBe(0);
-    expect(signed.stdout).toMatch(/Approved by alice \(1 of 1\)\. token: d2t_/);
+    expect(signed.stdout).toMatch(/Approved by alice \(1 of 1\)\.\nagent-9 reads the single-use token once/);
     const decided = (await store.getApproval(id))!;
     expect(decided.status).toBe('approved');
     expect(decided.decisions).toMatchObject([{ principal: 'alice', channel: 'signed' }]);

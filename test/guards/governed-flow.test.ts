@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineTool } from '../../src/tools/define-tool.js';
 import { durationField, envField } from '../../src/tools/fields.js';
 import { startHarness, type TestHarness } from '../helpers/in-memory-runtime.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 type Structured = Record<string, unknown> & { status?: string; approval_id?: string };
 
@@ -93,7 +94,7 @@ describe('governed write flow (in-memory client)', () => {
     const args = { env: 'staging', target: 'cfg', value: 'v2' };
     const first = await call(h, agent, args);
     const approved = await h.rt.approvals.approve(first.s.approval_id!, 'alice', { channel: 'cli' });
-    const token = approved.token!;
+    const token = await issuedToken(h.rt.approvals, approved);
 
     const tampered = await call(h, agent, { ...args, value: 'evil', approval_token: token });
     expect(tampered.res.isError).toBe(true);
@@ -116,8 +117,9 @@ describe('governed write flow (in-memory client)', () => {
     const first = await call(h, agent, args);
     expect((first.s.policy as Record<string, unknown>).rule).toBe('writes-need-approval');
     const ok = await h.rt.approvals.approve(first.s.approval_id!, 'alice', { channel: 'cli' });
+    const lateToken = await issuedToken(h.rt.approvals, ok);
     h.clock.advance(16 * 60_000);
-    const late = await call(h, agent, { ...args, approval_token: ok.token });
+    const late = await call(h, agent, { ...args, approval_token: lateToken });
     expect(late.res.isError).toBe(true);
     expect(late.text).toMatch(/expired/);
     expect(h.backend.writes).toHaveLength(0);
@@ -299,12 +301,14 @@ describe('governed write flow (in-memory client)', () => {
     const one = await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
     expect(one.status).toBe('pending');
     await expect(h.rt.approvals.approve(id, 'alice', { channel: 'cli' })).rejects.toThrow(/already approved/);
-    const early = await call(h, agent, { ...args, approval_token: one.token });
-    expect(early.res.isError).toBe(true);
-    expect(early.text).toMatch(/does not have all the approvals/);
+    // No token exists before the last approval.
+    expect((await h.rt.approvals.issueToken(one, one.requester)).issued).toBe(false);
     const two = await h.rt.approvals.approve(id, 'bob', { channel: 'cli' });
     expect(two.status).toBe('approved');
-    const exec = await call(h, agent, { ...args, approval_token: two.token });
+    const exec = await call(h, agent, {
+      ...args,
+      approval_token: await issuedToken(h.rt.approvals, two),
+    });
     expect(exec.s.status).toBe('executed');
     expect(h.backend.writes).toHaveLength(1);
     const events = (await auditEvents(h)).map((e) => e.event);

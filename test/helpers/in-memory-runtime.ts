@@ -78,8 +78,15 @@ export interface TestHarness {
   close(): Promise<void>;
 }
 
-/** A runtime over a temp SQLite store with a test write tool, plus in-memory MCP clients. */
-export async function startHarness(config: unknown = {}, extraTools: AnyTool[] = []): Promise<TestHarness> {
+/**
+ * A runtime over a temp SQLite store (or the store at `storeSpec`, e.g. a PostgreSQL schema from
+ * test/store/fixtures/backends.ts) with a test write tool, plus in-memory MCP clients.
+ */
+export async function startHarness(
+  config: unknown = {},
+  extraTools: AnyTool[] = [],
+  storeSpec?: string,
+): Promise<TestHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'day2-test-'));
   const clock = new ManualClock(Date.now());
   const backend = new RecordingBackend();
@@ -93,7 +100,7 @@ export async function startHarness(config: unknown = {}, extraTools: AnyTool[] =
     ...(config as object),
   });
   const rt = await buildRuntime({
-    loaded: { config: parsed, baseDir: dir, store: join(dir, 'day2.db') },
+    loaded: { config: parsed, baseDir: dir, store: storeSpec ?? join(dir, 'day2.db') },
     log: silentLogger,
     backends: {} as Backends,
     clock,

@@ -53,10 +53,12 @@ describe('Streamable HTTP', () => {
       name: 'get_approval',
       arguments: { approval_id: sc.approval_id },
     })) as CallToolResult;
-    expect((got.structuredContent as { approval_token?: string }).approval_token).toBe(approved.token);
+    expect(approved.status).toBe('approved');
+    const token = (got.structuredContent as { approval_token?: string }).approval_token;
+    expect(token).toMatch(/^d2t_/);
     const done = (await client.callTool({
       name: 'test_write',
-      arguments: { ...args, approval_token: approved.token },
+      arguments: { ...args, approval_token: token },
     })) as CallToolResult;
     expect((done.structuredContent as { status: string }).status).toBe('executed');
     expect(backendWrites(t.backendFile)).toHaveLength(1);

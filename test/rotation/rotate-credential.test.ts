@@ -11,6 +11,7 @@ import { collectCredentials } from '../../src/rotation/inventory.js';
 import { parseDbCredential } from '../../src/rotation/credential-value.js';
 import { credentialsResource } from '../../src/resources/credentials-resource.js';
 import { startRotationHarness, type RotationHarness } from './rotation-fixture.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 const SECRET = 'prod/payment-service/db';
 const REQUEST = { service: 'payment-service', env: 'prod', reason: 'overdue rotation' };
@@ -347,7 +348,7 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     expect(plan.structuredContent!.status).toBe('approval_required');
     const id = plan.structuredContent!.approval_id as string;
     await h.rt.approvals.approve(id, 'bob', { reason: 'ok', channel: 'cli' });
-    const token = (await h.rt.approvals.get(id))!.token!;
+    const token = await issuedToken(h.rt.approvals, id);
     const result = await h.call('rotate_credential', { ...args, approval_token: token });
     expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
 

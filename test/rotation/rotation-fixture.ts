@@ -8,6 +8,7 @@ import { testLogin } from '../../src/rotation/pg-roles.js';
 import { parseDbCredential } from '../../src/rotation/credential-value.js';
 import { startSandboxHarness, type SandboxHarness } from '../helpers/sandbox-harness.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 export type ToolResult = CallToolResult & { structuredContent?: Record<string, unknown> };
 
@@ -101,7 +102,7 @@ export async function startRotationHarness(): Promise<RotationHarness> {
       const id = sc.approval_id as string;
       await h.rt.approvals.approve(id, 'bob', { reason: 'scheduled rotation', channel: 'cli' });
       await h.rt.approvals.approve(id, 'carol', { reason: 'scheduled rotation', channel: 'cli' });
-      const token = (await h.rt.approvals.get(id))!.token!;
+      const token = await issuedToken(h.rt.approvals, id);
       const result = await call('rotate_credential', { ...args, approval_token: token });
       return { plan, result };
     },

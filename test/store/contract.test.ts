@@ -12,7 +12,7 @@ const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 const MIN = 60_000;
 
 function approval(
-  over: Partial<Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>> = {},
+  over: Partial<Omit<ApprovalRequest, 'status' | 'decisions' | 'token_issued_at'>> = {},
 ): Omit<ApprovalRequest, 'status' | 'decisions' | 'token'> {
   return {
     id: randomUUID(),
@@ -187,48 +187,41 @@ describe.each(backends)('store contract: $name', (factory) => {
   });
 
   describe('approvals', () => {
-    it('creates a pending request and returns it, with its token, by id', async () => {
+    it('creates a pending request, without a token yet, and returns it by id', async () => {
       const req = approval();
-      const { request, created } = await store.createApproval(req, 'tok-1');
+      const { request, created } = await store.createApproval(req);
       expect(created).toBe(true);
-      expect(request).toEqual({ ...req, status: 'pending', decisions: [], token: 'tok-1' });
+      expect(request).toEqual({ ...req, status: 'pending', decisions: [] });
       expect(await store.getApproval(req.id)).toEqual(request);
       expect(await store.getApproval('nope')).toBeUndefined();
     });
 
     it('returns the existing pending request for the same digest and requester', async () => {
-      const first = await store.createApproval(approval(), 'tok-1');
-      const again = await store.createApproval(
-        approval({ created_at: at(MIN), expires_at: at(16 * MIN) }),
-        'tok-2',
-      );
+      const first = await store.createApproval(approval());
+      const again = await store.createApproval(approval({ created_at: at(MIN), expires_at: at(16 * MIN) }));
       expect(again.created).toBe(false);
       expect(again.request.id).toBe(first.request.id);
-      expect(again.request.token).toBe('tok-1');
 
-      const otherRequester = await store.createApproval(approval({ requester: 'bob' }), 'tok-3');
+      const otherRequester = await store.createApproval(approval({ requester: 'bob' }));
       expect(otherRequester.created).toBe(true);
-      const otherDigest = await store.createApproval(approval({ action_digest: 'f'.repeat(64) }), 'tok-4');
+      const otherDigest = await store.createApproval(approval({ action_digest: 'f'.repeat(64) }));
       expect(otherDigest.created).toBe(true);
       const afterExpiry = await store.createApproval(
         approval({ created_at: at(20 * MIN), expires_at: at(35 * MIN) }),
-        'tok-5',
       );
       expect(afterExpiry.created).toBe(true);
       expect(afterExpiry.request.id).not.toBe(first.request.id);
     });
 
     it('creates one request when the same action is requested concurrently', async () => {
-      const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => store.createApproval(approval(), `tok-${i}`)),
-      );
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.createApproval(approval())));
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.request.id)).size).toBe(1);
     });
 
     it('needs k distinct approvers; a repeat approval counts once and the requester not at all', async () => {
       const req = approval({ policy: { ...approval().policy, approvals_needed: 2 } });
-      await store.createApproval(req, 'tok-k');
+      await store.createApproval(req);
 
       let r = await store.decideApproval(req.id, approve('alice'), at(MIN), 15 * MIN);
       expect(r.status).toBe('pending');
@@ -250,7 +243,7 @@ describe.each(backends)('store contract: $name', (factory) => {
 
     it('moves to denied on a deny and refuses later decisions', async () => {
       const req = approval();
-      await store.createApproval(req, 'tok-d');
+      await store.createApproval(req);
       const r = await store.decideApproval(
         req.id,
         { principal: 'bob', decision: 'deny', reason: 'not now', at: at(MIN), channel: 'cli' },
@@ -270,8 +263,9 @@ describe.each(backends)('store contract: $name', (factory) => {
 
     it('revokes an approved, unused token on a later deny', async () => {
       const req = approval();
-      await store.createApproval(req, 'tok-revoke');
+      await store.createApproval(req);
       await store.decideApproval(req.id, approve('bob'), at(MIN), 10 * MIN);
+      await store.issueToken(req.id, 'tok-revoke', at(MIN));
       const r = await store.decideApproval(
         req.id,
         { principal: 'carol', decision: 'deny', at: at(2 * MIN), channel: 'cli' },
@@ -279,7 +273,7 @@ describe.each(backends)('store contract: $name', (factory) => {
         MIN,
       );
       expect(r.status).toBe('denied');
-      expect(await store.consumeToken('tok-revoke', req.action_digest, at(3 * MIN))).toMatchObject({
+      expect(await store.consumeToken('tok-revoke', req.action_digest, 'alice', at(3 * MIN))).toMatchObject({
         ok: false,
         reason: 'denied',
       });
@@ -292,7 +286,7 @@ describe.each(backends)('store contract: $name', (factory) => {
       expect((unknown as ApprovalStateError).status).toBe('unknown');
 
       const req = approval();
-      await store.createApproval(req, 'tok-e');
+      await store.createApproval(req);
       const late = await store
         .decideApproval(req.id, approve('bob', 16 * MIN), at(16 * MIN), MIN)
         .catch((e: unknown) => e);
@@ -303,18 +297,21 @@ describe.each(backends)('store contract: $name', (factory) => {
 
     async function approved(
       token: string,
-      over: Partial<Omit<ApprovalRequest, 'status' | 'decisions' | 'token'>> = {},
+      over: Partial<Omit<ApprovalRequest, 'status' | 'decisions' | 'token_issued_at'>> = {},
     ) {
       const req = approval(over);
-      await store.createApproval(req, token);
+      await store.createApproval(req);
       await store.decideApproval(req.id, approve('bob'), at(MIN), 5 * MIN);
+      expect(await store.issueToken(req.id, token, at(MIN))).toMatchObject({ token_issued_at: at(MIN) });
       return req;
     }
 
     it('lets exactly one of 20 concurrent consumers use a token', async () => {
       const req = await approved('tok-race');
       const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.consumeToken('tok-race', req.action_digest, at(2 * MIN))),
+        Array.from({ length: 20 }, () =>
+          store.consumeToken('tok-race', req.action_digest, 'alice', at(2 * MIN)),
+        ),
       );
       const winners = results.filter((r) => r.ok);
       expect(winners).toHaveLength(1);
@@ -325,47 +322,47 @@ describe.each(backends)('store contract: $name', (factory) => {
       const losers = results.filter((r) => !r.ok);
       expect(losers).toHaveLength(19);
       for (const l of losers) expect(l).toMatchObject({ ok: false, reason: 'consumed' });
-      for (const l of losers) expect(l.ok === false && l.request?.token).toBeUndefined();
     });
 
     it('names why a token cannot be consumed', async () => {
       const req = await approved('tok-1');
-      expect(await store.consumeToken('tok-unknown', req.action_digest, at(2 * MIN))).toEqual({
+      expect(await store.consumeToken('tok-unknown', req.action_digest, 'alice', at(2 * MIN))).toEqual({
         ok: false,
         reason: 'unknown',
       });
-      expect(await store.consumeToken('tok-1', 'e'.repeat(64), at(2 * MIN))).toMatchObject({
+      expect(await store.consumeToken('tok-1', 'e'.repeat(64), 'alice', at(2 * MIN))).toMatchObject({
         ok: false,
         reason: 'wrong_digest',
       });
-      expect(await store.consumeToken('tok-1', req.action_digest, at(6 * MIN))).toMatchObject({
+      expect(await store.consumeToken('tok-1', req.action_digest, 'alice', at(6 * MIN))).toMatchObject({
         ok: false,
         reason: 'expired',
       });
       expect((await store.getApproval(req.id))?.status).toBe('approved');
 
       const pending = approval({ action_digest: '1'.repeat(64) });
-      await store.createApproval(pending, 'tok-pending');
-      expect(await store.consumeToken('tok-pending', pending.action_digest, at(2 * MIN))).toMatchObject({
+      await store.createApproval(pending);
+      // A request has no token until it is approved and the token issued.
+      expect(await store.issueToken(pending.id, 'tok-pending', at(2 * MIN))).toBeUndefined();
+      expect(await store.consumeToken('tok-pending', pending.action_digest, 'alice', at(2 * MIN))).toEqual({
         ok: false,
-        reason: 'not_approved',
+        reason: 'unknown',
       });
 
       const denied = approval({ action_digest: '2'.repeat(64) });
-      await store.createApproval(denied, 'tok-denied');
+      await store.createApproval(denied);
       await store.decideApproval(
         denied.id,
         { principal: 'bob', decision: 'deny', at: at(MIN), channel: 'cli' },
         at(MIN),
         MIN,
       );
-      expect(await store.consumeToken('tok-denied', denied.action_digest, at(2 * MIN))).toMatchObject({
-        ok: false,
-        reason: 'denied',
-      });
+      expect(await store.issueToken(denied.id, 'tok-denied', at(2 * MIN))).toBeUndefined();
 
-      expect(await store.consumeToken('tok-1', req.action_digest, at(2 * MIN))).toMatchObject({ ok: true });
-      expect(await store.consumeToken('tok-1', req.action_digest, at(2 * MIN))).toMatchObject({
+      expect(await store.consumeToken('tok-1', req.action_digest, 'alice', at(2 * MIN))).toMatchObject({
+        ok: true,
+      });
+      expect(await store.consumeToken('tok-1', req.action_digest, 'alice', at(2 * MIN))).toMatchObject({
         ok: false,
         reason: 'consumed',
       });
@@ -375,12 +372,9 @@ describe.each(backends)('store contract: $name', (factory) => {
       const used = await approved('tok-a', { action_digest: '3'.repeat(64) });
       await approved('tok-b', { action_digest: '4'.repeat(64) });
       const pending = approval({ action_digest: '5'.repeat(64), expires_at: at(30 * MIN) });
-      await store.createApproval(pending, 'tok-c');
-      await store.createApproval(
-        approval({ action_digest: '6'.repeat(64), expires_at: at(3 * MIN) }),
-        'tok-d',
-      );
-      expect((await store.consumeToken('tok-a', used.action_digest, at(2 * MIN))).ok).toBe(true);
+      await store.createApproval(pending);
+      await store.createApproval(approval({ action_digest: '6'.repeat(64), expires_at: at(3 * MIN) }));
+      expect((await store.consumeToken('tok-a', used.action_digest, 'alice', at(2 * MIN))).ok).toBe(true);
 
       expect(await store.expireApprovals(at(10 * MIN))).toBe(2);
       expect(
@@ -391,7 +385,7 @@ describe.each(backends)('store contract: $name', (factory) => {
       ]);
       expect(await store.listApprovals({ limit: 10 })).toHaveLength(4);
       expect(await store.listApprovals({ limit: 2 })).toHaveLength(2);
-      expect(await store.consumeToken('tok-b', '4'.repeat(64), at(2 * MIN))).toMatchObject({
+      expect(await store.consumeToken('tok-b', '4'.repeat(64), 'alice', at(2 * MIN))).toMatchObject({
         ok: false,
         reason: 'expired',
       });
@@ -482,7 +476,7 @@ describe.each(backends)('store contract: $name', (factory) => {
       await store.close();
       await expect(store.appendAudit({ event: 'tool_call' })).rejects.toThrow(StoreUnavailableError);
       await expect(store.queryAudit({ limit: 1 })).rejects.toThrow(StoreUnavailableError);
-      await expect(store.consumeToken('t', 'd', T0)).rejects.toThrow(StoreUnavailableError);
+      await expect(store.consumeToken('t', 'd', 'alice', T0)).rejects.toThrow(StoreUnavailableError);
     });
   });
 });

@@ -88,6 +88,8 @@ export function memoryStore(): Store {
     addCheckpoint: unused,
     checkpoints: unused,
     createApproval: unused,
+    issueToken: unused,
+    releaseToken: unused,
     getApproval: unused,
     listApprovals: unused,
     decideApproval: unused,
