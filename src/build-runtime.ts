@@ -50,7 +50,8 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
   const policy = loadPolicy(config, baseDir);
   // Read before anything is opened or created: a bad key file is a configuration error.
   const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
-  const store = opts.store ?? (await openStore(opts.loaded.store, { clock }));
+  const store =
+    opts.store ?? (await openStore(opts.loaded.store, { clock, timeoutMs: config.store.timeout }));
   const keyPath = config.audit.signing_key_file
     ? resolve(baseDir, config.audit.signing_key_file)
     : defaultSigningKeyPath(opts.loaded.store);

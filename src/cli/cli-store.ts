@@ -14,6 +14,6 @@ export async function openCliStore(
   const keyPath = loaded.config.audit.signing_key_file
     ? resolve(loaded.baseDir, loaded.config.audit.signing_key_file)
     : defaultSigningKeyPath(loaded.store);
-  const store = await openStore(loaded.store);
+  const store = await openStore(loaded.store, { timeoutMs: loaded.config.store.timeout });
   return { store, signingKeyPath: existsSync(keyPath) ? keyPath : undefined };
 }

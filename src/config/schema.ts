@@ -223,7 +223,14 @@ export const configSchema = z.strictObject({
       checkpoint_every: z.number().int().positive().default(256),
     })
     .default({ checkpoint_every: 256 }),
-  store: z.strictObject({ url: z.string().optional() }).default({}),
+  store: z
+    .strictObject({
+      url: z.string().optional(),
+      timeout: durationSchema
+        .default(3000)
+        .describe('SQLite: how long a store call may take, waiting for a lock included, before it fails'),
+    })
+    .default({ timeout: 3000 }),
   notify: z
     .strictObject({
       webhook_url: url.optional(),
