@@ -54,7 +54,7 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
   // Read before anything is opened or created: a bad key file is a configuration error.
   const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
   const witnessConfig = witnessSettings(opts.loaded);
-  const store = opts.store ?? (await openStore(opts.loaded.store, { clock }));
+  const store = opts.store ?? (await openStore(opts.loaded.store, { clock, timeoutMs: config.store.timeout }));
   const keys = auditKeyPaths(opts.loaded);
   if (keys.besideStore)
     opts.log.warn(

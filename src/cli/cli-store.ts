@@ -15,6 +15,6 @@ export async function openCliStore(
   const keys = auditKeyPaths(loaded, io.env);
   // audit.verify_key first; else the public half of the signing key, from whichever file is here.
   const fallback = [keys.signing, publicKeyPathFor(keys.signing)].filter((p) => existsSync(p)).slice(0, 1);
-  const store = await openStore(loaded.store);
+  const store = await openStore(loaded.store, { timeoutMs: loaded.config.store.timeout });
   return { store, loaded, verifyKeyPaths: keys.verify.length ? keys.verify : fallback };
 }

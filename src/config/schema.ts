@@ -271,7 +271,14 @@ const configObject = z.strictObject({
       witness: auditWitnessSchema.optional(),
     })
     .default({ checkpoint_every: 256 }),
-  store: z.strictObject({ url: z.string().optional() }).default({}),
+  store: z
+    .strictObject({
+      url: z.string().optional(),
+      timeout: durationSchema
+        .default(3000)
+        .describe('SQLite: how long a store call may take, waiting for a lock included, before it fails'),
+    })
+    .default({ timeout: 3000 }),
   notify: z
     .strictObject({
       webhook_url: url.optional(),

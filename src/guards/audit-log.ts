@@ -411,6 +411,16 @@ export class AuditLog {
       }
     }
     this.dropped += lost;
+    // Durable records queued while this batch was failing fail with it rather than wait for a batch
+    // of their own against the same store: a governed write waits for the store at most one
+    // call's timeout, then is refused.
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const e = this.queue[i]!;
+      if (e.durable) {
+        this.queue.splice(i, 1);
+        e.reject(error);
+      }
+    }
     // Retried records go back in front so that the chain keeps the order they happened in.
     this.queue.unshift(...retry);
     this.log.error('audit append failed', { error, records: batch.length, dropped: lost });

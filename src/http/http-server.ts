@@ -20,7 +20,7 @@ import { BodyTooLargeError, readBody } from './read-body.js';
 export interface HttpServerOptions {
   runtime: Runtime;
   /** How far the audit writer is behind, for /healthz; see auditLagMs. */
-  auditLog?: { flush(): Promise<void> };
+  auditLog?: { flush(): Promise<void>; lastError?: unknown };
   selection: ToolSelection;
   http: Config['http'];
   env: NodeJS.ProcessEnv;
@@ -207,30 +207,59 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   };
 }
 
+/**
+ * How long /healthz waits for the store and for the audit writer. A probe times out after a
+ * second by default (Kubernetes), and a locked or slow store must not turn into a failed liveness
+ * probe and a restart: it is reported, promptly, as degraded.
+ */
+const HEALTH_WAIT_MS = 250;
+
 async function health(opts: HttpServerOptions): Promise<Record<string, unknown>> {
-  let store: 'ok' | 'error' = 'ok';
-  try {
-    await opts.runtime.deps.store.auditHead();
-  } catch {
-    store = 'error';
-  }
+  const [store, auditLag] = await Promise.all([
+    within(
+      opts.runtime.deps.store.auditHead().then(
+        () => 'ok' as const,
+        () => 'error' as const,
+      ),
+      'timeout' as const,
+    ),
+    auditLagMs(opts.auditLog),
+  ]);
   return {
     status: store === 'ok' ? 'ok' : 'degraded',
     version: VERSION,
     store,
-    audit_lag: await auditLagMs(opts.auditLog),
+    audit_lag: auditLag,
   };
 }
 
-/** Milliseconds the audit writer needs to catch up with what is queued now (capped at 1 s; -1 = more). */
-async function auditLagMs(log: { flush(): Promise<void> } | undefined): Promise<number> {
+/**
+ * Milliseconds the audit writer needs to catch up with what is queued now: -1 when that is more
+ * than HEALTH_WAIT_MS, or when its last write failed (it retries on its own; a probe must not
+ * hurry it against a failing store).
+ */
+async function auditLagMs(log: HttpServerOptions['auditLog']): Promise<number> {
   if (!log) return 0;
+  if (log.lastError) return -1;
   const started = performance.now();
-  const done = await Promise.race([
+  const done = await within(
     log.flush().then(() => true),
-    new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref()),
-  ]);
+    false,
+  );
   return done ? Math.round(performance.now() - started) : -1;
+}
+
+/** `work`'s result, or `late` once HEALTH_WAIT_MS have passed. */
+async function within<T, L>(work: Promise<T>, late: L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<L>((resolve) => (timer = setTimeout(() => resolve(late), HEALTH_WAIT_MS))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The notification a client would have sent, for a cancellation that arrives from another replica. */

@@ -1,8 +1,9 @@
 import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { PostgresStore } from './postgres-store.js';
-import { DEFAULT_SQLITE_PATH, SqliteStore } from './sqlite-store.js';
+import { DEFAULT_SQLITE_PATH } from './sqlite-store.js';
 import type { Store } from './store.js';
+import { WorkerSqliteStore } from './worker-sqlite-store.js';
 
 export interface OpenStoreOptions {
   clock?: Clock;
@@ -12,6 +13,8 @@ export interface OpenStoreOptions {
   schema?: string;
   /** PostgreSQL only: pool size. */
   maxConnections?: number;
+  /** SQLite only: how long a call may take, waiting for another process's lock included (`store.timeout`). */
+  timeoutMs?: number;
 }
 
 export function isPostgresSpec(spec: string | undefined): spec is string {
@@ -33,13 +36,12 @@ export function openStore(spec: string | undefined, opts: OpenStoreOptions = {})
       maxConnections: opts.maxConnections,
     });
   }
-  try {
-    return Promise.resolve(
-      SqliteStore.open(sqlitePath(spec), { clock: opts.clock, readOnly: opts.readOnly }),
-    );
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
+  // In a worker thread: the driver is synchronous, and a locked file must not stall this thread.
+  return WorkerSqliteStore.open(sqlitePath(spec), {
+    clock: opts.clock,
+    readOnly: opts.readOnly,
+    timeoutMs: opts.timeoutMs,
+  });
 }
 
 function sqlitePath(spec: string | undefined): string {

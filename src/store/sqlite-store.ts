@@ -486,6 +486,15 @@ export class SqliteStore implements Store {
     return this.run(() => Number(this.stmts.deleteDoc.run(collection, id).changes) > 0);
   }
 
+  /**
+   * How long the next statements wait for another process's lock. The worker that hosts this store
+   * sets it before each call to the time left before the caller gives up, so that a call never
+   * commits after its caller was told it failed.
+   */
+  setBusyTimeout(ms: number): void {
+    this.db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(ms))}`);
+  }
+
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;

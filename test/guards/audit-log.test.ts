@@ -133,6 +133,36 @@ describe.each(backends)('AuditLog on $name', (factory) => {
     expect(await verifyAudit(store, key.publicKey)).toMatchObject({ ok: true, records: 35, checkpoints: 5 });
   });
 
+  it('fails a durable append queued behind a failing batch with that batch, without another wait', async () => {
+    // The first batch hangs (a locked store) until the test lets it fail.
+    let fail!: (err: Error) => void;
+    let calls = 0;
+    const stuck = Object.assign(Object.create(store) as Store, {
+      appendAuditBatch(
+        items: ReadonlyArray<{ input: AuditInput; ts?: string }>,
+        opts?: { durable?: boolean },
+      ) {
+        calls++;
+        if (calls > 1) return store.appendAuditBatch!(items, opts);
+        return new Promise<AuditRecord[]>((_, reject) => (fail = reject));
+      },
+    });
+    const log = await AuditLog.open(stuck);
+    const read = log.append({ event: 'resource_read' }, { relaxed: true });
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(1);
+    const write = log.append({ event: 'tool.execute', tool: 'scale_deployment' }, { durable: true });
+    const locked = new StoreUnavailableError('the store is locked');
+    fail(locked);
+    await expect(write).rejects.toBe(locked);
+    // Refused on the first failure: no second batch was tried for it.
+    expect(calls).toBe(1);
+    // The read's record is retried later and lands.
+    await log.flush();
+    expect(await read).toMatchObject({ seq: 1 });
+    await log.close();
+  });
+
   it('fails durable appends closed when the store cannot be written, and never rejects the others', async () => {
     await store.appendAudit({ event: 'tool_call' });
     const lines: string[] = [];

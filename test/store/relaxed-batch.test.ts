@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { backends, type TestBackend } from './fixtures/backends.js';
 import { verifyAudit } from '../../src/guards/audit-verify.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 
 describe.each(backends)('audit batches nobody waits on: $name', (factory) => {
@@ -20,11 +21,6 @@ describe.each(backends)('audit batches nobody waits on: $name', (factory) => {
         durable: false,
       },
     );
-    if (store.kind === 'sqlite') {
-      // The relaxed sync is for that one batch: approvals and tokens go on syncing every commit.
-      const db = (store as unknown as { db: { prepare(sql: string): { get(): unknown } } }).db;
-      expect(db.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 2 });
-    }
     const durable = await store.appendAuditBatch!([{ input: { event: 'tool.execute' } }], { durable: true });
     expect(relaxed.map((r) => r.seq)).toEqual([1, 2]);
     expect(durable[0]!.prev_hash).toBe(relaxed[1]!.hash);
@@ -38,5 +34,20 @@ describe.each(backends)('audit batches nobody waits on: $name', (factory) => {
       'tool.execute',
     ]);
     expect(await verifyAudit(store)).toMatchObject({ ok: true, records: 3 });
+  });
+});
+
+describe('the SQLite connection behind the store worker', () => {
+  it('syncs every commit again right after a relaxed batch', async () => {
+    // A property of the connection, so checked on the class the worker hosts: approvals and tokens
+    // go on syncing every commit.
+    const store = SqliteStore.open(':memory:');
+    try {
+      await store.appendAuditBatch([{ input: { event: 'resource.read' } }], { durable: false });
+      const db = (store as unknown as { db: { prepare(sql: string): { get(): unknown } } }).db;
+      expect(db.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 2 });
+    } finally {
+      await store.close();
+    }
   });
 });
