@@ -25,7 +25,7 @@ interface Slow {
  * A slowloris connection from localAddress: a request line and then one header byte every 200 ms,
  * never the blank line that ends the head. It stops trickling when the server closes it.
  */
-function slowConnection(port: number, localAddress = ATTACKER): Promise<Slow> {
+function slowConnection(port: number, localAddress = ATTACKER, keepAlive = false): Promise<Slow> {
   return new Promise((resolve) => {
     const socket = tcpConnect({ host: '127.0.0.1', port, localAddress });
     const slow: Slow = { socket, received: '', connected: false };
@@ -40,6 +40,12 @@ function slowConnection(port: number, localAddress = ATTACKER): Promise<Slow> {
     });
     socket.on('connect', () => {
       slow.connected = true;
+      if (keepAlive) {
+        // A whole request, then an idle keep-alive connection: it holds its slot, unhurried.
+        socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        socket.once('data', () => resolve(slow));
+        return;
+      }
       socket.write('POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
       timer = setInterval(() => socket.write('a'), 200);
       resolve(slow);
@@ -96,11 +102,15 @@ describe('slow clients on serve --http (slowloris)', () => {
   it('refuses connections over the per-address cap, answers others, and closes trickling heads in time', async () => {
     const started = performance.now();
     const slow = await Promise.all(Array.from({ length: SLOW_SOCKETS }, () => slowConnection(port)));
-    await settle(300);
-    // Over the cap: closed at once, before the server reads or answers anything.
-    const refused = slow.filter((s) => !stillOpen(s) && s.received === '');
-    expect(refused).toHaveLength(SLOW_SOCKETS - PER_ADDRESS);
-    expect(slow.filter(stillOpen)).toHaveLength(PER_ADDRESS);
+    // Over the cap: closed at once, before the server reads or answers anything. The others are
+    // open, or already ended by the header timeout with a 408 when this machine is slow.
+    const refused = () => slow.filter((s) => !stillOpen(s) && s.received === '');
+    const waitUntil = started + 5000;
+    while (refused().length < SLOW_SOCKETS - PER_ADDRESS && performance.now() < waitUntil) await settle(50);
+    expect(refused()).toHaveLength(SLOW_SOCKETS - PER_ADDRESS);
+    expect(slow.filter((s) => stillOpen(s) || s.received.startsWith('HTTP/1.1 408'))).toHaveLength(
+      PER_ADDRESS,
+    );
 
     // The attacker's sockets take nothing from another address: a real MCP client gets answers.
     const client = new Client({ name: 'honest', version: '1.0.0' });
@@ -110,7 +120,7 @@ describe('slow clients on serve --http (slowloris)', () => {
     await client.close();
 
     // Every trickling head is ended by the server within the header timeout (checked each second).
-    const deadline = started + HEADERS_TIMEOUT_MS + 1000 + 1500;
+    const deadline = started + HEADERS_TIMEOUT_MS + 1000 + 5000; // slack for a loaded machine
     while (slow.some(stillOpen) && performance.now() < deadline) await settle(100);
     expect(slow.filter(stillOpen)).toHaveLength(0);
     const admitted = slow.filter((s) => s.received !== '');
@@ -123,10 +133,10 @@ describe('slow clients on serve --http (slowloris)', () => {
 
   it('refuses connections over the total cap from many addresses', async () => {
     // 200 in all (less the honest client's keep-alive sockets, if still open): 5 addresses × 40
-    // fill it, and the next connection, from a sixth address, is refused.
+    // idle keep-alive connections fill it, and the next connection, from a sixth, is refused.
     const held: Slow[] = [];
     for (let a = 10; a < 15; a++)
-      for (let i = 0; i < PER_ADDRESS; i++) held.push(await slowConnection(port, `127.0.0.${a}`));
+      for (let i = 0; i < PER_ADDRESS; i++) held.push(await slowConnection(port, `127.0.0.${a}`, true));
     await settle(200);
     const open = held.filter(stillOpen).length;
     expect(open).toBeGreaterThan(190);
