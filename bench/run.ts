@@ -445,6 +445,8 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   },
   overhead: governedOverhead,
   http: httpLoad,
+  // serve --sandbox --http under 100k mixed calls: RSS after them within 1.3× of after 10k.
+  soak: () => domainBench('soak.ts'),
   // The domain benchmarks run as their own processes, one after another, so that none loads the
   // machine while another measures. Each prints its figures against its target.
   domains: async () => {

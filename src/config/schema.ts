@@ -145,6 +145,43 @@ const httpTokenSchema = z
     'give exactly one of token_env or token_sha256',
   );
 
+/** What a slow or greedy client may hold of `serve --http`: time to send a request, and sockets. */
+export const HTTP_LIMIT_DEFAULTS = {
+  headers_timeout: 10_000,
+  request_timeout: 30_000,
+  keep_alive_timeout: 65_000,
+  max_connections_per_address: 256,
+  max_connections: 1024,
+};
+
+const httpLimitsShape = {
+  headers_timeout: durationSchema
+    .default(HTTP_LIMIT_DEFAULTS.headers_timeout)
+    .describe('a connection that has not sent a whole request head within this is closed (408)'),
+  request_timeout: durationSchema
+    .default(HTTP_LIMIT_DEFAULTS.request_timeout)
+    .describe('a request whose head and body have not all arrived within this is closed (408)'),
+  keep_alive_timeout: durationSchema
+    .default(HTTP_LIMIT_DEFAULTS.keep_alive_timeout)
+    .describe(
+      'an idle keep-alive connection is closed after this; keep it above the load balancer idle timeout',
+    ),
+  max_connections_per_address: z
+    .number()
+    .int()
+    .positive()
+    .default(HTTP_LIMIT_DEFAULTS.max_connections_per_address)
+    .describe(
+      'open connections one remote address may hold; more are refused (a load balancer is one address)',
+    ),
+  max_connections: z
+    .number()
+    .int()
+    .positive()
+    .default(HTTP_LIMIT_DEFAULTS.max_connections)
+    .describe('open connections in all; more are refused'),
+};
+
 /** Prices of one environment, for cost estimates. */
 export const priceTableSchema = z.strictObject({
   vcpu_hour: z.number().nonnegative().describe('price of one vCPU requested for one hour'),
@@ -304,6 +341,11 @@ const configObject = z.strictObject({
           'the address people reach this server at, e.g. https://day2.internal: notifications link the approval page',
         ),
       max_body_bytes: z.number().int().positive().default(1_048_576),
+      ...httpLimitsShape,
+    })
+    .refine((h) => h.headers_timeout <= h.request_timeout, {
+      message: 'headers_timeout must not exceed request_timeout',
+      path: ['headers_timeout'],
     })
     .default({
       host: '127.0.0.1',
@@ -313,6 +355,7 @@ const configObject = z.strictObject({
       tokens: [],
       approvers: [],
       max_body_bytes: 1_048_576,
+      ...HTTP_LIMIT_DEFAULTS,
     }),
   backends: z
     .strictObject({

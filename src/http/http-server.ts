@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { APPROVALS_PATH } from './approval-link.js';
 import { ApprovalPage } from './approval-page.js';
 import { BearerAuth } from './bearer-auth.js';
+import { ConnectionCap } from './connection-cap.js';
 import { isLoopback, OriginPolicy } from './host-check.js';
 import { InFlight } from './in-flight.js';
 import { Metrics } from './metrics.js';
@@ -171,14 +172,29 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     await transport.handleRequest(authed, res, body);
   };
 
-  const server = createHttp((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log.error('http request failed', { error: err, path: req.url });
-      if (!res.headersSent) plain(res, 500, 'Internal error; the details are in the day2 log');
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 65_000;
+  // Slow clients: a request head must arrive within headers_timeout and the whole request within
+  // request_timeout (Node answers 408 and closes); checked every second, not every 30 s (Node's
+  // default), or a slowloris outlives its timeout by up to half a minute.
+  const server = createHttp(
+    {
+      headersTimeout: http.headers_timeout,
+      requestTimeout: http.request_timeout,
+      connectionsCheckingInterval: Math.min(1000, http.headers_timeout),
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        log.error('http request failed', { error: err, path: req.url });
+        if (!res.headersSent) plain(res, 500, 'Internal error; the details are in the day2 log');
+        else res.destroy();
+      });
+    },
+  );
+  server.keepAliveTimeout = http.keep_alive_timeout;
+  new ConnectionCap(
+    { perAddress: http.max_connections_per_address, total: http.max_connections },
+    metrics,
+    log,
+  ).attach(server);
   // Serve once cancellations from other replicas can arrive (or the first try to listen failed).
   await cancels.ready;
   await new Promise<void>((resolve, reject) => {

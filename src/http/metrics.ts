@@ -15,6 +15,7 @@ export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly calls = new Map<string, number>();
   private readonly durations = new Map<string, Histogram>();
+  private readonly refused = new Map<string, number>();
 
   request(path: string, status: number): void {
     const key = `path="${label(path)}",status="${status}"`;
@@ -35,8 +36,19 @@ export class Metrics {
     h.count += 1;
   }
 
+  /** A connection closed unread because a cap (http.max_connections…) was reached. */
+  connectionRefused(limit: string): void {
+    this.refused.set(limit, (this.refused.get(limit) ?? 0) + 1);
+  }
+
   render(): string {
     const out: string[] = [];
+    out.push(
+      '# HELP day2_http_connections_refused_total Connections closed unread, by the cap they hit.',
+      '# TYPE day2_http_connections_refused_total counter',
+    );
+    for (const [k, v] of this.refused)
+      out.push(`day2_http_connections_refused_total{limit="${label(k)}"} ${v}`);
     out.push(
       '# HELP day2_http_requests_total HTTP requests by path and status.',
       '# TYPE day2_http_requests_total counter',

@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { type ServeHandle } from '../../server.js';
+import { HTTP_LIMIT_DEFAULTS } from '../../src/config/schema.js';
 import { HttpConfigError, startHttpServer, type HttpServerHandle } from '../../src/http/http-server.js';
 import { silentLogger } from '../../src/log.js';
 import { allAudit } from '../fixtures/audit-records.js';
@@ -253,6 +254,7 @@ describe('Streamable HTTP', () => {
         tokens,
         approvers: [],
         max_body_bytes: MAX_BODY,
+        ...HTTP_LIMIT_DEFAULTS,
       };
       // Bound to every interface but only ever reached on 127.0.0.1.
       open = await startHttpServer({ ...base, http });
@@ -279,6 +281,7 @@ describe('Streamable HTTP', () => {
             tokens: [],
             approvers: [],
             max_body_bytes: MAX_BODY,
+            ...HTTP_LIMIT_DEFAULTS,
           },
         }),
       ).rejects.toBeInstanceOf(HttpConfigError);
