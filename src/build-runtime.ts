@@ -1,5 +1,4 @@
 import { environmentConfig } from './config/lookup.js';
-import { resolve } from 'node:path';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { LoadedConfig } from './config/load-config.js';
@@ -54,7 +53,8 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
   // Read before anything is opened or created: a bad key file is a configuration error.
   const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
   const witnessConfig = witnessSettings(opts.loaded);
-  const store = opts.store ?? (await openStore(opts.loaded.store, { clock, timeoutMs: config.store.timeout }));
+  const store =
+    opts.store ?? (await openStore(opts.loaded.store, { clock, timeoutMs: config.store.timeout }));
   const keys = auditKeyPaths(opts.loaded);
   if (keys.besideStore)
     opts.log.warn(

@@ -73,6 +73,8 @@ async function superuserWarnings(config: Config, env: Record<string, string | un
     await provider.close();
   }
   return warnings;
+}
+
 /** Audit settings that work but leave `day2 audit verify` blind to someone who holds the store. */
 function auditWarnings(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string[] {
   const keys = auditKeyPaths(loaded, env);

@@ -136,8 +136,16 @@ export class WorkerSqliteStore implements Store {
     return this.call('decideApproval', args);
   }
 
+  issueToken(...args: Args<'issueToken'>) {
+    return this.call('issueToken', args);
+  }
+
   consumeToken(...args: Args<'consumeToken'>) {
     return this.call('consumeToken', args);
+  }
+
+  releaseToken(...args: Args<'releaseToken'>) {
+    return this.call('releaseToken', args);
   }
 
   expireApprovals(...args: Args<'expireApprovals'>) {

@@ -9,6 +9,7 @@ import { allTools } from '../../src/tools/index.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { backendWrites, makeTestTools } from '../fixtures/test-tools.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 /** `[[[… levels …"x" …]]]` */
 function nested(levels: number): unknown {
@@ -53,7 +54,8 @@ describe('argument limits', () => {
       arguments: { env: 'staging', target: 'web', value: 'v1' },
     })) as CallToolResult;
     const id = (plan.structuredContent as { approval_id: string }).approval_id;
-    const { token } = await rt.approvals.approve(id, 'alice', { channel: 'cli' });
+    await rt.approvals.approve(id, 'alice', { channel: 'cli' });
+    const token = await issuedToken(rt.approvals, id);
 
     // Both in the same turn of the event loop: their audit records share one group commit.
     const [attack, write] = (await Promise.all([

@@ -12,6 +12,7 @@ import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { runCli } from '../fixtures/run-cli.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { makeTestTools } from '../fixtures/test-tools.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 /**
  * Where the checkpoint key lives: by default not beside the store (whoever rewrites the store
@@ -38,7 +39,10 @@ describe('audit keys and witnesses that cannot be read back', () => {
       approval_id: string;
     };
     const approved = await rt.approvals.approve(asked.approval_id, 'alice', { channel: 'cli' });
-    await client.callTool({ name: 'test_write', arguments: { ...args, approval_token: approved.token } });
+    await client.callTool({
+      name: 'test_write',
+      arguments: { ...args, approval_token: await issuedToken(rt.approvals, approved) },
+    });
     await client.close();
     await rt.close();
   };

@@ -15,6 +15,7 @@ import { runCli } from '../fixtures/run-cli.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { makeTestTools } from '../fixtures/test-tools.js';
 import { backends, PG_URL, type TestBackend } from '../store/fixtures/backends.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 /**
  * The four tamperings of issue item 3, each by someone who holds the store and the signing key
@@ -43,7 +44,7 @@ describe.each(backends)('audit tampering that verify must catch: $name', (factor
       const approved = await rt.approvals.approve(asked.approval_id, 'alice', { channel: 'cli' });
       const done = await client.callTool({
         name: 'test_write',
-        arguments: { ...args, approval_token: approved.token },
+        arguments: { ...args, approval_token: await issuedToken(rt.approvals, approved) },
       });
       expect(done.structuredContent).toMatchObject({ status: 'executed' });
     }

@@ -11,6 +11,7 @@ import { serveHttp } from '../fixtures/serve-http.js';
 import { textOf } from '../fixtures/stdio-client.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { backendWrites } from '../fixtures/test-tools.js';
+import { issuedToken } from '../fixtures/approval-token.js';
 
 // Issue item 6: another process holding the SQLite file's lock (a backup, a sqlite3 shell) froze
 // the whole server: the synchronous driver waited out its 5 s busy timeout on the event loop, so a
@@ -83,7 +84,7 @@ describe('a SQLite store locked by another process', () => {
     const asked = (await writer.callTool({ name: 'test_write', arguments: args })) as CallToolResult;
     const id = (asked.structuredContent as { approval_id: string }).approval_id;
     const approved = await h!.runtime.approvals.approve(id, 'alice', { channel: 'cli' });
-    return { ...args, approval_token: approved.token! };
+    return { ...args, approval_token: await issuedToken(h!.runtime.approvals, approved) };
   };
 
   it('refuses a governed write within store.timeout while /healthz, other sessions and the event loop stay responsive', async () => {

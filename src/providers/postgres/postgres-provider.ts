@@ -65,7 +65,7 @@ export class PostgresProvider {
 
   /** The least-privilege role a database's configuration names for SQL from the model, if any. */
   explainRole(ref: DbRef): string | undefined {
-    return this.config.environments[ref.env]?.databases[ref.database]?.explain_role;
+    return ownEntry(environmentConfig(this.config, ref.env)?.databases, ref.database)?.explain_role;
   }
 
   /** Host, port, database name and user of a configured database. */

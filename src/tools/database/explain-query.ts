@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { environmentConfig } from '../../config/lookup.js';
 import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
 import { defineTool, ToolError } from '../define-tool.js';
 import { clip, databaseTargetFields, num, text } from './database-fields.js';
@@ -53,7 +54,7 @@ export const explainQuery = defineTool({
   async run(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const analyze = args.analyze === true;
-    if (analyze && ctx.deps.config.environments[db.env]?.tier === 'production') {
+    if (analyze && environmentConfig(ctx.deps.config, db.env)?.tier === 'production') {
       throw new ToolError(
         `analyze: EXPLAIN ANALYZE executes the query, and ${db.env} is a production tier, so it is refused there; call explain_query without analyze, or analyze against a non-production copy`,
         'analyze_refused',
