@@ -129,7 +129,7 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
 
   it('refuses an expired token', async () => {
     const sc = await requestApproval({ env: 'staging', target: 'ephemeral', value: 'x' });
-    // Approved in-process through the same store (as the CLI does) so that the 2 s ttl is not spent starting a process.
+    // Approved in-process through the same store (as the CLI does) so that the 6 s ttl is not spent starting a process.
     const rt: OwnedRuntime = await buildRuntime({
       loaded: loadConfig({ path: t.configPath, env: t.env }),
       log: silentLogger,

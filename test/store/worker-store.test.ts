@@ -109,9 +109,13 @@ describe('the SQLite store in its worker thread', () => {
     await store.appendAudit({ event: 'tool_call' });
     const first = workerOf(store)!;
     lock = await holdSqliteLock(path);
-    const inFlight = store.appendAudit({ event: 'tool_call' });
+    // Watched before the worker is stopped: on a loaded machine the call's own deadline may pass
+    // while terminate() waits for the thread to leave SQLite's busy wait.
+    const inFlight = expect(store.appendAudit({ event: 'tool_call' })).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
     await first.terminate();
-    await expect(inFlight).rejects.toBeInstanceOf(StoreUnavailableError);
+    await inFlight;
     await lock.release();
     lock = undefined;
 
