@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { z } from 'zod';
 import { defineTool, type AnyTool } from '../src/tools/define-tool.js';
 import { approvalTokenField, dryRunField, envField } from '../src/tools/fields.js';
@@ -49,3 +52,20 @@ export const benchWrite = defineTool({
 });
 
 export const benchTools: AnyTool[] = [benchRead, benchWrite];
+
+/** A day2.yaml in `dir` for the bench tools: one development env, bench_write allowed outright. */
+export function writeBenchConfig(dir: string): string {
+  const path = join(dir, 'day2.yaml');
+  writeFileSync(
+    path,
+    stringify({
+      environments: { bench: { tier: 'development' } },
+      policy: {
+        version: 'bench',
+        rules: [{ id: 'bench-writes-allowed', match: { tool: 'bench_write' }, decision: 'allow' }],
+      },
+      audit: { signing_key_file: join(dir, 'key.pem') },
+    }),
+  );
+  return path;
+}

@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { stringify } from 'yaml';
 import { z } from 'zod';
 import { buildRuntime } from '../src/build-runtime.js';
 import { loadConfig } from '../src/config/load-config.js';
@@ -17,7 +16,7 @@ import { createServer } from '../src/create-server.js';
 import { silentLogger } from '../src/log.js';
 import type { Backends } from '../src/providers/backends.js';
 import { allTools } from '../src/tools/index.js';
-import { benchTools, echoWork } from './bench-tools.js';
+import { benchTools, echoWork, writeBenchConfig } from './bench-tools.js';
 import { IDLE_MS, spawnInitialize } from './spawn-stdio.js';
 import { median, percentile, round } from './stats.js';
 
@@ -98,22 +97,6 @@ async function peer(pkg: string, binName: string, args: string[]): Promise<void>
   }
 }
 
-function writeConfig(dir: string): string {
-  const path = join(dir, 'day2.yaml');
-  writeFileSync(
-    path,
-    stringify({
-      environments: { bench: { tier: 'development' } },
-      policy: {
-        version: 'bench',
-        rules: [{ id: 'bench-writes-allowed', match: { tool: 'bench_write' }, decision: 'allow' }],
-      },
-      audit: { signing_key_file: join(dir, 'key.pem') },
-    }),
-  );
-  return path;
-}
-
 async function timeCalls(
   client: Client,
   name: string,
@@ -134,7 +117,7 @@ async function timeCalls(
 async function governedOverhead(): Promise<void> {
   const dir = join(work, 'overhead');
   execFileSync('mkdir', ['-p', dir]);
-  const loaded = loadConfig({ path: writeConfig(dir), env: { DAY2_STORE: join(dir, 'day2.db') } });
+  const loaded = loadConfig({ path: writeBenchConfig(dir), env: { DAY2_STORE: join(dir, 'day2.db') } });
   const rt = await buildRuntime({
     loaded,
     log: silentLogger,
@@ -447,6 +430,9 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   http: httpLoad,
   // serve --sandbox --http under 100k mixed calls: RSS after them within 1.3× of after 10k.
   soak: () => domainBench('soak.ts'),
+  // serve --http on SQLite while another process holds BEGIN EXCLUSIVE for 5 s: reads and
+  // /healthz stay prompt, a governed write is refused within store.timeout.
+  'store-lock': () => domainBench('store-lock.ts'),
   // The domain benchmarks run as their own processes, one after another, so that none loads the
   // machine while another measures. Each prints its figures against its target.
   domains: async () => {

@@ -19,6 +19,7 @@ import type { Runtime } from './runtime.js';
 import type { AnyTool } from './tools/define-tool.js';
 import type { Principal } from './guards/principal.js';
 import { governedCall } from './guards/governed-call.js';
+import { admitRequest, unparsedParams } from './guards/request-limits.js';
 import { selectTools, toolDefinition, toolsetServed, type ToolSelection } from './tool-catalog.js';
 import {
   ResourceNotFoundError,
@@ -170,6 +171,29 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     })),
   }));
 
+  // Reads are audited after the answer is known, off the reply's path; a failed append is logged.
+  const auditResourceRead = (
+    principal: Principal,
+    resource: string | undefined,
+    started: number,
+    outcome: { ok: boolean; error?: string },
+    detail?: Record<string, unknown>,
+  ) =>
+    void rt.audit
+      .append(
+        {
+          event: 'resource.read',
+          principal: principal.id,
+          client: principal.client,
+          transport: principal.transport,
+          resource,
+          outcome: { ...outcome, duration_ms: Math.round(performance.now() - started) },
+          detail,
+        },
+        { relaxed: true },
+      )
+      .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
+
   const readResource = async (
     uri: string,
     principal: Principal,
@@ -179,21 +203,8 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     await rt.ready;
     const ctx = { deps: rt.deps, principal, signal };
     const started = performance.now();
-    // Reads are audited after the answer is known, off the reply's path; a failed append is logged.
     const auditRead = (outcome: { ok: boolean; error?: string }) =>
-      void rt.audit
-        .append(
-          {
-            event: 'resource.read',
-            principal: principal.id,
-            client: principal.client,
-            transport: principal.transport,
-            resource: uri,
-            outcome: { ...outcome, duration_ms: Math.round(performance.now() - started) },
-          },
-          { relaxed: true },
-        )
-        .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
+      auditResourceRead(principal, uri, started, outcome);
     let content: ResourceContent;
     try {
       const s = statics.find((r) => r.uri === uri);
@@ -219,13 +230,28 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     return { contents: renderContent(uri, redact(content)) };
   };
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) =>
-    readResource(req.params.uri, principalOf(principalFromAuth(extra.authInfo)), extra.signal),
-  );
+  server.setRequestHandler(unparsedParams(ReadResourceRequestSchema), async (raw, extra) => {
+    const started = performance.now();
+    const principal = principalOf(principalFromAuth(extra.authInfo));
+    const req = admitRequest(ReadResourceRequestSchema, raw, (breach) => {
+      const uri = (raw.params as { uri?: unknown } | undefined)?.uri;
+      // The model's own text: recorded, but never at length.
+      const resource = typeof uri === 'string' ? uri.slice(0, 200) : undefined;
+      auditResourceRead(
+        principal,
+        resource,
+        started,
+        { ok: false, error: 'input_limit' },
+        { limit: breach.limit, allowed: breach.allowed, field: breach.field },
+      );
+    });
+    return readResource(req.params.uri, principal, extra.signal);
+  });
 
   // Subscriptions: each subscribed resource is polled; a change in its content is announced.
   const pollers = new Map<string, NodeJS.Timeout>();
-  server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+  server.setRequestHandler(unparsedParams(SubscribeRequestSchema), async (raw) => {
+    const req = admitRequest(SubscribeRequestSchema, raw);
     if (opts.stateless)
       throw new McpError(
         ErrorCode.InvalidRequest,
@@ -260,7 +286,8 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     pollers.set(uri, timer);
     return {};
   });
-  server.setRequestHandler(UnsubscribeRequestSchema, (req) => {
+  server.setRequestHandler(unparsedParams(UnsubscribeRequestSchema), (raw) => {
+    const req = admitRequest(UnsubscribeRequestSchema, raw);
     clearInterval(pollers.get(req.params.uri));
     pollers.delete(req.params.uri);
     return {};
@@ -272,7 +299,8 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     closeBefore?.();
   };
 
-  server.setRequestHandler(CompleteRequestSchema, async (req) => {
+  server.setRequestHandler(unparsedParams(CompleteRequestSchema), async (raw) => {
+    const req = admitRequest(CompleteRequestSchema, raw);
     const { templates } = await reg();
     await rt.ready;
     const ref = req.params.ref;
@@ -307,7 +335,8 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
       })),
     })),
   }));
-  server.setRequestHandler(GetPromptRequestSchema, async (req) => {
+  server.setRequestHandler(unparsedParams(GetPromptRequestSchema), async (raw) => {
+    const req = admitRequest(GetPromptRequestSchema, raw);
     const p = (await reg()).prompts.find((x) => x.name === req.params.name);
     if (!p) throw new McpError(ErrorCode.InvalidParams, notServed(rt, opts, 'prompt', req.params.name));
     const args: Record<string, string | undefined> = {};

@@ -24,10 +24,14 @@ export interface LimitBreach {
   message: string;
 }
 
-/** The first limit `value` breaks, or undefined when it is within all of them. */
+/**
+ * The first limit `value` breaks, or undefined when it is within all of them. `whole` names the
+ * input in a message about all of it (a tool's arguments, a request's params).
+ */
 export function checkInputLimits(
   value: unknown,
   limits: InputLimits = INPUT_LIMITS,
+  whole = 'arguments',
 ): LimitBreach | undefined {
   let bytes = 0;
   // Depth-first with an explicit stack: [value, depth, top-level field].
@@ -38,11 +42,18 @@ export function checkInputLimits(
     else if (v === null || typeof v !== 'object') bytes += String(v).length;
     else {
       if (depth > limits.maxDepth)
-        return breach('max_depth', limits.maxDepth, field, `nested more than ${limits.maxDepth} levels deep`);
+        return breach(
+          whole,
+          'max_depth',
+          limits.maxDepth,
+          field,
+          `nested more than ${limits.maxDepth} levels deep`,
+        );
       const isArray = Array.isArray(v);
       const size = isArray ? v.length : Object.keys(v).length;
       if (size > limits.maxMembers)
         return breach(
+          whole,
           'max_members',
           limits.maxMembers,
           field,
@@ -57,6 +68,7 @@ export function checkInputLimits(
     }
     if (bytes > limits.maxBytes)
       return breach(
+        whole,
         'max_bytes',
         limits.maxBytes,
         undefined,
@@ -67,13 +79,14 @@ export function checkInputLimits(
 }
 
 function breach(
+  whole: string,
   limit: LimitBreach['limit'],
   allowed: number,
   field: string | undefined,
   what: string,
 ): LimitBreach {
   // The field name is the model's own text: shown, but never at length.
-  const subject = field === undefined ? 'arguments' : field.length > 64 ? `${field.slice(0, 64)}…` : field;
+  const subject = field === undefined ? whole : field.length > 64 ? `${field.slice(0, 64)}…` : field;
   const cap =
     limit === 'max_depth'
       ? `${allowed} levels of nesting`
