@@ -30,7 +30,7 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['src/cli.ts', 'src/cli/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/cli/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
   {
     files: ['test/**', 'bench/**', 'scripts/**', '*.config.*'],
     rules: {

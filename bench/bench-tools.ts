@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { defineTool, type AnyTool } from '../src/tools/define-tool.js';
-import { approvalTokenField, dryRunField, envField } from '../src/tools/fields.js';
+import { defineTool, type AnyTool } from '../src/contract/define-tool.js';
+import { approvalTokenField, dryRunField, envField } from '../src/contract/fields.js';
 
 /** The same trivial work for the governed tools and the bare SDK baseline. */
 export function echoWork(text: string): { echoed: string; length: number } {

@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../src/clock.js';
+import { ManualClock } from '../src/core/clock.js';
 import { configSchema } from '../src/config/schema.js';
-import type { Deps } from '../src/deps.js';
-import { silentLogger } from '../src/log.js';
+import type { Deps } from '../src/contract/deps.js';
+import { silentLogger } from '../src/core/log.js';
 import { BackendNotConfiguredError, type Backends } from '../src/providers/backends.js';
 import type {
   DeploymentInfo,
@@ -22,10 +22,15 @@ import type {
 import type { SecretMetadata, SecretsManagerProvider } from '../src/providers/secrets-manager/types.js';
 import { syntheticFleet } from '../src/sandbox/fleet/synthetic.js';
 import { openStore } from '../src/store/open-store.js';
-import { accessSource, costSource, credentialsSource, versionsSource } from '../src/backlog/sources/index.js';
+import {
+  accessSource,
+  costSource,
+  credentialsSource,
+  versionsSource,
+} from '../src/tools/cost/backlog/sources/index.js';
 import { costReport } from '../src/tools/cost/cost-report.js';
 import { makeDay2Backlog } from '../src/tools/cost/day2-backlog.js';
-import type { ToolContext } from '../src/tools/define-tool.js';
+import type { ToolContext } from '../src/contract/define-tool.js';
 import { median, round } from './stats.js';
 
 const SERVICES = 5000;

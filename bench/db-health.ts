@@ -8,14 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Catalog } from '../src/catalog/catalog.js';
-import { ManualClock } from '../src/clock.js';
+import { ManualClock } from '../src/core/clock.js';
 import { configSchema } from '../src/config/schema.js';
-import type { Deps } from '../src/deps.js';
-import { silentLogger } from '../src/log.js';
+import type { Deps } from '../src/contract/deps.js';
+import { silentLogger } from '../src/core/log.js';
 import { PostgresProvider } from '../src/providers/postgres/postgres-provider.js';
 import type { Store } from '../src/store/store.js';
 import { postgresOnly } from '../test/tools/database/pg-fixture.js';
-import type { ToolContext } from '../src/tools/define-tool.js';
+import type { ToolContext } from '../src/contract/define-tool.js';
 import { dbHealth } from '../src/tools/database/db-health.js';
 import { explainQuery } from '../src/tools/database/explain-query.js';
 

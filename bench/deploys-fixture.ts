@@ -1,14 +1,14 @@
 /** Shared set-up of the deploys benchmarks: an emulated cluster and a Deps over it. */
 import { Catalog } from '../src/catalog/catalog.js';
-import { systemClock } from '../src/clock.js';
+import { systemClock } from '../src/core/clock.js';
 import { configSchema } from '../src/config/schema.js';
-import type { Deps } from '../src/deps.js';
-import { silentLogger } from '../src/log.js';
+import type { Deps } from '../src/contract/deps.js';
+import { silentLogger } from '../src/core/log.js';
 import { BackendNotConfiguredError, type Backends } from '../src/providers/backends.js';
 import { createKubernetesProvider } from '../src/providers/kubernetes/create-kubernetes-provider.js';
 import type { KubernetesEmulator } from '../src/sandbox/kubernetes/emulator.js';
 import type { Store } from '../src/store/store.js';
-import type { ToolContext } from '../src/tools/define-tool.js';
+import type { ToolContext } from '../src/contract/define-tool.js';
 
 /** A Deployment manifest as a GitOps repository would hold it. */
 export function deploymentManifest(

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { diffObject } from '../src/drift/index.js';
+import { diffObject } from '../src/tools/deploys/drift/index.js';
 import { startKubernetesEmulator } from '../src/sandbox/kubernetes/emulator.js';
 import type { KubeObject } from '../src/sandbox/kubernetes/types.js';
 import { detectDrift } from '../src/tools/deploys/detect-drift.js';

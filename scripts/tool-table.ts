@@ -7,11 +7,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
-import type { PromptDefinition } from '../src/prompts/define-prompt.js';
+import type { PromptDefinition } from '../src/contract/define-prompt.js';
 import { allPrompts } from '../src/prompts/index.js';
-import type { ResourceDefinition } from '../src/resources/define-resource.js';
+import type { ResourceDefinition } from '../src/contract/define-resource.js';
 import { allResources } from '../src/resources/index.js';
-import type { AnyTool } from '../src/tools/define-tool.js';
+import type { AnyTool } from '../src/contract/define-tool.js';
 import { allTools } from '../src/tools/index.js';
 
 export const START = '<!-- tools:start -->';

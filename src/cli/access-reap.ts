@@ -1,8 +1,8 @@
-import { buildRuntime } from '../build-runtime.js';
-import { buildBackends, withEnvironments } from '../build-backends.js';
+import { buildRuntime } from '../server/build-runtime.js';
+import { buildBackends, withEnvironments } from '../server/build-backends.js';
 import { loadConfig } from '../config/load-config.js';
-import { createLogger } from '../log.js';
-import { reapExpiredGrants } from '../access/reaper.js';
+import { createLogger } from '../core/log.js';
+import { reapExpiredGrants } from '../tools/access/reaper.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type CliIo, type Command } from './io.js';
 
 /** `day2 access reap`: one pass of the access reaper, for cron (`day2 serve` runs it on its own). */

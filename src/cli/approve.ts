@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ApprovalError } from '../guards/approvals.js';
-import { localPrincipalId } from '../guards/principal.js';
+import { localPrincipalId } from '../core/principal.js';
 import { approvers } from '../guards/approver-check.js';
 import { signDecision, SIGNED_CHANNEL, type DecisionStatement } from '../guards/approver-keys.js';
 import { renderApproval } from './approval-view.js';

@@ -1,6 +1,6 @@
-import { buildRuntime, type OwnedRuntime } from '../build-runtime.js';
+import { buildRuntime, type OwnedRuntime } from '../server/build-runtime.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { createLogger } from '../log.js';
+import { createLogger } from '../core/log.js';
 import type { Backends } from '../providers/backends.js';
 import type { CliIo } from './io.js';
 

@@ -1,5 +1,5 @@
 import { ApprovalError } from '../guards/approvals.js';
-import { localPrincipalId } from '../guards/principal.js';
+import { localPrincipalId } from '../core/principal.js';
 import { openCliRuntime } from './cli-runtime.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
 

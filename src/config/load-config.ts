@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { configSchema, type Config } from './schema.js';
-import { formatZodIssues } from './format-issues.js';
+import { formatZodIssues } from '../core/format-issues.js';
 
 export interface LoadedConfig {
   config: Config;

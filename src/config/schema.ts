@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { TOOLSET_CHOICES } from '../toolsets.js';
-import { canonicalPrincipal } from '../guards/principal.js';
-import { formatPath } from './format-issues.js';
+import { TOOLSET_CHOICES } from '../core/toolsets.js';
+import { canonicalPrincipal } from '../core/principal.js';
+import { formatPath } from '../core/format-issues.js';
 
 /** A duration such as `90s`, `15m`, `8h`, `7d`, parsed to milliseconds. */
 export const durationSchema = z

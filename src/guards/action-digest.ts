@@ -1,5 +1,5 @@
-import { canonicalJson, sha256Hex } from './canonical-json.js';
-import type { Target } from '../tools/define-tool.js';
+import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
+import type { Target } from '../contract/define-tool.js';
 
 /** The fields that identify one exact action. */
 export interface ActionIdentity {

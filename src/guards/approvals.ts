@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import type { Notifier } from '../providers/notify/notifier.js';
 import type { ApprovalRequest, AuditInput, ConsumeResult, Store } from '../store/store.js';
 import type { Policy, PolicyDecision } from './policy.js';
 import { checkApprover, type ApproverCheck } from './approver-check.js';
 import { ApproverKeys, SIGNED_CHANNEL } from './approver-keys.js';
-import { PAGE_CHANNEL } from '../http/approval-link.js';
-import { redact } from './redact.js';
-import { samePrincipal } from './principal.js';
+import { PAGE_CHANNEL } from './approval-link.js';
+import { redact } from '../core/redact.js';
+import { samePrincipal } from '../core/principal.js';
 
 /** Where audit events go; AuditLog implements it. */
 export interface AuditSink {

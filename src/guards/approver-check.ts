@@ -1,5 +1,5 @@
 import type { ApprovalRequest } from '../store/store.js';
-import { samePrincipal } from './principal.js';
+import { samePrincipal } from '../core/principal.js';
 
 export type ApproverCheck = { ok: true } | { ok: false; code: string; message: string };
 

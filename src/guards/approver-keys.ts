@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/load-config.js';
-import { canonicalJson } from './canonical-json.js';
-import { canonicalPrincipal } from './principal.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { canonicalPrincipal } from '../core/principal.js';
 
 /**
  * The policy channel of an approval signed with the approver's own key: the strong channel for

@@ -2,17 +2,17 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'no
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
-import { silentLogger } from '../log.js';
-import type { Logger } from '../log.js';
+import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import { silentLogger } from '../core/log.js';
+import type { Logger } from '../core/log.js';
 import { StoreUnavailableError } from '../store/store.js';
 import type { AuditCheckpoint, AuditInput, AuditRecord, Store } from '../store/store.js';
 import { publicKeyPathFor } from './audit-config.js';
 import { checkpointPayload, keyIdOf } from './audit-verify.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import type { AuditWitness } from './audit-witness.js';
-import { redact } from './redact.js';
+import { redact } from '../core/redact.js';
 
 /** The Ed25519 key that signs audit checkpoints. */
 export interface SigningKey {

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, hash, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AuditChainLink, AuditCheckpoint, Store } from '../store/store.js';
-import { canonicalJson, GENESIS_HASH } from './canonical-json.js';
+import { canonicalJson, GENESIS_HASH } from '../core/canonical-json.js';
 
 export type VerifyResult =
   | {

@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Runtime } from '../runtime.js';
-import type { AnyTool, Plan, ToolContext } from '../tools/define-tool.js';
+import type { Governance } from './governance.js';
+import type { AnyTool, Plan, ToolContext } from '../contract/define-tool.js';
 
 type AnyWriteTool = Extract<AnyTool, { effect: 'write' }>;
 type AnyReadTool = Exclude<AnyTool, AnyWriteTool>;
-import { ToolError } from '../tools/define-tool.js';
-import type { Principal } from './principal.js';
+import { ToolError } from '../contract/define-tool.js';
+import type { Principal } from '../core/principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError } from './approvals.js';
-import { redact, redactLogLine, redactText } from './redact.js';
+import { redact, redactLogLine, redactText } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
-import { formatZodIssues } from '../config/format-issues.js';
-import { approvalTokenField, CursorError, dryRunField, durationMs } from '../tools/fields.js';
+import { formatZodIssues } from '../core/format-issues.js';
+import { approvalTokenField, CursorError, dryRunField, durationMs } from '../contract/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
 import { describeBackendError, serverMessageOf } from '../providers/describe-error.js';
 
@@ -52,7 +52,7 @@ export function inputSchemaOf(tool: AnyTool): z.ZodObject {
  * it: the registration layer is the only caller of their handlers.
  */
 export async function governedCall(
-  rt: Runtime,
+  rt: Governance,
   tool: AnyTool,
   rawArgs: unknown,
   session: CallSession,
@@ -109,7 +109,7 @@ export async function governedCall(
 }
 
 async function governedRead(
-  rt: Runtime,
+  rt: Governance,
   tool: AnyReadTool,
   args: Record<string, unknown>,
   ctx: ToolContext,
@@ -155,7 +155,7 @@ async function governedRead(
 }
 
 async function governedWrite(
-  rt: Runtime,
+  rt: Governance,
   tool: AnyWriteTool,
   args: Record<string, unknown>,
   ctx: ToolContext,
@@ -306,7 +306,7 @@ async function governedWrite(
 }
 
 async function executeWrite(
-  rt: Runtime,
+  rt: Governance,
   tool: AnyWriteTool,
   args: Record<string, unknown>,
   ctx: ToolContext,
@@ -373,7 +373,7 @@ async function executeWrite(
 }
 
 async function tryElicitation(
-  rt: Runtime,
+  rt: Governance,
   tool: AnyTool,
   plan: Plan,
   decision: PolicyDecision,
@@ -450,7 +450,7 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
 }
 
-async function auditQuietly(rt: Runtime, input: AuditInput, durable = false): Promise<void> {
+async function auditQuietly(rt: Governance, input: AuditInput, durable = false): Promise<void> {
   try {
     if (durable) await rt.audit.append(input, { durable: true });
     else
@@ -462,7 +462,7 @@ async function auditQuietly(rt: Runtime, input: AuditInput, durable = false): Pr
   }
 }
 
-function policyFields(rt: Runtime, d: PolicyDecision) {
+function policyFields(rt: Governance, d: PolicyDecision) {
   return { version: rt.policy.version, hash: rt.policy.hash, rule: d.rule, decision: d.decision };
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { canonicalJson, sha256Hex } from './canonical-json.js';
-import { canonicalPrincipal } from './principal.js';
+import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
+import { canonicalPrincipal } from '../core/principal.js';
 import {
   policySchema,
   type Config,
@@ -10,8 +10,8 @@ import {
   type PolicyRule,
   type Tier,
 } from '../config/schema.js';
-import type { Effect, Risk } from '../tools/define-tool.js';
-import { formatZodIssues } from '../config/format-issues.js';
+import type { Effect, Risk } from '../contract/define-tool.js';
+import { formatZodIssues } from '../core/format-issues.js';
 
 /** What policy looks at for one call. */
 export interface PolicyInput {

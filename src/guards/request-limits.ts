@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { formatZodIssues } from '../config/format-issues.js';
+import { formatZodIssues } from '../core/format-issues.js';
 import { checkInputLimits, type LimitBreach } from './input-limits.js';
 
 /**

@@ -3,10 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { ApprovalError } from '../guards/approvals.js';
 import { approvers } from '../guards/approver-check.js';
-import type { Logger } from '../log.js';
-import type { Runtime } from '../runtime.js';
+import type { Logger } from '../core/log.js';
+import type { Runtime } from '../server/runtime.js';
 import type { ApprovalRequest } from '../store/store.js';
-import { APPROVALS_PATH, PAGE_CHANNEL } from './approval-link.js';
+import { APPROVALS_PATH, PAGE_CHANNEL } from '../guards/approval-link.js';
 import { BearerAuth } from './bearer-auth.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 

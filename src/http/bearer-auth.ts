@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
-import { samePrincipal } from '../guards/principal.js';
+import type { Logger } from '../core/log.js';
+import { samePrincipal } from '../core/principal.js';
 
 type TokenConfig = Config['http']['tokens'][number];
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { Metrics } from './metrics.js';
 
 /** How often, at most, a refused connection is logged (one line per quiet spell, with a count). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePrompt } from './define-prompt.js';
+import { definePrompt } from '../contract/define-prompt.js';
 
 /** Runbook for an alerting service: triage first, act through governed tools, record on the incident. */
 export const incidentTriagePrompt = definePrompt({

@@ -1,4 +1,4 @@
-import type { PromptDefinition } from './define-prompt.js';
+import type { PromptDefinition } from '../contract/define-prompt.js';
 import { incidentTriagePrompt } from './incident-triage.js';
 import { postmortemPrompt } from './postmortem.js';
 import { rotateCredentialsPrompt } from './rotate-credentials.js';

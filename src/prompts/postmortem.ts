@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePrompt } from './define-prompt.js';
+import { definePrompt } from '../contract/define-prompt.js';
 
 /** Drafts a blameless postmortem from an incident's day2 timeline. */
 export const postmortemPrompt = definePrompt({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePrompt } from './define-prompt.js';
+import { definePrompt } from '../contract/define-prompt.js';
 
 /** Runbook for credential rotation: inventory → plan → approval → execution → verification. */
 export const rotateCredentialsPrompt = definePrompt({

@@ -1,7 +1,7 @@
 import { environmentConfig } from '../config/lookup.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { BackendNotConfiguredError, type BackendName, type Backends } from './backends.js';
 import { lazy } from './lazy.js';
 import { resilient } from './resilient.js';

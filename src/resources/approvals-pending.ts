@@ -1,4 +1,4 @@
-import { defineResource } from './define-resource.js';
+import { defineResource } from '../contract/define-resource.js';
 
 export const approvalsPending = defineResource({
   uri: 'day2://approvals/pending',

@@ -1,4 +1,4 @@
-import { defineResource } from './define-resource.js';
+import { defineResource } from '../contract/define-resource.js';
 
 export const auditRecent = defineResource({
   uri: 'day2://audit/recent',

@@ -1,7 +1,7 @@
-import { collectBacklog } from '../backlog/collect.js';
-import type { BacklogSource } from '../backlog/item.js';
-import { defaultBacklogSources } from '../backlog/sources/index.js';
-import { defineResource, type StaticResource } from './define-resource.js';
+import { collectBacklog } from '../tools/cost/backlog/collect.js';
+import type { BacklogSource } from '../tools/cost/backlog/item.js';
+import { defaultBacklogSources } from '../tools/cost/backlog/sources/index.js';
+import { defineResource, type StaticResource } from '../contract/define-resource.js';
 
 const CAP = 200;
 

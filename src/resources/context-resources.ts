@@ -1,9 +1,13 @@
 import { environmentConfig } from '../config/lookup.js';
-import { defineResource, defineResourceTemplate, ResourceNotFoundError } from './define-resource.js';
+import {
+  defineResource,
+  defineResourceTemplate,
+  ResourceNotFoundError,
+} from '../contract/define-resource.js';
 import { toGraphJson, toMermaid, type GraphJson } from '../catalog/graph-export.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { collectAlerts } from '../context/alerts.js';
-import { collectDeployments, versionSkew } from '../context/deployments.js';
+import { collectAlerts } from '../tools/context/alerts.js';
+import { collectDeployments, versionSkew } from '../tools/context/deployments.js';
 
 export const servicesResource = defineResource({
   uri: 'day2://services',

@@ -1,5 +1,5 @@
-import { defineResource } from './define-resource.js';
-import { collectCredentials } from '../rotation/inventory.js';
+import { defineResource } from '../contract/define-resource.js';
+import { collectCredentials } from '../tools/secrets/rotation/inventory.js';
 
 const CAP = 200;
 

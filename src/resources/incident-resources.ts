@@ -1,7 +1,11 @@
-import { defineResource, defineResourceTemplate, ResourceNotFoundError } from './define-resource.js';
-import { IncidentNotFoundError, IncidentRecords } from '../incidents/incident-record.js';
-import { buildTimeline } from '../incidents/timeline.js';
-import { collectMetrics } from '../incidents/collect-metrics.js';
+import {
+  defineResource,
+  defineResourceTemplate,
+  ResourceNotFoundError,
+} from '../contract/define-resource.js';
+import { IncidentNotFoundError, IncidentRecords } from '../tools/incidents/incident-record.js';
+import { buildTimeline } from '../tools/incidents/timeline.js';
+import { collectMetrics } from '../tools/incidents/collect-metrics.js';
 
 export const incidentsResource = defineResource({
   uri: 'day2://incidents',

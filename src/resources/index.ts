@@ -1,4 +1,4 @@
-import type { ResourceDefinition } from './define-resource.js';
+import type { ResourceDefinition } from '../contract/define-resource.js';
 import { approvalsPending } from './approvals-pending.js';
 import { incidentResources } from './incident-resources.js';
 import { backlogResource } from './backlog-resource.js';

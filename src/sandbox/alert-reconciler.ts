@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { imageWithoutDigest, type FleetAlert, type FleetMonitor } from './fleet-schema.js';
 import type { Sandbox } from './start-sandbox.js';
 import type { KubeObject } from './kubernetes/types.js';

@@ -7,7 +7,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { describeIssue, formatPath, lineOf } from '../catalog/describe-issue.js';
 import { mergeKubernetesLabels } from '../catalog/kubernetes-labels.js';
 import { loadCatalog } from '../catalog/load-catalog.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { createFleetSchema } from './fleet-schema.js';
 import type { Fleet } from './fleet-schema.js';
 

@@ -1,9 +1,9 @@
 import { startAlertReconciler, type AlertReconciler } from './alert-reconciler.js';
 import { pushImage, RegistryMissingError, startRegistry, type RegistryProcess } from './registry-process.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { configSchema, environmentSchema, type EnvironmentConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import type { BackendName, Backends } from '../providers/backends.js';
 import { createAlertmanagerProvider } from '../providers/alertmanager/http-provider.js';
 import type { AlertmanagerProvider, ListAlertsOptions } from '../providers/alertmanager/types.js';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApprovalDecision, ApprovalRequest, ConsumeResult } from './store.js';
 import { ApprovalStateError } from './store.js';
-import { canonicalPrincipal, samePrincipal } from '../guards/principal.js';
+import { canonicalPrincipal, samePrincipal } from '../core/principal.js';
 
 /**
  * The approval state machine shared by both stores: pure functions over a request that the store

@@ -1,4 +1,4 @@
-import { canonicalJson, chainHash, GENESIS_HASH } from '../guards/canonical-json.js';
+import { canonicalJson, chainHash, GENESIS_HASH } from '../core/canonical-json.js';
 import type { AuditInput, AuditRecord } from './store.js';
 
 /** One audit event waiting to be sealed into the chain, with the time it happened. */

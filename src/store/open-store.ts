@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../core/clock.js';
 import { PostgresStore } from './postgres-store.js';
 import { DEFAULT_SQLITE_PATH } from './sqlite-store.js';
 import type { Store } from './store.js';

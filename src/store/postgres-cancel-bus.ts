@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import pg from 'pg';
-import type { Logger } from '../log.js';
+import type { Logger } from '../core/log.js';
 import { encodeCancellation, parseCancellation, type CancelBus, type Cancellation } from './cancel-bus.js';
 
 /** The NOTIFY channel; payloads name their schema, so one channel serves every day2 in a database. */

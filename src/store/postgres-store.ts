@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
-import type { Logger } from '../log.js';
+import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/log.js';
 import {
   applyDecision,
   consumeFailure,

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import { systemClock } from '../clock.js';
-import type { Clock } from '../clock.js';
+import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { fromWire, isLockError } from './sqlite-worker-protocol.js';
 import type {
   CallMethod,

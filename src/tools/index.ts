@@ -1,4 +1,4 @@
-import type { AnyTool } from './define-tool.js';
+import type { AnyTool } from '../contract/define-tool.js';
 import { approvalTools } from './approvals/index.js';
 import { contextTools } from './context/index.js';
 import { databaseTools } from './database/index.js';

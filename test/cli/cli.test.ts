@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../fixtures/run-cli.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';

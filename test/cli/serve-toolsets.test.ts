@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { serve, type ServeHandle } from '../../server.js';
-import { parseServeArgs } from '../../src/cli/serve.js';
-import { silentLogger } from '../../src/log.js';
+import { serve, type ServeHandle } from '../../src/cli/serve.js';
+import { parseServeArgs } from '../../src/cli/serve-command.js';
+import { silentLogger } from '../../src/core/log.js';
 import { allTools } from '../../src/tools/index.js';
-import { ALWAYS_ON_TOOLSETS, DEFAULT_TOOLSETS, servedToolsets, TOOLSETS } from '../../src/toolsets.js';
+import { ALWAYS_ON_TOOLSETS, DEFAULT_TOOLSETS, servedToolsets, TOOLSETS } from '../../src/core/toolsets.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { makeTestTools } from '../fixtures/test-tools.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseSync } from 'node:sqlite';
-import { buildRuntime, type OwnedRuntime } from '../../src/build-runtime.js';
+import { buildRuntime, type OwnedRuntime } from '../../src/server/build-runtime.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import type { Backends } from '../../src/providers/backends.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type ServeHandle } from '../../server.js';
+import { type ServeHandle } from '../../src/cli/serve.js';
 import { openStore } from '../../src/store/open-store.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { backendWrites } from '../fixtures/test-tools.js';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CallToolResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { OwnedRuntime } from '../../src/build-runtime.js';
+import type { OwnedRuntime } from '../../src/server/build-runtime.js';
 import { allTools } from '../../src/tools/index.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';

@@ -11,7 +11,7 @@ import {
   createAlertmanagerProvider,
   type AlertmanagerProvider,
 } from '../../src/providers/alertmanager/index.js';
-import { startAlertmanager, type AlertmanagerProcess } from '../helpers/alertmanager.js';
+import { startAlertmanager, type AlertmanagerProcess } from '../fixtures/alertmanager.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fidelityDir = process.env.DAY2_FIDELITY_DIR ?? join(repo, '../shared/fidelity');

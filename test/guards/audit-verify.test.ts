@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, loadOrCreateSigningKey, signCheckpoint } from '../../src/guards/audit-log.js';
 import type { SigningKey } from '../../src/guards/audit-log.js';
 import { verifyAudit } from '../../src/guards/audit-verify.js';
-import { chainHash } from '../../src/guards/canonical-json.js';
+import { chainHash } from '../../src/core/canonical-json.js';
 import type { Store } from '../../src/store/store.js';
 import { backends } from '../store/fixtures/backends.js';
 import type { TestBackend } from '../store/fixtures/backends.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalJson } from '../../src/guards/canonical-json.js';
+import { canonicalJson } from '../../src/core/canonical-json.js';
 
 /** Canonical JSON as the recursive definition says it: what stored digests were computed with. */
 function reference(value: unknown): string {

@@ -2,11 +2,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { createServer } from '../../src/create-server.js';
+import { createServer } from '../../src/server/create-server.js';
 import { z } from 'zod';
-import { defineTool } from '../../src/tools/define-tool.js';
-import { durationField, envField } from '../../src/tools/fields.js';
-import { startHarness, type TestHarness } from '../helpers/in-memory-runtime.js';
+import { defineTool } from '../../src/contract/define-tool.js';
+import { durationField, envField } from '../../src/contract/fields.js';
+import { startHarness, type TestHarness } from '../fixtures/in-memory-runtime.js';
 import { issuedToken } from '../fixtures/approval-token.js';
 
 type Structured = Record<string, unknown> & { status?: string; approval_id?: string };

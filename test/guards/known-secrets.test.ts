@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KNOWN_SECRETS_MAX, redactText, registerSecret, REDACTED } from '../../src/guards/redact.js';
+import { KNOWN_SECRETS_MAX, redactText, registerSecret, REDACTED } from '../../src/core/redact.js';
 
 // The redactor remembers every secret value day2 handles; a server that runs for months must not
 // remember them without bound, yet must keep masking the ones it uses.

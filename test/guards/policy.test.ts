@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES, Policy, loadPolicy } from '../../src/guards/policy.js';
 import { configSchema } from '../../src/config/schema.js';
 import { actionDigest } from '../../src/guards/action-digest.js';
-import { canonicalJson } from '../../src/guards/canonical-json.js';
-import { redact, registerSecret, REDACTED } from '../../src/guards/redact.js';
+import { canonicalJson } from '../../src/core/canonical-json.js';
+import { redact, registerSecret, REDACTED } from '../../src/core/redact.js';
 import fc from 'fast-check';
 
 const base = { tool: 't', toolset: 'x', principal: 'p' } as const;

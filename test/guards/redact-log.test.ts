@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { redactLogLine, registerSecret, REDACTED } from '../../src/guards/redact.js';
+import { redactLogLine, registerSecret, REDACTED } from '../../src/core/redact.js';
 
 describe('redactLogLine', () => {
   it('masks values that look like credentials, whatever the form of the line', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { type ServeHandle } from '../../server.js';
+import { type ServeHandle } from '../../src/cli/serve.js';
 import { allAudit } from '../fixtures/audit-records.js';
 import { rawRequest, type RawResponse } from '../fixtures/raw-http.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { z } from 'zod';
-import { type ServeHandle } from '../../server.js';
+import { type ServeHandle } from '../../src/cli/serve.js';
 import type { Cancellation } from '../../src/store/cancel-bus.js';
 import { PostgresCancelBus } from '../../src/store/postgres-cancel-bus.js';
-import { defineTool, type AnyTool } from '../../src/tools/define-tool.js';
+import { defineTool, type AnyTool } from '../../src/contract/define-tool.js';
 import { MCP_HEADERS, rawRequest, rpc } from '../fixtures/raw-http.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { PG_URL, postgresBackend, type TestBackend } from '../store/fixtures/backends.js';

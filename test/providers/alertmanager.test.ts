@@ -12,7 +12,7 @@ import {
   AlertmanagerMissingError,
   startAlertmanager as startProcess,
 } from '../../src/sandbox/alertmanager-process.js';
-import { startAlertmanager, type AlertmanagerProcess } from '../helpers/alertmanager.js';
+import { startAlertmanager, type AlertmanagerProcess } from '../fixtures/alertmanager.js';
 
 async function backendError(p: Promise<unknown>): Promise<BackendError> {
   try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { BackendError } from '../../src/providers/errors.js';
 import { createDatadogProvider, type DatadogProvider } from '../../src/providers/datadog/index.js';
 import { startDatadogEmulator, type DatadogEmulator } from '../../src/sandbox/datadog/index.js';

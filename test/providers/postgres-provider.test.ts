@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { PostgresError } from '../../src/providers/postgres/errors.js';
 import { PostgresProvider, type DbRef } from '../../src/providers/postgres/postgres-provider.js';
-import { resolveDatabase } from '../../src/providers/postgres/resolve-database.js';
-import { ToolError } from '../../src/tools/define-tool.js';
+import { resolveDatabase } from '../../src/tools/database/resolve-database.js';
+import { ToolError } from '../../src/contract/define-tool.js';
 import { admin, closedPort, connect, urlFor } from '../tools/database/pg-fixture.js';
 
 const name = `day2_t_${randomBytes(5).toString('hex')}`;

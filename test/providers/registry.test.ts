@@ -3,7 +3,7 @@ import { OciRegistryClient } from '../../src/providers/registry/oci-client.js';
 import { newerTags, parseTag } from '../../src/providers/registry/semver.js';
 import { parseImageRef } from '../../src/providers/registry/image-ref.js';
 import { NotFoundError } from '../../src/providers/errors.js';
-import { startTestRegistry, type RegistryProcess } from '../helpers/registry.js';
+import { startTestRegistry, type RegistryProcess } from '../fixtures/registry.js';
 
 let registry: RegistryProcess;
 let digests: Map<string, string>;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
-import { REDACTED, redact, redactText } from '../../src/guards/redact.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { REDACTED, redact, redactText } from '../../src/core/redact.js';
 import { BackendError } from '../../src/providers/errors.js';
 import {
   createSecretsManagerProvider,

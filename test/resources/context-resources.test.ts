@@ -1,7 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxHarness, type SandboxHarness } from '../helpers/sandbox-harness.js';
+import { startSandboxHarness, type SandboxHarness } from '../fixtures/sandbox-harness.js';
 
 /** The context resources over the demo fleet, read and subscribed through an MCP client. */
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, logger, v1, v2 } from '@datadog/datadog-api-client';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { startDatadogEmulator, type DatadogEmulator } from '../../src/sandbox/datadog/index.js';
 
 const API_KEY = 'test-api-key-0000';

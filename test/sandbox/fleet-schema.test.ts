@@ -2,7 +2,7 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { resolveFleetTime } from '../../src/sandbox/fleet/relative-time.js';
 import { parseCpu, parseMemory } from '../../src/sandbox/fleet/quantity.js';
 import { FleetLoadError, loadFleet, parseFleetText } from '../../src/sandbox/load-fleet.js';

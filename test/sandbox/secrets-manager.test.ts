@@ -15,7 +15,7 @@ import {
   type ListSecretsCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.js';
+import { ManualClock } from '../../src/core/clock.js';
 import {
   startSecretsManagerEmulator,
   type SecretsManagerEmulator,

@@ -3,7 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/core/log.js';
 import { FleetLoadError } from '../../src/sandbox/load-fleet.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/start-sandbox.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { OwnedRuntime } from '../../src/build-runtime.js';
-import { canonicalJson } from '../../src/guards/canonical-json.js';
+import type { OwnedRuntime } from '../../src/server/build-runtime.js';
+import { canonicalJson } from '../../src/core/canonical-json.js';
 import { verifyAudit } from '../../src/guards/audit-verify.js';
-import { redact, REDACTED, TRUNCATED } from '../../src/guards/redact.js';
+import { redact, REDACTED, TRUNCATED } from '../../src/core/redact.js';
 import { allTools } from '../../src/tools/index.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';

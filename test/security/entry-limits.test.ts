@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, GetPromptResultSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { OwnedRuntime } from '../../src/build-runtime.js';
+import type { OwnedRuntime } from '../../src/server/build-runtime.js';
 import { verifyAudit } from '../../src/guards/audit-verify.js';
 import { allTools } from '../../src/tools/index.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';

@@ -7,11 +7,11 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 import { checkApprover } from '../../src/guards/approver-check.js';
 import { signDecision } from '../../src/guards/approver-keys.js';
-import { canonicalPrincipal } from '../../src/guards/principal.js';
+import { canonicalPrincipal } from '../../src/core/principal.js';
 import { BearerAuth } from '../../src/http/bearer-auth.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/core/log.js';
 import type { ApprovalRequest } from '../../src/store/store.js';
-import { startHarness, type TestHarness } from '../helpers/in-memory-runtime.js';
+import { startHarness, type TestHarness } from '../fixtures/in-memory-runtime.js';
 
 /** The default rule for critical production writes, taking approvals through one channel. */
 const criticalPolicy = (channel: string) => ({

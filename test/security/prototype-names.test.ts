@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { inputSchemaOf } from '../../src/guards/governed-call.js';
-import type { AnyTool } from '../../src/tools/define-tool.js';
-import { startSandboxHarness, type SandboxHarness } from '../helpers/sandbox-harness.js';
+import type { AnyTool } from '../../src/contract/define-tool.js';
+import { startSandboxHarness, type SandboxHarness } from '../fixtures/sandbox-harness.js';
 
 /** Names that are members of every plain object's prototype: a lookup keyed by them must miss. */
 const PROTOTYPE_NAMES = [

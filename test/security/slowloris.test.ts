@@ -3,7 +3,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ServeHandle } from '../../server.js';
+import type { ServeHandle } from '../../src/cli/serve.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { serveHttp } from '../fixtures/serve-http.js';
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ServeHandle } from '../../server.js';
+import type { ServeHandle } from '../../src/cli/serve.js';
 import { holdSqliteLock, type HeldLock } from '../fixtures/hold-sqlite-lock.js';
 import { rawRequest } from '../fixtures/raw-http.js';
 import { serveHttp } from '../fixtures/serve-http.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startHarness, type TestHarness } from '../helpers/in-memory-runtime.js';
+import { startHarness, type TestHarness } from '../fixtures/in-memory-runtime.js';
 import { backends, type TestBackend } from '../store/fixtures/backends.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/core/log.js';
 import {
   encodeCancellation,
   MAX_CANCEL_PAYLOAD_BYTES,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/guards/audit-verify.js';
-import { canonicalJson, chainHash, GENESIS_HASH } from '../../src/guards/canonical-json.js';
+import { canonicalJson, chainHash, GENESIS_HASH } from '../../src/core/canonical-json.js';
 import { ApprovalStateError, StoreUnavailableError, VersionConflictError } from '../../src/store/store.js';
 import type { ApprovalRequest, AuditInput, AuditRecord, Store } from '../../src/store/store.js';
 import { backends } from './fixtures/backends.js';

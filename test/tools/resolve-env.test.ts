@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Deps } from '../../src/deps.js';
-import { ToolError } from '../../src/tools/define-tool.js';
+import type { Deps } from '../../src/contract/deps.js';
+import { ToolError } from '../../src/contract/define-tool.js';
 import { resolveEnvWith } from '../../src/tools/context/resolve-service.js';
 
 const deps = {

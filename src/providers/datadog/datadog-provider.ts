@@ -1,5 +1,5 @@
 import type { v1, v2 } from '@datadog/datadog-api-client';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
 import { BackendError } from '../errors.js';
 import { callContext, loadDatadogApis, type DatadogApis } from './client.js';
 import { enumText, isoFromRaw, toAlert, toDowntime, toEvent, toIncident, toMonitor } from './normalize.js';

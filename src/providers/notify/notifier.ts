@@ -1,5 +1,5 @@
-import type { Logger } from '../../log.js';
-import { redact } from '../../guards/redact.js';
+import type { Logger } from '../../core/log.js';
+import { redact } from '../../core/redact.js';
 
 /** A message for people: a new approval request, a finished rotation, an expiring grant. */
 export interface Notification {

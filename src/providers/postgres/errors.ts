@@ -1,4 +1,4 @@
-import { ToolError } from '../../tools/define-tool.js';
+import { ToolError } from '../../core/errors.js';
 import { BackendError, type BackendErrorKind } from '../errors.js';
 import { SQLSTATE_NAMES } from './sqlstate-names.js';
 

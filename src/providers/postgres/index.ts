@@ -5,4 +5,3 @@ export {
   type PostgresProviderOptions,
 } from './postgres-provider.js';
 export { PostgresError, translatePgError, type PostgresErrorKind } from './errors.js';
-export { resolveDatabase, type ResolvedDatabase } from './resolve-database.js';

@@ -2,7 +2,7 @@ import { environmentConfig, ownEntry } from '../../config/lookup.js';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import type { Config } from '../../config/schema.js';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
 import { PostgresError, translatePgError } from './errors.js';
 
 /** A configured database: a key of `environments.<env>.databases`. */

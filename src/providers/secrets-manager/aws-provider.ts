@@ -5,7 +5,7 @@ import type {
   SecretsManagerClient,
   SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
-import { isSecretKey, redactText, registerSecret } from '../../guards/redact.js';
+import { isSecretKey, redactText, registerSecret } from '../../core/redact.js';
 import { BackendError, type BackendErrorKind } from '../errors.js';
 import type { RandomPasswordOptions, SecretMetadata, SecretsManagerProvider, SecretValue } from './types.js';
 

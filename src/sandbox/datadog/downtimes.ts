@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { badRequest, ddTimestamp, isRecord, jsonApiAttributes, notFound } from './http-io.js';
 import type { DowntimeMatcher, StoredMonitor } from './monitors.js';
 import { queryScopes } from './monitors.js';

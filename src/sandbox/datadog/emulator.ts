@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { dropConnection, FaultInjector } from '../faults.js';
 import { DowntimeStore, type DowntimeSeed } from './downtimes.js';
 import { EventStore, type EventSeed } from './events.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { badRequest, isRecord } from './http-io.js';
 
 /** An event to seed the emulator with. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { ACTING_USER, ORG_ID } from './org.js';
 import { badRequest, ddTimestamp, isRecord, notFound } from './http-io.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { DatadogHttpError } from './http-io.js';
 
 /** A service definition to seed the emulator with: the schema document itself (`dd-service` is required). */

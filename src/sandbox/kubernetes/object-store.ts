@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { FieldManagers } from './managed-fields.js';
 import { findByKind, type ResourceType } from './resources.js';
 import { clone, type KubeObject } from './types.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock, type Clock } from '../../clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { dropConnection, FaultInjector } from '../faults.js';
 import { AwsJsonError } from './aws-error.js';
 import { SecretState, type SecretRecord, type SeedSecret } from './secret-state.js';

@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../core/clock.js';
 import { AwsJsonError, invalidParameter, invalidRequest, messages, notFound } from './aws-error.js';
 import { filterMatches, parseFilters } from './list-filters.js';
 import { generateRandomPassword, type RandomPasswordOptions } from './random-password.js';

@@ -1,6 +1,6 @@
 import type { Fleet } from '../fleet-schema.js';
 import type { AlertmanagerProvider, PostableAlert } from '../../providers/alertmanager/types.js';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
 
 /** How far ahead endsAt is set on firing alerts: far enough that re-posting keeps them active. */
 const FIRING_HORIZON_MS = 24 * 3_600_000;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Fleet } from '../fleet-schema.js';
-import type { Logger } from '../../log.js';
+import type { Logger } from '../../core/log.js';
 
 /** Where the sandbox's PostgreSQL is, by default (trust auth on loopback). */
 export const DEFAULT_SANDBOX_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';

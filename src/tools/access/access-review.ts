@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { Deps } from '../../deps.js';
-import type { AccessGrant } from '../../access/grant.js';
-import { collectGrants, type BindingRow } from '../../access/inventory.js';
-import { isDay2Binding } from '../../access/kubernetes-binding.js';
+import type { Deps } from '../../contract/deps.js';
+import type { AccessGrant } from './grant.js';
+import { collectGrants, type BindingRow } from './inventory.js';
+import { isDay2Binding } from './kubernetes-binding.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
-import { defineTool } from '../define-tool.js';
+import { defineTool } from '../../contract/define-tool.js';
 
 const PRIVILEGED = new Set(['admin', 'edit', 'cluster-admin']);
 

@@ -1,14 +1,14 @@
 import { environmentConfig } from '../../config/lookup.js';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../contract/deps.js';
 import { actionDigest } from '../../guards/action-digest.js';
-import { applyDatabaseGrant, inspectDatabaseGrant } from '../../access/database-grant.js';
-import { isKubernetesRole, KUBERNETES_ROLES, type AccessGrant } from '../../access/grant.js';
-import { listGrants, saveGrant } from '../../access/grant-store.js';
-import { bindingName, bindingSpec, isDay2Binding } from '../../access/kubernetes-binding.js';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { durationField, durationMs, envField } from '../fields.js';
+import { applyDatabaseGrant, inspectDatabaseGrant } from './database-grant.js';
+import { isKubernetesRole, KUBERNETES_ROLES, type AccessGrant } from './grant.js';
+import { listGrants, saveGrant } from './grant-store.js';
+import { bindingName, bindingSpec, isDay2Binding } from './kubernetes-binding.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnv, resolveEnvWith } from '../context/resolve-service.js';
 
 const VALID_UNTIL_NOTE =

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AccessGrant } from '../../access/grant.js';
+import type { AccessGrant } from './grant.js';
 
 /** One grant as the access tools show it. */
 export const grantShape = z.object({

@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define-tool.js';
+import type { AnyTool } from '../../contract/define-tool.js';
 import { accessReview } from './access-review.js';
 import { grantAccess } from './grant-access.js';
 import { listAccessGrants } from './list-access-grants.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { collectGrants } from '../../access/inventory.js';
+import { collectGrants } from './inventory.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
-import { defineTool } from '../define-tool.js';
-import { cursorField, limitField, paginate } from '../fields.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, limitField, paginate } from '../../contract/fields.js';
 import { grantShape, grantView } from './grant-shape.js';
 
 export const listAccessGrants = defineTool({

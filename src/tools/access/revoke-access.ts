@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { AccessGrant } from '../../access/grant.js';
-import { getGrant, saveGrant } from '../../access/grant-store.js';
-import { grantFromBinding, isDay2Binding } from '../../access/kubernetes-binding.js';
-import { target, where } from '../../access/reaper.js';
-import { markRevoked, revokeOnBackend } from '../../access/revoke.js';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { envField, reasonField } from '../fields.js';
+import type { AccessGrant } from './grant.js';
+import { getGrant, saveGrant } from './grant-store.js';
+import { grantFromBinding, isDay2Binding } from './kubernetes-binding.js';
+import { target, where } from './reaper.js';
+import { markRevoked, revokeOnBackend } from './revoke.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { envField, reasonField } from '../../contract/fields.js';
 import { resolveEnv, resolveEnvWith } from '../context/resolve-service.js';
 
 export const revokeAccess = defineTool({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { countedApprovers } from '../../store/approval-state.js';
 import { issueApprovalToken } from '../../guards/approvals.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { cursorField, limitField, DEFAULT_LIMIT, CursorError } from '../fields.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, limitField, DEFAULT_LIMIT, CursorError } from '../../contract/fields.js';
 
 const entry = z.object({
   seq: z.number(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { serviceField } from '../fields.js';
-import { collectAlerts } from '../../context/alerts.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { serviceField } from '../../contract/fields.js';
+import { collectAlerts } from './alerts.js';
 import { dependencyImpact } from '../../catalog/graph.js';
 import { resolveEnv, resolveService } from './resolve-service.js';
 import { gapShape } from './shapes.js';

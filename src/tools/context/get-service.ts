@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { envField, serviceField } from '../fields.js';
-import { collectAlerts } from '../../context/alerts.js';
-import { gather, untrusted } from '../../context/gather.js';
-import { toRow } from '../../context/deployments.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { envField, serviceField } from '../../contract/fields.js';
+import { collectAlerts } from './alerts.js';
+import { gather, untrusted } from './gather.js';
+import { toRow } from './deployments.js';
 import { resolveEnv, resolveService } from './resolve-service.js';
 import { alertShape, gapShape } from './shapes.js';
 

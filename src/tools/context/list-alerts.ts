@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { cursorField, limitField, paginate } from '../fields.js';
-import { collectAlerts } from '../../context/alerts.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { collectAlerts } from './alerts.js';
 import { alertShape, gapShape } from './shapes.js';
 
 export const listAlerts = defineTool({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { cursorField, limitField, paginate } from '../fields.js';
-import { collectDeployments, versionSkew } from '../../context/deployments.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { collectDeployments, versionSkew } from './deployments.js';
 import { gapShape } from './shapes.js';
 
 const row = z.object({

@@ -1,8 +1,8 @@
 import { environmentConfig } from '../../config/lookup.js';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../contract/deps.js';
 import type { CatalogService } from '../../catalog/model.js';
 import type { BackendName } from '../../providers/backends.js';
-import { ToolError } from '../define-tool.js';
+import { ToolError } from '../../contract/define-tool.js';
 
 /** The catalog service a tool argument names, or a ToolError that suggests close names. */
 export function resolveService(deps: Deps, name: string): CatalogService {

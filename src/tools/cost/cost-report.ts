@@ -1,11 +1,11 @@
 import { environmentConfig } from '../../config/lookup.js';
 import { z } from 'zod';
-import { P95_BASIS } from '../../cost/analyze.js';
-import { money } from '../../cost/prices.js';
-import { costOf, DEFAULT_IDLE_CPU_MILLICORES } from '../../cost/report.js';
+import { P95_BASIS } from './analyze.js';
+import { money } from './prices.js';
+import { costOf, DEFAULT_IDLE_CPU_MILLICORES } from './report.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
-import { defineTool } from '../define-tool.js';
+import { defineTool } from '../../contract/define-tool.js';
 
 const amount = z.number().describe('per month, in the price table currency');
 const owner = {

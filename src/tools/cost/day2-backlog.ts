@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { collectBacklog } from '../../backlog/collect.js';
-import { backlogToCsv, backlogToMarkdown } from '../../backlog/export.js';
-import type { BacklogSource } from '../../backlog/item.js';
-import { defaultBacklogSources } from '../../backlog/sources/index.js';
+import { collectBacklog } from './backlog/collect.js';
+import { backlogToCsv, backlogToMarkdown } from './backlog/export.js';
+import type { BacklogSource } from './backlog/item.js';
+import { defaultBacklogSources } from './backlog/sources/index.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
-import { defineTool } from '../define-tool.js';
-import { cursorField, limitField, paginate } from '../fields.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, limitField, paginate } from '../../contract/fields.js';
 
 const categories = ['credentials', 'drift', 'versions', 'cost', 'access', 'database'] as const;
 const EXPORT_CAP = 1000;

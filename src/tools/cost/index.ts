@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define-tool.js';
+import type { AnyTool } from '../../contract/define-tool.js';
 import { costReport } from './cost-report.js';
 import { day2Backlog } from './day2-backlog.js';
 import { scaleIdleToZero } from './scale-idle-to-zero.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ConflictError } from '../../providers/errors.js';
-import { money } from '../../cost/prices.js';
-import { costOf } from '../../cost/report.js';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { envField, reasonField } from '../fields.js';
+import { money } from './prices.js';
+import { costOf } from './report.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { envField, reasonField } from '../../contract/fields.js';
 import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 
 /** Annotations a scale to zero leaves on the Deployment, so that it can be put back. */

@@ -1,9 +1,9 @@
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
-import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { writeStatusField } from '../fields.js';
+import { resolveDatabase } from './resolve-database.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { writeStatusField } from '../../contract/fields.js';
 import { backupsFolder, compactTimestamp, sha256File } from './backup-files.js';
 import { databaseTargetFields, formatBytes, num } from './database-fields.js';
 

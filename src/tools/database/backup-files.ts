@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { Deps } from '../../deps.js';
-import { ToolError } from '../define-tool.js';
+import type { Deps } from '../../contract/deps.js';
+import { ToolError } from '../../contract/define-tool.js';
 
 /** The configured backups folder of an environment (environments.<env>.backups), absolute. */
 export function backupsFolder(deps: Pick<Deps, 'config'>, env: string): string {

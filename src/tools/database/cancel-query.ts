@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { writeStatusField } from '../fields.js';
+import { resolveDatabase } from './resolve-database.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { writeStatusField } from '../../contract/fields.js';
 import { clip, databaseTargetFields, num } from './database-fields.js';
 
 const SESSION_SQL = `

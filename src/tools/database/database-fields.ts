@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envField, serviceField } from '../fields.js';
+import { envField, serviceField } from '../../contract/fields.js';
 
 /** The fields every database tool takes to name its target. */
 export const databaseField = z

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
-import { defineTool } from '../define-tool.js';
-import { cursorField, limitField, paginate } from '../fields.js';
+import { resolveDatabase } from './resolve-database.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, limitField, paginate } from '../../contract/fields.js';
 import { databaseTargetFields, severityField, severityValues } from './database-fields.js';
 import { collectHealth } from './health-checks.js';
 

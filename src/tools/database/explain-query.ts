@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { environmentConfig } from '../../config/lookup.js';
-import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
-import { defineTool, ToolError } from '../define-tool.js';
+import { resolveDatabase } from './resolve-database.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { clip, databaseTargetFields, num, text } from './database-fields.js';
 import { checkCallsInCatalog, checkReadOnlyQuery } from './sql-guard.js';
 

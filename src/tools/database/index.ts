@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define-tool.js';
+import type { AnyTool } from '../../contract/define-tool.js';
 import { backupDatabase } from './backup-database.js';
 import { blockingQueries } from './blocking-queries.js';
 import { cancelQuery } from './cancel-query.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type pg from 'pg';
-import { ToolError } from '../define-tool.js';
+import { ToolError } from '../../contract/define-tool.js';
 import { lineColumn } from './sql-lexer.js';
 
 /**

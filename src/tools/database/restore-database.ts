@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
 import type pg from 'pg';
-import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { writeStatusField } from '../fields.js';
+import { resolveDatabase } from './resolve-database.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { writeStatusField } from '../../contract/fields.js';
 import { backupsFolder, compactTimestamp, dumpInFolder, sha256File } from './backup-files.js';
 import { clip, databaseTargetFields, formatBytes, num } from './database-fields.js';
 

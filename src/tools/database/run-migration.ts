@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type pg from 'pg';
-import { resolveDatabase, type ResolvedDatabase } from '../../providers/postgres/resolve-database.js';
-import { defineTool, ToolError, type Plan, type ToolContext } from '../define-tool.js';
-import { writeStatusField } from '../fields.js';
+import { resolveDatabase, type ResolvedDatabase } from './resolve-database.js';
+import { defineTool, ToolError, type Plan, type ToolContext } from '../../contract/define-tool.js';
+import { writeStatusField } from '../../contract/fields.js';
 import { databaseTargetFields } from './database-fields.js';
 import {
   catalogSnapshot,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { resolveDatabase } from '../../providers/postgres/resolve-database.js';
-import { defineTool } from '../define-tool.js';
-import { limitField } from '../fields.js';
+import { resolveDatabase } from './resolve-database.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { limitField } from '../../contract/fields.js';
 import { clip, databaseTargetFields, num, text } from './database-fields.js';
 
 const querySchema = z.object({

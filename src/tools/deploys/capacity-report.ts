@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { cursorField, envField, limitField, paginate } from '../fields.js';
-import { gather } from '../../context/gather.js';
-import { serviceOf } from '../../context/deployments.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, envField, limitField, paginate } from '../../contract/fields.js';
+import { gather } from '../context/gather.js';
+import { serviceOf } from '../context/deployments.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 import type {

@@ -1,17 +1,17 @@
 import { environmentConfig } from '../../config/lookup.js';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../contract/deps.js';
 import {
   DesiredStateError,
   loadDesiredState,
   scanDrift,
   type DesiredObject,
   type ObjectDrift,
-} from '../../drift/index.js';
-import { gapReason, type Gap } from '../../context/gather.js';
-import { ToolError } from '../define-tool.js';
-import { envField } from '../fields.js';
+} from './drift/index.js';
+import { gapReason, type Gap } from '../context/gather.js';
+import { ToolError } from '../../contract/define-tool.js';
+import { envField } from '../../contract/fields.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
 import { clipValue } from './workload.js';
 

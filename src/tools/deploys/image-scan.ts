@@ -1,6 +1,6 @@
-import type { Deps } from '../../deps.js';
-import { gapReason, type Gap } from '../../context/gather.js';
-import { serviceOf } from '../../context/deployments.js';
+import type { Deps } from '../../contract/deps.js';
+import { gapReason, type Gap } from '../context/gather.js';
+import { serviceOf } from '../context/deployments.js';
 import { newerTags, parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { runtimeStatus, type RuntimeStatus } from './runtime-eol.js';
 

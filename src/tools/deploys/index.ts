@@ -1,4 +1,4 @@
-import type { AnyTool } from '../define-tool.js';
+import type { AnyTool } from '../../contract/define-tool.js';
 import { capacityReport } from './capacity-report.js';
 import { detectDrift } from './detect-drift.js';
 import { patchReport } from './patch-report.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { cursorField, envField, limitField, paginate } from '../fields.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, envField, limitField, paginate } from '../../contract/fields.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 import { scanImages } from './image-scan.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { reasonField } from '../fields.js';
-import { collectAlerts } from '../../context/alerts.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { reasonField } from '../../contract/fields.js';
+import { collectAlerts } from '../context/alerts.js';
 import { parseImageRef, registryFor } from '../../providers/registry/index.js';
-import { gapReason } from '../../context/gather.js';
+import { gapReason } from '../context/gather.js';
 import { changeTemplate } from './rollout-watch.js';
 import {
   dependentsOf,

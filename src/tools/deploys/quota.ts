@@ -1,4 +1,4 @@
-import { canonicalQuantity } from '../../drift/quantity.js';
+import { canonicalQuantity } from './drift/quantity.js';
 import type { DeploymentInfo, ResourceQuotaInfo } from '../../providers/kubernetes/types.js';
 
 /** Numeric value of a quantity (cores for CPU, bytes for memory); 0 when unreadable. */

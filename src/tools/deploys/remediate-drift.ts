@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { reasonField } from '../fields.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { reasonField } from '../../contract/fields.js';
 import { ConflictError } from '../../providers/errors.js';
 import type { KubeResource } from '../../providers/kubernetes/types.js';
-import type { ObjectDrift } from '../../drift/index.js';
-import { untrusted } from '../../context/gather.js';
+import type { ObjectDrift } from './drift/index.js';
+import { untrusted } from '../context/gather.js';
 import { driftScopeFields, driftView, objectRef, scanScope } from './drift-scope.js';
 import { writeOrReplan } from './workload.js';
 

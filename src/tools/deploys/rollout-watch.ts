@@ -1,6 +1,6 @@
-import type { ToolContext } from '../define-tool.js';
+import type { ToolContext } from '../../contract/define-tool.js';
 import type { DeploymentInfo, KubernetesProvider, PodInfo } from '../../providers/kubernetes/types.js';
-import { untrusted } from '../../context/gather.js';
+import { untrusted } from '../context/gather.js';
 import { writeOrReplan } from './workload.js';
 
 /** Waiting reasons that mean a new pod will not become ready by itself. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool, type Plan, type Risk, type Target } from '../define-tool.js';
-import { reasonField } from '../fields.js';
+import { defineTool, type Plan, type Risk, type Target } from '../../contract/define-tool.js';
+import { reasonField } from '../../contract/fields.js';
 import type { HpaInfo } from '../../providers/kubernetes/types.js';
 import { formatAmount, quotaChecks } from './quota.js';
 import {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { reasonField } from '../fields.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { reasonField } from '../../contract/fields.js';
 import { NotFoundError } from '../../providers/errors.js';
 import {
   dependentsOf,

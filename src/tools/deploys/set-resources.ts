@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { reasonField } from '../fields.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { reasonField } from '../../contract/fields.js';
 import type { DeploymentInfo } from '../../providers/kubernetes/types.js';
 import { cpuMillicores, memoryBytes, quantityValue } from '../../providers/kubernetes/quantity.js';
 import { formatAmount, quotaChecks } from './quota.js';

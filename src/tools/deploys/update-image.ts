@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../define-tool.js';
-import { reasonField } from '../fields.js';
+import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { reasonField } from '../../contract/fields.js';
 import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
-import { gapReason } from '../../context/gather.js';
+import { gapReason } from '../context/gather.js';
 import { autoRollbackNote, changeTemplate } from './rollout-watch.js';
 import {
   dependentsOf,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Deps } from '../../deps.js';
+import type { Deps } from '../../contract/deps.js';
 import type { KubernetesProvider } from '../../providers/kubernetes/types.js';
 import { ConflictError } from '../../providers/errors.js';
-import { ToolError, type Target } from '../define-tool.js';
-import { envField } from '../fields.js';
+import { ToolError, type Target } from '../../contract/define-tool.js';
+import { envField } from '../../contract/fields.js';
 import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 
 /** The fields of a write that watches its rollout and undoes it when the new pods fail. */

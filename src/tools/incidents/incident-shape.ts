@@ -1,11 +1,7 @@
 import { z } from 'zod';
-import {
-  INCIDENT_SEVERITIES,
-  INCIDENT_STATUSES,
-  type IncidentRecord,
-} from '../../incidents/incident-record.js';
-import { IncidentNotFoundError } from '../../incidents/incident-record.js';
-import { ToolError } from '../define-tool.js';
+import { INCIDENT_SEVERITIES, INCIDENT_STATUSES, type IncidentRecord } from './incident-record.js';
+import { IncidentNotFoundError } from './incident-record.js';
+import { ToolError } from '../../contract/define-tool.js';
 
 export const incidentIdField = z.string().regex(/^inc_[0-9a-f]+$/, 'an id such as inc_1a2b3c4d5e6f');
 export const severityField = z.enum(INCIDENT_SEVERITIES);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
-import { envField, serviceField } from '../fields.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { envField, serviceField } from '../../contract/fields.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
-import { collectAlerts } from '../../context/alerts.js';
-import { IncidentRecords, newIncidentId, type IncidentRecord } from '../../incidents/incident-record.js';
-import { mirrorOpen } from '../../incidents/mirror.js';
-import { mergeAlertRefs } from '../../incidents/timeline.js';
+import { collectAlerts } from '../context/alerts.js';
+import { IncidentRecords, newIncidentId, type IncidentRecord } from './incident-record.js';
+import { mirrorOpen } from './mirror.js';
+import { mergeAlertRefs } from './timeline.js';
 import { incidentShape, incidentView, severityField } from './incident-shape.js';
 
 export const openIncident = defineTool({

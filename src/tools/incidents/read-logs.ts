@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { durationField, durationMs, envField, serviceField } from '../fields.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { durationField, durationMs, envField, serviceField } from '../../contract/fields.js';
 import { gapShape } from '../context/shapes.js';
-import { gather, untrusted } from '../../context/gather.js';
-import { redactLogLine } from '../../guards/redact.js';
+import { gather, untrusted } from '../context/gather.js';
+import { redactLogLine } from '../../core/redact.js';
 import type { PodInfo } from '../../providers/kubernetes/types.js';
 import { pickContainer } from '../deploys/workload.js';
 import { resolveWorkload } from './resolve-workload.js';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { gapShape } from '../context/shapes.js';
-import { IncidentRecords } from '../../incidents/incident-record.js';
-import { mirrorUpdate } from '../../incidents/mirror.js';
-import { buildTimeline } from '../../incidents/timeline.js';
+import { IncidentRecords } from './incident-record.js';
+import { mirrorUpdate } from './mirror.js';
+import { buildTimeline } from './timeline.js';
 import { incidentIdField, incidentShape, incidentView, onIncident } from './incident-shape.js';
 
 const MAX_TIMELINE = 40;

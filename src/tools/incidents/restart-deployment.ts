@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { envField, reasonField, rolloutTimeoutField, serviceField } from '../fields.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { envField, reasonField, rolloutTimeoutField, serviceField } from '../../contract/fields.js';
 import { resolveWorkload } from './resolve-workload.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 

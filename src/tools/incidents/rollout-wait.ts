@@ -1,4 +1,4 @@
-import type { ToolContext } from '../define-tool.js';
+import type { ToolContext } from '../../contract/define-tool.js';
 import type { KubernetesProvider, RolloutResult } from '../../providers/kubernetes/types.js';
 
 export const DEFAULT_ROLLOUT_TIMEOUT_S = 300;

@@ -1,9 +1,9 @@
 import { environmentConfig } from '../../config/lookup.js';
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
-import { durationField, durationMs, envField } from '../fields.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
-import { untrusted } from '../../context/gather.js';
+import { untrusted } from '../context/gather.js';
 import type { ScheduleDowntimeInput } from '../../providers/datadog/types.js';
 
 const MAX_DOWNTIME_MS = 7 * 86_400_000;

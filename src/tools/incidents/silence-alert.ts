@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
-import { durationField, durationMs, envField } from '../fields.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
 import { formatMatcher, InvalidMatcherError, parseMatcher } from '../../providers/alertmanager/matchers.js';
 import type { Alert, Matcher } from '../../providers/alertmanager/types.js';
-import { untrusted } from '../../context/gather.js';
-import { tooBroad } from '../../incidents/silence-scope.js';
+import { untrusted } from '../context/gather.js';
+import { tooBroad } from './silence-scope.js';
 
 const MAX_SILENCE_MS = 7 * 86_400_000;
 

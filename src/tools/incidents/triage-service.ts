@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { defineTool, type Effect } from '../define-tool.js';
-import { envField, serviceField } from '../fields.js';
+import { defineTool, type Effect } from '../../contract/define-tool.js';
+import { envField, serviceField } from '../../contract/fields.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
-import { collectTriage } from '../../incidents/triage/collect.js';
-import { analyzeTriage } from '../../incidents/triage/analyze.js';
-import { DEFAULT_TRIAGE_BYTES, fitTriage } from '../../incidents/triage/fit-size.js';
-import { windowStart } from '../../incidents/window.js';
+import { collectTriage } from './triage/collect.js';
+import { analyzeTriage } from './triage/analyze.js';
+import { DEFAULT_TRIAGE_BYTES, fitTriage } from './triage/fit-size.js';
+import { windowStart } from './window.js';
 
 /** What each tool triage may propose changes, as the tools declare it (kept in step by a test). */
 export const PROPOSED_TOOL_EFFECTS: Record<string, Effect> = {

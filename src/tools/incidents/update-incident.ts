@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
-import { collectAlerts } from '../../context/alerts.js';
-import { IncidentRecords, type IncidentEntry } from '../../incidents/incident-record.js';
-import { mirrorUpdate } from '../../incidents/mirror.js';
-import { mergeAlertRefs } from '../../incidents/timeline.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { collectAlerts } from '../context/alerts.js';
+import { IncidentRecords, type IncidentEntry } from './incident-record.js';
+import { mirrorUpdate } from './mirror.js';
+import { mergeAlertRefs } from './timeline.js';
 import { incidentIdField, incidentShape, incidentView, onIncident, severityField } from './incident-shape.js';
 
 export const updateIncident = defineTool({

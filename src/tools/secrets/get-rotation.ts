@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
-import { getRotation, latestRotation } from '../../rotation/rotation-store.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { getRotation, latestRotation } from './rotation/rotation-store.js';
 import { renderRotation, rotationShape, rotationView } from './rotation-shape.js';
 
 export const getRotationTool = defineTool({

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool } from '../define-tool.js';
-import { cursorField, limitField, paginate } from '../fields.js';
+import { defineTool } from '../../contract/define-tool.js';
+import { cursorField, limitField, paginate } from '../../contract/fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
-import { collectCredentials } from '../../rotation/inventory.js';
+import { collectCredentials } from './rotation/inventory.js';
 
 export const credentialShape = z.object({
   env: z.string(),

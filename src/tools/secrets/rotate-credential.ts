@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../define-tool.js';
-import { envField, reasonField } from '../fields.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { envField, reasonField } from '../../contract/fields.js';
 import { actionDigest } from '../../guards/action-digest.js';
-import { planRotation, type PlannedRotation } from '../../rotation/plan-rotation.js';
-import { runRotation } from '../../rotation/run-rotation.js';
+import { planRotation, type PlannedRotation } from './rotation/plan-rotation.js';
+import { runRotation } from './rotation/run-rotation.js';
 import { renderRotation, rotationShape, rotationView } from './rotation-shape.js';
 
 const NAME = 'rotate_credential';

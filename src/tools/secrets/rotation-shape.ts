@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RotationDoc } from '../../rotation/types.js';
+import type { RotationDoc } from './rotation/types.js';
 
 /** How a rotation is shown: steps with status and times, dependents, never a value. */
 export const rotationShape = z.object({

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ManualClock } from '../../../src/clock.js';
-import { reapExpiredGrants, startAccessReaper } from '../../../src/access/reaper.js';
-import { GRANTS_COLLECTION, type AccessGrant } from '../../../src/access/grant.js';
+import { ManualClock } from '../../../src/core/clock.js';
+import { reapExpiredGrants, startAccessReaper } from '../../../src/tools/access/reaper.js';
+import { GRANTS_COLLECTION, type AccessGrant } from '../../../src/tools/access/grant.js';
 import { accessTools } from '../../../src/tools/access/index.js';
 import { allTools } from '../../../src/tools/index.js';
-import { startSandboxHarness, type SandboxHarness } from '../../helpers/sandbox-harness.js';
+import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandboxHarness, type SandboxHarness } from '../../helpers/sandbox-harness.js';
+import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
 
 /** A backend that fails every request: answers still come, with gaps that name it. */
 

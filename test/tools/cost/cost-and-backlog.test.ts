@@ -5,7 +5,7 @@ import { backlogResource } from '../../../src/resources/backlog-resource.js';
 import { accessTools } from '../../../src/tools/access/index.js';
 import { costTools } from '../../../src/tools/cost/index.js';
 import { allTools } from '../../../src/tools/index.js';
-import { startSandboxHarness, type SandboxHarness } from '../../helpers/sandbox-harness.js';
+import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

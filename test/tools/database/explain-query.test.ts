@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresError } from '../../../src/providers/postgres/errors.js';
-import { ToolError } from '../../../src/tools/define-tool.js';
+import { ToolError } from '../../../src/contract/define-tool.js';
 import { explainQuery } from '../../../src/tools/database/explain-query.js';
 import { ESCAPES } from './escape-attempts.js';
 import { closedPort, connect, createTestDb, type TestDb } from './pg-fixture.js';

@@ -5,14 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Catalog } from '../../../src/catalog/catalog.js';
-import { ManualClock } from '../../../src/clock.js';
+import { ManualClock } from '../../../src/core/clock.js';
 import { configSchema, type Config } from '../../../src/config/schema.js';
-import type { Deps } from '../../../src/deps.js';
-import { silentLogger } from '../../../src/log.js';
+import type { Deps } from '../../../src/contract/deps.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
 import type { Store, StoredDoc } from '../../../src/store/store.js';
-import type { ToolContext } from '../../../src/tools/define-tool.js';
+import type { ToolContext } from '../../../src/contract/define-tool.js';
 
 /** The test server: 127.0.0.1:5432, trust auth. */
 export const PG_ADMIN_URL = process.env.DAY2_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

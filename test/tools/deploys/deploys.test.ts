@@ -4,10 +4,10 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { allTools } from '../../../src/tools/index.js';
 import { deployTools } from '../../../src/tools/deploys/index.js';
 import { scaleDeployment } from '../../../src/tools/deploys/scale-deployment.js';
-import type { ToolContext } from '../../../src/tools/define-tool.js';
+import type { ToolContext } from '../../../src/contract/define-tool.js';
 import type { KubeObject } from '../../../src/sandbox/kubernetes/types.js';
-import { startSandboxHarness, type SandboxHarness } from '../../helpers/sandbox-harness.js';
-import { startTestRegistry, type RegistryProcess } from '../../helpers/registry.js';
+import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
+import { startTestRegistry, type RegistryProcess } from '../../fixtures/registry.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -1,10 +1,10 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { ManualClock } from '../../../src/clock.js';
+import type { ManualClock } from '../../../src/core/clock.js';
 import { allTools } from '../../../src/tools/index.js';
 import { incidentTools } from '../../../src/tools/incidents/index.js';
 import { startAlertReconciler, type AlertReconciler } from '../../../src/sandbox/alert-reconciler.js';
-import { startSandboxHarness, type SandboxHarness } from '../../helpers/sandbox-harness.js';
+import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
 
 export interface IncidentHarness extends SandboxHarness {
   clock: ManualClock;

@@ -6,7 +6,7 @@ import {
 } from '../../../src/resources/incident-resources.js';
 import { incidentTriagePrompt } from '../../../src/prompts/incident-triage.js';
 import { postmortemPrompt } from '../../../src/prompts/postmortem.js';
-import type { ResourceContext } from '../../../src/resources/define-resource.js';
+import type { ResourceContext } from '../../../src/contract/define-resource.js';
 import { startIncidentHarness, type IncidentHarness } from './incident-fixture.js';
 
 interface Incident {

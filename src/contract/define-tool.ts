@@ -1,0 +1,116 @@
+import type { z } from 'zod';
+import type { Deps } from './deps.js';
+import type { Principal } from '../core/principal.js';
+
+export { ToolError } from '../core/errors.js';
+
+/** What a tool changes: nothing, only day2's own records, or a production system. */
+export type Effect = 'read' | 'record' | 'write';
+export type Risk = 'low' | 'high' | 'critical';
+
+/** A backend object an action touches; part of the action digest and of every audit record. */
+export interface Target {
+  kind: string;
+  name: string;
+  namespace?: string;
+  service?: string;
+}
+
+/**
+ * What a write's plan step learned about the live system. `preconditions` carries what execution
+ * depends on (for example a Kubernetes resourceVersion); it is bound into the action digest, so a
+ * target that changed between plan and execution invalidates the approval token.
+ */
+export interface Plan {
+  /** One line an approver reads first. */
+  summary: string;
+  env: string;
+  service?: string;
+  targets: Target[];
+  preconditions: Record<string, unknown>;
+  /** The full plan shown to approvers: diffs, dry-run results, dependents, steps, the way back. */
+  details: Record<string, unknown>;
+  /** Raises the tool's declared risk for this call (for example a restore over a live database). */
+  risk?: Risk;
+  /** Kinds of object this call would delete (`namespace`, `database`, `secret`); policy can deny them. */
+  destroys?: string[];
+  /** A plan can refuse on its own (e.g. an HPA would fight a scale); the reason reaches the model. */
+  refusal?: string;
+}
+
+/** The per-call context a handler gets. Handlers never see the MCP server object. */
+export interface ToolContext {
+  deps: Deps;
+  principal: Principal;
+  signal: AbortSignal;
+  /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** The audit sequence number of this call's request record, for handlers that link records. */
+  callId: string;
+}
+
+interface ToolBase<I extends z.ZodRawShape, O extends z.ZodRawShape> {
+  name: string;
+  /** For people: the README's tool table. tools/list leaves it out (see toolDefinition). */
+  title: string;
+  description: string;
+  toolset: string;
+  risk: Risk;
+  input: I;
+  output: O;
+  /** A short text rendering of the structured result for clients that show text only. */
+  render(output: z.infer<z.ZodObject<O>>): string;
+  /** Resolves the env and service a read or record call concerns, for policy and audit. */
+  scope?(args: z.infer<z.ZodObject<I>>, deps: Deps): { env?: string; service?: string };
+}
+
+export interface ReadTool<I extends z.ZodRawShape, O extends z.ZodRawShape> extends ToolBase<I, O> {
+  effect: 'read' | 'record';
+  run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<z.ZodObject<O>>>;
+}
+
+export interface WriteTool<I extends z.ZodRawShape, O extends z.ZodRawShape> extends ToolBase<I, O> {
+  effect: 'write';
+  /** A real dry run against the backend wherever it supports one. Must not change anything. */
+  plan(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<Plan>;
+  /** Runs only after policy and approval; gets the plan made in this same call. */
+  execute(args: z.infer<z.ZodObject<I>>, ctx: ToolContext, plan: Plan): Promise<z.infer<z.ZodObject<O>>>;
+}
+
+export type ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> =
+  ReadTool<I, O> | WriteTool<I, O>;
+
+/** Any tool, with its argument and result types erased, as the registry holds them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = ToolDefinition<any, any>;
+
+/** Declares a tool. The registration layer adds validation, policy, approval, audit and redaction. */
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  tool: WriteTool<I, O>,
+): WriteTool<I, O>;
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  tool: ReadTool<I, O>,
+): ReadTool<I, O>;
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
+  tool: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  return tool;
+}
+
+/**
+ * MCP annotations, derived from effect and risk in this one place. Only hints that differ from the
+ * spec's defaults (readOnly false, destructive true, idempotent false, openWorld true) are sent.
+ * They are hints for clients; enforcement lives in src/guards/.
+ */
+export function annotationsFor(tool: Pick<AnyTool, 'effect' | 'risk'>): {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+} {
+  if (tool.effect === 'read') return { readOnlyHint: true };
+  // A record changes only day2's own records (and, where configured, their Datadog mirror): it
+  // destroys nothing, but it is not a closed world either.
+  if (tool.effect === 'record') return { destructiveHint: false };
+  return tool.risk === 'low' ? { destructiveHint: false } : {};
+}

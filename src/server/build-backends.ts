@@ -1,0 +1,124 @@
+import { resolve } from 'node:path';
+import { Catalog } from '../catalog/catalog.js';
+import { CatalogLoadError, loadCatalog } from '../catalog/load-catalog.js';
+import type { Clock } from '../core/clock.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import type { EnvironmentConfig } from '../config/schema.js';
+import type { Logger } from '../core/log.js';
+import type { Backends } from '../providers/backends.js';
+import { configuredBackends, realBackends, warmUpSdks } from '../providers/real-backends.js';
+import type { Sandbox } from '../sandbox/start-sandbox.js';
+
+export interface BackendOptions {
+  /** Start the built-in emulators (`day2 serve --sandbox`). */
+  sandbox?: boolean;
+  /** A fleet file for the sandbox; default `sandbox.fleet` from the config, else the built-in demo fleet. */
+  fleet?: string;
+  log: Logger;
+  clock?: Clock;
+  /**
+   * Where credentials named in the config are read (DD_API_KEY, url_env, ...), and
+   * DAY2_SANDBOX_POSTGRES (the sandbox's PostgreSQL admin URL, or `off`); default process.env.
+   */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BuiltBackends {
+  backends: Backends;
+  /** The service catalog: the fleet's in the sandbox, `catalog.paths` otherwise. */
+  catalog: Catalog;
+  /**
+   * Environments the sandbox synthesized (empty for real backends). They must be merged into the
+   * configuration before buildRuntime: use `withEnvironments(loaded, built)`.
+   */
+  environments: Record<string, EnvironmentConfig>;
+  /** The sandbox fleet's rotation policy, which replaces config `rotation.max_age_days`/`warn_days`. */
+  rotation?: { max_age_days: number; warn_days: number };
+  /** The running sandbox, for tests and the bench (emulators, fleet). */
+  sandbox?: Sandbox;
+  /**
+   * Loads the SDKs the backends use; started in the background by buildBackends (start-up does
+   * not wait for it), awaitable by callers that want the first call to be fast. Never rejects.
+   */
+  warmUp: Promise<void>;
+  /** Stops emulators and closes backend clients. */
+  close(): Promise<void>;
+  /** A few words for the start-up line, e.g. "sandbox fleet acme-shop (3 environments, 16 services)". */
+  describe: string;
+}
+
+/**
+ * The configuration the runtime must see: the loaded one with the sandbox's environments merged
+ * in (a sandbox environment replaces a configured one of the same name) and its fleet's rotation
+ * policy.
+ */
+export function withEnvironments(
+  loaded: LoadedConfig,
+  built: Pick<BuiltBackends, 'environments' | 'rotation'>,
+): LoadedConfig {
+  if (Object.keys(built.environments).length === 0 && !built.rotation) return loaded;
+  return {
+    ...loaded,
+    config: {
+      ...loaded.config,
+      environments: { ...loaded.config.environments, ...built.environments },
+      rotation: { ...loaded.config.rotation, ...built.rotation },
+    },
+  };
+}
+
+/** Loads `catalog.paths`; refuses to start on any catalog error, naming each file and path. */
+export async function loadConfiguredCatalog(loaded: LoadedConfig): Promise<Catalog> {
+  const paths = loaded.config.catalog.paths;
+  if (paths.length === 0) return Catalog.empty();
+  const result = await loadCatalog(paths, { baseDir: loaded.baseDir });
+  if (result.errors.length > 0) throw new CatalogLoadError(result.errors);
+  return result.catalog;
+}
+
+/**
+ * The one place that turns configuration into backends: real providers per environment (built
+ * lazily, reads retried) or the sandbox (emulators seeded from a fleet). server.ts and the bench
+ * call it; nothing else builds backends.
+ */
+export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions): Promise<BuiltBackends> {
+  const env = opts.env ?? process.env;
+  if (opts.sandbox) {
+    // The SDKs load while the sandbox waits on its processes (Alertmanager, the registry, PostgreSQL).
+    const warmUp = warmUpSdks(['kubernetes', 'datadog', 'secrets-manager']);
+    warmUp.catch(() => undefined); // awaited by the caller; not unhandled if the sandbox fails first
+    // Imported here: a real deployment never loads the emulators.
+    const { startSandbox } = await import('../sandbox/start-sandbox.js');
+    const configured = loaded.config.sandbox?.fleet;
+    const fleet = opts.fleet ?? (configured ? resolve(loaded.baseDir, configured) : undefined);
+    const pg = env.DAY2_SANDBOX_POSTGRES?.trim();
+    const sandbox = await startSandbox({
+      fleet,
+      clock: opts.clock,
+      log: opts.log,
+      postgres: pg === 'off' ? false : pg ? { url: pg } : undefined,
+      backends: loaded.config.backends,
+    });
+    return {
+      backends: sandbox.backends,
+      catalog: sandbox.catalog,
+      environments: sandbox.environments,
+      rotation: sandbox.rotation,
+      sandbox,
+      warmUp,
+      close: () => sandbox.close(),
+      describe: sandbox.describe,
+    };
+  }
+  const catalog = await loadConfiguredCatalog(loaded);
+  const backends = realBackends({ config: loaded.config, baseDir: loaded.baseDir, env, log: opts.log });
+  const envs = Object.keys(loaded.config.environments);
+  return {
+    backends,
+    catalog,
+    environments: {},
+    warmUp: warmUpSdks(configuredBackends(loaded.config)),
+    close: () => backends.close(),
+    describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${catalog.services().length} catalog services`,
+  };
+}

@@ -1,0 +1,120 @@
+import type { Deps } from '../../contract/deps.js';
+import { gather, untrusted, type Gap } from './gather.js';
+
+/** Datadog monitors in Alert/Warn and Alertmanager alerts, in one shape. */
+export interface DayAlert {
+  id: string;
+  source: 'datadog' | 'alertmanager';
+  env: string;
+  service: string | null;
+  name: string;
+  severity: 'critical' | 'warning' | 'info';
+  since: string | null;
+  /** The alert's own text (annotation, monitor message): untrusted data, never instructions. */
+  summary: string;
+  silenced_by: string[];
+  runbook?: string;
+}
+
+export interface AlertQuery {
+  env?: string;
+  service?: string;
+}
+
+/** Every active alert across the configured environments (or one), with gaps for silent backends. */
+export async function collectAlerts(
+  deps: Deps,
+  q: AlertQuery = {},
+): Promise<{ alerts: DayAlert[]; gaps: Gap[] }> {
+  const envs = q.env ? [q.env] : Object.keys(deps.config.environments);
+  const tasks = envs.flatMap((env) => [
+    ...(deps.backends.has(env, 'datadog')
+      ? [
+          {
+            backend: 'datadog',
+            env,
+            run: async () => fromDatadog(env, await deps.backends.datadog(env).activeAlerts()),
+          },
+        ]
+      : []),
+    ...(deps.backends.has(env, 'alertmanager')
+      ? [
+          {
+            backend: 'alertmanager',
+            env,
+            run: async () =>
+              fromAlertmanager(env, await deps.backends.alertmanager(env).listAlerts({ inhibited: false })),
+          },
+        ]
+      : []),
+  ]);
+  const { results, gaps } = await gather(tasks, deps.config.backends.timeout);
+  let alerts = results.flatMap((r) => r.value);
+  if (q.service) alerts = alerts.filter((a) => a.service === q.service);
+  alerts.sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      (b.since ?? '').localeCompare(a.since ?? '') ||
+      a.id.localeCompare(b.id),
+  );
+  return { alerts, gaps };
+}
+
+function severityRank(s: DayAlert['severity']): number {
+  return s === 'critical' ? 0 : s === 'warning' ? 1 : 2;
+}
+
+type DatadogAlerts = Awaited<ReturnType<ReturnType<Deps['backends']['datadog']>['activeAlerts']>>;
+type AmAlerts = Awaited<ReturnType<ReturnType<Deps['backends']['alertmanager']>['listAlerts']>>;
+
+function fromDatadog(env: string, list: DatadogAlerts): DayAlert[] {
+  return list
+    .filter((a) => a.env === null || a.env === env)
+    .map((a) => ({
+      id: `datadog:${a.monitorId}`,
+      source: 'datadog' as const,
+      env,
+      service: a.service,
+      name: untrusted(a.name, 120),
+      severity: a.state === 'alert' ? ('critical' as const) : ('warning' as const),
+      since: a.since,
+      summary: untrusted(a.summary),
+      silenced_by: a.downtimes.length
+        ? a.downtimes.map((d) => `datadog-downtime:${d.id}`)
+        : a.muted
+          ? ['datadog-mute']
+          : [],
+    }));
+}
+
+function fromAlertmanager(env: string, list: AmAlerts): DayAlert[] {
+  return list
+    .filter(
+      (a) => a.endsAt === undefined || Date.parse(a.endsAt) > Date.now() || a.status.state !== 'unprocessed',
+    )
+    .filter((a) => !a.labels.env || a.labels.env === env)
+    .map((a) => {
+      const sev = (a.labels.severity ?? '').toLowerCase();
+      return {
+        id: `alertmanager:${a.fingerprint}`,
+        source: 'alertmanager' as const,
+        env,
+        service: a.labels.service ?? a.labels.app ?? a.labels.job ?? null,
+        name: untrusted(a.labels.alertname ?? 'alert', 120),
+        severity:
+          sev === 'critical' || sev === 'page'
+            ? ('critical' as const)
+            : sev === 'warning'
+              ? ('warning' as const)
+              : ('info' as const),
+        since: a.startsAt,
+        // Both texts, summary first: the description often carries what the summary leaves out.
+        summary: untrusted(
+          [a.annotations.summary, a.annotations.description].filter(Boolean).join(' — '),
+          400,
+        ),
+        silenced_by: a.status.silencedBy.map((id) => `silence:${id}`),
+        runbook: a.annotations.runbook_url ? untrusted(a.annotations.runbook_url, 300) : undefined,
+      };
+    });
+}

@@ -1,0 +1,309 @@
+import type { Deps } from '../../../contract/deps.js';
+import type { CatalogService } from '../../../catalog/model.js';
+import { dependencyImpact } from '../../../catalog/graph.js';
+import { collectAlerts, type DayAlert } from '../../context/alerts.js';
+import { gather, untrusted, type Gap } from '../../context/gather.js';
+import type {
+  DeploymentInfo,
+  EventInfo,
+  KubernetesProvider,
+  PodInfo,
+  RevisionInfo,
+} from '../../../providers/kubernetes/types.js';
+import { redactLogLine } from '../../../core/redact.js';
+import type { Silence } from '../../../providers/alertmanager/types.js';
+import type { DatadogDowntime } from '../../../providers/datadog/types.js';
+import { day2Actions, type Day2Action } from '../day2-actions.js';
+import { IncidentRecords, type IncidentRecord } from '../incident-record.js';
+
+/** How an alerting service relates to the one being triaged. */
+export type Relation = 'self' | 'upstream' | 'downstream';
+
+export interface RelatedService {
+  id: string;
+  relation: Exclude<Relation, 'self'>;
+  distance: number;
+  owner?: string;
+}
+
+export interface TriageAlert extends DayAlert {
+  relation: Relation;
+  /** The catalog service the alert belongs to (aliases such as a Datadog service name resolved). */
+  catalog_service: string;
+  owner?: string;
+}
+
+/** The end of what a container printed in its last run before it crashed or was killed. */
+export interface CrashLog {
+  pod: string;
+  container: string;
+  /** Why that run ended (CrashLoopBackOff, OOMKilled, Error). */
+  reason: string;
+  /** Last lines, oldest first: backend text, capped, with credential-looking values masked. */
+  lines: string[];
+}
+
+/** Containers whose last run ended badly, the log of each read at most: distinct (container, image). */
+const CRASH_LOGS = 2;
+const CRASH_LOG_LINES = 8;
+
+/** Everything triage read, each part possibly missing (then a gap says why). */
+export interface TriageData {
+  service: CatalogService;
+  env: string;
+  since: string;
+  now: string;
+  related: RelatedService[];
+  alerts: TriageAlert[];
+  deployment?: DeploymentInfo;
+  revisions?: RevisionInfo[];
+  pods?: PodInfo[];
+  events?: EventInfo[];
+  silences?: Silence[];
+  downtimes?: DatadogDowntime[];
+  actions?: Day2Action[];
+  openIncidents: IncidentRecord[];
+  /** What crashed containers printed last; read only when pods crash (one more round trip). */
+  crashLogs?: CrashLog[];
+  gaps: Gap[];
+}
+
+type Part =
+  | { kind: 'deployment'; value: DeploymentInfo }
+  | { kind: 'revisions'; value: RevisionInfo[] }
+  | { kind: 'pods'; value: PodInfo[] }
+  | { kind: 'events'; value: EventInfo[] }
+  | { kind: 'silences'; value: Silence[] }
+  | { kind: 'downtimes'; value: DatadogDowntime[] }
+  | { kind: 'actions'; value: Day2Action[] }
+  | { kind: 'incidents'; value: IncidentRecord[] };
+
+/**
+ * Reads, in one parallel wave, everything triage needs: alerts of the service and its neighbours,
+ * the deployment with its ReplicaSet history, pods and events, silences, downtimes, day2's own
+ * changes and open incidents. No read waits for another, so the wall time is that of the slowest
+ * backend; each failure becomes a gap.
+ */
+export async function collectTriage(
+  deps: Deps,
+  service: CatalogService,
+  env: string,
+  since: string,
+): Promise<TriageData> {
+  const timeout = deps.config.backends.timeout;
+  const impact = dependencyImpact(deps.catalog, service.id, { direction: 'both', depth: 2 });
+  const related: RelatedService[] = impact.nodes
+    .filter((n) => n.id !== service.id)
+    .map((n) => ({ id: n.id, relation: n.direction, distance: n.distance, owner: n.owner }));
+  const workload = deps.catalog.workloadFor(service.id, env);
+  const k8s = workload && deps.backends.has(env, 'kubernetes') ? deps.backends.kubernetes(env) : undefined;
+
+  const tasks: { backend: string; env?: string; run: () => Promise<Part> }[] = [];
+  if (k8s && workload) {
+    const { namespace, name } = workload;
+    tasks.push(
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({ kind: 'deployment', value: await k8s.getDeployment(namespace, name) }),
+      },
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({
+          kind: 'revisions',
+          value: await k8s.listReplicaSets(namespace, undefined, name),
+        }),
+      },
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({ kind: 'pods', value: await k8s.listPods(namespace) }),
+      },
+      {
+        backend: 'kubernetes',
+        env,
+        run: async () => ({ kind: 'events', value: await k8s.listEvents(namespace) }),
+      },
+    );
+  }
+  if (deps.backends.has(env, 'alertmanager')) {
+    const am = deps.backends.alertmanager(env);
+    tasks.push({
+      backend: 'alertmanager',
+      env,
+      run: async () => ({ kind: 'silences', value: await am.listSilences() }),
+    });
+  }
+  if (deps.backends.has(env, 'datadog')) {
+    const dd = deps.backends.datadog(env);
+    tasks.push({
+      backend: 'datadog',
+      env,
+      run: async () => ({ kind: 'downtimes', value: await dd.listDowntimes({ currentOnly: true }) }),
+    });
+  }
+  tasks.push(
+    {
+      backend: 'audit',
+      run: async () => ({
+        kind: 'actions',
+        value: await day2Actions(deps.store, { env, since, limit: 100 }),
+      }),
+    },
+    {
+      backend: 'incidents',
+      run: async () => ({ kind: 'incidents', value: await new IncidentRecords(deps.store).list(500) }),
+    },
+  );
+
+  const [alertsRead, parts] = await Promise.all([collectAlerts(deps, { env }), gather(tasks, timeout)]);
+
+  const data: TriageData = {
+    service,
+    env,
+    since,
+    now: deps.clock.now().toISOString(),
+    related,
+    alerts: [],
+    openIncidents: [],
+    gaps: dedupeGaps([...alertsRead.gaps, ...parts.gaps]),
+  };
+  for (const { value: p } of parts.results) {
+    if (p.kind === 'incidents')
+      data.openIncidents = p.value.filter(
+        (i) => i.service === service.id && i.env === env && i.status !== 'resolved',
+      );
+    else if (p.kind === 'actions') {
+      const ids = new Set([service.id, ...related.map((r) => r.id)]);
+      data.actions = p.value.filter((a) => a.service !== undefined && ids.has(a.service));
+    } else (data as unknown as Record<string, unknown>)[p.kind] = p.value;
+  }
+  if (data.deployment) {
+    const d = data.deployment;
+    data.pods = data.pods?.filter((p) => selects(d.selector, p.labels) ?? p.name.startsWith(`${d.name}-`));
+    data.events = data.events?.filter(
+      (e) => e.object.name === d.name || e.object.name.startsWith(`${d.name}-`),
+    );
+  } else if (workload) {
+    data.pods = data.pods?.filter((p) => p.name.startsWith(`${workload.name}-`));
+    data.events = data.events?.filter(
+      (e) => e.object.name === workload.name || e.object.name.startsWith(`${workload.name}-`),
+    );
+  }
+  data.alerts = relateAlerts(deps, service, related, alertsRead.alerts);
+  if (k8s && data.pods?.length) {
+    const logs = await readCrashLogs(k8s, data.pods, env, timeout);
+    if (logs.results.length) data.crashLogs = logs.results;
+    data.gaps = dedupeGaps([...data.gaps, ...logs.gaps]);
+  }
+  return data;
+}
+
+/**
+ * The previous run's log of up to CRASH_LOGS containers that crash-loop or were killed, chosen
+ * so that two replicas of one image are read once. What a container printed as it died is what
+ * an SRE reads first; the kubelet keeps it until the next restart.
+ */
+async function readCrashLogs(
+  k8s: KubernetesProvider,
+  pods: PodInfo[],
+  env: string,
+  timeout: number,
+): Promise<{ results: CrashLog[]; gaps: Gap[] }> {
+  const picked = new Map<string, { pod: PodInfo; container: string; reason: string }>();
+  const candidates = pods.flatMap((pod) =>
+    pod.containers
+      .filter(
+        (c) => c.waitingReason === 'CrashLoopBackOff' || (c.lastTerminationReason && c.restartCount > 0),
+      )
+      .map((c) => ({
+        pod,
+        container: c.name,
+        image: c.image,
+        reason: c.waitingReason === 'CrashLoopBackOff' ? c.waitingReason : c.lastTerminationReason!,
+      })),
+  );
+  // Crash loops first: the running-but-once-killed containers matter less.
+  candidates.sort(
+    (a, b) => Number(b.reason === 'CrashLoopBackOff') - Number(a.reason === 'CrashLoopBackOff'),
+  );
+  for (const c of candidates) {
+    const key = `${c.container}|${c.image}`;
+    if (!picked.has(key) && picked.size < CRASH_LOGS) picked.set(key, c);
+  }
+  const read = await gather(
+    [...picked.values()].map((c) => ({
+      backend: 'kubernetes',
+      env,
+      run: async (): Promise<CrashLog> => {
+        const text = await k8s.getPodLogs(c.pod.namespace, c.pod.name, {
+          container: c.container,
+          previous: true,
+          tailLines: CRASH_LOG_LINES * 4,
+          limitBytes: 64 * 1024,
+        });
+        const lines = text
+          .split('\n')
+          .filter((l) => l.trim())
+          .slice(-CRASH_LOG_LINES)
+          .map((l) => untrusted(redactLogLine(l), 200));
+        return { pod: c.pod.name, container: c.container, reason: c.reason, lines };
+      },
+    })),
+    timeout,
+  );
+  return { results: read.results.map((r) => r.value), gaps: read.gaps };
+}
+
+/** Keeps the alerts of the service and of its neighbours, each marked with its relation and owner. */
+function relateAlerts(
+  deps: Deps,
+  service: CatalogService,
+  related: RelatedService[],
+  alerts: DayAlert[],
+): TriageAlert[] {
+  const byId = new Map<string, { relation: Relation; owner?: string }>([
+    [service.id, { relation: 'self', owner: service.owner }],
+  ]);
+  for (const r of related)
+    if (!byId.has(r.id)) byId.set(r.id.replace(/^resource:/, ''), { relation: r.relation, owner: r.owner });
+  const out: TriageAlert[] = [];
+  for (const a of alerts) {
+    if (!a.service) continue;
+    const id = canonicalService(deps, a.service);
+    const rel = byId.get(id);
+    if (rel) out.push({ ...a, relation: rel.relation, catalog_service: id, owner: rel.owner });
+  }
+  const order: Record<Relation, number> = { self: 0, upstream: 1, downstream: 2 };
+  return out.sort((a, b) => order[a.relation] - order[b.relation]);
+}
+
+/** The catalog id for a service name a backend uses (its own id, or a Datadog service alias). */
+function canonicalService(deps: Deps, name: string): string {
+  const direct = deps.catalog.service(name);
+  if (direct) return direct.id;
+  const alias = deps.catalog.services().find((s) => s.datadogService === name || s.kubernetesId === name);
+  return alias?.id ?? name;
+}
+
+/** Whether a `k=v,k2=v2` selector selects the labels; undefined when the selector has other forms. */
+function selects(selector: string, labels: Record<string, string>): boolean | undefined {
+  if (!selector) return undefined;
+  const terms = selector.split(',').map((t) => t.trim());
+  if (!terms.every((t) => /^[^=!\s()]+==?[^=!\s()]*$/.test(t))) return undefined;
+  return terms.every((t) => {
+    const [k, v] = t.split(/==?/) as [string, string];
+    return labels[k] === v;
+  });
+}
+
+function dedupeGaps(gaps: Gap[]): Gap[] {
+  const seen = new Set<string>();
+  return gaps.filter((g) => {
+    const key = `${g.backend}|${g.env ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
