@@ -16,27 +16,43 @@ export interface Target {
   service?: string;
 }
 
-/**
- * What a write's plan step learned about the live system. `preconditions` carries what execution
- * depends on (for example a Kubernetes resourceVersion); it is bound into the action digest, so a
- * target that changed between plan and execution invalidates the approval token.
- */
-export interface Plan {
+/** The shape of a plan's preconditions or details: a JSON object. */
+export type PlanRecord = Record<string, unknown>;
+
+interface PlanBase {
   /** One line an approver reads first. */
   summary: string;
   env: string;
   service?: string;
   targets: Target[];
-  preconditions: Record<string, unknown>;
   /** The full plan shown to approvers: diffs, dry-run results, dependents, steps, the way back. */
-  details: Record<string, unknown>;
+  details: PlanRecord;
   /** Raises the tool's declared risk for this call (for example a restore over a live database). */
   risk?: Risk;
   /** Kinds of object this call would delete (`namespace`, `database`, `secret`); policy can deny them. */
   destroys?: string[];
-  /** A plan can refuse on its own (e.g. an HPA would fight a scale); the reason reaches the model. */
-  refusal?: string;
 }
+
+/**
+ * What a write's plan step learned about the live system, typed by the tool that made it.
+ * `preconditions` (P) is what execution depends on (for example a Kubernetes resourceVersion); it
+ * is bound into the action digest, so a target that changed between plan and execution invalidates
+ * the approval token. `details` is what the approver reads; `execute` gets P typed, and reads
+ * nothing else from the plan that the approver did not see.
+ */
+export interface ActionPlan<P extends object = PlanRecord> extends PlanBase {
+  preconditions: P;
+  refusal?: undefined;
+}
+
+/** A plan that refuses on its own (e.g. an HPA would fight a scale); the reason reaches the model. */
+export interface RefusedPlan extends PlanBase {
+  preconditions: PlanRecord;
+  refusal: string;
+}
+
+/** What a write's plan step returns: an action to approve, or a refusal. */
+export type Plan<P extends object = PlanRecord> = ActionPlan<P> | RefusedPlan;
 
 /** The per-call context a handler gets. Handlers never see the MCP server object. */
 export interface ToolContext {
@@ -69,25 +85,35 @@ export interface ReadTool<I extends z.ZodRawShape, O extends z.ZodRawShape> exte
   run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<z.ZodObject<O>>>;
 }
 
-export interface WriteTool<I extends z.ZodRawShape, O extends z.ZodRawShape> extends ToolBase<I, O> {
+export interface WriteTool<
+  I extends z.ZodRawShape,
+  O extends z.ZodRawShape,
+  P extends object = PlanRecord,
+> extends ToolBase<I, O> {
   effect: 'write';
   /** A real dry run against the backend wherever it supports one. Must not change anything. */
-  plan(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<Plan>;
-  /** Runs only after policy and approval; gets the plan made in this same call. */
-  execute(args: z.infer<z.ZodObject<I>>, ctx: ToolContext, plan: Plan): Promise<z.infer<z.ZodObject<O>>>;
+  plan(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<Plan<P>>;
+  /** Runs only after policy and approval; gets the plan made in this same call, with its types. */
+  execute(
+    args: z.infer<z.ZodObject<I>>,
+    ctx: ToolContext,
+    plan: ActionPlan<P>,
+  ): Promise<z.infer<z.ZodObject<O>>>;
 }
 
 export type ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> =
-  ReadTool<I, O> | WriteTool<I, O>;
+  | ReadTool<I, O>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | WriteTool<I, O, any>;
 
 /** Any tool, with its argument and result types erased, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTool = ToolDefinition<any, any>;
 
 /** Declares a tool. The registration layer adds validation, policy, approval, audit and redaction. */
-export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
-  tool: WriteTool<I, O>,
-): WriteTool<I, O>;
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape, P extends object>(
+  tool: WriteTool<I, O, P>,
+): WriteTool<I, O, P>;
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(
   tool: ReadTool<I, O>,
 ): ReadTool<I, O>;

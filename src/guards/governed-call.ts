@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Governance } from './governance.js';
-import type { AnyTool, Plan, ToolContext } from '../contract/define-tool.js';
+import type { ActionPlan, AnyTool, Plan, ToolContext } from '../contract/define-tool.js';
 
 type AnyWriteTool = Extract<AnyTool, { effect: 'write' }>;
 type AnyReadTool = Exclude<AnyTool, AnyWriteTool>;
@@ -196,7 +196,7 @@ async function governedWrite(
   };
   const planView = redact({ summary: plan.summary, risk, ...plan.details });
 
-  if (plan.refusal) {
+  if (plan.refusal !== undefined) {
     await auditQuietly(
       rt,
       { ...audit, outcome: { ok: false, error: 'plan_refused', duration_ms: ms(started) } },
@@ -310,7 +310,7 @@ async function executeWrite(
   tool: AnyWriteTool,
   args: Record<string, unknown>,
   ctx: ToolContext,
-  plan: Plan,
+  plan: ActionPlan,
   audit: AuditInput,
   started: number,
   redeem?: { token: string; digest: string; who: { principal: string; tool: string; env: string } },

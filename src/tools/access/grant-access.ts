@@ -47,7 +47,7 @@ export const grantAccess = defineTool({
     approved_by: z.array(z.string()),
     revoke_with: z.object({ tool: z.literal('revoke_access'), arguments: z.record(z.string(), z.unknown()) }),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
     const ms = durationMs(args.duration)!;

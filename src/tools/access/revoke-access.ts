@@ -30,7 +30,10 @@ export const revokeAccess = defineTool({
     removed: z.boolean().describe('false when it was already gone'),
     sessions_ended: z.number().optional(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(
+    args,
+    ctx,
+  ): Promise<Plan<{ grant_status: string } | { role: { kind: string; name: string }; subjects: unknown[] }>> {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
     if (args.grant_id) {
@@ -59,7 +62,7 @@ export const revokeAccess = defineTool({
             ? { also: "ends the grantee's open sessions and restores the login's previous VALID UNTIL" }
             : {}),
         },
-        refusal,
+        ...(refusal ? { refusal } : {}),
       };
     }
     if (!args.namespace || !args.binding)

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConflictError } from '../../providers/errors.js';
 import { money } from './prices.js';
 import { costOf } from './report.js';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { envField, reasonField } from '../../contract/fields.js';
 import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
 
@@ -51,7 +51,7 @@ export const scaleIdleToZero = defineTool({
     skipped: z.array(z.object({ deployment: z.string(), why: z.string() })),
     monthly_savings: z.number(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnvWith(deps, args.env, 'kubernetes');
     const svc = args.service ? resolveService(deps, args.service) : undefined;

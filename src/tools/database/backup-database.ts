@@ -2,7 +2,7 @@ import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { resolveDatabase } from './resolve-database.js';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { writeStatusField } from '../../contract/fields.js';
 import { backupsFolder, compactTimestamp, sha256File } from './backup-files.js';
 import { databaseTargetFields, formatBytes, num } from './database-fields.js';
@@ -25,7 +25,7 @@ export const backupDatabase = defineTool({
     toc_entries: z.number().describe('entries pg_restore --list read from the archive'),
     duration_ms: z.number(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const folder = backupsFolder(ctx.deps, db.env);
     const pgp = ctx.deps.backends.postgres;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resolveDatabase } from './resolve-database.js';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { writeStatusField } from '../../contract/fields.js';
 import { clip, databaseTargetFields, formatBytes, num } from './database-fields.js';
 
@@ -35,7 +35,7 @@ export const reindex = defineTool({
     valid_after: z.boolean(),
     duration_ms: z.number(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const ix = await findIndex(ctx.deps.backends.postgres, db, args.index);
     const name = `${ix.schema as string}.${ix.index as string}`;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type pg from 'pg';
 import { resolveDatabase, type ResolvedDatabase } from './resolve-database.js';
-import { defineTool, ToolError, type Plan, type ToolContext } from '../../contract/define-tool.js';
+import { defineTool, ToolError, type ToolContext } from '../../contract/define-tool.js';
 import { writeStatusField } from '../../contract/fields.js';
 import { databaseTargetFields } from './database-fields.js';
 import {
@@ -68,7 +68,7 @@ export const runMigration = defineTool({
       .describe('the migration that failed; it was rolled back and later ones were not run'),
     not_run: z.array(z.string()).describe('files not applied because an earlier one failed'),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const files = await loadFiles(db, args.to_version);
     const pgp = ctx.deps.backends.postgres;
@@ -141,7 +141,7 @@ export const runMigration = defineTool({
   async execute(args, ctx, plan) {
     const db = resolveDatabase(ctx.deps, args);
     const files = await loadFiles(db, args.to_version);
-    const planned = (plan.preconditions.pending ?? []) as Pending[];
+    const planned = plan.preconditions.pending ?? [];
     const byVersion = new Map(files.all.map((m) => [m.version, m]));
     const toApply: MigrationFile[] = [];
     for (const p of planned) {

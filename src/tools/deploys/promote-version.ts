@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import { collectAlerts } from '../context/alerts.js';
 import { parseImageRef, registryFor } from '../../providers/registry/index.js';
@@ -42,7 +42,7 @@ export const promoteVersion = defineTool({
     ...rolloutResultFields,
     images_now: z.array(z.object({ container: z.string(), image: z.string() })),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     if (args.from_env === args.env)
       throw new ToolError('from_env: give two different environments', 'invalid', 'from_env');
     const src = resolveWorkload(ctx.deps, { ...args, env: args.from_env });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import { ConflictError } from '../../providers/errors.js';
 import type { KubeResource } from '../../providers/kubernetes/types.js';
@@ -39,7 +39,7 @@ export const remediateDrift = defineTool({
       }),
     ),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const scope = await scanScope(ctx.deps, args);
     if (scope.gaps.length > 0)
       throw new ToolError(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, type Plan, type Risk, type Target } from '../../contract/define-tool.js';
+import { defineTool, type Risk, type Target } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import type { HpaInfo } from '../../providers/kubernetes/types.js';
 import { formatAmount, quotaChecks } from './quota.js';
@@ -35,7 +35,7 @@ export const scaleDeployment = defineTool({
     ready: z.number(),
     resource_version: z.string(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const w = resolveWorkload(ctx.deps, args);
     const [d, hpas, quotas, nsDeployments] = await Promise.all([
       w.k8s.getDeployment(w.namespace, w.name),
@@ -128,11 +128,7 @@ export const scaleDeployment = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
-    const pre = plan.preconditions as {
-      deployment_resource_version: string;
-      replicas: number;
-      hpa_resource_version?: string;
-    };
+    const pre = plan.preconditions;
     const bounds =
       (plan.details.hpa as { name: string; new_min?: number; new_max?: number } | null) ?? undefined;
     let hpaOut: { name: string; min: number; max: number } | undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import { NotFoundError } from '../../providers/errors.js';
 import {
@@ -34,7 +34,7 @@ export const setAutoscaling = defineTool({
     target_cpu_percent: z.number().optional(),
     resource_version: z.string(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const w = resolveWorkload(ctx.deps, args);
     const [d, hpas] = await Promise.all([
       w.k8s.getDeployment(w.namespace, w.name),
@@ -99,7 +99,7 @@ export const setAutoscaling = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
-    const planned = plan.preconditions.hpa_resource_version as string;
+    const planned = plan.preconditions.hpa_resource_version;
     const name = (plan.details.hpa as string).split('/')[1]!;
     if (planned === 'absent') {
       // The provider would replace an HPA that appeared meanwhile: refuse instead.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import type { DeploymentInfo } from '../../providers/kubernetes/types.js';
 import { cpuMillicores, memoryBytes, quantityValue } from '../../providers/kubernetes/quantity.js';
@@ -48,7 +48,7 @@ export const setResources = defineTool({
     ...rolloutResultFields,
     revision: z.number().optional(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const w = resolveWorkload(ctx.deps, args);
     if (!args.requests?.cpu && !args.requests?.memory && !args.limits?.cpu && !args.limits?.memory)
       throw new ToolError('requests: give requests or limits for cpu or memory', 'invalid', 'requests');
@@ -141,12 +141,7 @@ export const setResources = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
-    const pre = plan.preconditions as {
-      deployment_resource_version: string;
-      resources_before: Resources;
-      resources_after: Resources;
-      revision: number | null;
-    };
+    const pre = plan.preconditions;
     const container = plan.details.container as string;
     const watched = await changeTemplate(w, pre.revision, args, ctx, () =>
       w.k8s.patchDeployment(w.namespace, w.name, templatePatch(container, pre.resources_after), {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { gapReason } from '../context/gather.js';
@@ -53,7 +53,7 @@ export const updateImage = defineTool({
     rolled_back_to_revision: z.number().optional(),
     image_now: z.string(),
   },
-  async plan(args, ctx): Promise<Plan> {
+  async plan(args, ctx) {
     const w = resolveWorkload(ctx.deps, args);
     const d = await w.k8s.getDeployment(w.namespace, w.name);
     const container = pickContainer(
@@ -127,12 +127,7 @@ export const updateImage = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
-    const pre = plan.preconditions as {
-      deployment_resource_version: string;
-      image_before: string;
-      image_after: string;
-      revision: number | null;
-    };
+    const pre = plan.preconditions;
     const container = plan.details.container as string;
     const watched = await changeTemplate(w, pre.revision, args, ctx, () =>
       w.k8s.setImage(w.namespace, w.name, container, pre.image_after, {

@@ -55,7 +55,7 @@ export const restartDeployment = defineTool({
     const w = resolveWorkload(ctx.deps, args.service, args.env);
     const at = ctx.deps.clock.now();
     const after = await w.k8s.restartDeployment(w.namespace, w.name, {
-      resourceVersion: plan.preconditions.resourceVersion as string,
+      resourceVersion: plan.preconditions.resourceVersion,
       at,
     });
     const res = await waitWithProgress(

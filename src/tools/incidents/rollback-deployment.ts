@@ -108,12 +108,7 @@ export const rollbackDeployment = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args.service, args.env);
-    const pre = plan.preconditions as {
-      resourceVersion: string;
-      revision: number | null;
-      target_revision: number;
-      target_images: ContainerImage[];
-    };
+    const pre = plan.preconditions;
     const after = await w.k8s.rollbackDeployment(w.namespace, w.name, pre.target_revision, {
       resourceVersion: pre.resourceVersion,
     });

@@ -1,6 +1,6 @@
 import { environmentConfig } from '../../config/lookup.js';
 import { z } from 'zod';
-import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { defineTool, type Plan, ToolError } from '../../contract/define-tool.js';
 import { durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
 import { untrusted } from '../context/gather.js';
@@ -34,7 +34,7 @@ export const scheduleDowntime = defineTool({
     end: z.string().nullable(),
     muted_monitors: z.array(z.object({ id: z.number(), name: z.string() })),
   },
-  async plan(args, ctx) {
+  async plan(args, ctx): Promise<Plan<{ scope: string; monitor_tags: string[] | null; monitors: number[] }>> {
     const deps = ctx.deps;
     const env = resolveEnvWith(deps, args.env, 'datadog');
     if (
@@ -108,8 +108,7 @@ export const scheduleDowntime = defineTool({
   },
   async execute(args, ctx, plan) {
     const deps = ctx.deps;
-    const scope = plan.preconditions.scope as string;
-    const tags = plan.preconditions.monitor_tags as string[] | null;
+    const { scope, monitor_tags: tags } = plan.preconditions;
     const input = downtimeInput(
       { ...args, monitor_tags: tags ?? undefined },
       scope,

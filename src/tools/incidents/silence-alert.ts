@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { defineTool, type Plan, ToolError } from '../../contract/define-tool.js';
 import { durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
 import { formatMatcher, InvalidMatcherError, parseMatcher } from '../../providers/alertmanager/matchers.js';
@@ -63,7 +63,7 @@ export const silenceAlert = defineTool({
       }),
     ),
   },
-  async plan(args, ctx) {
+  async plan(args, ctx): Promise<Plan<{ matchers: string[]; would_silence: string[] }>> {
     const deps = ctx.deps;
     const env = resolveEnvWith(deps, args.env, 'alertmanager');
     const matchers = parseMatchers(args.matchers);
@@ -130,7 +130,7 @@ export const silenceAlert = defineTool({
       createdBy: `day2:${ctx.principal.id}`,
       comment: args.comment,
     });
-    const fingerprints = new Set((plan.preconditions.would_silence as string[] | undefined) ?? []);
+    const fingerprints = new Set(plan.preconditions.would_silence);
     const views = ((plan.details.would_silence as ReturnType<typeof alertView>[] | undefined) ?? []).filter(
       (v) => fingerprints.has(v.fingerprint),
     );

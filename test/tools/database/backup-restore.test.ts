@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupDatabase } from '../../../src/tools/database/backup-database.js';
 import { restoreDatabase } from '../../../src/tools/database/restore-database.js';
 import { admin, connect, createTestDb, type TestDb } from './pg-fixture.js';
+import { actionable } from '../../fixtures/plans.js';
 
 let db: TestDb;
 const args = { env: 'test', database: 'app' };
@@ -36,7 +37,7 @@ describe('backup_database and restore_database', () => {
     const plan = await backupDatabase.plan(args, db.ctx());
     expect(plan.refusal).toBeUndefined();
     expect(plan.details).toMatchObject({ format: 'custom (-Fc)', folder: join(db.dir, 'backups') });
-    const backup = await backupDatabase.execute(args, db.ctx(), plan);
+    const backup = await backupDatabase.execute(args, db.ctx(), actionable(plan));
     expect(backup.status).toBe('executed');
     expect(backup.file).toMatch(new RegExp(`^${db.name}_test_\\d{8}T\\d{6}Z\\.dump$`));
     const bytes = await readFile(join(db.dir, 'backups', backup.file));
@@ -56,7 +57,7 @@ describe('backup_database and restore_database', () => {
     // Planning again gives the same target, so the action digest is stable.
     expect((await restoreDatabase.plan(rArgs, db.ctx())).preconditions).toEqual(rPlan.preconditions);
 
-    const restored = await restoreDatabase.execute(rArgs, db.ctx(), rPlan);
+    const restored = await restoreDatabase.execute(rArgs, db.ctx(), actionable(rPlan));
     expect(restored).toMatchObject({
       status: 'executed',
       target_database: target,
@@ -79,17 +80,29 @@ describe('backup_database and restore_database', () => {
     await c2.query('delete from billing.invoices where customer_id > 1000');
     await c2.query('delete from customers where id > 1000');
     await c2.end();
-    const replaced = await restoreDatabase.execute({ ...rArgs, replace_existing: true }, db.ctx(), over);
+    const replaced = await restoreDatabase.execute(
+      { ...rArgs, replace_existing: true },
+      db.ctx(),
+      actionable(over),
+    );
     expect(replaced).toMatchObject({ created_database: false, verified: true });
   });
 
   it('reports mismatched row counts when the source changed since the dump', async () => {
-    const backup = await backupDatabase.execute(args, db.ctx(), await backupDatabase.plan(args, db.ctx()));
+    const backup = await backupDatabase.execute(
+      args,
+      db.ctx(),
+      actionable(await backupDatabase.plan(args, db.ctx())),
+    );
     const c = await connect(db.name);
     await c.query(`insert into empty_one values (1), (2)`);
     await c.end();
     const rArgs = { ...args, file: backup.file, target_database: `${db.name}_restore_b` };
-    const out = await restoreDatabase.execute(rArgs, db.ctx(), await restoreDatabase.plan(rArgs, db.ctx()));
+    const out = await restoreDatabase.execute(
+      rArgs,
+      db.ctx(),
+      actionable(await restoreDatabase.plan(rArgs, db.ctx())),
+    );
     expect(out.verified).toBe(false);
     expect(out.mismatches).toEqual([{ table: 'public.empty_one', source_rows: 2, restored_rows: 0 }]);
   });
@@ -101,11 +114,15 @@ describe('backup_database and restore_database', () => {
     await expect(restoreDatabase.plan({ ...args, file: '/etc/passwd' }, db.ctx())).rejects.toThrow(
       /outside the configured backups folder/,
     );
-    const backup = await backupDatabase.execute(args, db.ctx(), await backupDatabase.plan(args, db.ctx()));
+    const backup = await backupDatabase.execute(
+      args,
+      db.ctx(),
+      actionable(await backupDatabase.plan(args, db.ctx())),
+    );
     const rArgs = { ...args, file: backup.file, target_database: `${db.name}_restore_c` };
     const plan = await restoreDatabase.plan(rArgs, db.ctx());
     await writeFile(join(db.dir, 'backups', backup.file), 'tampered');
-    await expect(restoreDatabase.execute(rArgs, db.ctx(), plan)).rejects.toThrow(
+    await expect(restoreDatabase.execute(rArgs, db.ctx(), actionable(plan))).rejects.toThrow(
       /changed after it was planned/,
     );
     const exists = await admin(

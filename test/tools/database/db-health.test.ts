@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbHealth } from '../../../src/tools/database/db-health.js';
 import { reindex } from '../../../src/tools/database/reindex.js';
 import { backendPid, connect, createTestDb, type TestDb } from './pg-fixture.js';
+import { actionable } from '../../fixtures/plans.js';
 
 let db: TestDb;
 let idle: pg.Client;
@@ -131,14 +132,14 @@ describe('reindex', () => {
       statement: 'REINDEX INDEX CONCURRENTLY public.ratios_inv',
     });
     expect(plan.refusal).toBeUndefined();
-    const out = await reindex.execute(args, db.ctx(), plan);
+    const out = await reindex.execute(args, db.ctx(), actionable(plan));
     expect(out).toMatchObject({ status: 'executed', valid_before: false, valid_after: true });
   });
 
   it('reports a failed rebuild (duplicates under a unique index) as a database error', async () => {
     const args = { env: 'test', database: 'app', index: 'accounts_email_key' };
     const plan = await reindex.plan(args, db.ctx());
-    await expect(reindex.execute(args, db.ctx(), plan)).rejects.toThrow(
+    await expect(reindex.execute(args, db.ctx(), actionable(plan))).rejects.toThrow(
       /SQLSTATE 23505 \(unique_violation\)/,
     );
   });

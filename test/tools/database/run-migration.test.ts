@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runMigration } from '../../../src/tools/database/run-migration.js';
 import { connect, createTestDb, type TestDb } from './pg-fixture.js';
+import { actionable } from '../../fixtures/plans.js';
 
 let db: TestDb;
 const args = { env: 'test', database: 'app' };
@@ -71,7 +72,7 @@ describe('run_migration', () => {
       { version: '002', file: '002_orders.sql', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
     ]);
 
-    const out = await runMigration.execute(args, db.ctx(), plan);
+    const out = await runMigration.execute(args, db.ctx(), actionable(plan));
     expect(out).toMatchObject({ status: 'executed', ok: true, not_run: [] });
     expect(out.applied.map((a) => a.file)).toEqual(['001_add_email.sql', '002_orders.sql']);
     expect(await schema()).toContain('"email"');
@@ -103,7 +104,7 @@ describe('run_migration', () => {
     // Running again finds nothing to do and changes nothing.
     const again = await runMigration.plan(args, db.ctx());
     expect(again.summary).toMatch(/no pending migrations/);
-    const noop = await runMigration.execute(args, db.ctx(), again);
+    const noop = await runMigration.execute(args, db.ctx(), actionable(again));
     expect(noop.applied).toEqual([]);
   });
 
@@ -126,7 +127,7 @@ describe('run_migration', () => {
   it('an applied file whose content changed is reported as drift and refused', async () => {
     await write('001_a.sql', 'create table a (id int);');
     const plan = await runMigration.plan(args, db.ctx());
-    await runMigration.execute(args, db.ctx(), plan);
+    await runMigration.execute(args, db.ctx(), actionable(plan));
     await write('001_a.sql', 'create table a (id bigint);');
     await write('002_b.sql', 'create table b (id int);');
     const before = await schema();
@@ -140,7 +141,9 @@ describe('run_migration', () => {
     await write('001_a.sql', 'create table a (id int);');
     const plan = await runMigration.plan(args, db.ctx());
     await write('001_a.sql', 'create table a (id int); drop table users_important;');
-    await expect(runMigration.execute(args, db.ctx(), plan)).rejects.toThrow(/changed after it was planned/);
+    await expect(runMigration.execute(args, db.ctx(), actionable(plan))).rejects.toThrow(
+      /changed after it was planned/,
+    );
     expect(await schema()).toBe('[]');
   });
 
@@ -161,7 +164,7 @@ describe('run_migration', () => {
     const c = await connect(db.name);
     await c.query('create table b (other text)');
     await c.end();
-    const out = await runMigration.execute(args, db.ctx(), plan);
+    const out = await runMigration.execute(args, db.ctx(), actionable(plan));
     expect(out.ok).toBe(false);
     expect(out.failed).toMatchObject({ file: '002_b.sql', sqlstate: '42P07' });
     expect(out.applied.map((a) => a.file)).toEqual(['001_a.sql']);

@@ -4,6 +4,7 @@ import { blockingQueries } from '../../../src/tools/database/blocking-queries.js
 import { cancelQuery } from '../../../src/tools/database/cancel-query.js';
 import { slowQueries } from '../../../src/tools/database/slow-queries.js';
 import { backendPid, connect, createTestDb, type TestDb } from './pg-fixture.js';
+import { actionable } from '../../fixtures/plans.js';
 
 let db: TestDb;
 const clients: pg.Client[] = [];
@@ -66,7 +67,7 @@ describe('blocking_queries and cancel_query', () => {
     const args = { env: 'test', database: 'app', pid: holderPid, force: true };
     const plan = await cancelQuery.plan(args, db.ctx());
     expect(plan.preconditions).toMatchObject({ pid: holderPid, action: 'terminate' });
-    const done = await cancelQuery.execute(args, db.ctx(), plan);
+    const done = await cancelQuery.execute(args, db.ctx(), actionable(plan));
     expect(done).toMatchObject({ status: 'executed', action: 'terminate', signalled: true });
     await blocked; // the waiter gets its lock once the holder is gone
     const after = await blockingQueries.run({ env: 'test', database: 'app' }, db.ctx());
@@ -90,7 +91,7 @@ describe('blocking_queries and cancel_query', () => {
     const args = { env: 'test', database: 'app', pid };
     const plan = await cancelQuery.plan(args, db.ctx());
     expect(plan.details).toMatchObject({ action: 'cancel', session: { query: 'select pg_sleep(30)' } });
-    const out = await cancelQuery.execute(args, db.ctx(), plan);
+    const out = await cancelQuery.execute(args, db.ctx(), actionable(plan));
     expect(out).toMatchObject({
       status: 'executed',
       action: 'cancel',
@@ -109,7 +110,7 @@ describe('blocking_queries and cancel_query', () => {
   it('refuses to execute when the pid now belongs to another session', async () => {
     const s = await session();
     const args = { env: 'test', database: 'app', pid: await backendPid(s) };
-    const plan = await cancelQuery.plan(args, db.ctx());
+    const plan = actionable(await cancelQuery.plan(args, db.ctx()));
     const stale = {
       ...plan,
       preconditions: { ...plan.preconditions, backend_start: '2000-01-01 00:00:00+00' },

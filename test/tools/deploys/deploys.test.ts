@@ -8,6 +8,7 @@ import type { ToolContext } from '../../../src/contract/define-tool.js';
 import type { KubeObject } from '../../../src/sandbox/kubernetes/types.js';
 import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
 import { startTestRegistry, type RegistryProcess } from '../../fixtures/registry.js';
+import { actionable } from '../../fixtures/plans.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -450,7 +451,7 @@ describe('a target that changes between plan and execution', () => {
     live.metadata.labels = { ...live.metadata.labels, touched: 'yes' };
     kube('prod').store.put(live as KubeObject);
     const writes = kube('prod').writes;
-    await expect(scaleDeployment.execute(args, ctx, plan)).rejects.toThrow(
+    await expect(scaleDeployment.execute(args, ctx, actionable(plan))).rejects.toThrow(
       'the deployment changed since it was planned; call again without approval_token for a new plan',
     );
     expect(kube('prod').writes).toBe(writes);
