@@ -65,6 +65,22 @@ export interface ToolContext {
   callId: string;
 }
 
+/**
+ * What governance decided about the write being executed, handed in so that no tool recomputes
+ * it: the action digest its approval was bound to, the approval's id, and who approved it.
+ */
+export interface ActionFacts {
+  digest: string;
+  approval_id?: string;
+  /** Principals whose approvals were redeemed for this call; empty where policy needed none. */
+  approvers: string[];
+}
+
+/** The context `execute` gets: the call's context plus the governance facts of its action. */
+export interface ExecuteContext extends ToolContext {
+  action: ActionFacts;
+}
+
 interface ToolBase<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   name: string;
   /** For people: the README's tool table. tools/list leaves it out (see toolDefinition). */
@@ -96,7 +112,7 @@ export interface WriteTool<
   /** Runs only after policy and approval; gets the plan made in this same call, with its types. */
   execute(
     args: z.infer<z.ZodObject<I>>,
-    ctx: ToolContext,
+    ctx: ExecuteContext,
     plan: ActionPlan<P>,
   ): Promise<z.infer<z.ZodObject<O>>>;
 }

@@ -342,9 +342,17 @@ async function executeWrite(
     throw err;
   }
   if (redeem && approval) rt.approvals.consumed(approval, redeem.who);
+  // Handed to the tool as decided here, so that no tool recomputes a digest or looks up approvers.
+  const action = {
+    digest: audit.action_digest ?? '',
+    approval_id: approval?.id,
+    approvers: approval
+      ? approval.decisions.filter((d) => d.decision === 'approve').map((d) => d.principal)
+      : [],
+  };
   let result: Record<string, unknown>;
   try {
-    result = redact<Record<string, unknown>>(await tool.execute(args, ctx, plan));
+    result = redact<Record<string, unknown>>(await tool.execute(args, { ...ctx, action }, plan));
   } catch (err) {
     const { message, code } = classify(err, tool);
     if (code === 'internal') rt.deps.log.error('write failed', { tool: tool.name, error: err });

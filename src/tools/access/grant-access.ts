@@ -2,7 +2,6 @@ import { environmentConfig } from '../../config/lookup.js';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Deps } from '../../contract/deps.js';
-import { actionDigest } from '../../guards/action-digest.js';
 import { applyDatabaseGrant, inspectDatabaseGrant } from './database-grant.js';
 import { isKubernetesRole, KUBERNETES_ROLES, type AccessGrant } from './grant.js';
 import { listGrants, saveGrant } from './grant-store.js';
@@ -80,16 +79,7 @@ export const grantAccess = defineTool({
       role: args.role,
       reason: args.reason,
       requested_by: ctx.principal.id,
-      approved_by: await approversOf(
-        deps,
-        actionDigest({
-          tool: 'grant_access',
-          args,
-          env: plan.env,
-          targets: plan.targets,
-          preconditions: plan.preconditions,
-        }),
-      ),
+      approved_by: ctx.action.approvers,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + durationMs(args.duration)!).toISOString(),
       status: 'active',
@@ -273,11 +263,4 @@ async function planDatabase(
     },
     refusal,
   };
-}
-
-/** Who approved the action with this digest (the consumed approval), for the grant record. */
-async function approversOf(deps: Deps, digest: string): Promise<string[]> {
-  const consumed = await deps.store.listApprovals({ status: 'consumed', limit: 100 });
-  const a = consumed.find((r) => r.action_digest === digest);
-  return a ? a.decisions.filter((d) => d.decision === 'approve').map((d) => d.principal) : [];
 }

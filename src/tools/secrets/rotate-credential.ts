@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { envField, reasonField } from '../../contract/fields.js';
-import { actionDigest } from '../../guards/action-digest.js';
 import { planRotation, type PlannedRotation } from './rotation/plan-rotation.js';
 import { runRotation } from './rotation/run-rotation.js';
 import { renderRotation, rotationShape, rotationView } from './rotation-shape.js';
@@ -39,16 +38,9 @@ export const rotateCredential = defineTool({
         'the plan carries no rotation; call rotate_credential again without a token',
         'internal',
       );
-    // The same digest the approval was issued for: it keys the rotation and its ClientRequestToken.
-    const digest = actionDigest({
-      tool: NAME,
-      args,
-      env: plan.env,
-      targets: plan.targets,
-      preconditions: plan.preconditions,
-    });
+    // The digest the approval was issued for keys the rotation and its ClientRequestToken.
     const doc = await runRotation(ctx.deps, planned, {
-      actionDigest: digest,
+      actionDigest: ctx.action.digest,
       principal: ctx.principal.id,
       signal: ctx.signal,
       progress: (p, total, message) => ctx.progress(p, total, message).catch(() => undefined),

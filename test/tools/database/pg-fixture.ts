@@ -12,7 +12,7 @@ import { silentLogger } from '../../../src/core/log.js';
 import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
 import type { Store, StoredDoc } from '../../../src/store/store.js';
-import type { ToolContext } from '../../../src/contract/define-tool.js';
+import type { ExecuteContext } from '../../../src/contract/define-tool.js';
 
 /** The test server: 127.0.0.1:5432, trust auth. */
 export const PG_ADMIN_URL = process.env.DAY2_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -127,7 +127,8 @@ export interface TestDb {
   provider: PostgresProvider;
   deps: Deps;
   progress: Array<{ progress: number; total?: number; message?: string }>;
-  ctx(): ToolContext;
+  /** A call's context, with the governance facts execute gets (an unapproved test action). */
+  ctx(): ExecuteContext;
   /** Drops the database and the temp folder, closes pools. */
   drop(): Promise<void>;
 }
@@ -176,6 +177,7 @@ export async function createTestDb(
       principal: { id: 'tester', transport: 'internal' },
       signal: new AbortController().signal,
       callId: '1',
+      action: { digest: 'test-action', approvers: [] },
       progress: (p, total, message) => {
         progress.push({ progress: p, total, message });
         return Promise.resolve();

@@ -4,7 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { allTools } from '../../../src/tools/index.js';
 import { deployTools } from '../../../src/tools/deploys/index.js';
 import { scaleDeployment } from '../../../src/tools/deploys/scale-deployment.js';
-import type { ToolContext } from '../../../src/contract/define-tool.js';
+import type { ExecuteContext } from '../../../src/contract/define-tool.js';
 import type { KubeObject } from '../../../src/sandbox/kubernetes/types.js';
 import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
 import { startTestRegistry, type RegistryProcess } from '../../fixtures/registry.js';
@@ -438,7 +438,8 @@ describe('a target that changes between plan and execution', () => {
   });
 
   it('turns a 409 at execution into "plan again", never a retry', async () => {
-    const ctx: ToolContext = {
+    const ctx: ExecuteContext = {
+      action: { digest: 'test-action', approvers: [] },
       deps: h.rt.deps,
       principal: { id: 'agent-bot', transport: 'stdio' },
       signal: new AbortController().signal,
