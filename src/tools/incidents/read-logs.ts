@@ -6,7 +6,7 @@ import { gather, untrusted } from '../context/gather.js';
 import { redactLogLine } from '../../core/redact.js';
 import type { PodInfo } from '../../providers/kubernetes/types.js';
 import { pickContainer } from '../deploys/workload.js';
-import { resolveWorkload } from './resolve-workload.js';
+import { resolveIncidentTarget } from './resolve-target.js';
 
 /** Pods read at most: the troubled ones first. */
 const MAX_PODS = 3;
@@ -46,7 +46,7 @@ export const readLogs = defineTool({
   },
   async run(args, ctx) {
     const deps = ctx.deps;
-    const w = resolveWorkload(deps, args.service, args.env);
+    const w = resolveIncidentTarget(deps, args.service, args.env);
     const d = await w.k8s.getDeployment(w.namespace, w.name);
     const container = pickContainer(
       w,

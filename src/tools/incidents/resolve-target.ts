@@ -1,6 +1,6 @@
 import type { Deps } from '../../contract/deps.js';
 import { ToolError } from '../../contract/define-tool.js';
-import { resolveWorkload as resolveDeployment, type Workload } from '../deploys/workload.js';
+import { resolveWorkload, type Workload } from '../deploys/workload.js';
 
 export interface ResolvedWorkload extends Workload {
   /** Catalog service id, or the deployment name when only a raw `namespace/name` was given. */
@@ -14,12 +14,12 @@ const RAW = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/;
  * be a raw `namespace/name`; resolution itself (env, Kubernetes, catalog workload) is the deploy
  * tools' resolveWorkload, so both toolsets refuse the same things with the same messages.
  */
-export function resolveWorkload(deps: Deps, service: string, env: string): ResolvedWorkload {
+export function resolveIncidentTarget(deps: Deps, service: string, env: string): ResolvedWorkload {
   const raw = deps.catalog.service(service) ? undefined : RAW.exec(service);
   try {
     const w = raw
-      ? resolveDeployment(deps, { env, namespace: raw[1], deployment: raw[2] })
-      : resolveDeployment(deps, { env, service });
+      ? resolveWorkload(deps, { env, namespace: raw[1], deployment: raw[2] })
+      : resolveWorkload(deps, { env, service });
     return { ...w, service: w.service ?? w.name };
   } catch (err) {
     // These tools have no namespace and deployment fields: point at the raw form of `service`.

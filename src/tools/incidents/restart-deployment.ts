@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { envField, reasonField, rolloutTimeoutField, serviceField } from '../../contract/fields.js';
-import { resolveWorkload } from './resolve-workload.js';
+import { resolveIncidentTarget } from './resolve-target.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 
 export const restartDeployment = defineTool({
@@ -27,7 +27,7 @@ export const restartDeployment = defineTool({
     replicas: z.number(),
   },
   async plan(args, ctx) {
-    const w = resolveWorkload(ctx.deps, args.service, args.env);
+    const w = resolveIncidentTarget(ctx.deps, args.service, args.env);
     const d = await w.k8s.getDeployment(w.namespace, w.name);
     await w.k8s.restartDeployment(w.namespace, w.name, {
       dryRun: true,
@@ -52,7 +52,7 @@ export const restartDeployment = defineTool({
     };
   },
   async execute(args, ctx, plan) {
-    const w = resolveWorkload(ctx.deps, args.service, args.env);
+    const w = resolveIncidentTarget(ctx.deps, args.service, args.env);
     const at = ctx.deps.clock.now();
     const after = await w.k8s.restartDeployment(w.namespace, w.name, {
       resourceVersion: plan.preconditions.resourceVersion,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { envField, reasonField, rolloutTimeoutField, serviceField } from '../../contract/fields.js';
-import { resolveWorkload } from './resolve-workload.js';
+import { resolveIncidentTarget } from './resolve-target.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 import type { ContainerImage } from '../../providers/kubernetes/types.js';
 
@@ -34,7 +34,7 @@ export const rollbackDeployment = defineTool({
     replicas: z.number(),
   },
   async plan(args, ctx) {
-    const w = resolveWorkload(ctx.deps, args.service, args.env);
+    const w = resolveIncidentTarget(ctx.deps, args.service, args.env);
     const [d, history] = await Promise.all([
       w.k8s.getDeployment(w.namespace, w.name),
       w.k8s.listReplicaSets(w.namespace, undefined, w.name),
@@ -107,7 +107,7 @@ export const rollbackDeployment = defineTool({
     };
   },
   async execute(args, ctx, plan) {
-    const w = resolveWorkload(ctx.deps, args.service, args.env);
+    const w = resolveIncidentTarget(ctx.deps, args.service, args.env);
     const pre = plan.preconditions;
     const after = await w.k8s.rollbackDeployment(w.namespace, w.name, pre.target_revision, {
       resourceVersion: pre.resourceVersion,
