@@ -98,6 +98,12 @@ interface ToolBase<I extends z.ZodRawShape, O extends z.ZodRawShape> {
 
 export interface ReadTool<I extends z.ZodRawShape, O extends z.ZodRawShape> extends ToolBase<I, O> {
   effect: 'read' | 'record';
+  /**
+   * The outside system a `record` tool also writes to where one is configured (incidents are
+   * mirrored to Datadog): such a tool changes more than day2's own records, so `--read-only`
+   * does not serve it.
+   */
+  mirrorsTo?: string;
   run(args: z.infer<z.ZodObject<I>>, ctx: ToolContext): Promise<z.infer<z.ZodObject<O>>>;
 }
 
@@ -125,6 +131,11 @@ export type ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.
 /** Any tool, with its argument and result types erased, as the registry holds them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyTool = ToolDefinition<any, any>;
+
+/** True for a tool that may change something outside day2: a write, or a record that mirrors out. */
+export function changesOutside(tool: AnyTool): boolean {
+  return tool.effect === 'write' || (tool.effect === 'record' && tool.mirrorsTo !== undefined);
+}
 
 /** Declares a tool. The registration layer adds validation, policy, approval, audit and redaction. */
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape, P extends object>(

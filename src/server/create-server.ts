@@ -16,7 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Runtime } from './runtime.js';
-import type { AnyTool } from '../contract/define-tool.js';
+import { changesOutside, type AnyTool } from '../contract/define-tool.js';
 import type { Principal } from '../core/principal.js';
 import { governedCall } from '../guards/governed-call.js';
 import { admitRequest, unparsedParams } from '../guards/request-limits.js';
@@ -426,7 +426,9 @@ function notServed(rt: Runtime, sel: ToolSelection, kind: 'tool' | 'prompt', nam
   const known =
     kind === 'tool' ? rt.tools.find((t) => t.name === name) : rt.prompts.find((p) => p.name === name);
   if (!known) return `Unknown ${kind}: ${name}. Call ${kind}s/list to see the ${kind}s.`;
-  if (kind === 'tool' && sel.readOnly && (known as AnyTool).effect === 'write')
-    return `${name} is not served: this server runs read-only and ${name} changes a production system.`;
+  if (kind === 'tool' && sel.readOnly && changesOutside(known as AnyTool))
+    return (known as AnyTool).effect === 'write'
+      ? `${name} is not served: this server runs read-only and ${name} changes a production system.`
+      : `${name} is not served: this server runs read-only and ${name} also writes to ${(known as { mirrorsTo?: string }).mirrorsTo} where that is configured.`;
   return `${name} is not served: it belongs to the toolset ${known.toolset}, which is off here; the operator turns it on with day2 serve --toolsets ${known.toolset} (or --toolsets all).`;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { annotationsFor, type AnyTool } from '../contract/define-tool.js';
+import { annotationsFor, changesOutside, type AnyTool } from '../contract/define-tool.js';
 import { inputSchemaOf } from '../guards/governed-call.js';
 import { writeStatusField } from '../contract/fields.js';
 import { ALWAYS_ON_TOOLSETS } from '../core/toolsets.js';
@@ -16,7 +16,7 @@ export interface ToolSelection {
 }
 
 export function selectTools(all: readonly AnyTool[], sel: ToolSelection): AnyTool[] {
-  return all.filter((t) => !(sel.readOnly && t.effect === 'write') && toolsetServed(t.toolset, sel));
+  return all.filter((t) => !(sel.readOnly && changesOutside(t)) && toolsetServed(t.toolset, sel));
 }
 
 /** Whether a session serves a toolset (its tools, and the prompts that walk through them). */

@@ -106,7 +106,7 @@ describe('tools/list contract', () => {
     for (const p of allPrompts) expect(TOOLSETS as readonly string[], p.name).toContain(p.toolset);
   });
 
-  it('read-only mode lists no write tool', async () => {
+  it('read-only mode lists no tool that writes outside day2: no write, no record that mirrors out', async () => {
     const tools = [...allTools, ...makeTestTools(t.backendFile)];
     const withWrites = await testRuntime(t, tools);
     try {
@@ -114,14 +114,21 @@ describe('tools/list contract', () => {
       const readOnly = await inMemoryClient(withWrites, { readOnly: true });
       const writes = tools.filter((x) => x.effect === 'write').map((x) => x.name);
       expect(writes.length).toBeGreaterThan(0);
+      const mirrors = tools.filter((x) => x.effect === 'record' && x.mirrorsTo).map((x) => x.name);
+      expect(mirrors).toEqual(
+        expect.arrayContaining(['open_incident', 'update_incident', 'resolve_incident']),
+      );
       const fullNames = (await full.listTools()).tools.map((x) => x.name);
       const roNames = (await readOnly.listTools()).tools.map((x) => x.name);
       expect(fullNames).toEqual(expect.arrayContaining(writes));
-      for (const w of writes) expect(roNames).not.toContain(w);
-      expect(roNames.length).toBe(tools.length - writes.length);
+      for (const w of [...writes, ...mirrors]) expect(roNames).not.toContain(w);
+      expect(roNames.length).toBe(tools.length - writes.length - mirrors.length);
       // Not listed means not callable either.
       await expect(readOnly.callTool({ name: writes[0]!, arguments: {} })).rejects.toThrow(
         `${writes[0]} is not served: this server runs read-only and ${writes[0]} changes a production system.`,
+      );
+      await expect(readOnly.callTool({ name: 'open_incident', arguments: {} })).rejects.toThrow(
+        'open_incident is not served: this server runs read-only and open_incident also writes to Datadog incidents',
       );
       await full.close();
       await readOnly.close();

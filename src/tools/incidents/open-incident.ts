@@ -15,6 +15,7 @@ export const openIncident = defineTool({
   description: 'Open an incident on a service; its timeline collects alerts, rollouts, actions, notes.',
   toolset: 'incidents',
   effect: 'record',
+  mirrorsTo: 'Datadog incidents',
   risk: 'low',
   input: {
     service: serviceField,

@@ -14,6 +14,7 @@ export const resolveIncident = defineTool({
   description: 'Resolve an incident; returns its timeline for the postmortem.',
   toolset: 'incidents',
   effect: 'record',
+  mirrorsTo: 'Datadog incidents',
   risk: 'low',
   input: {
     incident_id: incidentIdField,

@@ -12,6 +12,7 @@ export const updateIncident = defineTool({
   description: 'Add a note to an incident, or change its status, severity or summary.',
   toolset: 'incidents',
   effect: 'record',
+  mirrorsTo: 'Datadog incidents',
   risk: 'low',
   input: {
     incident_id: incidentIdField,
