@@ -19,6 +19,7 @@ import type { Runtime } from './runtime.js';
 import { changesOutside, type AnyTool } from '../contract/define-tool.js';
 import type { Principal } from '../core/principal.js';
 import { governedCall } from '../guards/governed-call.js';
+import { auditResourceRead, governedResourceRead, ResourceReadDenied } from '../guards/governed-resource.js';
 import { admitRequest, unparsedParams } from '../guards/request-limits.js';
 import { selectTools, toolDefinition, toolsetServed, type ToolSelection } from './tool-catalog.js';
 import {
@@ -27,7 +28,6 @@ import {
   type ResourceDefinition,
   type TemplateResource,
 } from '../contract/define-resource.js';
-import { redact } from '../core/redact.js';
 import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
 import { VERSION } from '../core/version.js';
 import { ALWAYS_ON_TOOLSETS, TOOLSETS } from '../core/toolsets.js';
@@ -171,29 +171,6 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     })),
   }));
 
-  // Reads are audited after the answer is known, off the reply's path; a failed append is logged.
-  const auditResourceRead = (
-    principal: Principal,
-    resource: string | undefined,
-    started: number,
-    outcome: { ok: boolean; error?: string },
-    detail?: Record<string, unknown>,
-  ) =>
-    void rt.audit
-      .append(
-        {
-          event: 'resource.read',
-          principal: principal.id,
-          client: principal.client,
-          transport: principal.transport,
-          resource,
-          outcome: { ...outcome, duration_ms: Math.round(performance.now() - started) },
-          detail,
-        },
-        { relaxed: true },
-      )
-      .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
-
   const readResource = async (
     uri: string,
     principal: Principal,
@@ -202,32 +179,32 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     const { statics, compiled } = await reg();
     await rt.ready;
     const ctx = { deps: rt.deps, principal, signal };
-    const started = performance.now();
-    const auditRead = (outcome: { ok: boolean; error?: string }) =>
-      auditResourceRead(principal, uri, started, outcome);
-    let content: ResourceContent;
+    const s = statics.find((r) => r.uri === uri);
+    const hit = s
+      ? undefined
+      : compiled.map(({ t, tpl }) => ({ t, vars: tpl.match(uri) })).find((m) => m.vars);
+    if (!s && !hit?.vars) {
+      auditResourceRead(rt, { uri, principal }, performance.now(), { ok: false, error: 'unknown_resource' });
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown resource: ${uri}. Call resources/list or resources/templates/list.`,
+      );
+    }
+    const params = hit?.vars
+      ? Object.fromEntries(Object.entries(hit.vars).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]))
+      : {};
     try {
-      const s = statics.find((r) => r.uri === uri);
-      if (s) content = await s.read(ctx);
-      else {
-        const hit = compiled.map(({ t, tpl }) => ({ t, vars: tpl.match(uri) })).find((m) => m.vars);
-        if (!hit?.vars)
-          throw new McpError(
-            ErrorCode.InvalidParams,
-            `Unknown resource: ${uri}. Call resources/list or resources/templates/list.`,
-          );
-        const params = Object.fromEntries(
-          Object.entries(hit.vars).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
-        );
-        content = await hit.t.read(params, ctx);
-      }
+      const content: ResourceContent = await governedResourceRead(
+        rt,
+        { uri, name: (s ?? hit!.t).name, principal, env: params.env },
+        () => (s ? s.read(ctx) : hit!.t.read(params, ctx)),
+      );
+      return { contents: renderContent(uri, content) };
     } catch (err) {
-      auditRead({ ok: false, error: err instanceof Error ? err.name : 'error' });
       if (err instanceof ResourceNotFoundError) throw new McpError(ErrorCode.InvalidParams, err.message);
+      if (err instanceof ResourceReadDenied) throw new McpError(ErrorCode.InvalidRequest, err.message);
       throw err;
     }
-    auditRead({ ok: true });
-    return { contents: renderContent(uri, redact(content)) };
   };
 
   server.setRequestHandler(unparsedParams(ReadResourceRequestSchema), async (raw, extra) => {
@@ -238,11 +215,16 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
       // The model's own text: recorded, but never at length.
       const resource = typeof uri === 'string' ? uri.slice(0, 200) : undefined;
       auditResourceRead(
-        principal,
-        resource,
+        rt,
+        { uri: resource, principal },
         started,
         { ok: false, error: 'input_limit' },
-        { limit: breach.limit, allowed: breach.allowed, field: breach.field },
+        undefined,
+        {
+          limit: breach.limit,
+          allowed: breach.allowed,
+          field: breach.field,
+        },
       );
     });
     return readResource(req.params.uri, principal, extra.signal);
@@ -268,11 +250,17 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     let last: string | undefined;
     const poll = async () => {
       try {
-        const content = await def.read({
-          deps: rt.deps,
-          principal,
-          signal: AbortSignal.timeout(rt.deps.config.backends.timeout),
-        });
+        // A poll is a read like any other: policy, redaction and audit apply.
+        const content = await governedResourceRead(
+          rt,
+          { uri, name: def.name, principal, via: 'subscription' },
+          () =>
+            def.read({
+              deps: rt.deps,
+              principal,
+              signal: AbortSignal.timeout(rt.deps.config.backends.timeout),
+            }),
+        );
         const digest = sha256Hex(canonicalJson(content.json ?? content.text ?? null));
         if (last !== undefined && digest !== last) await server.sendResourceUpdated({ uri });
         last = digest;
