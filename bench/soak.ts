@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { round } from './stats.js';
 
 const REPO = resolve(import.meta.dirname, '..');
-const CLI = join(REPO, 'dist', 'src', 'cli.js');
+const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
 const TOTAL = Number(process.argv[2] ?? 100_000);
 const FIRST = Math.min(10_000, TOTAL);
 const CONCURRENCY = 16;
