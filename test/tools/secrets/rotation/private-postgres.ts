@@ -36,6 +36,22 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Clusters this process started and has not stopped. A test process that ends without stopping
+ * one (a beforeAll that timed out while the server was still starting, a worker that exits) stops
+ * it on the way out: a postmaster does not end with its parent, and would be left behind.
+ */
+const running = new Map<string, () => void>();
+let exitHookInstalled = false;
+function stopOnExit(dir: string, stopSync: () => void): void {
+  running.set(dir, stopSync);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const stop of running.values()) stop();
+  });
+}
+
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error('PostgreSQL server binaries are not installed');
@@ -88,6 +104,16 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     'max_connections=200',
   ]);
   const proc: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // runuser does not pass signals on: pg_ctl stops the postmaster itself.
+  const stopSync = () => {
+    if (proc.exitCode === null) {
+      const [stopCmd, stopArgs] = wrap(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
+      spawnSync(stopCmd, stopArgs, { stdio: 'ignore', timeout: 15_000 });
+    }
+    rmSync(dir, { recursive: true, force: true });
+    running.delete(dir);
+  };
+  stopOnExit(dir, stopSync);
   let stderr = '';
   proc.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -101,8 +127,11 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       break;
     } catch {
       await c.end().catch(() => undefined);
-      if (Date.now() > deadline || proc.exitCode !== null)
+      if (Date.now() > deadline || proc.exitCode !== null) {
+        // A server that did not answer in time may still be starting: stop it, leave nothing.
+        stopSync();
         throw new Error(`PostgreSQL did not start: ${stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -110,14 +139,9 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     port,
     adminUrl,
     async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once('exit', r));
-        // runuser does not pass signals on: pg_ctl stops the postmaster itself.
-        const [stopCmd, stopArgs] = wrap(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w']);
-        spawnSync(stopCmd, stopArgs, { stdio: 'ignore', timeout: 15_000 });
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      }
-      rmSync(dir, { recursive: true, force: true });
+      const exited = proc.exitCode === null ? new Promise((r) => proc.once('exit', r)) : Promise.resolve();
+      stopSync();
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     },
   };
 }
