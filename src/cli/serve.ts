@@ -1,9 +1,8 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { loadConfig } from '../config/load-config.js';
-import { buildBackends, type BuiltBackends } from '../server/build-backends.js';
-import { applyBackends, notReadyBackends } from '../server/runtime-backends.js';
+import { buildBackends, withEnvironments, type BuiltBackends } from '../server/build-backends.js';
 import { startAccessReaper } from '../tools/access/reaper.js';
-import { buildRuntime, type OwnedRuntime } from '../server/build-runtime.js';
+import { assembleRuntime, openRuntimeCore, type OwnedRuntime } from '../server/build-runtime.js';
 import { createServer } from '../server/create-server.js';
 import { localPrincipalId } from '../core/principal.js';
 import { releaseStartupMemory } from '../server/idle-trim.js';
@@ -37,7 +36,13 @@ export interface ServeExtras {
 }
 
 export interface ServeHandle {
-  runtime: OwnedRuntime;
+  /**
+   * The runtime, once built: before serve returns with --http; on stdio once the backends are up
+   * (reading it earlier throws; await `ready`).
+   */
+  readonly runtime: OwnedRuntime;
+  /** Settles with the runtime once it is built. */
+  ready: Promise<OwnedRuntime>;
   /** The MCP endpoint, for --http. */
   url?: string;
   /** Closes transports, flushes the audit log, closes the store and the backends. Idempotent. */
@@ -52,56 +57,56 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   const env = opts.env ?? process.env;
   const log = opts.log ?? createLogger();
   const loaded = loadConfig({ path: opts.config, env });
+  // Store, audit log, policy and keys first: a configuration error stops the server before it
+  // answers anything.
+  const core = await openRuntimeCore({ loaded, log });
   // The transport answers initialize and tools/list at once; backends (for the sandbox: emulators,
-  // Alertmanager, PostgreSQL roles) come up behind it, and calls that need them wait for them.
+  // Alertmanager, PostgreSQL roles) come up behind it, and the runtime is built, complete, once
+  // they are: calls wait for it.
   let built: BuiltBackends | undefined;
-  let markReady!: () => void;
-  let markFailed!: (err: unknown) => void;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    markFailed = reject;
-  });
-  ready.catch(() => undefined);
+  let stopReaper: (() => Promise<void>) | undefined;
   let loadTools!: () => void;
   const registry = new Promise<Registry>((resolve, reject) => {
     loadTools = () => void loadRegistry(opts.extraTools).then(resolve, reject);
   });
-  const runtime: OwnedRuntime = await buildRuntime({
-    loaded,
-    log,
-    backends: notReadyBackends,
-    ready,
-    // Loaded once the client is through initialize (see startBackends): on stdio the tool
-    // modules are most of the start-up, and nothing needs them before tools/list.
-    registry,
-  });
-  let backendsStarted = false;
-  const startBackends = () => {
-    if (backendsStarted) return;
-    backendsStarted = true;
-    loadTools();
-    buildBackends(loaded, { sandbox: opts.sandbox, fleet: opts.fleet, log, env })
-      .then(async (b) => {
+  let startRuntime!: () => void;
+  const runtime = new Promise<OwnedRuntime>((resolve, reject) => {
+    startRuntime = () => {
+      loadTools();
+      void (async () => {
+        const b = await buildBackends(loaded, { sandbox: opts.sandbox, fleet: opts.fleet, log, env });
         built = b;
         // Calls wait for the SDKs too: their first import takes seconds and would eat a call's timeout.
         await b.warmUp.catch((err: unknown) => log.warn('backend SDK warm-up failed', { error: err }));
-        applyBackends(runtime, b);
+        const rt = assembleRuntime(core, {
+          loaded: withEnvironments(loaded, b),
+          backends: b.backends,
+          catalog: b.catalog,
+          registry: await registry,
+        });
         // Expired access grants are revoked even when nobody calls a tool.
-        stopReaper = startAccessReaper(runtime, { intervalMs: loaded.config.access?.reap_interval });
+        stopReaper = startAccessReaper(rt, { intervalMs: rt.deps.config.access?.reap_interval });
         process.stderr.write(`day2: backends ready (${b.describe})\n`);
-        markReady();
-        // A stdio server mostly sits idle between a developer's questions.
-        if (!opts.http) releaseStartupMemory(log);
-      })
-      .catch((err: unknown) => {
-        log.error('backends failed to start', { error: err });
-        process.stderr.write(
-          `day2: backends failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-        );
-        markFailed(err);
-      });
+        return rt;
+      })().then(resolve, reject);
+    };
+  });
+  runtime.then(
+    // A stdio server mostly sits idle between a developer's questions.
+    () => (opts.http ? undefined : releaseStartupMemory(log)),
+    (err: unknown) => {
+      log.error('backends failed to start', { error: err });
+      process.stderr.write(
+        `day2: backends failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+    },
+  );
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    startRuntime();
   };
-  let stopReaper: (() => Promise<void>) | undefined;
   const selection = {
     readOnly: opts.readOnly,
     toolsets: servedToolsets(opts.toolsets ?? loaded.config.toolsets),
@@ -112,13 +117,21 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   let where: string;
   let url: string | undefined;
   if (opts.http) {
-    startBackends();
-    await runtime.registryReady;
+    start();
+    let rt: OwnedRuntime;
+    try {
+      // An HTTP server is a long-lived service behind probes: it listens once it can serve.
+      rt = await runtime;
+    } catch (err) {
+      await core.close().catch(() => undefined);
+      await built?.close().catch(() => undefined);
+      throw err;
+    }
     // Loaded only for --http, so that a stdio start does not pay for the HTTP stack.
     const { startHttpServer } = await import('../http/http-server.js');
     const http = await startHttpServer({
-      runtime,
-      auditLog: runtime.auditLog,
+      runtime: rt,
+      auditLog: rt.auditLog,
       selection,
       http: {
         ...loaded.config.http,
@@ -133,38 +146,38 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     url = http.url;
     where = `on ${http.url}`;
   } else {
-    const server = createServer(runtime, {
-      principal: { id: localPrincipal, transport: 'stdio' },
-      ...selection,
-    });
+    const server = createServer(
+      { registry, runtime },
+      { principal: { id: localPrincipal, transport: 'stdio' }, ...selection },
+    );
     // Start the backends once the client is through initialize (or shortly after start, whichever
     // comes first), so that loading them does not delay the first answer.
-    server.oninitialized = startBackends;
-    setTimeout(startBackends, 250).unref();
+    server.oninitialized = start;
+    setTimeout(start, 250).unref();
     await server.connect(new StdioServerTransport());
     closeTransport = () => server.close();
     where = 'on stdio';
   }
-  // A registry that fails to load is reported by every handler through registryReady; this line
-  // only says what is served, and must not turn that failure into an unhandled rejection.
-  void runtime.registryReady?.then(
-    () => {
-      const served = selectTools(runtime.tools, selection).length;
+  // A registry that fails to load is reported by every handler; this line only says what is
+  // served, and must not turn that failure into an unhandled rejection.
+  void registry.then(
+    (r) => {
+      const served = selectTools(r.tools, selection).length;
       const of = selection.toolsets
-        ? ` of ${selectTools(runtime.tools, { readOnly: selection.readOnly }).length} (toolsets ${selection.toolsets.join(', ')}; --toolsets all for every tool)`
+        ? ` of ${selectTools(r.tools, { readOnly: selection.readOnly }).length} (toolsets ${selection.toolsets.join(', ')}; --toolsets all for every tool)`
         : '';
       process.stderr.write(
-        `day2 ${VERSION} serving ${served} tools${of} ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends starting)${opts.readOnly ? ', read-only' : ''}\n`,
+        `day2 ${VERSION} serving ${served} tools${of} ${where} (${opts.sandbox ? 'sandbox' : (loaded.path ?? 'no config file')}; backends ${opts.http ? 'ready' : 'starting'})${opts.readOnly ? ', read-only' : ''}\n`,
       );
     },
-    () => undefined,
+    (err: unknown) => log.error('registry failed to load', { error: err }),
   );
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       await stopReaper?.();
-      for (const step of [closeTransport, () => runtime.close(), () => built?.close() ?? Promise.resolve()]) {
+      for (const step of [closeTransport, () => core.close(), () => built?.close() ?? Promise.resolve()]) {
         try {
           await step();
         } catch (err) {
@@ -186,5 +199,18 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     // The stdio client closing our stdin is the normal end of a stdio session.
     if (!opts.http) process.stdin.once('end', () => shutdown('stdin closed'));
   }
-  return { runtime, url, close };
+  let builtRuntime: OwnedRuntime | undefined;
+  runtime.then(
+    (rt) => (builtRuntime = rt),
+    () => undefined,
+  );
+  return {
+    get runtime() {
+      if (!builtRuntime) throw new Error('the runtime is still being built: await ready');
+      return builtRuntime;
+    },
+    ready: runtime,
+    url,
+    close,
+  };
 }

@@ -12,7 +12,7 @@ import { openStore } from '../store/open-store.js';
 import { AuditLog, loadOrCreateSigningKey } from '../guards/audit-log.js';
 import { auditKeyPaths, witnessSettings } from '../guards/audit-config.js';
 import { openWitness } from '../guards/audit-witness.js';
-import { loadPolicy } from '../guards/policy.js';
+import { loadPolicy, type Policy } from '../guards/policy.js';
 import { Approvals } from '../guards/approvals.js';
 import { ApproverKeys } from '../guards/approver-keys.js';
 import { loadRegistry, type Registry } from './registry.js';
@@ -21,32 +21,33 @@ import { localCancelBus, type CancelBus } from '../store/cancel-bus.js';
 import { Catalog } from '../catalog/catalog.js';
 import { approvalPageUrl } from '../guards/approval-link.js';
 
-export interface BuildRuntimeOptions {
+/**
+ * The part of a runtime that holds day2's own records: store, audit log, policy, approver keys.
+ * Opened first and on its own, so that a bad store URL, policy or key file stops `day2 serve`
+ * before it answers anything, while backends may still be starting.
+ */
+export interface RuntimeCore {
   loaded: LoadedConfig;
   log: Logger;
-  backends: Backends;
-  clock?: Clock;
-  notifier?: Notifier;
-  /** Replaces the registry's tools (tests register test-only tools this way). */
-  tools?: readonly AnyTool[];
-  /** The registry, or a promise of it (server.ts loads it after answering initialize). */
-  registry?: Registry | Promise<Registry>;
-  /** An already open store; otherwise the configured one is opened. */
-  store?: Store;
-  /** The service catalog; empty when none is configured. */
-  catalog?: Catalog;
-  /** When backends start after the runtime (see server.ts), settles once they are in place. */
-  ready?: Promise<void>;
-}
-
-export interface OwnedRuntime extends Runtime {
+  clock: Clock;
+  store: Store;
   auditLog: AuditLog;
-  /** Closes the cancel bus, flushes the audit log (writing a final checkpoint) and closes the store. */
+  policy: Policy;
+  approverKeys: ApproverKeys;
+  cancelBus(): CancelBus;
+  /** Closes the cancel bus, flushes the audit log (writing a final checkpoint) and closes what it opened. */
   close(): Promise<void>;
 }
 
-/** Builds the process-wide runtime: store, audit log, policy, approvals, notifier, registry. */
-export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRuntime> {
+export interface OpenCoreOptions {
+  loaded: LoadedConfig;
+  log: Logger;
+  clock?: Clock;
+  /** An already open store (the caller closes it); otherwise the configured one is opened. */
+  store?: Store;
+}
+
+export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCore> {
   const { config, baseDir } = opts.loaded;
   const clock = opts.clock ?? systemClock;
   const policy = loadPolicy(config, baseDir);
@@ -70,47 +71,16 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     clock,
     log: opts.log,
   });
-  const notifier =
-    opts.notifier ??
-    (config.notify.webhook_url
-      ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout)
-      : new LogNotifier(opts.log));
-  const deps = {
-    config,
-    store,
-    clock,
-    log: opts.log,
-    backends: opts.backends,
-    catalog: opts.catalog ?? Catalog.empty(),
-    notifier,
-  };
-  const page = config.http.public_url && config.http.approvers.length ? config.http.public_url : undefined;
-  const approvals = new Approvals(
-    store,
-    auditLog,
-    policy,
-    clock,
-    notifier,
-    opts.log,
-    config.approvals.ttl,
-    page ? (id) => approvalPageUrl(page, id) : undefined,
-    approverKeys,
-  );
   let cancelBus: CancelBus | undefined;
-  const rt: OwnedRuntime = {
-    deps,
-    policy,
-    audit: auditLog,
+  return {
+    loaded: opts.loaded,
+    log: opts.log,
+    clock,
+    store,
     auditLog,
-    approvals,
-    notifier,
-    tools: [],
-    resources: [],
-    prompts: [],
-    registryReady: undefined,
-    ready: opts.ready,
+    policy,
+    approverKeys,
     cancelBus: () => (cancelBus ??= store.openCancelBus?.(opts.log) ?? localCancelBus),
-    tierOf: (env) => environmentConfig(config, env)?.tier,
     async close() {
       await cancelBus?.close();
       await auditLog.close();
@@ -118,17 +88,90 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
       if (!opts.store) await store.close();
     },
   };
-  const registry = opts.registry ?? loadRegistry();
-  const fill = (r: Registry) => {
-    rt.tools = opts.tools ?? r.tools;
-    rt.resources = r.resources;
-    rt.prompts = r.prompts;
-  };
-  if (registry instanceof Promise) {
-    rt.registryReady = registry.then(fill);
-    // A registry that fails to load is a bug; every handler reports it through registryReady.
-    rt.registryReady.catch((err: unknown) => opts.log.error('registry failed to load', { error: err }));
-    if (!opts.registry) await rt.registryReady;
-  } else fill(registry);
-  return rt;
+}
+
+export interface AssembleOptions {
+  /**
+   * The configuration the runtime serves, complete: for the sandbox, the loaded one with its
+   * environments merged in (withEnvironments). Defaults to the core's.
+   */
+  loaded?: LoadedConfig;
+  backends: Backends;
+  /** The service catalog; empty when none is configured. */
+  catalog?: Catalog;
+  registry: Registry;
+  notifier?: Notifier;
+}
+
+export interface OwnedRuntime extends Runtime {
+  auditLog: AuditLog;
+  /** Closes the cancel bus, flushes the audit log (writing a final checkpoint) and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Puts a runtime together over an open core; nothing in it changes afterwards. */
+export function assembleRuntime(core: RuntimeCore, opts: AssembleOptions): OwnedRuntime {
+  const { config } = opts.loaded ?? core.loaded;
+  const notifier =
+    opts.notifier ??
+    (config.notify.webhook_url
+      ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout)
+      : new LogNotifier(core.log));
+  const deps = Object.freeze({
+    config,
+    store: core.store,
+    clock: core.clock,
+    log: core.log,
+    backends: opts.backends,
+    catalog: opts.catalog ?? Catalog.empty(),
+    notifier,
+  });
+  const page = config.http.public_url && config.http.approvers.length ? config.http.public_url : undefined;
+  const approvals = new Approvals(
+    core.store,
+    core.auditLog,
+    core.policy,
+    core.clock,
+    notifier,
+    core.log,
+    config.approvals.ttl,
+    page ? (id) => approvalPageUrl(page, id) : undefined,
+    core.approverKeys,
+  );
+  return Object.freeze({
+    deps,
+    policy: core.policy,
+    audit: core.auditLog,
+    auditLog: core.auditLog,
+    approvals,
+    notifier,
+    tools: opts.registry.tools,
+    resources: opts.registry.resources,
+    prompts: opts.registry.prompts,
+    cancelBus: () => core.cancelBus(),
+    tierOf: (env: string) => environmentConfig(config, env)?.tier,
+    close: () => core.close(),
+  });
+}
+
+export interface BuildRuntimeOptions extends OpenCoreOptions {
+  backends: Backends;
+  catalog?: Catalog;
+  notifier?: Notifier;
+  /** The registry; loaded when not given. */
+  registry?: Registry;
+  /** Replaces the registry's tools (tests register test-only tools this way). */
+  tools?: readonly AnyTool[];
+}
+
+/** Builds the process-wide runtime in one step: store, audit log, policy, approvals, notifier, registry. */
+export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRuntime> {
+  const registry = opts.registry ?? (await loadRegistry());
+  const core = await openRuntimeCore(opts);
+  return assembleRuntime(core, {
+    backends: opts.backends,
+    catalog: opts.catalog,
+    notifier: opts.notifier,
+    registry: opts.tools ? { ...registry, tools: opts.tools } : registry,
+  });
 }

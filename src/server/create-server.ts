@@ -15,7 +15,8 @@ import {
   type ReadResourceResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
-import type { Runtime } from './runtime.js';
+import { isPending, type Runtime, type RuntimeSource } from './runtime.js';
+import type { Registry } from './registry.js';
 import { changesOutside, type AnyTool } from '../contract/define-tool.js';
 import type { Principal } from '../core/principal.js';
 import { governedCall } from '../guards/governed-call.js';
@@ -65,7 +66,7 @@ function instructionsFor(sel: ToolSelection): string {
  * One MCP server for one session over a shared Runtime. No side effects beyond the returned
  * object; the raw server stays here, so every tool and resource goes through the governed path.
  */
-export function createServer(rt: Runtime, opts: SessionOptions): Server {
+export function createServer(source: RuntimeSource, opts: SessionOptions): Server {
   const server = new Server(
     { name: 'day2', title: 'day2', version: VERSION },
     {
@@ -80,10 +81,17 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
       instructions: instructionsFor(opts),
     },
   );
-  // The registry may still be loading (server.ts answers initialize first); every handler that
-  // needs it waits for it, once.
+  // The registry and the runtime may still be on their way (serve answers initialize first); every
+  // handler waits for what it needs: the registry to list, the runtime to call or read.
+  const pending = isPending(source) ? source : undefined;
+  const runtime = (): Promise<Runtime> => pending?.runtime ?? Promise.resolve(source as Runtime);
   let registry: Promise<SessionRegistry> | undefined;
-  const reg = () => (registry ??= sharedSessionRegistry(rt, opts));
+  const reg = () =>
+    (registry ??= sharedSessionRegistry(
+      pending?.registry ?? Promise.resolve(source as Runtime),
+      pending ?? source,
+      opts,
+    ));
   const principalOf = (authPrincipal: string | undefined): Principal => ({
     ...opts.principal,
     id: authPrincipal ?? opts.principal.id,
@@ -93,9 +101,10 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: (await reg()).toolList }));
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const tool = (await reg()).byName.get(req.params.name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, notServed(rt, opts, 'tool', req.params.name));
-    await rt.ready;
+    const { byName, all } = await reg();
+    const tool = byName.get(req.params.name);
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, notServed(all, opts, 'tool', req.params.name));
+    const rt = await runtime();
     const progressToken = req.params._meta?.progressToken;
     const principal = principalOf(principalFromAuth(extra.authInfo));
     return governedCall(rt, tool, req.params.arguments, {
@@ -136,7 +145,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
 
   server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => {
     const { statics, templates } = await reg();
-    await rt.ready;
+    const rt = await runtime();
     const ctx = {
       deps: rt.deps,
       principal: principalOf(principalFromAuth(extra.authInfo)),
@@ -177,7 +186,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
     signal: AbortSignal,
   ): Promise<ReadResourceResult> => {
     const { statics, compiled } = await reg();
-    await rt.ready;
+    const rt = await runtime();
     const ctx = { deps: rt.deps, principal, signal };
     const s = statics.find((r) => r.uri === uri);
     const hit = s
@@ -209,6 +218,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
 
   server.setRequestHandler(unparsedParams(ReadResourceRequestSchema), async (raw, extra) => {
     const started = performance.now();
+    const rt = await runtime();
     const principal = principalOf(principalFromAuth(extra.authInfo));
     const req = admitRequest(ReadResourceRequestSchema, raw, (breach) => {
       const uri = (raw.params as { uri?: unknown } | undefined)?.uri;
@@ -240,7 +250,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
         `resources/subscribe: this is stateless HTTP, where no notification can reach you after an answer; read ${req.params.uri} again when you need it, or use stdio for updates`,
       );
     const { statics } = await reg();
-    await rt.ready;
+    const rt = await runtime();
     const uri = req.params.uri;
     const def = statics.find((r) => r.uri === uri);
     if (!def?.subscribable)
@@ -290,7 +300,7 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   server.setRequestHandler(unparsedParams(CompleteRequestSchema), async (raw) => {
     const req = admitRequest(CompleteRequestSchema, raw);
     const { templates } = await reg();
-    await rt.ready;
+    const rt = await runtime();
     const ref = req.params.ref;
     if (ref.type === 'ref/resource') {
       const t = templates.find((x) => x.uriTemplate === ref.uri);
@@ -325,8 +335,9 @@ export function createServer(rt: Runtime, opts: SessionOptions): Server {
   }));
   server.setRequestHandler(unparsedParams(GetPromptRequestSchema), async (raw) => {
     const req = admitRequest(GetPromptRequestSchema, raw);
-    const p = (await reg()).prompts.find((x) => x.name === req.params.name);
-    if (!p) throw new McpError(ErrorCode.InvalidParams, notServed(rt, opts, 'prompt', req.params.name));
+    const { prompts, all } = await reg();
+    const p = prompts.find((x) => x.name === req.params.name);
+    if (!p) throw new McpError(ErrorCode.InvalidParams, notServed(all, opts, 'prompt', req.params.name));
     const args: Record<string, string | undefined> = {};
     for (const [name, schema] of Object.entries(p.args)) {
       const parsed = schema.safeParse(req.params.arguments?.[name]);
@@ -376,24 +387,29 @@ interface SessionRegistry {
   statics: Extract<ResourceDefinition, { uri: string }>[];
   templates: TemplateResource[];
   compiled: { t: TemplateResource; tpl: UriTemplate }[];
-  prompts: Runtime['prompts'];
+  prompts: Registry['prompts'];
+  /** Everything the registry has, served here or not, to say why something is not served. */
+  all: Registry;
 }
 
-const registries = new WeakMap<Runtime, Map<string, Promise<SessionRegistry>>>();
+const registries = new WeakMap<RuntimeSource, Map<string, Promise<SessionRegistry>>>();
 
 /** One SessionRegistry per runtime and selection: stateless HTTP builds a Server per request. */
-function sharedSessionRegistry(rt: Runtime, opts: SessionOptions): Promise<SessionRegistry> {
-  let byRuntime = registries.get(rt);
-  if (!byRuntime) registries.set(rt, (byRuntime = new Map<string, Promise<SessionRegistry>>()));
+function sharedSessionRegistry(
+  registry: Promise<Registry>,
+  source: RuntimeSource,
+  opts: SessionOptions,
+): Promise<SessionRegistry> {
+  let bySource = registries.get(source);
+  if (!bySource) registries.set(source, (bySource = new Map<string, Promise<SessionRegistry>>()));
   const key = `${opts.readOnly ? 'ro' : 'rw'}|${(opts.toolsets ?? []).join(',')}`;
-  let r = byRuntime.get(key);
-  if (!r) byRuntime.set(key, (r = sessionRegistry(rt, opts)));
+  let r = bySource.get(key);
+  if (!r) bySource.set(key, (r = registry.then((rt) => sessionRegistry(rt, opts))));
   return r;
 }
 
-/** What one session serves, from the runtime's registry once it is loaded. */
-async function sessionRegistry(rt: Runtime, opts: SessionOptions): Promise<SessionRegistry> {
-  await rt.registryReady;
+/** What one session serves, from the registry. */
+function sessionRegistry(rt: Registry, opts: SessionOptions): SessionRegistry {
   const tools = selectTools(rt.tools, opts);
   const templates = rt.resources.filter((r): r is TemplateResource => 'uriTemplate' in r);
   return {
@@ -403,6 +419,7 @@ async function sessionRegistry(rt: Runtime, opts: SessionOptions): Promise<Sessi
     templates,
     compiled: templates.map((t) => ({ t, tpl: new UriTemplate(t.uriTemplate) })),
     prompts: rt.prompts.filter((p) => toolsetServed(p.toolset, opts)),
+    all: rt,
   };
 }
 
@@ -410,7 +427,7 @@ async function sessionRegistry(rt: Runtime, opts: SessionOptions): Promise<Sessi
  * Why a session does not serve a tool or prompt the registry has: a write in a read-only session,
  * or a toolset the operator left off. The model can tell its user what to ask for.
  */
-function notServed(rt: Runtime, sel: ToolSelection, kind: 'tool' | 'prompt', name: string): string {
+function notServed(rt: Registry, sel: ToolSelection, kind: 'tool' | 'prompt', name: string): string {
   const known =
     kind === 'tool' ? rt.tools.find((t) => t.name === name) : rt.prompts.find((p) => p.name === name);
   if (!known) return `Unknown ${kind}: ${name}. Call ${kind}s/list to see the ${kind}s.`;
