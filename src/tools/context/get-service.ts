@@ -6,6 +6,7 @@ import { gather, untrusted } from './gather.js';
 import { toRow } from './deployments.js';
 import { resolveEnv, resolveService } from './resolve-service.js';
 import { alertShape, gapShape } from './shapes.js';
+import { activeHolds, holdLine, holdShape, holdView } from '../deploys/holds.js';
 
 const selectorCache = new WeakMap<object, Map<string, string>>();
 
@@ -55,6 +56,7 @@ export const getService = defineTool({
     secrets: z.array(z.string()),
     databases: z.array(z.string()),
     runbooks: z.array(z.string()),
+    holds: z.array(holdShape).describe('versions held back here: no tool offers them'),
     gaps: z.array(gapShape),
   },
   async run(args, ctx) {
@@ -64,7 +66,7 @@ export const getService = defineTool({
     const workload = deps.catalog.workloadFor(svc.id, env);
     const owner = svc.owner ? deps.catalog.group(svc.owner) : undefined;
     const k8s = workload && deps.backends.has(env, 'kubernetes') ? deps.backends.kubernetes(env) : undefined;
-    const [kube, alerts] = await Promise.all([
+    const [kube, alerts, holds] = await Promise.all([
       gather(
         k8s && workload
           ? [
@@ -95,6 +97,7 @@ export const getService = defineTool({
         deps.config.backends.timeout,
       ),
       collectAlerts(deps, { env, service: svc.id }),
+      activeHolds(deps, { env, service: svc.id }),
     ]);
     const found = kube.results[0]?.value;
     const problems = found
@@ -143,6 +146,7 @@ export const getService = defineTool({
       secrets: deps.catalog.secretsFor(svc.id, env).map((s) => s.name),
       databases: svc.databases,
       runbooks: svc.runbooks.slice(0, 5),
+      holds: holds.slice(0, 10).map(holdView),
       gaps: [...kube.gaps, ...alerts.gaps],
     };
   },
@@ -157,6 +161,7 @@ export const getService = defineTool({
         ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}`).join('; ')}`
         : 'no active alerts',
       `depends on: ${o.depends_on.join(', ') || 'nothing'}; dependents: ${o.dependents.join(', ') || 'none'}`,
+      ...o.holds.map((h) => `held, not offered by any tool: ${holdLine(h)}`),
       o.gaps.length
         ? `gaps: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}: ${g.reason}`).join('; ')}`
         : '',

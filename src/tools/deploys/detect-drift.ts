@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, paginate } from '../../contract/fields.js';
 import { gapShape } from '../context/shapes.js';
-import { driftObjectShape, driftScopeFields, driftView, scanScope } from './drift-scope.js';
+import { driftObjectShape, driftScopeFields, driftView, heldDrift, scanScope } from './drift-scope.js';
+import { activeHolds } from './holds.js';
 
 export const detectDrift = defineTool({
   name: 'detect_drift',
@@ -20,7 +21,13 @@ export const detectDrift = defineTool({
   },
   output: {
     env: z.string(),
-    counts: z.object({ compared: z.number(), in_sync: z.number(), drifted: z.number(), missing: z.number() }),
+    counts: z.object({
+      compared: z.number(),
+      in_sync: z.number(),
+      drifted: z.number(),
+      missing: z.number(),
+      expected: z.number().describe('drifted objects a hold explains'),
+    }),
     objects: z.array(driftObjectShape),
     total: z.number(),
     next_cursor: z.string().optional(),
@@ -31,6 +38,8 @@ export const detectDrift = defineTool({
     const count = (s: string) => scope.objects.filter((o) => o.status === s).length;
     const listed = scope.objects.filter((o) => args.include_in_sync || o.status !== 'in_sync');
     const page = paginate(listed, args.limit, args.cursor);
+    const holds = await activeHolds(ctx.deps, { env: scope.env });
+    const expected = scope.objects.filter((o) => o.status === 'drifted' && heldDrift(o, holds)).length;
     return {
       env: scope.env,
       counts: {
@@ -38,8 +47,9 @@ export const detectDrift = defineTool({
         in_sync: count('in_sync'),
         drifted: count('drifted'),
         missing: count('missing'),
+        expected,
       },
-      objects: page.items.map((o) => driftView(o)),
+      objects: page.items.map((o) => driftView(o, 20, heldDrift(o, holds))),
       total: page.total,
       next_cursor: page.next_cursor,
       gaps: scope.gaps.slice(0, 10),
@@ -47,10 +57,10 @@ export const detectDrift = defineTool({
   },
   render: (o) =>
     [
-      `${o.env}: ${o.counts.compared} objects compared, ${o.counts.drifted} drifted, ${o.counts.missing} missing, ${o.counts.in_sync} in sync`,
+      `${o.env}: ${o.counts.compared} objects compared, ${o.counts.drifted} drifted${o.counts.expected ? ` (${o.counts.expected} expected: held versions)` : ''}, ${o.counts.missing} missing, ${o.counts.in_sync} in sync`,
       ...o.objects.map(
         (x) =>
-          `${x.object} ${x.status}${
+          `${x.object} ${x.status}${x.expected ? ` (${x.expected})` : ''}${
             x.changes.length
               ? `: ${x.changes
                   .slice(0, 3)

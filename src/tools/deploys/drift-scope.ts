@@ -14,6 +14,7 @@ import { ToolError } from '../../contract/define-tool.js';
 import { envField } from '../../contract/fields.js';
 import { resolveEnv, resolveService } from '../context/resolve-service.js';
 import { clipValue } from './workload.js';
+import { heldWhy, holdOn, type Hold } from './holds.js';
 
 /** Fields that narrow a drift scan. */
 export const driftScopeFields = {
@@ -94,9 +95,31 @@ function belongsTo(
   return labels['app.kubernetes.io/name'] === service || labels['app.kubernetes.io/instance'] === service;
 }
 
+const IMAGE_PATH = /containers\[name=[^\]]+\]\.image$/;
+
+/**
+ * The hold that explains an object's drift: the desired state still names an image that a
+ * rollback or an incident put on hold, and the cluster runs another one. Such drift is expected
+ * until the desired state is updated; remediating it would put the bad version back.
+ */
+export function heldDrift(o: ObjectDrift, holds: readonly Hold[]): Hold | undefined {
+  for (const c of o.changes)
+    if (c.op === 'changed' && IMAGE_PATH.test(c.path) && typeof c.desired === 'string') {
+      const h = holdOn(holds, c.desired);
+      if (h) return h;
+    }
+  return undefined;
+}
+
+/** Why a held drift is expected, and what fixes it for good. */
+export function expectedBecause(h: Hold): string {
+  return `expected: ${heldWhy(h)}; update the desired state to the version that runs`;
+}
+
 /** One object's drift as tools show it: capped changes, values clipped. */
-export function driftView(o: ObjectDrift, maxChanges = 20) {
+export function driftView(o: ObjectDrift, maxChanges = 20, hold?: Hold) {
   return {
+    ...(hold ? { expected: expectedBecause(hold) } : {}),
     object: objectRef(o),
     kind: o.kind,
     namespace: o.namespace,
@@ -120,6 +143,7 @@ export const driftObjectShape = z.object({
   name: z.string(),
   file: z.string().describe('file in the desired-state folder'),
   status: z.enum(['in_sync', 'drifted', 'missing']),
+  expected: z.string().optional().describe('why this drift is expected: a held version'),
   changes: z.array(
     z.object({
       path: z.string().describe('e.g. spec.template.spec.containers[name=orders].env[name=LOG_LEVEL].value'),

@@ -1,8 +1,9 @@
 import type { Deps } from '../../contract/deps.js';
 import { gapReason, type Gap } from '../context/gather.js';
 import { serviceOf } from '../context/deployments.js';
-import { newerTags, parseImageRef, registryFor } from '../../providers/registry/index.js';
+import { formatImageRef, newerTags, parseImageRef, registryFor } from '../../providers/registry/index.js';
 import { runtimeStatus, type RuntimeStatus } from './runtime-eol.js';
+import { activeHolds, heldWhy, holdOn } from './holds.js';
 
 /** One container of one Deployment, against the registry and the runtime end-of-life table. */
 export interface ImageLine {
@@ -18,6 +19,8 @@ export interface ImageLine {
   runtime?: { name: string; line: string; eol: string; status: RuntimeStatus['status'] };
   /** The update_image call that moves this container to the newest tag. */
   apply?: { tool: 'update_image'; arguments: Record<string, unknown> };
+  /** Newer tags left out because a hold marks them bad in this environment, and why. */
+  held?: string[];
 }
 
 export interface ImageScanOptions {
@@ -73,18 +76,26 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
     }
   });
   const now = deps.clock.now();
+  const holds = await activeHolds(deps, { env });
   const lines: ImageLine[] = [];
   let upToDate = 0;
   const digestJobs: (() => Promise<void>)[] = [];
   for (const c of containers) {
     const available = tags.get(c.ref.repository);
-    const newer =
+    const candidates =
       available && c.ref.tag
         ? (newerTags(c.ref.tag, available, {
             allowMajor: opts.allowMajor,
             includePrereleases: opts.includePrereleases,
           }) ?? [])
         : [];
+    // A version rolled back here (or named by an incident) is never offered again.
+    const held: string[] = [];
+    const newer = candidates.filter((t) => {
+      const h = holdOn(holds, formatImageRef({ ...c.ref, tag: t.tag, digest: undefined }));
+      if (h) held.push(heldWhy(h));
+      return !h;
+    });
     const rt = runtimeStatus(c.ref.repository, c.ref.tag, now, deps.config.runtimes_eol);
     const runtime = rt ? { name: rt.runtime, line: rt.line, eol: rt.eol, status: rt.status } : undefined;
     if (newer.length === 0 && (!runtime || runtime.status === 'supported')) {
@@ -100,6 +111,7 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
       current: c.ref.tag ?? c.ref.digest ?? '',
       newer: newer.slice(0, NEWER_PER_IMAGE).map((t) => ({ tag: t.tag })),
       runtime,
+      ...(held.length ? { held } : {}),
     };
     for (const n of line.newer.slice(0, opts.digests ?? 3)) {
       digestJobs.push(async () => {

@@ -4,6 +4,7 @@ import { detectDrift } from './detect-drift.js';
 import { patchReport } from './patch-report.js';
 import { promoteVersion } from './promote-version.js';
 import { remediateDrift } from './remediate-drift.js';
+import { releaseHold } from './release-hold.js';
 import { scaleDeployment } from './scale-deployment.js';
 import { setAutoscaling } from './set-autoscaling.js';
 import { setResources } from './set-resources.js';
@@ -20,4 +21,5 @@ export const deployTools: AnyTool[] = [
   setResources,
   promoteVersion,
   remediateDrift,
+  releaseHold,
 ];

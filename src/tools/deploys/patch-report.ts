@@ -27,6 +27,7 @@ const line = z.object({
     .object({ tool: z.literal('update_image'), arguments: z.record(z.string(), z.unknown()) })
     .optional()
     .describe('the update_image call that moves this container to the newest tag'),
+  held: z.array(z.string()).optional().describe('newer tags not offered: a hold marks them bad'),
 });
 
 export const patchReport = defineTool({
@@ -84,7 +85,7 @@ export const patchReport = defineTool({
                   .slice(0, 4)
                   .join(', ')}`
               : ''
-          }${i.runtime && i.runtime.status !== 'supported' ? ` (${i.runtime.name} ${i.runtime.line} EOL ${i.runtime.eol})` : ''}`,
+          }${i.runtime && i.runtime.status !== 'supported' ? ` (${i.runtime.name} ${i.runtime.line} EOL ${i.runtime.eol})` : ''}${i.held ? `; not offered: ${i.held.join('; ')}` : ''}`,
       ),
       o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
       o.gaps.length ? `Not read: ${o.gaps.map((g) => g.reason).join('; ')}` : '',

@@ -13,6 +13,7 @@ import {
   rolloutWatchFields,
   workloadFields,
 } from './workload.js';
+import { activeHolds, holdOn, heldWhy, holdRefusal, overrideHoldField } from './holds.js';
 
 export const promoteVersion = defineTool({
   name: 'promote_version',
@@ -30,6 +31,7 @@ export const promoteVersion = defineTool({
     env: z.string().min(1).describe('target, e.g. prod'),
     force: z.boolean().optional(),
     ...rolloutWatchFields,
+    override_hold: overrideHoldField,
     reason: reasonField,
   },
   output: {
@@ -92,6 +94,14 @@ export const promoteVersion = defineTool({
         refusal ??= `the alerts of ${src.env} could not be read (${alerts.gaps.map((g) => g.backend).join(', ')}), so a healthy source cannot be confirmed; pass force=true to promote anyway`;
     }
     if (changes.length === 0) refusal ??= `${dst.env} already runs the same images as ${src.env}`;
+    // A version held in the target (rolled back there, or named by an incident) is not promoted back.
+    const holds = await activeHolds(ctx.deps, { env: dst.env });
+    const held = changes.map((c) => holdOn(holds, c.to)).filter((h) => h !== undefined);
+    refusal ??= holdRefusal(
+      holds,
+      changes.map((c) => c.to),
+      args.override_hold,
+    );
     const patch = {
       spec: { template: { spec: { containers: changes.map((c) => ({ name: c.container, image: c.to })) } } },
     };
@@ -125,6 +135,7 @@ export const promoteVersion = defineTool({
         notes,
         reason: args.reason,
         way_back: `rollback_deployment to revision ${b.revision ?? '?'}`,
+        ...(held.length ? { overrides_hold: held.map(heldWhy) } : {}),
       },
       ...(refusal ? { refusal } : {}),
     };

@@ -5,7 +5,15 @@ import { ConflictError } from '../../providers/errors.js';
 import type { KubeResource } from '../../providers/kubernetes/types.js';
 import type { ObjectDrift } from './drift/index.js';
 import { untrusted } from '../context/gather.js';
-import { driftScopeFields, driftView, objectRef, scanScope } from './drift-scope.js';
+import {
+  driftScopeFields,
+  driftView,
+  expectedBecause,
+  heldDrift,
+  objectRef,
+  scanScope,
+} from './drift-scope.js';
+import { activeHolds, heldWhy, overrideHoldField } from './holds.js';
 import { writeOrReplan } from './workload.js';
 
 const MAX_OBJECTS = 50;
@@ -27,6 +35,7 @@ export const remediateDrift = defineTool({
       .optional()
       .describe('as detect_drift names them, e.g. "Deployment shop/orders"; default all drifted'),
     force_conflicts: z.boolean().optional().describe('take over fields another manager owns'),
+    override_hold: overrideHoldField,
     reason: reasonField,
   },
   output: {
@@ -59,8 +68,21 @@ export const remediateDrift = defineTool({
         );
       selected = selected.filter((o) => wanted.has(objectRef(o)));
     }
+    // Drift a hold explains is the rollback holding: applying the desired state would put the bad
+    // version back. Such objects are left alone unless the request overrides the hold.
+    const holds = await activeHolds(ctx.deps, { env: scope.env });
+    const held = selected.map((o) => ({ o, hold: heldDrift(o, holds) })).filter((x) => x.hold !== undefined);
+    if (!args.override_hold) selected = selected.filter((o) => !held.some((x) => x.o === o));
+    const skipped = args.override_hold
+      ? []
+      : held.map(
+          (x) => `${objectRef(x.o)}: ${expectedBecause(x.hold!)}, or pass override_hold: true to put it back`,
+        );
     let refusal: string | undefined;
-    if (selected.length === 0) refusal = 'nothing to remediate: the selected objects match the desired state';
+    if (selected.length === 0)
+      refusal = skipped.length
+        ? `nothing to remediate: ${skipped.slice(0, 3).join('; ')}`
+        : 'nothing to remediate: the selected objects match the desired state';
     else if (selected.length > MAX_OBJECTS)
       refusal = `${selected.length} objects drifted; remediate at most ${MAX_OBJECTS} at a time (narrow with namespace, kind or objects)`;
     const k8s = ctx.deps.backends.kubernetes(scope.env);
@@ -80,7 +102,14 @@ export const remediateDrift = defineTool({
     }
     const added = selected.reduce((n, o) => n + o.changes.filter((c) => c.op === 'added').length, 0);
     return {
-      summary: `apply the desired state of ${selected.length} object(s) in ${scope.env}: ${selected.slice(0, 3).map(objectRef).join(', ')}${selected.length > 3 ? ', …' : ''}`,
+      summary: `apply the desired state of ${selected.length} object(s) in ${scope.env}: ${selected.slice(0, 3).map(objectRef).join(', ')}${selected.length > 3 ? ', …' : ''}${
+        skipped.length
+          ? `; leaves ${skipped.length} held object(s) alone (${held
+              .map((x) => objectRef(x.o))
+              .slice(0, 3)
+              .join(', ')})`
+          : ''
+      }${args.override_hold && held.length ? `; OVERRIDES ${held.length} hold(s): puts back ${held.map((x) => heldWhy(x.hold!).split(' ')[0]).join(', ')}` : ''}`,
       env: scope.env,
       service: scope.service,
       targets: selected.slice(0, MAX_OBJECTS).map((o) => ({
@@ -106,6 +135,10 @@ export const remediateDrift = defineTool({
         objects: selected.slice(0, 10).map((o) => driftView(o, 10)),
         more_objects: Math.max(0, selected.length - 10),
         method: `server-side apply, field manager day2${args.force_conflicts ? ', forcing conflicts' : ''}`,
+        ...(skipped.length ? { skipped_held: skipped.slice(0, 10) } : {}),
+        ...(args.override_hold && held.length
+          ? { overrides_hold: held.slice(0, 10).map((x) => `${objectRef(x.o)}: ${heldWhy(x.hold!)}`) }
+          : {}),
         note:
           added > 0
             ? `${added} path(s) exist only live; apply does not remove fields another manager owns`

@@ -13,6 +13,7 @@ import {
   rolloutWatchFields,
   workloadFields,
 } from './workload.js';
+import { activeHolds, holdOn, heldWhy, holdRefusal, overrideHoldField } from './holds.js';
 
 export const updateImage = defineTool({
   name: 'update_image',
@@ -39,6 +40,7 @@ export const updateImage = defineTool({
       .describe('sha256:<64 hex>'),
     image: z.string().min(1).max(512).optional().describe('full reference, instead of tag/digest'),
     ...rolloutWatchFields,
+    override_hold: overrideHoldField,
     reason: reasonField,
   },
   output: {
@@ -88,6 +90,10 @@ export const updateImage = defineTool({
     }
     const image = formatImageRef(next);
     if (image === current.image) refusal ??= `${container} already runs ${image}`;
+    // A version a rollback or an incident marked bad here is not put back by accident.
+    const holds = await activeHolds(ctx.deps, { env: w.env });
+    const held = holdOn(holds, image);
+    refusal ??= holdRefusal(holds, [image], args.override_hold);
     const raw = await w.k8s.getObject('apps/v1', 'Deployment', w.namespace, w.name);
     const spec =
       (raw as { spec?: { strategy?: unknown; progressDeadlineSeconds?: number; minReadySeconds?: number } })
@@ -117,6 +123,7 @@ export const updateImage = defineTool({
         replicas: { desired: d.replicas, ready: d.readyReplicas },
         current_revision: d.revision ?? null,
         auto_rollback: autoRollbackNote(args, d.revision),
+        ...(held ? { overrides_hold: heldWhy(held) } : {}),
         dependents: dependentsOf(ctx.deps, w.service),
         notes,
         reason: args.reason,

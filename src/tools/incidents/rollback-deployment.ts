@@ -4,11 +4,12 @@ import { envField, reasonField, rolloutTimeoutField, serviceField } from '../../
 import { resolveIncidentTarget } from './resolve-target.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 import type { ContainerImage } from '../../providers/kubernetes/types.js';
+import { holdShape, holdView, newHoldId, saveHold, shortImage, type Hold } from '../deploys/holds.js';
 
 export const rollbackDeployment = defineTool({
   name: 'rollback_deployment',
   title: 'Roll back a deployment',
-  description: 'Roll back to the previous or a given revision; the plan shows the image diff.',
+  description: 'Roll back to the previous or a given revision, holding the bad version.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'high',
@@ -32,6 +33,7 @@ export const rollbackDeployment = defineTool({
     reason: z.string().describe('Complete, ProgressDeadlineExceeded, Timeout or Aborted'),
     ready_replicas: z.number(),
     replicas: z.number(),
+    holds: z.array(holdShape).describe('the versions rolled back from, now held'),
   },
   async plan(args, ctx) {
     const w = resolveIncidentTarget(ctx.deps, args.service, args.env);
@@ -67,6 +69,7 @@ export const rollbackDeployment = defineTool({
         revision: current ?? null,
         target_revision: target.revision,
         target_images: target.images,
+        from_images: d.images,
       },
     };
     const summary = `roll back ${w.namespace}/${w.name} in ${w.env} from revision ${current ?? '?'} to ${target.revision} (${diff.map((x) => `${x.container}: ${tag(x.from)} → ${tag(x.to)}`).join(', ') || 'same images'})`;
@@ -103,6 +106,9 @@ export const rollbackDeployment = defineTool({
             ? `rollback_deployment {"service":"${args.service}","env":"${w.env}","revision":${current}}`
             : undefined,
         reason: args.reason,
+        holds: diff.length
+          ? `${diff.map((x) => shortImage(x.from)).join(', ')} will be held in ${w.env}: no day2 tool offers it again until release_hold`
+          : undefined,
       },
     };
   },
@@ -124,6 +130,28 @@ export const rollbackDeployment = defineTool({
       },
     );
     const final = res.deployment ?? after;
+    // The version rolled back from is known bad here: hold it, so that drift remediation, image
+    // updates, promotions and the backlog do not offer to put it back.
+    const now = ctx.deps.clock.now().toISOString();
+    const holds: Hold[] = [];
+    for (const x of imageDiff(pre.from_images ?? [], pre.target_images))
+      if (x.from !== '(none)')
+        holds.push(
+          await saveHold(ctx.deps.store, {
+            id: newHoldId(),
+            env: w.env,
+            service: w.service,
+            namespace: w.namespace,
+            deployment: w.name,
+            container: x.container,
+            image: x.from,
+            reason: args.reason ?? `rolled back to revision ${pre.target_revision}`,
+            held_by: ctx.principal.id,
+            approval_id: ctx.action.approval_id,
+            source: 'rollback',
+            created_at: now,
+          }),
+        );
     return {
       deployment: `${w.namespace}/${w.name}`,
       from_revision: pre.revision ?? undefined,
@@ -134,13 +162,17 @@ export const rollbackDeployment = defineTool({
       reason: res.reason,
       ready_replicas: final.readyReplicas,
       replicas: final.replicas,
+      holds: holds.map(holdView),
     };
   },
   render: (o) =>
     `${o.deployment} rolled back to revision ${o.to_revision} (now revision ${o.new_revision ?? '?'}, ${o.images.map((i) => i.image).join(', ')}): ` +
     (o.ready
       ? `${o.ready_replicas}/${o.replicas} ready.`
-      : `not ready (${o.reason}), ${o.ready_replicas}/${o.replicas} ready.`),
+      : `not ready (${o.reason}), ${o.ready_replicas}/${o.replicas} ready.`) +
+    (o.holds.length
+      ? ` Held ${o.holds.map((h) => `${shortImage(h.image)} (${h.id})`).join(', ')}: detect_drift shows the desired state's copy as expected drift, and no tool offers it again until release_hold.`
+      : ''),
 });
 
 function imageDiff(from: ContainerImage[], to: ContainerImage[]) {

@@ -1,5 +1,6 @@
 import { environmentConfig } from '../../../../config/lookup.js';
-import { scanScope, objectRef } from '../../../deploys/drift-scope.js';
+import { expectedBecause, heldDrift, scanScope, objectRef } from '../../../deploys/drift-scope.js';
+import { activeHolds } from '../../../deploys/holds.js';
 import { isoDate, isProduction, ownerOfService, type BacklogItem, type BacklogSource } from '../item.js';
 import type { Gap } from '../../../context/gather.js';
 import { gapReason } from '../../../context/gather.js';
@@ -20,8 +21,12 @@ export const driftSource: BacklogSource = {
           const scope = await scanScope(deps, { env });
           gaps.push(...scope.gaps);
           const prod = isProduction(deps, env);
+          const holds = await activeHolds(deps, { env });
           for (const o of scope.objects) {
             if (o.status === 'in_sync') continue;
+            // Drift a hold explains: remediating it would put a bad version back. The desired
+            // state is what needs changing, and no tool call does that.
+            const hold = heldDrift(o, holds);
             const labels =
               (o.manifest.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
             const service =
@@ -35,7 +40,9 @@ export const driftSource: BacklogSource = {
               title:
                 o.status === 'missing'
                   ? `Missing from the cluster: ${ref}`
-                  : `Drifted from desired state: ${ref}`,
+                  : hold
+                    ? `Desired state names a held version: ${ref}`
+                    : `Drifted from desired state: ${ref}`,
               env,
               service,
               owner: ownerOfService(deps, service),
@@ -48,7 +55,9 @@ export const driftSource: BacklogSource = {
                       .slice(0, 3)
                       .map((c) => `${c.op} ${c.path}`)
                       .join('; ')}${o.changes.length > 3 ? ' …' : ''}`,
-              fix: { tool: 'remediate_drift', arguments: { env, objects: [ref] } },
+              ...(hold
+                ? { action: `${expectedBecause(hold)} (${o.file}); remediate_drift would put it back` }
+                : { fix: { tool: 'remediate_drift', arguments: { env, objects: [ref] } } }),
             });
           }
         } catch (err) {

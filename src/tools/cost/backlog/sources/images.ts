@@ -64,7 +64,7 @@ export const imagesSource: BacklogSource = {
         owner: ownerOfService(deps, l.service),
         due: eol ? (pastEol ? isoDate(now) : eol.eol) : quarterEnd,
         risk,
-        detail: `${l.image}${l.newer.length ? `; newer: ${l.newer.map((n) => n.tag).join(', ')}` : ''}${eol ? `; ${eol.name} ${eol.line} end of life ${eol.eol}` : ''}`,
+        detail: `${l.image}${l.newer.length ? `; newer: ${l.newer.map((n) => n.tag).join(', ')}` : ''}${eol ? `; ${eol.name} ${eol.line} end of life ${eol.eol}` : ''}${l.held ? `; not offered: ${l.held.join('; ')}` : ''}`,
         ...(l.apply
           ? { fix: { tool: l.apply.tool, arguments: l.apply.arguments } }
           : { action: `move ${l.service}/${l.container} to a supported ${eol?.name ?? 'runtime'} line` }),

@@ -2,6 +2,7 @@ import { environmentConfig } from '../../../../config/lookup.js';
 import { collectDeployments } from '../../../context/deployments.js';
 import { compareVersions, parseTag } from '../../../../providers/registry/semver.js';
 import { isProduction, ownerOfService, type BacklogItem, type BacklogSource } from '../item.js';
+import { activeHolds, heldWhy, holdOn } from '../../../deploys/holds.js';
 
 /**
  * Version skew: a production service behind the version a pre-production environment already
@@ -18,6 +19,7 @@ export const versionsSource: BacklogSource = {
     const byService = new Map<string, typeof rows>();
     for (const r of rows) byService.set(r.service, [...(byService.get(r.service) ?? []), r]);
     const items: BacklogItem[] = [];
+    const holds = await activeHolds(deps);
     for (const [service, list] of byService) {
       for (const prod of list.filter((r) => wanted.has(r.env) && isProduction(deps, r.env))) {
         const pv = parseTag(prod.version);
@@ -36,6 +38,11 @@ export const versionsSource: BacklogSource = {
             ahead = r;
         }
         if (!ahead) continue;
+        // The version ahead was rolled back in prod (or named by an incident): never offered again.
+        const hold = holdOn(
+          holds.filter((h) => h.env === prod.env),
+          ahead.image,
+        );
         items.push({
           id: `versions:${prod.env}:${service}`,
           category: 'versions',
@@ -46,7 +53,13 @@ export const versionsSource: BacklogSource = {
           due: quarterEnd,
           risk: 'low',
           detail: `${ahead.env} has run ${ahead.version} since ${ahead.last_rollout?.slice(0, 10) ?? '?'}; ${prod.env} ${prod.namespace}/${prod.deployment} is on ${prod.version}`,
-          fix: { tool: 'promote_version', arguments: { service, from_env: ahead.env, env: prod.env } },
+          ...(hold
+            ? {
+                action: `no promotion offered: ${heldWhy(hold)}; ${ahead.env} still runs it, so fix forward there or roll it back`,
+              }
+            : {
+                fix: { tool: 'promote_version', arguments: { service, from_env: ahead.env, env: prod.env } },
+              }),
         });
       }
     }
