@@ -2,7 +2,8 @@
  * Soak: `day2 serve --sandbox --http` (dist/, its own process) under 100k mixed calls on
  * loopback with bounded concurrency: reads of several tools, resource reads and a few plans.
  * Prints the server's RSS after the first 10k calls and after all of them; target: the ratio
- * <= 1.3 (memory that grows with calls is a leak, whatever the absolute figure).
+ * <= 1.3 (memory that grows with calls is a leak, whatever the absolute figure), then its RSS after
+ * 40 s without a call (the server trims what a busy spell grew once it has been idle for 30 s).
  * `tsx bench/soak.ts [calls]` runs it alone (npm run build first); bench/run.ts runs it as `soak`.
  */
 import { spawn } from 'node:child_process';
@@ -17,6 +18,7 @@ const TOTAL = Number(process.argv[2] ?? 100_000);
 const FIRST = Math.min(10_000, TOTAL);
 const CONCURRENCY = 16;
 const TARGET = 1.3;
+const IDLE_WAIT_MS = 40_000;
 
 /** The mix, by call index: mostly reads, a resource read in every few, a plan in every 500. */
 function call(i: number): { method: string; params: Record<string, unknown> } {
@@ -100,6 +102,9 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const rssEnd = rssMb(child.pid!);
     const ratio = rssEnd / rss10k;
+    // Quiet afterwards: the server gives back what the burst grew once idle (trimWhenIdle, 30 s).
+    await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
+    const rssIdle = rssMb(child.pid!);
     const failed = [...errors.values()].reduce((a, b) => a + b, 0);
     const figures = {
       calls: TOTAL,
@@ -107,6 +112,8 @@ async function main(): Promise<void> {
       calls_per_s: round(TOTAL / seconds),
       rss_after_10k_mb: round(rss10k, 1),
       rss_after_all_mb: round(rssEnd, 1),
+      rss_after_idle_mb: round(rssIdle, 1),
+      idle_wait_s: IDLE_WAIT_MS / 1000,
       ratio: round(ratio, 2),
       errors: Object.fromEntries(errors),
       total_ms_by_call: Object.fromEntries([...ms].map(([k, v]) => [k, round(v)])),

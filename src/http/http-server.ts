@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.js';
 import type { Runtime } from '../server/runtime.js';
 import { selectTools, type ToolSelection } from '../server/tool-catalog.js';
 import { VERSION } from '../core/version.js';
+import { trimWhenIdle } from '../server/idle-trim.js';
 import { APPROVALS_PATH } from '../guards/approval-link.js';
 import { ApprovalPage } from './approval-page.js';
 import { BearerAuth } from './bearer-auth.js';
@@ -79,7 +80,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     inFlight.deliverCancellations(principal, cancelledNotification(requestId));
   });
 
+  // Memory a burst of calls grew goes back once the server has been quiet for a while.
+  const idle = trimWhenIdle(log);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    idle.touch();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     res.once('finish', () => metrics.request(knownPath(path), res.statusCode));
     if (!origins.hostAllowed(req.headers.host))
@@ -215,6 +219,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     port,
     metrics,
     async close() {
+      idle.stop();
       stopHearing();
       await Promise.all([...open].map((s) => s.close().catch(() => undefined)));
       server.closeIdleConnections();

@@ -33,6 +33,45 @@ export function releaseStartupMemory(log: Logger, delayMs = 1000): void {
   }, delayMs).unref();
 }
 
+/**
+ * Gives back what a busy spell grew, once the server has been quiet for `idleMs`: after a burst of
+ * calls V8 keeps its enlarged young generation and the freed old-generation pages, and a service
+ * that serves a few bursts a day would hold its peak for the rest of it. Each request `touch`es;
+ * once no request has come for `idleMs`, one memory-reducing collection runs (as at start-up),
+ * and none again until the next request. It never runs while requests keep coming.
+ */
+export function trimWhenIdle(log: Logger, idleMs = 30_000): { touch(): void; stop(): void } {
+  let last = 0;
+  let busySinceTrim = false;
+  const timer = setInterval(
+    () => {
+      if (!busySinceTrim || performance.now() - last < idleMs) return;
+      busySinceTrim = false;
+      try {
+        const before = process.memoryUsage.rss();
+        const started = performance.now();
+        collectAllGarbage();
+        log.debug('released memory after a busy spell', {
+          rss_mb_before: mb(before),
+          rss_mb_after: mb(process.memoryUsage.rss()),
+          duration_ms: Math.round(performance.now() - started),
+        });
+      } catch (err) {
+        log.debug('could not release memory', { error: err });
+      }
+    },
+    Math.max(10, Math.min(idleMs / 2, 5000)),
+  );
+  timer.unref();
+  return {
+    touch() {
+      last = performance.now();
+      busySinceTrim = true;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 function collectAllGarbage(): void {
   // `gc` is only handed to contexts created while --expose-gc is set; the flag is cleared again
   // at once so that no other context gets it.

@@ -1,6 +1,6 @@
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it, vi } from 'vitest';
-import { releaseStartupMemory } from '../../src/server/idle-trim.js';
+import { releaseStartupMemory, trimWhenIdle } from '../../src/server/idle-trim.js';
 import { createLogger } from '../../src/core/log.js';
 
 const newSpace = () =>
@@ -31,5 +31,35 @@ describe('releaseStartupMemory', () => {
     expect(keep).toHaveLength(0);
     // The collector was borrowed from a fresh context: this one never gains a global `gc`.
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
+  });
+});
+
+describe('trimWhenIdle', () => {
+  it('collects once after a busy spell has gone quiet, and not again until the next request', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', sink: (l) => lines.push(l) });
+    const trims = () => lines.filter((l) => l.includes('released memory after a busy spell')).length;
+    const idle = trimWhenIdle(log, 40);
+    try {
+      // No request yet: nothing to give back.
+      await new Promise((r) => setTimeout(r, 120));
+      expect(trims()).toBe(0);
+      // Requests every 10 ms keep it from running.
+      for (let i = 0; i < 8; i++) {
+        idle.touch();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(trims()).toBe(0);
+      await vi.waitFor(() => expect(trims()).toBe(1), { timeout: 2000 });
+      const entry = JSON.parse(lines.find((l) => l.includes('busy spell'))!) as Record<string, number>;
+      expect(entry.rss_mb_after).toBeGreaterThan(0);
+      // Quiet on: no second collection without a request in between.
+      await new Promise((r) => setTimeout(r, 150));
+      expect(trims()).toBe(1);
+      idle.touch();
+      await vi.waitFor(() => expect(trims()).toBe(2), { timeout: 2000 });
+    } finally {
+      idle.stop();
+    }
   });
 });
