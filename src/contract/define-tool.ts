@@ -35,10 +35,10 @@ interface PlanBase {
 
 /**
  * What a write's plan step learned about the live system, typed by the tool that made it.
- * `preconditions` (P) is what execution depends on (for example a Kubernetes resourceVersion); it
- * is bound into the action digest, so a target that changed between plan and execution invalidates
- * the approval token. `details` is what the approver reads; `execute` gets P typed, and reads
- * nothing else from the plan that the approver did not see.
+ * `preconditions` (P) is everything execution needs (for example a Kubernetes resourceVersion, the
+ * container to change, the alerts a silence catches); it is bound into the action digest, so a
+ * target that changed between plan and execution invalidates the approval token. `details` is what
+ * the approver reads: free-form display data that `execute` never sees (see ExecutablePlan).
  */
 export interface ActionPlan<P extends object = PlanRecord> extends PlanBase {
   preconditions: P;
@@ -53,6 +53,12 @@ export interface RefusedPlan extends PlanBase {
 
 /** What a write's plan step returns: an action to approve, or a refusal. */
 export type Plan<P extends object = PlanRecord> = ActionPlan<P> | RefusedPlan;
+
+/**
+ * The plan as `execute` gets it: without `details`, so that what a write acts on comes from its
+ * typed preconditions, which the approval is bound to, and never from display data.
+ */
+export type ExecutablePlan<P extends object = PlanRecord> = Omit<ActionPlan<P>, 'details'>;
 
 /** The per-call context a handler gets. Handlers never see the MCP server object. */
 export interface ToolContext {
@@ -119,7 +125,7 @@ export interface WriteTool<
   execute(
     args: z.infer<z.ZodObject<I>>,
     ctx: ExecuteContext,
-    plan: ActionPlan<P>,
+    plan: ExecutablePlan<P>,
   ): Promise<z.infer<z.ZodObject<O>>>;
 }
 

@@ -350,9 +350,12 @@ async function executeWrite(
       ? approval.decisions.filter((d) => d.decision === 'approve').map((d) => d.principal)
       : [],
   };
+  // execute gets the plan without the approver's view: what it acts on is in the preconditions,
+  // which the digest binds, and nowhere else.
+  const { details: _view, ...executable } = plan;
   let result: Record<string, unknown>;
   try {
-    result = redact<Record<string, unknown>>(await tool.execute(args, { ...ctx, action }, plan));
+    result = redact<Record<string, unknown>>(await tool.execute(args, { ...ctx, action }, executable));
   } catch (err) {
     const { message, code } = classify(err, tool);
     if (code === 'internal') rt.deps.log.error('write failed', { tool: tool.name, error: err });

@@ -177,6 +177,43 @@ describe('governed write flow (in-memory client)', () => {
     expect(writes).toBe(0);
   });
 
+  it("hands execute the plan's typed preconditions and never the approver's view", async () => {
+    const seen: Record<string, unknown>[] = [];
+    const handoff = defineTool({
+      name: 'test_handoff',
+      title: 'Test plan hand-off',
+      description: 'A write that records the plan it executes (tests only).',
+      toolset: 'test',
+      effect: 'write',
+      risk: 'low',
+      input: { env: envField },
+      output: { container: z.string() },
+      plan: (args) =>
+        Promise.resolve({
+          summary: 'change one container',
+          env: args.env,
+          targets: [{ kind: 'object', name: 'handoff' }],
+          preconditions: { container: 'app', resource_version: '7' },
+          details: { container: 'shown to the approver only' },
+        }),
+      execute: (_args, _ctx, plan) => {
+        seen.push({ ...plan });
+        return Promise.resolve({ container: plan.preconditions.container });
+      },
+      render: (o) => `changed ${o.container}`,
+    });
+    h = await startHarness(
+      { policy: { rules: [{ id: 'allow-handoff', match: { tool: 'test_handoff' }, decision: 'allow' }] } },
+      [handoff],
+    );
+    const agent = await h.connect('agent-bot');
+    const r = await agent.callTool({ name: 'test_handoff', arguments: { env: 'staging' } });
+    expect((r.structuredContent as Structured).status).toBe('executed');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toHaveProperty('details');
+    expect(seen[0]!.preconditions).toEqual({ container: 'app', resource_version: '7' });
+  });
+
   it('dry_run plans without requesting approval', async () => {
     h = await startHarness();
     const agent = await h.connect('agent-bot');

@@ -13,6 +13,14 @@ import { resolveEnv, resolveEnvWith } from '../context/resolve-service.js';
 const VALID_UNTIL_NOTE =
   "VALID UNTIL is the expiry of the login password: after it PostgreSQL refuses password authentication for this user on the whole server (open sessions continue; trust/peer/cert logins are unaffected). It is a safety net; the reaper REVOKEs the role at expiry, restores the previous VALID UNTIL and ends the user's sessions.";
 
+/**
+ * What a grant's execution needs: where the RoleBinding goes, or the database and the login's
+ * VALID UNTIL before the grant (restored at expiry).
+ */
+type GrantPreconditions =
+  | { kind: 'kubernetes'; namespace: string; binding: string; binding_exists: boolean }
+  | { kind: 'database'; database: string; member: boolean; valid_until: string | null };
+
 export const grantAccess = defineTool({
   name: 'grant_access',
   title: 'Grant time-bound access',
@@ -69,10 +77,10 @@ export const grantAccess = defineTool({
   async execute(args, ctx, plan) {
     const deps = ctx.deps;
     const now = deps.clock.now();
-    const isDb = Boolean(args.database);
+    const pre = plan.preconditions;
     const grant: AccessGrant = {
       id: `g-${randomBytes(6).toString('hex')}`,
-      kind: isDb ? 'database' : 'kubernetes',
+      kind: pre.kind,
       principal: args.principal,
       env: plan.env,
       service: plan.service,
@@ -83,20 +91,16 @@ export const grantAccess = defineTool({
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + durationMs(args.duration)!).toISOString(),
       status: 'active',
-      ...(isDb
-        ? { database: args.database, previous_valid_until: plan.preconditions.valid_until as string | null }
-        : { namespace: plan.targets[0]!.namespace, binding: plan.targets[0]!.name }),
+      ...(pre.kind === 'database'
+        ? { database: pre.database, previous_valid_until: pre.valid_until }
+        : { namespace: pre.namespace, binding: pre.binding }),
     };
     // Recorded before the backend changes: a grant day2 made is never unknown to the reaper.
     await saveGrant(deps.store, grant);
     try {
-      if (isDb)
-        await applyDatabaseGrant(
-          deps.backends.postgres,
-          { env: grant.env, database: grant.database! },
-          grant,
-        );
-      else await deps.backends.kubernetes(grant.env).createRoleBinding(grant.namespace!, bindingSpec(grant));
+      if (pre.kind === 'database')
+        await applyDatabaseGrant(deps.backends.postgres, { env: grant.env, database: pre.database }, grant);
+      else await deps.backends.kubernetes(grant.env).createRoleBinding(pre.namespace, bindingSpec(grant));
     } catch (err) {
       await deps.store.deleteDoc('access_grants', grant.id).catch(() => undefined);
       throw err;
@@ -134,7 +138,7 @@ async function planKubernetes(
   args: GrantArgs,
   common: Record<string, unknown>,
   capRefusal: string | undefined,
-): Promise<Plan> {
+): Promise<Plan<GrantPreconditions>> {
   if (!isKubernetesRole(args.role))
     throw new ToolError(
       `role: Kubernetes grants bind one of ${KUBERNETES_ROLES.join(', ')}; for a database role give database as well`,
@@ -199,7 +203,7 @@ async function planKubernetes(
     env,
     service: svc?.id,
     targets: [{ kind: 'RoleBinding', name, namespace, service: svc?.id }],
-    preconditions: { binding_exists: Boolean(existing) },
+    preconditions: { kind: 'kubernetes', namespace, binding: name, binding_exists: Boolean(existing) },
     details: {
       ...common,
       namespace,
@@ -227,7 +231,7 @@ async function planDatabase(
   args: GrantArgs,
   common: Record<string, unknown>,
   capRefusal: string | undefined,
-): Promise<Plan> {
+): Promise<Plan<GrantPreconditions>> {
   const ref = { env, database: args.database! };
   if (!deps.backends.postgres.has(ref))
     throw new ToolError(
@@ -249,7 +253,12 @@ async function planDatabase(
     targets: [
       { kind: 'DatabaseRoleMembership', name: `${args.role}:${args.principal}`, namespace: args.database },
     ],
-    preconditions: { member: state.alreadyMember, valid_until: state.validUntil },
+    preconditions: {
+      kind: 'database',
+      database: ref.database,
+      member: state.alreadyMember,
+      valid_until: state.validUntil,
+    },
     details: {
       ...common,
       database: args.database,

@@ -33,7 +33,12 @@ export const revokeAccess = defineTool({
   async plan(
     args,
     ctx,
-  ): Promise<Plan<{ grant_status: string } | { role: { kind: string; name: string }; subjects: unknown[] }>> {
+  ): Promise<
+    Plan<
+      | { grant_id: string; grant_status: string }
+      | { namespace: string; binding: string; role: { kind: string; name: string }; subjects: unknown[] }
+    >
+  > {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
     if (args.grant_id) {
@@ -55,7 +60,7 @@ export const revokeAccess = defineTool({
         env,
         service: g.service,
         targets: [target(g)],
-        preconditions: { grant_status: g.status },
+        preconditions: { grant_id: g.id, grant_status: g.status },
         details: {
           grant: { ...g, reason: g.reason.slice(0, 200) },
           ...(g.kind === 'database'
@@ -85,7 +90,12 @@ export const revokeAccess = defineTool({
       summary: `delete RoleBinding ${env}/${args.namespace}/${args.binding} (${rb.role.kind} ${rb.role.name} for ${subjects.join(', ')})`,
       env,
       targets: [{ kind: 'RoleBinding', name: args.binding, namespace: args.namespace }],
-      preconditions: { role: rb.role, subjects: rb.subjects },
+      preconditions: {
+        namespace: args.namespace,
+        binding: args.binding,
+        role: rb.role,
+        subjects: rb.subjects,
+      },
       details: {
         binding: {
           namespace: rb.namespace,
@@ -106,17 +116,16 @@ export const revokeAccess = defineTool({
   async execute(args, ctx, plan) {
     const deps = ctx.deps;
     const now = deps.clock.now();
+    const pre = plan.preconditions;
     let g: AccessGrant | undefined;
-    if (args.grant_id) g = await getGrant(deps.store, args.grant_id);
+    if ('grant_id' in pre) g = await getGrant(deps.store, pre.grant_id);
     else {
-      const t = plan.targets[0]!;
-      const rb = (await deps.backends.kubernetes(plan.env).listRoleBindings(t.namespace!)).find(
-        (b) => b.name === t.name,
-      );
+      const k8s = deps.backends.kubernetes(plan.env);
+      const rb = (await k8s.listRoleBindings(pre.namespace)).find((b) => b.name === pre.binding);
       g = rb ? grantFromBinding(plan.env, rb) : undefined;
       if (!g) {
-        await deps.backends.kubernetes(plan.env).deleteRoleBinding(t.namespace!, t.name);
-        return { env: plan.env, revoked: `RoleBinding ${t.namespace}/${t.name}`, removed: true };
+        await k8s.deleteRoleBinding(pre.namespace, pre.binding);
+        return { env: plan.env, revoked: `RoleBinding ${pre.namespace}/${pre.binding}`, removed: true };
       }
     }
     if (!g)

@@ -122,14 +122,9 @@ export const scaleIdleToZero = defineTool({
         name: p.deployment,
         service: p.service,
       })),
-      preconditions: {
-        deployments: planned.map((p) => ({
-          namespace: p.namespace,
-          name: p.deployment,
-          resource_version: p.resource_version,
-          replicas: p.replicas,
-        })),
-      },
+      // A deployment's savings and service follow from its spec (bound by resource_version), the
+      // prices and the catalog; the skipped ones come from the same idle analysis as the planned.
+      preconditions: { deployments: planned, skipped },
       details: {
         deployments: planned,
         skipped,
@@ -155,11 +150,10 @@ export const scaleIdleToZero = defineTool({
   async execute(args, ctx, plan) {
     const deps = ctx.deps;
     const k8s = deps.backends.kubernetes(plan.env);
-    const planned = (plan.details.deployments as Planned[]) ?? [];
     const scaled = [];
-    const skipped = [...((plan.details.skipped as { deployment: string; why: string }[]) ?? [])];
+    const skipped = [...plan.preconditions.skipped];
     let savings = 0;
-    for (const p of planned) {
+    for (const p of plan.preconditions.deployments) {
       try {
         await k8s.patchDeployment(p.namespace, p.deployment, zeroPatch(p.replicas, deps.clock.now()), {
           type: 'merge',

@@ -141,7 +141,7 @@ export const runMigration = defineTool({
   async execute(args, ctx, plan) {
     const db = resolveDatabase(ctx.deps, args);
     const files = await loadFiles(db, args.to_version);
-    const planned = plan.preconditions.pending ?? [];
+    const planned = plan.preconditions.pending;
     const byVersion = new Map(files.all.map((m) => [m.version, m]));
     const toApply: MigrationFile[] = [];
     for (const p of planned) {
@@ -168,7 +168,7 @@ export const runMigration = defineTool({
         await c.query(`select pg_advisory_lock(hashtext('${LEDGER_TABLE}'))`);
         try {
           const ledger = await readLedger(c);
-          const planLedger = JSON.stringify(plan.preconditions.ledger ?? []);
+          const planLedger = JSON.stringify(plan.preconditions.ledger);
           if (
             JSON.stringify(ledger.map((r) => ({ version: r.version, checksum: r.checksum }))) !== planLedger
           ) {

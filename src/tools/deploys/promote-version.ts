@@ -142,11 +142,7 @@ export const promoteVersion = defineTool({
   },
   async execute(args, ctx, plan) {
     const dst = resolveWorkload(ctx.deps, args);
-    const pre = plan.preconditions as {
-      deployment_resource_version: string;
-      changes: { container: string; from: string; to: string }[];
-      revision: number | null;
-    };
+    const pre = plan.preconditions;
     const patch = {
       spec: {
         template: { spec: { containers: pre.changes.map((c) => ({ name: c.container, image: c.to })) } },

@@ -151,7 +151,7 @@ export const remediateDrift = defineTool({
   async execute(args, ctx, plan) {
     const scope = await scanScope(ctx.deps, args);
     const k8s = ctx.deps.backends.kubernetes(scope.env);
-    const planned = (plan.preconditions.objects as { object: string; resource_version: string }[]) ?? [];
+    const planned = plan.preconditions.objects;
     const byRef = new Map(scope.objects.map((o) => [objectRef(o), o]));
     const applied: { object: string; resource_version?: string; remaining_drift: string[] }[] = [];
     for (const p of planned) {

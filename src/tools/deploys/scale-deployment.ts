@@ -92,6 +92,8 @@ export const scaleDeployment = defineTool({
         deployment_resource_version: d.resourceVersion,
         replicas: d.replicas,
         ...(hpa ? { hpa_resource_version: hpa.resourceVersion } : {}),
+        // Follow from the HPA bound just above and the arguments.
+        ...(hpa && newBounds ? { hpa_bounds: { name: hpa.name, ...newBounds } } : {}),
       },
       details: {
         deployment: `${w.namespace}/${w.name}`,
@@ -129,13 +131,12 @@ export const scaleDeployment = defineTool({
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
     const pre = plan.preconditions;
-    const bounds =
-      (plan.details.hpa as { name: string; new_min?: number; new_max?: number } | null) ?? undefined;
+    const bounds = pre.hpa_bounds;
     let hpaOut: { name: string; min: number; max: number } | undefined;
-    if (bounds?.new_min !== undefined && bounds.new_max !== undefined) {
+    if (bounds) {
       const hpa = await w.k8s.getHpa(w.namespace, bounds.name);
       const updated = await writeOrReplan('HorizontalPodAutoscaler', () =>
-        w.k8s.upsertHpa(w.namespace, hpaSpec(hpa, { min: bounds.new_min!, max: bounds.new_max! }), {
+        w.k8s.upsertHpa(w.namespace, hpaSpec(hpa, bounds), {
           resourceVersion: pre.hpa_resource_version,
         }),
       );

@@ -74,7 +74,7 @@ export const setAutoscaling = defineTool({
           ...(w.service ? { service: w.service } : {}),
         },
       ],
-      preconditions: { hpa_resource_version: existing?.resourceVersion ?? 'absent' },
+      preconditions: { hpa: name, hpa_resource_version: existing?.resourceVersion ?? 'absent' },
       details: {
         hpa: `${w.namespace}/${name}`,
         before,
@@ -99,8 +99,7 @@ export const setAutoscaling = defineTool({
   },
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
-    const planned = plan.preconditions.hpa_resource_version;
-    const name = (plan.details.hpa as string).split('/')[1]!;
+    const { hpa: name, hpa_resource_version: planned } = plan.preconditions;
     if (planned === 'absent') {
       // The provider would replace an HPA that appeared meanwhile: refuse instead.
       const appeared = await w.k8s.getHpa(w.namespace, name).catch((e: unknown) => {

@@ -113,6 +113,7 @@ export const setResources = defineTool({
       targets: [deploymentTarget(w)],
       preconditions: {
         deployment_resource_version: d.resourceVersion,
+        container,
         resources_before: from,
         resources_after: to,
         revision: d.revision ?? null,
@@ -142,7 +143,7 @@ export const setResources = defineTool({
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
     const pre = plan.preconditions;
-    const container = plan.details.container as string;
+    const container = pre.container;
     const watched = await changeTemplate(w, pre.revision, args, ctx, () =>
       w.k8s.patchDeployment(w.namespace, w.name, templatePatch(container, pre.resources_after), {
         type: 'strategic',

@@ -110,6 +110,7 @@ export const updateImage = defineTool({
       targets: [deploymentTarget(w)],
       preconditions: {
         deployment_resource_version: d.resourceVersion,
+        container,
         image_before: current.image,
         image_after: image,
         revision: d.revision ?? null,
@@ -135,7 +136,7 @@ export const updateImage = defineTool({
   async execute(args, ctx, plan) {
     const w = resolveWorkload(ctx.deps, args);
     const pre = plan.preconditions;
-    const container = plan.details.container as string;
+    const container = pre.container;
     const watched = await changeTemplate(w, pre.revision, args, ctx, () =>
       w.k8s.setImage(w.namespace, w.name, container, pre.image_after, {
         resourceVersion: pre.deployment_resource_version,

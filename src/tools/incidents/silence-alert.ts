@@ -8,6 +8,8 @@ import { untrusted } from '../context/gather.js';
 import { tooBroad } from './silence-scope.js';
 
 const MAX_SILENCE_MS = 7 * 86_400_000;
+/** How many matching alerts the plan and the result list by name. */
+const LISTED = 50;
 
 function parseMatchers(texts: string[]): Matcher[] {
   return texts.map((t, i) => {
@@ -20,6 +22,9 @@ function parseMatchers(texts: string[]): Matcher[] {
     }
   });
 }
+
+/** What the result names of each alert a silence catches. */
+type SilencedAlert = Pick<ReturnType<typeof alertView>, 'fingerprint' | 'alertname' | 'service' | 'env'>;
 
 function alertView(a: Alert) {
   return {
@@ -63,7 +68,7 @@ export const silenceAlert = defineTool({
       }),
     ),
   },
-  async plan(args, ctx): Promise<Plan<{ matchers: string[]; would_silence: string[] }>> {
+  async plan(args, ctx): Promise<Plan<{ matchers: string[]; would_silence: SilencedAlert[] }>> {
     const deps = ctx.deps;
     const env = resolveEnvWith(deps, args.env, 'alertmanager');
     const matchers = parseMatchers(args.matchers);
@@ -105,12 +110,22 @@ export const silenceAlert = defineTool({
     return {
       ...base,
       summary: `silence ${views.length} alert(s) matching ${formatted.join(', ')} in ${env} for ${args.duration}`,
-      preconditions: { matchers: formatted, would_silence: views.map((v) => v.fingerprint) },
+      // Everything here follows from an alert's labels, which its fingerprint is a hash of: binding
+      // the names the result reports binds nothing the fingerprints did not.
+      preconditions: {
+        matchers: formatted,
+        would_silence: views.map((v) => ({
+          fingerprint: v.fingerprint,
+          alertname: v.alertname,
+          service: v.service,
+          env: v.env,
+        })),
+      },
       details: {
         matchers: formatted,
         duration: args.duration,
         comment: args.comment,
-        would_silence: views.slice(0, 50),
+        would_silence: views.slice(0, LISTED),
         would_silence_count: views.length,
         services,
         warnings,
@@ -130,21 +145,12 @@ export const silenceAlert = defineTool({
       createdBy: `day2:${ctx.principal.id}`,
       comment: args.comment,
     });
-    const fingerprints = new Set(plan.preconditions.would_silence);
-    const views = ((plan.details.would_silence as ReturnType<typeof alertView>[] | undefined) ?? []).filter(
-      (v) => fingerprints.has(v.fingerprint),
-    );
     return {
       silence_id: id,
       starts_at: now.toISOString(),
       ends_at: ends.toISOString(),
       matchers: matchers.map(formatMatcher),
-      silenced: views.map((v) => ({
-        fingerprint: v.fingerprint,
-        alertname: v.alertname,
-        service: v.service,
-        env: v.env,
-      })),
+      silenced: plan.preconditions.would_silence.slice(0, LISTED),
     };
   },
   render: (o) =>

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { defineTool } from '../../contract/define-tool.js';
 import { envField, reasonField } from '../../contract/fields.js';
-import { planRotation, type PlannedRotation } from './rotation/plan-rotation.js';
+import { planRotation } from './rotation/plan-rotation.js';
 import { runRotation } from './rotation/run-rotation.js';
 import { renderRotation, rotationShape, rotationView } from './rotation-shape.js';
 
@@ -32,14 +32,8 @@ export const rotateCredential = defineTool({
     return (await planRotation(ctx.deps, args)).plan;
   },
   async execute(args, ctx, plan) {
-    const planned = plan.details.rotation as PlannedRotation | undefined;
-    if (!planned)
-      throw new ToolError(
-        'the plan carries no rotation; call rotate_credential again without a token',
-        'internal',
-      );
     // The digest the approval was issued for keys the rotation and its ClientRequestToken.
-    const doc = await runRotation(ctx.deps, planned, {
+    const doc = await runRotation(ctx.deps, plan.preconditions, {
       actionDigest: ctx.action.digest,
       principal: ctx.principal.id,
       signal: ctx.signal,

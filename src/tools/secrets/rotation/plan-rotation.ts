@@ -61,7 +61,7 @@ const STEP_TEXT: Record<StepName, string> = {
 export async function planRotation(
   deps: Deps,
   args: RotateArgs,
-): Promise<{ plan: Plan; rotation: PlannedRotation }> {
+): Promise<{ plan: Plan<PlannedRotation>; rotation: PlannedRotation }> {
   const env = resolveEnvWith(deps, args.env, 'secrets-manager');
   if (!args.secret && !args.service)
     throw new ToolError('say which credential: give service or secret', 'invalid_input', 'service');
@@ -182,20 +182,15 @@ export async function planRotation(
   const summary = rotation.resume
     ? `resume rotation ${rotation.resume.rotation_id} of ${secret} in ${env} from step ${rotation.resume.from_step}`
     : `rotate ${secret} in ${env} (${strategy}, role ${newRole}@${cred.dbname}), then restart ${dependents.length} dependent(s)`;
-  const plan: Plan = {
+  const plan: Plan<PlannedRotation> = {
     summary,
     env,
     service,
     targets,
-    // Bound into the action digest: an approval for one state of the secret (or one resume point)
-    // cannot execute against another.
-    preconditions: {
-      current_version: current,
-      strategy,
-      ...(rotation.resume
-        ? { resume_rotation: rotation.resume.rotation_id, resume_from: rotation.resume.from_step }
-        : {}),
-    },
+    // The whole rotation execution runs is bound into the action digest: an approval for one state
+    // of the secret (its AWSCURRENT version, a resume point, a stray AWSPENDING), one role or one
+    // set of dependents cannot execute against another.
+    preconditions: rotation,
     details: {
       secret,
       env,
