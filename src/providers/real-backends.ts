@@ -2,6 +2,7 @@ import { environmentConfig } from '../config/lookup.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { Redactor } from '../core/redact.js';
 import { BackendNotConfiguredError, type BackendName, type Backends } from './backends.js';
 import { lazy } from './lazy.js';
 import { resilient } from './resilient.js';
@@ -20,6 +21,8 @@ export interface RealBackendsOptions {
   /** Where credentials named in the config (DD_API_KEY, url_env, ...) are read. */
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** The runtime's redactor, which the Secrets Manager providers register secret values with. */
+  redactor: Redactor;
 }
 
 export interface OwnedBackends extends Backends {
@@ -137,6 +140,7 @@ export function realBackends(opts: RealBackendsOptions): OwnedBackends {
       secrets: (name) => {
         const a = envConfig(name).aws!;
         return createSecretsManagerProvider({
+          redactor: opts.redactor,
           region: a.region,
           prefix: a.secret_prefix || undefined,
           endpoint: a.endpoint,

@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { configSchema, environmentSchema, type EnvironmentConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { Redactor } from '../core/redact.js';
 import type { BackendName, Backends } from '../providers/backends.js';
 import { createAlertmanagerProvider } from '../providers/alertmanager/http-provider.js';
 import type { AlertmanagerProvider, ListAlertsOptions } from '../providers/alertmanager/types.js';
@@ -45,6 +46,8 @@ export interface StartSandboxOptions {
   /** Clock of the emulators and of the fleet's relative times; default the system clock. */
   clock?: Clock;
   log: Logger;
+  /** The runtime's redactor: the sandbox's Secrets Manager providers register secret values with it. */
+  redactor: Redactor;
   /**
    * The PostgreSQL server the fleet's databases and roles are created on (default
    * postgres://postgres@127.0.0.1:5432/postgres, trust auth); `false` skips PostgreSQL entirely.
@@ -232,6 +235,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
 
     const timeoutMs = opts.backends?.timeout ?? 10_000;
     const seedClient = createSecretsManagerProvider({
+      redactor: opts.redactor,
       region,
       endpoint: secretsManager.url,
       credentials: SANDBOX_AWS_CREDENTIALS,
@@ -311,6 +315,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         alertmanager: (env) => scopedAlertmanager(amProvider!, env),
         secrets: (env) =>
           createSecretsManagerProvider({
+            redactor: opts.redactor,
             region: fleet.environments[env]!.aws_region,
             endpoint: secretsManager.url,
             credentials: SANDBOX_AWS_CREDENTIALS,

@@ -10,6 +10,7 @@ import { buildRuntime, type OwnedRuntime } from '../../src/server/build-runtime.
 import { configSchema } from '../../src/config/schema.js';
 import { createServer } from '../../src/server/create-server.js';
 import { silentLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 import { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';
 import { databaseTools } from '../../src/tools/database/index.js';
 import { waitFor } from '../fixtures/wait-for.js';
@@ -90,6 +91,7 @@ beforeAll(async () => {
   rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
+    redactor: new Redactor(),
     backends: postgresOnly(provider),
     tools: databaseTools,
   });

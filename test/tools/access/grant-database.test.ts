@@ -12,6 +12,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { createServer } from '../../../src/server/create-server.js';
 import { silentLogger } from '../../../src/core/log.js';
+import { Redactor } from '../../../src/core/redact.js';
 import { reapExpiredGrants } from '../../../src/tools/access/reaper.js';
 import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
@@ -102,6 +103,7 @@ beforeAll(async () => {
   rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
+    redactor: new Redactor(),
     backends,
     clock,
     tools: [...accessTools, ...approvalTools],

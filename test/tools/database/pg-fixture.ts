@@ -9,6 +9,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import type { Deps } from '../../../src/contract/deps.js';
 import { silentLogger } from '../../../src/core/log.js';
+import { Redactor } from '../../../src/core/redact.js';
 import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
 import type { Store, StoredDoc } from '../../../src/store/store.js';
@@ -161,6 +162,7 @@ export async function createTestDb(
     store: memoryStore(),
     clock: new ManualClock(),
     log: silentLogger,
+    redactor: new Redactor(),
     backends: postgresOnly(provider),
     catalog: Catalog.empty(),
   };
