@@ -76,6 +76,9 @@ export async function depsOver(
     secrets: () => {
       throw new BackendNotConfiguredError('secrets-manager', 'prod');
     },
+    registry: () => {
+      throw new BackendNotConfiguredError('registry', 'prod');
+    },
     postgres: undefined as never,
   } as Backends;
   const deps: Deps = {

@@ -96,6 +96,7 @@ try {
     kubernetes: (e) => timedProxy(sandbox.backends.kubernetes(e), backendMs),
     datadog: (e) => timedProxy(sandbox.backends.datadog(e), backendMs),
     alertmanager: (e) => sandbox.backends.alertmanager(e),
+    registry: (e) => sandbox.backends.registry(e),
     secrets: (e) => timedProxy(e === 'prod' ? secrets : sandbox.backends.secrets(e), backendMs),
     postgres: timedProxy(postgres, backendMs),
   };

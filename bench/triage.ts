@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     kubernetes: (env) => sandbox.backends.kubernetes(env),
     datadog: (env) => sandbox.backends.datadog(env),
     secrets: (env) => sandbox.backends.secrets(env),
+    registry: (env) => sandbox.backends.registry(env),
     postgres: sandbox.backends.postgres,
     alertmanager: (env) => ({
       ...slowAm,

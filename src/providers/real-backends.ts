@@ -7,6 +7,7 @@ import { BackendNotConfiguredError, type BackendName, type Backends } from './ba
 import { lazy } from './lazy.js';
 import { resilient } from './resilient.js';
 import { createAlertmanagerProvider } from './alertmanager/http-provider.js';
+import { Registries } from './registry/index.js';
 import type { AlertmanagerProvider } from './alertmanager/types.js';
 import type { DatadogProvider } from './datadog/types.js';
 import type { KubernetesProvider } from './kubernetes/types.js';
@@ -44,12 +45,16 @@ export function configHas(config: Config, env: string, backend: BackendName): bo
       return e.aws !== undefined;
     case 'postgres':
       return Object.keys(e.databases).length > 0;
+    case 'registry':
+      return e.registry !== undefined;
   }
 }
 
 /**
  * A Backends over per-environment accessors, each provider built once on first access and wrapped
- * by `resilient` (timeouts and retries of reads). Shared by the real backends and the sandbox.
+ * by `resilient` (timeouts and retries of reads), plus the container registries `config` names
+ * (one client per registry URL; its requests carry their own timeout). Shared by the real backends
+ * and the sandbox.
  */
 export function backendsFrom(
   config: Config,
@@ -63,6 +68,7 @@ export function backendsFrom(
   postgres: PostgresProvider,
 ): Backends {
   const cache = new Map<string, unknown>();
+  const registries = new Registries(config);
   const get = <T extends object>(env: string, backend: BackendName, make: () => T): T => {
     if (!build.has(env, backend)) throw new BackendNotConfiguredError(backend, env);
     const key = `${backend}\u0000${env}`;
@@ -83,6 +89,11 @@ export function backendsFrom(
     datadog: (env) => get(env, 'datadog', () => build.datadog(env)),
     alertmanager: (env) => get(env, 'alertmanager', () => build.alertmanager(env)),
     secrets: (env) => get(env, 'secrets-manager', () => build.secrets(env)),
+    registry: (env) => {
+      const reg = build.has(env, 'registry') ? registries.of(env) : undefined;
+      if (!reg) throw new BackendNotConfiguredError('registry', env);
+      return reg;
+    },
     postgres,
   };
 }
@@ -169,6 +180,13 @@ export async function warmUpSdks(backends: Iterable<BackendName>): Promise<void>
 
 /** The backends any environment of `config` uses. */
 export function configuredBackends(config: Config): BackendName[] {
-  const names: BackendName[] = ['kubernetes', 'datadog', 'alertmanager', 'secrets-manager', 'postgres'];
+  const names: BackendName[] = [
+    'kubernetes',
+    'datadog',
+    'alertmanager',
+    'secrets-manager',
+    'postgres',
+    'registry',
+  ];
   return names.filter((b) => Object.keys(config.environments).some((env) => configHas(config, env, b)));
 }

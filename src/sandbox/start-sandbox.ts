@@ -79,7 +79,11 @@ export interface SandboxEmulators {
 }
 
 export interface Sandbox {
-  /** The environments to merge into the configuration (config `environments`). */
+  /**
+   * The environments to merge into the configuration (config `environments`): the very objects
+   * the sandbox's backends read their configuration from (a test may point an environment at
+   * another container registry here).
+   */
   environments: Record<string, EnvironmentConfig>;
   backends: Backends;
   /** The fleet's catalog, linked to every environment's deployments. */
@@ -342,7 +346,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
 
     let closing: Promise<void> | undefined;
     const sandbox: Sandbox = {
-      environments,
+      environments: config.environments,
       backends,
       catalog: loaded.catalog,
       emulators: { kubernetes, datadog, secretsManager, alertmanager },

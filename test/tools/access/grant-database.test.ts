@@ -98,6 +98,9 @@ beforeAll(async () => {
     secrets: (env) => {
       throw new BackendNotConfiguredError('secrets-manager', env);
     },
+    registry: (env) => {
+      throw new BackendNotConfiguredError('registry', env);
+    },
     postgres: provider,
   };
   rt = await buildRuntime({

@@ -70,6 +70,7 @@ export function postgresOnly(provider: PostgresProvider): Backends {
     datadog: none('datadog'),
     alertmanager: none('alertmanager'),
     secrets: none('secrets-manager'),
+    registry: none('registry'),
     postgres: provider,
   };
 }
