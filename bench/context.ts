@@ -159,6 +159,7 @@ const rt = await buildRuntime({
   loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
   log: silentLogger,
   redactor: new Redactor(),
+  env: process.env,
   backends,
   catalog: fleet.catalog,
 });

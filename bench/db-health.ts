@@ -47,7 +47,7 @@ await withAdmin(`CREATE DATABASE ${name}`);
 const config = configSchema.parse({
   environments: { bench: { tier: 'development', databases: { app: { url: dbUrl.toString() } } } },
 });
-const provider = new PostgresProvider(config, {});
+const provider = new PostgresProvider(config, { env: process.env });
 try {
   const seed = new pg.Client({ connectionString: dbUrl.toString() });
   await seed.connect();

@@ -72,7 +72,13 @@ const admin = new pg.Client({ connectionString: ADMIN });
 await admin.connect();
 await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'bench-initial-${randomUUID()}'`);
 const redactor = new Redactor();
-const sandbox = await startSandbox({ postgres: false, alertmanager: false, log: silentLogger, redactor });
+const sandbox = await startSandbox({
+  postgres: false,
+  alertmanager: false,
+  log: silentLogger,
+  redactor,
+  env: process.env,
+});
 try {
   const config = configSchema.parse({
     environments: {

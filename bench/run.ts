@@ -123,6 +123,7 @@ async function governedOverhead(): Promise<void> {
     loaded,
     log: silentLogger,
     redactor: new Redactor(),
+    env: process.env,
     backends: {} as Backends,
     tools: [...allTools, ...benchTools],
   });

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox({
     log: silentLogger,
     redactor,
+    env: process.env,
     postgres: false,
     backends: { timeout: 10_000, retries: 0 },
   });
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
     redactor,
+    env: process.env,
     backends,
     catalog: sandbox.catalog,
     tools: [...allTools, ...incidentTools.filter((t) => !names.has(t.name))],

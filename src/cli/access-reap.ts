@@ -30,6 +30,7 @@ Exit 0 when every expired grant was revoked; exit 1 when one could not be (it is
         loaded: withEnvironments(loaded, built),
         log,
         redactor,
+        env: io.env,
         backends: built.backends,
         catalog: built.catalog,
       });

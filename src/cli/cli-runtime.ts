@@ -17,6 +17,6 @@ export async function openCliRuntime(
   const redactor = new Redactor();
   const log = createLogger({ redactor, level: 'warn', sink: (line) => io.stderr.write(line + '\n') });
   // The CLI never calls a backend: approving and auditing work on day2's own records only.
-  const rt = await buildRuntime({ loaded, log, redactor, backends: {} as Backends });
+  const rt = await buildRuntime({ loaded, log, redactor, env: io.env, backends: {} as Backends });
   return { rt, loaded };
 }

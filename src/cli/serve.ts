@@ -64,7 +64,7 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   const loaded = loadConfig({ path: opts.config, env });
   // Store, audit log, policy and keys first: a configuration error stops the server before it
   // answers anything.
-  const core = await openRuntimeCore({ loaded, log, redactor });
+  const core = await openRuntimeCore({ loaded, log, redactor, env });
   // The transport answers initialize and tools/list at once; backends (for the sandbox: emulators,
   // Alertmanager, PostgreSQL roles) come up behind it, and the runtime is built, complete, once
   // they are: calls wait for it.

@@ -48,6 +48,8 @@ export interface StartSandboxOptions {
   log: Logger;
   /** The runtime's redactor: the sandbox's Secrets Manager providers register secret values with it. */
   redactor: Redactor;
+  /** The environment pg_dump and pg_restore run with (PATH, HOME, locale): the CLI's. */
+  env: Record<string, string | undefined>;
   /**
    * The PostgreSQL server the fleet's databases and roles are created on (default
    * postgres://postgres@127.0.0.1:5432/postgres, trust auth); `false` skips PostgreSQL entirely.
@@ -289,7 +291,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       environments,
       backends: { timeout: timeoutMs, retries: opts.backends?.retries ?? 3 },
     });
-    const postgres = new PostgresProvider(config, { log, env: {} });
+    const postgres = new PostgresProvider(config, { log, env: opts.env });
     const has = (env: string, backend: BackendName): boolean =>
       envNames.includes(env) &&
       (backend !== 'alertmanager' || alertmanager !== undefined) &&

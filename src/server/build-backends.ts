@@ -21,9 +21,9 @@ export interface BackendOptions {
   clock?: Clock;
   /**
    * Where credentials named in the config are read (DD_API_KEY, url_env, ...), and
-   * DAY2_SANDBOX_POSTGRES (the sandbox's PostgreSQL admin URL, or `off`); default process.env.
+   * DAY2_SANDBOX_POSTGRES (the sandbox's PostgreSQL admin URL, or `off`): the CLI's environment.
    */
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 export interface BuiltBackends {
@@ -85,7 +85,7 @@ export async function loadConfiguredCatalog(loaded: LoadedConfig): Promise<Catal
  * call it; nothing else builds backends.
  */
 export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions): Promise<BuiltBackends> {
-  const env = opts.env ?? process.env;
+  const { env } = opts;
   if (opts.sandbox) {
     // The SDKs load while the sandbox waits on its processes (Alertmanager, the registry, PostgreSQL).
     const warmUp = warmUpSdks(['kubernetes', 'datadog', 'secrets-manager']);
@@ -100,6 +100,7 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
       clock: opts.clock,
       log: opts.log,
       redactor: opts.redactor,
+      env,
       postgres: pg === 'off' ? false : pg ? { url: pg } : undefined,
       backends: loaded.config.backends,
     });

@@ -46,6 +46,8 @@ export interface OpenCoreOptions {
   log: Logger;
   /** The runtime's known secrets; the same one its logger and backends were built with. */
   redactor: Redactor;
+  /** Where the audit key paths (XDG_CONFIG_HOME, HOME) and witness credentials are read: the CLI's environment. */
+  env: NodeJS.ProcessEnv;
   clock?: Clock;
   /** An already open store (the caller closes it); otherwise the configured one is opened. */
   store?: Store;
@@ -57,10 +59,10 @@ export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCor
   const policy = loadPolicy(config, baseDir);
   // Read before anything is opened or created: a bad key file is a configuration error.
   const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
-  const witnessConfig = witnessSettings(opts.loaded);
+  const witnessConfig = witnessSettings(opts.loaded, opts.env);
   const store =
     opts.store ?? (await openStore(opts.loaded.store, { clock, timeoutMs: config.store.timeout }));
-  const keys = auditKeyPaths(opts.loaded);
+  const keys = auditKeyPaths(opts.loaded, opts.env);
   if (keys.besideStore)
     opts.log.warn(
       'the audit signing key sits beside the store: whoever can rewrite the store can re-sign it; move it (audit.signing_key_file) and set audit.witness',

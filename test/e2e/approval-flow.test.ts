@@ -135,6 +135,7 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
       loaded: loadConfig({ path: t.configPath, env: t.env }),
       log: silentLogger,
       redactor: new Redactor(),
+      env: process.env,
       backends: {} as Backends,
     });
     const approved = await rt.approvals.approve(sc.approval_id, 'alice', { channel: 'cli' });

@@ -27,6 +27,7 @@ beforeAll(async () => {
     fleet: MINI,
     log,
     redactor,
+    env: process.env,
     postgres: {},
     backends: { timeout: 20_000, retries: 0 },
   });
@@ -195,9 +196,14 @@ describe('startSandbox on the mini fleet', () => {
 
 describe('startSandbox failures', () => {
   it('refuses a bad fleet, naming the file and the path inside it', async () => {
-    const err = await startSandbox({ fleet: BAD, log, redactor, postgres: false, alertmanager: false }).catch(
-      (e: unknown) => e,
-    );
+    const err = await startSandbox({
+      fleet: BAD,
+      log,
+      redactor,
+      env: process.env,
+      postgres: false,
+      alertmanager: false,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FleetLoadError);
     expect((err as Error).message).toContain('bad.yaml');
     expect((err as Error).message).toContain('environments.prod.hpas[0].target');
@@ -210,6 +216,7 @@ describe('startSandbox failures', () => {
       fleet: MINI,
       log: quiet,
       redactor,
+      env: process.env,
       postgres: false,
       alertmanagerBinary: '/nonexistent/prometheus-alertmanager',
     });

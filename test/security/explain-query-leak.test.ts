@@ -87,11 +87,12 @@ beforeAll(async () => {
       staging: { tier: 'staging', databases: { payments: { url: urlFor(DB) } } },
     },
   });
-  provider = new PostgresProvider(config, { log: silentLogger });
+  provider = new PostgresProvider(config, { log: silentLogger, env: process.env });
   rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
     redactor: new Redactor(),
+    env: process.env,
     backends: postgresOnly(provider),
     tools: databaseTools,
   });

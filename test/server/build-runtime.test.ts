@@ -53,7 +53,7 @@ describe('a runtime is built once, complete', () => {
   it('over one core, serves the configuration it was given, and nothing in it can be replaced', async () => {
     t = makeTestEnv();
     const loaded = loadConfig({ path: t.configPath, env: t.env });
-    core = await openRuntimeCore({ loaded, log: silentLogger, redactor: new Redactor() });
+    core = await openRuntimeCore({ loaded, log: silentLogger, redactor: new Redactor(), env: t.env });
     const backends = { close: () => Promise.resolve() } as unknown as Backends;
     const rt = assembleRuntime(core, {
       loaded: withEnvironments(loaded, built),

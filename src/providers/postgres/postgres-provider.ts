@@ -20,8 +20,11 @@ export interface DbEndpoint {
 }
 
 export interface PostgresProviderOptions {
-  /** Where `url_env` variables are looked up; server.ts passes process.env. */
-  env?: Record<string, string | undefined>;
+  /**
+   * Where `url_env` variables are looked up, and the PATH, HOME, locale, TZ and PGPASSFILE that
+   * pg_dump and pg_restore run with: the CLI hands in its environment.
+   */
+  env: Record<string, string | undefined>;
   connectTimeoutMs?: number;
   /** Clients per pool (one pool per configured database). */
   poolMax?: number;
@@ -50,9 +53,9 @@ export class PostgresProvider {
 
   constructor(
     private readonly config: Config,
-    private readonly options: PostgresProviderOptions = {},
+    private readonly options: PostgresProviderOptions,
   ) {
-    this.env = options.env ?? {};
+    this.env = options.env;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.pgDump = options.pgDump ?? 'pg_dump';
     this.pgRestore = options.pgRestore ?? 'pg_restore';
@@ -302,7 +305,7 @@ export class PostgresProvider {
   ): Promise<ProcessResult> {
     const env: Record<string, string> = { ...pgEnv };
     for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'PGPASSFILE']) {
-      const v = this.env[k] ?? process.env[k];
+      const v = this.env[k];
       if (v !== undefined) env[k] = v;
     }
     return new Promise((resolve, reject) => {

@@ -83,7 +83,7 @@ beforeAll(async () => {
   const config = configSchema.parse({
     environments: { prod: { tier: 'production', databases: { ledger: { url: url(DB) } } } },
   });
-  provider = new PostgresProvider(config, { log: silentLogger });
+  provider = new PostgresProvider(config, { log: silentLogger, env: process.env });
   const backends: Backends = {
     has: (_env, b) => b === 'postgres',
     kubernetes: (env) => {
@@ -107,6 +107,7 @@ beforeAll(async () => {
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
     redactor: new Redactor(),
+    env: process.env,
     backends,
     clock,
     tools: [...accessTools, ...approvalTools],
