@@ -30,6 +30,34 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The environment comes in once: the CLI hands it to src/config, and everything else is passed
+    // what it needs. A part that read process.env could not run twice in one process, and a test
+    // could not say what it sees.
+    files: ['src/**/*.ts', 'server.ts'],
+    ignores: ['src/config/**', 'src/cli/**'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message:
+            'Only src/config and src/cli read the environment: take what you need as a parameter (see Deps, BackendOptions, BuildRuntimeOptions).',
+        },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['process', 'node:process'].map((name) => ({
+            name,
+            importNames: ['env'],
+            message: 'Only src/config and src/cli read the environment: take what you need as a parameter.',
+          })),
+        },
+      ],
+    },
+  },
   { files: ['src/cli/**', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
   {
     files: ['test/**', 'bench/**', 'scripts/**', '*.config.*'],
