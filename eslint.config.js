@@ -1,6 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** `env` imported from the process module: process.env by another name. */
+const envImports = ['process', 'node:process'].map((name) => ({
+  name,
+  importNames: ['env'],
+  message: 'Only src/config and src/cli read the environment: take what you need as a parameter.',
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
@@ -46,14 +53,25 @@ export default tseslint.config(
             'Only src/config and src/cli read the environment: take what you need as a parameter (see Deps, BackendOptions, BuildRuntimeOptions).',
         },
       ],
+      'no-restricted-imports': ['error', { paths: envImports }],
+    },
+  },
+  {
+    // Tools reach PostgreSQL through the provider (deps.backends.postgres), never a client of their own.
+    files: ['src/tools/**/*.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: ['process', 'node:process'].map((name) => ({
-            name,
-            importNames: ['env'],
-            message: 'Only src/config and src/cli read the environment: take what you need as a parameter.',
-          })),
+          paths: [
+            ...envImports,
+            {
+              name: 'pg',
+              allowTypeImports: true,
+              message:
+                'Tools use deps.backends.postgres (withClient, readOnly, testLogin); only the provider builds pg clients.',
+            },
+          ],
         },
       ],
     },

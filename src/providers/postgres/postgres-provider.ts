@@ -162,6 +162,36 @@ export class PostgresProvider {
     });
   }
 
+  /**
+   * Logs in to `endpoint` as `user` with `password` over a connection of its own (never pooled,
+   * closed at once) and resolves to the session user: how a rotation proves a new credential
+   * works before it becomes current. Rejects with the driver's error, whose `code` is the SQLSTATE
+   * (28P01 for a wrong password) or the socket error; its text never reaches a model.
+   */
+  async testLogin(
+    endpoint: Pick<DbEndpoint, 'host' | 'port' | 'dbname'>,
+    user: string,
+    password: string,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<string> {
+    const c = new pg.Client({
+      host: endpoint.host,
+      port: endpoint.port,
+      database: endpoint.dbname,
+      user,
+      password,
+      connectionTimeoutMillis: opts.timeoutMs ?? this.connectTimeoutMs,
+    });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      const r = await c.query<{ u: string }>('SELECT session_user AS u');
+      return r.rows[0]?.u ?? user;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
   /** Checks that a dump archive is readable; returns the table-of-contents lines (`pg_restore --list`). */
   async listArchive(file: string, signal?: AbortSignal): Promise<string[]> {
     const r = await this.run(this.pgRestore, ['--list', file], {}, signal);

@@ -5,7 +5,6 @@ import { createLogger, type Logger } from '../../../../src/core/log.js';
 import { Redactor } from '../../../../src/core/redact.js';
 import { allTools } from '../../../../src/tools/index.js';
 import { secretTools } from '../../../../src/tools/secrets/index.js';
-import { testLogin } from '../../../../src/tools/secrets/rotation/pg-roles.js';
 import { parseDbCredential } from '../../../../src/tools/secrets/rotation/credential-value.js';
 import { startSandboxHarness, type SandboxHarness } from '../../../fixtures/sandbox-harness.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
@@ -91,7 +90,14 @@ export async function startRotationHarness(): Promise<RotationHarness> {
     stages: async (secret: string) => (await sm.describeSecret(secret)).versionStages,
     async logsIn(user: string, password: string, dbname = 'postgres') {
       try {
-        await testLogin({ host: '127.0.0.1', port: pg.port, dbname }, user, password, 5000);
+        await h.rt.deps.backends.postgres.testLogin(
+          { host: '127.0.0.1', port: pg.port, dbname },
+          user,
+          password,
+          {
+            timeoutMs: 5000,
+          },
+        );
         return true;
       } catch {
         return false;
