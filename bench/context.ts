@@ -17,6 +17,7 @@ import { buildRuntime } from '../src/server/build-runtime.js';
 import { configSchema } from '../src/config/schema.js';
 import { createServer } from '../src/server/create-server.js';
 import { silentLogger } from '../src/core/log.js';
+import { Redactor } from '../src/core/redact.js';
 import type { BackendName, Backends } from '../src/providers/backends.js';
 import type { DeploymentInfo, PodInfo } from '../src/providers/kubernetes/types.js';
 import type { DatadogAlert } from '../src/providers/datadog/types.js';
@@ -157,6 +158,8 @@ const config = configSchema.parse({
 const rt = await buildRuntime({
   loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
   log: silentLogger,
+  redactor: new Redactor(),
+  env: process.env,
   backends,
   catalog: fleet.catalog,
 });

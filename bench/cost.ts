@@ -11,6 +11,7 @@ import { ManualClock } from '../src/core/clock.js';
 import { configSchema } from '../src/config/schema.js';
 import type { Deps } from '../src/contract/deps.js';
 import { silentLogger } from '../src/core/log.js';
+import { Redactor } from '../src/core/redact.js';
 import { BackendNotConfiguredError, type Backends } from '../src/providers/backends.js';
 import type {
   DeploymentInfo,
@@ -218,6 +219,7 @@ try {
     store,
     clock: new ManualClock(now.getTime()),
     log: silentLogger,
+    redactor: new Redactor(),
     backends,
     catalog: loaded.catalog,
   };

@@ -12,6 +12,7 @@ import { ManualClock } from '../src/core/clock.js';
 import { configSchema } from '../src/config/schema.js';
 import type { Deps } from '../src/contract/deps.js';
 import { silentLogger } from '../src/core/log.js';
+import { Redactor } from '../src/core/redact.js';
 import { PostgresProvider } from '../src/providers/postgres/postgres-provider.js';
 import type { Store } from '../src/store/store.js';
 import { postgresOnly } from '../test/tools/database/pg-fixture.js';
@@ -46,7 +47,7 @@ await withAdmin(`CREATE DATABASE ${name}`);
 const config = configSchema.parse({
   environments: { bench: { tier: 'development', databases: { app: { url: dbUrl.toString() } } } },
 });
-const provider = new PostgresProvider(config, {});
+const provider = new PostgresProvider(config, { env: process.env });
 try {
   const seed = new pg.Client({ connectionString: dbUrl.toString() });
   await seed.connect();
@@ -71,6 +72,7 @@ try {
     store: {} as Store,
     clock: new ManualClock(),
     log: silentLogger,
+    redactor: new Redactor(),
     backends: postgresOnly(provider),
     catalog: Catalog.empty(),
   };

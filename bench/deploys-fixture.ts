@@ -4,6 +4,7 @@ import { systemClock } from '../src/core/clock.js';
 import { configSchema } from '../src/config/schema.js';
 import type { Deps } from '../src/contract/deps.js';
 import { silentLogger } from '../src/core/log.js';
+import { Redactor } from '../src/core/redact.js';
 import { BackendNotConfiguredError, type Backends } from '../src/providers/backends.js';
 import { createKubernetesProvider } from '../src/providers/kubernetes/create-kubernetes-provider.js';
 import type { KubernetesEmulator } from '../src/sandbox/kubernetes/emulator.js';
@@ -75,6 +76,9 @@ export async function depsOver(
     secrets: () => {
       throw new BackendNotConfiguredError('secrets-manager', 'prod');
     },
+    registry: () => {
+      throw new BackendNotConfiguredError('registry', 'prod');
+    },
     postgres: undefined as never,
   } as Backends;
   const deps: Deps = {
@@ -82,6 +86,7 @@ export async function depsOver(
     store: undefined as unknown as Store,
     clock: systemClock,
     log: silentLogger,
+    redactor: new Redactor(),
     backends,
     catalog: Catalog.empty(),
   };

@@ -14,6 +14,7 @@ import { systemClock } from '../src/core/clock.js';
 import { configSchema } from '../src/config/schema.js';
 import type { Deps } from '../src/contract/deps.js';
 import { silentLogger } from '../src/core/log.js';
+import { Redactor } from '../src/core/redact.js';
 import type { Backends } from '../src/providers/backends.js';
 import { PostgresProvider } from '../src/providers/postgres/postgres-provider.js';
 import { createSecretsManagerProvider } from '../src/providers/secrets-manager/aws-provider.js';
@@ -70,7 +71,14 @@ const dir = mkdtempSync(join(tmpdir(), 'day2-bench-rotation-'));
 const admin = new pg.Client({ connectionString: ADMIN });
 await admin.connect();
 await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'bench-initial-${randomUUID()}'`);
-const sandbox = await startSandbox({ postgres: false, alertmanager: false, log: silentLogger });
+const redactor = new Redactor();
+const sandbox = await startSandbox({
+  postgres: false,
+  alertmanager: false,
+  log: silentLogger,
+  redactor,
+  env: process.env,
+});
 try {
   const config = configSchema.parse({
     environments: {
@@ -81,6 +89,7 @@ try {
   });
   const backendMs = new BusyClock();
   const secrets = createSecretsManagerProvider({
+    redactor,
     region: 'eu-west-1',
     prefix: 'prod/',
     endpoint: sandbox.emulators.secretsManager.url,
@@ -93,6 +102,7 @@ try {
     kubernetes: (e) => timedProxy(sandbox.backends.kubernetes(e), backendMs),
     datadog: (e) => timedProxy(sandbox.backends.datadog(e), backendMs),
     alertmanager: (e) => sandbox.backends.alertmanager(e),
+    registry: (e) => sandbox.backends.registry(e),
     secrets: (e) => timedProxy(e === 'prod' ? secrets : sandbox.backends.secrets(e), backendMs),
     postgres: timedProxy(postgres, backendMs),
   };
@@ -102,6 +112,7 @@ try {
     store,
     clock: systemClock,
     log: silentLogger,
+    redactor,
     backends,
     catalog: sandbox.catalog,
     notifier: { send: () => Promise.resolve() },

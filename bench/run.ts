@@ -14,6 +14,7 @@ import { buildRuntime } from '../src/server/build-runtime.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { createServer } from '../src/server/create-server.js';
 import { silentLogger } from '../src/core/log.js';
+import { Redactor } from '../src/core/redact.js';
 import type { Backends } from '../src/providers/backends.js';
 import { allTools } from '../src/tools/index.js';
 import { benchTools, echoWork, writeBenchConfig } from './bench-tools.js';
@@ -121,6 +122,8 @@ async function governedOverhead(): Promise<void> {
   const rt = await buildRuntime({
     loaded,
     log: silentLogger,
+    redactor: new Redactor(),
+    env: process.env,
     backends: {} as Backends,
     tools: [...allTools, ...benchTools],
   });

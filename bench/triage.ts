@@ -16,6 +16,7 @@ import { buildRuntime } from '../src/server/build-runtime.js';
 import { configSchema } from '../src/config/schema.js';
 import { createServer } from '../src/server/create-server.js';
 import { silentLogger } from '../src/core/log.js';
+import { Redactor } from '../src/core/redact.js';
 import { createAlertmanagerProvider } from '../src/providers/alertmanager/http-provider.js';
 import type { Backends } from '../src/providers/backends.js';
 import { startSandbox } from '../src/sandbox/start-sandbox.js';
@@ -58,8 +59,11 @@ async function latencyProxy(
 }
 
 async function main(): Promise<void> {
+  const redactor = new Redactor();
   const sandbox = await startSandbox({
     log: silentLogger,
+    redactor,
+    env: process.env,
     postgres: false,
     backends: { timeout: 10_000, retries: 0 },
   });
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
     kubernetes: (env) => sandbox.backends.kubernetes(env),
     datadog: (env) => sandbox.backends.datadog(env),
     secrets: (env) => sandbox.backends.secrets(env),
+    registry: (env) => sandbox.backends.registry(env),
     postgres: sandbox.backends.postgres,
     alertmanager: (env) => ({
       ...slowAm,
@@ -94,6 +99,8 @@ async function main(): Promise<void> {
   const rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
+    redactor,
+    env: process.env,
     backends,
     catalog: sandbox.catalog,
     tools: [...allTools, ...incidentTools.filter((t) => !names.has(t.name))],

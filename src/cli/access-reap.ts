@@ -2,6 +2,7 @@ import { buildRuntime } from '../server/build-runtime.js';
 import { buildBackends, withEnvironments } from '../server/build-backends.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../core/log.js';
+import { Redactor } from '../core/redact.js';
 import { reapExpiredGrants } from '../tools/access/reaper.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type CliIo, type Command } from './io.js';
 
@@ -21,12 +22,15 @@ Exit 0 when every expired grant was revoked; exit 1 when one could not be (it is
     });
     if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
     const loaded = loadConfig({ path: values.config, env: io.env, cwd: io.cwd });
-    const log = createLogger({ level: 'warn', sink: (line) => io.stderr.write(line + '\n') });
-    const built = await buildBackends(loaded, { log, env: io.env });
+    const redactor = new Redactor();
+    const log = createLogger({ redactor, level: 'warn', sink: (line) => io.stderr.write(line + '\n') });
+    const built = await buildBackends(loaded, { log, redactor, env: io.env });
     try {
       const rt = await buildRuntime({
         loaded: withEnvironments(loaded, built),
         log,
+        redactor,
+        env: io.env,
         backends: built.backends,
         catalog: built.catalog,
       });

@@ -7,6 +7,8 @@ import { createServer } from '../server/create-server.js';
 import { localPrincipalId } from '../core/principal.js';
 import { releaseStartupMemory } from '../server/idle-trim.js';
 import { createLogger, type Logger } from '../core/log.js';
+import { Redactor } from '../core/redact.js';
+import { logLevelFrom } from '../config/log-level.js';
 import { selectTools } from '../server/tool-catalog.js';
 import { servedToolsets } from '../core/toolsets.js';
 import { loadRegistry, type Registry } from '../server/registry.js';
@@ -30,6 +32,7 @@ export interface ServeExtras {
   /** Added to the registry (tests serve test-only tools this way). */
   extraTools?: readonly AnyTool[];
   env?: NodeJS.ProcessEnv;
+  /** Replaces the stderr logger (tests pass silentLogger); it masks secrets with a redactor of its own. */
   log?: Logger;
   /** Install SIGINT/SIGTERM (and stdin end) handlers that shut down and exit; default true. */
   signals?: boolean;
@@ -55,11 +58,13 @@ export interface ServeHandle {
  */
 export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHandle> {
   const env = opts.env ?? process.env;
-  const log = opts.log ?? createLogger();
+  // One per runtime: the secrets its providers handle are masked in everything it sends or logs.
+  const redactor = new Redactor();
+  const log = opts.log ?? createLogger({ redactor, level: logLevelFrom(env) });
   const loaded = loadConfig({ path: opts.config, env });
   // Store, audit log, policy and keys first: a configuration error stops the server before it
   // answers anything.
-  const core = await openRuntimeCore({ loaded, log });
+  const core = await openRuntimeCore({ loaded, log, redactor, env });
   // The transport answers initialize and tools/list at once; backends (for the sandbox: emulators,
   // Alertmanager, PostgreSQL roles) come up behind it, and the runtime is built, complete, once
   // they are: calls wait for it.
@@ -74,7 +79,13 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     startRuntime = () => {
       loadTools();
       void (async () => {
-        const b = await buildBackends(loaded, { sandbox: opts.sandbox, fleet: opts.fleet, log, env });
+        const b = await buildBackends(loaded, {
+          sandbox: opts.sandbox,
+          fleet: opts.fleet,
+          log,
+          redactor,
+          env,
+        });
         built = b;
         // Calls wait for the SDKs too: their first import takes seconds and would eat a call's timeout.
         await b.warmUp.catch((err: unknown) => log.warn('backend SDK warm-up failed', { error: err }));

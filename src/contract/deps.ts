@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { Redactor } from '../core/redact.js';
 import type { Store } from '../store/store.js';
 import type { Backends } from '../providers/backends.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -15,6 +16,8 @@ export interface Deps {
   store: Store;
   clock: Clock;
   log: Logger;
+  /** The runtime's known secrets: everything that leaves day2 is masked with it. */
+  redactor: Redactor;
   backends: Backends;
   catalog: Catalog;
   /**

@@ -1,6 +1,7 @@
-import { redact, redactText } from './redact.js';
+import type { Redactor } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Structured logs, one JSON object a line, to stderr only: stdout belongs to the stdio transport. */
@@ -12,19 +13,29 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(
-  opts: { level?: LogLevel; sink?: (line: string) => void; base?: Record<string, unknown> } = {},
-): Logger {
-  const min =
-    ORDER[opts.level ?? (process.env.DAY2_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? ORDER.info;
+export interface LoggerOptions {
+  /** Masks secrets in every entry: the runtime's, so that values its providers handled are known. */
+  redactor: Redactor;
+  /** Entries below this level are dropped (default info); the CLI resolves it from DAY2_LOG_LEVEL. */
+  level?: LogLevel;
+  /** Where each line goes (default stderr). */
+  sink?: (line: string) => void;
+  base?: Record<string, unknown>;
+}
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const min = ORDER[opts.level ?? 'info'] ?? ORDER.info;
+  const { redactor } = opts;
   const sink = opts.sink ?? ((line: string) => process.stderr.write(line + '\n'));
   const base = opts.base ?? {};
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
     // Errors become plain data before redaction: their message and stack are not enumerable, and
     // would otherwise be logged as {}.
-    const entry = redact(plainErrors({ ts: new Date().toISOString(), level, msg, ...base, ...fields }));
-    sink(redactText(JSON.stringify(entry)));
+    const entry = redactor.redact(
+      plainErrors({ ts: new Date().toISOString(), level, msg, ...base, ...fields }),
+    );
+    sink(redactor.redactText(JSON.stringify(entry)));
   };
   return {
     debug: (m, f) => emit('debug', m, f),
@@ -59,4 +70,10 @@ function errorFields(err: Error, depth: number): Record<string, unknown> {
 }
 
 /** A logger that drops everything; for tests and benchmarks. */
-export const silentLogger: Logger = createLogger({ sink: () => {}, level: 'error' });
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLogger,
+};

@@ -7,7 +7,7 @@ import type { Policy, PolicyDecision } from './policy.js';
 import { checkApprover, type ApproverCheck } from './approver-check.js';
 import { ApproverKeys, SIGNED_CHANNEL } from './approver-keys.js';
 import { PAGE_CHANNEL } from './approval-link.js';
-import { redact } from '../core/redact.js';
+import type { Redactor } from '../core/redact.js';
 import { samePrincipal } from '../core/principal.js';
 
 /** Where audit events go; AuditLog implements it. */
@@ -99,6 +99,8 @@ export class Approvals {
     private readonly clock: Clock,
     private readonly notifier: Notifier,
     private readonly log: Logger,
+    /** Masks secrets in the arguments and plan a request stores. */
+    private readonly redactor: Redactor,
     private readonly defaultTtlMs: number,
     /** The approval page's address of a request, when the page is served (http.public_url). */
     private readonly pageUrl?: (id: string) => string,
@@ -117,8 +119,8 @@ export class Approvals {
       action_digest: a.digest,
       requester: a.requester,
       summary: a.summary,
-      args: redact(a.args),
-      plan: redact(a.plan),
+      args: this.redactor.redact(a.args),
+      plan: this.redactor.redact(a.plan),
       policy: {
         rule: a.decision.rule,
         approvals_needed: a.decision.approvals,

@@ -24,7 +24,7 @@ export interface AuditKeyPaths {
  * `$XDG_CONFIG_HOME/day2/audit-signing.pem`, else `~/.config/day2/audit-signing.pem`. A key at the
  * old default (beside a SQLite store, or `./.day2/`) is still used while it exists.
  */
-export function auditKeyPaths(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): AuditKeyPaths {
+export function auditKeyPaths(loaded: LoadedConfig, env: NodeJS.ProcessEnv): AuditKeyPaths {
   const { config, baseDir } = loaded;
   const verifyKey = config.audit.verify_key;
   const verify = (verifyKey === undefined ? [] : [verifyKey].flat()).map((p) => resolve(baseDir, p));
@@ -46,10 +46,7 @@ export function publicKeyPathFor(privatePath: string): string {
 }
 
 /** audit.witness with paths resolved and secrets read from the environment; undefined when unset. */
-export function witnessSettings(
-  loaded: LoadedConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): WitnessSettings | undefined {
+export function witnessSettings(loaded: LoadedConfig, env: NodeJS.ProcessEnv): WitnessSettings | undefined {
   const w = loaded.config.audit.witness;
   if (!w) return undefined;
   if (w.file) return { kind: 'file', path: resolve(loaded.baseDir, w.file) };

@@ -12,7 +12,7 @@ import { publicKeyPathFor } from './audit-config.js';
 import { checkpointPayload, keyIdOf } from './audit-verify.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import type { AuditWitness } from './audit-witness.js';
-import { redact } from '../core/redact.js';
+import type { Redactor } from '../core/redact.js';
 
 /** The Ed25519 key that signs audit checkpoints. */
 export interface SigningKey {
@@ -75,6 +75,8 @@ export function signCheckpoint(
 }
 
 export interface AuditLogOptions {
+  /** Masks secrets in every record before it is sealed: the runtime's redactor. */
+  redactor: Redactor;
   /** Signs checkpoints; without it no checkpoints are written. See loadOrCreateSigningKey. */
   signingKey?: SigningKey;
   /** Keeps a copy of every signed checkpoint outside the store. */
@@ -150,7 +152,7 @@ export class AuditLog {
   }
 
   /** Opens the log; reads the last checkpoint so that the cadence continues across restarts. */
-  static async open(store: Store, opts: AuditLogOptions = {}): Promise<AuditLog> {
+  static async open(store: Store, opts: AuditLogOptions): Promise<AuditLog> {
     const log = new AuditLog(store, opts);
     if (opts.signingKey) {
       try {
@@ -227,7 +229,7 @@ export class AuditLog {
    * they are replaced by a note saying why, so that the event itself is still recorded.
    */
   private sealable(input: AuditInput): AuditInput {
-    const redacted = redact(input);
+    const redacted = this.opts.redactor.redact(input);
     const problem = recordProblem(redacted);
     if (!problem) return redacted;
     const note = `[NOT RECORDED: ${problem}]`;

@@ -10,7 +10,7 @@ import type { Principal } from '../core/principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError } from './approvals.js';
-import { redact, redactLogLine, redactText } from '../core/redact.js';
+import type { Redactor } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../core/format-issues.js';
 import { approvalTokenField, CursorError, dryRunField, durationMs } from '../contract/fields.js';
@@ -58,6 +58,7 @@ export async function governedCall(
   session: CallSession,
 ): Promise<CallToolResult> {
   const started = performance.now();
+  const r = rt.deps.redactor;
   const who = principalFields(session.principal);
   const base: AuditInput = { event: 'tool.call', ...who, tool: tool.name };
 
@@ -70,17 +71,17 @@ export async function governedCall(
       outcome: { ok: false, error: 'input_limit', duration_ms: ms(started) },
       detail: { limit: breach.limit, allowed: breach.allowed, field: breach.field },
     });
-    return errorResult(`Invalid input for ${tool.name}: ${breach.message}`);
+    return errorResult(r, `Invalid input for ${tool.name}: ${breach.message}`);
   }
   const parsed = inputSchemaOf(tool).safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const lines = formatZodIssues(parsed.error);
     await auditQuietly(rt, {
       ...base,
-      args: redact(rawArgs),
+      args: r.redact(rawArgs),
       outcome: { ok: false, error: 'invalid_input', duration_ms: ms(started) },
     });
-    return errorResult(`Invalid input for ${tool.name}:\n${lines.join('\n')}`);
+    return errorResult(r, `Invalid input for ${tool.name}:\n${lines.join('\n')}`);
   }
   const args: Record<string, unknown> = parsed.data;
   const ctx: ToolContext = {
@@ -99,12 +100,12 @@ export async function governedCall(
     if (code === 'internal') rt.deps.log.error('tool failed', { tool: tool.name, error: err });
     await auditQuietly(rt, {
       ...base,
-      args: redact(actionArgs(args)),
+      args: r.redact(actionArgs(args)),
       env: typeof args.env === 'string' ? args.env : undefined,
       outcome: { ok: false, error: code, duration_ms: ms(started) },
-      detail: { message: auditMessage(err) },
+      detail: { message: auditMessage(r, err) },
     });
-    return errorResult(message);
+    return errorResult(r, message);
   }
 }
 
@@ -116,6 +117,7 @@ async function governedRead(
   base: AuditInput,
   started: number,
 ): Promise<CallToolResult> {
+  const r = rt.deps.redactor;
   const scope = tool.scope?.(args, rt.deps) ?? { env: str(args.env), service: str(args.service) };
   const decision = rt.policy.evaluate({
     env: scope.env,
@@ -131,7 +133,7 @@ async function governedRead(
     ...base,
     env: scope.env,
     service: scope.service,
-    args: redact(args),
+    args: r.redact(args),
     policy: policyFields(rt, decision),
   };
   if (decision.decision !== 'allow') {
@@ -140,9 +142,9 @@ async function governedRead(
       { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } },
       true,
     );
-    return errorResult(`Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`);
+    return errorResult(r, `Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`);
   }
-  const output = redact(await tool.run(args, ctx));
+  const output = r.redact(await tool.run(args, ctx));
   // Records (incident notes) are day2's own state: their audit is durable; reads are group-committed,
   // and may be committed relaxed.
   if (tool.effect === 'record')
@@ -151,7 +153,7 @@ async function governedRead(
     void rt.audit
       .append({ ...audit, outcome: { ok: true, duration_ms: ms(started) } }, { relaxed: true })
       .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
-  return okResult(output, tool.render(output));
+  return okResult(r, output, tool.render(output));
 }
 
 async function governedWrite(
@@ -163,6 +165,7 @@ async function governedWrite(
   base: AuditInput,
   started: number,
 ): Promise<CallToolResult> {
+  const r = rt.deps.redactor;
   const token = str(args.approval_token);
   const dryRun = args.dry_run === true;
   const plan: Plan = await tool.plan(args, ctx);
@@ -190,11 +193,11 @@ async function governedWrite(
     env: plan.env,
     service: plan.service,
     targets: plan.targets,
-    args: redact(actionArgs(args)),
+    args: r.redact(actionArgs(args)),
     action_digest: digest,
     policy: policyFields(rt, decision),
   };
-  const planView = redact({ summary: plan.summary, risk, ...plan.details });
+  const planView = r.redact({ summary: plan.summary, risk, ...plan.details });
 
   if (plan.refusal !== undefined) {
     await auditQuietly(
@@ -202,7 +205,7 @@ async function governedWrite(
       { ...audit, outcome: { ok: false, error: 'plan_refused', duration_ms: ms(started) } },
       true,
     );
-    return errorResult(`${tool.name} refused: ${plan.refusal}`, {
+    return errorResult(r, `${tool.name} refused: ${plan.refusal}`, {
       status: 'refused',
       action_digest: digest,
       summary: plan.summary,
@@ -216,6 +219,7 @@ async function governedWrite(
       true,
     );
     return errorResult(
+      r,
       `Policy denies ${tool.name} in ${plan.env}: ${decision.reason} (rule "${decision.rule}").`,
     );
   }
@@ -228,6 +232,7 @@ async function governedWrite(
         true,
       );
       return errorResult(
+        r,
         `duration: policy rule "${decision.rule}" allows at most ${Math.round(decision.max_duration_ms / 60_000)} minutes in ${plan.env}; ask for less.`,
       );
     }
@@ -235,6 +240,7 @@ async function governedWrite(
   if (dryRun) {
     await auditQuietly(rt, { ...audit, event: 'tool.plan', outcome: { ok: true, duration_ms: ms(started) } });
     return okResult(
+      r,
       {
         status: 'dry_run',
         action_digest: digest,
@@ -290,6 +296,7 @@ async function governedWrite(
         ...(link.url ? { approve_url: link.url } : {}),
       };
       return okResult(
+        r,
         out,
         `Approval required (${decision.approvals} approver${decision.approvals > 1 ? 's' : ''}, rule "${decision.rule}"): ${plan.summary}\n` +
           `A human approves with: day2 approve ${request.id}${link.url ? ` or at ${link.url}` : ''}\n` +
@@ -315,6 +322,7 @@ async function executeWrite(
   started: number,
   redeem?: { token: string; digest: string; who: { principal: string; tool: string; env: string } },
 ): Promise<CallToolResult> {
+  const r = rt.deps.redactor;
   // The order is what makes this safe:
   // 1. The token is consumed first, by one atomic conditional update that checks its hash, the
   //    requester, the digest, the state and the expiry. A refused token (unknown, another
@@ -355,7 +363,7 @@ async function executeWrite(
   const { details: _view, ...executable } = plan;
   let result: Record<string, unknown>;
   try {
-    result = redact<Record<string, unknown>>(await tool.execute(args, { ...ctx, action }, executable));
+    result = r.redact<Record<string, unknown>>(await tool.execute(args, { ...ctx, action }, executable));
   } catch (err) {
     const { message, code } = classify(err, tool);
     if (code === 'internal') rt.deps.log.error('write failed', { tool: tool.name, error: err });
@@ -365,11 +373,11 @@ async function executeWrite(
         ...audit,
         event: 'tool.outcome',
         outcome: { ok: false, error: code, duration_ms: ms(started) },
-        detail: { message: auditMessage(err) },
+        detail: { message: auditMessage(r, err) },
       },
       true,
     );
-    return errorResult(message);
+    return errorResult(r, message);
   }
   // The outcome joins the next group commit; the durable record of the execution precedes it.
   await auditQuietly(rt, {
@@ -378,6 +386,7 @@ async function executeWrite(
     outcome: { ok: true, duration_ms: ms(started) },
   });
   return okResult(
+    r,
     { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },
     tool.render(result),
   );
@@ -451,10 +460,10 @@ function classify(err: unknown, tool: AnyTool): { message: string; code: string 
 }
 
 /** A failure as the audit record keeps it: the message, plus the backend's own text, redacted by shape. */
-function auditMessage(err: unknown): string {
-  const message = redactText(err instanceof Error ? err.message : String(err));
+function auditMessage(r: Redactor, err: unknown): string {
+  const message = r.redactText(err instanceof Error ? err.message : String(err));
   const server = serverMessageOf(err);
-  return server === undefined ? message : `${message}; server said: ${redactLogLine(server)}`;
+  return server === undefined ? message : `${message}; server said: ${r.redactLogLine(server)}`;
 }
 
 function isAbort(err: unknown): boolean {
@@ -491,14 +500,14 @@ function principalFields(p: Principal) {
   return { principal: p.id, client: p.client, transport: p.transport, session: p.session };
 }
 
-function okResult(structured: Record<string, unknown>, text: string): CallToolResult {
-  return { content: [{ type: 'text', text: redactText(text) }], structuredContent: structured };
+function okResult(r: Redactor, structured: Record<string, unknown>, text: string): CallToolResult {
+  return { content: [{ type: 'text', text: r.redactText(text) }], structuredContent: structured };
 }
 
-function errorResult(text: string, structured?: Record<string, unknown>): CallToolResult {
-  const r: CallToolResult = { content: [{ type: 'text', text: redactText(text) }], isError: true };
-  if (structured) r.structuredContent = structured;
-  return r;
+function errorResult(r: Redactor, text: string, structured?: Record<string, unknown>): CallToolResult {
+  const result: CallToolResult = { content: [{ type: 'text', text: r.redactText(text) }], isError: true };
+  if (structured) result.structuredContent = structured;
+  return result;
 }
 
 function str(v: unknown): string | undefined {

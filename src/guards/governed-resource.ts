@@ -1,5 +1,4 @@
 import type { Principal } from '../core/principal.js';
-import { redact } from '../core/redact.js';
 import type { Governance } from './governance.js';
 
 /** A resource read that policy refused; the server answers it as an MCP error with the reason. */
@@ -56,7 +55,7 @@ export async function governedResourceRead<T>(
   }
   let content: T;
   try {
-    content = redact(await read());
+    content = gov.deps.redactor.redact(await read());
   } catch (err) {
     auditResourceRead(
       gov,

@@ -3,8 +3,10 @@ import type { KubernetesProvider } from './kubernetes/types.js';
 import type { DatadogProvider } from './datadog/types.js';
 import type { AlertmanagerProvider } from './alertmanager/types.js';
 import type { SecretsManagerProvider } from './secrets-manager/types.js';
+import type { EnvRegistry } from './registry/index.js';
 
-export type BackendName = 'kubernetes' | 'datadog' | 'alertmanager' | 'secrets-manager' | 'postgres';
+export type BackendName =
+  'kubernetes' | 'datadog' | 'alertmanager' | 'secrets-manager' | 'postgres' | 'registry';
 
 /**
  * The backends of every environment, behind narrow domain interfaces. Each accessor throws
@@ -17,6 +19,8 @@ export interface Backends {
   datadog(env: string): DatadogProvider;
   alertmanager(env: string): AlertmanagerProvider;
   secrets(env: string): SecretsManagerProvider;
+  /** The container registry `env`'s images live in (`environments.<env>.registry`). */
+  registry(env: string): EnvRegistry;
   postgres: PostgresProvider;
 }
 

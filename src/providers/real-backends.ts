@@ -2,10 +2,12 @@ import { environmentConfig } from '../config/lookup.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { Redactor } from '../core/redact.js';
 import { BackendNotConfiguredError, type BackendName, type Backends } from './backends.js';
 import { lazy } from './lazy.js';
 import { resilient } from './resilient.js';
 import { createAlertmanagerProvider } from './alertmanager/http-provider.js';
+import { Registries } from './registry/index.js';
 import type { AlertmanagerProvider } from './alertmanager/types.js';
 import type { DatadogProvider } from './datadog/types.js';
 import type { KubernetesProvider } from './kubernetes/types.js';
@@ -20,6 +22,8 @@ export interface RealBackendsOptions {
   /** Where credentials named in the config (DD_API_KEY, url_env, ...) are read. */
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** The runtime's redactor, which the Secrets Manager providers register secret values with. */
+  redactor: Redactor;
 }
 
 export interface OwnedBackends extends Backends {
@@ -41,12 +45,16 @@ export function configHas(config: Config, env: string, backend: BackendName): bo
       return e.aws !== undefined;
     case 'postgres':
       return Object.keys(e.databases).length > 0;
+    case 'registry':
+      return e.registry !== undefined;
   }
 }
 
 /**
  * A Backends over per-environment accessors, each provider built once on first access and wrapped
- * by `resilient` (timeouts and retries of reads). Shared by the real backends and the sandbox.
+ * by `resilient` (timeouts and retries of reads), plus the container registries `config` names
+ * (one client per registry URL; its requests carry their own timeout). Shared by the real backends
+ * and the sandbox.
  */
 export function backendsFrom(
   config: Config,
@@ -60,6 +68,7 @@ export function backendsFrom(
   postgres: PostgresProvider,
 ): Backends {
   const cache = new Map<string, unknown>();
+  const registries = new Registries(config);
   const get = <T extends object>(env: string, backend: BackendName, make: () => T): T => {
     if (!build.has(env, backend)) throw new BackendNotConfiguredError(backend, env);
     const key = `${backend}\u0000${env}`;
@@ -80,6 +89,11 @@ export function backendsFrom(
     datadog: (env) => get(env, 'datadog', () => build.datadog(env)),
     alertmanager: (env) => get(env, 'alertmanager', () => build.alertmanager(env)),
     secrets: (env) => get(env, 'secrets-manager', () => build.secrets(env)),
+    registry: (env) => {
+      const reg = build.has(env, 'registry') ? registries.of(env) : undefined;
+      if (!reg) throw new BackendNotConfiguredError('registry', env);
+      return reg;
+    },
     postgres,
   };
 }
@@ -137,6 +151,7 @@ export function realBackends(opts: RealBackendsOptions): OwnedBackends {
       secrets: (name) => {
         const a = envConfig(name).aws!;
         return createSecretsManagerProvider({
+          redactor: opts.redactor,
           region: a.region,
           prefix: a.secret_prefix || undefined,
           endpoint: a.endpoint,
@@ -165,6 +180,13 @@ export async function warmUpSdks(backends: Iterable<BackendName>): Promise<void>
 
 /** The backends any environment of `config` uses. */
 export function configuredBackends(config: Config): BackendName[] {
-  const names: BackendName[] = ['kubernetes', 'datadog', 'alertmanager', 'secrets-manager', 'postgres'];
+  const names: BackendName[] = [
+    'kubernetes',
+    'datadog',
+    'alertmanager',
+    'secrets-manager',
+    'postgres',
+    'registry',
+  ];
   return names.filter((b) => Object.keys(config.environments).some((env) => configHas(config, env, b)));
 }

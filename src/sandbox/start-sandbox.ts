@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { configSchema, environmentSchema, type EnvironmentConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { Redactor } from '../core/redact.js';
 import type { BackendName, Backends } from '../providers/backends.js';
 import { createAlertmanagerProvider } from '../providers/alertmanager/http-provider.js';
 import type { AlertmanagerProvider, ListAlertsOptions } from '../providers/alertmanager/types.js';
@@ -45,6 +46,10 @@ export interface StartSandboxOptions {
   /** Clock of the emulators and of the fleet's relative times; default the system clock. */
   clock?: Clock;
   log: Logger;
+  /** The runtime's redactor: the sandbox's Secrets Manager providers register secret values with it. */
+  redactor: Redactor;
+  /** The environment pg_dump and pg_restore run with (PATH, HOME, locale): the CLI's. */
+  env: Record<string, string | undefined>;
   /**
    * The PostgreSQL server the fleet's databases and roles are created on (default
    * postgres://postgres@127.0.0.1:5432/postgres, trust auth); `false` skips PostgreSQL entirely.
@@ -76,7 +81,11 @@ export interface SandboxEmulators {
 }
 
 export interface Sandbox {
-  /** The environments to merge into the configuration (config `environments`). */
+  /**
+   * The environments to merge into the configuration (config `environments`): the very objects
+   * the sandbox's backends read their configuration from (a test may point an environment at
+   * another container registry here).
+   */
   environments: Record<string, EnvironmentConfig>;
   backends: Backends;
   /** The fleet's catalog, linked to every environment's deployments. */
@@ -232,6 +241,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
 
     const timeoutMs = opts.backends?.timeout ?? 10_000;
     const seedClient = createSecretsManagerProvider({
+      redactor: opts.redactor,
       region,
       endpoint: secretsManager.url,
       credentials: SANDBOX_AWS_CREDENTIALS,
@@ -281,7 +291,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       environments,
       backends: { timeout: timeoutMs, retries: opts.backends?.retries ?? 3 },
     });
-    const postgres = new PostgresProvider(config, { log, env: {} });
+    const postgres = new PostgresProvider(config, { log, env: opts.env });
     const has = (env: string, backend: BackendName): boolean =>
       envNames.includes(env) &&
       (backend !== 'alertmanager' || alertmanager !== undefined) &&
@@ -311,6 +321,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         alertmanager: (env) => scopedAlertmanager(amProvider!, env),
         secrets: (env) =>
           createSecretsManagerProvider({
+            redactor: opts.redactor,
             region: fleet.environments[env]!.aws_region,
             endpoint: secretsManager.url,
             credentials: SANDBOX_AWS_CREDENTIALS,
@@ -337,7 +348,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
 
     let closing: Promise<void> | undefined;
     const sandbox: Sandbox = {
-      environments,
+      environments: config.environments,
       backends,
       catalog: loaded.catalog,
       emulators: { kubernetes, datadog, secretsManager, alertmanager },

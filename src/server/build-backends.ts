@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { Redactor } from '../core/redact.js';
 import type { Backends } from '../providers/backends.js';
 import { configuredBackends, realBackends, warmUpSdks } from '../providers/real-backends.js';
 import type { Sandbox } from '../sandbox/start-sandbox.js';
@@ -15,12 +16,14 @@ export interface BackendOptions {
   /** A fleet file for the sandbox; default `sandbox.fleet` from the config, else the built-in demo fleet. */
   fleet?: string;
   log: Logger;
+  /** The runtime's redactor: the providers register the secret values they handle with it. */
+  redactor: Redactor;
   clock?: Clock;
   /**
    * Where credentials named in the config are read (DD_API_KEY, url_env, ...), and
-   * DAY2_SANDBOX_POSTGRES (the sandbox's PostgreSQL admin URL, or `off`); default process.env.
+   * DAY2_SANDBOX_POSTGRES (the sandbox's PostgreSQL admin URL, or `off`): the CLI's environment.
    */
-  env?: NodeJS.ProcessEnv;
+  env: NodeJS.ProcessEnv;
 }
 
 export interface BuiltBackends {
@@ -82,7 +85,7 @@ export async function loadConfiguredCatalog(loaded: LoadedConfig): Promise<Catal
  * call it; nothing else builds backends.
  */
 export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions): Promise<BuiltBackends> {
-  const env = opts.env ?? process.env;
+  const { env } = opts;
   if (opts.sandbox) {
     // The SDKs load while the sandbox waits on its processes (Alertmanager, the registry, PostgreSQL).
     const warmUp = warmUpSdks(['kubernetes', 'datadog', 'secrets-manager']);
@@ -96,6 +99,8 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
       fleet,
       clock: opts.clock,
       log: opts.log,
+      redactor: opts.redactor,
+      env,
       postgres: pg === 'off' ? false : pg ? { url: pg } : undefined,
       backends: loaded.config.backends,
     });
@@ -111,7 +116,13 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
     };
   }
   const catalog = await loadConfiguredCatalog(loaded);
-  const backends = realBackends({ config: loaded.config, baseDir: loaded.baseDir, env, log: opts.log });
+  const backends = realBackends({
+    config: loaded.config,
+    baseDir: loaded.baseDir,
+    env,
+    log: opts.log,
+    redactor: opts.redactor,
+  });
   const envs = Object.keys(loaded.config.environments);
   return {
     backends,

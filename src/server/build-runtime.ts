@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../core/log.js';
+import type { Redactor } from '../core/redact.js';
 import type { Backends } from '../providers/backends.js';
 import type { Runtime } from './runtime.js';
 import type { AnyTool } from '../contract/define-tool.js';
@@ -29,6 +30,7 @@ import { approvalPageUrl } from '../guards/approval-link.js';
 export interface RuntimeCore {
   loaded: LoadedConfig;
   log: Logger;
+  redactor: Redactor;
   clock: Clock;
   store: Store;
   auditLog: AuditLog;
@@ -42,6 +44,10 @@ export interface RuntimeCore {
 export interface OpenCoreOptions {
   loaded: LoadedConfig;
   log: Logger;
+  /** The runtime's known secrets; the same one its logger and backends were built with. */
+  redactor: Redactor;
+  /** Where the audit key paths (XDG_CONFIG_HOME, HOME) and witness credentials are read: the CLI's environment. */
+  env: NodeJS.ProcessEnv;
   clock?: Clock;
   /** An already open store (the caller closes it); otherwise the configured one is opened. */
   store?: Store;
@@ -53,10 +59,10 @@ export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCor
   const policy = loadPolicy(config, baseDir);
   // Read before anything is opened or created: a bad key file is a configuration error.
   const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
-  const witnessConfig = witnessSettings(opts.loaded);
+  const witnessConfig = witnessSettings(opts.loaded, opts.env);
   const store =
     opts.store ?? (await openStore(opts.loaded.store, { clock, timeoutMs: config.store.timeout }));
-  const keys = auditKeyPaths(opts.loaded);
+  const keys = auditKeyPaths(opts.loaded, opts.env);
   if (keys.besideStore)
     opts.log.warn(
       'the audit signing key sits beside the store: whoever can rewrite the store can re-sign it; move it (audit.signing_key_file) and set audit.witness',
@@ -65,6 +71,7 @@ export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCor
   const signingKey = loadOrCreateSigningKey(keys.signing, opts.log);
   const witness = witnessConfig && openWitness(witnessConfig);
   const auditLog = await AuditLog.open(store, {
+    redactor: opts.redactor,
     signingKey,
     witness,
     checkpointEvery: config.audit.checkpoint_every,
@@ -75,6 +82,7 @@ export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCor
   return {
     loaded: opts.loaded,
     log: opts.log,
+    redactor: opts.redactor,
     clock,
     store,
     auditLog,
@@ -115,13 +123,14 @@ export function assembleRuntime(core: RuntimeCore, opts: AssembleOptions): Owned
   const notifier =
     opts.notifier ??
     (config.notify.webhook_url
-      ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout)
+      ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout, core.redactor)
       : new LogNotifier(core.log));
   const deps = Object.freeze({
     config,
     store: core.store,
     clock: core.clock,
     log: core.log,
+    redactor: core.redactor,
     backends: opts.backends,
     catalog: opts.catalog ?? Catalog.empty(),
     notifier,
@@ -134,6 +143,7 @@ export function assembleRuntime(core: RuntimeCore, opts: AssembleOptions): Owned
     core.clock,
     notifier,
     core.log,
+    core.redactor,
     config.approvals.ttl,
     page ? (id) => approvalPageUrl(page, id) : undefined,
     core.approverKeys,

@@ -3,6 +3,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { buildRuntime, type OwnedRuntime } from '../../src/server/build-runtime.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 import type { Backends } from '../../src/providers/backends.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -133,6 +134,8 @@ describe('governed write over stdio, approved with the day2 CLI', () => {
     const rt: OwnedRuntime = await buildRuntime({
       loaded: loadConfig({ path: t.configPath, env: t.env }),
       log: silentLogger,
+      redactor: new Redactor(),
+      env: process.env,
       backends: {} as Backends,
     });
     const approved = await rt.approvals.approve(sc.approval_id, 'alice', { channel: 'cli' });

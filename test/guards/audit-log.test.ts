@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditLog, loadOrCreateSigningKey } from '../../src/guards/audit-log.js';
 import type { SigningKey } from '../../src/guards/audit-log.js';
 import { verifyAudit } from '../../src/guards/audit-verify.js';
-import { registerSecret, REDACTED } from '../../src/core/redact.js';
+import { Redactor, REDACTED } from '../../src/core/redact.js';
 import { createLogger } from '../../src/core/log.js';
 import { StoreUnavailableError } from '../../src/store/store.js';
 import type { AuditInput, AuditRecord, Store } from '../../src/store/store.js';
@@ -30,8 +30,10 @@ describe.each(backends)('AuditLog on $name', (factory) => {
   let backend: TestBackend;
   let store: Store;
   let key: SigningKey;
+  let redactor: Redactor;
 
   beforeEach(async () => {
+    redactor = new Redactor();
     backend = await factory.create();
     store = await backend.open();
     key = loadOrCreateSigningKey(join(backend.dir, 'keys', 'audit-signing.pem'));
@@ -44,7 +46,7 @@ describe.each(backends)('AuditLog on $name', (factory) => {
 
   it('commits appends made together as one batch, in call order', async () => {
     const rec = recording(store);
-    const log = await AuditLog.open(rec);
+    const log = await AuditLog.open(rec, { redactor });
     const calls = Array.from({ length: 40 }, (_, i) =>
       log.append({ event: 'tool_call', detail: { i } }, { durable: i === 39 }),
     );
@@ -59,7 +61,7 @@ describe.each(backends)('AuditLog on $name', (factory) => {
 
   it('lets a store skip the sync only for a batch made of reads alone', async () => {
     const rec = recording(store);
-    const log = await AuditLog.open(rec);
+    const log = await AuditLog.open(rec, { redactor });
     await Promise.all([
       log.append({ event: 'resource.read' }, { relaxed: true }),
       log.append({ event: 'tool.call' }, { relaxed: true }),
@@ -78,7 +80,7 @@ describe.each(backends)('AuditLog on $name', (factory) => {
   });
 
   it('resolves a durable append only after it and everything queued before it are committed', async () => {
-    const log = await AuditLog.open(store);
+    const log = await AuditLog.open(store, { redactor });
     for (let i = 0; i < 5; i++)
       void log.append({ event: 'resource_read', resource: 'day2://services', detail: { i } });
     const durable = await log.append({ event: 'tool_call', tool: 'scale_deployment' }, { durable: true });
@@ -93,8 +95,8 @@ describe.each(backends)('AuditLog on $name', (factory) => {
   });
 
   it('redacts arguments and details before anything is stored', async () => {
-    registerSecret('s3cr3t-value-for-audit');
-    const log = await AuditLog.open(store);
+    redactor.registerSecret('s3cr3t-value-for-audit');
+    const log = await AuditLog.open(store, { redactor });
     const r = (await log.append(
       {
         event: 'tool_call',
@@ -115,14 +117,14 @@ describe.each(backends)('AuditLog on $name', (factory) => {
   });
 
   it('signs the first record, then every N records and on close, continuing the cadence after a restart', async () => {
-    let log = await AuditLog.open(store, { signingKey: key, checkpointEvery: 10 });
+    let log = await AuditLog.open(store, { redactor, signingKey: key, checkpointEvery: 10 });
     for (let i = 0; i < 25; i++) await log.append({ event: 'tool_call', detail: { i } }, { durable: true });
     expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 11, 21]);
     await log.close();
     expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 11, 21, 25]);
     await expect(log.append({ event: 'late' }, { durable: true })).rejects.toThrow(StoreUnavailableError);
 
-    log = await AuditLog.open(store, { signingKey: key, checkpointEvery: 10 });
+    log = await AuditLog.open(store, { redactor, signingKey: key, checkpointEvery: 10 });
     for (let i = 0; i < 9; i++) await log.append({ event: 'tool_call' }, { durable: true });
     expect((await store.checkpoints()).map((c) => c.seq)).toEqual([1, 11, 21, 25]);
     await log.append({ event: 'tool_call' }, { durable: true });
@@ -147,7 +149,7 @@ describe.each(backends)('AuditLog on $name', (factory) => {
         return new Promise<AuditRecord[]>((_, reject) => (fail = reject));
       },
     });
-    const log = await AuditLog.open(stuck);
+    const log = await AuditLog.open(stuck, { redactor });
     const read = log.append({ event: 'resource_read' }, { relaxed: true });
     await new Promise((r) => setImmediate(r));
     expect(calls).toBe(1);
@@ -168,7 +170,10 @@ describe.each(backends)('AuditLog on $name', (factory) => {
     const lines: string[] = [];
     const readOnly = await backend.openReadOnly();
     try {
-      const log = await AuditLog.open(readOnly, { log: createLogger({ sink: (l) => lines.push(l) }) });
+      const log = await AuditLog.open(readOnly, {
+        redactor,
+        log: createLogger({ redactor, sink: (l) => lines.push(l) }),
+      });
       const background = log.append({ event: 'resource_read' });
       const err = await log
         .append({ event: 'tool_call', tool: 'scale_deployment' }, { durable: true })
@@ -201,7 +206,10 @@ describe.each(backends)('AuditLog on $name', (factory) => {
       },
     });
     const lines: string[] = [];
-    const log = await AuditLog.open(refusing, { log: createLogger({ sink: (l) => lines.push(l) }) });
+    const log = await AuditLog.open(refusing, {
+      redactor,
+      log: createLogger({ redactor, sink: (l) => lines.push(l) }),
+    });
     const calls = Array.from({ length: 9 }, (_, i) =>
       log.append({ event: 'tool.call', detail: { i, poison: i === 3 } }, { durable: i % 2 === 1 }),
     );
@@ -218,7 +226,7 @@ describe.each(backends)('AuditLog on $name', (factory) => {
   });
 
   it('records an event whose arguments cannot be canonicalised, without them', async () => {
-    const log = await AuditLog.open(store);
+    const log = await AuditLog.open(store, { redactor });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     const big = 'x'.repeat(2 * 1024 * 1024);

@@ -8,6 +8,7 @@ import { chainHash } from '../../src/core/canonical-json.js';
 import type { Store } from '../../src/store/store.js';
 import { backends } from '../store/fixtures/backends.js';
 import type { TestBackend } from '../store/fixtures/backends.js';
+import { Redactor } from '../../src/core/redact.js';
 
 describe.each(backends)('verifyAudit: $name', (factory) => {
   let backend: TestBackend;
@@ -16,7 +17,7 @@ describe.each(backends)('verifyAudit: $name', (factory) => {
 
   /** Twelve records, with signed checkpoints at 1 (the first), 6 and 11 (cadence) and 12 (close). */
   async function writeLog(): Promise<void> {
-    const log = await AuditLog.open(store, { signingKey: key, checkpointEvery: 5 });
+    const log = await AuditLog.open(store, { redactor: new Redactor(), signingKey: key, checkpointEvery: 5 });
     for (let i = 1; i <= 12; i++) {
       await log.append(
         { event: 'tool_call', tool: i % 2 ? 'get_service' : 'list_alerts', env: 'prod', detail: { i } },

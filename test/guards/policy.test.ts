@@ -3,7 +3,7 @@ import { DEFAULT_RULES, Policy, loadPolicy } from '../../src/guards/policy.js';
 import { configSchema } from '../../src/config/schema.js';
 import { actionDigest } from '../../src/guards/action-digest.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { redact, registerSecret, REDACTED } from '../../src/core/redact.js';
+import { Redactor, REDACTED } from '../../src/core/redact.js';
 import fc from 'fast-check';
 
 const base = { tool: 't', toolset: 'x', principal: 'p' } as const;
@@ -95,8 +95,9 @@ describe('action digest and canonical JSON', () => {
 
 describe('redaction', () => {
   it('masks secret-named fields and registered secret values anywhere', () => {
-    registerSecret('hunter2-canary-value');
-    const out = redact({
+    const redactor = new Redactor();
+    redactor.registerSecret('hunter2-canary-value');
+    const out = redactor.redact({
       password: 'x',
       nested: { api_key: 'k', note: 'the value hunter2-canary-value leaked' },
       approval_token: 'keep',

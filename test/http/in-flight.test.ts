@@ -3,6 +3,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { InFlight } from '../../src/http/in-flight.js';
 import { createLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 
 function fakeTransport() {
   const got: JSONRPCMessage[] = [];
@@ -20,7 +21,7 @@ const cancel = (requestId: unknown) => ({
 
 describe('InFlight', () => {
   it('delivers a cancellation to the request of the same principal and id, then ends its POST', () => {
-    const f = new InFlight(createLogger({ sink: () => {} }));
+    const f = new InFlight(createLogger({ redactor: new Redactor(), sink: () => {} }));
     const a = fakeTransport();
     f.track('alice', call(5), a.transport, a.end);
     f.deliverCancellations('bob', cancel(5)); // another principal: not reached
@@ -34,7 +35,7 @@ describe('InFlight', () => {
 
   it('forgets a request once answered, and drops an ambiguous cancellation with a warning', () => {
     const lines: string[] = [];
-    const f = new InFlight(createLogger({ sink: (l) => lines.push(l) }));
+    const f = new InFlight(createLogger({ redactor: new Redactor(), sink: (l) => lines.push(l) }));
     const a = fakeTransport();
     const b = fakeTransport();
     const forgetA = f.track('alice', [call(1), call(2)], a.transport, a.end);
@@ -51,7 +52,7 @@ describe('InFlight', () => {
   });
 
   it('returns the ids it found nothing for, for the other replicas, but not ambiguous ones', () => {
-    const f = new InFlight(createLogger({ sink: () => {} }));
+    const f = new InFlight(createLogger({ redactor: new Redactor(), sink: () => {} }));
     const a = fakeTransport();
     const b = fakeTransport();
     f.track('alice', [call(1), call(2)], a.transport, a.end);
@@ -62,7 +63,7 @@ describe('InFlight', () => {
   });
 
   it('tracks nothing for notifications and ignores malformed cancellations', () => {
-    const f = new InFlight(createLogger({ sink: () => {} }));
+    const f = new InFlight(createLogger({ redactor: new Redactor(), sink: () => {} }));
     const a = fakeTransport();
     f.track('alice', { jsonrpc: '2.0', method: 'notifications/initialized' }, a.transport, a.end);
     f.track('alice', null, a.transport, a.end);

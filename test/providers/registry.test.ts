@@ -4,6 +4,11 @@ import { newerTags, parseTag } from '../../src/providers/registry/semver.js';
 import { parseImageRef } from '../../src/providers/registry/image-ref.js';
 import { NotFoundError } from '../../src/providers/errors.js';
 import { startTestRegistry, type RegistryProcess } from '../fixtures/registry.js';
+import { configSchema } from '../../src/config/schema.js';
+import { BackendNotConfiguredError } from '../../src/providers/backends.js';
+import { realBackends } from '../../src/providers/real-backends.js';
+import { silentLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 
 let registry: RegistryProcess;
 let digests: Map<string, string>;
@@ -55,6 +60,48 @@ describe('OciRegistryClient against the real Distribution registry', () => {
   it('reports an unreachable registry as unavailable', async () => {
     const client = new OciRegistryClient('http://127.0.0.1:1', { timeoutMs: 2000 });
     await expect(client.listTags('shop/orders')).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+});
+
+describe('the registry backend', () => {
+  it("is each environment's configured registry, one client per registry URL, and not configured elsewhere", async () => {
+    const config = configSchema.parse({
+      environments: {
+        prod: { tier: 'production', registry: { url: registry.url, host: 'registry.acme.test' } },
+        staging: { tier: 'staging', registry: { url: registry.url } },
+        dev: { tier: 'development' },
+      },
+    });
+    const backends = realBackends({
+      config,
+      baseDir: '.',
+      env: {},
+      log: silentLogger,
+      redactor: new Redactor(),
+    });
+    try {
+      expect([backends.has('prod', 'registry'), backends.has('dev', 'registry')]).toEqual([true, false]);
+      const prod = backends.registry('prod');
+      expect(prod.host).toBe('registry.acme.test');
+      expect(prod.owns(parseImageRef('registry.acme.test/shop/orders:6.1.1'))).toBe(true);
+      expect(prod.owns(parseImageRef('docker.io/shop/orders:6.1.1'))).toBe(false);
+      expect(await prod.client.manifestDigest('shop/orders', '6.2.0')).toBe(digests.get('shop/orders:6.2.0'));
+      // Environments that share a registry share its client.
+      expect(backends.registry('staging').client).toBe(prod.client);
+      expect(backends.registry('staging').host).toBe(new URL(registry.url).host);
+      expect(() => backends.registry('dev')).toThrow(BackendNotConfiguredError);
+    } finally {
+      await backends.close();
+    }
+  });
+
+  it('belongs to its backends: two never share a client', () => {
+    const config = configSchema.parse({
+      environments: { prod: { tier: 'production', registry: { url: registry.url } } },
+    });
+    const make = () =>
+      realBackends({ config, baseDir: '.', env: {}, log: silentLogger, redactor: new Redactor() });
+    expect(make().registry('prod').client).not.toBe(make().registry('prod').client);
   });
 });
 

@@ -10,6 +10,7 @@ import { startKubernetesEmulator } from '../../src/sandbox/kubernetes/emulator.j
 import { deploymentObject } from '../../src/sandbox/kubernetes/builders.js';
 import { createKubernetesProvider } from '../../src/providers/kubernetes/create-kubernetes-provider.js';
 import type { SecretsManagerProvider } from '../../src/providers/secrets-manager/types.js';
+import { Redactor } from '../../src/core/redact.js';
 
 /**
  * resilient() over the real Secrets Manager provider (official SDK client) against the emulator
@@ -34,6 +35,7 @@ afterAll(async () => {
 function wrapped(retries = 3): SecretsManagerProvider {
   waits = [];
   const raw = createSecretsManagerProvider({
+    redactor: new Redactor(),
     region: 'eu-west-1',
     endpoint: emu.url,
     credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { REDACTED, redact, redactText } from '../../src/core/redact.js';
+import { REDACTED, Redactor } from '../../src/core/redact.js';
 import { BackendError } from '../../src/providers/errors.js';
 import {
   createSecretsManagerProvider,
@@ -28,9 +28,11 @@ describe('AwsSecretsManagerProvider against the emulator', () => {
   let emu: SecretsManagerEmulator;
   let clock: ManualClock;
   let provider: AwsSecretsManagerProvider;
+  let redactor: Redactor;
 
   beforeEach(async () => {
     clock = new ManualClock();
+    redactor = new Redactor();
     emu = await startSecretsManagerEmulator({
       clock,
       recordExchanges: true,
@@ -48,6 +50,7 @@ describe('AwsSecretsManagerProvider against the emulator', () => {
       ],
     });
     provider = createSecretsManagerProvider({
+      redactor,
       region: 'us-east-1',
       endpoint: emu.url,
       credentials,
@@ -98,12 +101,14 @@ describe('AwsSecretsManagerProvider against the emulator', () => {
   it('runs a rotation: password, pending version, stage move, cleanup; values are registered for redaction', async () => {
     const password = await provider.getRandomPassword({ length: 24, excludePunctuation: true });
     expect(password).toMatch(/^[A-Za-z0-9]{24}$/);
-    expect(redactText(`new password is ${password}`)).toBe(`new password is ${REDACTED}`);
+    expect(redactor.redactText(`new password is ${password}`)).toBe(`new password is ${REDACTED}`);
 
     const current = await provider.getSecretValue('prod/payments/db');
     expect(current.versionStages).toEqual(['AWSCURRENT']);
     // The JSON's password member is masked on its own, the username is not a secret.
-    expect(redactText('pw-prod-payments-0001 for payments_app')).toBe(`${REDACTED} for payments_app`);
+    expect(redactor.redactText('pw-prod-payments-0001 for payments_app')).toBe(
+      `${REDACTED} for payments_app`,
+    );
 
     const next = JSON.stringify({ username: 'payments_app', password });
     const pending = await provider.createPendingVersion('prod/payments/db', next, TOKEN);
@@ -132,7 +137,7 @@ describe('AwsSecretsManagerProvider against the emulator', () => {
     expect(emu.secret('prod/payments/db')?.versions.find((v) => v.versionId === TOKEN)?.secretString).toBe(
       next,
     );
-    expect(redact({ note: `rotated to ${next}` }).note).not.toContain(password);
+    expect(redactor.redact({ note: `rotated to ${next}` }).note).not.toContain(password);
   });
 
   it('tags a secret', async () => {
@@ -155,6 +160,7 @@ describe('AwsSecretsManagerProvider against the emulator', () => {
     expect((await backendError(provider.listSecrets())).kind).toBe('unavailable');
     emu.faults.add({ kind: 'latency', latencyMs: 1500, path: '/DescribeSecret', times: 1 });
     const slow = createSecretsManagerProvider({
+      redactor,
       region: 'us-east-1',
       endpoint: emu.url,
       credentials,
@@ -169,6 +175,7 @@ describe('AwsSecretsManagerProvider against the emulator', () => {
 
   it('lets the SDK retry when maxAttempts allows it', async () => {
     const retrying = createSecretsManagerProvider({
+      redactor,
       region: 'us-east-1',
       endpoint: emu.url,
       credentials,

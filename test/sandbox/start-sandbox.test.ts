@@ -4,6 +4,7 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 import { FleetLoadError } from '../../src/sandbox/load-fleet.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/start-sandbox.js';
 
@@ -17,11 +18,19 @@ const MINI = fileURLToPath(new URL('../fixtures/fleets/mini.yaml', import.meta.u
 const BAD = fileURLToPath(new URL('../fixtures/fleets/bad.yaml', import.meta.url));
 const DAY = 86_400_000;
 const lines: string[] = [];
-const log = createLogger({ sink: (l) => lines.push(l), level: 'info' });
+const redactor = new Redactor();
+const log = createLogger({ redactor, sink: (l) => lines.push(l), level: 'info' });
 let sb: Sandbox;
 
 beforeAll(async () => {
-  sb = await startSandbox({ fleet: MINI, log, postgres: {}, backends: { timeout: 20_000, retries: 0 } });
+  sb = await startSandbox({
+    fleet: MINI,
+    log,
+    redactor,
+    env: process.env,
+    postgres: {},
+    backends: { timeout: 20_000, retries: 0 },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -187,9 +196,14 @@ describe('startSandbox on the mini fleet', () => {
 
 describe('startSandbox failures', () => {
   it('refuses a bad fleet, naming the file and the path inside it', async () => {
-    const err = await startSandbox({ fleet: BAD, log, postgres: false, alertmanager: false }).catch(
-      (e: unknown) => e,
-    );
+    const err = await startSandbox({
+      fleet: BAD,
+      log,
+      redactor,
+      env: process.env,
+      postgres: false,
+      alertmanager: false,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FleetLoadError);
     expect((err as Error).message).toContain('bad.yaml');
     expect((err as Error).message).toContain('environments.prod.hpas[0].target');
@@ -197,10 +211,12 @@ describe('startSandbox failures', () => {
 
   it('starts without the Alertmanager binary and says how to install it', async () => {
     const seen: string[] = [];
-    const quiet = createLogger({ sink: (l) => seen.push(l), level: 'info' });
+    const quiet = createLogger({ redactor, sink: (l) => seen.push(l), level: 'info' });
     const s = await startSandbox({
       fleet: MINI,
       log: quiet,
+      redactor,
+      env: process.env,
       postgres: false,
       alertmanagerBinary: '/nonexistent/prometheus-alertmanager',
     });

@@ -4,7 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { OwnedRuntime } from '../../src/server/build-runtime.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import { verifyAudit } from '../../src/guards/audit-verify.js';
-import { redact, REDACTED, TRUNCATED } from '../../src/core/redact.js';
+import { Redactor, REDACTED, TRUNCATED } from '../../src/core/redact.js';
 import { allTools } from '../../src/tools/index.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
@@ -123,7 +123,8 @@ describe('argument limits', () => {
     const deep = nested(100_000);
     expect(() => canonicalJson(deep)).not.toThrow();
     expect(canonicalJson(nested(3))).toBe('[[["x"]]]');
-    const copy = redact({ password: 'hunter2', deep });
+    const redactor = new Redactor();
+    const copy = redactor.redact({ password: 'hunter2', deep });
     expect(copy.password).toBe(REDACTED);
     // Below the bound the copy is cut with a marker, never passed through unredacted.
     expect(canonicalJson(copy)).toContain(JSON.stringify(TRUNCATED));
@@ -131,6 +132,6 @@ describe('argument limits', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     expect(() => canonicalJson(cyclic)).toThrow(TypeError);
-    expect(() => canonicalJson(redact(cyclic))).not.toThrow();
+    expect(() => canonicalJson(redactor.redact(cyclic))).not.toThrow();
   });
 });

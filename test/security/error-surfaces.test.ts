@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { OwnedRuntime } from '../../src/server/build-runtime.js';
 import { createServer } from '../../src/server/create-server.js';
 import { createLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 import { defineTool, type AnyTool } from '../../src/contract/define-tool.js';
 import { allTools } from '../../src/tools/index.js';
 import { inMemoryClient, testRuntime } from '../fixtures/in-memory.js';
@@ -46,10 +47,12 @@ describe('error surfaces', () => {
 
   const start = async (extra: Record<string, unknown> = {}) => {
     t = makeTestEnv(extra);
+    const redactor = new Redactor();
     rt = await testRuntime(
       t,
       [...allTools, ...makeTestTools(t.backendFile), brokenRead],
-      createLogger({ sink: (l) => lines.push(l) }),
+      createLogger({ redactor, sink: (l) => lines.push(l) }),
+      redactor,
     );
     return { t, rt };
   };

@@ -10,6 +10,7 @@ import { buildRuntime, type OwnedRuntime } from '../../src/server/build-runtime.
 import { configSchema } from '../../src/config/schema.js';
 import { createServer } from '../../src/server/create-server.js';
 import { silentLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 import { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';
 import { databaseTools } from '../../src/tools/database/index.js';
 import { waitFor } from '../fixtures/wait-for.js';
@@ -86,10 +87,12 @@ beforeAll(async () => {
       staging: { tier: 'staging', databases: { payments: { url: urlFor(DB) } } },
     },
   });
-  provider = new PostgresProvider(config, { log: silentLogger });
+  provider = new PostgresProvider(config, { log: silentLogger, env: process.env });
   rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
+    redactor: new Redactor(),
+    env: process.env,
     backends: postgresOnly(provider),
     tools: databaseTools,
   });

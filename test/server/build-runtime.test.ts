@@ -4,6 +4,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { assembleRuntime, openRuntimeCore, type RuntimeCore } from '../../src/server/build-runtime.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 import { Catalog } from '../../src/catalog/catalog.js';
 import type { Backends } from '../../src/providers/backends.js';
 import { makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
@@ -52,7 +53,7 @@ describe('a runtime is built once, complete', () => {
   it('over one core, serves the configuration it was given, and nothing in it can be replaced', async () => {
     t = makeTestEnv();
     const loaded = loadConfig({ path: t.configPath, env: t.env });
-    core = await openRuntimeCore({ loaded, log: silentLogger });
+    core = await openRuntimeCore({ loaded, log: silentLogger, redactor: new Redactor(), env: t.env });
     const backends = { close: () => Promise.resolve() } as unknown as Backends;
     const rt = assembleRuntime(core, {
       loaded: withEnvironments(loaded, built),
@@ -75,5 +76,6 @@ describe('a runtime is built once, complete', () => {
     // The approvals and the audit log are the core's: one store, one chain.
     expect(rt.auditLog).toBe(core.auditLog);
     expect(rt.deps.store).toBe(core.store);
+    expect(rt.deps.redactor).toBe(core.redactor);
   });
 });

@@ -2,6 +2,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it, vi } from 'vitest';
 import { releaseStartupMemory, trimWhenIdle } from '../../src/server/idle-trim.js';
 import { createLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 
 const newSpace = () =>
   getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.physical_space_size;
@@ -9,7 +10,7 @@ const newSpace = () =>
 describe('releaseStartupMemory', () => {
   it('collects once settled, shrinks the young generation and logs the resident set', async () => {
     const lines: string[] = [];
-    const log = createLogger({ level: 'debug', sink: (l) => lines.push(l) });
+    const log = createLogger({ redactor: new Redactor(), level: 'debug', sink: (l) => lines.push(l) });
     // Start-up-like churn: objects that survive a few scavenges and then die.
     let keep: unknown[] = [];
     for (let i = 0; i < 300_000; i++) keep.push({ i, s: `x${i}` });
@@ -37,7 +38,7 @@ describe('releaseStartupMemory', () => {
 describe('trimWhenIdle', () => {
   it('collects once after a busy spell has gone quiet, and not again until the next request', async () => {
     const lines: string[] = [];
-    const log = createLogger({ level: 'debug', sink: (l) => lines.push(l) });
+    const log = createLogger({ redactor: new Redactor(), level: 'debug', sink: (l) => lines.push(l) });
     const trims = () => lines.filter((l) => l.includes('released memory after a busy spell')).length;
     const idle = trimWhenIdle(log, 40);
     try {

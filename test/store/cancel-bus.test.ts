@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 import {
   encodeCancellation,
   MAX_CANCEL_PAYLOAD_BYTES,
@@ -34,7 +35,10 @@ async function listenerPid(bus: PostgresCancelBus): Promise<number | undefined> 
 
 function logSink() {
   const lines: string[] = [];
-  return { log: createLogger({ sink: (l) => lines.push(l), level: 'debug' }), text: () => lines.join('\n') };
+  return {
+    log: createLogger({ redactor: new Redactor(), sink: (l) => lines.push(l), level: 'debug' }),
+    text: () => lines.join('\n'),
+  };
 }
 
 describe('cancellation payloads', () => {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../core/log.js';
-import { redact } from '../../core/redact.js';
+import type { Redactor } from '../../core/redact.js';
 
 /** A message for people: a new approval request, a finished rotation, an expiring grant. */
 export interface Notification {
@@ -34,11 +34,12 @@ export class WebhookNotifier implements Notifier {
   constructor(
     private readonly url: string,
     private readonly timeoutMs: number,
+    private readonly redactor: Redactor,
   ) {}
 
   async send(n: Notification): Promise<void> {
     const body = JSON.stringify(
-      redact({
+      this.redactor.redact({
         text: `*${n.title}*\n${n.text}${n.command ? `\n\`${n.command}\`` : ''}${n.url ? `\n${n.url}` : ''}`,
         day2: n,
       }),

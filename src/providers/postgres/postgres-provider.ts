@@ -20,8 +20,11 @@ export interface DbEndpoint {
 }
 
 export interface PostgresProviderOptions {
-  /** Where `url_env` variables are looked up; server.ts passes process.env. */
-  env?: Record<string, string | undefined>;
+  /**
+   * Where `url_env` variables are looked up, and the PATH, HOME, locale, TZ and PGPASSFILE that
+   * pg_dump and pg_restore run with: the CLI hands in its environment.
+   */
+  env: Record<string, string | undefined>;
   connectTimeoutMs?: number;
   /** Clients per pool (one pool per configured database). */
   poolMax?: number;
@@ -50,9 +53,9 @@ export class PostgresProvider {
 
   constructor(
     private readonly config: Config,
-    private readonly options: PostgresProviderOptions = {},
+    private readonly options: PostgresProviderOptions,
   ) {
-    this.env = options.env ?? {};
+    this.env = options.env;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.pgDump = options.pgDump ?? 'pg_dump';
     this.pgRestore = options.pgRestore ?? 'pg_restore';
@@ -157,6 +160,36 @@ export class PostgresProvider {
         await c.query('ROLLBACK').catch(() => undefined);
       }
     });
+  }
+
+  /**
+   * Logs in to `endpoint` as `user` with `password` over a connection of its own (never pooled,
+   * closed at once) and resolves to the session user: how a rotation proves a new credential
+   * works before it becomes current. Rejects with the driver's error, whose `code` is the SQLSTATE
+   * (28P01 for a wrong password) or the socket error; its text never reaches a model.
+   */
+  async testLogin(
+    endpoint: Pick<DbEndpoint, 'host' | 'port' | 'dbname'>,
+    user: string,
+    password: string,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<string> {
+    const c = new pg.Client({
+      host: endpoint.host,
+      port: endpoint.port,
+      database: endpoint.dbname,
+      user,
+      password,
+      connectionTimeoutMillis: opts.timeoutMs ?? this.connectTimeoutMs,
+    });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      const r = await c.query<{ u: string }>('SELECT session_user AS u');
+      return r.rows[0]?.u ?? user;
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 
   /** Checks that a dump archive is readable; returns the table-of-contents lines (`pg_restore --list`). */
@@ -302,7 +335,7 @@ export class PostgresProvider {
   ): Promise<ProcessResult> {
     const env: Record<string, string> = { ...pgEnv };
     for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'PGPASSFILE']) {
-      const v = this.env[k] ?? process.env[k];
+      const v = this.env[k];
       if (v !== undefined) env[k] = v;
     }
     return new Promise((resolve, reject) => {

@@ -10,8 +10,6 @@ export type { ImageRef } from './image-ref.js';
 export { parseTag, compareVersions, newerTags } from './semver.js';
 export type { TagVersion, NewerTagOptions } from './semver.js';
 
-const clients = new WeakMap<Config, Map<string, RegistryClient>>();
-
 /** The registry an environment's images live in: its client and the host its image refs name. */
 export interface EnvRegistry {
   client: RegistryClient;
@@ -22,21 +20,29 @@ export interface EnvRegistry {
 }
 
 /**
- * The configured registry of an environment (`environments.<env>.registry`), or undefined when none
- * is configured. Clients are built once per config and URL; image refs naming `registry.host`
- * map to `registry.url`.
+ * The container registries of a configuration's environments (`environments.<env>.registry`):
+ * one client per registry URL, built on first use, so that environments sharing a registry share
+ * its client. Owned by a Backends (see backendsFrom); image refs naming `registry.host` map to
+ * `registry.url`.
  */
-export function registryFor(config: Config, env: string, timeoutMs?: number): EnvRegistry | undefined {
-  const reg = environmentConfig(config, env)?.registry;
-  if (!reg) return undefined;
-  let byUrl = clients.get(config);
-  if (!byUrl) clients.set(config, (byUrl = new Map<string, RegistryClient>()));
-  let client = byUrl.get(reg.url);
-  if (!client)
-    byUrl.set(
-      reg.url,
-      (client = new OciRegistryClient(reg.url, { timeoutMs: timeoutMs ?? config.backends.timeout })),
-    );
-  const host = reg.host ?? new URL(reg.url).host;
-  return { client, host, owns: (ref) => ref.host === host };
+export class Registries {
+  private readonly clients = new Map<string, RegistryClient>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly timeoutMs: number = config.backends.timeout,
+  ) {}
+
+  /** `env`'s registry, or undefined when the environment configures none. */
+  of(env: string): EnvRegistry | undefined {
+    const reg = environmentConfig(this.config, env)?.registry;
+    if (!reg) return undefined;
+    let client = this.clients.get(reg.url);
+    if (!client) {
+      client = new OciRegistryClient(reg.url, { timeoutMs: this.timeoutMs });
+      this.clients.set(reg.url, client);
+    }
+    const host = reg.host ?? new URL(reg.url).host;
+    return { client, host, owns: (ref) => ref.host === host };
+  }
 }

@@ -5,7 +5,7 @@ import type {
   SecretsManagerClient,
   SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
-import { isSecretKey, redactText, registerSecret } from '../../core/redact.js';
+import { isSecretKey, type Redactor } from '../../core/redact.js';
 import { BackendError, type BackendErrorKind } from '../errors.js';
 import type { RandomPasswordOptions, SecretMetadata, SecretsManagerProvider, SecretValue } from './types.js';
 
@@ -13,6 +13,8 @@ type Sdk = typeof SdkModule;
 
 export interface SecretsManagerProviderOptions {
   region: string;
+  /** The runtime's redactor: every secret value read, written or generated is registered with it. */
+  redactor: Redactor;
   /** Only secrets whose names start with this are visible (e.g. `prod/`). */
   prefix?: string;
   /** Endpoint override (the sandbox emulator); the AWS endpoint of the region otherwise. */
@@ -99,8 +101,8 @@ export class AwsSecretsManagerProvider implements SecretsManagerProvider {
     const value = binary
       ? Buffer.from(res.SecretBinary as Uint8Array).toString('base64')
       : (res.SecretString ?? '');
-    registerSecret(value);
-    if (!binary) registerJsonMembers(value);
+    this.opts.redactor.registerSecret(value);
+    if (!binary) registerJsonMembers(this.opts.redactor, value);
     return { versionId: res.VersionId ?? '', versionStages: res.VersionStages ?? [], value, binary };
   }
 
@@ -110,8 +112,8 @@ export class AwsSecretsManagerProvider implements SecretsManagerProvider {
     clientRequestToken: string,
   ): Promise<{ versionId: string }> {
     this.assertInScope(secretId, 'PutSecretValue');
-    registerSecret(value);
-    registerJsonMembers(value);
+    this.opts.redactor.registerSecret(value);
+    registerJsonMembers(this.opts.redactor, value);
     const { sdk, client } = await this.load();
     const res = await this.send('PutSecretValue', secretId, () =>
       client.send(
@@ -178,7 +180,7 @@ export class AwsSecretsManagerProvider implements SecretsManagerProvider {
       ),
     );
     const password = res.RandomPassword ?? '';
-    registerSecret(password);
+    this.opts.redactor.registerSecret(password);
     return password;
   }
 
@@ -234,7 +236,7 @@ export class AwsSecretsManagerProvider implements SecretsManagerProvider {
     try {
       return await fn();
     } catch (err) {
-      throw translateError(err, op, secretId, this.timeoutMs);
+      throw translateError(err, op, secretId, this.timeoutMs, this.opts.redactor);
     }
   }
 }
@@ -271,8 +273,17 @@ const KINDS: Record<string, BackendErrorKind> = {
   EncryptionFailure: 'unavailable',
 };
 
-/** Maps an SDK exception (its `name` is the `__type` AWS returned) to a BackendError kind. */
-export function translateError(err: unknown, op: string, secretId: string, timeoutMs: number): BackendError {
+/**
+ * Maps an SDK exception (its `name` is the `__type` AWS returned) to a BackendError kind, with
+ * the secrets `redactor` knows masked in its message.
+ */
+export function translateError(
+  err: unknown,
+  op: string,
+  secretId: string,
+  timeoutMs: number,
+  redactor: Redactor,
+): BackendError {
   if (err instanceof BackendError) return err;
   const e = err as Error & { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string };
   const name = e?.name ?? 'Error';
@@ -296,7 +307,7 @@ export function translateError(err: unknown, op: string, secretId: string, timeo
     status === undefined && kind === 'unavailable'
       ? `cannot reach Secrets Manager (${name}: ${e?.message ?? ''})`
       : `${name}: ${e?.message ?? ''}`;
-  return new BackendError(BACKEND, kind, redactText(`${op} ${secretId} failed: ${detail}`), {
+  return new BackendError(BACKEND, kind, redactor.redactText(`${op} ${secretId} failed: ${detail}`), {
     status,
     cause: err,
   });
@@ -333,13 +344,13 @@ function toMetadata(
 }
 
 /** Database-style secrets are JSON; their password-like members are secrets on their own too. */
-function registerJsonMembers(value: string): void {
+function registerJsonMembers(redactor: Redactor, value: string): void {
   if (!value.startsWith('{')) return;
   try {
     const parsed = JSON.parse(value) as unknown;
     if (parsed && typeof parsed === 'object') {
       for (const [k, v] of Object.entries(parsed as Record<string, unknown>))
-        if (typeof v === 'string' && isSecretKey(k)) registerSecret(v);
+        if (typeof v === 'string' && isSecretKey(k)) redactor.registerSecret(v);
     }
   } catch {
     // not JSON: the whole value is registered already

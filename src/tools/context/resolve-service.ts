@@ -31,6 +31,7 @@ const BACKEND_CONFIG: Record<Exclude<BackendName, 'postgres'>, { label: string; 
   datadog: { label: 'Datadog', key: 'datadog' },
   alertmanager: { label: 'Alertmanager', key: 'alertmanager' },
   'secrets-manager': { label: 'AWS Secrets Manager', key: 'aws' },
+  registry: { label: 'container registry', key: 'registry' },
 };
 
 /**

@@ -1,7 +1,7 @@
 import type { Deps } from '../../contract/deps.js';
 import { gapReason, type Gap } from '../context/gather.js';
 import { serviceOf } from '../context/deployments.js';
-import { formatImageRef, newerTags, parseImageRef, registryFor } from '../../providers/registry/index.js';
+import { formatImageRef, newerTags, parseImageRef } from '../../providers/registry/index.js';
 import { runtimeStatus, type RuntimeStatus } from './runtime-eol.js';
 import { activeHolds, heldWhy, holdOn } from './holds.js';
 
@@ -49,7 +49,7 @@ const NEWER_PER_IMAGE = 10;
  */
 export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions = {}): Promise<ImageScan> {
   const k8s = deps.backends.kubernetes(env);
-  const reg = registryFor(deps.config, env);
+  const reg = deps.backends.has(env, 'registry') ? deps.backends.registry(env) : undefined;
   const gaps: Gap[] = [];
   const deployments = (await k8s.listDeployments()).filter(
     (d) => !opts.service || serviceOf(deps, env, d) === opts.service,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import { collectAlerts } from '../context/alerts.js';
-import { parseImageRef, registryFor } from '../../providers/registry/index.js';
+import { parseImageRef } from '../../providers/registry/index.js';
 import { gapReason } from '../context/gather.js';
 import { changeTemplate } from './rollout-watch.js';
 import {
@@ -55,7 +55,7 @@ export const promoteVersion = defineTool({
       collectAlerts(ctx.deps, { env: src.env, service: src.service ?? dst.service ?? src.name }),
     ]);
     const notes: string[] = [];
-    const reg = registryFor(ctx.deps.config, src.env);
+    const reg = ctx.deps.backends.has(src.env, 'registry') ? ctx.deps.backends.registry(src.env) : undefined;
     const changes: { container: string; from: string; to: string }[] = [];
     let refusal: string | undefined;
     for (const img of a.images) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
-import { formatImageRef, parseImageRef, registryFor } from '../../providers/registry/index.js';
+import { formatImageRef, parseImageRef } from '../../providers/registry/index.js';
 import { gapReason } from '../context/gather.js';
 import { autoRollbackNote, changeTemplate } from './rollout-watch.js';
 import {
@@ -76,7 +76,7 @@ export const updateImage = defineTool({
         };
     // Resolve a tag to the digest it points at now, so that what is approved is what runs.
     const notes: string[] = [];
-    const reg = registryFor(ctx.deps.config, w.env);
+    const reg = ctx.deps.backends.has(w.env, 'registry') ? ctx.deps.backends.registry(w.env) : undefined;
     let refusal: string | undefined;
     if (reg?.owns(next) && next.tag && !next.digest) {
       try {

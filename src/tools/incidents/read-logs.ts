@@ -3,7 +3,6 @@ import { defineTool } from '../../contract/define-tool.js';
 import { durationField, durationMs, envField, serviceField } from '../../contract/fields.js';
 import { gapShape } from '../context/shapes.js';
 import { gather, untrusted } from '../context/gather.js';
-import { redactLogLine } from '../../core/redact.js';
 import type { PodInfo } from '../../providers/kubernetes/types.js';
 import { pickContainer } from '../deploys/workload.js';
 import { resolveIncidentTarget } from './resolve-target.js';
@@ -72,7 +71,7 @@ export const readLogs = defineTool({
             .split('\n')
             .filter((l) => l.trim() && (!needle || l.toLowerCase().includes(needle)))
             .slice(-want)
-            .map((l) => untrusted(redactLogLine(l), 300));
+            .map((l) => untrusted(deps.redactor.redactLogLine(l), 300));
           const c = p.containers.find((x) => x.name === container);
           return {
             pod: p.name,

@@ -12,6 +12,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { createServer } from '../../../src/server/create-server.js';
 import { silentLogger } from '../../../src/core/log.js';
+import { Redactor } from '../../../src/core/redact.js';
 import { reapExpiredGrants } from '../../../src/tools/access/reaper.js';
 import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
@@ -82,7 +83,7 @@ beforeAll(async () => {
   const config = configSchema.parse({
     environments: { prod: { tier: 'production', databases: { ledger: { url: url(DB) } } } },
   });
-  provider = new PostgresProvider(config, { log: silentLogger });
+  provider = new PostgresProvider(config, { log: silentLogger, env: process.env });
   const backends: Backends = {
     has: (_env, b) => b === 'postgres',
     kubernetes: (env) => {
@@ -97,11 +98,16 @@ beforeAll(async () => {
     secrets: (env) => {
       throw new BackendNotConfiguredError('secrets-manager', env);
     },
+    registry: (env) => {
+      throw new BackendNotConfiguredError('registry', env);
+    },
     postgres: provider,
   };
   rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
+    redactor: new Redactor(),
+    env: process.env,
     backends,
     clock,
     tools: [...accessTools, ...approvalTools],

@@ -9,6 +9,7 @@ import { ManualClock } from '../../../src/core/clock.js';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import type { Deps } from '../../../src/contract/deps.js';
 import { silentLogger } from '../../../src/core/log.js';
+import { Redactor } from '../../../src/core/redact.js';
 import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
 import type { Store, StoredDoc } from '../../../src/store/store.js';
@@ -69,6 +70,7 @@ export function postgresOnly(provider: PostgresProvider): Backends {
     datadog: none('datadog'),
     alertmanager: none('alertmanager'),
     secrets: none('secrets-manager'),
+    registry: none('registry'),
     postgres: provider,
   };
 }
@@ -161,6 +163,7 @@ export async function createTestDb(
     store: memoryStore(),
     clock: new ManualClock(),
     log: silentLogger,
+    redactor: new Redactor(),
     backends: postgresOnly(provider),
     catalog: Catalog.empty(),
   };

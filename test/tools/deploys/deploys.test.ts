@@ -62,7 +62,7 @@ beforeAll(async () => {
     config: { backends: { timeout: 20_000 } },
   });
   // The registry of prod: image refs name registry.acme.test, the API is the real registry on loopback.
-  h.rt.deps.config.environments.prod!.registry = { url: registry.url, host: 'registry.acme.test' };
+  h.sandbox.environments.prod!.registry = { url: registry.url, host: 'registry.acme.test' };
   agent = await h.connect('agent-bot');
   await call('list_alerts', { env: 'staging' });
 }, 120_000);
@@ -254,7 +254,7 @@ describe('outdated images in the backlog', () => {
   });
 
   it('a registry that does not answer is a gap; the rest of the backlog still comes', async () => {
-    const staging = h.rt.deps.config.environments.staging!;
+    const staging = h.sandbox.environments.staging!;
     staging.registry = { url: 'http://127.0.0.1:9', host: 'registry.acme.test' };
     try {
       const r = await call('day2_backlog', { category: 'versions', limit: 100 });
@@ -276,7 +276,7 @@ describe('outdated images in the backlog', () => {
   });
 
   it("a Kubernetes that does not answer is that environment's gap; the others' outdated images still come", async () => {
-    const staging = h.rt.deps.config.environments.staging!;
+    const staging = h.sandbox.environments.staging!;
     staging.registry = { url: registry.url, host: 'registry.acme.test' };
     kube('staging').faults.add({ kind: 'status', status: 503 });
     try {

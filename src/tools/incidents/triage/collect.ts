@@ -10,7 +10,7 @@ import type {
   PodInfo,
   RevisionInfo,
 } from '../../../providers/kubernetes/types.js';
-import { redactLogLine } from '../../../core/redact.js';
+import type { Redactor } from '../../../core/redact.js';
 import type { Silence } from '../../../providers/alertmanager/types.js';
 import type { DatadogDowntime } from '../../../providers/datadog/types.js';
 import { day2Actions, type Day2Action } from '../day2-actions.js';
@@ -193,7 +193,7 @@ export async function collectTriage(
   }
   data.alerts = relateAlerts(deps, service, related, alertsRead.alerts);
   if (k8s && data.pods?.length) {
-    const logs = await readCrashLogs(k8s, data.pods, env, timeout);
+    const logs = await readCrashLogs(k8s, data.pods, env, timeout, deps.redactor);
     if (logs.results.length) data.crashLogs = logs.results;
     data.gaps = dedupeGaps([...data.gaps, ...logs.gaps]);
   }
@@ -210,6 +210,7 @@ async function readCrashLogs(
   pods: PodInfo[],
   env: string,
   timeout: number,
+  redactor: Redactor,
 ): Promise<{ results: CrashLog[]; gaps: Gap[] }> {
   const picked = new Map<string, { pod: PodInfo; container: string; reason: string }>();
   const candidates = pods.flatMap((pod) =>
@@ -247,7 +248,7 @@ async function readCrashLogs(
           .split('\n')
           .filter((l) => l.trim())
           .slice(-CRASH_LOG_LINES)
-          .map((l) => untrusted(redactLogLine(l), 200));
+          .map((l) => untrusted(redactor.redactLogLine(l), 200));
         return { pod: c.pod.name, container: c.container, reason: c.reason, lines };
       },
     })),

@@ -1,5 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { translatePgError } from '../../../providers/postgres/errors.js';
 
 const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -62,30 +62,5 @@ export async function ensureAlternateRole(
     return created;
   } catch (err) {
     throw translatePgError(err, where);
-  }
-}
-
-/** Logs in as `user` with `password` over a real connection; resolves to the session user. */
-export async function testLogin(
-  endpoint: { host: string; port: number; dbname: string },
-  user: string,
-  password: string,
-  timeoutMs: number,
-): Promise<string> {
-  const c = new pg.Client({
-    host: endpoint.host,
-    port: endpoint.port,
-    database: endpoint.dbname,
-    user,
-    password,
-    connectionTimeoutMillis: timeoutMs,
-  });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    const r = await c.query<{ u: string }>('SELECT session_user AS u');
-    return r.rows[0]?.u ?? user;
-  } finally {
-    await c.end().catch(() => undefined);
   }
 }

@@ -6,7 +6,7 @@ import { BackendError } from '../../../providers/errors.js';
 import { collectAlerts } from '../../context/alerts.js';
 import { VersionConflictError } from '../../../store/store.js';
 import { requireDbCredential, baseRole, nextCredentialValue } from './credential-value.js';
-import { ensureAlternateRole, setRolePassword, testLogin } from './pg-roles.js';
+import { ensureAlternateRole, setRolePassword } from './pg-roles.js';
 import type { PlannedRotation } from './plan-rotation.js';
 import { activeRotation, getRotation, saveRotation } from './rotation-store.js';
 import { STEP_NAMES, type RotationDoc, type RotationStep, type StepName } from './types.js';
@@ -336,11 +336,11 @@ class RotationRun {
     const d = this.doc;
     const cred = await this.pending();
     try {
-      const user = await testLogin(
+      const user = await this.deps.backends.postgres.testLogin(
         { host: cred.host, port: cred.port, dbname: cred.dbname },
         cred.username,
         cred.password,
-        this.deps.config.backends.timeout,
+        { timeoutMs: this.deps.config.backends.timeout },
       );
       return `logged in to ${cred.dbname} as ${user} with the pending credential`;
     } catch (err) {

@@ -279,7 +279,7 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
     const down = await webhook(503);
     const deps = h.rt.deps as { notifier?: Notifier };
     const original = deps.notifier;
-    deps.notifier = new WebhookNotifier(down.url, 2000);
+    deps.notifier = new WebhookNotifier(down.url, 2000, h.rt.deps.redactor);
     const before = await h.stages(SECRET);
     try {
       const { result } = await h.approveAndRun(REQUEST);

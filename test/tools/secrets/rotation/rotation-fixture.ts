@@ -2,9 +2,9 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { expect } from 'vitest';
 import { createLogger, type Logger } from '../../../../src/core/log.js';
+import { Redactor } from '../../../../src/core/redact.js';
 import { allTools } from '../../../../src/tools/index.js';
 import { secretTools } from '../../../../src/tools/secrets/index.js';
-import { testLogin } from '../../../../src/tools/secrets/rotation/pg-roles.js';
 import { parseDbCredential } from '../../../../src/tools/secrets/rotation/credential-value.js';
 import { startSandboxHarness, type SandboxHarness } from '../../../fixtures/sandbox-harness.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
@@ -38,7 +38,8 @@ export interface RotationHarness extends SandboxHarness {
 export async function startRotationHarness(): Promise<RotationHarness> {
   const pg = await startPrivatePostgres();
   const logs: string[] = [];
-  const log: Logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
+  const redactor = new Redactor();
+  const log: Logger = createLogger({ redactor, level: 'debug', sink: (line) => logs.push(line) });
   const names = new Set(allTools.map((t) => t.name));
   let h: SandboxHarness;
   try {
@@ -46,6 +47,7 @@ export async function startRotationHarness(): Promise<RotationHarness> {
       postgres: { url: pg.adminUrl },
       alertmanager: false,
       log,
+      redactor,
       extraTools: secretTools.filter((t) => !names.has(t.name)),
       config: {
         rotation: { verify_window: 1, restart_timeout: 20_000 },
@@ -88,7 +90,14 @@ export async function startRotationHarness(): Promise<RotationHarness> {
     stages: async (secret: string) => (await sm.describeSecret(secret)).versionStages,
     async logsIn(user: string, password: string, dbname = 'postgres') {
       try {
-        await testLogin({ host: '127.0.0.1', port: pg.port, dbname }, user, password, 5000);
+        await h.rt.deps.backends.postgres.testLogin(
+          { host: '127.0.0.1', port: pg.port, dbname },
+          user,
+          password,
+          {
+            timeoutMs: 5000,
+          },
+        );
         return true;
       } catch {
         return false;

@@ -1,5 +1,4 @@
 import { gapReason, type Gap } from '../../../context/gather.js';
-import { registryFor } from '../../../../providers/registry/index.js';
 import { scanImages, type ImageLine } from '../../../deploys/image-scan.js';
 import {
   isoDate,
@@ -21,7 +20,7 @@ export const imagesSource: BacklogSource = {
   async collect({ deps, envs, now, quarterEnd }) {
     // Only where both sides can be read: the images running (Kubernetes) and the tags (registry).
     const withRegistry = envs.filter(
-      (e) => registryFor(deps.config, e) && deps.backends.has(e, 'kubernetes'),
+      (e) => deps.backends.has(e, 'registry') && deps.backends.has(e, 'kubernetes'),
     );
     const without = envs.filter((e) => !withRegistry.includes(e));
     const gaps: Gap[] = without.length
