@@ -168,7 +168,9 @@ async function governedWrite(
   const r = rt.deps.redactor;
   const token = str(args.approval_token);
   const dryRun = args.dry_run === true;
-  const plan: Plan = await tool.plan(args, ctx);
+  const planned: Plan = await tool.plan(args, ctx);
+  // The summary reaches the model, the approver and the notifier as it is: no secret in it either.
+  const plan: Plan = { ...planned, summary: r.redactText(planned.summary) };
   const risk = plan.risk ?? tool.risk;
   const decision = rt.policy.evaluate({
     env: plan.env,

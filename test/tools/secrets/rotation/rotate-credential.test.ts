@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { verifyAudit } from '../../../../src/guards/audit-verify.js';
-import { WebhookNotifier, type Notifier } from '../../../../src/providers/notify/notifier.js';
+import { WebhookNotifier } from '../../../../src/providers/notify/notifier.js';
 import { planRotation } from '../../../../src/tools/secrets/rotation/plan-rotation.js';
 import { runRotation } from '../../../../src/tools/secrets/rotation/run-rotation.js';
 import { STEP_NAMES, type StepName } from '../../../../src/tools/secrets/rotation/types.js';
@@ -277,9 +277,7 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
 
   it('the notifier down: the rotation stops before anything changes; a re-run converges', async () => {
     const down = await webhook(503);
-    const deps = h.rt.deps as { notifier?: Notifier };
-    const original = deps.notifier;
-    deps.notifier = new WebhookNotifier(down.url, 2000, h.rt.deps.redactor);
+    h.notifier.through = new WebhookNotifier(down.url, 2000, h.rt.deps.redactor);
     const before = await h.stages(SECRET);
     try {
       const { result } = await h.approveAndRun(REQUEST);
@@ -288,7 +286,7 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
       expect(await h.stages(SECRET)).toEqual(before);
       await expectWorkingCurrent();
     } finally {
-      deps.notifier = original;
+      h.notifier.through = undefined;
       down.server.close();
     }
     await expectConverges();
