@@ -116,7 +116,7 @@ async function governedRead(
   base: AuditInput,
   started: number,
 ): Promise<CallToolResult> {
-  const scope = tool.scope?.(args, rt.deps) ?? { env: str(args.env), service: str(args.service) };
+  const scope = tool.scope?.(args, rt.deps) ?? readScope(rt, args);
   const decision = rt.policy.evaluate({
     env: scope.env,
     tier: scope.env ? rt.tierOf(scope.env) : undefined,
@@ -496,6 +496,17 @@ function errorResult(text: string, structured?: Record<string, unknown>): CallTo
   const r: CallToolResult = { content: [{ type: 'text', text: redactText(text) }], isError: true };
   if (structured) r.structuredContent = structured;
   return r;
+}
+
+/**
+ * The env and service a read concerns, for policy and audit: the service as the catalog's resolver
+ * names it, so that a rule or an audit search on `api-gateway` also covers a call that said
+ * `edge-gateway`. A name the catalog does not know stays as given (the tool refuses it).
+ */
+function readScope(rt: Governance, args: Record<string, unknown>): { env?: string; service?: string } {
+  const env = str(args.env);
+  const named = str(args.service);
+  return { env, service: named && (rt.deps.catalog.resolver.findEntity(named, env)?.id ?? named) };
 }
 
 function str(v: unknown): string | undefined {

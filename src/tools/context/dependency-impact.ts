@@ -3,7 +3,7 @@ import { defineTool } from '../../contract/define-tool.js';
 import { serviceField } from '../../contract/fields.js';
 import { collectAlerts } from './alerts.js';
 import { dependencyImpact } from '../../catalog/graph.js';
-import { resolveEnv, resolveService } from './resolve-service.js';
+import { resolveEnv } from './resolve-service.js';
 import { gapShape } from './shapes.js';
 
 export const dependencyImpactTool = defineTool({
@@ -37,19 +37,19 @@ export const dependencyImpactTool = defineTool({
   },
   async run(args, ctx) {
     const deps = ctx.deps;
-    const svc = resolveService(deps, args.service);
-    if (args.env) resolveEnv(deps, args.env);
+    const env = args.env === undefined ? undefined : resolveEnv(deps, args.env);
+    const svc = deps.catalog.resolver.service(args.service, { env });
     const impact = dependencyImpact(deps.catalog, svc.id, {
       direction: args.direction ?? 'both',
       depth: args.depth ?? 3,
     });
-    const { alerts, gaps } = await collectAlerts(deps, { env: args.env });
+    const { alerts, gaps } = await collectAlerts(deps, { env });
     const firing = new Map<string, number>();
     for (const a of alerts)
       if (a.service && a.silenced_by.length === 0) firing.set(a.service, (firing.get(a.service) ?? 0) + 1);
     const alertsKnown = gaps.length === 0;
     const nodes = impact.nodes.map((n) => {
-      const count = firing.get(n.id) ?? firing.get(n.id.replace(/^resource:/, '')) ?? 0;
+      const count = firing.get(n.id) ?? 0;
       return {
         id: n.id,
         kind: n.kind,

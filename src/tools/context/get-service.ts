@@ -4,7 +4,7 @@ import { envField, serviceField } from '../../contract/fields.js';
 import { collectAlerts } from './alerts.js';
 import { gather, untrusted } from './gather.js';
 import { toRow } from './deployments.js';
-import { resolveEnv, resolveService } from './resolve-service.js';
+import { resolveEnv } from './resolve-service.js';
 import { alertShape, gapShape } from './shapes.js';
 
 const selectorCache = new WeakMap<object, Map<string, string>>();
@@ -60,7 +60,7 @@ export const getService = defineTool({
   async run(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
-    const svc = resolveService(deps, args.service);
+    const svc = deps.catalog.resolver.service(args.service, { env });
     const workload = deps.catalog.workloadFor(svc.id, env);
     const owner = svc.owner ? deps.catalog.group(svc.owner) : undefined;
     const k8s = workload && deps.backends.has(env, 'kubernetes') ? deps.backends.kubernetes(env) : undefined;
@@ -154,7 +154,7 @@ export const getService = defineTool({
         : 'no deployment found',
       o.pods?.problems.length ? `pod problems: ${o.pods.problems.join('; ')}` : '',
       o.alerts.length
-        ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}`).join('; ')}`
+        ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}${a.backend_service ? ` (${a.source} service ${a.backend_service})` : ''}`).join('; ')}`
         : 'no active alerts',
       `depends on: ${o.depends_on.join(', ') || 'nothing'}; dependents: ${o.dependents.join(', ') || 'none'}`,
       o.gaps.length
