@@ -144,3 +144,22 @@ function fromAlertmanager(deps: Deps, env: string, list: AmAlerts): DayAlert[] {
       };
     });
 }
+
+export type AlertStatus = 'firing' | 'ok' | 'unknown';
+
+/**
+ * The alert state of catalog nodes: `firing` with unsilenced alerts attributed to the node, `ok`
+ * without, `unknown` when an alert source did not answer (a gap) and none fired.
+ */
+export function alertStates(
+  alerts: DayAlert[],
+  gaps: Gap[],
+): (id: string) => { alert_status: AlertStatus; alerts: number } {
+  const firing = new Map<string, number>();
+  for (const a of alerts)
+    if (a.service && a.silenced_by.length === 0) firing.set(a.service, (firing.get(a.service) ?? 0) + 1);
+  return (id) => {
+    const count = firing.get(id) ?? 0;
+    return { alert_status: count > 0 ? 'firing' : gaps.length === 0 ? 'ok' : 'unknown', alerts: count };
+  };
+}

@@ -16,3 +16,13 @@ export const alertShape = z.object({
   silenced_by: z.array(z.string()),
   runbook: z.string().optional(),
 });
+
+/** A neighbour in the dependency graph as the context tools show it: who owns it, how critical, alerting or not. */
+export const nodeStateShape = z.object({
+  id: z.string(),
+  kind: z.string().describe('component (a service) or resource'),
+  owner: z.string().optional(),
+  tier: z.string().optional(),
+  alert_status: z.enum(['firing', 'ok', 'unknown']),
+  alerts: z.number(),
+});
