@@ -5,6 +5,7 @@ import { dependencyImpact, restartOrder } from './graph.js';
 import type { ImpactOptions, ImpactResult, RestartOrder } from './graph.js';
 import { toGraphJson, toMermaid } from './graph-export.js';
 import type { GraphJson, GraphOptions, MermaidOptions } from './graph-export.js';
+import { EntityResolver } from './resolver.js';
 import type {
   CatalogConflict,
   CatalogData,
@@ -30,6 +31,7 @@ export class Catalog {
   private readonly byWorkload = new Map<string, string>();
   private readonly byKubernetesId = new Map<string, string>();
   private readonly sortedIds: string[];
+  private resolverOnce?: EntityResolver;
   readonly conflicts: readonly CatalogConflict[];
   readonly warnings: readonly string[];
 
@@ -90,6 +92,11 @@ export class Catalog {
 
   get size(): number {
     return this.servicesById.size;
+  }
+
+  /** The one resolver of names (ids, refs, aliases) to services and resources; built on first use. */
+  get resolver(): EntityResolver {
+    return (this.resolverOnce ??= new EntityResolver(this));
   }
 
   private idFor(text: string, defaultKind: string): string | undefined {

@@ -46,10 +46,9 @@ export class UnknownServiceError extends Error {
 }
 
 function rootId(catalog: Catalog, service: string): string {
-  const id = catalog.service(service)?.id ?? catalog.resource(service)?.id;
+  const id = catalog.resolver.findEntity(service)?.id;
   if (id !== undefined) return id;
-  const suggestions = catalog.completeServiceNames(service.slice(0, 3), 3);
-  throw new UnknownServiceError(service, suggestions);
+  throw new UnknownServiceError(service, catalog.resolver.suggest(service, 'entity', 3));
 }
 
 /** Services and resources reachable from `service` in one or both directions, with shortest paths. */
@@ -202,7 +201,7 @@ export function restartOrder(catalog: Catalog, services: readonly string[]): Res
   const unknown: string[] = [];
   const wanted = new Set<string>();
   for (const s of services) {
-    const svc = catalog.service(s);
+    const svc = catalog.resolver.findService(s);
     if (svc) wanted.add(svc.id);
     else unknown.push(s);
   }

@@ -88,9 +88,18 @@ export function mergeKubernetesLabels(
         byId.set(id, svc);
       }
     }
-    if (!svc.workloads.some((w) => w.env === d.env && w.namespace === d.namespace && w.name === d.name)) {
-      svc.workloads.push({ env: d.env, namespace: d.namespace, name: d.name, source });
-    }
+    const workload = svc.workloads.find(
+      (w) => w.env === d.env && w.namespace === d.namespace && w.name === d.name,
+    );
+    if (workload) workload.appName ??= appName;
+    else
+      svc.workloads.push({
+        env: d.env,
+        namespace: d.namespace,
+        name: d.name,
+        ...(appName !== undefined ? { appName } : {}),
+        source,
+      });
     if (!svc.sources.includes(source)) svc.sources.push(source);
     claim(svc.id, 'owner', source, owner);
     claim(svc.id, 'system', source, system);

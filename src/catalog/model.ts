@@ -5,6 +5,8 @@ export interface ServiceWorkload {
   env: string;
   namespace: string;
   name: string;
+  /** The workload's `app.kubernetes.io/name` label, where it has one: another name of the service. */
+  appName?: string;
   /** Catalog file or `kubernetes:<env>/<namespace>/<name>` that established the link. */
   source: string;
 }

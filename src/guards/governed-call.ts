@@ -118,7 +118,7 @@ async function governedRead(
   started: number,
 ): Promise<CallToolResult> {
   const r = rt.deps.redactor;
-  const scope = tool.scope?.(args, rt.deps) ?? { env: str(args.env), service: str(args.service) };
+  const scope = tool.scope?.(args, rt.deps) ?? readScope(rt, args);
   const decision = rt.policy.evaluate({
     env: scope.env,
     tier: scope.env ? rt.tierOf(scope.env) : undefined,
@@ -510,6 +510,17 @@ function errorResult(r: Redactor, text: string, structured?: Record<string, unkn
   const result: CallToolResult = { content: [{ type: 'text', text: r.redactText(text) }], isError: true };
   if (structured) result.structuredContent = structured;
   return result;
+}
+
+/**
+ * The env and service a read concerns, for policy and audit: the service as the catalog's resolver
+ * names it, so that a rule or an audit search on `api-gateway` also covers a call that said
+ * `edge-gateway`. A name the catalog does not know stays as given (the tool refuses it).
+ */
+function readScope(rt: Governance, args: Record<string, unknown>): { env?: string; service?: string } {
+  const env = str(args.env);
+  const named = str(args.service);
+  return { env, service: named && (rt.deps.catalog.resolver.findEntity(named, env)?.id ?? named) };
 }
 
 function str(v: unknown): string | undefined {

@@ -44,8 +44,11 @@ export const serviceResource = defineResourceTemplate({
   },
   async read(params, ctx) {
     const name = decodeURIComponent(params.name ?? '');
-    const s = ctx.deps.catalog.service(name);
-    if (!s) throw new ResourceNotFoundError(`no service "${name}" in the catalog`);
+    const s = ctx.deps.catalog.resolver.findService(name);
+    if (!s)
+      throw new ResourceNotFoundError(
+        ctx.deps.catalog.resolver.refuse(name, 'service', { field: 'name' }).message,
+      );
     const { rows, gaps } = await collectDeployments(ctx.deps);
     const owner = s.owner ? ctx.deps.catalog.group(s.owner) : undefined;
     return {

@@ -44,12 +44,12 @@ export function startAlertReconciler(
     if (!emu) continue;
     for (const d of e.deployments) {
       if (!errorImages.has(imageWithoutDigest(d.image))) continue;
-      const svc = sandbox.catalog.serviceForWorkload(env, d.namespace, d.name);
+      const svc = sandbox.catalog.resolver.workloadService(env, d.namespace, d.name, d.labels);
+      // The names its alerts and monitors may carry: every name the catalog's resolver knows it by.
       const names = new Set([
         d.labels['app.kubernetes.io/name'] ?? d.name,
         d.name,
-        ...(svc ? [svc.id] : []),
-        ...(svc?.datadogService ? [svc.datadogService] : []),
+        ...(svc ? sandbox.catalog.resolver.namesOf(svc.id, env) : []),
       ]);
       ties.push({
         env,

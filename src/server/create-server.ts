@@ -17,7 +17,7 @@ import {
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import { isPending, type Runtime, type RuntimeSource } from './runtime.js';
 import type { Registry } from './registry.js';
-import { changesOutside, type AnyTool } from '../contract/define-tool.js';
+import { changesOutside, ToolError, type AnyTool } from '../contract/define-tool.js';
 import type { Principal } from '../core/principal.js';
 import { governedCall } from '../guards/governed-call.js';
 import { auditResourceRead, governedResourceRead, ResourceReadDenied } from '../guards/governed-resource.js';
@@ -348,11 +348,17 @@ export function createServer(source: RuntimeSource, opts: SessionOptions): Serve
         );
       args[name] = parsed.data;
     }
+    let messages: ReturnType<typeof p.messages>;
+    try {
+      messages = p.messages(args, (await runtime()).deps);
+    } catch (err) {
+      if (err instanceof ToolError)
+        throw new McpError(ErrorCode.InvalidParams, `Prompt ${p.name}: ${err.message}`);
+      throw err;
+    }
     return {
       description: p.description,
-      messages: p
-        .messages(args)
-        .map((m) => ({ role: m.role, content: { type: 'text' as const, text: m.text } })),
+      messages: messages.map((m) => ({ role: m.role, content: { type: 'text' as const, text: m.text } })),
     };
   });
 

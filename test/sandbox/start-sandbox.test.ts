@@ -111,7 +111,8 @@ describe('startSandbox on the mini fleet', () => {
     const pods = (
       await prod.core.listNamespacedPod({
         namespace: 'core',
-        labelSelector: 'app.kubernetes.io/name=indexer',
+        // The mini fleet labels prod indexer with a name of its own (an alias the resolver knows).
+        labelSelector: 'app.kubernetes.io/name=search-indexer',
       })
     ).items;
     expect(pods).toHaveLength(2);

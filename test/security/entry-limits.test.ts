@@ -56,9 +56,10 @@ describe('input limits on prompts, completions and resources', () => {
   };
 
   const stillAnswers = async () => {
+    // A prompt that names no service: this runtime's catalog is empty, and an unknown service is refused.
     const p = await attacker.getPrompt({
-      name: 'incident-triage',
-      arguments: { service: 'checkout', env: 'prod' },
+      name: 'postmortem',
+      arguments: { incident_id: 'inc_0123456789ab' },
     });
     expect(p.messages[0]?.content).toMatchObject({ type: 'text' });
     const c = await attacker.complete({

@@ -152,18 +152,20 @@ async function planKubernetes(
       'scope',
     );
   const k8s = deps.backends.kubernetes(resolveEnvWith(deps, env, 'kubernetes'));
-  const svc = deps.catalog.service(args.scope);
+  const svc = deps.catalog.resolver.findService(args.scope, env);
   const namespace = svc
     ? deps.catalog.workloadFor(svc.id, env)?.namespace
     : k8s.namespaces.includes(args.scope)
       ? args.scope
       : undefined;
-  if (!namespace)
+  if (!namespace) {
+    const close = svc ? [] : deps.catalog.resolver.suggest(args.scope, 'service', 3);
     throw new ToolError(
-      `scope: "${args.scope}" is neither a service with a workload in ${env} nor one of its namespaces (${k8s.namespaces.join(', ')})`,
+      `scope: "${args.scope}" is neither a service with a workload in ${env} nor one of its namespaces (${k8s.namespaces.join(', ')})${close.length ? `; did you mean ${close.join(', ')}?` : ''}`,
       'not_found',
       'scope',
     );
+  }
   const name = bindingName(args.principal, args.role);
   const existing = (await k8s.listRoleBindings(namespace)).find((b) => b.name === name);
   const active = (await listGrants(deps.store)).find(

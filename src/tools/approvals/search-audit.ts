@@ -41,10 +41,13 @@ export const searchAudit = defineTool({
       if (!m) throw new CursorError();
       beforeSeq = Number(m[1]);
     }
+    // Records name services by catalog id; a name the catalog no longer knows may still be in history.
+    const resolver = ctx.deps.catalog.resolver;
+    const known = args.service === undefined ? undefined : resolver.findEntity(args.service, args.env)?.id;
     const rows = await ctx.deps.store.queryAudit({
       tool: args.tool,
       env: args.env,
-      service: args.service,
+      service: known ?? args.service,
       principal: args.principal,
       event: args.event,
       since: args.since,
@@ -52,6 +55,8 @@ export const searchAudit = defineTool({
       limit: limit + 1,
       desc: true,
     });
+    if (args.service !== undefined && known === undefined && rows.length === 0 && !args.cursor)
+      throw resolver.refuse(args.service, 'service', { env: args.env });
     const page = rows.slice(0, limit);
     const entries = page.map((r) => {
       const rec = JSON.parse(r.record) as Record<string, unknown> & {

@@ -6,7 +6,10 @@ export interface DayAlert {
   id: string;
   source: 'datadog' | 'alertmanager';
   env: string;
+  /** The catalog service or resource the alert belongs to, else the backend's own name. */
   service: string | null;
+  /** The backend's name for it where that differs (a Datadog service such as edge-gateway). */
+  backend_service?: string;
   name: string;
   severity: 'critical' | 'warning' | 'info';
   since: string | null;
@@ -18,6 +21,7 @@ export interface DayAlert {
 
 export interface AlertQuery {
   env?: string;
+  /** A catalog node id, as the resolver gives it. */
   service?: string;
 }
 
@@ -33,7 +37,7 @@ export async function collectAlerts(
           {
             backend: 'datadog',
             env,
-            run: async () => fromDatadog(env, await deps.backends.datadog(env).activeAlerts()),
+            run: async () => fromDatadog(deps, env, await deps.backends.datadog(env).activeAlerts()),
           },
         ]
       : []),
@@ -43,7 +47,11 @@ export async function collectAlerts(
             backend: 'alertmanager',
             env,
             run: async () =>
-              fromAlertmanager(env, await deps.backends.alertmanager(env).listAlerts({ inhibited: false })),
+              fromAlertmanager(
+                deps,
+                env,
+                await deps.backends.alertmanager(env).listAlerts({ inhibited: false }),
+              ),
           },
         ]
       : []),
@@ -67,14 +75,32 @@ function severityRank(s: DayAlert['severity']): number {
 type DatadogAlerts = Awaited<ReturnType<ReturnType<Deps['backends']['datadog']>['activeAlerts']>>;
 type AmAlerts = Awaited<ReturnType<ReturnType<Deps['backends']['alertmanager']>['listAlerts']>>;
 
-function fromDatadog(env: string, list: DatadogAlerts): DayAlert[] {
+/**
+ * The service an alert belongs to, through the catalog's resolver: the first of the backend's
+ * names that the catalog knows, else the first name there is.
+ */
+function attributed(
+  deps: Deps,
+  env: string,
+  names: (string | null | undefined)[],
+): Pick<DayAlert, 'service' | 'backend_service'> {
+  const given = names.filter((n): n is string => Boolean(n));
+  for (const name of given) {
+    const id = deps.catalog.resolver.attribute(name, env);
+    if (id !== undefined)
+      return { service: id, ...(id !== name ? { backend_service: untrusted(name, 120) } : {}) };
+  }
+  return { service: given[0] !== undefined ? untrusted(given[0], 120) : null };
+}
+
+function fromDatadog(deps: Deps, env: string, list: DatadogAlerts): DayAlert[] {
   return list
     .filter((a) => a.env === null || a.env === env)
     .map((a) => ({
       id: `datadog:${a.monitorId}`,
       source: 'datadog' as const,
       env,
-      service: a.service,
+      ...attributed(deps, env, [a.service]),
       name: untrusted(a.name, 120),
       severity: a.state === 'alert' ? ('critical' as const) : ('warning' as const),
       since: a.since,
@@ -87,7 +113,7 @@ function fromDatadog(env: string, list: DatadogAlerts): DayAlert[] {
     }));
 }
 
-function fromAlertmanager(env: string, list: AmAlerts): DayAlert[] {
+function fromAlertmanager(deps: Deps, env: string, list: AmAlerts): DayAlert[] {
   return list
     .filter(
       (a) => a.endsAt === undefined || Date.parse(a.endsAt) > Date.now() || a.status.state !== 'unprocessed',
@@ -99,7 +125,7 @@ function fromAlertmanager(env: string, list: AmAlerts): DayAlert[] {
         id: `alertmanager:${a.fingerprint}`,
         source: 'alertmanager' as const,
         env,
-        service: a.labels.service ?? a.labels.app ?? a.labels.job ?? null,
+        ...attributed(deps, env, [a.labels.service, a.labels.app, a.labels.job]),
         name: untrusted(a.labels.alertname ?? 'alert', 120),
         severity:
           sev === 'critical' || sev === 'page'
@@ -117,4 +143,23 @@ function fromAlertmanager(env: string, list: AmAlerts): DayAlert[] {
         runbook: a.annotations.runbook_url ? untrusted(a.annotations.runbook_url, 300) : undefined,
       };
     });
+}
+
+export type AlertStatus = 'firing' | 'ok' | 'unknown';
+
+/**
+ * The alert state of catalog nodes: `firing` with unsilenced alerts attributed to the node, `ok`
+ * without, `unknown` when an alert source did not answer (a gap) and none fired.
+ */
+export function alertStates(
+  alerts: DayAlert[],
+  gaps: Gap[],
+): (id: string) => { alert_status: AlertStatus; alerts: number } {
+  const firing = new Map<string, number>();
+  for (const a of alerts)
+    if (a.service && a.silenced_by.length === 0) firing.set(a.service, (firing.get(a.service) ?? 0) + 1);
+  return (id) => {
+    const count = firing.get(id) ?? 0;
+    return { alert_status: count > 0 ? 'firing' : gaps.length === 0 ? 'ok' : 'unknown', alerts: count };
+  };
 }

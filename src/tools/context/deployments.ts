@@ -18,10 +18,10 @@ export interface DeploymentRow {
   status: 'available' | 'progressing' | 'degraded' | 'scaled_to_zero';
 }
 
-/** Which service a deployment belongs to: the catalog link, else its app.kubernetes.io/name label. */
+/** Which service a deployment belongs to: the resolver's answer, else its own name for itself. */
 export function serviceOf(deps: Deps, env: string, d: DeploymentInfo): string {
   return (
-    deps.catalog.serviceForWorkload(env, d.namespace, d.name)?.id ??
+    deps.catalog.resolver.workloadService(env, d.namespace, d.name, d.labels)?.id ??
     d.labels['app.kubernetes.io/name'] ??
     d.labels.app ??
     d.name

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { envField, serviceField } from '../../contract/fields.js';
-import { collectAlerts } from './alerts.js';
+import { alertStates, collectAlerts } from './alerts.js';
 import { gather, untrusted } from './gather.js';
 import { toRow } from './deployments.js';
-import { resolveEnv, resolveService } from './resolve-service.js';
-import { alertShape, gapShape } from './shapes.js';
+import { resolveEnv } from './resolve-service.js';
+import { alertShape, gapShape, nodeStateShape } from './shapes.js';
 import { activeHolds, holdLine, holdShape, holdView } from '../deploys/holds.js';
 
 const selectorCache = new WeakMap<object, Map<string, string>>();
@@ -23,13 +23,16 @@ function selectorsOf(backends: object): Map<string, string> {
 export const getService = defineTool({
   name: 'get_service',
   title: 'Get service',
-  description: 'A service in one env: owner, dependencies, version, pod health, alerts, secrets, runbooks.',
+  description:
+    'A service or resource in one env: owner, dependents, version, pod health, alerts, secrets, runbooks.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',
   input: { service: serviceField, env: envField },
   output: {
-    service: z.string(),
+    service: z.string().describe('catalog id: a service, or resource:<name>'),
+    kind: z.enum(['component', 'resource']),
+    type: z.string().optional().describe('service, database, queue, cache, ...'),
     env: z.string(),
     owner: z.string().optional(),
     contact: z.string().optional(),
@@ -37,6 +40,7 @@ export const getService = defineTool({
     tier: z.string().optional(),
     depends_on: z.array(z.string()),
     dependents: z.array(z.string()),
+    dependents_detail: z.array(nodeStateShape).describe('each direct dependent: owner, tier, alert state'),
     deployment: z
       .object({
         namespace: z.string(),
@@ -62,9 +66,10 @@ export const getService = defineTool({
   async run(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
-    const svc = resolveService(deps, args.service);
-    const workload = deps.catalog.workloadFor(svc.id, env);
-    const owner = svc.owner ? deps.catalog.group(svc.owner) : undefined;
+    const node = deps.catalog.resolver.entity(args.service, { env });
+    const svc = node.kind === 'component' ? deps.catalog.service(node.id) : undefined;
+    const workload = svc ? deps.catalog.workloadFor(svc.id, env) : undefined;
+    const owner = node.owner ? deps.catalog.group(node.owner) : undefined;
     const k8s = workload && deps.backends.has(env, 'kubernetes') ? deps.backends.kubernetes(env) : undefined;
     const [kube, alerts, holds] = await Promise.all([
       gather(
@@ -96,9 +101,11 @@ export const getService = defineTool({
           : [],
         deps.config.backends.timeout,
       ),
-      collectAlerts(deps, { env, service: svc.id }),
-      activeHolds(deps, { env, service: svc.id }),
+      // Every alert of the env: this node's, and its dependents' alert state.
+      collectAlerts(deps, { env }),
+      svc ? activeHolds(deps, { env, service: svc.id }) : Promise.resolve([]),
     ]);
+    const stateOf = alertStates(alerts.alerts, alerts.gaps);
     const found = kube.results[0]?.value;
     const problems = found
       ? found.pods.flatMap((p) =>
@@ -113,15 +120,22 @@ export const getService = defineTool({
         )
       : [];
     const row = found ? toRow(deps, env, found.d) : undefined;
+    const dependents = node.dependents.slice(0, 30);
     return {
-      service: svc.id,
+      service: node.id,
+      kind: node.kind,
+      type: node.type,
       env,
-      owner: svc.owner,
+      owner: node.owner,
       contact: owner?.slack ?? owner?.email,
-      system: svc.system,
-      tier: svc.tier,
-      depends_on: svc.dependsOn.slice(0, 30),
-      dependents: svc.dependents.slice(0, 30),
+      system: node.system,
+      tier: node.tier,
+      depends_on: node.dependsOn.slice(0, 30),
+      dependents,
+      dependents_detail: dependents.map((id) => {
+        const d = deps.catalog.node(id);
+        return { id, kind: d?.kind ?? 'unknown', owner: d?.owner, tier: d?.tier, ...stateOf(id) };
+      }),
       deployment: row
         ? {
             namespace: row.namespace,
@@ -142,25 +156,34 @@ export const getService = defineTool({
             problems: problems.slice(0, 10),
           }
         : undefined,
-      alerts: alerts.alerts.slice(0, 10),
-      secrets: deps.catalog.secretsFor(svc.id, env).map((s) => s.name),
-      databases: svc.databases,
-      runbooks: svc.runbooks.slice(0, 5),
+      alerts: alerts.alerts.filter((a) => a.service === node.id).slice(0, 10),
+      secrets: svc ? deps.catalog.secretsFor(svc.id, env).map((s) => s.name) : [],
+      databases: node.kind === 'component' ? node.databases : node.database ? [node.database] : [],
+      runbooks: svc?.runbooks.slice(0, 5) ?? [],
       holds: holds.slice(0, 10).map(holdView),
       gaps: [...kube.gaps, ...alerts.gaps],
     };
   },
   render: (o) =>
     [
-      `${o.service} (${o.env}) owner ${o.owner ?? 'unknown'}${o.tier ? `, tier ${o.tier}` : ''}`,
+      `${o.service} (${o.env})${o.kind === 'resource' ? ` ${o.type ?? 'resource'}` : ''} owner ${o.owner ?? 'unknown'}${o.tier ? `, tier ${o.tier}` : ''}`,
       o.deployment
         ? `deployed ${o.deployment.version} rev ${o.deployment.revision ?? '?'}: ${o.deployment.ready}/${o.deployment.desired} ready (${o.deployment.status})`
-        : 'no deployment found',
+        : o.kind === 'component'
+          ? 'no deployment found'
+          : '',
       o.pods?.problems.length ? `pod problems: ${o.pods.problems.join('; ')}` : '',
       o.alerts.length
-        ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}`).join('; ')}`
+        ? `${o.alerts.length} alert(s): ${o.alerts.map((a) => `${a.severity} ${a.name}${a.backend_service ? ` (${a.source} service ${a.backend_service})` : ''}`).join('; ')}`
         : 'no active alerts',
-      `depends on: ${o.depends_on.join(', ') || 'nothing'}; dependents: ${o.dependents.join(', ') || 'none'}`,
+      `depends on: ${o.depends_on.join(', ') || 'nothing'}; dependents: ${
+        o.dependents_detail
+          .map(
+            (d) =>
+              `${d.id} (${[d.owner ?? 'no owner', d.tier, d.alert_status === 'firing' ? `firing ×${d.alerts}` : d.alert_status].filter(Boolean).join(', ')})`,
+          )
+          .join(', ') || 'none'
+      }`,
       ...o.holds.map((h) => `held, not offered by any tool: ${holdLine(h)}`),
       o.gaps.length
         ? `gaps: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}: ${g.reason}`).join('; ')}`

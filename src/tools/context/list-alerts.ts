@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, paginate } from '../../contract/fields.js';
 import { collectAlerts } from './alerts.js';
+import { resolveEnv } from './resolve-service.js';
 import { alertShape, gapShape } from './shapes.js';
 
 export const listAlerts = defineTool({
@@ -26,7 +27,10 @@ export const listAlerts = defineTool({
     gaps: z.array(gapShape),
   },
   async run(args, ctx) {
-    const { alerts, gaps } = await collectAlerts(ctx.deps, { env: args.env, service: args.service });
+    const deps = ctx.deps;
+    const env = args.env === undefined ? undefined : resolveEnv(deps, args.env);
+    const service = args.service ? deps.catalog.resolver.entity(args.service, { env }).id : undefined;
+    const { alerts, gaps } = await collectAlerts(deps, { env, service });
     const filtered = alerts.filter(
       (a) =>
         (!args.severity || a.severity === args.severity) &&
@@ -40,7 +44,7 @@ export const listAlerts = defineTool({
       ? o.alerts
           .map(
             (a) =>
-              `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'} ${a.name} since ${a.since ?? '?'} [${a.source}]`,
+              `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'}${a.backend_service ? ` (as ${a.backend_service})` : ''} ${a.name} since ${a.since ?? '?'} [${a.source}]`,
           )
           .join('\n')
       : 'No active alerts.') +

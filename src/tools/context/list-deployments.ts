@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, paginate } from '../../contract/fields.js';
 import { collectDeployments, versionSkew } from './deployments.js';
+import { resolveEnv, resolveServiceFilter } from './resolve-service.js';
 import { gapShape } from './shapes.js';
 
 const row = z.object({
@@ -39,12 +40,15 @@ export const listDeployments = defineTool({
   },
   async run(args, ctx) {
     // Skew needs every environment, even when the list shows one.
+    const env = args.env === undefined ? undefined : resolveEnv(ctx.deps, args.env);
     const { rows, gaps } = await collectDeployments(ctx.deps);
-    const scoped = rows.filter(
-      (r) => (!args.service || r.service === args.service) && (!args.env || r.env === args.env),
-    );
+    const service =
+      args.service === undefined
+        ? undefined
+        : resolveServiceFilter(ctx.deps, args.service, { env }, (n) => rows.some((r) => r.service === n));
+    const scoped = rows.filter((r) => (!service || r.service === service) && (!env || r.env === env));
     const page = paginate(scoped, args.limit, args.cursor);
-    const skew = versionSkew(rows.filter((r) => !args.service || r.service === args.service));
+    const skew = versionSkew(rows.filter((r) => !service || r.service === service));
     return {
       deployments: page.items.map(({ image: _image, last_rollout: _lr, ...r }) => r),
       total: page.total,

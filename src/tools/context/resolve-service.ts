@@ -1,20 +1,7 @@
 import { environmentConfig } from '../../config/lookup.js';
 import type { Deps } from '../../contract/deps.js';
-import type { CatalogService } from '../../catalog/model.js';
 import type { BackendName } from '../../providers/backends.js';
 import { ToolError } from '../../contract/define-tool.js';
-
-/** The catalog service a tool argument names, or a ToolError that suggests close names. */
-export function resolveService(deps: Deps, name: string): CatalogService {
-  const s = deps.catalog.service(name);
-  if (s) return s;
-  const close = deps.catalog.completeServiceNames(name.slice(0, 3), 5);
-  throw new ToolError(
-    `service: no service "${name}" in the catalog${close.length ? `; did you mean ${close.join(', ')}?` : ''}`,
-    'not_found',
-    'service',
-  );
-}
 
 /** The environment a tool argument names, or a ToolError listing the configured ones. */
 export function resolveEnv(deps: Deps, env: string): string {
@@ -53,4 +40,21 @@ export function resolveEnvWith(
     );
   }
   return env;
+}
+
+/**
+ * A list's `service` filter: the catalog service it names; else the name itself when the listed
+ * rows use it (a workload the catalog does not know); else the resolver's error, which suggests
+ * the closest services. A filter never silently matches nothing because of a name.
+ */
+export function resolveServiceFilter(
+  deps: Deps,
+  name: string,
+  opts: { env?: string },
+  listed: (name: string) => boolean,
+): string {
+  const svc = deps.catalog.resolver.findService(name, opts.env);
+  if (svc) return svc.id;
+  if (listed(name)) return name;
+  throw deps.catalog.resolver.refuse(name, 'service', opts);
 }

@@ -4,7 +4,7 @@ import { money } from './prices.js';
 import { costOf } from './report.js';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { envField, reasonField } from '../../contract/fields.js';
-import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
+import { resolveEnvWith } from '../context/resolve-service.js';
 
 /** Annotations a scale to zero leaves on the Deployment, so that it can be put back. */
 export const PREVIOUS_REPLICAS_ANNOTATION = 'day2.dev/previous-replicas';
@@ -54,7 +54,7 @@ export const scaleIdleToZero = defineTool({
   async plan(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnvWith(deps, args.env, 'kubernetes');
-    const svc = args.service ? resolveService(deps, args.service) : undefined;
+    const svc = args.service ? deps.catalog.resolver.service(args.service, { env }) : undefined;
     const workload = svc ? deps.catalog.workloadFor(svc.id, env) : undefined;
     if (svc && !workload)
       throw new ToolError(

@@ -41,7 +41,6 @@ export const blockingQueries = defineTool({
     chains: z.array(chainSchema),
     blockers: z.array(sessionSchema).describe('every session that blocks another, root blockers first'),
   },
-  scope: (args) => ({ env: args.env, service: args.service }),
   async run(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const limit = args.limit ?? 20;

@@ -55,7 +55,6 @@ export const dbHealth = defineTool({
     total: z.number(),
     next_cursor: z.string().optional(),
   },
-  scope: (args) => ({ env: args.env, service: args.service }),
   async run(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const { metrics, findings } = await ctx.deps.backends.postgres.readOnly(

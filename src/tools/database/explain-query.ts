@@ -50,7 +50,6 @@ export const explainQuery = defineTool({
     nodes: z.array(nodeSchema).describe(`plan nodes depth-first, at most ${MAX_NODES}`),
     truncated: z.boolean(),
   },
-  scope: (args) => ({ env: args.env, service: args.service }),
   async run(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const analyze = args.analyze === true;

@@ -14,9 +14,9 @@ export interface ResolvedDatabase extends DbRef {
 
 /**
  * Resolves a tool's `{env, database?, service?}` to one configured database. `database` names a key
- * of `environments.<env>.databases`; without it, a service resolves to the database of the same
- * name, and an environment with a single database needs neither. The catalog (service → database
- * annotation) plugs in here.
+ * of `environments.<env>.databases`; without it, `service` — any name the catalog's resolver
+ * knows, a service or a database resource, or a database key itself — gives the database, and an
+ * environment with a single database needs neither. An unknown service is an error, never a guess.
  */
 export function resolveDatabase(
   deps: Pick<Deps, 'config'> & Partial<Pick<Deps, 'catalog'>>,
@@ -29,13 +29,21 @@ export function resolveDatabase(
   }
   const names = Object.keys(envConfig.databases);
   let name = args.database;
-  if (name === undefined && args.service !== undefined && ownEntry(envConfig.databases, args.service))
-    name = args.service;
-  if (name === undefined && args.service !== undefined) {
-    // The catalog links a service to its database (day2.dev/database or a database Resource).
-    name = deps.catalog
-      ?.service(args.service)
-      ?.databases.find((d) => ownEntry(envConfig.databases, d) !== undefined);
+  let service = args.service;
+  if (args.service !== undefined) {
+    // The catalog links a service to its database (day2.dev/database or a database Resource), and
+    // a database Resource to its key; a configured key is a name of its database too.
+    const node = deps.catalog?.resolver.findEntity(args.service, args.env);
+    const configured = (d: string | undefined) =>
+      d !== undefined && ownEntry(envConfig.databases, d) !== undefined;
+    if (node?.kind === 'component') {
+      service = node.id;
+      name ??= node.databases.find(configured);
+    } else if (node?.kind === 'resource') {
+      service = undefined;
+      name ??= configured(node.database) ? node.database : undefined;
+    } else if (configured(args.service)) name ??= args.service;
+    else if (deps.catalog) throw deps.catalog.resolver.refuse(args.service, 'service', { env: args.env });
   }
   if (name === undefined && names.length === 1) name = names[0];
   if (name === undefined) {
@@ -56,8 +64,8 @@ export function resolveDatabase(
   return {
     env: args.env,
     database: name,
-    service: args.service,
+    service,
     migrations: db.migrations,
-    target: { kind: 'database', name, ...(args.service ? { service: args.service } : {}) },
+    target: { kind: 'database', name, ...(service ? { service } : {}) },
   };
 }

@@ -42,7 +42,6 @@ export const slowQueries = defineTool({
     note: z.string().optional().describe('why the fallback was used, and how to enable pg_stat_statements'),
     queries: z.array(querySchema),
   },
-  scope: (args) => ({ env: args.env, service: args.service }),
   async run(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
     const limit = args.limit ?? 20;

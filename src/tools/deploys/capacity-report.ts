@@ -4,7 +4,7 @@ import { cursorField, envField, limitField, paginate } from '../../contract/fiel
 import { gather } from '../context/gather.js';
 import { serviceOf } from '../context/deployments.js';
 import { gapShape } from '../context/shapes.js';
-import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
+import { resolveEnvWith } from '../context/resolve-service.js';
 import type {
   DeploymentInfo,
   HpaInfo,
@@ -90,7 +90,7 @@ export const capacityReport = defineTool({
   async run(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnvWith(deps, args.env, 'kubernetes');
-    const svc = args.service ? resolveService(deps, args.service) : undefined;
+    const svc = args.service ? deps.catalog.resolver.service(args.service, { env }) : undefined;
     const workload = svc ? deps.catalog.workloadFor(svc.id, env) : undefined;
     const k8s = deps.backends.kubernetes(env);
     const namespaces = args.namespace

@@ -12,7 +12,7 @@ import {
 import { gapReason, type Gap } from '../context/gather.js';
 import { ToolError } from '../../contract/define-tool.js';
 import { envField } from '../../contract/fields.js';
-import { resolveEnv, resolveService } from '../context/resolve-service.js';
+import { resolveEnv } from '../context/resolve-service.js';
 import { clipValue } from './workload.js';
 import { heldWhy, holdOn, type Hold } from './holds.js';
 
@@ -43,6 +43,8 @@ export async function scanScope(
   args: { env: string; service?: string; namespace?: string; kind?: string },
 ): Promise<DriftScope> {
   const env = resolveEnv(deps, args.env);
+  // The names in the call first: a misspelt service is the first thing to say.
+  const svc = args.service ? deps.catalog.resolver.service(args.service, { env }) : undefined;
   const configured = environmentConfig(deps.config, env)?.desired_state;
   if (!configured)
     throw new ToolError(
@@ -65,7 +67,6 @@ export async function scanScope(
       );
     throw err;
   }
-  const svc = args.service ? resolveService(deps, args.service) : undefined;
   const workload = svc ? deps.catalog.workloadFor(svc.id, env) : undefined;
   const k8s = deps.backends.kubernetes(env);
   desired = desired.filter(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, envField, limitField, paginate } from '../../contract/fields.js';
 import { gapShape } from '../context/shapes.js';
-import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
+import { resolveEnvWith } from '../context/resolve-service.js';
 import { scanImages } from './image-scan.js';
 
 const line = z.object({
@@ -56,7 +56,7 @@ export const patchReport = defineTool({
   },
   async run(args, ctx) {
     const env = resolveEnvWith(ctx.deps, args.env, 'kubernetes');
-    const svc = args.service ? resolveService(ctx.deps, args.service) : undefined;
+    const svc = args.service ? ctx.deps.catalog.resolver.service(args.service, { env }) : undefined;
     const scan = await scanImages(ctx.deps, env, {
       service: svc?.id,
       allowMajor: args.allow_major,

@@ -4,7 +4,7 @@ import type { KubernetesProvider } from '../../providers/kubernetes/types.js';
 import { ConflictError } from '../../providers/errors.js';
 import { ToolError, type Target } from '../../contract/define-tool.js';
 import { envField } from '../../contract/fields.js';
-import { resolveEnvWith, resolveService } from '../context/resolve-service.js';
+import { resolveEnvWith } from '../context/resolve-service.js';
 
 /** The fields of a write that watches its rollout and undoes it when the new pods fail. */
 export const rolloutWatchFields = {
@@ -52,7 +52,7 @@ export function resolveWorkload(
   const env = resolveEnvWith(deps, args.env, 'kubernetes');
   const k8s = deps.backends.kubernetes(env);
   if (args.service) {
-    const svc = resolveService(deps, args.service);
+    const svc = deps.catalog.resolver.service(args.service, { env });
     const w = deps.catalog.workloadFor(svc.id, env);
     if (args.namespace || args.deployment) {
       if (
@@ -80,7 +80,7 @@ export function resolveWorkload(
       'invalid',
       'service',
     );
-  const svc = deps.catalog.serviceForWorkload(env, args.namespace, args.deployment);
+  const svc = deps.catalog.resolver.workloadService(env, args.namespace, args.deployment);
   return { env, namespace: args.namespace, name: args.deployment, service: svc?.id, k8s };
 }
 

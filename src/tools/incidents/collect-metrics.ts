@@ -53,7 +53,7 @@ async function externalChanges(
               .filter((r) => r.createdAt && r.createdAt >= since)
               .map((r) => {
                 const deployment = r.replicaSet.replace(/-[a-z0-9]+$/, '');
-                const service = deps.catalog.serviceForWorkload(env, ns, deployment)?.id ?? deployment;
+                const service = deps.catalog.resolver.workloadService(env, ns, deployment)?.id ?? deployment;
                 return {
                   key: `rs:${env}/${ns}/${r.replicaSet}`,
                   at: r.createdAt!,

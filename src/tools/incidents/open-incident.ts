@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { envField, serviceField } from '../../contract/fields.js';
-import { resolveEnv, resolveService } from '../context/resolve-service.js';
+import { resolveEnv } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
 import { collectAlerts } from '../context/alerts.js';
 import { IncidentRecords, newIncidentId, type IncidentRecord } from './incident-record.js';
@@ -28,7 +28,7 @@ export const openIncident = defineTool({
   async run(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
-    const svc = resolveService(deps, args.service);
+    const svc = deps.catalog.resolver.service(args.service, { env });
     const records = new IncidentRecords(deps.store);
     const open = (await records.list(500)).find(
       (i) => i.service === svc.id && i.env === env && i.status !== 'resolved',

@@ -15,7 +15,8 @@ const RAW = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/;
  * tools' resolveWorkload, so both toolsets refuse the same things with the same messages.
  */
 export function resolveIncidentTarget(deps: Deps, service: string, env: string): ResolvedWorkload {
-  const raw = deps.catalog.service(service) ? undefined : RAW.exec(service);
+  const known = deps.catalog.resolver.findService(service, env);
+  const raw = known ? undefined : RAW.exec(service);
   try {
     const w = raw
       ? resolveWorkload(deps, { env, namespace: raw[1], deployment: raw[2] })
@@ -24,7 +25,6 @@ export function resolveIncidentTarget(deps: Deps, service: string, env: string):
   } catch (err) {
     // These tools have no namespace and deployment fields: point at the raw form of `service`.
     if (err instanceof ToolError && !raw && err.field === 'service' && err.code === 'not_found') {
-      const known = deps.catalog.service(service);
       throw new ToolError(
         known
           ? `service: the catalog links no Kubernetes workload to "${known.id}" in ${env}; give service as namespace/deployment`

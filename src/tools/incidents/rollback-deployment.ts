@@ -103,7 +103,7 @@ export const rollbackDeployment = defineTool({
         history: available,
         way_back:
           current !== undefined
-            ? `rollback_deployment {"service":"${args.service}","env":"${w.env}","revision":${current}}`
+            ? `rollback_deployment {"service":"${w.service}","env":"${w.env}","revision":${current}}`
             : undefined,
         reason: args.reason,
         holds: diff.length

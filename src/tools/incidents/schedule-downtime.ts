@@ -55,7 +55,9 @@ export const scheduleDowntime = defineTool({
     const envTag = /^env:[^\s,]+$/.test(scope) ? scope : undefined;
     const tags =
       envTag && given.length > 0 && !given.some((t) => t.startsWith('env:')) ? [...given, envTag] : given;
-    const service = [...tags, scope].map((t) => /^service:(.+)$/.exec(t)?.[1]).find(Boolean);
+    const tagged = [...tags, scope].map((t) => /^service:(.+)$/.exec(t)?.[1]).find(Boolean);
+    // Policy and audit see the catalog's service, whichever of its names the tag carries.
+    const service = tagged && (deps.catalog.resolver.attribute(tagged, env) ?? tagged);
     const targets = [
       {
         kind: 'downtime',

@@ -75,7 +75,9 @@ export const silenceAlert = defineTool({
     const ms = durationMs(args.duration)!;
     if (ms > MAX_SILENCE_MS)
       throw new ToolError('duration: a silence lasts at most 7d; ask for less', 'invalid_input', 'duration');
-    const service = matchers.find((m) => m.name === 'service' && !m.isRegex && (m.isEqual ?? true))?.value;
+    const label = matchers.find((m) => m.name === 'service' && !m.isRegex && (m.isEqual ?? true))?.value;
+    // Policy and audit see the catalog's service, whichever of its names the label carries.
+    const service = label && (deps.catalog.resolver.attribute(label, env) ?? label);
     const formatted = matchers.map(formatMatcher);
     const broad = tooBroad(matchers);
     const base = {
@@ -98,7 +100,13 @@ export const silenceAlert = defineTool({
       a.fingerprint.localeCompare(b.fingerprint),
     );
     const views = preview.map(alertView);
-    const services = [...new Set(views.map((v) => v.service ?? '(none)'))].sort();
+    const services = [
+      ...new Set(
+        views.map(
+          (v) => (v.service && deps.catalog.resolver.attribute(v.service, env)) ?? v.service ?? '(none)',
+        ),
+      ),
+    ].sort();
     const envs = [...new Set(views.map((v) => v.env ?? '(none)'))].sort();
     const warnings: string[] = [];
     if (views.length === 0)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool, type Effect } from '../../contract/define-tool.js';
 import { envField, serviceField } from '../../contract/fields.js';
-import { resolveEnv, resolveService } from '../context/resolve-service.js';
+import { resolveEnv } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
 import { collectTriage } from './triage/collect.js';
 import { analyzeTriage } from './triage/analyze.js';
@@ -118,7 +118,7 @@ export const triageService = defineTool({
   async run(args, ctx) {
     const deps = ctx.deps;
     const env = resolveEnv(deps, args.env);
-    const svc = resolveService(deps, args.service);
+    const svc = deps.catalog.resolver.service(args.service, { env });
     const since = windowStart(args.since, deps.clock.now(), '2h');
     const data = await collectTriage(deps, svc, env, since);
     const report = analyzeTriage(data, (tool) => PROPOSED_TOOL_EFFECTS[tool] ?? 'write');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, paginate } from '../../contract/fields.js';
-import { resolveEnv } from '../context/resolve-service.js';
+import { resolveEnv, resolveServiceFilter } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
 import { collectCredentials } from './rotation/inventory.js';
 
@@ -43,11 +43,16 @@ export const listCredentials = defineTool({
     gaps: z.array(gapShape),
   },
   async run(args, ctx) {
-    if (args.env) resolveEnv(ctx.deps, args.env);
-    const { rows, gaps } = await collectCredentials(ctx.deps, { env: args.env });
+    const env = args.env === undefined ? undefined : resolveEnv(ctx.deps, args.env);
+    const { rows, gaps } = await collectCredentials(ctx.deps, { env });
+    const service =
+      args.service === undefined
+        ? undefined
+        : resolveServiceFilter(ctx.deps, args.service, { env }, (n) =>
+            rows.some((r) => r.used_by.includes(n)),
+          );
     const filtered = rows.filter(
-      (r) =>
-        (!args.status || r.status === args.status) && (!args.service || r.used_by.includes(args.service)),
+      (r) => (!args.status || r.status === args.status) && (!service || r.used_by.includes(service)),
     );
     const page = paginate(filtered, args.limit, args.cursor);
     return { credentials: page.items, total: page.total, next_cursor: page.next_cursor, gaps };

@@ -144,11 +144,17 @@ describe('incident records, timeline, Datadog mirror and metrics', () => {
   }, 60_000);
 
   it('prompts name the tools and resources they rely on', () => {
-    const triage = incidentTriagePrompt.messages({ service: 'checkout', env: 'prod', since: undefined })[0]!
-      .text;
+    // Any name of the service: the prompt names it as the tools do.
+    const triage = incidentTriagePrompt.messages(
+      { service: 'Checkout', env: 'prod', since: undefined },
+      h.rt.deps,
+    )[0]!.text;
     expect(triage).toContain('triage_service {"service":"checkout","env":"prod"}');
+    expect(() =>
+      incidentTriagePrompt.messages({ service: 'chekout', env: 'prod', since: undefined }, h.rt.deps),
+    ).toThrow(/^service: no service "chekout" in the catalog; did you mean checkout/);
     expect(triage).toMatch(/not instructions/);
-    const pm = postmortemPrompt.messages({ incident_id: 'inc_0123456789ab' })[0]!.text;
+    const pm = postmortemPrompt.messages({ incident_id: 'inc_0123456789ab' }, h.rt.deps)[0]!.text;
     expect(pm).toContain('day2://incidents/inc_0123456789ab');
   });
 

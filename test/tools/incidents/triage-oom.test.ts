@@ -51,6 +51,7 @@ const oomPod: PodInfo = {
 
 const data = (d: DeploymentInfo): TriageData => ({
   service,
+  names: [service.id],
   env: 'prod',
   since: '2026-11-26T08:00:00.000Z',
   now: '2026-11-26T10:00:00.000Z',

@@ -481,7 +481,8 @@ function proposeActions(
     );
   for (const a of data.alerts.filter((x) => x.relation === 'upstream').slice(0, 1))
     add(
-      'triage_service',
+      // triage_service reads a service's workload; a resource (a database, a queue) has none.
+      a.catalog_service.startsWith('resource:') ? 'get_service' : 'triage_service',
       { service: a.catalog_service, env },
       `upstream ${a.catalog_service} is alerting too`,
     );
@@ -491,7 +492,8 @@ function proposeActions(
       'silence_alert',
       {
         env,
-        matchers: [`alertname="${am.name}"`, `service="${svc}"`, `env="${env}"`],
+        // The label as Alertmanager has it, which may be an alias of the catalog id.
+        matchers: [`alertname="${am.name}"`, `service="${am.backend_service ?? svc}"`, `env="${env}"`],
         duration: '30m',
         comment: `${svc}: mitigation in progress (triage)`,
       },
@@ -502,9 +504,8 @@ function proposeActions(
   return actions.slice(0, 5);
 }
 
-/** Silences that cover the service's alerts, or whose matchers select the service. */
+/** Silences that cover the service's alerts, or whose matchers select the service by any of its names. */
 function relevantSilences(data: TriageData) {
-  const svc = data.service.id;
   const ids = new Set(
     data.alerts.flatMap((a) => a.silenced_by.filter((s) => s.startsWith('silence:')).map((s) => s.slice(8))),
   );
@@ -513,7 +514,9 @@ function relevantSilences(data: TriageData) {
     .filter(
       (s) =>
         ids.has(s.id) ||
-        s.matchers.some((m) => ['service', 'app', 'job'].includes(m.name) && safeMatch(m, svc)),
+        s.matchers.some(
+          (m) => ['service', 'app', 'job'].includes(m.name) && data.names.some((n) => safeMatch(m, n)),
+        ),
     )
     .slice(0, 5);
 }
@@ -530,8 +533,7 @@ function safeMatch(
 }
 
 function relevantDowntimes(data: TriageData) {
-  const svc = data.service.id;
-  const tag = `service:${svc}`;
+  const tags = new Set(data.names.map((n) => `service:${n}`));
   const ids = new Set(
     data.alerts.flatMap((a) =>
       a.silenced_by.filter((s) => s.startsWith('datadog-downtime:')).map((s) => s.slice(17)),
@@ -540,7 +542,9 @@ function relevantDowntimes(data: TriageData) {
   return (data.downtimes ?? [])
     .filter(
       (d) =>
-        ids.has(String(d.id)) || d.scope.split(/[\s,]+/).includes(tag) || (d.monitorTags ?? []).includes(tag),
+        ids.has(String(d.id)) ||
+        d.scope.split(/[\s,]+/).some((t) => tags.has(t.toLowerCase())) ||
+        (d.monitorTags ?? []).some((t) => tags.has(t.toLowerCase())),
     )
     .slice(0, 5);
 }

@@ -50,6 +50,8 @@ const CRASH_LOG_LINES = 8;
 /** Everything triage read, each part possibly missing (then a gap says why). */
 export interface TriageData {
   service: CatalogService;
+  /** Every name the service goes by in env (id, Datadog service, workload): what silences and downtimes name. */
+  names: string[];
   env: string;
   since: string;
   now: string;
@@ -161,6 +163,7 @@ export async function collectTriage(
 
   const data: TriageData = {
     service,
+    names: deps.catalog.resolver.namesOf(service.id, env),
     env,
     since,
     now: deps.clock.now().toISOString(),
@@ -191,7 +194,7 @@ export async function collectTriage(
       (e) => e.object.name === workload.name || e.object.name.startsWith(`${workload.name}-`),
     );
   }
-  data.alerts = relateAlerts(deps, service, related, alertsRead.alerts);
+  data.alerts = relateAlerts(service, related, alertsRead.alerts);
   if (k8s && data.pods?.length) {
     const logs = await readCrashLogs(k8s, data.pods, env, timeout, deps.redactor);
     if (logs.results.length) data.crashLogs = logs.results;
@@ -257,35 +260,23 @@ async function readCrashLogs(
   return { results: read.results.map((r) => r.value), gaps: read.gaps };
 }
 
-/** Keeps the alerts of the service and of its neighbours, each marked with its relation and owner. */
-function relateAlerts(
-  deps: Deps,
-  service: CatalogService,
-  related: RelatedService[],
-  alerts: DayAlert[],
-): TriageAlert[] {
+/**
+ * Keeps the alerts of the service and of its neighbours, each marked with its relation and owner.
+ * Alerts arrive attributed to catalog nodes by the resolver (a Datadog service name is its service).
+ */
+function relateAlerts(service: CatalogService, related: RelatedService[], alerts: DayAlert[]): TriageAlert[] {
   const byId = new Map<string, { relation: Relation; owner?: string }>([
     [service.id, { relation: 'self', owner: service.owner }],
   ]);
-  for (const r of related)
-    if (!byId.has(r.id)) byId.set(r.id.replace(/^resource:/, ''), { relation: r.relation, owner: r.owner });
+  for (const r of related) if (!byId.has(r.id)) byId.set(r.id, { relation: r.relation, owner: r.owner });
   const out: TriageAlert[] = [];
   for (const a of alerts) {
-    if (!a.service) continue;
-    const id = canonicalService(deps, a.service);
-    const rel = byId.get(id);
-    if (rel) out.push({ ...a, relation: rel.relation, catalog_service: id, owner: rel.owner });
+    const rel = a.service ? byId.get(a.service) : undefined;
+    if (rel && a.service)
+      out.push({ ...a, relation: rel.relation, catalog_service: a.service, owner: rel.owner });
   }
   const order: Record<Relation, number> = { self: 0, upstream: 1, downstream: 2 };
   return out.sort((a, b) => order[a.relation] - order[b.relation]);
-}
-
-/** The catalog id for a service name a backend uses (its own id, or a Datadog service alias). */
-function canonicalService(deps: Deps, name: string): string {
-  const direct = deps.catalog.service(name);
-  if (direct) return direct.id;
-  const alias = deps.catalog.services().find((s) => s.datadogService === name || s.kubernetesId === name);
-  return alias?.id ?? name;
 }
 
 /** Whether a `k=v,k2=v2` selector selects the labels; undefined when the selector has other forms. */

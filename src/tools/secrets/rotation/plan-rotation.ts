@@ -2,7 +2,7 @@ import { environmentConfig } from '../../../config/lookup.js';
 import type { Deps } from '../../../contract/deps.js';
 import type { Plan, Target } from '../../../contract/define-tool.js';
 import { ToolError } from '../../../contract/define-tool.js';
-import { resolveEnvWith, resolveService } from '../../context/resolve-service.js';
+import { resolveEnvWith } from '../../context/resolve-service.js';
 import {
   alternateRole,
   parseDbCredential,
@@ -66,7 +66,7 @@ export async function planRotation(
   if (!args.secret && !args.service)
     throw new ToolError('say which credential: give service or secret', 'invalid_input', 'service');
   const sm = deps.backends.secrets(env);
-  const svc = args.service ? resolveService(deps, args.service) : undefined;
+  const svc = args.service ? deps.catalog.resolver.service(args.service, { env }) : undefined;
 
   const kube = deps.backends.has(env, 'kubernetes')
     ? await readKubeSecrets(deps.backends.kubernetes(env))

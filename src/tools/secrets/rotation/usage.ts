@@ -32,7 +32,7 @@ export class SecretUsage {
       if (src?.startsWith('aws:')) syncedFrom.set(`${s.namespace}/${s.name}`, src.slice(4));
     }
     for (const u of kube.uses) {
-      const svc = deps.catalog.serviceForWorkload(env, u.namespace, u.deployment)?.id ?? u.deployment;
+      const svc = deps.catalog.resolver.workloadService(env, u.namespace, u.deployment)?.id ?? u.deployment;
       const user = { service: svc, namespace: u.namespace, deployment: u.deployment, via: [u.via] };
       const key = `${u.namespace}/${u.secret}`;
       this.add(this.byK8s, key, user);

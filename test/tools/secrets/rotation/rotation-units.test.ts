@@ -10,6 +10,9 @@ import { scramVerifier } from '../../../../src/tools/secrets/rotation/pg-roles.j
 import { secretUsesOf } from '../../../../src/tools/secrets/rotation/secret-references.js';
 import { requestTokenFor } from '../../../../src/tools/secrets/rotation/run-rotation.js';
 import { rotateCredentialsPrompt } from '../../../../src/prompts/rotate-credentials.js';
+import { buildCatalog } from '../../../../src/catalog/build-catalog.js';
+import { parseCatalogText } from '../../../../src/catalog/parse-catalog.js';
+import { component } from '../../../catalog/fixtures.js';
 
 describe('credential values', () => {
   it('parses a PostgreSQL credential and refuses anything else', () => {
@@ -100,7 +103,11 @@ describe('requestTokenFor', () => {
 
 describe('rotate-credentials prompt', () => {
   it('walks inventory → plan → approval → execution → verification', () => {
-    const [m] = rotateCredentialsPrompt.messages({ env: 'prod', service: 'payment-service' });
+    const catalog = buildCatalog(
+      parseCatalogText(component('payment-service', { owner: 'payments-team' }), 'catalog-info.yaml')
+        .entities,
+    );
+    const [m] = rotateCredentialsPrompt.messages({ env: 'prod', service: 'PAYMENT-SERVICE' }, { catalog });
     const text = m!.text;
     for (const word of [
       'list_credentials',
@@ -111,5 +118,6 @@ describe('rotate-credentials prompt', () => {
     ])
       expect(text).toContain(word);
     expect(text.indexOf('list_credentials')).toBeLessThan(text.indexOf('approval_token'));
+    expect(text).toContain('"service":"payment-service"');
   });
 });

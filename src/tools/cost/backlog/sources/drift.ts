@@ -31,7 +31,7 @@ export const driftSource: BacklogSource = {
               (o.manifest.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
             const service =
               (o.kind === 'Deployment' && o.namespace
-                ? deps.catalog.serviceForWorkload(env, o.namespace, o.name)?.id
+                ? deps.catalog.resolver.workloadService(env, o.namespace, o.name, labels)?.id
                 : undefined) ?? labels['app.kubernetes.io/name'];
             const ref = objectRef(o);
             items.push({
