@@ -341,9 +341,9 @@ export class Approvals {
       .catch((err: unknown) => this.log.error('audit append failed', { error: err }));
   }
 
-  /** Gives back a token whose write could not be recorded, so that it can be used once the store is writable. */
-  async release(token: string, request: ApprovalRequest): Promise<boolean> {
-    return request.consumed_at ? this.store.releaseToken(token, request.consumed_at) : false;
+  /** Gives back an approval whose write could not be recorded, so that it can be used once the store is writable. */
+  async release(request: ApprovalRequest): Promise<boolean> {
+    return request.consumed_at ? this.store.releaseApproval(request.id, request.consumed_at) : false;
   }
 
   async get(id: string): Promise<ApprovalRequest | undefined> {

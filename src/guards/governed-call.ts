@@ -333,7 +333,7 @@ async function executeWrite(
     await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
   } catch (err) {
     if (redeem && approval)
-      await rt.approvals.release(redeem.token, approval).catch((releaseErr: unknown) =>
+      await rt.approvals.release(approval).catch((releaseErr: unknown) =>
         rt.deps.log.error('could not give back an approval whose write was not recorded', {
           approval_id: approval.id,
           error: releaseErr,
