@@ -9,7 +9,7 @@ import { gapShape } from './shapes.js';
 export const dependencyImpactTool = defineTool({
   name: 'dependency_impact',
   title: 'Dependency impact',
-  description: 'Upstream and downstream services, each with owner and alert status.',
+  description: 'Upstream and downstream services with owners and alert status.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',
