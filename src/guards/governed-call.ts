@@ -9,11 +9,17 @@ import { ToolError } from '../contract/define-tool.js';
 import type { Principal } from '../core/principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
-import { ApprovalError } from './approvals.js';
+import { ApprovalError, type Redemption } from './approvals.js';
 import { redact, redactLogLine, redactText } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../core/format-issues.js';
-import { approvalTokenField, CursorError, dryRunField, durationMs } from '../contract/fields.js';
+import {
+  approvalIdField,
+  approvalTokenField,
+  CursorError,
+  dryRunField,
+  durationMs,
+} from '../contract/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
 import { describeBackendError, serverMessageOf } from '../providers/describe-error.js';
 
@@ -31,14 +37,19 @@ export interface CallSession {
 
 const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
 
-/** The strict input schema of a tool (unknown fields are refused, with their names); writes add approval_token and dry_run. */
+/** The strict input schema of a tool (unknown fields are refused, with their names); writes add approval_token, approval_id and dry_run. */
 export function inputSchemaOf(tool: AnyTool): z.ZodObject {
   let s = schemaCache.get(tool);
   if (!s) {
     // Every write takes the governance fields; tools declare only their own.
     s = z.strictObject(
       tool.effect === 'write'
-        ? { ...tool.input, approval_token: approvalTokenField, dry_run: dryRunField }
+        ? {
+            ...tool.input,
+            approval_token: approvalTokenField,
+            approval_id: approvalIdField.optional(),
+            dry_run: dryRunField,
+          }
         : tool.input,
     );
     schemaCache.set(tool, s);
@@ -163,7 +174,7 @@ async function governedWrite(
   base: AuditInput,
   started: number,
 ): Promise<CallToolResult> {
-  const token = str(args.approval_token);
+  const redemption = redemptionOf(args);
   const dryRun = args.dry_run === true;
   const plan: Plan = await tool.plan(args, ctx);
   const risk = plan.risk ?? tool.risk;
@@ -247,7 +258,7 @@ async function governedWrite(
   }
 
   if (decision.decision === 'require_approval') {
-    if (!token) {
+    if (!redemption) {
       const elicited = await tryElicitation(rt, tool, plan, decision, session);
       if (elicited === 'approved') {
         return await executeWrite(
@@ -297,7 +308,7 @@ async function governedWrite(
       );
     }
     return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
-      token,
+      by: redemption,
       digest,
       who: { principal: ctx.principal.id, tool: tool.name, env: plan.env },
     });
@@ -313,21 +324,21 @@ async function executeWrite(
   plan: ActionPlan,
   audit: AuditInput,
   started: number,
-  redeem?: { token: string; digest: string; who: { principal: string; tool: string; env: string } },
+  redeem?: { by: Redemption; digest: string; who: { principal: string; tool: string; env: string } },
 ): Promise<CallToolResult> {
   // The order is what makes this safe:
-  // 1. The token is consumed first, by one atomic conditional update that checks its hash, the
-  //    requester, the digest, the state and the expiry. A refused token (unknown, another
-  //    principal's, reused, expired, for another action) stops here with its own
-  //    `approval.token_refused` record and never leaves a `tool.execute`; of two racing
-  //    redemptions only one gets past this line.
-  // 2. `tool.execute` is made durable. If that fails the token is given back and nothing runs
+  // 1. The approval is consumed first (by its token or its id), by one atomic conditional update
+  //    that checks the token's hash or the id, the requester, the digest, the state and the
+  //    expiry. A refused one (unknown, another principal's, reused, expired, for another action)
+  //    stops here with its own `approval.token_refused` record and never leaves a `tool.execute`;
+  //    of two racing redemptions only one gets past this line.
+  // 2. `tool.execute` is made durable. If that fails the approval is given back and nothing runs
   //    (fail closed, and the approval still works once the audit store does).
   // 3. Only then does the write run; `approval.consumed` follows its durable execute record.
   // A crash between 1 and 2 leaves the approval consumed and nothing executed: still closed (the
   // row says when it was consumed; the requester asks again). A crash after 2 leaves an execute
   // without outcome, as for any write that dies mid-way.
-  const approval = redeem && (await rt.approvals.consume(redeem.token, redeem.digest, redeem.who));
+  const approval = redeem && (await rt.approvals.consume(redeem.by, redeem.digest, redeem.who));
   if (approval) audit = { ...audit, approval: { id: approval.id } };
   try {
     await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
@@ -414,6 +425,20 @@ async function tryElicitation(
     `The user ${answer === 'decline' ? 'declined' : 'cancelled'} ${tool.name} when asked to approve it.`,
     'approval_declined',
   );
+}
+
+/** How a call redeems its approval, if it does: the token get_approval gave, or the approval's id. */
+function redemptionOf(args: Record<string, unknown>): Redemption | undefined {
+  const token = str(args.approval_token);
+  const id = str(args.approval_id);
+  if (token && id)
+    throw new ToolError(
+      'approval_id: pass approval_token or approval_id, not both (approval_id is enough for the principal that requested the action).',
+      'invalid_input',
+      'approval_id',
+    );
+  if (token) return { token };
+  return id ? { approval_id: id } : undefined;
 }
 
 function requestedDurationMs(args: Record<string, unknown>): number | undefined {

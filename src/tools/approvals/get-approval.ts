@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { countedApprovers } from '../../store/approval-state.js';
 import { issueApprovalToken } from '../../guards/approvals.js';
+import { approvalIdField } from '../../contract/fields.js';
 
 export const getApproval = defineTool({
   name: 'get_approval',
@@ -11,7 +12,7 @@ export const getApproval = defineTool({
   effect: 'read',
   risk: 'low',
   input: {
-    approval_id: z.string().regex(/^apr_[0-9a-f]+$/, 'an id such as apr_1a2b3c4d5e6f7a8b'),
+    approval_id: approvalIdField,
   },
   output: {
     approval_id: z.string(),

@@ -1,0 +1,140 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { startHarness, type TestHarness } from '../fixtures/in-memory-runtime.js';
+import { issuedToken } from '../fixtures/approval-token.js';
+
+// Issue 16 item 4, from the agent's side: after a human approves, the write costs the agent one
+// call (the same arguments plus approval_id), and get_approval can wait for the decision.
+
+type Structured = Record<string, unknown> & { status?: string; approval_id?: string };
+
+const ARGS = { env: 'staging', target: 'cfg', value: 'v2' };
+
+const textOf = (r: CallToolResult) => (r.content as { text: string }[])[0]?.text ?? '';
+const structured = (r: CallToolResult) => (r.structuredContent ?? {}) as Structured;
+
+async function write(client: Client, args: Record<string, unknown>) {
+  return (await client.callTool({ name: 'test_write', arguments: args })) as CallToolResult;
+}
+
+async function requestApproval(client: Client, args: Record<string, unknown> = ARGS): Promise<string> {
+  const r = await write(client, args);
+  expect(r.isError, textOf(r)).toBeFalsy();
+  expect(structured(r).status).toBe('approval_required');
+  return structured(r).approval_id!;
+}
+
+async function audit(h: TestHarness): Promise<Record<string, unknown>[]> {
+  await h.rt.auditLog.flush();
+  const rows = await h.rt.deps.store.queryAudit({ limit: 1000 });
+  return rows.map((r) => JSON.parse(r.record) as Record<string, unknown>);
+}
+
+describe('an approved write costs the agent one call', () => {
+  let h: TestHarness;
+  afterEach(async () => h?.close());
+
+  it('redeems an approval by approval_id, once, in the call that executes the write', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const id = await requestApproval(agent);
+    await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
+
+    const done = await write(agent, { ...ARGS, approval_id: id });
+    expect(done.isError, textOf(done)).toBeFalsy();
+    expect(structured(done).status).toBe('executed');
+    expect(h.backend.writes).toEqual([{ target: 'cfg', value: 'v2' }]);
+    expect((await h.rt.deps.store.getApproval(id))?.status).toBe('consumed');
+    const events = await audit(h);
+    expect(events.find((e) => e.event === 'tool.execute')).toMatchObject({
+      principal: 'agent-bot',
+      approval: { id },
+    });
+    expect(events.find((e) => e.event === 'approval.consumed')).toMatchObject({ approval: { id } });
+
+    // Single use: the same approval_id again is refused, audited, and writes nothing.
+    const again = await write(agent, { ...ARGS, approval_id: id });
+    expect(again.isError).toBe(true);
+    expect(textOf(again)).toMatch(/approval_id was already used; approvals are single-use/);
+    expect((await audit(h)).filter((e) => e.event === 'approval.token_refused')).toEqual([
+      expect.objectContaining({
+        principal: 'agent-bot',
+        approval: { id, code: 'consumed', via: 'approval_id' },
+      }),
+    ]);
+    expect(h.backend.writes).toHaveLength(1);
+  });
+
+  it("refuses another principal's approval_id, audits it, and leaves it to its requester", async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const other = await h.connect('agent-eve');
+    const id = await requestApproval(agent);
+    await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
+
+    const stolen = await write(other, { ...ARGS, approval_id: id });
+    expect(stolen.isError).toBe(true);
+    expect(textOf(stolen)).toMatch(
+      /approval_id belongs to an action another principal requested: an approval is redeemable only by the principal that requested the action/,
+    );
+    expect(h.backend.writes).toHaveLength(0);
+    const refused = (await audit(h)).filter((e) => e.event === 'approval.token_refused');
+    expect(refused).toEqual([
+      expect.objectContaining({
+        principal: 'agent-eve',
+        tool: 'test_write',
+        approval: { id, code: 'wrong_principal', via: 'approval_id' },
+      }),
+    ]);
+    expect((await audit(h)).some((e) => e.event === 'tool.execute')).toBe(false);
+
+    // Principals are compared in canonical form: the requester under another spelling redeems it.
+    const same = await h.connect('Agent-Bot\u200b');
+    const done = await write(same, { ...ARGS, approval_id: id });
+    expect(structured(done).status, textOf(done)).toBe('executed');
+    expect(h.backend.writes).toHaveLength(1);
+  });
+
+  it('refuses an expired approval_id, one for other arguments, and one not approved yet', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const pending = await requestApproval(agent, { ...ARGS, value: 'later' });
+    const early = await write(agent, { ...ARGS, value: 'later', approval_id: pending });
+    expect(early.isError).toBe(true);
+    expect(textOf(early)).toMatch(/not approved yet.*get_approval/);
+
+    const id = await requestApproval(agent);
+    await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
+    const tampered = await write(agent, { ...ARGS, value: 'evil', approval_id: id });
+    expect(tampered.isError).toBe(true);
+    expect(textOf(tampered)).toMatch(/approval_id was approved for a different action/);
+
+    h.clock.advance(16 * 60_000);
+    const late = await write(agent, { ...ARGS, approval_id: id });
+    expect(late.isError).toBe(true);
+    expect(textOf(late)).toMatch(/approval_id has expired/);
+    const codes = (await audit(h))
+      .filter((e) => e.event === 'approval.token_refused')
+      .map((e) => (e.approval as { code: string }).code);
+    expect(codes).toEqual(['not_approved', 'wrong_digest', 'expired']);
+    expect(h.backend.writes).toHaveLength(0);
+  });
+
+  it('takes approval_token or approval_id, not both', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const id = await requestApproval(agent);
+    const approved = await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
+    const token = await issuedToken(h.rt.approvals, approved);
+    const both = await write(agent, { ...ARGS, approval_id: id, approval_token: token });
+    expect(both.isError).toBe(true);
+    expect(textOf(both)).toMatch(/approval_token or approval_id, not both/);
+    expect(h.backend.writes).toHaveLength(0);
+    // The token path stays: another process of the same principal redeems the token.
+    const done = await write(agent, { ...ARGS, approval_token: token });
+    expect(structured(done).status, textOf(done)).toBe('executed');
+    // The token and the id are one approval: once used, neither redeems it again.
+    expect(textOf(await write(agent, { ...ARGS, approval_id: id }))).toMatch(/already used/);
+  });
+});
