@@ -3,6 +3,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startHarness, type TestHarness } from '../fixtures/in-memory-runtime.js';
 import { issuedToken } from '../fixtures/approval-token.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 // Issue 16 item 4, from the agent's side: after a human approves, the write costs the agent one
 // call (the same arguments plus approval_id), and get_approval can wait for the decision.
@@ -136,5 +137,95 @@ describe('an approved write costs the agent one call', () => {
     expect(structured(done).status, textOf(done)).toBe('executed');
     // The token and the id are one approval: once used, neither redeems it again.
     expect(textOf(await write(agent, { ...ARGS, approval_id: id }))).toMatch(/already used/);
+  });
+});
+
+describe('get_approval waits for the decision', () => {
+  let h: TestHarness;
+  afterEach(async () => h?.close());
+
+  it('returns as soon as another party approves during the wait, with progress meanwhile', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const id = await requestApproval(agent);
+    const progress: { progress: number; total?: number; message?: string }[] = [];
+    const started = Date.now();
+    const waiting = agent.callTool(
+      { name: 'get_approval', arguments: { approval_id: id, wait_s: 20 } },
+      undefined,
+      {
+        onprogress: (p) => void progress.push(p),
+      },
+    );
+    await waitFor(() => (progress.length ? true : undefined), 'a progress notification');
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await h.rt.deps.store.getApproval(id))?.status).toBe('pending');
+    await h.rt.approvals.approve(id, 'alice', { channel: 'cli' });
+
+    const got = (await waiting) as CallToolResult;
+    const elapsed = Date.now() - started;
+    expect(got.isError, textOf(got)).toBeFalsy();
+    expect(structured(got)).toMatchObject({ approval_id: id, status: 'approved', approvers: ['alice'] });
+    expect(elapsed).toBeLessThan(10_000);
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress[0]).toMatchObject({ total: 20 });
+    expect(progress[0]!.message).toMatch(/waiting for approval: 0 of 1/);
+    expect(textOf(got)).toContain(`call test_write again with the same arguments plus "approval_id":"${id}"`);
+
+    const done = await write(agent, { ...ARGS, approval_id: id });
+    expect(structured(done).status, textOf(done)).toBe('executed');
+  });
+
+  it('returns on a denial, and when the request expires during the wait', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const id = await requestApproval(agent);
+    const waiting = agent.callTool({ name: 'get_approval', arguments: { approval_id: id, wait_s: 20 } });
+    await new Promise((r) => setTimeout(r, 300));
+    await h.rt.approvals.deny(id, 'alice', { channel: 'cli', reason: 'not today' });
+    expect(structured((await waiting) as CallToolResult).status).toBe('denied');
+
+    const other = await requestApproval(agent, { ...ARGS, value: 'v3' });
+    const expiring = agent.callTool({ name: 'get_approval', arguments: { approval_id: other, wait_s: 20 } });
+    await new Promise((r) => setTimeout(r, 300));
+    h.clock.advance(16 * 60_000);
+    const started = Date.now();
+    expect(structured((await expiring) as CallToolResult).status).toBe('expired');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('stops waiting when the call is cancelled', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const id = await requestApproval(agent);
+    const abort = new AbortController();
+    const waiting = agent.callTool(
+      { name: 'get_approval', arguments: { approval_id: id, wait_s: 30 } },
+      undefined,
+      {
+        signal: abort.signal,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    abort.abort();
+    await expect(waiting).rejects.toThrow();
+    const cancelled = await waitFor(async () => {
+      const e = (await audit(h)).find((x) => x.tool === 'get_approval' && x.outcome);
+      return e && (e.outcome as { error?: string }).error;
+    }, 'the audited cancellation');
+    expect(cancelled).toBe('cancelled');
+  });
+
+  it('answers at once without wait_s', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const id = await requestApproval(agent);
+    const started = Date.now();
+    const got = (await agent.callTool({
+      name: 'get_approval',
+      arguments: { approval_id: id },
+    })) as CallToolResult;
+    expect(structured(got).status).toBe('pending');
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
