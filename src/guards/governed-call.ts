@@ -10,6 +10,7 @@ import type { Principal } from '../core/principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError, type Redemption } from './approvals.js';
+import { approvalRequiredText, mayNotApprove } from './approval-ask.js';
 import { redact, redactLogLine, redactText } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../core/format-issues.js';
@@ -296,16 +297,12 @@ async function governedWrite(
         summary: plan.summary,
         plan: planView,
         policy: policySummary(decision),
+        may_not_approve: mayNotApprove(request),
         expires_at: request.expires_at,
         approve_with: `day2 approve ${request.id}`,
         ...(link.url ? { approve_url: link.url } : {}),
       };
-      return okResult(
-        out,
-        `Approval required (${decision.approvals} approver${decision.approvals > 1 ? 's' : ''}, rule "${decision.rule}"): ${plan.summary}\n` +
-          `A human approves with: day2 approve ${request.id}${link.url ? ` or at ${link.url}` : ''}\n` +
-          `Then read the token with get_approval {"approval_id":"${request.id}"} and call ${tool.name} again with the same arguments plus approval_token.`,
-      );
+      return okResult(out, approvalRequiredText(request, link.url));
     }
     return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
       by: redemption,
@@ -505,6 +502,8 @@ function policySummary(d: PolicyDecision) {
     decision: d.decision,
     approvals_needed: d.approvals,
     distinct_approver: d.distinct_from_requester,
+    reason_required: d.reason_required,
+    channels: d.channels,
     reason: d.reason,
   };
 }

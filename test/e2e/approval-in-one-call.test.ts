@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -227,5 +228,69 @@ describe('get_approval waits for the decision', () => {
     })) as CallToolResult;
     expect(structured(got).status).toBe('pending');
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
+
+describe('approval_required says what the human will be asked for', () => {
+  let h: TestHarness;
+  afterEach(async () => h?.close());
+
+  it('names the approvers needed, the channels, the reason and who may not approve, in text and structure', async () => {
+    h = await startHarness({
+      policy: {
+        version: 'ask-1',
+        rules: [
+          {
+            id: 'two-with-reason',
+            match: { tool: 'test_write' },
+            decision: 'require_approval',
+            approvals: 2,
+            distinct_from_requester: true,
+            reason_required: true,
+            channels: ['cli', 'http'],
+          },
+        ],
+      },
+      http: {
+        public_url: 'https://day2.example.test',
+        approvers: [{ principal: 'alice', token_sha256: createHash('sha256').update('t').digest('hex') }],
+      },
+    });
+    const agent = await h.connect('agent-bot');
+    const r = await write(agent, ARGS);
+    const s = structured(r);
+    const id = s.approval_id!;
+    expect(s).toMatchObject({
+      status: 'approval_required',
+      policy: { approvals_needed: 2, channels: ['cli', 'http'], reason_required: true },
+      may_not_approve: ['agent-bot'],
+      approve_url: `https://day2.example.test/approvals/${id}`,
+    });
+    const text = textOf(r);
+    expect(text).toContain('2 approvers');
+    expect(text).toContain('not agent-bot (the requester)');
+    expect(text).toContain('a reason');
+    expect(text).toContain('through cli or http');
+    expect(text).toContain(`day2 approve ${id} --reason "…"`);
+    expect(text).toContain(`https://day2.example.test/approvals/${id}`);
+    expect(text).toContain(
+      `Next: wait with get_approval {"approval_id":"${id}","wait_s":60}, then call test_write again with the same arguments plus "approval_id":"${id}".`,
+    );
+  });
+
+  it('says so when anyone may approve through the CLI alone, without a reason', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const r = await write(agent, ARGS);
+    expect(structured(r)).toMatchObject({
+      policy: { approvals_needed: 1, channels: ['cli'], reason_required: false },
+      may_not_approve: [],
+    });
+    expect(structured(r).approve_url).toBeUndefined();
+    const text = textOf(r);
+    expect(text).toContain('1 approver');
+    expect(text).toContain('through cli');
+    expect(text).not.toContain('reason');
+    expect(text).not.toContain('(the requester)');
   });
 });
