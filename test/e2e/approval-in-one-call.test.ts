@@ -5,6 +5,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startHarness, type TestHarness } from '../fixtures/in-memory-runtime.js';
 import { issuedToken } from '../fixtures/approval-token.js';
 import { waitFor } from '../fixtures/wait-for.js';
+import { allAudit, type ParsedAudit } from '../fixtures/audit-records.js';
 
 // Issue 16 item 4, from the agent's side: after a human approves, the write costs the agent one
 // call (the same arguments plus approval_id), and get_approval can wait for the decision.
@@ -27,16 +28,15 @@ async function requestApproval(client: Client, args: Record<string, unknown> = A
   return structured(r).approval_id!;
 }
 
-async function audit(h: TestHarness): Promise<Record<string, unknown>[]> {
+async function audit(h: TestHarness): Promise<ParsedAudit[]> {
   await h.rt.auditLog.flush();
-  const rows = await h.rt.deps.store.queryAudit({ limit: 1000 });
-  return rows.map((r) => JSON.parse(r.record) as Record<string, unknown>);
+  return allAudit(h.rt.deps.store);
 }
 
-describe('an approved write costs the agent one call', () => {
-  let h: TestHarness;
-  afterEach(async () => h?.close());
+let h: TestHarness;
+afterEach(async () => h?.close());
 
+describe('an approved write costs the agent one call', () => {
   it('redeems an approval by approval_id, once, in the call that executes the write', async () => {
     h = await startHarness();
     const agent = await h.connect('agent-bot');
@@ -123,6 +123,14 @@ describe('an approved write costs the agent one call', () => {
     expect(h.backend.writes).toHaveLength(0);
   });
 
+  it('tells the agent so in the server instructions', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    expect(agent.getInstructions()).toMatch(
+      /get_approval with wait_s waits for it\); then call again with the same arguments plus approval_id/,
+    );
+  });
+
   it('takes approval_token or approval_id, not both', async () => {
     h = await startHarness();
     const agent = await h.connect('agent-bot');
@@ -142,9 +150,6 @@ describe('an approved write costs the agent one call', () => {
 });
 
 describe('get_approval waits for the decision', () => {
-  let h: TestHarness;
-  afterEach(async () => h?.close());
-
   it('returns as soon as another party approves during the wait, with progress meanwhile', async () => {
     h = await startHarness();
     const agent = await h.connect('agent-bot');
@@ -232,9 +237,6 @@ describe('get_approval waits for the decision', () => {
 });
 
 describe('approval_required says what the human will be asked for', () => {
-  let h: TestHarness;
-  afterEach(async () => h?.close());
-
   it('names the approvers needed, the channels, the reason and who may not approve, in text and structure', async () => {
     h = await startHarness({
       policy: {
