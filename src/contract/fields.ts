@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const envField = z.string().min(1);
 export const serviceField = z.string().min(1);
 export const approvalTokenField = z.string().optional();
+/** An approval request's id; its pattern is checked on the server, which names the expected form. */
+export const approvalIdField = z.string().regex(/^apr_[0-9a-f]+$/, 'an id such as apr_1a2b3c4d5e6f7a8b');
 export const dryRunField = z.boolean().optional();
 export const limitField = z.number().int().min(1).max(100).optional().meta({ default: 20 });
 export const cursorField = z.string().optional();

@@ -11,7 +11,7 @@ export interface ActionIdentity {
 }
 
 /** Arguments that steer governance itself and so are not part of the action. */
-const GOVERNANCE_ARGS = new Set(['approval_token', 'dry_run']);
+const GOVERNANCE_ARGS = new Set(['approval_token', 'approval_id', 'dry_run']);
 
 export function actionArgs(args: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -19,7 +19,7 @@ export function actionArgs(args: Record<string, unknown>): Record<string, unknow
   return out;
 }
 
-/** SHA-256 over canonical JSON of {tool, args without approval_token, env, targets, preconditions}. */
+/** SHA-256 over canonical JSON of {tool, args without the governance args, env, targets, preconditions}. */
 export function actionDigest(a: ActionIdentity): string {
   return sha256Hex(
     canonicalJson({

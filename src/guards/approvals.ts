@@ -38,20 +38,34 @@ export class ApprovalError extends Error {
   }
 }
 
-const TOKEN_MESSAGES: Record<Exclude<ConsumeResult, { ok: true }>['reason'], string> = {
-  unknown:
-    'approval_token is not valid: no approval has that token. Call the tool without approval_token to request approval',
-  expired:
-    'approval_token has expired. Call the tool again without approval_token for a new approval request',
-  consumed:
-    'approval_token was already used; tokens are single-use. Call the tool again without approval_token for a new request',
-  denied: 'the approval for this token was denied',
-  not_approved: 'approval_token is not valid yet: the request does not have all the approvals policy needs',
-  wrong_digest:
-    'approval_token was issued for a different action: the arguments, environment or live target state changed since approval. Call the tool again without approval_token to plan and request approval for this exact action',
-  wrong_principal:
-    'approval_token belongs to an action another principal requested: a token is redeemable only by the principal that requested the action. Call the tool without approval_token to request approval as yourself',
-};
+/** What an agent redeems an approval with: the token get_approval handed it, or the approval's id. */
+export type Redemption = { token: string } | { approval_id: string };
+
+type RefusalReason = Exclude<ConsumeResult, { ok: true }>['reason'];
+
+/** Why a redemption was refused, in words the model can act on, naming the field it passed. */
+function refusalMessage(reason: RefusalReason, by: Redemption, id: string | undefined): string {
+  const token = 'token' in by;
+  const field = token ? 'approval_token' : 'approval_id';
+  switch (reason) {
+    case 'unknown':
+      return token
+        ? 'approval_token is not valid: no approval has that token. Call the tool without approval_token to request approval'
+        : `approval_id: no approval request ${by.approval_id}. Call the tool without approval_id to request approval`;
+    case 'expired':
+      return `${field} has expired. Call the tool again without ${field} for a new approval request`;
+    case 'consumed':
+      return `${field} was already used; ${token ? 'tokens' : 'approvals'} are single-use. Call the tool again without ${field} for a new request`;
+    case 'denied':
+      return `the approval for this ${token ? 'token' : 'approval_id'} was denied`;
+    case 'not_approved':
+      return `${field} is not ${token ? 'valid' : 'approved'} yet: the request does not have all the approvals policy needs. Wait with get_approval {"approval_id":"${id}","wait_s":60}`;
+    case 'wrong_digest':
+      return `${field} was ${token ? 'issued' : 'approved'} for a different action: the arguments, environment or live target state changed since approval. Call the tool again without ${field} to plan and request approval for this exact action`;
+    case 'wrong_principal':
+      return `${field} belongs to an action another principal requested: ${token ? 'a token' : 'an approval'} is redeemable only by the principal that requested the action. Call the tool without ${field} to request approval as yourself`;
+  }
+}
 
 /** The outcome of asking for a request's token: the token itself, once, or why not. */
 export type TokenIssue =
@@ -294,19 +308,25 @@ export class Approvals {
   }
 
   /**
-   * Consumes a token for `digest`, exactly once across every process sharing the store, and only
-   * for the principal that requested the action. On refusal the audit records why (its own event,
-   * `approval.token_refused`) and an ApprovalError carries a message the model can act on. The
-   * caller records the consumption (consumed) once its execution record is durable, or gives the
-   * token back (release) when that record cannot be written.
+   * Redeems an approval for `digest` (by its token, or by its id), exactly once across every
+   * process sharing the store, and only for the principal that requested the action. On refusal
+   * the audit records why (its own event, `approval.token_refused`, whichever way it was
+   * redeemed, so that one alert covers both) and an ApprovalError carries a message the model can
+   * act on. The caller records the consumption (consumed) once its execution record is durable,
+   * or gives the approval back (release) when that record cannot be written.
    */
   async consume(
-    token: string,
+    by: Redemption,
     digest: string,
     who: { principal: string; tool: string; env: string },
   ): Promise<ApprovalRequest> {
-    const res = await this.store.consumeToken(token, digest, who.principal, this.clock.now().toISOString());
+    const now = this.clock.now().toISOString();
+    const res =
+      'token' in by
+        ? await this.store.consumeToken(by.token, digest, who.principal, now)
+        : await this.store.consumeApproval(by.approval_id, digest, who.principal, now);
     if (res.ok) return res.request;
+    const id = res.request?.id ?? ('approval_id' in by ? by.approval_id : undefined);
     await this.audit.append(
       {
         event: 'approval.token_refused',
@@ -314,11 +334,14 @@ export class Approvals {
         tool: who.tool,
         env: who.env,
         action_digest: digest,
-        approval: { id: res.request?.id, code: res.reason },
+        approval: { id, code: res.reason, ...('approval_id' in by ? { via: 'approval_id' } : {}) },
       },
       { durable: true },
     );
-    throw new ApprovalError(`token_${res.reason}`, TOKEN_MESSAGES[res.reason]);
+    throw new ApprovalError(
+      `${'token' in by ? 'token' : 'approval'}_${res.reason}`,
+      refusalMessage(res.reason, by, id),
+    );
   }
 
   /**
@@ -343,9 +366,9 @@ export class Approvals {
       .catch((err: unknown) => this.log.error('audit append failed', { error: err }));
   }
 
-  /** Gives back a token whose write could not be recorded, so that it can be used once the store is writable. */
-  async release(token: string, request: ApprovalRequest): Promise<boolean> {
-    return request.consumed_at ? this.store.releaseToken(token, request.consumed_at) : false;
+  /** Gives back an approval whose write could not be recorded, so that it can be used once the store is writable. */
+  async release(request: ApprovalRequest): Promise<boolean> {
+    return request.consumed_at ? this.store.releaseApproval(request.id, request.consumed_at) : false;
   }
 
   async get(id: string): Promise<ApprovalRequest | undefined> {

@@ -9,11 +9,18 @@ import { ToolError } from '../contract/define-tool.js';
 import type { Principal } from '../core/principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
-import { ApprovalError } from './approvals.js';
+import { ApprovalError, type Redemption } from './approvals.js';
+import { approvalRequiredText, mayNotApprove } from './approval-ask.js';
 import type { Redactor } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../core/format-issues.js';
-import { approvalTokenField, CursorError, dryRunField, durationMs } from '../contract/fields.js';
+import {
+  approvalIdField,
+  approvalTokenField,
+  CursorError,
+  dryRunField,
+  durationMs,
+} from '../contract/fields.js';
 import { StoreUnavailableError, type AuditInput } from '../store/store.js';
 import { describeBackendError, serverMessageOf } from '../providers/describe-error.js';
 
@@ -31,14 +38,19 @@ export interface CallSession {
 
 const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
 
-/** The strict input schema of a tool (unknown fields are refused, with their names); writes add approval_token and dry_run. */
+/** The strict input schema of a tool (unknown fields are refused, with their names); writes add approval_token, approval_id and dry_run. */
 export function inputSchemaOf(tool: AnyTool): z.ZodObject {
   let s = schemaCache.get(tool);
   if (!s) {
     // Every write takes the governance fields; tools declare only their own.
     s = z.strictObject(
       tool.effect === 'write'
-        ? { ...tool.input, approval_token: approvalTokenField, dry_run: dryRunField }
+        ? {
+            ...tool.input,
+            approval_token: approvalTokenField,
+            approval_id: approvalIdField.optional(),
+            dry_run: dryRunField,
+          }
         : tool.input,
     );
     schemaCache.set(tool, s);
@@ -166,7 +178,7 @@ async function governedWrite(
   started: number,
 ): Promise<CallToolResult> {
   const r = rt.deps.redactor;
-  const token = str(args.approval_token);
+  const redemption = redemptionOf(args);
   const dryRun = args.dry_run === true;
   const planned: Plan = await tool.plan(args, ctx);
   // The summary reaches the model, the approver and the notifier as it is: no secret in it either.
@@ -255,7 +267,7 @@ async function governedWrite(
   }
 
   if (decision.decision === 'require_approval') {
-    if (!token) {
+    if (!redemption) {
       const elicited = await tryElicitation(rt, tool, plan, decision, session);
       if (elicited === 'approved') {
         return await executeWrite(
@@ -293,20 +305,15 @@ async function governedWrite(
         summary: plan.summary,
         plan: planView,
         policy: policySummary(decision),
+        may_not_approve: mayNotApprove(request),
         expires_at: request.expires_at,
         approve_with: `day2 approve ${request.id}`,
         ...(link.url ? { approve_url: link.url } : {}),
       };
-      return okResult(
-        r,
-        out,
-        `Approval required (${decision.approvals} approver${decision.approvals > 1 ? 's' : ''}, rule "${decision.rule}"): ${plan.summary}\n` +
-          `A human approves with: day2 approve ${request.id}${link.url ? ` or at ${link.url}` : ''}\n` +
-          `Then read the token with get_approval {"approval_id":"${request.id}"} and call ${tool.name} again with the same arguments plus approval_token.`,
-      );
+      return okResult(r, out, approvalRequiredText(request, link.url));
     }
     return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
-      token,
+      by: redemption,
       digest,
       who: { principal: ctx.principal.id, tool: tool.name, env: plan.env },
     });
@@ -322,28 +329,28 @@ async function executeWrite(
   plan: ActionPlan,
   audit: AuditInput,
   started: number,
-  redeem?: { token: string; digest: string; who: { principal: string; tool: string; env: string } },
+  redeem?: { by: Redemption; digest: string; who: { principal: string; tool: string; env: string } },
 ): Promise<CallToolResult> {
   const r = rt.deps.redactor;
   // The order is what makes this safe:
-  // 1. The token is consumed first, by one atomic conditional update that checks its hash, the
-  //    requester, the digest, the state and the expiry. A refused token (unknown, another
-  //    principal's, reused, expired, for another action) stops here with its own
-  //    `approval.token_refused` record and never leaves a `tool.execute`; of two racing
-  //    redemptions only one gets past this line.
-  // 2. `tool.execute` is made durable. If that fails the token is given back and nothing runs
+  // 1. The approval is consumed first (by its token or its id), by one atomic conditional update
+  //    that checks the token's hash or the id, the requester, the digest, the state and the
+  //    expiry. A refused one (unknown, another principal's, reused, expired, for another action)
+  //    stops here with its own `approval.token_refused` record and never leaves a `tool.execute`;
+  //    of two racing redemptions only one gets past this line.
+  // 2. `tool.execute` is made durable. If that fails the approval is given back and nothing runs
   //    (fail closed, and the approval still works once the audit store does).
   // 3. Only then does the write run; `approval.consumed` follows its durable execute record.
   // A crash between 1 and 2 leaves the approval consumed and nothing executed: still closed (the
   // row says when it was consumed; the requester asks again). A crash after 2 leaves an execute
   // without outcome, as for any write that dies mid-way.
-  const approval = redeem && (await rt.approvals.consume(redeem.token, redeem.digest, redeem.who));
+  const approval = redeem && (await rt.approvals.consume(redeem.by, redeem.digest, redeem.who));
   if (approval) audit = { ...audit, approval: { id: approval.id } };
   try {
     await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
   } catch (err) {
     if (redeem && approval)
-      await rt.approvals.release(redeem.token, approval).catch((releaseErr: unknown) =>
+      await rt.approvals.release(approval).catch((releaseErr: unknown) =>
         rt.deps.log.error('could not give back an approval whose write was not recorded', {
           approval_id: approval.id,
           error: releaseErr,
@@ -430,6 +437,20 @@ async function tryElicitation(
   );
 }
 
+/** How a call redeems its approval, if it does: the token get_approval gave, or the approval's id. */
+function redemptionOf(args: Record<string, unknown>): Redemption | undefined {
+  const token = str(args.approval_token);
+  const id = str(args.approval_id);
+  if (token && id)
+    throw new ToolError(
+      'approval_id: pass approval_token or approval_id, not both (approval_id is enough for the principal that requested the action).',
+      'invalid_input',
+      'approval_id',
+    );
+  if (token) return { token };
+  return id ? { approval_id: id } : undefined;
+}
+
 function requestedDurationMs(args: Record<string, unknown>): number | undefined {
   const d = args.duration ?? args.duration_minutes;
   if (typeof d === 'number') return args.duration_minutes !== undefined ? d * 60_000 : d;
@@ -494,6 +515,8 @@ function policySummary(d: PolicyDecision) {
     decision: d.decision,
     approvals_needed: d.approvals,
     distinct_approver: d.distinct_from_requester,
+    reason_required: d.reason_required,
+    channels: d.channels,
     reason: d.reason,
   };
 }

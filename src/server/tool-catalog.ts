@@ -33,6 +33,7 @@ export function writeOutputSchema(tool: AnyTool): z.ZodObject {
     summary: z.string().optional(),
     plan: z.record(z.string(), z.unknown()).optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
+    may_not_approve: z.array(z.string()).optional().describe('principals whose approval does not count'),
     expires_at: z.string().optional(),
     approve_with: z.string().optional(),
     approve_url: z.string().optional().describe('the approval page, where one is served for this rule'),

@@ -475,35 +475,50 @@ export class PostgresStore implements Store {
   }
 
   consumeToken(token: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult> {
+    return this.consumeOnce('token', tokenHash(token), actionDigest, principal, now);
+  }
+
+  consumeApproval(id: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult> {
+    return this.consumeOnce('id', id, actionDigest, principal, now);
+  }
+
+  /** Both redemptions: the row whose `column` is `key` (a token's hash, or an id), consumed by one conditional UPDATE. */
+  private consumeOnce(
+    column: 'token' | 'id',
+    key: string,
+    actionDigest: string,
+    principal: string,
+    now: string,
+  ): Promise<ConsumeResult> {
     return this.run(async (): Promise<ConsumeResult> => {
       const at = isoTime(now);
-      const hash = tokenHash(token);
-      const byToken = async () => {
-        const row = (await this.q<ApprovalRow>(`SELECT * FROM ${this.s}.approvals WHERE token = $1`, [hash]))
-          .rows[0];
+      const find = async () => {
+        const row = (
+          await this.q<ApprovalRow>(`SELECT * FROM ${this.s}.approvals WHERE ${column} = $1`, [key])
+        ).rows[0];
         return row && toApproval(row);
       };
       // The requester never changes, so checking it before the conditional UPDATE is race-free.
-      const before = await byToken();
+      const before = await find();
       const refused = before && wrongPrincipal(before, principal);
       if (refused) return refused;
       const won = await this.q<ApprovalRow>(
         `UPDATE ${this.s}.approvals SET status = 'consumed', consumed_at = $1
-         WHERE token = $2 AND status = 'approved' AND action_digest = $3 AND token_expires_at > $1
+         WHERE ${column} = $2 AND status = 'approved' AND action_digest = $3 AND token_expires_at > $1
          RETURNING *`,
-        [at, hash, actionDigest],
+        [at, key, actionDigest],
       );
       if (won.rows[0]) return { ok: true, request: toApproval(won.rows[0]) };
-      return consumeFailure(await byToken(), actionDigest, at);
+      return consumeFailure(await find(), actionDigest, at);
     });
   }
 
-  releaseToken(token: string, consumedAt: string): Promise<boolean> {
+  releaseApproval(id: string, consumedAt: string): Promise<boolean> {
     return this.run(async () => {
       const res = await this.q(
         `UPDATE ${this.s}.approvals SET status = 'approved', consumed_at = NULL
-         WHERE token = $1 AND status = 'consumed' AND consumed_at = $2::timestamptz`,
-        [tokenHash(token), isoTime(consumedAt)],
+         WHERE id = $1 AND status = 'consumed' AND consumed_at = $2::timestamptz`,
+        [id, isoTime(consumedAt)],
       );
       return (res.rowCount ?? 0) > 0;
     });

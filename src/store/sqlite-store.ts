@@ -183,9 +183,13 @@ export class SqliteStore implements Store {
         `UPDATE approvals SET status = 'consumed', consumed_at = ?
          WHERE token = ? AND status = 'approved' AND action_digest = ? AND token_expires_at > ? RETURNING *`,
       ),
+      consumeById: p(
+        `UPDATE approvals SET status = 'consumed', consumed_at = ?
+         WHERE id = ? AND status = 'approved' AND action_digest = ? AND token_expires_at > ? RETURNING *`,
+      ),
       release: p(
         `UPDATE approvals SET status = 'approved', consumed_at = NULL
-         WHERE token = ? AND status = 'consumed' AND consumed_at = ?`,
+         WHERE id = ? AND status = 'consumed' AND consumed_at = ?`,
       ),
       expire: p(
         `UPDATE approvals SET status = 'expired'
@@ -430,23 +434,45 @@ export class SqliteStore implements Store {
   }
 
   consumeToken(token: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult> {
+    return this.consumeOnce(
+      this.stmts.byToken,
+      this.stmts.consume,
+      tokenHash(token),
+      actionDigest,
+      principal,
+      now,
+    );
+  }
+
+  consumeApproval(id: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult> {
+    return this.consumeOnce(this.stmts.getApproval, this.stmts.consumeById, id, actionDigest, principal, now);
+  }
+
+  /** Both redemptions: the row `key` names (a token's hash, or an id), consumed in one transaction. */
+  private consumeOnce(
+    find: StatementSync,
+    consume: StatementSync,
+    key: string,
+    actionDigest: string,
+    principal: string,
+    now: string,
+  ): Promise<ConsumeResult> {
     return this.run((): ConsumeResult => {
       const at = isoTime(now);
-      const hash = tokenHash(token);
       return this.transaction(() => {
-        const current = this.stmts.byToken.get(hash);
+        const current = find.get(key);
         const request = current && toApproval(current);
         const refused = request && wrongPrincipal(request, principal);
         if (refused) return refused;
-        const row = this.stmts.consume.get(at, hash, actionDigest, at);
+        const row = consume.get(at, key, actionDigest, at);
         if (row) return { ok: true, request: toApproval(row) };
         return consumeFailure(request, actionDigest, at);
       });
     });
   }
 
-  releaseToken(token: string, consumedAt: string): Promise<boolean> {
-    return this.run(() => Number(this.stmts.release.run(tokenHash(token), isoTime(consumedAt)).changes) > 0);
+  releaseApproval(id: string, consumedAt: string): Promise<boolean> {
+    return this.run(() => Number(this.stmts.release.run(id, isoTime(consumedAt)).changes) > 0);
   }
 
   expireApprovals(now: string): Promise<number> {

@@ -195,10 +195,15 @@ export interface Store {
    */
   consumeToken(token: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult>;
   /**
-   * Undoes one consumeToken whose write could not be recorded (consumed → approved), only if the
-   * row is still the consumption made at `consumedAt`. Returns whether it did.
+   * Consumes an approved request by its id, with consumeToken's atomic semantics (digest, expiry,
+   * requester in canonical form, once): how the requester redeems its approval without a token.
    */
-  releaseToken(token: string, consumedAt: string): Promise<boolean>;
+  consumeApproval(id: string, actionDigest: string, principal: string, now: string): Promise<ConsumeResult>;
+  /**
+   * Undoes one consumeToken or consumeApproval whose write could not be recorded (consumed →
+   * approved), only if the row is still the consumption made at `consumedAt`. Returns whether it did.
+   */
+  releaseApproval(id: string, consumedAt: string): Promise<boolean>;
   /** Marks pending or approved requests whose time has passed as expired; returns how many. */
   expireApprovals(now: string): Promise<number>;
 

@@ -144,8 +144,12 @@ export class WorkerSqliteStore implements Store {
     return this.call('consumeToken', args);
   }
 
-  releaseToken(...args: Args<'releaseToken'>) {
-    return this.call('releaseToken', args);
+  consumeApproval(...args: Args<'consumeApproval'>) {
+    return this.call('consumeApproval', args);
+  }
+
+  releaseApproval(...args: Args<'releaseApproval'>) {
+    return this.call('releaseApproval', args);
   }
 
   expireApprovals(...args: Args<'expireApprovals'>) {

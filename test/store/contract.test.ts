@@ -390,6 +390,68 @@ describe.each(backends)('store contract: $name', (factory) => {
         reason: 'expired',
       });
     });
+
+    it('lets exactly one of 20 concurrent redemptions by id win, for the requester only', async () => {
+      const req = approval();
+      await store.createApproval(req);
+      await store.decideApproval(req.id, approve('bob'), at(MIN), 5 * MIN);
+      // Another principal is refused and the approval stays redeemable by its requester.
+      expect(await store.consumeApproval(req.id, req.action_digest, 'mallory', at(2 * MIN))).toMatchObject({
+        ok: false,
+        reason: 'wrong_principal',
+        request: { id: req.id, status: 'approved' },
+      });
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          // The requester, in another spelling of the same canonical principal.
+          store.consumeApproval(req.id, req.action_digest, 'Alice\u200b', at(2 * MIN)),
+        ),
+      );
+      const winners = results.filter((r) => r.ok);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]).toMatchObject({ ok: true, request: { id: req.id, status: 'consumed' } });
+      for (const l of results.filter((r) => !r.ok))
+        expect(l).toMatchObject({ ok: false, reason: 'consumed' });
+    });
+
+    it('names why an approval cannot be redeemed by id, and gives back one whose write was not recorded', async () => {
+      expect(await store.consumeApproval('apr_missing', 'a'.repeat(64), 'alice', at(2 * MIN))).toEqual({
+        ok: false,
+        reason: 'unknown',
+      });
+      const pending = approval({ action_digest: '7'.repeat(64) });
+      await store.createApproval(pending);
+      expect(
+        await store.consumeApproval(pending.id, pending.action_digest, 'alice', at(2 * MIN)),
+      ).toMatchObject({
+        ok: false,
+        reason: 'not_approved',
+      });
+
+      // Redeemable by id whether or not its token was issued; the token then redeems nothing.
+      const req = await approved('tok-id');
+      expect(await store.consumeApproval(req.id, 'e'.repeat(64), 'alice', at(2 * MIN))).toMatchObject({
+        ok: false,
+        reason: 'wrong_digest',
+      });
+      expect(await store.consumeApproval(req.id, req.action_digest, 'alice', at(6 * MIN))).toMatchObject({
+        ok: false,
+        reason: 'expired',
+      });
+      const won = await store.consumeApproval(req.id, req.action_digest, 'alice', at(2 * MIN));
+      expect(won).toMatchObject({ ok: true, request: { status: 'consumed', consumed_at: at(2 * MIN) } });
+      expect(await store.consumeToken('tok-id', req.action_digest, 'alice', at(2 * MIN))).toMatchObject({
+        ok: false,
+        reason: 'consumed',
+      });
+
+      // Given back only as the consumption it was.
+      expect(await store.releaseApproval(req.id, at(3 * MIN))).toBe(false);
+      expect(await store.releaseApproval(req.id, at(2 * MIN))).toBe(true);
+      expect((await store.getApproval(req.id))?.status).toBe('approved');
+      expect(await store.releaseApproval(req.id, at(2 * MIN))).toBe(false);
+      expect((await store.consumeToken('tok-id', req.action_digest, 'alice', at(3 * MIN))).ok).toBe(true);
+    });
   });
 
   describe('documents', () => {

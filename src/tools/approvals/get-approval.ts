@@ -1,17 +1,29 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { defineTool, ToolError, type ToolContext } from '../../contract/define-tool.js';
 import { countedApprovers } from '../../store/approval-state.js';
 import { issueApprovalToken } from '../../guards/approvals.js';
+import { approvalIdField } from '../../contract/fields.js';
+
+/** How often a waiting call reads the request again, and reports progress while nothing changes. */
+const POLL_MS = 500;
+const PROGRESS_EVERY_MS = 5_000;
+/**
+ * The longest wait: short of the MCP SDK's default 60 s request timeout, so that a client left at
+ * its default gets the answer (still pending) rather than a timeout.
+ */
+const MAX_WAIT_MS = 55_000;
 
 export const getApproval = defineTool({
   name: 'get_approval',
   title: 'Get approval',
-  description: "An approval's status and, once approved, its single-use approval_token (requester only).",
+  description: "An approval's status; waits up to wait_s seconds for a decision.",
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',
   input: {
-    approval_id: z.string().regex(/^apr_[0-9a-f]+$/, 'an id such as apr_1a2b3c4d5e6f7a8b'),
+    approval_id: approvalIdField,
+    wait_s: z.number().int().min(0).max(60).optional(),
   },
   output: {
     approval_id: z.string(),
@@ -30,7 +42,8 @@ export const getApproval = defineTool({
       .optional()
       .describe('when the single-use token was handed out; it is shown only that once'),
   },
-  async run({ approval_id }, ctx) {
+  async run({ approval_id, wait_s }, ctx) {
+    if (wait_s) await awaitDecision(approval_id, wait_s, ctx);
     const now = ctx.deps.clock.now().toISOString();
     await ctx.deps.store.expireApprovals(now);
     const r = await ctx.deps.store.getApproval(approval_id);
@@ -58,11 +71,45 @@ export const getApproval = defineTool({
       token_issued_at: current.token_issued_at,
     };
   },
-  render: (o) =>
-    o.approval_token
-      ? `${o.approval_id} approved by ${o.approvers.join(', ')}. Call ${o.tool} again with the same arguments and approval_token "${o.approval_token}" before ${o.token_expires_at}. This token is shown only this once: keep it for that call.`
-      : `${o.approval_id} is ${o.status} (${o.approvals} of ${o.approvals_needed} approvals): ${o.summary}` +
-        (o.status === 'approved' && o.token_issued_at
-          ? `\nIts single-use token was already issued at ${o.token_issued_at} and is never shown again. If it is lost, call ${o.tool} again without approval_token for a new approval request.`
-          : ''),
+  render: (o) => {
+    const redeem = `call ${o.tool} again with the same arguments plus "approval_id":"${o.approval_id}"`;
+    if (o.approval_token)
+      return `${o.approval_id} approved by ${o.approvers.join(', ')}. Next: ${redeem} before ${o.token_expires_at}. Its single-use approval_token, for another process of yours, is shown only this once: ${o.approval_token}`;
+    const head = `${o.approval_id} is ${o.status} (${o.approvals} of ${o.approvals_needed} approvals): ${o.summary}`;
+    if (o.status === 'pending')
+      return `${head}\nOnce approved, ${redeem}; get_approval with wait_s (up to 60) waits for the decision.`;
+    if (o.status === 'approved' && o.token_issued_at)
+      return `${head}\nIts requester may now ${redeem} before ${o.token_expires_at}. Its single-use token was already issued at ${o.token_issued_at} and is never shown again.`;
+    return head;
+  },
 });
+
+/**
+ * Waits, up to `waitS` seconds, until the request is decided (approved, denied, consumed) or
+ * expired, reading the store every POLL_MS and reporting progress (approvals so far) meanwhile.
+ * A cancelled call stops waiting at once. An unknown id returns at once, for run to report.
+ */
+async function awaitDecision(id: string, waitS: number, ctx: ToolContext): Promise<void> {
+  const started = performance.now();
+  const until = started + Math.min(waitS * 1000, MAX_WAIT_MS);
+  let reportedAt = -Infinity;
+  let reported = -1;
+  for (;;) {
+    const r = await ctx.deps.store.getApproval(id);
+    if (!r || r.status !== 'pending' || Date.parse(r.expires_at) <= ctx.deps.clock.now().getTime()) return;
+    const now = performance.now();
+    if (now >= until) return;
+    const got = countedApprovers(r).length;
+    if (got !== reported || now - reportedAt >= PROGRESS_EVERY_MS) {
+      [reported, reportedAt] = [got, now];
+      await ctx
+        .progress(
+          Math.round((now - started) / 100) / 10,
+          waitS,
+          `waiting for approval: ${got} of ${r.policy.approvals_needed}`,
+        )
+        .catch(() => undefined);
+    }
+    await sleep(Math.min(POLL_MS, until - now), undefined, { signal: ctx.signal });
+  }
+}

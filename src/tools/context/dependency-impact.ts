@@ -9,7 +9,7 @@ import { gapShape, nodeStateShape } from './shapes.js';
 export const dependencyImpactTool = defineTool({
   name: 'dependency_impact',
   title: 'Dependency impact',
-  description: 'Upstream and downstream of a service or resource, each with owner, tier and alert status.',
+  description: 'Up- and downstream of a service or resource: owners, tiers, alerts.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',

@@ -21,7 +21,7 @@ const row = z.object({
 export const listDeployments = defineTool({
   name: 'list_deployments',
   title: 'List deployments',
-  description: 'Deployed version and readiness per service and env; version skew between envs.',
+  description: 'Version and readiness per service and env, and skew between envs.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',

@@ -12,7 +12,7 @@ import { incidentShape, incidentView, severityField } from './incident-shape.js'
 export const openIncident = defineTool({
   name: 'open_incident',
   title: 'Open an incident',
-  description: 'Open an incident on a service; its timeline collects alerts, rollouts, actions, notes.',
+  description: 'Open an incident; its timeline gathers alerts, rollouts, actions, notes.',
   toolset: 'incidents',
   effect: 'record',
   mirrorsTo: 'Datadog incidents',

@@ -7,7 +7,7 @@ import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 export const restartDeployment = defineTool({
   name: 'restart_deployment',
   title: 'Restart a deployment',
-  description: 'Rollout restart, waiting until the new pods are ready.',
+  description: 'Rollout restart; waits until new pods are ready.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'high',

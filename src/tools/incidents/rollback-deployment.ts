@@ -9,7 +9,7 @@ import { holdShape, holdView, newHoldId, saveHold, shortImage, type Hold } from 
 export const rollbackDeployment = defineTool({
   name: 'rollback_deployment',
   title: 'Roll back a deployment',
-  description: 'Roll back to the previous or a given revision, holding the bad version.',
+  description: 'Roll back to the previous or a given revision; holds the bad version.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'high',

@@ -11,7 +11,7 @@ const MAX_DOWNTIME_MS = 7 * 86_400_000;
 export const scheduleDowntime = defineTool({
   name: 'schedule_downtime',
   title: 'Schedule a Datadog downtime',
-  description: 'Mute Datadog monitors (by id or tags) for a while; the plan lists them.',
+  description: 'Mute Datadog monitors for a while; the plan lists them.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
@@ -22,8 +22,8 @@ export const scheduleDowntime = defineTool({
       .array(z.string().min(3).max(200))
       .max(10)
       .optional()
-      .describe('all must match, e.g. ["service:checkout"]'),
-    scope: z.string().min(1).max(300).optional().describe('default the env\'s tag, e.g. "env:prod"'),
+      .describe('tags that must all match'),
+    scope: z.string().min(1).max(300).optional().describe("default the env's tag"),
     duration: durationField('e.g. 1h; at most 7d'),
     message: z.string().min(3).max(500),
   },

@@ -41,7 +41,7 @@ function alertView(a: Alert) {
 export const silenceAlert = defineTool({
   name: 'silence_alert',
   title: 'Silence alerts',
-  description: 'Silence Alertmanager alerts by label matchers; the plan lists what it would silence.',
+  description: 'Silence Alertmanager alerts; the plan lists them.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
@@ -50,7 +50,7 @@ export const silenceAlert = defineTool({
     matchers: z
       .array(z.string().min(3).max(300))
       .max(20)
-      .describe('e.g. alertname="HighErrorRate", service=~"a|b", severity!="info"'),
+      .describe('e.g. alertname=HighErrorRate, service=~a|b, severity!=info'),
     duration: durationField('e.g. 30m; at most 7d'),
     comment: z.string().min(3).max(500),
   },

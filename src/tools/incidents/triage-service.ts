@@ -32,14 +32,14 @@ const findingShape = z.object({
 export const triageService = defineTool({
   name: 'triage_service',
   title: 'Triage a service',
-  description: 'What is wrong with a service and what changed: findings, ranked suspects, next tool calls.',
+  description: 'What is wrong with a service and what changed: findings, ranked suspects, next calls.',
   toolset: 'incidents',
   effect: 'read',
   risk: 'low',
   input: {
     service: serviceField,
     env: envField,
-    since: z.string().optional().describe('e.g. 2h (default) or an ISO time'),
+    since: z.string().optional().describe('e.g. 2h (default) or ISO time'),
     max_bytes: z.number().int().min(2048).max(65_536).optional().meta({ default: 8192 }),
   },
   output: {

@@ -91,11 +91,12 @@ export function memoryStore(): Store {
     checkpoints: unused,
     createApproval: unused,
     issueToken: unused,
-    releaseToken: unused,
+    releaseApproval: unused,
     getApproval: unused,
     listApprovals: unused,
     decideApproval: unused,
     consumeToken: unused,
+    consumeApproval: unused,
     expireApprovals: unused,
     getDoc<T>(collection: string, id: string) {
       return Promise.resolve(docs.get(`${collection}/${id}`) as StoredDoc<T> | undefined);

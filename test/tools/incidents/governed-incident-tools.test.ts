@@ -198,15 +198,21 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
 
   it('no tool in tools/list can approve: none that takes an approval id changes anything', async () => {
     const { tools } = await h.client.listTools();
-    const takesApprovalId = tools.filter((t) =>
-      Object.keys((t.inputSchema.properties ?? {}) as object).some((k) => /approval_id|request_id/.test(k)),
-    );
-    for (const t of takesApprovalId) expect(t.annotations?.readOnlyHint, t.name).toBe(true);
+    const fields = (t: (typeof tools)[number]) => Object.keys(t.inputSchema.properties ?? {});
+    const takesApprovalId = tools.filter((t) => fields(t).some((k) => /approval_id|request_id/.test(k)));
+    // Writes take approval_id beside approval_token, only to redeem their own approved request;
+    // every other tool that takes one only reads.
+    const writes = takesApprovalId.filter((t) => fields(t).includes('approval_token'));
+    for (const t of takesApprovalId.filter((x) => !writes.includes(x)))
+      expect(t.annotations?.readOnlyHint, t.name).toBe(true);
     expect(tools.map((t) => t.name).filter((n) => /approve|deny|decide/.test(n))).toEqual([]);
-    // Reading a pending request leaves it pending.
-    const planned = await h.call('restart_deployment', { service: 'cart', env: 'staging' });
+    // Reading a pending request, or redeeming it before a human approved, leaves it pending.
+    const args = { service: 'cart', env: 'staging' };
+    const planned = await h.call('restart_deployment', args);
     const id = (planned.structuredContent as { approval_id: string }).approval_id;
     for (const t of takesApprovalId) await h.call(t.name, { approval_id: id });
+    const early = await h.call('restart_deployment', { ...args, approval_id: id });
+    expect(early.isError).toBe(true);
     expect((await h.rt.deps.store.getApproval(id))?.status).toBe('pending');
   });
 });

@@ -11,11 +11,14 @@ describe('incident toolset', () => {
       expect(byName.get(name)?.effect, name).toBe(effect);
   });
 
-  it('every write takes approval_token and dry_run; records and reads take neither', () => {
+  it('every write takes approval_token, approval_id and dry_run; records and reads take none but get_approval its id', () => {
+    const fields = ['approval_token', 'approval_id', 'dry_run'];
     for (const t of [...allTools, ...incidentTools]) {
       const keys = Object.keys(inputSchemaOf(t).shape);
-      const governance = keys.filter((k) => k === 'approval_token' || k === 'dry_run');
-      expect(governance, t.name).toEqual(t.effect === 'write' ? ['approval_token', 'dry_run'] : []);
+      const governance = keys.filter((k) => fields.includes(k));
+      expect(governance, t.name).toEqual(
+        t.effect === 'write' ? fields : t.name === 'get_approval' ? ['approval_id'] : [],
+      );
       // Added in one place for every write: a tool does not declare its own.
       expect(Object.keys(t.input), t.name).not.toContain('approval_token');
     }

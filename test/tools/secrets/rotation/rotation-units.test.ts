@@ -113,11 +113,11 @@ describe('rotate-credentials prompt', () => {
       'list_credentials',
       'rotate_credential',
       'day2 approve',
-      'approval_token',
+      'approval_id',
       'get_rotation',
     ])
       expect(text).toContain(word);
-    expect(text.indexOf('list_credentials')).toBeLessThan(text.indexOf('approval_token'));
+    expect(text.indexOf('list_credentials')).toBeLessThan(text.indexOf('approval_id'));
     expect(text).toContain('"service":"payment-service"');
   });
 });
