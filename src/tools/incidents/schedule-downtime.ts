@@ -18,11 +18,7 @@ export const scheduleDowntime = defineTool({
   input: {
     env: envField,
     monitor_id: z.number().int().positive().optional().describe('or monitor_tags'),
-    monitor_tags: z
-      .array(z.string().min(3).max(200))
-      .max(10)
-      .optional()
-      .describe('tags that must all match'),
+    monitor_tags: z.array(z.string().min(3).max(200)).max(10).optional().describe('tags that must all match'),
     scope: z.string().min(1).max(300).optional().describe("default the env's tag"),
     duration: durationField('e.g. 1h; at most 7d'),
     message: z.string().min(3).max(500),
