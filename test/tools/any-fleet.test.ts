@@ -229,4 +229,38 @@ describe('a fleet with live/qa environments and team-* namespaces', () => {
       expect(JSON.stringify(sc)).toContain('live');
     }
   });
+
+  it('resources: deployments per fleet environment, completion offers the fleet environments', async () => {
+    const list = await client.listResources();
+    const uris = list.resources.map((r) => r.uri);
+    expect(uris.filter((u) => u.startsWith('day2://deployments/')).sort()).toEqual(
+      ENVS.map((e) => `day2://deployments/${e}`),
+    );
+    const live = await client.readResource({ uri: 'day2://deployments/live' });
+    const body = JSON.parse((live.contents[0] as { text?: string }).text ?? '{}') as Json;
+    expect(envsOf(body.deployments)).toEqual(['live']);
+    expect(demoWords(body)).toEqual([]);
+    const done = await client.complete({
+      ref: { type: 'ref/resource', uri: 'day2://deployments/{env}' },
+      argument: { name: 'env', value: '' },
+    });
+    expect([...done.completion.values].sort()).toEqual(ENVS);
+    for (const uri of ['day2://credentials', 'day2://backlog', 'day2://graph']) {
+      const res = await client.readResource({ uri });
+      expect(demoWords(JSON.parse((res.contents[0] as { text?: string }).text ?? '{}')), uri).toEqual([]);
+    }
+  });
+
+  it('prompts name the fleet environment and tools, nothing of the demo', async () => {
+    const triage = await client.getPrompt({
+      name: 'incident-triage',
+      arguments: { service: 'billing-api', env: 'live' },
+    });
+    const rotate = await client.getPrompt({ name: 'rotate-credentials', arguments: { env: 'live' } });
+    for (const p of [triage, rotate]) {
+      const text = p.messages.map((m) => (m.content as { text?: string }).text ?? '').join('\n');
+      expect(text).toContain('live');
+      expect(demoWords(text)).toEqual([]);
+    }
+  });
 });
