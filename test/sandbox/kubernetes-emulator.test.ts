@@ -546,6 +546,60 @@ describe('kubernetes emulator: rollouts', () => {
     ).toBe('3');
   });
 
+  it("copies the Deployment's annotations to the ReplicaSet it rolls out, and keeps a reused one's old revisions in revision-history", async () => {
+    const cause = 'kubernetes.io/change-cause';
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'worker',
+        namespace: 'shop',
+        body: {
+          metadata: { annotations: { [cause]: 'ci: release 2.0' } },
+          spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/worker:2.0' }] } } },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    k.settle();
+    const list = async () =>
+      (await apps.listNamespacedReplicaSet({ namespace: 'shop', labelSelector: 'app=worker' })).items;
+    const byRev = (items: Awaited<ReturnType<typeof list>>, rev: string) =>
+      items.find((r) => r.metadata!.annotations!['deployment.kubernetes.io/revision'] === rev)!;
+    const rev2 = byRev(await list(), '2');
+    // As the deployment controller does (SetNewReplicaSetAnnotations): every Deployment annotation
+    // except its own bookkeeping goes to the new ReplicaSet.
+    expect(rev2.metadata!.annotations![cause]).toBe('ci: release 2.0');
+    expect(rev2.metadata!.annotations!['deployment.kubernetes.io/revision-history']).toBeUndefined();
+
+    // A rollback as kubectl rollout undo makes it: the old template, and the annotations in the same patch.
+    const rev1 = byRev(await list(), '1');
+    const template = JSON.parse(JSON.stringify(rev1.spec!.template)) as {
+      metadata: { labels: Record<string, string> };
+    };
+    delete template.metadata.labels['pod-template-hash'];
+    await apps.patchNamespacedDeployment({
+      name: 'worker',
+      namespace: 'shop',
+      body: [
+        { op: 'replace', path: '/spec/template', value: template },
+        { op: 'add', path: '/metadata/annotations/kubernetes.io~1change-cause', value: 'ops: undo 2.0' },
+      ],
+    });
+    k.settle();
+    const reused = byRev(await list(), '3');
+    expect(reused.metadata!.name).toBe(rev1.metadata!.name);
+    expect(reused.metadata!.annotations!['deployment.kubernetes.io/revision-history']).toBe('1');
+    expect(reused.metadata!.annotations![cause]).toBe('ops: undo 2.0');
+    // The ReplicaSet that stepped down keeps what it had.
+    expect(byRev(await list(), '2').metadata!.annotations![cause]).toBe('ci: release 2.0');
+
+    // And once more: revision 2's ReplicaSet comes back as 4 with "2" in its history.
+    await setImage('worker', 'registry.local/worker:2.0');
+    k.settle();
+    expect(byRev(await list(), '4').metadata!.annotations!['deployment.kubernetes.io/revision-history']).toBe(
+      '2',
+    );
+  });
+
   it('restarts through the restartedAt template annotation', async () => {
     const oldPods = (
       await core.listNamespacedPod({ namespace: 'shop', labelSelector: 'app=worker' })
