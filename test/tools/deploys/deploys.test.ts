@@ -315,9 +315,15 @@ describe('drift', () => {
     const all = await call('detect_drift', { env: 'prod' });
     expect(sc(all).counts.compared).toBeGreaterThan(10);
 
+    // The hand edit is on record (metadata.managedFields): kubectl-edit owns the fields it changed,
+    // so taking them back is a conflict the plan names, until the caller takes them over.
+    const refused = await call('remediate_drift', { env: 'prod', objects: ['Deployment checkout/orders'] });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toContain('conflict with "kubectl-edit": .spec.replicas');
     const { result } = await approved('remediate_drift', {
       env: 'prod',
       objects: ['Deployment checkout/orders'],
+      force_conflicts: true,
     });
     expect(result.isError, text(result)).toBeFalsy();
     const d = deployment('prod', 'checkout', 'orders');
