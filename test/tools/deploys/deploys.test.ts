@@ -143,7 +143,7 @@ describe('scaling', () => {
 describe('deploys', () => {
   it('rolls a crash-looping image back on its own and says so', async () => {
     const old = container(deployment('prod', 'platform', 'notifications')).image as string;
-    const { result } = await approved('update_image', {
+    const { result, approvalId } = await approved('update_image', {
       service: 'notifications',
       env: 'prod',
       tag: '4.1.0',
@@ -151,6 +151,17 @@ describe('deploys', () => {
     expect(result.isError, text(result)).toBeFalsy();
     const out = sc(result).result as Obj;
     expect(out.outcome).toBe('rolled_back');
+    // Both rollouts are signed in the revision history: day2 made them, for whom, under which approval.
+    const causes = kube('prod')
+      .store.list('apps/v1', 'ReplicaSet', 'platform')
+      .filter((rs) => rs.metadata.name.startsWith('notifications-'))
+      .map((rs) => rs.metadata.annotations?.['kubernetes.io/change-cause']);
+    expect(causes).toEqual(
+      expect.arrayContaining([
+        `day2: update_image by agent-bot, approval ${approvalId}`,
+        `day2: update_image (automatic rollback) by agent-bot, approval ${approvalId}`,
+      ]),
+    );
     expect(out.to).toBe(
       `registry.acme.test/shop/notifications:4.1.0@${digests.get('shop/notifications:4.1.0')}`,
     );
