@@ -2,7 +2,7 @@ import type { Deps } from '../../contract/deps.js';
 import { collectAlerts, type DayAlert } from '../context/alerts.js';
 import { gather, untrusted, type Gap } from '../context/gather.js';
 import type { RevisionInfo } from '../../providers/kubernetes/types.js';
-import { day2Actions, type Day2Action } from './day2-actions.js';
+import { day2Actions, type Day2Action } from '../context/changes/day2-writes.js';
 import type { IncidentAlertRef, IncidentRecord } from './incident-record.js';
 
 export interface TimelineEntry {

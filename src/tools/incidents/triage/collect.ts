@@ -13,7 +13,7 @@ import type {
 import { redactLogLine } from '../../../core/redact.js';
 import type { Silence } from '../../../providers/alertmanager/types.js';
 import type { DatadogDowntime } from '../../../providers/datadog/types.js';
-import { day2Actions, type Day2Action } from '../day2-actions.js';
+import { day2Actions, type Day2Action } from '../../context/changes/day2-writes.js';
 import { IncidentRecords, type IncidentRecord } from '../incident-record.js';
 
 /** How an alerting service relates to the one being triaged. */

@@ -1,0 +1,182 @@
+import type { Deps } from '../../../contract/deps.js';
+import type { DeploymentInfo, RevisionInfo } from '../../../providers/kubernetes/types.js';
+import {
+  pathStartsWith,
+  type FieldOwner,
+  type FieldPath,
+} from '../../../providers/kubernetes/managed-fields.js';
+import { serviceOf, parseImage } from '../deployments.js';
+import { untrusted } from '../gather.js';
+import { CHANGE_CAUSE, day2Cause } from './cause.js';
+import type { ByHow, LedgerEntry } from './change.js';
+
+/** A ReplicaSet as the ledger reads it: a revision history entry of one Deployment. */
+export type NamespacedRevision = RevisionInfo & { namespace: string };
+
+const TEMPLATE: FieldPath = ['spec', 'template'];
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** `argocd: sync checkout 2.8.0` → argocd: the convention CD tools and people write change-causes in. */
+const CAUSE_AUTHOR = /^([A-Za-z0-9][\w.@-]{0,40}):\s/;
+
+/** One revision number and the ReplicaSet that held it (a rollback reuses a ReplicaSet under a new number). */
+interface Held {
+  revision: number;
+  rs: NamespacedRevision;
+  /** The ReplicaSet's newest number: only it carries the annotations of its own rollout. */
+  latest: boolean;
+  /** The ReplicaSet's first number: its creation time is this revision's rollout. */
+  first: boolean;
+}
+
+/**
+ * Every rollout in the ReplicaSet history of `deployments`, oldest revision to newest, each with
+ * the image that ran before it (the revision just below, wherever that ReplicaSet went), when it
+ * happened and who made it: day2 by its own annotations, else the field manager that owns the pod
+ * template (current revision), else the change-cause's author, else the managed-by label.
+ */
+export function rolloutEntries(
+  deps: Deps,
+  env: string,
+  deployments: readonly DeploymentInfo[],
+  revisions: readonly NamespacedRevision[],
+): LedgerEntry[] {
+  const owned = new Map<string, NamespacedRevision[]>();
+  for (const r of revisions) {
+    if (!r.deployment) continue;
+    const key = `${r.namespace}/${r.deployment}`;
+    const list = owned.get(key) ?? [];
+    list.push(r);
+    owned.set(key, list);
+  }
+  const out: LedgerEntry[] = [];
+  for (const d of deployments) {
+    const history = owned.get(`${d.namespace}/${d.name}`);
+    if (history?.length) out.push(...deploymentRollouts(deps, env, d, history));
+  }
+  return out;
+}
+
+function deploymentRollouts(
+  deps: Deps,
+  env: string,
+  d: DeploymentInfo,
+  history: NamespacedRevision[],
+): LedgerEntry[] {
+  const held: Held[] = [];
+  for (const rs of history) {
+    const numbers = [...(rs.revisionHistory ?? []), rs.revision].filter((n) => n > 0);
+    const first = Math.min(...numbers);
+    for (const n of new Set(numbers))
+      held.push({ revision: n, rs, latest: n === rs.revision, first: n === first });
+  }
+  held.sort((a, b) => a.revision - b.revision);
+  const service = serviceOf(deps, env, d);
+  // An approval annotation the Deployment still carries is copied to every later ReplicaSet until
+  // something overwrites it: only the lowest revision that carries a day2 action made it.
+  const claimedBy = new Map<string, number>();
+  for (const h of held) {
+    const key = claimKey(h);
+    if (key && !claimedBy.has(key)) claimedBy.set(key, h.revision);
+  }
+  const out: LedgerEntry[] = [];
+  let lowerBound = 0;
+  held.forEach((h, i) => {
+    const prev = held[i - 1];
+    const to = h.rs.images[0]?.image ?? '';
+    const from = prev?.rs.images[0]?.image;
+    const current = h.revision === d.revision;
+    const key = claimKey(h);
+    const day2 = key && claimedBy.get(key) === h.revision ? day2Cause(h.rs.annotations) : undefined;
+    const copied = key && claimedBy.get(key) !== h.revision ? claimedBy.get(key) : undefined;
+    const imageChanged = from !== to;
+    const at = rolloutTime(h, current, templateOwner(d.managers, imageChanged));
+    const who = day2
+      ? { by: day2.principal ?? 'day2', by_how: 'change-cause' as ByHow }
+      : whoRolledOut(h, current, d, imageChanged);
+    const cause = h.latest ? h.rs.changeCause : undefined;
+    const sortAt = at ? Date.parse(at) : lowerBound;
+    lowerBound = Math.max(lowerBound, sortAt);
+    out.push({
+      id: `rollout:${d.namespace}/${d.name}#${h.revision}`,
+      at,
+      sortAt,
+      kind: 'rollout',
+      env,
+      service,
+      what: `${d.name} revision ${h.revision}: ${from ? `${tagOf(from)} → ` : ''}${tagOf(to)}${from === to ? ' (same image)' : ''}`,
+      ...who,
+      day2: day2 !== undefined,
+      revision: h.revision,
+      ...(prev ? { previous_revision: prev.revision } : {}),
+      ...(from ? { from: tagOf(from), previous_image: from } : {}),
+      to: tagOf(to),
+      image: to,
+      ...(current ? { current } : {}),
+      ...(cause
+        ? {
+            change_cause:
+              untrusted(cause, 120) + (copied !== undefined ? ` (copied from revision ${copied})` : ''),
+          }
+        : {}),
+      ...(day2?.tool ? { tool: day2.tool } : {}),
+      ...(day2?.approval_id ? { approval_id: day2.approval_id } : {}),
+      ...(day2?.digest ? { digest: day2.digest } : {}),
+    });
+  });
+  return out;
+}
+
+/** The day2 action a revision's annotations name (an automatic rollback apart from its forward rollout). */
+function claimKey(h: Held): string | undefined {
+  if (!h.latest) return undefined;
+  const c = day2Cause(h.rs.annotations);
+  if (!c) return undefined;
+  const auto = (h.rs.annotations?.[CHANGE_CAUSE] ?? '').includes('(automatic rollback)');
+  return `${c.digest ?? c.approval_id ?? h.rs.annotations?.[CHANGE_CAUSE]}|${auto}`;
+}
+
+/**
+ * When a revision rolled out: its ReplicaSet's creation for the first number it held; for the
+ * current revision of a reused ReplicaSet, the last write to the Deployment's pod template
+ * (managedFields); otherwise unknown.
+ */
+function rolloutTime(h: Held, current: boolean, owner: FieldOwner | undefined): string | null {
+  if (h.first) return h.rs.createdAt ?? null;
+  if (current) return owner?.time ?? null;
+  return null;
+}
+
+function whoRolledOut(
+  h: Held,
+  current: boolean,
+  d: DeploymentInfo,
+  imageChanged: boolean,
+): { by: string; by_how: ByHow } {
+  const owner = current ? templateOwner(d.managers, imageChanged) : undefined;
+  if (owner) return { by: owner.manager, by_how: 'managedFields' };
+  const author = h.latest ? CAUSE_AUTHOR.exec(h.rs.changeCause ?? '')?.[1] : undefined;
+  if (author) return { by: author, by_how: 'change-cause' };
+  const label = d.labels[MANAGED_BY];
+  if (label) return { by: untrusted(label, 40), by_how: 'managed-by label' };
+  return { by: 'unknown', by_how: 'unknown' };
+}
+
+/**
+ * The manager that wrote the current pod template: for a new image, the one that owns a container
+ * image (a release); otherwise (a restart, a resources change) the newest owner of any template field.
+ */
+function templateOwner(managers: FieldOwner[] | undefined, imageChanged: boolean): FieldOwner | undefined {
+  const template = (managers ?? []).filter(
+    (m) => !m.subresource && m.fields.some((f) => pathStartsWith(f, TEMPLATE)),
+  );
+  const image = template.find((m) =>
+    m.fields.some((f) => pathStartsWith(f, TEMPLATE) && f.includes('containers') && f.at(-1) === 'image'),
+  );
+  return (imageChanged ? image : undefined) ?? template[0];
+}
+
+/** `checkout:2.8.0` from a full image reference. */
+export function tagOf(image: string): string {
+  const p = parseImage(image);
+  return `${p.repository.split('/').at(-1) ?? p.repository}:${p.tag}`;
+}
