@@ -165,6 +165,30 @@ describe.each(FLEETS)('the change ledger on the $name fleet', ({ path }) => {
     });
   });
 
+  it('triage reads the same history: the rolled-back revision from what ran before it, the new one as day2s', async () => {
+    const { sc } = await call(agent, 'triage_service', { service, env });
+    const rollouts = sc.rollouts as {
+      revision: number;
+      image: string;
+      previous_image?: string;
+      by?: string;
+      day2?: boolean;
+    }[];
+    const before = rollouts.find((r) => r.revision === d.revision)!;
+    expect(before.previous_image).toBe(d.history[0]!.image);
+    expect(before.day2).toBe(false);
+    const after = rollouts.find((r) => r.revision === d.revision + 1)!;
+    expect(after).toMatchObject({ day2: true, by: 'agent-bot', previous_image: d.image });
+    const findings = sc.findings as { kind: string; title: string }[];
+    expect(findings.map((f) => f.title).join('\n')).toContain(`revision ${d.revision} rolled out at`);
+    expect(findings.find((f) => f.title.includes(`revision ${d.revision} `))!.title).toContain(
+      `${tag(d.history[0]!.image)} → ${tag(d.image)}`,
+    );
+    expect(
+      findings.find((f) => f.kind === 'day2_change' && f.title.includes('rollback_deployment'))!.title,
+    ).toContain(`approval ${approvalId}`);
+  });
+
   it('pages with a cursor: every change once, in order, totals and what is left said in the text', async () => {
     const first = (await changes({ since: '60d' })).page;
     expect(first.total).toBeGreaterThanOrEqual(3);
