@@ -1,7 +1,7 @@
 import type { Deps } from '../../contract/deps.js';
 import { collectAlerts, type DayAlert } from '../context/alerts.js';
 import { untrusted, type Gap } from '../context/gather.js';
-import { changesFrom, readChangeSources, withApprovals } from '../context/changes/ledger.js';
+import { changesFrom, describeDay2, readChangeSources } from '../context/changes/ledger.js';
 import type { IncidentAlertRef, IncidentRecord } from './incident-record.js';
 
 export interface TimelineEntry {
@@ -51,7 +51,7 @@ export async function buildTimeline(
       : collectAlerts(deps, { env: inc.env, service: inc.service }),
   ]);
   const changes = changesFrom(deps, query, ledger.sources);
-  await withApprovals(deps.store, changes.slice(0, 50));
+  await describeDay2(deps.store, inc.env, changes.slice(0, 50));
 
   const entries: TimelineEntry[] = [];
   for (const a of mergeAlertRefs(inc.alerts, live.alerts))

@@ -41,6 +41,8 @@ export interface LedgerEntry extends Change {
   sortAt: number;
   /** The action digest of the day2 write this entry is (or that made it). */
   digest?: string;
+  /** The audit seq of that write's execute record. */
+  seq?: number;
   /** A rollout's full image references (from and to are short `name:tag` forms). */
   image?: string;
   previous_image?: string;
@@ -48,6 +50,6 @@ export interface LedgerEntry extends Change {
 
 /** The public part of an entry: what list_changes and day2://changes/{env} show. */
 export function publicChange(e: LedgerEntry): Omit<Change, 'env'> {
-  const { sortAt: _s, digest: _d, image: _i, previous_image: _p, env: _e, ...change } = e;
+  const { sortAt: _s, digest: _d, seq: _q, image: _i, previous_image: _p, env: _e, ...change } = e;
   return change;
 }

@@ -60,13 +60,31 @@ function actionOf(r: AuditRecord, rec: RawAudit, outcome: RawAudit['outcome']): 
  */
 export async function day2Actions(
   store: Store,
-  q: { env?: string; service?: string; since?: string; until?: string; limit?: number },
+  q: {
+    env?: string;
+    service?: string;
+    since?: string;
+    until?: string;
+    limit?: number;
+    /** Read the outcomes too (default). The ledger reads them only for what it shows: see day2Outcomes. */
+    outcomes?: boolean;
+  },
 ): Promise<Day2Action[]> {
   const limit = q.limit ?? 200;
-  const base = { env: q.env, service: q.service, since: q.since, limit, desc: true };
+  // A seq bound for the window, so that a window of a day does not make the store read every
+  // older record (its newest-first scan cannot stop at a time).
+  const after = q.since ? await seqBefore(store, q.since) : undefined;
+  const base = {
+    env: q.env,
+    service: q.service,
+    since: q.since,
+    ...(after ? { afterSeq: after } : {}),
+    limit,
+    desc: true,
+  };
   const [executes, outcomes] = await Promise.all([
     store.queryAudit({ ...base, event: 'tool.execute' }),
-    store.queryAudit({ ...base, event: 'tool.outcome' }),
+    q.outcomes === false ? [] : store.queryAudit({ ...base, event: 'tool.outcome' }),
   ]);
   const outcomeByDigest = new Map<string, RawAudit & { seq: number }>();
   for (const o of outcomes) {
@@ -99,4 +117,55 @@ export async function day2Actions(
     .filter((a) => until === undefined || a.at <= until)
     .sort((a, b) => b.seq - a.seq)
     .slice(0, limit);
+}
+
+/** Records appended in one batch may carry times slightly out of seq order: the bound keeps this margin. */
+const SEQ_MARGIN = 1000;
+
+/**
+ * A seq below every record at or after `since`, found by bisection over seq (each probe a primary
+ * key lookup): records are appended in time order, give or take a batch, hence the margin.
+ */
+async function seqBefore(store: Store, since: string): Promise<number> {
+  const head = await store.auditHead();
+  if (!head) return 0;
+  const at = async (seq: number) => (await store.queryAudit({ afterSeq: seq - 1, limit: 1 }))[0];
+  let lo = 0;
+  let hi = head.seq;
+  // Records up to lo are older than since; the one at hi is not, or is the head.
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const r = await at(mid);
+    if (r && r.ts < since) lo = mid;
+    else hi = mid;
+  }
+  return Math.max(0, lo - SEQ_MARGIN);
+}
+
+/**
+ * The outcome of each of `actions` (executes read without theirs), by action digest: one bounded
+ * read of the outcome records since the oldest of them.
+ */
+export async function day2Outcomes(
+  store: Store,
+  env: string | undefined,
+  actions: readonly { seq: number; digest: string }[],
+): Promise<Map<string, { ok?: boolean; error?: string }>> {
+  const out = new Map<string, { ok?: boolean; error?: string }>();
+  if (actions.length === 0) return out;
+  const wanted = new Set(actions.map((a) => a.digest));
+  const oldest = Math.min(...actions.map((a) => a.seq));
+  const records = await store.queryAudit({
+    env,
+    event: 'tool.outcome',
+    afterSeq: oldest,
+    limit: 50_000,
+    desc: true,
+  });
+  for (const r of records) {
+    const rec = parse(r);
+    if (rec.action_digest && wanted.has(rec.action_digest) && !out.has(rec.action_digest))
+      out.set(rec.action_digest, { ok: rec.outcome?.ok, error: rec.outcome?.error });
+  }
+  return out;
 }

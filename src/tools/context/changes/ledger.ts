@@ -10,7 +10,7 @@ import { IncidentRecords, type IncidentRecord } from '../../incidents/incident-r
 import { gather, untrusted, type Gap } from '../gather.js';
 import { downtimeEntries, silenceEntries } from './alerting.js';
 import { CHANGE_KINDS, type ChangeKind, type LedgerEntry } from './change.js';
-import { day2Actions, type Day2Action } from './day2-writes.js';
+import { day2Actions, day2Outcomes, type Day2Action } from './day2-writes.js';
 import { editEntries, incidentEntries } from './edits.js';
 import { rolloutEntries, type NamespacedRevision } from './rollouts.js';
 
@@ -89,6 +89,7 @@ export async function readChangeSources(
         since: q.since,
         until: q.until,
         limit: MAX_WRITES,
+        outcomes: false,
       });
       const wanted = q.services ? new Set(q.services) : undefined;
       return { writes: wanted ? all.filter((w) => w.service && wanted.has(w.service)) : all };
@@ -193,7 +194,10 @@ function kubernetesTasks(
  */
 export function changesFrom(deps: Deps, q: ChangeQuery, s: ChangeSources): LedgerEntry[] {
   const env = q.env;
-  const rollouts = s.deployments && s.revisions ? rolloutEntries(deps, env, s.deployments, s.revisions) : [];
+  const rollouts =
+    s.deployments && s.revisions
+      ? rolloutEntries(deps, env, s.deployments, s.revisions, Date.parse(q.since))
+      : [];
   const alerting = [...silenceEntries(env, s.silences ?? []), ...downtimeEntries(env, s.downtimes ?? [])];
   const writes = s.writes ?? [];
   const joined = new Set<Day2Action>();
@@ -246,18 +250,13 @@ export function newestFirst(a: LedgerEntry, b: LedgerEntry): number {
   return b.sortAt - a.sortAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-function outcomeOf(w: Day2Action): LedgerEntry['outcome'] {
-  return w.ok === undefined ? 'no outcome recorded' : w.ok ? 'ok' : 'failed';
-}
-
 /** A change day2 made: who asked, under which approval, with what outcome (audit). */
 function mergeWrite(e: LedgerEntry, w: Day2Action): void {
   e.day2 = true;
   e.by = w.principal ?? e.by;
   e.by_how = 'audit';
   e.tool = w.tool;
-  e.outcome = outcomeOf(w);
-  if (w.error) e.error = w.error;
+  e.seq = w.seq;
   if (w.approval_id) e.approval_id = w.approval_id;
   if (w.action_digest) e.digest = w.action_digest;
   // day2's own annotation says who and why: not a change-cause to quote back.
@@ -283,22 +282,36 @@ function writeEntry(env: string, w: Day2Action): LedgerEntry {
     day2: true,
     tool: w.tool,
     ...(w.approval_id ? { approval_id: w.approval_id } : {}),
-    outcome: outcomeOf(w),
-    ...(w.error ? { error: w.error } : {}),
     ...(w.action_digest ? { digest: w.action_digest } : {}),
+    seq: w.seq,
   };
 }
 
 /**
- * Completes day2's changes with their approval records: who approved, and the plan's one-line
- * summary for writes that are not a rollout, silence or downtime. Reads one approval per change,
- * so callers pass only what they show.
+ * Completes day2's changes with their outcome (audit) and approval record: who approved, and the
+ * plan's one-line summary for writes that are not a rollout, silence or downtime. Reads one
+ * approval per change and the outcomes since the oldest, so callers pass only what they show.
  */
-export async function withApprovals(store: Store, entries: readonly LedgerEntry[]): Promise<void> {
-  const ids = [...new Set(entries.map((e) => e.approval_id).filter((id): id is string => Boolean(id)))];
-  const found = new Map(await Promise.all(ids.map(async (id) => [id, await store.getApproval(id)] as const)));
-  for (const e of entries) {
-    const a = e.approval_id ? found.get(e.approval_id) : undefined;
+export async function describeDay2(
+  store: Store,
+  env: string,
+  entries: readonly LedgerEntry[],
+): Promise<void> {
+  const writes = entries.filter((e) => e.tool !== undefined);
+  const ids = [...new Set(writes.map((e) => e.approval_id).filter((id): id is string => Boolean(id)))];
+  const [approvals, outcomes] = await Promise.all([
+    Promise.all(ids.map(async (id) => [id, await store.getApproval(id)] as const)).then((x) => new Map(x)),
+    day2Outcomes(
+      store,
+      env,
+      writes.flatMap((e) => (e.digest && e.seq !== undefined ? [{ seq: e.seq, digest: e.digest }] : [])),
+    ),
+  ]);
+  for (const e of writes) {
+    const o = e.digest ? outcomes.get(e.digest) : undefined;
+    e.outcome = o?.ok === undefined ? 'no outcome recorded' : o.ok ? 'ok' : 'failed';
+    if (o?.error) e.error = o.error;
+    const a = e.approval_id ? approvals.get(e.approval_id) : undefined;
     if (!a) continue;
     e.approvers = a.decisions.filter((d) => d.decision === 'approve').map((d) => d.principal);
     if (e.kind === 'day2') e.what = untrusted(a.summary, 200);

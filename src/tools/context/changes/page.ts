@@ -6,7 +6,7 @@ import { windowStart } from '../../incidents/window.js';
 import type { Gap } from '../gather.js';
 import { resolveEnv, resolveService } from '../resolve-service.js';
 import { CHANGE_KINDS, publicChange, type Change, type ChangeKind, type LedgerEntry } from './change.js';
-import { changesFrom, readChangeSources, withApprovals, type ChangeQuery } from './ledger.js';
+import { changesFrom, describeDay2, readChangeSources, type ChangeQuery } from './ledger.js';
 
 /** What list_changes and day2://changes/{env} answer. */
 export interface ChangesPage {
@@ -113,7 +113,7 @@ export async function changesPage(deps: Deps, args: ChangesArgs): Promise<Change
     if (n) counts[k] = n;
   }
   let page = rest.slice(0, args.limit ?? DEFAULT_LIMIT);
-  await withApprovals(deps.store, page);
+  await describeDay2(deps.store, env, page);
   const build = (shown: LedgerEntry[]): ChangesPage => {
     const last = shown.at(-1);
     const remaining = rest.length - shown.length;

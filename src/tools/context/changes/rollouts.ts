@@ -26,6 +26,8 @@ interface Held {
   latest: boolean;
   /** The ReplicaSet's first number: its creation time is this revision's rollout. */
   first: boolean;
+  /** The day2 action the ReplicaSet's annotations name, on its latest number only. */
+  key?: string;
 }
 
 /**
@@ -39,6 +41,8 @@ export function rolloutEntries(
   env: string,
   deployments: readonly DeploymentInfo[],
   revisions: readonly NamespacedRevision[],
+  /** Rollouts known to be older than this (ms) are left out, unless day2 made them: they only count as what ran before. */
+  since = 0,
 ): LedgerEntry[] {
   const owned = new Map<string, NamespacedRevision[]>();
   for (const r of revisions) {
@@ -51,7 +55,7 @@ export function rolloutEntries(
   const out: LedgerEntry[] = [];
   for (const d of deployments) {
     const history = owned.get(`${d.namespace}/${d.name}`);
-    if (history?.length) out.push(...deploymentRollouts(deps, env, d, history));
+    if (history?.length) out.push(...deploymentRollouts(deps, env, d, history, since));
   }
   return out;
 }
@@ -61,23 +65,32 @@ function deploymentRollouts(
   env: string,
   d: DeploymentInfo,
   history: NamespacedRevision[],
+  since: number,
 ): LedgerEntry[] {
   const held: Held[] = [];
   for (const rs of history) {
-    const numbers = [...(rs.revisionHistory ?? []), rs.revision].filter((n) => n > 0);
+    if (!rs.revisionHistory?.length) {
+      held.push({ revision: rs.revision, rs, latest: true, first: true, key: claimKey(rs) });
+      continue;
+    }
+    const numbers = [...new Set([...rs.revisionHistory, rs.revision])].filter((n) => n > 0);
     const first = Math.min(...numbers);
-    for (const n of new Set(numbers))
-      held.push({ revision: n, rs, latest: n === rs.revision, first: n === first });
+    for (const n of numbers)
+      held.push({
+        revision: n,
+        rs,
+        latest: n === rs.revision,
+        first: n === first,
+        key: n === rs.revision ? claimKey(rs) : undefined,
+      });
   }
   held.sort((a, b) => a.revision - b.revision);
-  const service = serviceOf(deps, env, d);
   // An approval annotation the Deployment still carries is copied to every later ReplicaSet until
   // something overwrites it: only the lowest revision that carries a day2 action made it.
   const claimedBy = new Map<string, number>();
-  for (const h of held) {
-    const key = claimKey(h);
-    if (key && !claimedBy.has(key)) claimedBy.set(key, h.revision);
-  }
+  for (const h of held) if (h.key && !claimedBy.has(h.key)) claimedBy.set(h.key, h.revision);
+  const owners = { image: templateOwner(d.managers, true), any: templateOwner(d.managers, false) };
+  let service: string | undefined;
   const out: LedgerEntry[] = [];
   let lowerBound = 0;
   held.forEach((h, i) => {
@@ -85,54 +98,59 @@ function deploymentRollouts(
     const to = h.rs.images[0]?.image ?? '';
     const from = prev?.rs.images[0]?.image;
     const current = h.revision === d.revision;
-    const key = claimKey(h);
-    const day2 = key && claimedBy.get(key) === h.revision ? day2Cause(h.rs.annotations) : undefined;
-    const copied = key && claimedBy.get(key) !== h.revision ? claimedBy.get(key) : undefined;
+    const claimant = h.key ? claimedBy.get(h.key) : undefined;
+    const day2 = h.key && claimant === h.revision ? day2Cause(h.rs.annotations) : undefined;
     const imageChanged = from !== to;
-    const at = rolloutTime(h, current, templateOwner(d.managers, imageChanged));
-    const who = day2
-      ? { by: day2.principal ?? 'day2', by_how: 'change-cause' as ByHow }
-      : whoRolledOut(h, current, d, imageChanged);
-    const cause = h.latest ? h.rs.changeCause : undefined;
+    const owner = imageChanged ? owners.image : owners.any;
+    const at = rolloutTime(h, current, owner);
     const sortAt = at ? Date.parse(at) : lowerBound;
     lowerBound = Math.max(lowerBound, sortAt);
-    out.push({
+    // Outside the window and not day2's (whose audited write may still date it): nothing to list.
+    if (at && sortAt < since && !day2) return;
+    service ??= serviceOf(deps, env, d);
+    const who = day2
+      ? { by: day2.principal ?? 'day2', by_how: 'change-cause' as ByHow }
+      : whoRolledOut(h, current ? owner : undefined, d);
+    const cause = h.latest ? h.rs.changeCause : undefined;
+    const copied = h.key && claimant !== h.revision ? claimant : undefined;
+    const entry: LedgerEntry = {
       id: `rollout:${d.namespace}/${d.name}#${h.revision}`,
       at,
       sortAt,
       kind: 'rollout',
       env,
       service,
-      what: `${d.name} revision ${h.revision}: ${from ? `${tagOf(from)} → ` : ''}${tagOf(to)}${from === to ? ' (same image)' : ''}`,
-      ...who,
+      what: `${d.name} revision ${h.revision}: ${from ? `${tagOf(from)} → ` : ''}${tagOf(to)}${imageChanged ? '' : ' (same image)'}`,
+      by: who.by,
+      by_how: who.by_how,
       day2: day2 !== undefined,
       revision: h.revision,
-      ...(prev ? { previous_revision: prev.revision } : {}),
-      ...(from ? { from: tagOf(from), previous_image: from } : {}),
       to: tagOf(to),
       image: to,
-      ...(current ? { current } : {}),
-      ...(cause
-        ? {
-            change_cause:
-              untrusted(cause, 120) + (copied !== undefined ? ` (copied from revision ${copied})` : ''),
-          }
-        : {}),
-      ...(day2?.tool ? { tool: day2.tool } : {}),
-      ...(day2?.approval_id ? { approval_id: day2.approval_id } : {}),
-      ...(day2?.digest ? { digest: day2.digest } : {}),
-    });
+    };
+    if (prev) entry.previous_revision = prev.revision;
+    if (from) {
+      entry.from = tagOf(from);
+      entry.previous_image = from;
+    }
+    if (current) entry.current = true;
+    if (cause)
+      entry.change_cause =
+        untrusted(cause, 120) + (copied !== undefined ? ` (copied from revision ${copied})` : '');
+    if (day2?.tool) entry.tool = day2.tool;
+    if (day2?.approval_id) entry.approval_id = day2.approval_id;
+    if (day2?.digest) entry.digest = day2.digest;
+    out.push(entry);
   });
   return out;
 }
 
-/** The day2 action a revision's annotations name (an automatic rollback apart from its forward rollout). */
-function claimKey(h: Held): string | undefined {
-  if (!h.latest) return undefined;
-  const c = day2Cause(h.rs.annotations);
+/** The day2 action a ReplicaSet's annotations name (an automatic rollback apart from its forward rollout). */
+function claimKey(rs: NamespacedRevision): string | undefined {
+  const c = day2Cause(rs.annotations);
   if (!c) return undefined;
-  const auto = (h.rs.annotations?.[CHANGE_CAUSE] ?? '').includes('(automatic rollback)');
-  return `${c.digest ?? c.approval_id ?? h.rs.annotations?.[CHANGE_CAUSE]}|${auto}`;
+  const cause = rs.annotations?.[CHANGE_CAUSE] ?? '';
+  return `${c.digest ?? c.approval_id ?? cause}|${cause.includes('(automatic rollback)')}`;
 }
 
 /**
@@ -148,11 +166,9 @@ function rolloutTime(h: Held, current: boolean, owner: FieldOwner | undefined): 
 
 function whoRolledOut(
   h: Held,
-  current: boolean,
+  owner: FieldOwner | undefined,
   d: DeploymentInfo,
-  imageChanged: boolean,
 ): { by: string; by_how: ByHow } {
-  const owner = current ? templateOwner(d.managers, imageChanged) : undefined;
   if (owner) return { by: owner.manager, by_how: 'managedFields' };
   const author = h.latest ? CAUSE_AUTHOR.exec(h.rs.changeCause ?? '')?.[1] : undefined;
   if (author) return { by: author, by_how: 'change-cause' };

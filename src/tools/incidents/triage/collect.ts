@@ -13,7 +13,7 @@ import { redactLogLine } from '../../../core/redact.js';
 import type { Silence } from '../../../providers/alertmanager/types.js';
 import type { DatadogDowntime } from '../../../providers/datadog/types.js';
 import type { LedgerEntry } from '../../context/changes/change.js';
-import { changesFrom, readChangeSources, withApprovals } from '../../context/changes/ledger.js';
+import { changesFrom, describeDay2, readChangeSources } from '../../context/changes/ledger.js';
 import type { IncidentRecord } from '../incident-record.js';
 
 /** How an alerting service relates to the one being triaged. */
@@ -134,7 +134,7 @@ export async function collectTriage(
   const changes = changesFrom(deps, query, ledger.sources).filter(
     (c) => c.kind === 'rollout' || c.tool !== undefined,
   );
-  await withApprovals(deps.store, changes.slice(0, 20));
+  await describeDay2(deps.store, env, changes.filter((c) => c.tool !== undefined).slice(0, 50));
 
   const data: TriageData = {
     service,
