@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { buildRuntime } from '../src/server/build-runtime.js';
-import { configSchema } from '../src/config/schema.js';
 import { createServer } from '../src/server/create-server.js';
 import { silentLogger } from '../src/core/log.js';
 import { openStore } from '../src/store/open-store.js';
@@ -24,6 +23,7 @@ import type { DeploymentInfo, RevisionInfo } from '../src/providers/kubernetes/t
 import type { Silence } from '../src/providers/alertmanager/types.js';
 import type { DatadogDowntime } from '../src/providers/datadog/types.js';
 import { syntheticFleet } from '../src/sandbox/fleet/synthetic.js';
+import { fakeProdConfig, fakeProvider } from './fake-backend.js';
 import { median, percentile, round } from './stats.js';
 
 const DEPLOYMENTS = 1000;
@@ -113,27 +113,19 @@ const downtimes: DatadogDowntime[] = Array.from({ length: 100 }, (_, i) => ({
   created: iso(now - i * 7 * 3_600_000),
 }));
 
-function fake<T extends object>(methods: Partial<T>): T {
-  return new Proxy(methods as T, {
-    get(target, prop) {
-      const f = (target as Record<PropertyKey, unknown>)[prop];
-      if (f) return f;
-      return () => Promise.reject(new Error(`bench fake: ${String(prop)} is not implemented`));
-    },
-  });
-}
 const backends = {
   has: (e: string, b: BackendName) => e === 'prod' && ['kubernetes', 'datadog', 'alertmanager'].includes(b),
   kubernetes: () =>
-    fake<ReturnType<Backends['kubernetes']>>({
+    fakeProvider<ReturnType<Backends['kubernetes']>>({
       namespaces: env.namespaces,
       listDeployments: (ns?: string) =>
         Promise.resolve(deployments.filter((d) => ns === undefined || d.namespace === ns)),
       listReplicaSets: (ns: string) => Promise.resolve(revisions.get(ns) ?? []),
     }),
   alertmanager: () =>
-    fake<ReturnType<Backends['alertmanager']>>({ listSilences: () => Promise.resolve(silences) }),
-  datadog: () => fake<ReturnType<Backends['datadog']>>({ listDowntimes: () => Promise.resolve(downtimes) }),
+    fakeProvider<ReturnType<Backends['alertmanager']>>({ listSilences: () => Promise.resolve(silences) }),
+  datadog: () =>
+    fakeProvider<ReturnType<Backends['datadog']>>({ listDowntimes: () => Promise.resolve(downtimes) }),
 } as unknown as Backends;
 
 // The audit log: reads, and day2's writes (execute + outcome) with an approval each, over 30 days.
@@ -207,16 +199,7 @@ out(
   `seeded ${AUDIT_RECORDS.toLocaleString('en')} audit records (${WRITES.toLocaleString('en')} writes) and ${(DEPLOYMENTS * REVISIONS).toLocaleString('en')} rollouts in ${round((performance.now() - t0) / 1000, 1)} s`,
 );
 
-const config = configSchema.parse({
-  environments: {
-    prod: {
-      tier: 'production',
-      kubernetes: { namespaces: env.namespaces },
-      datadog: { base_url: 'http://127.0.0.1:9' },
-      alertmanager: { url: 'http://127.0.0.1:9' },
-    },
-  },
-});
+const config = fakeProdConfig(env.namespaces);
 const rt = await buildRuntime({
   loaded: { config, baseDir: dir, store: storePath },
   log: silentLogger,

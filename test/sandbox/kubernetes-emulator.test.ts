@@ -9,6 +9,7 @@ import {
   RbacAuthorizationV1Api,
   setHeaderOptions,
   type KubeConfig,
+  type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentObject } from '../../src/sandbox/kubernetes/builders.js';
@@ -46,6 +47,22 @@ async function setImage(name: string, image: string): Promise<void> {
     },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
+}
+
+/**
+ * Rolls shop/worker back to `rs`'s template as kubectl rollout undo does (a JSON patch of the
+ * Deployment), with `extra` operations in the same patch.
+ */
+async function rollBackWorker(rs: V1ReplicaSet, extra: object[] = []): Promise<void> {
+  const template = JSON.parse(JSON.stringify(rs.spec!.template)) as {
+    metadata: { labels: Record<string, string> };
+  };
+  delete template.metadata.labels['pod-template-hash'];
+  await apps.patchNamespacedDeployment({
+    name: 'worker',
+    namespace: 'shop',
+    body: [{ op: 'replace', path: '/spec/template', value: template }, ...extra],
+  });
 }
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
@@ -523,15 +540,7 @@ describe('kubernetes emulator: rollouts', () => {
     const rs = (await apps.listNamespacedReplicaSet({ namespace: 'shop', labelSelector: 'app=worker' }))
       .items;
     const rev1 = rs.find((r) => r.metadata!.annotations!['deployment.kubernetes.io/revision'] === '1')!;
-    const template = JSON.parse(JSON.stringify(rev1.spec!.template)) as {
-      metadata: { labels: Record<string, string> };
-    };
-    delete template.metadata.labels['pod-template-hash'];
-    await apps.patchNamespacedDeployment({
-      name: 'worker',
-      namespace: 'shop',
-      body: [{ op: 'replace', path: '/spec/template', value: template }],
-    });
+    await rollBackWorker(rev1);
     k.settle();
     const d = await apps.readNamespacedDeployment({ name: 'worker', namespace: 'shop' });
     expect(d.spec!.template.spec!.containers[0]!.image).toBe('registry.local/worker:1.0');
@@ -572,18 +581,9 @@ describe('kubernetes emulator: rollouts', () => {
 
     // A rollback as kubectl rollout undo makes it: the old template, and the annotations in the same patch.
     const rev1 = byRev(await list(), '1');
-    const template = JSON.parse(JSON.stringify(rev1.spec!.template)) as {
-      metadata: { labels: Record<string, string> };
-    };
-    delete template.metadata.labels['pod-template-hash'];
-    await apps.patchNamespacedDeployment({
-      name: 'worker',
-      namespace: 'shop',
-      body: [
-        { op: 'replace', path: '/spec/template', value: template },
-        { op: 'add', path: '/metadata/annotations/kubernetes.io~1change-cause', value: 'ops: undo 2.0' },
-      ],
-    });
+    await rollBackWorker(rev1, [
+      { op: 'add', path: '/metadata/annotations/kubernetes.io~1change-cause', value: 'ops: undo 2.0' },
+    ]);
     k.settle();
     const reused = byRev(await list(), '3');
     expect(reused.metadata!.name).toBe(rev1.metadata!.name);

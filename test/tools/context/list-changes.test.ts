@@ -4,6 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageWithoutDigest, type FleetDeployment } from '../../../src/sandbox/fleet-schema.js';
 import { builtinFleetPath } from '../../../src/sandbox/load-fleet.js';
+import type { ChangesPage } from '../../../src/tools/context/changes/page.js';
 import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox-harness.js';
 
 /**
@@ -14,37 +15,7 @@ import { startSandboxHarness, type SandboxHarness } from '../../fixtures/sandbox
  * same story: who deployed what outside day2, what day2 did, for whom, under which approval.
  */
 
-interface Change {
-  id: string;
-  at: string | null;
-  kind: string;
-  service?: string;
-  what: string;
-  by: string;
-  by_how: string;
-  day2: boolean;
-  revision?: number;
-  previous_revision?: number;
-  from?: string;
-  to?: string;
-  current?: boolean;
-  change_cause?: string;
-  tool?: string;
-  approval_id?: string;
-  approvers?: string[];
-  outcome?: string;
-}
-interface Page {
-  env: string;
-  since: string;
-  until: string;
-  changes: Change[];
-  total: number;
-  counts: Record<string, number>;
-  remaining: number;
-  next_cursor?: string;
-  gaps: unknown[];
-}
+type Page = ChangesPage;
 
 const FLEETS = [
   { name: 'demo', path: builtinFleetPath() },
