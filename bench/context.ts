@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { buildRuntime } from '../src/server/build-runtime.js';
-import { configSchema } from '../src/config/schema.js';
 import { createServer } from '../src/server/create-server.js';
 import { silentLogger } from '../src/core/log.js';
 import { Redactor } from '../src/core/redact.js';
@@ -24,6 +23,7 @@ import type { DatadogAlert } from '../src/providers/datadog/types.js';
 import type { Alert } from '../src/providers/alertmanager/types.js';
 import { syntheticFleet } from '../src/sandbox/fleet/synthetic.js';
 import { DEFAULT_TOOLSETS } from '../src/core/toolsets.js';
+import { fakeProdConfig, fakeProvider } from './fake-backend.js';
 import { median, round } from './stats.js';
 
 const SERVICES = 5000;
@@ -100,16 +100,7 @@ const amAlerts: Alert[] = env.alerts.map((a, i) => ({
   status: { state: 'active', silencedBy: [], inhibitedBy: [] },
 }));
 
-function fake<T extends object>(methods: Partial<T>): T {
-  return new Proxy(methods as T, {
-    get(target, prop) {
-      const f = (target as Record<PropertyKey, unknown>)[prop];
-      if (f) return f;
-      return () => Promise.reject(new Error(`bench fake: ${String(prop)} is not implemented`));
-    },
-  });
-}
-const kubernetes = fake<ReturnType<Backends['kubernetes']>>({
+const kubernetes = fakeProvider<ReturnType<Backends['kubernetes']>>({
   async getDeployment(ns: string, name: string) {
     await sleep(latencyMs);
     return deployments.get(`${ns}/${name}`)!;
@@ -123,13 +114,13 @@ const kubernetes = fake<ReturnType<Backends['kubernetes']>>({
     return [...deployments.values()];
   },
 });
-const datadog = fake<ReturnType<Backends['datadog']>>({
+const datadog = fakeProvider<ReturnType<Backends['datadog']>>({
   async activeAlerts() {
     await sleep(latencyMs);
     return ddAlerts;
   },
 });
-const alertmanager = fake<ReturnType<Backends['alertmanager']>>({
+const alertmanager = fakeProvider<ReturnType<Backends['alertmanager']>>({
   async listAlerts() {
     await sleep(latencyMs);
     return amAlerts;
@@ -145,16 +136,7 @@ const backends = {
 } as unknown as Backends;
 
 const dir = mkdtempSync(join(tmpdir(), 'day2-bench-context-'));
-const config = configSchema.parse({
-  environments: {
-    prod: {
-      tier: 'production',
-      kubernetes: { namespaces: env.namespaces },
-      datadog: { base_url: 'http://127.0.0.1:9' },
-      alertmanager: { url: 'http://127.0.0.1:9' },
-    },
-  },
-});
+const config = fakeProdConfig(env.namespaces);
 const rt = await buildRuntime({
   loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
   log: silentLogger,

@@ -394,6 +394,7 @@ const DOMAIN_BENCHES = [
   'context.ts',
   'audit-verify.ts',
   'triage.ts',
+  'changes.ts',
   'rotation.ts',
   'drift.ts',
   'capacity.ts',

@@ -3,11 +3,14 @@ import {
   defineResource,
   defineResourceTemplate,
   ResourceNotFoundError,
+  type ResourceContext,
 } from '../contract/define-resource.js';
+import type { Deps } from '../contract/deps.js';
 import { toGraphJson, toMermaid, type GraphJson } from '../catalog/graph-export.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { collectAlerts } from '../tools/context/alerts.js';
 import { collectDeployments, versionSkew } from '../tools/context/deployments.js';
+import { changesPage } from '../tools/context/changes/page.js';
 
 export const servicesResource = defineResource({
   uri: 'day2://services',
@@ -118,19 +121,7 @@ export const deploymentsResource = defineResourceTemplate({
   title: 'Deployments',
   description: 'Per env: service → image, version, ready/desired replicas, last rollout, revision.',
   mimeType: 'application/json',
-  list(ctx) {
-    return Promise.resolve(
-      Object.keys(ctx.deps.config.environments).map((env) => ({
-        uri: `day2://deployments/${env}`,
-        name: `deployments-${env}`,
-      })),
-    );
-  },
-  complete(variable, prefix, deps) {
-    return Promise.resolve(
-      variable === 'env' ? Object.keys(deps.config.environments).filter((e) => e.startsWith(prefix)) : [],
-    );
-  },
+  ...envResources('deployments'),
   async read(params, ctx) {
     const env = params.env ?? '';
     if (!environmentConfig(ctx.deps.config, env)) throw new ResourceNotFoundError(`no environment "${env}"`);
@@ -138,5 +129,39 @@ export const deploymentsResource = defineResourceTemplate({
     const rows = all.rows.filter((r) => r.env === env);
     const skew = versionSkew(all.rows).filter((s) => s.versions[env] !== undefined);
     return { json: { env, deployments: rows, skew, gaps: all.gaps } };
+  },
+});
+
+/** The environments of the configuration, as a template's list and completion offer them. */
+function envResources(prefix: string) {
+  return {
+    list(ctx: ResourceContext) {
+      return Promise.resolve(
+        Object.keys(ctx.deps.config.environments).map((env) => ({
+          uri: `day2://${prefix}/${env}`,
+          name: `${prefix}-${env}`,
+        })),
+      );
+    },
+    complete(variable: string, value: string, deps: Deps) {
+      return Promise.resolve(
+        variable === 'env' ? Object.keys(deps.config.environments).filter((e) => e.startsWith(value)) : [],
+      );
+    },
+  };
+}
+
+export const changesResource = defineResourceTemplate({
+  uriTemplate: 'day2://changes/{env}',
+  name: 'changes',
+  title: 'Changes',
+  description:
+    'Per env, the last 24 hours of the change ledger, newest first: rollouts and who made them, day2 writes with their approvals, hand edits, silences, downtimes, incidents. list_changes pages further.',
+  mimeType: 'application/json',
+  ...envResources('changes'),
+  async read(params, ctx) {
+    const env = params.env ?? '';
+    if (!environmentConfig(ctx.deps.config, env)) throw new ResourceNotFoundError(`no environment "${env}"`);
+    return { json: await changesPage(ctx.deps, { env }) };
   },
 });

@@ -6,6 +6,7 @@ import { credentialsResource } from './credentials-resource.js';
 import { auditRecent } from './audit-recent.js';
 import {
   alertsResource,
+  changesResource,
   deploymentsResource,
   graphResource,
   serviceResource,
@@ -19,6 +20,7 @@ export const allResources: readonly ResourceDefinition[] = [
   graphResource,
   alertsResource,
   deploymentsResource,
+  changesResource,
   credentialsResource,
   ...incidentResources,
   backlogResource,

@@ -128,6 +128,24 @@ export function createFleetSchema(now: Date) {
     change_cause: z.string().optional().describe('kubernetes.io/change-cause of that revision'),
   });
 
+  const nullableMap = z.record(z.string(), z.string().nullable());
+  const edit = z.strictObject({
+    manager: z
+      .string()
+      .min(1)
+      .describe('field manager of the hand edit as the API server records it, e.g. kubectl-edit'),
+    at: time.describe('when the edit was made'),
+    was: z
+      .strictObject({
+        replicas: z.number().int().min(0).optional().describe('spec.replicas before the edit'),
+        env: nullableMap.optional().describe('container variables before the edit (null: not set)'),
+        annotations: nullableMap
+          .optional()
+          .describe('Deployment annotations before the edit (null: not set)'),
+      })
+      .describe('what the edited fields held before; everything else stayed as the manager left it'),
+  });
+
   const deployment = z
     .strictObject({
       namespace: k8sName.describe('Kubernetes namespace'),
@@ -152,6 +170,14 @@ export function createFleetSchema(now: Date) {
         .describe('current revision (deployment.kubernetes.io/revision)'),
       deployed: time.describe('when the current revision rolled out'),
       change_cause: z.string().optional().describe('kubernetes.io/change-cause of the current revision'),
+      manager: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'field manager of the current revision (metadata.managedFields); default from app.kubernetes.io/managed-by: argocd-controller, helm, else kubectl-client-side-apply',
+        ),
+      edited: edit.optional().describe('a hand edit made after the current revision rolled out'),
       history: z.array(revision).default([]).describe('previous revisions, newest first'),
       env: z.array(envVar).default([]).describe('container environment'),
       env_from: z.array(envFrom).default([]).describe('container envFrom sources'),
@@ -178,6 +204,12 @@ export function createFleetSchema(now: Date) {
         ),
     })
     .superRefine((d, ctx) => {
+      if (d.edited && d.edited.at.getTime() < d.deployed.getTime())
+        ctx.addIssue({
+          code: 'custom',
+          path: ['edited', 'at'],
+          message: 'expected a time after the current revision was deployed',
+        });
       for (const [i, h] of d.history.entries()) {
         if (h.revision >= d.revision)
           ctx.addIssue({

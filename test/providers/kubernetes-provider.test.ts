@@ -281,6 +281,31 @@ describe('kubernetes provider: writes', () => {
     await expect(p.setImage('shop', 'web', 'nope', 'x:1')).rejects.toBeInstanceOf(InvalidError);
   });
 
+  it('says who changed what: change-cause set with the write, revision history of a rollback, managedFields', async () => {
+    const cause = 'kubernetes.io/change-cause';
+    await p.setImage('shop', 'web', 'app', 'registry.local/web:1.1', {
+      annotations: { [cause]: 'ci: release 1.1' },
+    });
+    k.settle();
+    const d = await p.getDeployment('shop', 'web');
+    const imageOwner = d.managers?.find((m) =>
+      m.fields.some((f) => f.includes('containers') && f.at(-1) === 'image'),
+    );
+    expect(imageOwner).toMatchObject({ manager: 'day2', operation: 'Update' });
+    expect(Date.parse(imageOwner!.time!)).toBeGreaterThan(Date.now() - 60_000);
+
+    // A rollback takes the old ReplicaSet's template and annotations, as kubectl rollout undo does,
+    // and the caller's over them: the ReplicaSet that comes back says why, and what it was before.
+    await p.rollbackDeployment('shop', 'web', 1, { annotations: { [cause]: 'ops: back to 1.0' } });
+    k.settle();
+    const history = await p.listReplicaSets('shop', undefined, 'web');
+    expect(history.map((h) => [h.revision, h.deployment, h.changeCause, h.revisionHistory])).toEqual([
+      [3, 'web', 'ops: back to 1.0', [1]],
+      [2, 'web', 'ci: release 1.1', []],
+    ]);
+    expect((await p.getDeployment('shop', 'web')).annotations[cause]).toBe('ops: back to 1.0');
+  });
+
   it('reports a crash-looping rollout as ProgressDeadlineExceeded', async () => {
     await p.setImage('other', 'canary', 'app', 'registry.local/web:broken');
     const result = await p.waitForRollout('other', 'canary', { timeoutMs: 10_000, pollMs: 20 });

@@ -9,6 +9,7 @@ import {
   RbacAuthorizationV1Api,
   setHeaderOptions,
   type KubeConfig,
+  type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentObject } from '../../src/sandbox/kubernetes/builders.js';
@@ -46,6 +47,22 @@ async function setImage(name: string, image: string): Promise<void> {
     },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
+}
+
+/**
+ * Rolls shop/worker back to `rs`'s template as kubectl rollout undo does (a JSON patch of the
+ * Deployment), with `extra` operations in the same patch.
+ */
+async function rollBackWorker(rs: V1ReplicaSet, extra: object[] = []): Promise<void> {
+  const template = JSON.parse(JSON.stringify(rs.spec!.template)) as {
+    metadata: { labels: Record<string, string> };
+  };
+  delete template.metadata.labels['pod-template-hash'];
+  await apps.patchNamespacedDeployment({
+    name: 'worker',
+    namespace: 'shop',
+    body: [{ op: 'replace', path: '/spec/template', value: template }, ...extra],
+  });
 }
 
 async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
@@ -523,15 +540,7 @@ describe('kubernetes emulator: rollouts', () => {
     const rs = (await apps.listNamespacedReplicaSet({ namespace: 'shop', labelSelector: 'app=worker' }))
       .items;
     const rev1 = rs.find((r) => r.metadata!.annotations!['deployment.kubernetes.io/revision'] === '1')!;
-    const template = JSON.parse(JSON.stringify(rev1.spec!.template)) as {
-      metadata: { labels: Record<string, string> };
-    };
-    delete template.metadata.labels['pod-template-hash'];
-    await apps.patchNamespacedDeployment({
-      name: 'worker',
-      namespace: 'shop',
-      body: [{ op: 'replace', path: '/spec/template', value: template }],
-    });
+    await rollBackWorker(rev1);
     k.settle();
     const d = await apps.readNamespacedDeployment({ name: 'worker', namespace: 'shop' });
     expect(d.spec!.template.spec!.containers[0]!.image).toBe('registry.local/worker:1.0');
@@ -544,6 +553,51 @@ describe('kubernetes emulator: rollouts', () => {
         'deployment.kubernetes.io/revision'
       ],
     ).toBe('3');
+  });
+
+  it("copies the Deployment's annotations to the ReplicaSet it rolls out, and keeps a reused one's old revisions in revision-history", async () => {
+    const cause = 'kubernetes.io/change-cause';
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'worker',
+        namespace: 'shop',
+        body: {
+          metadata: { annotations: { [cause]: 'ci: release 2.0' } },
+          spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.local/worker:2.0' }] } } },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    k.settle();
+    const list = async () =>
+      (await apps.listNamespacedReplicaSet({ namespace: 'shop', labelSelector: 'app=worker' })).items;
+    const byRev = (items: Awaited<ReturnType<typeof list>>, rev: string) =>
+      items.find((r) => r.metadata!.annotations!['deployment.kubernetes.io/revision'] === rev)!;
+    const rev2 = byRev(await list(), '2');
+    // As the deployment controller does (SetNewReplicaSetAnnotations): every Deployment annotation
+    // except its own bookkeeping goes to the new ReplicaSet.
+    expect(rev2.metadata!.annotations![cause]).toBe('ci: release 2.0');
+    expect(rev2.metadata!.annotations!['deployment.kubernetes.io/revision-history']).toBeUndefined();
+
+    // A rollback as kubectl rollout undo makes it: the old template, and the annotations in the same patch.
+    const rev1 = byRev(await list(), '1');
+    await rollBackWorker(rev1, [
+      { op: 'add', path: '/metadata/annotations/kubernetes.io~1change-cause', value: 'ops: undo 2.0' },
+    ]);
+    k.settle();
+    const reused = byRev(await list(), '3');
+    expect(reused.metadata!.name).toBe(rev1.metadata!.name);
+    expect(reused.metadata!.annotations!['deployment.kubernetes.io/revision-history']).toBe('1');
+    expect(reused.metadata!.annotations![cause]).toBe('ops: undo 2.0');
+    // The ReplicaSet that stepped down keeps what it had.
+    expect(byRev(await list(), '2').metadata!.annotations![cause]).toBe('ci: release 2.0');
+
+    // And once more: revision 2's ReplicaSet comes back as 4 with "2" in its history.
+    await setImage('worker', 'registry.local/worker:2.0');
+    k.settle();
+    expect(byRev(await list(), '4').metadata!.annotations!['deployment.kubernetes.io/revision-history']).toBe(
+      '2',
+    );
   });
 
   it('restarts through the restartedAt template annotation', async () => {

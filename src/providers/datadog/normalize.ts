@@ -111,6 +111,7 @@ export function toDowntime(d: v2.DowntimeResponseData): DatadogDowntime {
     message: a?.message ?? null,
     status: enumText(a?.status) || 'unknown',
     canceled: iso(a?.canceled),
+    ...(a?.created ? { created: iso(a.created) ?? undefined } : {}),
   };
 }
 

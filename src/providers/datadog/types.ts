@@ -52,6 +52,8 @@ export interface DatadogDowntime {
   message: string | null;
   status: string;
   canceled: string | null;
+  /** When the downtime was scheduled (the v2 `created` attribute). */
+  created?: string;
 }
 
 export interface ScheduleDowntimeInput {

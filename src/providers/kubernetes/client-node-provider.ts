@@ -31,6 +31,15 @@ type ClientModule = typeof K8s;
 type CallOptions = K8s.ConfigurationOptions;
 
 const FIELD_MANAGER = 'day2';
+/** kubectl's annotationsToSkip: a Deployment's bookkeeping, which a rollback leaves as it is. */
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'deployment.kubernetes.io/revision',
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+]);
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
 export interface ClientNodeProviderOptions {
@@ -154,19 +163,19 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
     opts: WriteOptions & { type?: PatchType } = {},
   ) {
     const type = opts.type ?? 'strategic';
-    let body = patch;
+    let body = withAnnotations(patch, type, opts.annotations);
     if (opts.resourceVersion) {
       // The API server compares a resourceVersion in the patched object with the live one (409 when stale).
       if (type === 'json')
         body = [
-          ...(patch as unknown[]),
+          ...(body as unknown[]),
           { op: 'replace', path: '/metadata/resourceVersion', value: opts.resourceVersion },
         ];
       else
         body = {
-          ...(patch as Record<string, unknown>),
+          ...(body as Record<string, unknown>),
           metadata: {
-            ...((patch as { metadata?: object }).metadata ?? {}),
+            ...((body as { metadata?: object }).metadata ?? {}),
             resourceVersion: opts.resourceVersion,
           },
         };
@@ -230,9 +239,23 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
       metadata?: { labels?: Record<string, string> };
     };
     if (template.metadata?.labels) delete template.metadata.labels['pod-template-hash'];
-    const ops = [{ op: 'replace', path: '/spec/template', value: template }];
+    // As kubectl rollout undo does: the Deployment keeps its own bookkeeping annotations and takes
+    // the rest from the ReplicaSet rolled back to; the caller's (why this rollback) go over them.
+    const own = current.metadata?.annotations ?? {};
+    const annotations: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(own).filter(([k]) => NOT_COPIED.has(k))),
+      ...Object.fromEntries(
+        Object.entries(target.metadata?.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)),
+      ),
+      ...opts.annotations,
+    };
+    const ops = [
+      { op: 'replace', path: '/spec/template', value: template },
+      { op: 'replace', path: '/metadata/annotations', value: annotations },
+    ];
     return this.patchDeployment(namespace, name, ops, {
       ...opts,
+      annotations: undefined,
       resourceVersion: opts.resourceVersion ?? current.metadata?.resourceVersion,
       type: 'json',
     });
@@ -587,4 +610,30 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * A patch that also sets `annotations` on the object: merged into a merge or strategic patch, one
+ * `add` per key in a JSON patch (a Deployment always has annotations: the controller's revision).
+ */
+function withAnnotations(
+  patch: unknown,
+  type: PatchType,
+  annotations: Record<string, string> | undefined,
+): unknown {
+  if (!annotations || Object.keys(annotations).length === 0) return patch;
+  if (type === 'json')
+    return [
+      ...(patch as unknown[]),
+      ...Object.entries(annotations).map(([k, value]) => ({
+        op: 'add',
+        path: `/metadata/annotations/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        value,
+      })),
+    ];
+  const p = patch as { metadata?: { annotations?: Record<string, string> } };
+  return {
+    ...p,
+    metadata: { ...p.metadata, annotations: { ...p.metadata?.annotations, ...annotations } },
+  };
 }

@@ -1,4 +1,5 @@
 import { cpuMillicores, memoryBytes } from './quantity.js';
+import { fieldOwners } from './managed-fields.js';
 import type {
   CoreV1Event,
   V1ConfigMap,
@@ -32,6 +33,7 @@ import type {
 } from './types.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
 
 /** Dates arrive as Date objects from the client's deserializer; day2 speaks ISO strings. */
 export function iso(d: Date | string | undefined | null): string | undefined {
@@ -81,6 +83,7 @@ export function toDeployment(d: V1Deployment): DeploymentInfo {
       limits: stringMap(c.resources?.limits),
     })),
     createdAt: iso(d.metadata?.creationTimestamp),
+    managers: fieldOwners(d.metadata?.managedFields),
   };
 }
 
@@ -133,6 +136,13 @@ export function toRevision(rs: V1ReplicaSet): RevisionInfo {
     replicas: rs.status?.replicas ?? 0,
     createdAt: iso(rs.metadata?.creationTimestamp),
     changeCause: rs.metadata?.annotations?.['kubernetes.io/change-cause'],
+    deployment: rs.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment' && o.controller !== false)
+      ?.name,
+    revisionHistory: (rs.metadata?.annotations?.[REVISION_HISTORY_ANNOTATION] ?? '')
+      .split(',')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0),
+    annotations: rs.metadata?.annotations ?? {},
   };
 }
 

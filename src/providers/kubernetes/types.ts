@@ -1,5 +1,7 @@
 /** Kubernetes in day2's terms: what tools read and change, free of client-node types. */
 
+import type { FieldOwner } from './managed-fields.js';
+
 export interface Condition {
   type: string;
   status: string;
@@ -36,6 +38,8 @@ export interface DeploymentInfo {
   /** Pod-template resources per container, as the spec declares them. */
   resources: { container: string; requests: Record<string, string>; limits: Record<string, string> }[];
   createdAt?: string;
+  /** Who set which field, and when (metadata.managedFields), newest change first. */
+  managers?: FieldOwner[];
 }
 
 export interface ContainerState {
@@ -80,6 +84,15 @@ export interface RevisionInfo {
   createdAt?: string;
   /** Why the template changed, when the change-cause annotation says so. */
   changeCause?: string;
+  /** The Deployment that owns the ReplicaSet. */
+  deployment?: string;
+  /**
+   * Revisions this ReplicaSet held before (deployment.kubernetes.io/revision-history): a rollback
+   * to an old template reuses its ReplicaSet under the next revision number.
+   */
+  revisionHistory?: number[];
+  /** The ReplicaSet's annotations (the Deployment's, copied when it rolled out). */
+  annotations?: Record<string, string>;
 }
 
 export interface HpaInfo {
@@ -204,6 +217,11 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** Precondition: fail with ConflictError if the object's resourceVersion differs. */
   resourceVersion?: string;
+  /**
+   * Annotations the same request sets on the Deployment (kubernetes.io/change-cause and the like);
+   * the deployment controller copies them to the ReplicaSet a template change rolls out.
+   */
+  annotations?: Record<string, string>;
 }
 
 export type PatchType = 'merge' | 'strategic' | 'json';

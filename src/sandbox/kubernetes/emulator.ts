@@ -188,7 +188,10 @@ function seed(store: ObjectStore, objects: KubeObject[]): void {
     applyDefaults(rt, copy);
     if (['Deployment', 'ReplicaSet', 'HorizontalPodAutoscaler'].includes(rt.kind))
       copy.metadata.generation ??= 1;
-    store.put(rt, copy);
+    const stored = store.put(rt, copy);
+    // put keeps managedFields out of the object; ownership lives beside it, as the seed says.
+    if (o.metadata.managedFields)
+      store.fieldManagers(rt, stored.metadata.namespace, stored.metadata.name).load(o.metadata.managedFields);
   }
 }
 

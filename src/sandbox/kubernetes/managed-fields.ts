@@ -1,3 +1,4 @@
+import { parseFieldsV1 } from '../../providers/kubernetes/managed-fields.js';
 import { mergeKeyFor, strategicMergePatch } from './patch.js';
 import { KubeApiError } from './status.js';
 import { clone, isObject, type KubeObject } from './types.js';
@@ -152,6 +153,26 @@ export class FieldManagers {
     }
     this.prune();
     return result;
+  }
+
+  /**
+   * Takes over ownership as an object's `metadata.managedFields` describes it (FieldsV1), so that
+   * objects seeded from a real cluster's export keep who set what, and when.
+   */
+  load(managedFields: unknown): void {
+    if (!Array.isArray(managedFields)) return;
+    for (const m of managedFields) {
+      if (!isObject(m) || typeof m.manager !== 'string' || !isObject(m.fieldsV1)) continue;
+      const operation = m.operation === 'Apply' ? 'Apply' : 'Update';
+      const entry = this.ensure(
+        `${m.manager}\u0000${operation}`,
+        operation,
+        typeof m.apiVersion === 'string' ? m.apiVersion : 'v1',
+        typeof m.time === 'string' ? m.time : new Date(0).toISOString(),
+      );
+      for (const p of parseFieldsV1(m.fieldsV1)) entry.paths.set(pathKey(p), p);
+    }
+    this.prune();
   }
 
   /** A deep copy (dry-run applies work on one so that they record nothing). */

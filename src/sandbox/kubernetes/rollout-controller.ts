@@ -10,7 +10,20 @@ const POD = T('Pod', 'v1');
 const EVENT = T('Event', 'v1');
 
 export const REVISION = 'deployment.kubernetes.io/revision';
+/** Earlier revisions a reused (rolled-back-to) ReplicaSet held, comma-separated, oldest first. */
+export const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 const HASH_LABEL = 'pod-template-hash';
+/** As the deployment controller's annotationsToSkip: a Deployment's own bookkeeping, never copied. */
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION,
+  REVISION_HISTORY,
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+]);
+/** The controller's MaxRevHistoryLengthInChars default. */
+const MAX_REVISION_HISTORY_CHARS = 2000;
 
 /** Timing of the simulated cluster; all in real milliseconds. */
 export interface RolloutTiming {
@@ -83,6 +96,7 @@ export class RolloutController {
           generation: 1,
           labels,
           annotations: {
+            ...copiedAnnotations(d),
             'deployment.kubernetes.io/desired-replicas': String(desired),
             'deployment.kubernetes.io/max-replicas': String(desired + Math.ceil(desired / 4)),
             [REVISION]: String(maxRev + 1),
@@ -93,9 +107,12 @@ export class RolloutController {
         status: { replicas: 0, observedGeneration: 1 },
       });
       owned.push(newRs);
-    } else if (revisionOf(newRs) !== maxRev) {
-      newRs.metadata.annotations = { ...newRs.metadata.annotations, [REVISION]: String(maxRev + 1) };
-      newRs = this.store.put(RS, newRs);
+    } else {
+      const annotations = newReplicaSetAnnotations(d, newRs, maxRev);
+      if (annotations) {
+        newRs.metadata.annotations = annotations;
+        newRs = this.store.put(RS, newRs);
+      }
     }
     const newRev = String(revisionOf(newRs));
     if (d.metadata.annotations?.[REVISION] !== newRev) {
@@ -642,6 +659,39 @@ export class RolloutController {
       reportingInstance: component === 'kubelet' ? 'sandbox-node-1' : '',
     });
   }
+}
+
+/** The Deployment's annotations a ReplicaSet it rolls out carries (copyDeploymentAnnotationsToReplicaSet). */
+function copiedAnnotations(d: KubeObject): Record<string, string> {
+  return Object.fromEntries(Object.entries(d.metadata.annotations ?? {}).filter(([k]) => !NOT_COPIED.has(k)));
+}
+
+/**
+ * SetNewReplicaSetAnnotations for a ReplicaSet that already exists and is the Deployment's new one:
+ * the Deployment's annotations copied over, and, when it is not the newest revision (a rollback
+ * to its template), the next revision number, its old number kept in revision-history. Returns
+ * the annotations when they change, undefined when they do not.
+ */
+function newReplicaSetAnnotations(
+  d: KubeObject,
+  rs: KubeObject,
+  maxRev: number,
+): Record<string, string> | undefined {
+  const before = rs.metadata.annotations ?? {};
+  const next: Record<string, string> = { ...before, ...copiedAnnotations(d) };
+  const old = revisionOf(rs);
+  if (old !== maxRev) {
+    next[REVISION] = String(maxRev + 1);
+    if (before[REVISION] !== undefined) {
+      const history = (before[REVISION_HISTORY] ?? '').split(',').filter(Boolean);
+      history.push(String(old));
+      // Oldest entries go first when the annotation would grow past the controller's limit.
+      while (history.join(',').length > MAX_REVISION_HISTORY_CHARS) history.shift();
+      next[REVISION_HISTORY] = history.join(',');
+    }
+  }
+  const changed = Object.keys(next).some((k) => next[k] !== before[k]);
+  return changed ? next : undefined;
 }
 
 export function revisionOf(rs: KubeObject): number {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { imageWithoutDigest } from '../fleet-schema.js';
 import type { Fleet, FleetDeployment, FleetEnvironment, FleetPod } from '../fleet-schema.js';
 import { applyDefaults } from '../kubernetes/admission.js';
+import { FieldManagers } from '../kubernetes/managed-fields.js';
 import { findByKind } from '../kubernetes/resources.js';
 import { ownerRef, REVISION, templateHash } from '../kubernetes/rollout-controller.js';
 import type { KubeObject } from '../kubernetes/types.js';
@@ -135,6 +136,51 @@ function deploymentObject(envName: string, d: FleetDeployment, firstDeployed: Da
   applyDefaults(DEPLOYMENT, obj);
   return obj;
 }
+
+/** The field manager of a deployment's rollouts, as its managed-by label suggests (see the fleet schema). */
+function primaryManager(d: FleetDeployment): string {
+  if (d.manager) return d.manager;
+  const labels: Record<string, string> = d.labels;
+  const by = (labels['app.kubernetes.io/managed-by'] ?? '').toLowerCase();
+  return by === 'argocd' ? 'argocd-controller' : by === 'helm' ? 'helm' : 'kubectl-client-side-apply';
+}
+
+/**
+ * metadata.managedFields of a seeded deployment, as a real API server would have recorded them:
+ * the manager that rolled out the current revision owns what it set, the deployment controller
+ * owns the revision annotation, and a hand edit owns the fields it changed, at its own time.
+ */
+function managedFieldsOf(d: FleetDeployment, obj: KubeObject): unknown[] {
+  const m = new FieldManagers();
+  const applied = structuredClone(obj);
+  delete applied.metadata.annotations?.[REVISION];
+  const before = d.edited ? beforeEdit(applied, d) : applied;
+  m.recordUpdate(primaryManager(d), 'apps/v1', iso(d.deployed), undefined, before);
+  m.recordUpdate('kube-controller-manager', 'apps/v1', iso(d.deployed), applied, obj);
+  if (d.edited) m.recordUpdate(d.edited.manager, 'apps/v1', iso(d.edited.at), before, applied);
+  return m.render();
+}
+
+/** The deployment as it was before its hand edit: the edited fields back to what `edited.was` says. */
+function beforeEdit(obj: KubeObject, d: FleetDeployment): KubeObject {
+  const was = d.edited!.was;
+  const o = structuredClone(obj);
+  const spec = o.spec as { replicas: number; template: { spec: { containers: { env?: EnvVar[] }[] } } };
+  if (was.replicas !== undefined) spec.replicas = was.replicas;
+  const c = spec.template.spec.containers[0]!;
+  for (const [name, value] of Object.entries(was.env ?? {})) {
+    const rest = (c.env ?? []).filter((e) => e.name !== name);
+    c.env = value === null ? rest : [...rest, { name, value }];
+  }
+  const annotations = { ...o.metadata.annotations };
+  for (const [k, v] of Object.entries(was.annotations ?? {}))
+    if (v === null) delete annotations[k];
+    else annotations[k] = v;
+  o.metadata.annotations = annotations;
+  return o;
+}
+
+type EnvVar = { name: string; value?: string };
 
 function replicaSet(
   deployment: KubeObject,
@@ -398,6 +444,7 @@ function workloadObjects(
 ): KubeObject[] {
   const firstDeployed = [d.deployed, ...d.history.map((h) => h.deployed)].reduce((a, b) => (a < b ? a : b));
   const deployment = deploymentObject(envName, d, firstDeployed);
+  deployment.metadata.managedFields = managedFieldsOf(d, deployment);
   const spec = deployment.spec as { template: Record<string, unknown> };
   const hash = templateHash(spec.template);
   const current = replicaSet(

@@ -5,6 +5,7 @@ import { collectAlerts } from '../context/alerts.js';
 import { parseImageRef } from '../../providers/registry/index.js';
 import { gapReason } from '../context/gather.js';
 import { changeTemplate } from './rollout-watch.js';
+import { rolloutCause } from '../context/changes/cause.js';
 import {
   dependentsOf,
   deploymentTarget,
@@ -148,10 +149,12 @@ export const promoteVersion = defineTool({
         template: { spec: { containers: pre.changes.map((c) => ({ name: c.container, image: c.to })) } },
       },
     };
-    const watched = await changeTemplate(dst, pre.revision, args, ctx, () =>
+    const cause = rolloutCause('promote_version', ctx);
+    const watched = await changeTemplate(dst, pre.revision, args, ctx, cause, () =>
       dst.k8s.patchDeployment(dst.namespace, dst.name, patch, {
         resourceVersion: pre.deployment_resource_version,
         type: 'strategic',
+        annotations: cause,
       }),
     );
     return {

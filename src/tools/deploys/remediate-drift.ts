@@ -15,6 +15,7 @@ import {
 } from './drift-scope.js';
 import { activeHolds, heldWhy, overrideHoldField } from './holds.js';
 import { writeOrReplan } from './workload.js';
+import { rolloutCause } from '../context/changes/cause.js';
 
 const MAX_OBJECTS = 50;
 
@@ -163,6 +164,12 @@ export const remediateDrift = defineTool({
           'objects',
         );
       const body = applyBody(o);
+      // A Deployment whose pod template changes rolls out a new revision: day2 signs it.
+      if (o.kind === 'Deployment' && o.changes.some((c) => c.path.startsWith('spec.template')))
+        body.metadata.annotations = {
+          ...(body.metadata.annotations as Record<string, string> | undefined),
+          ...rolloutCause('remediate_drift', ctx),
+        };
       // The apply carries the planned resourceVersion: the API server refuses it (409) if the object moved.
       if (p.resource_version !== 'absent') body.metadata.resourceVersion = p.resource_version;
       const result = await writeOrReplan(`object ${p.object}`, () =>

@@ -2,6 +2,7 @@ import type { ToolContext } from '../../contract/define-tool.js';
 import type { DeploymentInfo, KubernetesProvider, PodInfo } from '../../providers/kubernetes/types.js';
 import { untrusted } from '../context/gather.js';
 import { writeOrReplan } from './workload.js';
+import { autoRollbackCause } from '../context/changes/cause.js';
 
 /** Waiting reasons that mean a new pod will not become ready by itself. */
 const FATAL_WAITING = new Set([
@@ -130,19 +131,30 @@ export function autoRollbackNote(args: { auto_rollback?: boolean }, revision: nu
 
 /**
  * Changes a Deployment's pod template with `write` (which carries the planned resourceVersion: a
- * 409 means plan again), then guards the rollout it starts as guardToolRollout does.
+ * 409 means plan again, and `cause`, the rollout's annotations), then guards the rollout it starts
+ * as guardToolRollout does; an automatic rollback is signed with the same cause.
  */
 export async function changeTemplate(
   w: { k8s: KubernetesProvider; namespace: string; name: string },
   previousRevision: number | null,
   args: { timeout_seconds?: number; auto_rollback?: boolean },
   ctx: ToolContext,
+  cause: Record<string, string>,
   write: () => Promise<unknown>,
 ): Promise<GuardedRollout> {
   const d = await w.k8s.getDeployment(w.namespace, w.name);
   const before = await podNames(w.k8s, w.namespace, d.selector);
   await writeOrReplan('deployment', write);
-  return guardToolRollout(w.k8s, w.namespace, w.name, previousRevision ?? undefined, before, args, ctx);
+  return guardToolRollout(
+    w.k8s,
+    w.namespace,
+    w.name,
+    previousRevision ?? undefined,
+    before,
+    args,
+    ctx,
+    cause,
+  );
 }
 
 /**
@@ -157,6 +169,7 @@ export function guardToolRollout(
   podsBefore: ReadonlySet<string>,
   args: { timeout_seconds?: number; auto_rollback?: boolean },
   ctx: ToolContext,
+  cause?: Record<string, string>,
 ): Promise<GuardedRollout> {
   return guardRollout(k8s, namespace, name, previousRevision, {
     podsBefore,
@@ -164,6 +177,7 @@ export function guardToolRollout(
     signal: ctx.signal,
     autoRollback: args.auto_rollback !== false,
     progress: (done, total, message) => ctx.progress(done, total, message),
+    ...(cause ? { rollbackAnnotations: autoRollbackCause(cause) } : {}),
   });
 }
 
@@ -176,7 +190,7 @@ export async function guardRollout(
   namespace: string,
   name: string,
   previousRevision: number | undefined,
-  opts: WatchOptions & { autoRollback: boolean },
+  opts: WatchOptions & { autoRollback: boolean; rollbackAnnotations?: Record<string, string> },
 ): Promise<GuardedRollout> {
   const watched = await watchRollout(k8s, namespace, name, opts);
   if (watched.ok)
@@ -202,7 +216,9 @@ export async function guardRollout(
   );
   try {
     const before = await podNames(k8s, namespace, watched.deployment?.selector ?? '');
-    await k8s.rollbackDeployment(namespace, name, previousRevision);
+    await k8s.rollbackDeployment(namespace, name, previousRevision, {
+      annotations: opts.rollbackAnnotations,
+    });
     const back = await watchRollout(k8s, namespace, name, {
       ...opts,
       podsBefore: before,

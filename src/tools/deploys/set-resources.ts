@@ -5,6 +5,7 @@ import type { DeploymentInfo } from '../../providers/kubernetes/types.js';
 import { cpuMillicores, memoryBytes, quantityValue } from '../../providers/kubernetes/quantity.js';
 import { formatAmount, quotaChecks } from './quota.js';
 import { autoRollbackNote, changeTemplate } from './rollout-watch.js';
+import { rolloutCause } from '../context/changes/cause.js';
 import {
   dependentsOf,
   deploymentTarget,
@@ -144,10 +145,12 @@ export const setResources = defineTool({
     const w = resolveWorkload(ctx.deps, args);
     const pre = plan.preconditions;
     const container = pre.container;
-    const watched = await changeTemplate(w, pre.revision, args, ctx, () =>
+    const cause = rolloutCause('set_resources', ctx);
+    const watched = await changeTemplate(w, pre.revision, args, ctx, cause, () =>
       w.k8s.patchDeployment(w.namespace, w.name, templatePatch(container, pre.resources_after), {
         type: 'strategic',
         resourceVersion: pre.deployment_resource_version,
+        annotations: cause,
       }),
     );
     return {

@@ -4,6 +4,7 @@ import { reasonField } from '../../contract/fields.js';
 import { formatImageRef, parseImageRef } from '../../providers/registry/index.js';
 import { gapReason } from '../context/gather.js';
 import { autoRollbackNote, changeTemplate } from './rollout-watch.js';
+import { rolloutCause } from '../context/changes/cause.js';
 import {
   dependentsOf,
   deploymentTarget,
@@ -137,9 +138,11 @@ export const updateImage = defineTool({
     const w = resolveWorkload(ctx.deps, args);
     const pre = plan.preconditions;
     const container = pre.container;
-    const watched = await changeTemplate(w, pre.revision, args, ctx, () =>
+    const cause = rolloutCause('update_image', ctx);
+    const watched = await changeTemplate(w, pre.revision, args, ctx, cause, () =>
       w.k8s.setImage(w.namespace, w.name, container, pre.image_after, {
         resourceVersion: pre.deployment_resource_version,
+        annotations: cause,
       }),
     );
     return {

@@ -1,6 +1,6 @@
 import type { Deps } from '../../contract/deps.js';
 import { gather, type Gap } from '../context/gather.js';
-import { day2Actions, type Day2Action } from './day2-actions.js';
+import { day2Actions, type Day2Action } from '../context/changes/day2-writes.js';
 import { IncidentRecords } from './incident-record.js';
 import { computeMetrics, type Day2Metrics, type ExternalChange } from './metrics.js';
 

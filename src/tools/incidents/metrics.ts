@@ -1,4 +1,4 @@
-import type { Day2Action } from './day2-actions.js';
+import type { Day2Action } from '../context/changes/day2-writes.js';
 import type { IncidentRecord } from './incident-record.js';
 
 /** A change to a production system that day2 did not make (seen in a backend's own history). */

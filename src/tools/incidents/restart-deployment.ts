@@ -3,6 +3,7 @@ import { defineTool } from '../../contract/define-tool.js';
 import { envField, reasonField, rolloutTimeoutField, serviceField } from '../../contract/fields.js';
 import { resolveIncidentTarget } from './resolve-target.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
+import { rolloutCause } from '../context/changes/cause.js';
 
 export const restartDeployment = defineTool({
   name: 'restart_deployment',
@@ -57,6 +58,7 @@ export const restartDeployment = defineTool({
     const after = await w.k8s.restartDeployment(w.namespace, w.name, {
       resourceVersion: plan.preconditions.resourceVersion,
       at,
+      annotations: rolloutCause('restart_deployment', ctx),
     });
     const res = await waitWithProgress(
       w.k8s,

@@ -5,6 +5,7 @@ import { resolveIncidentTarget } from './resolve-target.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_S, waitWithProgress } from './rollout-wait.js';
 import type { ContainerImage } from '../../providers/kubernetes/types.js';
 import { holdShape, holdView, newHoldId, saveHold, shortImage, type Hold } from '../deploys/holds.js';
+import { rolloutCause } from '../context/changes/cause.js';
 
 export const rollbackDeployment = defineTool({
   name: 'rollback_deployment',
@@ -117,6 +118,7 @@ export const rollbackDeployment = defineTool({
     const pre = plan.preconditions;
     const after = await w.k8s.rollbackDeployment(w.namespace, w.name, pre.target_revision, {
       resourceVersion: pre.resourceVersion,
+      annotations: rolloutCause('rollback_deployment', ctx),
     });
     const res = await waitWithProgress(
       w.k8s,

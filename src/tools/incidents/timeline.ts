@@ -1,8 +1,7 @@
 import type { Deps } from '../../contract/deps.js';
 import { collectAlerts, type DayAlert } from '../context/alerts.js';
-import { gather, untrusted, type Gap } from '../context/gather.js';
-import type { RevisionInfo } from '../../providers/kubernetes/types.js';
-import { day2Actions, type Day2Action } from './day2-actions.js';
+import { untrusted, type Gap } from '../context/gather.js';
+import { changesFrom, describeDay2, readChangeSources } from '../context/changes/ledger.js';
 import type { IncidentAlertRef, IncidentRecord } from './incident-record.js';
 
 export interface TimelineEntry {
@@ -37,35 +36,22 @@ export async function buildTimeline(
 ): Promise<{ entries: TimelineEntry[]; gaps: Gap[] }> {
   const from = new Date(Date.parse(inc.detected_at) - LOOKBACK_MS).toISOString();
   const until = inc.resolved_at ?? deps.clock.now().toISOString();
-  const workload = deps.catalog.workloadFor(inc.service, inc.env);
-  const k8s =
-    workload && deps.backends.has(inc.env, 'kubernetes') ? deps.backends.kubernetes(inc.env) : undefined;
-
-  type Part = { kind: 'actions'; value: Day2Action[] } | { kind: 'revisions'; value: RevisionInfo[] };
-  const tasks: { backend: string; env?: string; run: () => Promise<Part> }[] = [
-    {
-      backend: 'audit',
-      run: async () => ({
-        kind: 'actions',
-        value: await day2Actions(deps.store, { env: inc.env, service: inc.service, since: from, limit: 100 }),
-      }),
-    },
-  ];
-  if (k8s && workload)
-    tasks.push({
-      backend: 'kubernetes',
-      env: inc.env,
-      run: async () => ({
-        kind: 'revisions',
-        value: await k8s.listReplicaSets(workload.namespace, undefined, workload.name),
-      }),
-    });
-  const [parts, live] = await Promise.all([
-    gather(tasks, deps.config.backends.timeout),
+  // What changed comes from the change ledger, as list_changes and triage read it.
+  const query = {
+    env: inc.env,
+    services: [inc.service],
+    since: from,
+    until,
+    kinds: ['rollout', 'day2'] as const,
+  };
+  const [ledger, live] = await Promise.all([
+    readChangeSources(deps, query),
     inc.status === 'resolved'
       ? Promise.resolve({ alerts: [] as DayAlert[], gaps: [] as Gap[] })
       : collectAlerts(deps, { env: inc.env, service: inc.service }),
   ]);
+  const changes = changesFrom(deps, query, ledger.sources);
+  await describeDay2(deps.store, inc.env, changes.slice(0, 50));
 
   const entries: TimelineEntry[] = [];
   for (const a of mergeAlertRefs(inc.alerts, live.alerts))
@@ -76,26 +62,25 @@ export async function buildTimeline(
         source: a.id.startsWith('datadog:') ? 'datadog' : 'alertmanager',
         text: `alert ${untrusted(a.name, 120)} started firing on ${a.service ?? inc.service}`,
       });
-  for (const { value: p } of parts.results) {
-    if (p.kind === 'actions')
-      for (const a of p.value)
-        entries.push({
-          at: a.at,
-          kind: 'day2_action',
-          source: 'audit',
-          by: a.principal,
-          text: `day2 ${a.tool} on ${a.service ?? inc.service}: ${a.ok === undefined ? 'started, no outcome recorded' : a.ok ? 'succeeded' : `failed (${a.error ?? 'error'})`}`,
-        });
-    else
-      for (const r of p.value)
-        if (r.createdAt)
-          entries.push({
-            at: r.createdAt,
-            kind: 'rollout',
-            source: 'kubernetes',
-            text: `revision ${r.revision} created: ${r.images.map((i) => i.image).join(', ')}${r.changeCause ? ` (${untrusted(r.changeCause, 100)})` : ''}`,
-          });
-  }
+  for (const c of changes)
+    if (c.at)
+      entries.push(
+        c.tool
+          ? {
+              at: c.at,
+              kind: 'day2_action',
+              source: 'audit',
+              by: c.by,
+              text: `day2 ${c.tool} on ${c.service ?? inc.service}${c.approval_id ? ` (approval ${c.approval_id})` : ''}: ${c.outcome === 'ok' ? 'succeeded' : c.outcome === 'failed' ? `failed (${c.error ?? 'error'})` : 'started, no outcome recorded'}${c.kind === 'rollout' ? `; ${c.what}` : ''}`,
+            }
+          : {
+              at: c.at,
+              kind: 'rollout',
+              source: 'kubernetes',
+              by: c.by,
+              text: `${c.what}${c.change_cause ? ` (${c.change_cause})` : ''}`,
+            },
+      );
   for (const e of inc.entries)
     entries.push({ at: e.at, kind: e.kind, source: 'day2', by: e.by, text: untrusted(e.text, 500) });
 
@@ -103,5 +88,5 @@ export async function buildTimeline(
     e.kind !== 'rollout' && e.kind !== 'day2_action' ? true : e.at >= from && e.at <= until,
   );
   inWindow.sort((a, b) => a.at.localeCompare(b.at));
-  return { entries: inWindow, gaps: [...parts.gaps, ...live.gaps] };
+  return { entries: inWindow, gaps: [...ledger.gaps, ...live.gaps] };
 }

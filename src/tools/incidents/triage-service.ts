@@ -98,6 +98,8 @@ export const triageService = defineTool({
         previous_revision: z.number().optional(),
         change_cause: z.string().optional(),
         current: z.boolean(),
+        by: z.string().optional(),
+        day2: z.boolean().optional().describe('made through day2: a day2_change finding has its approval'),
       }),
     ),
     crash_logs: z

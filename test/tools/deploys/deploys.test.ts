@@ -143,7 +143,7 @@ describe('scaling', () => {
 describe('deploys', () => {
   it('rolls a crash-looping image back on its own and says so', async () => {
     const old = container(deployment('prod', 'platform', 'notifications')).image as string;
-    const { result } = await approved('update_image', {
+    const { result, approvalId } = await approved('update_image', {
       service: 'notifications',
       env: 'prod',
       tag: '4.1.0',
@@ -151,6 +151,17 @@ describe('deploys', () => {
     expect(result.isError, text(result)).toBeFalsy();
     const out = sc(result).result as Obj;
     expect(out.outcome).toBe('rolled_back');
+    // Both rollouts are signed in the revision history: day2 made them, for whom, under which approval.
+    const causes = kube('prod')
+      .store.list('apps/v1', 'ReplicaSet', 'platform')
+      .filter((rs) => rs.metadata.name.startsWith('notifications-'))
+      .map((rs) => rs.metadata.annotations?.['kubernetes.io/change-cause']);
+    expect(causes).toEqual(
+      expect.arrayContaining([
+        `day2: update_image by agent-bot, approval ${approvalId}`,
+        `day2: update_image (automatic rollback) by agent-bot, approval ${approvalId}`,
+      ]),
+    );
     expect(out.to).toBe(
       `registry.acme.test/shop/notifications:4.1.0@${digests.get('shop/notifications:4.1.0')}`,
     );
@@ -315,9 +326,15 @@ describe('drift', () => {
     const all = await call('detect_drift', { env: 'prod' });
     expect(sc(all).counts.compared).toBeGreaterThan(10);
 
+    // The hand edit is on record (metadata.managedFields): kubectl-edit owns the fields it changed,
+    // so taking them back is a conflict the plan names, until the caller takes them over.
+    const refused = await call('remediate_drift', { env: 'prod', objects: ['Deployment checkout/orders'] });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toContain('conflict with "kubectl-edit": .spec.replicas');
     const { result } = await approved('remediate_drift', {
       env: 'prod',
       objects: ['Deployment checkout/orders'],
+      force_conflicts: true,
     });
     expect(result.isError, text(result)).toBeFalsy();
     const d = deployment('prod', 'checkout', 'orders');

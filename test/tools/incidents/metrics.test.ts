@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeMetrics } from '../../../src/tools/incidents/metrics.js';
 import type { IncidentRecord } from '../../../src/tools/incidents/incident-record.js';
-import type { Day2Action } from '../../../src/tools/incidents/day2-actions.js';
+import type { Day2Action } from '../../../src/tools/context/changes/day2-writes.js';
 
 const NOW = new Date('2026-11-26T12:00:00Z');
 const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000).toISOString();

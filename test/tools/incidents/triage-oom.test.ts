@@ -58,7 +58,7 @@ const data = (d: DeploymentInfo): TriageData => ({
   related: [],
   alerts: [],
   deployment: d,
-  revisions: [],
+  changes: [],
   pods: [oomPod],
   events: [],
   openIncidents: [],

@@ -1,4 +1,5 @@
 import { canonicalQuantity } from './quantity.js';
+import { ACTION_DIGEST, APPROVAL_ID, CHANGE_CAUSE } from '../../context/changes/cause.js';
 
 /** How a path differs, from the live object's point of view against the desired one. */
 export type DriftOp = 'added' | 'removed' | 'changed';
@@ -32,6 +33,10 @@ const SERVER_OWNED_ANNOTATIONS = new Set([
   'deployment.kubernetes.io/revision',
   'kubectl.kubernetes.io/last-applied-configuration',
   'kubectl.kubernetes.io/restartedAt',
+  // The record of why the last rollout happened, which day2 and CD tools write: history, not configuration.
+  CHANGE_CAUSE,
+  APPROVAL_ID,
+  ACTION_DIGEST,
 ]);
 
 /** Fields whose objects are maps of user keys: extra live keys there are real drift. */

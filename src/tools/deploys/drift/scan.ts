@@ -1,4 +1,5 @@
 import type { KubeResource, KubernetesProvider } from '../../../providers/kubernetes/types.js';
+import { fieldOwners, type FieldOwner } from '../../../providers/kubernetes/managed-fields.js';
 import { diffObject, type DriftChange } from './diff.js';
 import { objectKey, type DesiredObject } from './desired-state.js';
 
@@ -15,6 +16,8 @@ export interface ObjectDrift {
   changes: DriftChange[];
   /** The live object's resourceVersion; absent when missing. */
   resourceVersion?: string;
+  /** Who set which live field, and when (metadata.managedFields): who made the drift. */
+  managers?: FieldOwner[];
   manifest: Record<string, unknown>;
 }
 
@@ -84,5 +87,6 @@ export function compareOne(o: DesiredObject, live: KubeResource | undefined): Ob
     status: changes.length ? 'drifted' : 'in_sync',
     changes,
     resourceVersion: live.metadata.resourceVersion,
+    managers: fieldOwners(live.metadata.managedFields),
   };
 }

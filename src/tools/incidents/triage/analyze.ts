@@ -1,8 +1,8 @@
 import { untrusted } from '../../context/gather.js';
 import { formatMemory, memoryBytes } from '../../../providers/kubernetes/quantity.js';
-import { parseImage } from '../../context/deployments.js';
 import { compileMatcher } from '../../../providers/alertmanager/matchers.js';
-import type { RevisionInfo } from '../../../providers/kubernetes/types.js';
+import type { LedgerEntry } from '../../context/changes/change.js';
+import { tagOf } from '../../context/changes/rollouts.js';
 import type { Effect } from '../../../contract/define-tool.js';
 import type { Gap } from '../../context/gather.js';
 import { hasProblems, podHealth, type PodHealth } from './pod-health.js';
@@ -44,10 +44,15 @@ export interface Rollout {
   revision: number;
   at: string | null;
   image: string;
+  /** The image of the revision that ran just before this one. */
   previous_image?: string;
   previous_revision?: number;
   change_cause?: string;
   current: boolean;
+  /** Who rolled it out, as the change ledger knows it. */
+  by?: string;
+  /** Made through day2 (then a day2_change finding tells its approval). */
+  day2?: boolean;
 }
 
 export interface TriageReport {
@@ -113,7 +118,7 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
       evidence: [a.id],
       source: a.source,
     });
-  for (const r of rollouts)
+  for (const r of rollouts.filter((x) => !x.day2))
     findings.push({
       kind: 'rollout',
       severity: 'info',
@@ -124,6 +129,7 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
           ? [`previous revision ${r.previous_revision ?? '?'} ran ${r.previous_image}`]
           : []),
         ...(r.change_cause ? [`change-cause: ${r.change_cause}`] : []),
+        ...(r.by ? [`rolled out by ${r.by} (outside day2)`] : []),
       ],
       source: 'kubernetes',
     });
@@ -144,15 +150,12 @@ export function analyzeTriage(data: TriageData, effectOf: EffectOf): TriageRepor
       ].slice(0, 6),
       source: 'kubernetes',
     });
-  for (const a of data.actions ?? [])
+  for (const a of day2Writes(data))
     findings.push({
       kind: 'day2_change',
-      severity: a.ok === false ? 'warning' : 'info',
-      title: `day2 ${a.tool} on ${a.service ?? '?'} by ${a.principal ?? 'unknown'} at ${a.at}: ${a.ok === undefined ? 'no outcome recorded' : a.ok ? 'succeeded' : `failed (${a.error ?? 'error'})`}`,
-      evidence: [
-        `audit seq ${a.seq}`,
-        ...a.targets.slice(0, 2).map((t) => `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}`),
-      ],
+      severity: a.outcome === 'failed' ? 'warning' : 'info',
+      title: `day2 ${a.tool} on ${a.service ?? '?'} by ${a.by} at ${a.at ?? 'unknown'}${a.approval_id ? ` (approval ${a.approval_id}${a.approvers?.length ? `, approved by ${a.approvers.join(', ')}` : ''})` : ''}: ${a.outcome === 'ok' ? 'succeeded' : a.outcome === 'failed' ? `failed (${a.error ?? 'error'})` : (a.outcome ?? 'no outcome recorded')}${a.kind === 'rollout' ? `; ${a.what}` : ''}`,
+      evidence: [a.kind === 'day2' ? `audit seq ${a.id.slice('day2:'.length)}` : a.id, a.what],
       source: 'audit',
     });
   const silences = relevantSilences(data);
@@ -233,49 +236,27 @@ function lastLogLine(data: TriageData, reason?: string): string[] {
   return log ? [`last log line of ${log.pod}/${log.container}: ${log.lines.at(-1)}`] : [];
 }
 
-/** Rollouts of the deployment inside the window, newest first, each with the image it replaced. */
+/** Rollouts of the deployment inside the window, newest first, each with the image it replaced (the change ledger's). */
 function rolloutsIn(data: TriageData): Rollout[] {
-  const revs = data.revisions ?? [];
-  const current = data.deployment?.revision;
-  const since = Date.parse(data.since);
-  const out: Rollout[] = [];
-  revs.forEach((r, i) => {
-    const at = rolloutTime(data, r);
-    if (at === null || Date.parse(at) < since) return;
-    const prev = previousRevision(revs, i);
-    out.push({
-      revision: r.revision,
-      at,
-      image: r.images[0]?.image ?? '',
-      previous_image: prev?.images[0]?.image,
-      previous_revision: prev?.revision,
-      change_cause: r.changeCause ? untrusted(r.changeCause, 120) : undefined,
-      current: r.revision === current,
-    });
-  });
-  return out.slice(0, 5);
+  return (data.changes ?? [])
+    .filter((c) => c.kind === 'rollout' && c.service === data.service.id && c.revision !== undefined)
+    .slice(0, 5)
+    .map((c) => ({
+      revision: c.revision!,
+      at: c.at,
+      image: c.image ?? '',
+      ...(c.previous_image ? { previous_image: c.previous_image } : {}),
+      ...(c.previous_revision !== undefined ? { previous_revision: c.previous_revision } : {}),
+      ...(c.change_cause ? { change_cause: c.change_cause } : {}),
+      current: c.current === true,
+      by: c.by,
+      day2: c.day2,
+    }));
 }
 
-/** The revision that ran before `revs[i]` with a different image (revisions are newest first). */
-function previousRevision(revs: RevisionInfo[], i: number): RevisionInfo | undefined {
-  const img = revs[i]?.images[0]?.image;
-  return revs.slice(i + 1).find((r) => r.images[0]?.image !== img) ?? revs[i + 1];
-}
-
-/** When a revision rolled out: its ReplicaSet's creation, or the deployment's last-rollout mark for the current one. */
-function rolloutTime(data: TriageData, r: RevisionInfo): string | null {
-  const d = data.deployment;
-  if (d && r.revision === d.revision) {
-    const mark = d.annotations['day2.dev/last-rollout'];
-    const times = [mark, r.createdAt].filter((t): t is string => Boolean(t) && !Number.isNaN(Date.parse(t!)));
-    // A rollback reuses an old ReplicaSet: day2's own action, when there was one, dates it better.
-    const day2 = (data.actions ?? []).find(
-      (a) => a.service === data.service.id && a.ok && /rollback|update_image|promote/.test(a.tool),
-    );
-    if (day2) times.push(day2.at);
-    return times.sort().at(-1) ?? null;
-  }
-  return r.createdAt ?? null;
+/** day2's writes to the service and its neighbours in the window (rollouts it made included). */
+function day2Writes(data: TriageData): LedgerEntry[] {
+  return (data.changes ?? []).filter((c) => c.tool !== undefined);
 }
 
 function rankSuspects(
@@ -332,17 +313,17 @@ function rankSuspects(
     scored.push({ cause: `rollout:${r.revision}`, reason, evidence, score });
   }
 
-  for (const a of data.actions ?? []) {
-    if (a.service !== svc || a.ok === false) continue;
-    if (rollouts.some((r) => r.at && Math.abs(Date.parse(r.at) - Date.parse(a.at)) < 120_000)) continue; // already a rollout suspect
+  for (const a of day2Writes(data)) {
+    // A rollout day2 made is already a rollout suspect.
+    if (a.service !== svc || a.outcome === 'failed' || a.kind === 'rollout' || !a.at) continue;
     const at = Date.parse(a.at);
     if (firstAt !== undefined && first) {
       const gap = minutes(firstAt - at);
       if (gap < 0 || gap > ALERT_WINDOW_MIN) continue;
       scored.push({
         cause: `day2:${a.tool}`,
-        reason: `day2 ${a.tool} by ${a.principal ?? 'unknown'}, ${gap} min before the first alert (${first.name})`,
-        evidence: [`audit seq ${a.seq}`],
+        reason: `day2 ${a.tool} by ${a.by}, ${gap} min before the first alert (${first.name})`,
+        evidence: [a.what],
         score: 85 - gap / 2,
       });
     }
@@ -555,9 +536,4 @@ function earliest(alerts: TriageAlert[]): TriageAlert | undefined {
 
 function minutes(ms: number): number {
   return Math.round(ms / 60_000);
-}
-
-function tagOf(image: string): string {
-  const p = parseImage(image);
-  return `${p.repository.split('/').at(-1) ?? p.repository}:${p.tag}`;
 }

@@ -8,13 +8,13 @@ import type {
   EventInfo,
   KubernetesProvider,
   PodInfo,
-  RevisionInfo,
 } from '../../../providers/kubernetes/types.js';
 import type { Redactor } from '../../../core/redact.js';
 import type { Silence } from '../../../providers/alertmanager/types.js';
 import type { DatadogDowntime } from '../../../providers/datadog/types.js';
-import { day2Actions, type Day2Action } from '../day2-actions.js';
-import { IncidentRecords, type IncidentRecord } from '../incident-record.js';
+import type { LedgerEntry } from '../../context/changes/change.js';
+import { changesFrom, describeDay2, readChangeSources } from '../../context/changes/ledger.js';
+import type { IncidentRecord } from '../incident-record.js';
 
 /** How an alerting service relates to the one being triaged. */
 export type Relation = 'self' | 'upstream' | 'downstream';
@@ -58,12 +58,16 @@ export interface TriageData {
   related: RelatedService[];
   alerts: TriageAlert[];
   deployment?: DeploymentInfo;
-  revisions?: RevisionInfo[];
+  /**
+   * What changed in the window, from the change ledger (list_changes reads the same): rollouts of
+   * the service, and day2's writes to it and its neighbours. Newest first.
+   */
+  changes?: LedgerEntry[];
   pods?: PodInfo[];
   events?: EventInfo[];
+  /** Silences and current downtimes, as the ledger read them: triage keeps those that cover the service. */
   silences?: Silence[];
   downtimes?: DatadogDowntime[];
-  actions?: Day2Action[];
   openIncidents: IncidentRecord[];
   /** What crashed containers printed last; read only when pods crash (one more round trip). */
   crashLogs?: CrashLog[];
@@ -72,19 +76,14 @@ export interface TriageData {
 
 type Part =
   | { kind: 'deployment'; value: DeploymentInfo }
-  | { kind: 'revisions'; value: RevisionInfo[] }
   | { kind: 'pods'; value: PodInfo[] }
-  | { kind: 'events'; value: EventInfo[] }
-  | { kind: 'silences'; value: Silence[] }
-  | { kind: 'downtimes'; value: DatadogDowntime[] }
-  | { kind: 'actions'; value: Day2Action[] }
-  | { kind: 'incidents'; value: IncidentRecord[] };
+  | { kind: 'events'; value: EventInfo[] };
 
 /**
  * Reads, in one parallel wave, everything triage needs: alerts of the service and its neighbours,
- * the deployment with its ReplicaSet history, pods and events, silences, downtimes, day2's own
- * changes and open incidents. No read waits for another, so the wall time is that of the slowest
- * backend; each failure becomes a gap.
+ * the deployment, pods and events, and the change ledger's sources (ReplicaSet history, day2's
+ * audited writes, silences, downtimes, incidents). No read waits for another, so the wall time is
+ * that of the slowest backend; each failure becomes a gap.
  */
 export async function collectTriage(
   deps: Deps,
@@ -112,14 +111,6 @@ export async function collectTriage(
       {
         backend: 'kubernetes',
         env,
-        run: async () => ({
-          kind: 'revisions',
-          value: await k8s.listReplicaSets(namespace, undefined, name),
-        }),
-      },
-      {
-        backend: 'kubernetes',
-        env,
         run: async () => ({ kind: 'pods', value: await k8s.listPods(namespace) }),
       },
       {
@@ -129,37 +120,23 @@ export async function collectTriage(
       },
     );
   }
-  if (deps.backends.has(env, 'alertmanager')) {
-    const am = deps.backends.alertmanager(env);
-    tasks.push({
-      backend: 'alertmanager',
-      env,
-      run: async () => ({ kind: 'silences', value: await am.listSilences() }),
-    });
-  }
-  if (deps.backends.has(env, 'datadog')) {
-    const dd = deps.backends.datadog(env);
-    tasks.push({
-      backend: 'datadog',
-      env,
-      run: async () => ({ kind: 'downtimes', value: await dd.listDowntimes({ currentOnly: true }) }),
-    });
-  }
-  tasks.push(
-    {
-      backend: 'audit',
-      run: async () => ({
-        kind: 'actions',
-        value: await day2Actions(deps.store, { env, since, limit: 100 }),
-      }),
-    },
-    {
-      backend: 'incidents',
-      run: async () => ({ kind: 'incidents', value: await new IncidentRecords(deps.store).list(500) }),
-    },
-  );
+  const query = {
+    env,
+    services: [service.id, ...related.map((r) => r.id)],
+    since,
+    until: deps.clock.now().toISOString(),
+    kinds: ['rollout', 'day2', 'silence', 'downtime', 'incident'] as const,
+  };
 
-  const [alertsRead, parts] = await Promise.all([collectAlerts(deps, { env }), gather(tasks, timeout)]);
+  const [alertsRead, parts, ledger] = await Promise.all([
+    collectAlerts(deps, { env }),
+    gather(tasks, timeout),
+    readChangeSources(deps, query),
+  ]);
+  const changes = changesFrom(deps, query, ledger.sources).filter(
+    (c) => c.kind === 'rollout' || c.tool !== undefined,
+  );
+  await describeDay2(deps.store, env, changes.filter((c) => c.tool !== undefined).slice(0, 50));
 
   const data: TriageData = {
     service,
@@ -169,19 +146,17 @@ export async function collectTriage(
     now: deps.clock.now().toISOString(),
     related,
     alerts: [],
-    openIncidents: [],
-    gaps: dedupeGaps([...alertsRead.gaps, ...parts.gaps]),
+    changes,
+    ...(ledger.sources.silences ? { silences: ledger.sources.silences } : {}),
+    ...(ledger.sources.downtimes
+      ? { downtimes: ledger.sources.downtimes.filter((d) => d.status === 'active') }
+      : {}),
+    openIncidents: (ledger.sources.incidents ?? []).filter(
+      (i) => i.service === service.id && i.env === env && i.status !== 'resolved',
+    ),
+    gaps: dedupeGaps([...alertsRead.gaps, ...parts.gaps, ...ledger.gaps]),
   };
-  for (const { value: p } of parts.results) {
-    if (p.kind === 'incidents')
-      data.openIncidents = p.value.filter(
-        (i) => i.service === service.id && i.env === env && i.status !== 'resolved',
-      );
-    else if (p.kind === 'actions') {
-      const ids = new Set([service.id, ...related.map((r) => r.id)]);
-      data.actions = p.value.filter((a) => a.service !== undefined && ids.has(a.service));
-    } else (data as unknown as Record<string, unknown>)[p.kind] = p.value;
-  }
+  for (const { value: p } of parts.results) (data as unknown as Record<string, unknown>)[p.kind] = p.value;
   if (data.deployment) {
     const d = data.deployment;
     data.pods = data.pods?.filter((p) => selects(d.selector, p.labels) ?? p.name.startsWith(`${d.name}-`));

@@ -66,6 +66,22 @@ describe('diffObject', () => {
     expect(diffObject(desired, live())).toEqual([]);
   });
 
+  it("does not count the record of the last rollout (change-cause, day2's approval) as drift", () => {
+    const withAnnotations = {
+      ...desired,
+      metadata: { ...desired.metadata, annotations: { team: 'orders' } },
+    };
+    const signed = live((o) => {
+      (o.metadata as Record<string, unknown>).annotations = {
+        team: 'orders',
+        'kubernetes.io/change-cause': 'day2: update_image by agent-7, approval apr_1',
+        'day2.dev/approval-id': 'apr_1',
+        'day2.dev/action-digest': 'ab12',
+      };
+    });
+    expect(diffObject(withAnnotations, signed)).toEqual([]);
+  });
+
   it('reports changed, removed and added paths keyed by name', () => {
     const changes = diffObject(
       desired,
