@@ -52,6 +52,7 @@ const OTHER_ARGS: Record<string, (ctx: { fromEnv?: string }) => Json> = {
   cancel_query: () => ({ pid: 999_999 }),
   scale_idle_to_zero: () => ({}),
   search_audit: () => ({ tool: 'get_service', limit: 100 }),
+  list_changes: () => ({}),
 };
 
 /** Result fields that differ from call to call by nature: ids and times of new approval requests. */
