@@ -48,14 +48,21 @@ export async function getHold(store: Store, id: string): Promise<Hold | undefine
 export async function activeHolds(
   deps: Pick<Deps, 'store'>,
   filter: { env?: string; service?: string } = {},
-) {
+): Promise<Hold[]> {
+  return (await allHolds(deps, filter)).filter((h) => !h.released);
+}
+
+/** Every hold, released ones included (the change ledger lists both events), newest first. */
+export async function allHolds(
+  deps: Pick<Deps, 'store'>,
+  filter: { env?: string; service?: string } = {},
+): Promise<Hold[]> {
   const out: Hold[] = [];
   let after: string | undefined;
   for (;;) {
     const page = await deps.store.listDocs<Hold>(HOLDS, 500, after);
     for (const d of page)
       if (
-        !d.value.released &&
         (!filter.env || d.value.env === filter.env) &&
         (!filter.service || d.value.service === filter.service)
       )

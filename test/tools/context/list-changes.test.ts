@@ -114,7 +114,11 @@ describe.each(FLEETS)('the change ledger on the $name fleet', ({ path }) => {
       to: tag(d.history[0]!.image),
     });
     // day2's write is that rollout, not a second change beside it.
-    expect(page.changes.filter((c) => c.approval_id === approvalId)).toHaveLength(1);
+    // One change for the rollback, and the hold it placed on the version it rolled back from.
+    expect(page.changes.filter((c) => c.approval_id === approvalId).map((c) => c.kind)).toEqual(
+      expect.arrayContaining(['hold']),
+    );
+    expect(page.changes.filter((c) => c.approval_id === approvalId && c.kind !== 'hold')).toHaveLength(1);
     const outside = page.changes.find((c) => c.kind === 'rollout' && c.revision === d.revision)!;
     expect(outside).toMatchObject({ day2: false, from: tag(d.history[0]!.image), to: tag(d.image) });
     // Who made it is what the cluster still says: its field manager is gone with the template it

@@ -62,6 +62,12 @@ describe('a rollback holds the version it rolled back from', () => {
     expect(text(done)).toContain(`Held checkout:2.8.0 (${holdId})`);
   }, 60_000);
 
+  it('the change ledger lists the hold', async () => {
+    const r = await call('list_changes', { env: 'prod', service: 'checkout', kinds: ['hold'] });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(text(r)).toMatch(/held checkout:2\.8\.0 \(hold_\w+\) since rollback apr_/);
+  });
+
   it('get_service lists the hold', async () => {
     const r = await call('get_service', { service: 'checkout', env: 'prod' });
     expect(sc(r).holds.map((x: Obj) => x.id)).toEqual([holdId]);
@@ -173,6 +179,10 @@ describe('a rollback holds the version it rolled back from', () => {
     expect(sc(upd).status).toBe('approval_required');
     const svc = await call('get_service', { service: 'checkout', env: 'prod' });
     expect(sc(svc).holds).toEqual([]);
+    const ledger = await call('list_changes', { env: 'prod', kinds: ['hold'] });
+    expect(text(ledger)).toContain(
+      `released the hold on checkout:2.8.0 (${holdId}): 2.8.0 fixed by config change`,
+    );
   }, 60_000);
 });
 

@@ -1,6 +1,6 @@
 /** What the change ledger lists: one shape for every kind of change, whoever made it. */
 
-export const CHANGE_KINDS = ['rollout', 'day2', 'edit', 'silence', 'downtime', 'incident'] as const;
+export const CHANGE_KINDS = ['rollout', 'day2', 'edit', 'silence', 'downtime', 'incident', 'hold'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** How the ledger knows who made a change. */

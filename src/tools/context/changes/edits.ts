@@ -4,6 +4,7 @@ import { formatPath } from '../../deploys/drift/diff.js';
 import { objectRef } from '../../deploys/drift-scope.js';
 import { clipValue } from '../../deploys/workload.js';
 import type { IncidentRecord } from '../../incidents/incident-record.js';
+import { holdOrigin, shortImage, type Hold } from '../../deploys/holds.js';
 import { untrusted } from '../gather.js';
 import type { LedgerEntry } from './change.js';
 
@@ -99,4 +100,36 @@ function labelOf(manifest: Record<string, unknown>, key: string): string | undef
   const labels = (manifest.metadata as { labels?: Record<string, unknown> } | undefined)?.labels;
   const v = labels?.[key];
   return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * Holds placed and released: a version a rollback or an incident marked bad, and when a person
+ * lifted that. Each event is a change of what day2 will offer in the environment.
+ */
+export function holdEntries(env: string, holds: readonly Hold[]): LedgerEntry[] {
+  const out: LedgerEntry[] = [];
+  for (const h of holds) {
+    if (h.env !== env) continue;
+    const base = { kind: 'hold' as const, env, service: h.service, by_how: 'audit' as const, day2: true };
+    out.push({
+      ...base,
+      id: `hold:${h.id}:placed`,
+      at: h.created_at,
+      sortAt: Date.parse(h.created_at),
+      what: `held ${shortImage(h.image)} (${h.id}) since ${holdOrigin(h)}: ${untrusted(h.reason, 120)}`,
+      by: h.held_by,
+      ...(h.approval_id ? { approval_id: h.approval_id } : {}),
+    });
+    if (h.released)
+      out.push({
+        ...base,
+        id: `hold:${h.id}:released`,
+        at: h.released.at,
+        sortAt: Date.parse(h.released.at),
+        what: `released the hold on ${shortImage(h.image)} (${h.id}): ${untrusted(h.released.reason, 120)}`,
+        by: h.released.by,
+        ...(h.released.approval_id ? { approval_id: h.released.approval_id } : {}),
+      });
+  }
+  return out;
 }

@@ -7,11 +7,12 @@ import type { Store } from '../../../store/store.js';
 import type { ObjectDrift } from '../../deploys/drift/scan.js';
 import { scanScope } from '../../deploys/drift-scope.js';
 import { IncidentRecords, type IncidentRecord } from '../../incidents/incident-record.js';
+import { allHolds, type Hold } from '../../deploys/holds.js';
 import { gather, untrusted, type Gap } from '../gather.js';
 import { downtimeEntries, silenceEntries } from './alerting.js';
 import { CHANGE_KINDS, type ChangeKind, type LedgerEntry } from './change.js';
 import { day2Actions, day2Outcomes, type Day2Action } from './day2-writes.js';
-import { editEntries, incidentEntries } from './edits.js';
+import { editEntries, holdEntries, incidentEntries } from './edits.js';
 import { rolloutEntries, type NamespacedRevision } from './rollouts.js';
 
 /**
@@ -42,6 +43,7 @@ export interface ChangeSources {
   downtimes?: DatadogDowntime[];
   drift?: ObjectDrift[];
   incidents?: IncidentRecord[];
+  holds?: Hold[];
 }
 
 /** The most audited writes one query reads; a window with more says so in its notes. */
@@ -64,6 +66,7 @@ function needs(kinds: readonly ChangeKind[] | undefined) {
     datadog: k.has('downtime') || day2,
     drift: k.has('edit'),
     incidents: k.has('incident'),
+    holds: k.has('hold'),
   };
 }
 
@@ -127,6 +130,8 @@ export async function readChangeSources(
         return { drift: scope.objects };
       },
     });
+  if (need.holds)
+    tasks.push({ backend: 'holds', run: async () => ({ holds: await allHolds(deps, { env }) }) });
   if (need.incidents)
     tasks.push({
       backend: 'incidents',
@@ -229,6 +234,7 @@ export function changesFrom(deps: Deps, q: ChangeQuery, s: ChangeSources): Ledge
     ...writes.filter((w) => !joined.has(w)).map((w) => writeEntry(env, w)),
     ...editEntries(deps, env, s.drift ?? []),
     ...incidentEntries(env, s.incidents ?? []),
+    ...holdEntries(env, s.holds ?? []),
   ];
   const since = Date.parse(q.since);
   const until = Date.parse(q.until);
