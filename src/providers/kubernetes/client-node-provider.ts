@@ -16,6 +16,7 @@ import {
   toService,
 } from './mappers.js';
 import { translateKubernetesError } from './translate-error.js';
+import { DAY2_FIELD_MANAGER } from './types.js';
 import type {
   DeploymentInfo,
   KubeResource,
@@ -30,7 +31,7 @@ import type {
 type ClientModule = typeof K8s;
 type CallOptions = K8s.ConfigurationOptions;
 
-const FIELD_MANAGER = 'day2';
+const FIELD_MANAGER = DAY2_FIELD_MANAGER;
 /** kubectl's annotationsToSkip: a Deployment's bookkeeping, which a rollback leaves as it is. */
 const NOT_COPIED = new Set([
   'kubectl.kubernetes.io/last-applied-configuration',

@@ -319,3 +319,6 @@ export interface KubernetesProvider {
   listObjects(apiVersion: string, kind: string, namespace?: string): Promise<KubeResource[]>;
   waitForRollout(namespace: string, name: string, opts: RolloutWaitOptions): Promise<RolloutResult>;
 }
+
+/** The field manager of every write day2 makes; the change ledger knows day2's writes by it. */
+export const DAY2_FIELD_MANAGER = 'day2';

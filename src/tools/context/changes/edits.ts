@@ -7,6 +7,7 @@ import type { IncidentRecord } from '../../incidents/incident-record.js';
 import { holdOrigin, shortImage, type Hold } from '../../deploys/holds.js';
 import { untrusted } from '../gather.js';
 import type { LedgerEntry } from './change.js';
+import { DAY2_FIELD_MANAGER } from '../../../providers/kubernetes/types.js';
 
 /**
  * Hand edits: live objects that differ from the desired state (the GitOps checkout), each
@@ -46,7 +47,9 @@ export function editEntries(deps: Deps, env: string, objects: readonly ObjectDri
           : `${objectRef(o)} differs from the desired state: ${untrusted(shown, 240)}${o.changes.length > 3 ? ` (+${o.changes.length - 3} more)` : ''}`,
       by: owner?.manager ?? 'unknown',
       by_how: owner ? 'managedFields' : 'unknown',
-      day2: false,
+      // day2 applies with its own field manager: a difference it last set is its own write (a
+      // rollback away from what the desired state names), not an edit made outside it.
+      day2: owner?.manager === DAY2_FIELD_MANAGER,
     });
   }
   return out;
