@@ -16,20 +16,7 @@ type Gc = (opts: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) =>
  */
 export function releaseStartupMemory(log: Logger, delayMs = 1000): void {
   setTimeout(() => {
-    setImmediate(() => {
-      try {
-        const before = process.memoryUsage.rss();
-        const started = performance.now();
-        collectAllGarbage();
-        log.debug('released start-up memory', {
-          rss_mb_before: mb(before),
-          rss_mb_after: mb(process.memoryUsage.rss()),
-          duration_ms: Math.round(performance.now() - started),
-        });
-      } catch (err) {
-        log.debug('could not release start-up memory', { error: err });
-      }
-    });
+    setImmediate(() => release(log, 'start-up memory'));
   }, delayMs).unref();
 }
 
@@ -47,18 +34,7 @@ export function trimWhenIdle(log: Logger, idleMs = 30_000): { touch(): void; sto
     () => {
       if (!busySinceTrim || performance.now() - last < idleMs) return;
       busySinceTrim = false;
-      try {
-        const before = process.memoryUsage.rss();
-        const started = performance.now();
-        collectAllGarbage();
-        log.debug('released memory after a busy spell', {
-          rss_mb_before: mb(before),
-          rss_mb_after: mb(process.memoryUsage.rss()),
-          duration_ms: Math.round(performance.now() - started),
-        });
-      } catch (err) {
-        log.debug('could not release memory', { error: err });
-      }
+      release(log, 'memory after a busy spell');
     },
     Math.max(10, Math.min(idleMs / 2, 5000)),
   );
@@ -70,6 +46,22 @@ export function trimWhenIdle(log: Logger, idleMs = 30_000): { touch(): void; sto
     },
     stop: () => clearInterval(timer),
   };
+}
+
+/** One memory-reducing collection, with the resident set before and after in a debug line. */
+function release(log: Logger, what: string): void {
+  try {
+    const before = process.memoryUsage.rss();
+    const started = performance.now();
+    collectAllGarbage();
+    log.debug(`released ${what}`, {
+      rss_mb_before: mb(before),
+      rss_mb_after: mb(process.memoryUsage.rss()),
+      duration_ms: Math.round(performance.now() - started),
+    });
+  } catch (err) {
+    log.debug(`could not release ${what}`, { error: err });
+  }
 }
 
 function collectAllGarbage(): void {
