@@ -100,7 +100,9 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
     const runtime = rt ? { name: rt.runtime, line: rt.line, eol: rt.eol, status: rt.status } : undefined;
     if (newer.length === 0 && (!runtime || runtime.status === 'supported')) {
       upToDate++;
-      if (opts.onlyOutdated !== false) continue;
+      // A container whose only newer tags are held stays listed: the reader learns why nothing
+      // is offered, instead of seeing it as up to date.
+      if (opts.onlyOutdated !== false && held.length === 0) continue;
     }
     const line: ImageLine = {
       service: c.service,

@@ -38,7 +38,11 @@ export const imagesSource: BacklogSource = {
           // Only the newest tag's digest is needed: it goes into the fix call.
           const scan = await scanImages(deps, env, { digests: 1 });
           gaps.push(...scan.gaps);
-          for (const line of scan.lines) items.push(item(env, line, isProduction(deps, env)));
+          for (const line of scan.lines)
+            // Nothing to do where the only newer tags are held: the hold is the finding, and
+            // get_service, detect_drift and the drift items carry it.
+            if (line.newer.length || (line.runtime && line.runtime.status !== 'supported'))
+              items.push(item(env, line, isProduction(deps, env)));
         } catch (err) {
           // One environment that cannot be read is its own gap; the others' findings stand.
           gaps.push({ backend: 'kubernetes', env, reason: gapReason(err) });
