@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRuntime, type OwnedRuntime } from '../../src/server/build-runtime.js';
 import { configSchema } from '../../src/config/schema.js';
-import { createServer } from '../../src/server/create-server.js';
+import { inMemoryClient } from '../fixtures/in-memory.js';
 import { silentLogger } from '../../src/core/log.js';
 import { Redactor } from '../../src/core/redact.js';
 import { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';
@@ -96,10 +95,7 @@ beforeAll(async () => {
     backends: postgresOnly(provider),
     tools: databaseTools,
   });
-  const server = createServer(rt, { principal: { id: 'agent-leak', transport: 'stdio' } });
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  agent = new Client({ name: 'explain-leak-test', version: '1.0.0' });
-  await Promise.all([server.connect(a), agent.connect(b)]);
+  agent = await inMemoryClient(rt, { principal: { id: 'agent-leak', transport: 'stdio' } });
 }, 60_000);
 
 afterAll(async () => {

@@ -4,17 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { buildRuntime, type OwnedRuntime } from '../../../src/server/build-runtime.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { createServer } from '../../../src/server/create-server.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { Redactor } from '../../../src/core/redact.js';
 import { reapExpiredGrants } from '../../../src/tools/access/reaper.js';
-import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
+import { postgresOnly } from '../database/pg-fixture.js';
+import { inMemoryClient } from '../../fixtures/in-memory.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
 import { accessTools } from '../../../src/tools/access/index.js';
 import { approvalTools } from '../../../src/tools/approvals/index.js';
@@ -84,25 +83,7 @@ beforeAll(async () => {
     environments: { prod: { tier: 'production', databases: { ledger: { url: url(DB) } } } },
   });
   provider = new PostgresProvider(config, { log: silentLogger, env: process.env });
-  const backends: Backends = {
-    has: (_env, b) => b === 'postgres',
-    kubernetes: (env) => {
-      throw new BackendNotConfiguredError('kubernetes', env);
-    },
-    datadog: (env) => {
-      throw new BackendNotConfiguredError('datadog', env);
-    },
-    alertmanager: (env) => {
-      throw new BackendNotConfiguredError('alertmanager', env);
-    },
-    secrets: (env) => {
-      throw new BackendNotConfiguredError('secrets-manager', env);
-    },
-    registry: (env) => {
-      throw new BackendNotConfiguredError('registry', env);
-    },
-    postgres: provider,
-  };
+  const backends = postgresOnly(provider);
   rt = await buildRuntime({
     loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
     log: silentLogger,
@@ -112,10 +93,7 @@ beforeAll(async () => {
     clock,
     tools: [...accessTools, ...approvalTools],
   });
-  const server = createServer(rt, { principal: { id: 'agent-bot', transport: 'stdio' } });
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  agent = new Client({ name: 'access-db-test', version: '1.0.0' });
-  await Promise.all([server.connect(a), agent.connect(b)]);
+  agent = await inMemoryClient(rt, { principal: { id: 'agent-bot', transport: 'stdio' } });
 }, 60_000);
 
 afterAll(async () => {
