@@ -103,7 +103,7 @@ export const remediateDrift = defineTool({
     }
     const added = selected.reduce((n, o) => n + o.changes.filter((c) => c.op === 'added').length, 0);
     return {
-      summary: `apply the desired state of ${selected.length} object(s) in ${scope.env}: ${selected.slice(0, 3).map(objectRef).join(', ')}${selected.length > 3 ? ', …' : ''}${
+      summary: `${selected.length ? `apply the desired state of ${selected.length} object(s) in ${scope.env}: ${selected.slice(0, 3).map(objectRef).join(', ')}${selected.length > 3 ? ', …' : ''}` : `nothing to apply in ${scope.env}`}${
         skipped.length
           ? `; leaves ${skipped.length} held object(s) alone (${held
               .map((x) => objectRef(x.o))

@@ -98,8 +98,20 @@ describe('a rollback holds the version it rolled back from', () => {
     expect(text(plain)).toMatch(/checkout:2\.8\.0 is held in prod.*override_hold: true/);
 
     const whole = await call('remediate_drift', { env: 'prod', service: 'checkout' });
-    const planned = JSON.stringify(sc(whole));
-    expect(planned).not.toContain('"object":"Deployment checkout/checkout","resource_version"');
+    // The whole service: the held Deployment is left out of what would be applied, and the answer says why.
+    expect(sc(whole).status).toBe('refused');
+    expect((sc(whole).plan.objects as Obj[]).map((o) => o.object)).not.toContain(
+      'Deployment checkout/checkout',
+    );
+    expect(sc(whole).plan.skipped_held).toEqual([
+      expect.stringMatching(/^Deployment checkout\/checkout: expected: checkout:2\.8\.0 is held in prod/),
+    ]);
+    expect(text(whole)).toMatch(
+      /^remediate_drift refused: nothing to remediate: Deployment checkout\/checkout: expected:/,
+    );
+    expect(sc(whole).summary).toBe(
+      'nothing to apply in prod; leaves 1 held object(s) alone (Deployment checkout/checkout)',
+    );
 
     const forced = await call('remediate_drift', {
       env: 'prod',
