@@ -84,6 +84,15 @@ export const promoteVersion = defineTool({
       if (parseImageRef(current.image).digest !== parseImageRef(to).digest || current.image !== to)
         changes.push({ container: img.container, from: current.image, to });
     }
+    // A version held in the target (rolled back there, or named by an incident) is not promoted back.
+    // Said first: unlike firing alerts, no force makes a held version safe.
+    const holds = await activeHolds(ctx.deps, { env: dst.env });
+    const held = changes.map((c) => holdOn(holds, c.to)).filter((h) => h !== undefined);
+    refusal ??= holdRefusal(
+      holds,
+      changes.map((c) => c.to),
+      args.override_hold,
+    );
     const active = alerts.alerts.filter((al) => al.silenced_by.length === 0);
     if (!args.force) {
       if (active.length > 0)
@@ -95,14 +104,6 @@ export const promoteVersion = defineTool({
         refusal ??= `the alerts of ${src.env} could not be read (${alerts.gaps.map((g) => g.backend).join(', ')}), so a healthy source cannot be confirmed; pass force=true to promote anyway`;
     }
     if (changes.length === 0) refusal ??= `${dst.env} already runs the same images as ${src.env}`;
-    // A version held in the target (rolled back there, or named by an incident) is not promoted back.
-    const holds = await activeHolds(ctx.deps, { env: dst.env });
-    const held = changes.map((c) => holdOn(holds, c.to)).filter((h) => h !== undefined);
-    refusal ??= holdRefusal(
-      holds,
-      changes.map((c) => c.to),
-      args.override_hold,
-    );
     const patch = {
       spec: { template: { spec: { containers: changes.map((c) => ({ name: c.container, image: c.to })) } } },
     };

@@ -137,14 +137,9 @@ describe('a rollback holds the version it rolled back from', () => {
     expect(sc(over).status).toBe('approval_required');
     expect(JSON.stringify(sc(over).plan)).toContain('overrides_hold');
 
-    // Staging still runs 2.8.0: promoting it to prod is refused for the hold (force only skips the
-    // source-alert check).
-    const promote = await call('promote_version', {
-      service: 'checkout',
-      from_env: 'staging',
-      env: 'prod',
-      force: true,
-    });
+    // Staging still runs 2.8.0: promoting it to prod is refused for the hold, before anything
+    // about staging's alerts (no force makes a held version safe).
+    const promote = await call('promote_version', { service: 'checkout', from_env: 'staging', env: 'prod' });
     expect(sc(promote).status).toBe('refused');
     expect(text(promote)).toMatch(/checkout:2\.8\.0 is held in prod since rollback apr_/);
 
