@@ -6,7 +6,8 @@
  * day2's own work: the store queries, the merge of every source, paging and the byte budget.
  * Run: npm exec -- tsx bench/changes.ts
  *  - list_changes, default window (24 h), warm p50 <= 100 ms
- *  - the same over 7 and 30 days (then every audit record is in the window), and for one service
+ *  - the same over 7 and 30 days (then every audit record is in the window: p50 <= 100 ms too),
+ *    and for one service
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -237,11 +238,12 @@ try {
   // rollout's history walked; the store reads the day's records.
   await measure('list_changes prod, default window (24 h)', { env: 'prod' }, 30, 100);
   await measure('list_changes prod, 7 days', { env: 'prod', since: '7d' }, 30);
-  // Every audit record falls in the window: the store scans the whole table twice (executes, outcomes).
+  // Every audit record falls in the window: the store walks its event index (executes, outcomes).
   await measure(
     'list_changes prod, 30 days (all 50,000 records in the window)',
     { env: 'prod', since: '30d' },
     30,
+    100,
   );
   await measure(
     'list_changes prod, one service, 30 days',

@@ -30,7 +30,7 @@ import type {
 /** Where the embedded store lives unless DAY2_STORE or `store.url` says otherwise. */
 export const DEFAULT_SQLITE_PATH = './.day2/day2.db';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA_V1 = `
 CREATE TABLE IF NOT EXISTS audit (
@@ -137,16 +137,25 @@ export class SqliteStore implements Store {
       const current = Number(this.db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
       if (current >= SCHEMA_VERSION) return;
       if (current < 1) this.db.exec(SCHEMA_V1);
-      // Version 2: the approvals table keeps only the SHA-256 of a token. Tokens stored in plain
-      // text before are hashed in place, and count as issued (they may have been shown already);
-      // each still works, once, for its requester.
-      this.db.exec('ALTER TABLE approvals ADD COLUMN token_issued_at TEXT');
-      const hashTo = this.db.prepare('UPDATE approvals SET token = ?, token_issued_at = ? WHERE id = ?');
-      const at = this.now();
-      for (const row of this.db.prepare('SELECT id, token FROM approvals').all())
-        hashTo.run(tokenHash(String(row.token)), at, String(row.id));
+      if (current < 2) this.migrateTo2();
+      // Version 3: readers of one kind of event (the change ledger's executes and outcomes,
+      // search_audit) walk this index newest first instead of parsing every record in the window.
+      this.db.exec(`CREATE INDEX IF NOT EXISTS audit_event ON audit (json_extract(record, '$.event'), seq)`);
       this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     });
+  }
+
+  /**
+   * Version 2: the approvals table keeps only the SHA-256 of a token. Tokens stored in plain text
+   * before are hashed in place, and count as issued (they may have been shown already); each still
+   * works, once, for its requester.
+   */
+  private migrateTo2(): void {
+    this.db.exec('ALTER TABLE approvals ADD COLUMN token_issued_at TEXT');
+    const hashTo = this.db.prepare('UPDATE approvals SET token = ?, token_issued_at = ? WHERE id = ?');
+    const at = this.now();
+    for (const row of this.db.prepare('SELECT id, token FROM approvals').all())
+      hashTo.run(tokenHash(String(row.token)), at, String(row.id));
   }
 
   private prepareAll() {
