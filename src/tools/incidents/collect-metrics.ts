@@ -1,13 +1,12 @@
 import type { Deps } from '../../contract/deps.js';
-import { gather, type Gap } from '../context/gather.js';
-import { day2Actions, type Day2Action } from '../context/changes/day2-writes.js';
+import type { Gap } from '../context/gather.js';
+import { changesFrom, readChangeSources } from '../context/changes/ledger.js';
+import { day2Actions } from '../context/changes/day2-writes.js';
 import { IncidentRecords } from './incident-record.js';
 import { computeMetrics, type Day2Metrics, type ExternalChange } from './metrics.js';
 
 export const METRICS_WINDOW_MS = 30 * 86_400_000;
 export const CHANGE_FAILURE_WINDOW_MS = 60 * 60_000;
-/** A rollout within this distance of a day2 write on the same service is that write's doing. */
-const EXPLAINED_MS = 5 * 60_000;
 
 /** Reads incidents, day2's audited writes and the backends' own change history, then computes the metrics. */
 export async function collectMetrics(
@@ -20,7 +19,7 @@ export async function collectMetrics(
     new IncidentRecords(deps.store).list(),
     day2Actions(deps.store, { since, limit: 5000 }),
   ]);
-  const { external, gaps } = await externalChanges(deps, since, actions);
+  const { external, gaps } = await externalChanges(deps, since, now.toISOString());
   return {
     ...computeMetrics({
       incidents,
@@ -34,77 +33,36 @@ export async function collectMetrics(
   };
 }
 
+/**
+ * Changes made outside day2 in every environment, read from the change ledger: a rollout that
+ * carries a day2 write's digest, or a silence or downtime day2 created, is day2's and not counted
+ * here, by the same rules list_changes applies, not by closeness in time.
+ */
 async function externalChanges(
   deps: Deps,
   since: string,
-  actions: Day2Action[],
+  until: string,
 ): Promise<{ external: ExternalChange[]; gaps: Gap[] }> {
-  type Found = ExternalChange & { key: string };
-  const tasks: { backend: string; env?: string; run: () => Promise<Found[]> }[] = [];
-  for (const env of Object.keys(deps.config.environments)) {
-    if (deps.backends.has(env, 'kubernetes')) {
-      const k8s = deps.backends.kubernetes(env);
-      for (const ns of k8s.namespaces)
-        tasks.push({
-          backend: 'kubernetes',
-          env,
-          run: async () =>
-            (await k8s.listReplicaSets(ns))
-              .filter((r) => r.createdAt && r.createdAt >= since)
-              .map((r) => {
-                const deployment = r.replicaSet.replace(/-[a-z0-9]+$/, '');
-                const service = deps.catalog.resolver.workloadService(env, ns, deployment)?.id ?? deployment;
-                return {
-                  key: `rs:${env}/${ns}/${r.replicaSet}`,
-                  at: r.createdAt!,
-                  env,
-                  service,
-                  kind: 'rollout' as const,
-                };
-              }),
-        });
-    }
-    if (deps.backends.has(env, 'alertmanager')) {
-      const am = deps.backends.alertmanager(env);
-      tasks.push({
-        backend: 'alertmanager',
-        env,
-        run: async () =>
-          (await am.listSilences())
-            .filter((s) => !s.createdBy.startsWith('day2:') && s.startsAt >= since)
-            .map((s) => ({ key: `silence:${s.id}`, at: s.startsAt, env, kind: 'silence' as const })),
-      });
-    }
-    if (deps.backends.has(env, 'datadog')) {
-      const dd = deps.backends.datadog(env);
-      tasks.push({
-        backend: 'datadog',
-        env,
-        run: async () =>
-          (await dd.listDowntimes({ currentOnly: false }))
-            .filter((d) => !(d.message ?? '').startsWith('day2') && (d.start ?? '') >= since)
-            .map((d) => ({ key: `downtime:${d.id}`, at: d.start!, env, kind: 'downtime' as const })),
-      });
-    }
-  }
-  const { results, gaps } = await gather(tasks, deps.config.backends.timeout);
+  const kinds = ['rollout', 'silence', 'downtime'] as const;
+  const perEnv = await Promise.all(
+    Object.keys(deps.config.environments).map(async (env) => {
+      const q = { env, since, until, kinds };
+      const { sources, gaps } = await readChangeSources(deps, q);
+      return { changes: changesFrom(deps, q, sources), gaps };
+    }),
+  );
   const seen = new Set<string>();
   const external: ExternalChange[] = [];
-  for (const c of results.flatMap((r) => r.value)) {
+  for (const c of perEnv.flatMap((p) => p.changes)) {
     // One Alertmanager or Datadog org can serve several environments: count each object once.
-    if (seen.has(c.key)) continue;
-    seen.add(c.key);
-    if (
-      c.kind === 'rollout' &&
-      actions.some(
-        (a) =>
-          a.env === c.env &&
-          a.service === c.service &&
-          Math.abs(Date.parse(a.at) - Date.parse(c.at)) <= EXPLAINED_MS,
-      )
-    )
-      continue;
-    external.push({ at: c.at, env: c.env, service: c.service, kind: c.kind });
+    if (c.day2 || seen.has(c.id)) continue;
+    seen.add(c.id);
+    external.push({
+      at: c.at ?? new Date(c.sortAt).toISOString(),
+      env: c.env,
+      ...(c.service ? { service: c.service } : {}),
+      kind: c.kind as ExternalChange['kind'],
+    });
   }
-  return { external, gaps };
+  return { external, gaps: perEnv.flatMap((p) => p.gaps) };
 }

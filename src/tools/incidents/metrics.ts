@@ -107,7 +107,7 @@ export function computeMetrics(m: MetricsInput): Day2Metrics {
       value: total ? round(day2Count / total) : null,
       unit: 'ratio',
       definition:
-        'day2 writes ÷ (day2 writes + Day-2 changes made outside day2) in the window; outside changes are rollouts in Kubernetes ReplicaSet history that no day2 write explains, and Alertmanager silences and Datadog downtimes not created by day2',
+        "day2 writes ÷ (day2 writes + Day-2 changes made outside day2) in the window; outside changes are the change ledger's rollouts, silences and downtimes not made by day2 (list_changes kinds rollout, silence, downtime, day2: false)",
       sample: total,
     },
     proactive_share: {

@@ -202,6 +202,31 @@ describe.each(FLEETS)('the change ledger on the $name fleet', ({ path }) => {
     const { page } = await changes({});
     expect(json).toEqual(page);
   });
+
+  it("day2://metrics counts as outside changes exactly the ledger's rollouts, silences and downtimes not made by day2", async () => {
+    const kinds = ['rollout', 'silence', 'downtime'];
+    const outside = new Set<string>();
+    for (const e of Object.keys(h.sandbox.fleet.fleet.environments)) {
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const { sc } = await call(
+          agent,
+          'list_changes',
+          cursor ? { env: e, cursor } : { env: e, since: '30d', kinds },
+        );
+        const page = sc as unknown as Page;
+        // One Alertmanager or Datadog can serve several environments: the same object once.
+        for (const c of page.changes) if (!c.day2) outside.add(c.id);
+        cursor = page.next_cursor;
+      } while (cursor && ++pages < 100);
+    }
+    expect(outside.size).toBeGreaterThan(0);
+    const res = await agent.readResource({ uri: 'day2://metrics' });
+    const m = JSON.parse((res.contents[0] as { text: string }).text) as Record<string, { sample: number }>;
+    // self-service share's sample is day2's writes plus the outside changes; proactive share's is day2's writes.
+    expect(m.self_service_share!.sample - m.proactive_share!.sample).toBe(outside.size);
+  });
 });
 
 describe('the change ledger on the demo fleet: hand edits', () => {
