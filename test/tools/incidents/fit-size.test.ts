@@ -71,4 +71,21 @@ describe('fitTriage', () => {
     expect(r.suspects[0]?.cause).toBe('rollout:14');
     expect(r.next_actions[0]?.tool).toBe('rollback_deployment');
   });
+
+  it('drops neighbours and older rollouts before the newest rollout: what changed outlasts the rest', () => {
+    const report = bigReport(12);
+    const rollout = (revision: number) => ({
+      kind: 'rollout' as const,
+      severity: 'info' as const,
+      title: `revision ${revision} rolled out at 2026-11-26T11:0${revision % 10}:00.000Z: app:2.${revision} → app:2.${revision + 1}`,
+      evidence: ['e'.repeat(150)],
+      source: 'kubernetes',
+    });
+    report.findings.splice(2, 0, rollout(14), rollout(12), rollout(11));
+    const r = fitTriage(report, 4096);
+    expect(r.truncated).toBe(true);
+    const rollouts = r.findings.filter((f) => f.kind === 'rollout').map((f) => f.title);
+    expect(rollouts).toHaveLength(1);
+    expect(rollouts[0]).toContain('revision 14 ');
+  });
 });

@@ -29,7 +29,12 @@ export function fitTriage(
     (x) => x.alerts.forEach((a) => (a.summary = cut(a.summary, 120))),
     (x) => (x.rollouts = x.rollouts.slice(0, 2)),
     (x) => (x.crash_logs = x.crash_logs.slice(0, 1)),
-    (x) => (x.findings = x.findings.filter((f) => f.kind !== 'neighbour_alert' && f.kind !== 'rollout')),
+    (x) => (x.findings = x.findings.filter((f) => f.kind !== 'neighbour_alert')),
+    // What changed is what an incident is most often about: the newest rollout outlasts the rest.
+    (x) =>
+      (x.findings = x.findings.filter(
+        (f, i, all) => f.kind !== 'rollout' || all.findIndex((g) => g.kind === 'rollout') === i,
+      )),
     (x) => (x.alerts = x.alerts.slice(0, 6)),
     (x) => x.findings.forEach((f) => (f.evidence = f.evidence.slice(0, 1))),
     (x) => (x.findings = x.findings.slice(0, 6)),
