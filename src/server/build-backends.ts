@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { Catalog } from '../catalog/catalog.js';
 import { CatalogLoadError, loadCatalog } from '../catalog/load-catalog.js';
+import { mergeKubernetesLabels, type KubernetesWorkloadLabels } from '../catalog/kubernetes-labels.js';
 import type { Clock } from '../core/clock.js';
+import { withTimeout } from '../core/with-timeout.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { EnvironmentConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
@@ -124,12 +126,60 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
     redactor: opts.redactor,
   });
   const envs = Object.keys(loaded.config.environments);
+  const live = await withLiveLabels(catalog, backends, envs, loaded.config.backends.timeout, opts.log);
   return {
     backends,
-    catalog,
+    catalog: live,
     environments: {},
     warmUp: warmUpSdks(configuredBackends(loaded.config)),
     close: () => backends.close(),
-    describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${catalog.services().length} catalog services`,
+    describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${live.services().length} catalog services`,
   };
+}
+
+/**
+ * The catalog with the live Deployments' labels merged in, as the sandbox's is: a service is then
+ * also found by its `app.kubernetes.io/name`, and a workload no catalog file names becomes a service
+ * of its own. Read once at start-up; an environment whose cluster does not answer within the
+ * backends' timeout is left out with a warning, never a reason not to start.
+ */
+async function withLiveLabels(
+  catalog: Catalog,
+  backends: Backends,
+  envs: readonly string[],
+  timeoutMs: number,
+  log: Logger,
+): Promise<Catalog> {
+  const read = async (env: string): Promise<KubernetesWorkloadLabels[]> => {
+    const k8s = backends.kubernetes(env);
+    const lists = k8s.namespaces.length
+      ? await Promise.all(k8s.namespaces.map((ns) => k8s.listDeployments(ns)))
+      : [await k8s.listDeployments()];
+    return lists.flat().map((d) => ({
+      env,
+      namespace: d.namespace,
+      name: d.name,
+      labels: d.labels,
+      annotations: d.annotations,
+    }));
+  };
+  const withK8s = envs.filter((env) => backends.has(env, 'kubernetes'));
+  const results = await Promise.allSettled(
+    withK8s.map((env) =>
+      withTimeout(read(env), timeoutMs, `Kubernetes in ${env} did not answer within ${timeoutMs} ms`),
+    ),
+  );
+  const workloads: KubernetesWorkloadLabels[] = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') workloads.push(...r.value);
+    else
+      log.warn(
+        'catalog: live workload labels not read; names from app.kubernetes.io/name are not known there',
+        {
+          env: withK8s[i],
+          error: r.reason,
+        },
+      );
+  });
+  return workloads.length ? mergeKubernetesLabels(catalog, workloads) : catalog;
 }

@@ -1,5 +1,6 @@
 import { BackendNotConfiguredError } from '../../providers/backends.js';
 import { describeBackendError } from '../../providers/describe-error.js';
+import { withTimeout } from '../../core/with-timeout.js';
 
 /** A backend that could not be read for an answer, and why. Answers carry these, never hide them. */
 export interface Gap {
@@ -44,21 +45,6 @@ export function gapReason(err: unknown): string {
   if (described) return described.message;
   if (err instanceof Error && err.name === 'TimeoutError') return err.message;
   return err instanceof Error ? err.message.slice(0, 200) : 'failed';
-}
-
-class TimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TimeoutError';
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(message)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Caps untrusted backend text: one line, at most `max` characters. It stays data. */
