@@ -47,6 +47,8 @@ const OTHER_ARGS: Record<string, (ctx: { fromEnv?: string }) => Json> = {
   blocking_queries: () => ({}),
   run_migration: () => ({}),
   reindex: () => ({ index: 'resolution_contract_idx' }),
+  describe_table: () => ({ table: 'resolution_contract_table' }),
+  create_index: () => ({ table: 'resolution_contract_table', columns: ['id'] }),
   backup_database: () => ({}),
   restore_database: () => ({ file: 'resolution-contract.dump' }),
   cancel_query: () => ({ pid: 999_999 }),

@@ -1,19 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRuntime, type OwnedRuntime } from '../../src/server/build-runtime.js';
+import type { OwnedRuntime } from '../../src/server/build-runtime.js';
 import { configSchema } from '../../src/config/schema.js';
-import { inMemoryClient } from '../fixtures/in-memory.js';
-import { silentLogger } from '../../src/core/log.js';
-import { Redactor } from '../../src/core/redact.js';
-import { PostgresProvider } from '../../src/providers/postgres/postgres-provider.js';
 import { databaseTools } from '../../src/tools/database/index.js';
 import { waitFor } from '../fixtures/wait-for.js';
-import { admin, connect, postgresOnly, urlFor } from '../tools/database/pg-fixture.js';
+import {
+  admin,
+  connect,
+  startDatabaseSession,
+  urlFor,
+  type DatabaseSession,
+} from '../tools/database/pg-fixture.js';
 
 /**
  * explain_query takes SQL from the model. These attacks make PostgreSQL put data into an error
@@ -28,9 +27,8 @@ const ROLE = `day2_explain_${suffix}`;
 const VICTIM = `day2_victim_${suffix}`;
 const CARD = `card-canary-${suffix}`;
 
-let dir: string;
+let session: DatabaseSession;
 let rt: OwnedRuntime;
-let provider: PostgresProvider;
 let agent: Client;
 let dataDirectory: string;
 let verifier: string;
@@ -78,7 +76,6 @@ beforeAll(async () => {
   } finally {
     await c.end();
   }
-  dir = mkdtempSync(join(tmpdir(), 'day2-leak-'));
   const config = configSchema.parse({
     environments: {
       prod: { tier: 'production', databases: { payments: { url: urlFor(DB), explain_role: ROLE } } },
@@ -86,28 +83,18 @@ beforeAll(async () => {
       staging: { tier: 'staging', databases: { payments: { url: urlFor(DB) } } },
     },
   });
-  provider = new PostgresProvider(config, { log: silentLogger, env: process.env });
-  rt = await buildRuntime({
-    loaded: { config, baseDir: dir, store: join(dir, 'day2.db') },
-    log: silentLogger,
-    redactor: new Redactor(),
-    env: process.env,
-    backends: postgresOnly(provider),
-    tools: databaseTools,
-  });
-  agent = await inMemoryClient(rt, { principal: { id: 'agent-leak', transport: 'stdio' } });
+  session = await startDatabaseSession({ config, tools: databaseTools, agent: 'agent-leak' });
+  rt = session.rt;
+  agent = session.agent;
 }, 60_000);
 
 afterAll(async () => {
-  await agent?.close();
-  await rt?.close();
-  await provider?.close();
+  await session?.close();
   await admin(async (c) => {
     await c.query(`drop database if exists ${DB} with (force)`);
     await c.query(`drop role if exists ${ROLE}`);
     await c.query(`drop role if exists ${VICTIM}`);
   });
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('explain_query errors carry SQLSTATE, condition and position only', () => {

@@ -14,6 +14,12 @@ export const databaseTargetFields = {
   database: databaseField,
 };
 
+/** How long a DDL statement waits for its lock before it gives up (and changes nothing). */
+export const lockTimeoutField = z.number().int().min(100).max(600_000).optional().meta({ default: 5000 });
+
+/** A table or index name as a tool takes it. */
+export const qualifiedNameField = z.string().min(1).max(130).describe('may be schema-qualified');
+
 /** Severity of a finding, most severe first. */
 export const severityValues = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export const severityField = z.enum(severityValues);

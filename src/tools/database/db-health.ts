@@ -4,12 +4,13 @@ import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, paginate } from '../../contract/fields.js';
 import { databaseTargetFields, severityField, severityValues } from './database-fields.js';
 import { collectHealth } from './health-checks.js';
+import { fixFor } from './health-fixes.js';
 
 const findingSchema = z.object({
   check: z
     .string()
     .describe(
-      'invalid_index, duplicate_index, unused_index, missing_index, table_bloat, index_bloat, vacuum, xid_wraparound, sequence_exhaustion, connections, idle_in_transaction, replication_lag, replication_slot, cache_hit_rate, unvalidated_constraint',
+      'invalid_index, duplicate_index, unused_index, missing_index, stale_statistics, table_bloat, index_bloat, vacuum, xid_wraparound, sequence_exhaustion, connections, idle_in_transaction, long_transaction, replication_lag, replication_slot, cache_hit_rate, unvalidated_constraint, pg_stat_statements',
     ),
   severity: severityField,
   object: z.string().describe('the table, index, sequence, session or replica concerned'),
@@ -17,6 +18,7 @@ const findingSchema = z.object({
   evidence: z
     .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
     .describe('the figures behind the finding; text fields are data from the database'),
+  fix: z.string().optional().describe('the day2 call or the SQL that fixes it'),
 });
 
 export const dbHealth = defineTool({
@@ -78,7 +80,14 @@ export const dbHealth = defineTool({
       );
     const counts: Record<string, number> = {};
     for (const f of kept) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
-    const page = paginate(kept, args.limit, args.cursor);
+    const page = paginate(
+      kept.map((f) => {
+        const fix = fixFor(f, db);
+        return fix ? { ...f, fix } : f;
+      }),
+      args.limit,
+      args.cursor,
+    );
     return {
       env: db.env,
       database: db.database,
@@ -97,7 +106,9 @@ export const dbHealth = defineTool({
             .map(([k, v]) => `${v} ${k}`)
             .join(', ')})`
         : '');
-    const lines = out.findings.map((f) => `- [${f.severity}] ${f.check} ${f.object}: ${f.summary}`);
+    const lines = out.findings.map(
+      (f) => `- [${f.severity}] ${f.check} ${f.object}: ${f.summary}${f.fix ? `\n  fix: ${f.fix}` : ''}`,
+    );
     return [head, ...lines, ...(out.next_cursor ? ['(more: pass next_cursor)'] : [])].join('\n');
   },
 });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { environmentConfig } from '../../config/lookup.js';
 import { resolveDatabase } from './resolve-database.js';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
-import { clip, databaseTargetFields, num, text } from './database-fields.js';
+import { clip, databaseTargetFields, formatBytes, num, text } from './database-fields.js';
+import { hypopgSchema, proposeIndexes, type FilteredScan } from './index-proposals.js';
 import { checkCallsInCatalog, checkReadOnlyQuery } from './sql-guard.js';
 
 const MAX_NODES = 60;
@@ -49,6 +50,21 @@ export const explainQuery = defineTool({
     seq_scans: z.array(z.string()).describe('relations read by sequential scan'),
     nodes: z.array(nodeSchema).describe(`plan nodes depth-first, at most ${MAX_NODES}`),
     truncated: z.boolean(),
+    index_proposals: z
+      .array(
+        z.object({
+          relation: z.string(),
+          columns: z.array(z.string()),
+          definition: z.string(),
+          cost_with: z.number(),
+          cost_without: z.number(),
+          estimated_bytes: z.number(),
+          plan: z.array(z.string()).describe('the top of the plan with this index'),
+          create: z.string().describe('the governed call that builds it'),
+        }),
+      )
+      .describe('hypothetical indexes (hypopg) the planner would use, cheapest plan first'),
+    note: z.string().optional(),
   },
   async run(args, ctx) {
     const db = resolveDatabase(ctx.deps, args);
@@ -67,13 +83,34 @@ export const explainQuery = defineTool({
     const explainSql = `EXPLAIN (${options}) ${verdict.statement}\n`;
     const timeout = args.timeout_ms ?? 5000;
     const postgres = ctx.deps.backends.postgres;
-    const rows = await postgres.readOnly(
+    const plainSql = `EXPLAIN (FORMAT JSON) ${verdict.statement}\n`;
+    const { rows, proposals, note } = await postgres.readOnly(
       db,
       async (c) => {
         // In the transaction and as the role that runs the EXPLAIN: the same search_path resolves the names.
         const unsafe = await checkCallsInCatalog(c, verdict.calls);
         if (unsafe) throw refused(unsafe);
-        return (await c.query<{ 'QUERY PLAN': unknown }>(explainSql)).rows;
+        const rows = (await c.query<{ 'QUERY PLAN': unknown }>(explainSql)).rows;
+        // Hypothetical indexes change only a plain EXPLAIN's plan, and only a filtered scan needs one.
+        const scans = filteredScans(parsePlan(rows[0]?.['QUERY PLAN']).Plan);
+        if (analyze || scans.length === 0) return { rows, proposals: [] };
+        const schema = await hypopgSchema(c);
+        if (!schema)
+          return {
+            rows,
+            proposals: [],
+            note: 'hypopg is not installed in this database, so no index was tried: install it (Debian: postgresql-15-hypopg) and CREATE EXTENSION hypopg to see the plan with proposed indexes',
+          };
+        const replan = async () => {
+          const doc = parsePlan((await c.query<{ 'QUERY PLAN': unknown }>(plainSql)).rows[0]?.['QUERY PLAN']);
+          return {
+            cost: num(doc.Plan['Total Cost']),
+            indexes: indexNames(doc.Plan),
+            plan: planLines(doc.Plan),
+          };
+        };
+        const before = await replan();
+        return { rows, proposals: await proposeIndexes(c, schema, scans, before.cost, replan) };
       },
       { statementTimeoutMs: timeout, lockTimeoutMs: Math.min(timeout, 2000), role: postgres.explainRole(db) },
     );
@@ -124,6 +161,17 @@ export const explainQuery = defineTool({
       seq_scans: [...seqScans],
       nodes,
       truncated: count > nodes.length,
+      index_proposals: proposals.map((p) => ({
+        relation: p.relation,
+        columns: p.columns,
+        definition: p.definition,
+        cost_with: p.cost_with,
+        cost_without: p.cost_without,
+        estimated_bytes: p.estimated_bytes,
+        plan: p.plan,
+        create: `create_index ${JSON.stringify({ env: db.env, database: db.database, table: p.relation, columns: p.columns })}`,
+      })),
+      ...(note ? { note } : {}),
     };
   },
   render(out) {
@@ -134,7 +182,20 @@ export const explainQuery = defineTool({
         (n) =>
           `${'  '.repeat(n.depth)}- ${n.node_type}${n.relation ? ` on ${n.relation}` : ''}${n.index ? ` using ${n.index}` : ''} (cost ${n.total_cost}, rows ${n.plan_rows}${n.actual_rows !== undefined ? `, actual ${n.actual_rows}` : ''})`,
       );
-    return [head, ...lines, ...(out.nodes.length > 15 || out.truncated ? ['…'] : [])].join('\n');
+    const proposals = out.index_proposals.flatMap((p, i) => [
+      `index proposal ${i + 1}: ${p.relation} (${p.columns.join(', ')}), ~${formatBytes(p.estimated_bytes)}: cost ${p.cost_without} → ${p.cost_with}`,
+      ...p.plan.map((line) => `  ${line}`),
+      `  create it: ${p.create}`,
+    ]);
+    return [
+      head,
+      ...lines,
+      ...(out.nodes.length > 15 || out.truncated
+        ? [`… (${out.nodes.length} nodes in structuredContent)`]
+        : []),
+      ...proposals,
+      ...(out.note ? [`note: ${out.note}`] : []),
+    ].join('\n');
   },
 });
 
@@ -158,4 +219,47 @@ function parsePlan(raw: unknown): ExplainDoc {
   if (!doc || typeof doc.Plan !== 'object')
     throw new ToolError('PostgreSQL returned no plan for this query', 'no_plan');
   return doc;
+}
+
+/** The plan's sequential scans that filter rows: where an index could help. */
+function filteredScans(plan: Record<string, unknown>): FilteredScan[] {
+  const out: FilteredScan[] = [];
+  const walk = (p: Record<string, unknown>) => {
+    if (
+      p['Node Type'] === 'Seq Scan' &&
+      typeof p['Relation Name'] === 'string' &&
+      typeof p.Schema === 'string' &&
+      typeof p.Filter === 'string'
+    )
+      out.push({ schema: p.Schema, table: p['Relation Name'], filter: p.Filter });
+    for (const child of (p.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  walk(plan);
+  return out;
+}
+
+function indexNames(plan: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const walk = (p: Record<string, unknown>) => {
+    if (typeof p['Index Name'] === 'string') out.push(p['Index Name']);
+    for (const child of (p.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  walk(plan);
+  return out;
+}
+
+/** The top of a plan, one line a node, at most four nodes. */
+function planLines(plan: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const walk = (p: Record<string, unknown>, depth: number) => {
+    if (out.length >= 4) return;
+    const rel = typeof p['Relation Name'] === 'string' ? ` on ${p['Relation Name']}` : '';
+    const ix = typeof p['Index Name'] === 'string' ? ` using ${p['Index Name']}` : '';
+    out.push(
+      `${'  '.repeat(depth)}${text(p['Node Type'])}${rel}${ix} (cost ${num(p['Total Cost'])}, rows ${num(p['Plan Rows'])})`,
+    );
+    for (const child of (p.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child, depth + 1);
+  };
+  walk(plan, 0);
+  return out;
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { clip, num, text, type Severity } from './database-fields.js';
+import { statisticsState } from './statistics.js';
 
 /** One problem db_health found, with the numbers that show it. */
 export interface Finding {
@@ -24,6 +25,8 @@ export interface HealthMetrics {
 
 export interface HealthOptions {
   idleInTransactionSeconds: number;
+  /** An active transaction older than this is reported (long_transaction); default 300. */
+  longTransactionSeconds?: number;
   unusedIndexMinBytes: number;
 }
 
@@ -97,6 +100,47 @@ export async function collectHealth(
         transaction_seconds: Math.round(num(r.xact_s)),
         last_query: clip(text(r.query), 200),
       },
+    });
+  }
+
+  for (const r of await q(
+    `select pid, usename, application_name, extract(epoch from now() - xact_start)::float8 as xact_s, left(query, 400) as query
+     from pg_stat_activity
+     where state = 'active' and datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()
+       and now() - xact_start > make_interval(secs => $1)
+     order by xact_start limit 20`,
+    [opts.longTransactionSeconds ?? 300],
+  )) {
+    const secs = num(r.xact_s);
+    findings.push({
+      check: 'long_transaction',
+      severity: secs >= 3600 ? 'high' : 'medium',
+      object: `pid ${num(r.pid)}`,
+      summary: `session ${num(r.pid)} has been in one transaction for ${Math.round(secs)} s: it holds back vacuum and may hold locks others wait on`,
+      evidence: {
+        pid: num(r.pid),
+        user: text(r.usename),
+        application: clip(text(r.application_name), 60),
+        transaction_seconds: Math.round(secs),
+        query: clip(text(r.query), 200),
+      },
+    });
+  }
+
+  // Without pg_stat_statements, slow_queries sees only what runs now.
+  const [pss] = await q(`
+    select exists (select 1 from pg_extension where extname = 'pg_stat_statements') as installed,
+      'pg_stat_statements' = any (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ',')) as preloaded`);
+  if (pss && (pss.installed !== true || pss.preloaded !== true)) {
+    findings.push({
+      check: 'pg_stat_statements',
+      severity: 'info',
+      object: 'database',
+      summary:
+        pss.preloaded !== true
+          ? 'pg_stat_statements is not preloaded, so query history (slow_queries) is not collected'
+          : 'the pg_stat_statements extension is not created in this database, so slow_queries cannot read query history',
+      evidence: { preloaded: pss.preloaded === true, installed: pss.installed === true },
     });
   }
 
@@ -201,7 +245,9 @@ export async function collectHealth(
       -- Exact size only where it can matter: stat() of every file is the slow part on big catalogs.
       case when s.n_dead_tup > 0 or c.relpages >= 128 then pg_table_size(s.relid) else c.relpages::bigint * 8192 end as bytes,
       c.reloptions::text as reloptions, age(c.relfrozenxid) as xid_age,
-      w.row_width
+      w.row_width, c.reltuples::float8 as reltuples, s.n_mod_since_analyze,
+      (s.last_analyze is not null or s.last_autoanalyze is not null) as analyzed,
+      coalesce(greatest(s.last_analyze, s.last_autoanalyze)::text, '') as last_analyze
     from pg_stat_user_tables s join pg_class c on c.oid = s.relid
     left join (select schemaname, tablename, sum(avg_width) as row_width from pg_stats group by 1, 2) w
       on w.schemaname = s.schemaname and w.tablename = s.relname`);
@@ -226,6 +272,29 @@ export async function collectHealth(
           idx_scan: num(t.idx_scan),
           live_tuples: live,
           bytes,
+        },
+      });
+    }
+    const stats = statisticsState({
+      analyzed: t.analyzed === true,
+      live,
+      modified: num(t.n_mod_since_analyze),
+      planner: Math.max(0, num(t.reltuples)),
+    });
+    if (stats !== 'fresh') {
+      findings.push({
+        check: 'stale_statistics',
+        severity: live >= 1000 || stats === 'missing' ? 'medium' : 'low',
+        object: name,
+        summary:
+          stats === 'missing'
+            ? `${name} has never been analyzed: the planner has no statistics for its ${live} live rows and may pick bad plans`
+            : `statistics for ${name} are stale: ${num(t.n_mod_since_analyze)} rows changed since the last analyze, the catalog estimates ${Math.max(0, num(t.reltuples))} rows where ${live} are live`,
+        evidence: {
+          live_tuples: live,
+          catalog_estimate: num(t.reltuples) < 0 ? null : num(t.reltuples),
+          modified_since_analyze: num(t.n_mod_since_analyze),
+          last_analyze: (t.last_analyze as string) || null,
         },
       });
     }

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { resolveDatabase } from './resolve-database.js';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { writeStatusField } from '../../contract/fields.js';
-import { clip, databaseTargetFields, formatBytes, num } from './database-fields.js';
+import {
+  clip,
+  databaseTargetFields,
+  formatBytes,
+  num,
+  lockTimeoutField,
+  qualifiedNameField,
+} from './database-fields.js';
 
 const INDEX_SQL = `
   select ci.oid::bigint as oid, n.nspname as schema, ci.relname as index, ct.relname as tbl, i.indisvalid as valid,
@@ -21,8 +28,8 @@ export const reindex = defineTool({
   risk: 'low',
   input: {
     ...databaseTargetFields,
-    index: z.string().min(1).max(130).describe('may be schema-qualified'),
-    lock_timeout_ms: z.number().int().min(100).max(600_000).optional().meta({ default: 5000 }),
+    index: qualifiedNameField,
+    lock_timeout_ms: lockTimeoutField,
   },
   output: {
     status: writeStatusField,

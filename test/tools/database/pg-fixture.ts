@@ -13,7 +13,11 @@ import { Redactor } from '../../../src/core/redact.js';
 import { BackendNotConfiguredError, type Backends } from '../../../src/providers/backends.js';
 import { PostgresProvider } from '../../../src/providers/postgres/postgres-provider.js';
 import type { Store, StoredDoc } from '../../../src/store/store.js';
-import type { ExecuteContext } from '../../../src/contract/define-tool.js';
+import type { AnyTool, ExecuteContext } from '../../../src/contract/define-tool.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Clock } from '../../../src/core/clock.js';
+import { buildRuntime, type OwnedRuntime } from '../../../src/server/build-runtime.js';
+import { inMemoryClient } from '../../fixtures/in-memory.js';
 
 /** The test server: 127.0.0.1:5432, trust auth. */
 export const PG_ADMIN_URL = process.env.DAY2_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -198,6 +202,46 @@ export async function createTestDb(
         for (const d of dbs)
           await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(d.datname)} WITH (FORCE)`);
       });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A runtime over PostgreSQL alone, its store in a temp folder, and an agent's MCP client to it. */
+export interface DatabaseSession {
+  rt: OwnedRuntime;
+  provider: PostgresProvider;
+  agent: Client;
+  /** Closes the client, the runtime and the provider, and removes the temp folder. */
+  close(): Promise<void>;
+}
+
+export async function startDatabaseSession(opts: {
+  config: Config;
+  tools: readonly AnyTool[];
+  agent: string;
+  clock?: Clock;
+}): Promise<DatabaseSession> {
+  const dir = await mkdtemp(join(tmpdir(), 'day2-dbs-'));
+  const provider = new PostgresProvider(opts.config, { log: silentLogger, env: process.env });
+  const rt = await buildRuntime({
+    loaded: { config: opts.config, baseDir: dir, store: join(dir, 'day2.db') },
+    log: silentLogger,
+    redactor: new Redactor(),
+    env: process.env,
+    backends: postgresOnly(provider),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    tools: opts.tools,
+  });
+  const agent = await inMemoryClient(rt, { principal: { id: opts.agent, transport: 'stdio' } });
+  return {
+    rt,
+    provider,
+    agent,
+    async close() {
+      await agent.close();
+      await rt.close();
+      await provider.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
