@@ -27,14 +27,8 @@ import type { Fleet } from './fleet-schema.js';
 import { keepAlertsFiring } from './seed/alertmanager.js';
 import { datadogSeeds } from './seed/datadog.js';
 import { crashingImages, crashMessages, errorMessages, kubernetesObjects } from './seed/kubernetes.js';
-import {
-  databaseUrl,
-  DEFAULT_SANDBOX_POSTGRES,
-  redactUrl,
-  SANDBOX_EXPLAIN_ROLE,
-  seedPostgres,
-  type PostgresSeedResult,
-} from './seed/postgres.js';
+import { databaseUrl, redactUrl, SANDBOX_EXPLAIN_ROLE } from './seed/postgres.js';
+import { startSandboxPostgres, type SandboxPostgres } from './sandbox-postgres.js';
 import { SeedingClock, seedSecrets } from './seed/secrets-manager.js';
 import { startSecretsManagerEmulator, type SecretsManagerEmulator } from './secrets-manager/index.js';
 
@@ -51,8 +45,12 @@ export interface StartSandboxOptions {
   /** The environment pg_dump and pg_restore run with (PATH, HOME, locale): the CLI's. */
   env: Record<string, string | undefined>;
   /**
-   * The PostgreSQL server the fleet's databases and roles are created on (default
-   * postgres://postgres@127.0.0.1:5432/postgres, trust auth); `false` skips PostgreSQL entirely.
+   * Where the fleet's databases and roles are created. Default: a PostgreSQL cluster of the
+   * sandbox's own (initdb into a temporary folder, scram-sha-256 on a free loopback port, stopped
+   * and removed on close) when the server binaries are installed, else the shared server on
+   * 127.0.0.1:5432. With `url` (or on that fallback) every database and role name carries a
+   * per-sandbox prefix, only roles the sandbox created are ever changed, and close drops them.
+   * `false` skips PostgreSQL entirely.
    */
   postgres?: { url?: string } | false;
   /** Start the real Distribution registry with the fleet's images (default true, when installed). */
@@ -94,7 +92,8 @@ export interface Sandbox {
   fleet: LoadedFleet;
   /** The fleet's credential rotation policy, when it has one: config `rotation.max_age_days` and `warn_days`. */
   rotation?: { max_age_days: number; warn_days: number };
-  postgres?: PostgresSeedResult;
+  /** Where the fleet's databases and roles are (host, port, name prefix), when PostgreSQL was had. */
+  postgres?: Omit<SandboxPostgres, 'close' | 'fleet'>;
   /** A few words for the start-up line. */
   describe: string;
   close(): Promise<void>;
@@ -199,7 +198,6 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
 
   let stopAlerts: (() => void) | undefined;
   try {
-    const pgUrl = opts.postgres === false ? undefined : (opts.postgres?.url ?? DEFAULT_SANDBOX_POSTGRES);
     // Everything starts at once; when one part fails, the parts that did start are closed again.
     const settled = await Promise.allSettled([
       Promise.all(
@@ -223,7 +221,11 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         : tryAlertmanager(log, opts.alertmanagerBinary).then((am) =>
             am ? track(Promise.resolve(am)) : undefined,
           ),
-      pgUrl ? seedPostgres(fleet, { url: pgUrl, log }) : Promise.resolve(undefined),
+      opts.postgres === false
+        ? Promise.resolve(undefined)
+        : startSandboxPostgres(fleet, { url: opts.postgres?.url, log }).then((p) =>
+            p ? track(Promise.resolve(p)) : undefined,
+          ),
       opts.registry === false
         ? Promise.resolve(undefined)
         : tryRegistry(fleet, log).then((r) => (r ? track(Promise.resolve(r)) : undefined)),
@@ -235,7 +237,9 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
     const datadog = value(settled[1]);
     const secretsManager = value(settled[2]);
     const alertmanager = value(settled[3]);
-    const postgresSeed = value(settled[4]);
+    const pgServer = value(settled[4]);
+    // The fleet as placed on that server: its database secrets name the server's host and port.
+    const dbFleet = pgServer?.fleet ?? fleet;
     const registry = value(settled[5]);
     const kubernetes = Object.fromEntries(envNames.map((env, i) => [env, kubeList[i]!]));
 
@@ -247,7 +251,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       credentials: SANDBOX_AWS_CREDENTIALS,
       timeoutMs,
     });
-    await seedSecrets(fleet, secretsManager, smClock, () => seedClient);
+    await seedSecrets(dbFleet, secretsManager, smClock, () => seedClient);
 
     const amProvider = alertmanager
       ? createAlertmanagerProvider({ url: alertmanager.url, timeoutMs })
@@ -259,8 +263,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         log,
       });
 
-    if (postgresSeed && !postgresSeed.ok) for (const n of postgresSeed.notes) log.warn(`sandbox: ${n}`);
-    if (postgresSeed?.ok) for (const n of postgresSeed.notes) log.info(`sandbox: ${n}`);
+    for (const n of pgServer?.notes ?? []) log.info(`sandbox: ${n}`);
 
     const environments: Record<string, EnvironmentConfig> = {};
     for (const env of envNames) {
@@ -273,12 +276,15 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         ...(alertmanager ? { alertmanager: { url: alertmanager.url } } : {}),
         aws: { region: e.aws_region, endpoint: secretsManager.url, secret_prefix: prefix },
         databases: Object.fromEntries(
-          Object.entries(e.databases).map(([key, db]) => [
+          Object.entries(dbFleet.environments[env]!.databases).map(([key, db]) => [
             key,
             {
-              url: databaseUrl(pgUrl ?? `postgres://postgres@${db.host}:${db.port}/postgres`, db.database),
+              url: databaseUrl(
+                pgServer?.adminUrl ?? `postgres://postgres@${db.host}:${db.port}/postgres`,
+                db.database,
+              ),
               // The sandbox logs in as a superuser: SQL from the model runs as the seeded role.
-              explain_role: SANDBOX_EXPLAIN_ROLE,
+              explain_role: pgServer?.explainRole ?? SANDBOX_EXPLAIN_ROLE,
             },
           ]),
         ),
@@ -338,7 +344,11 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       `datadog ${datadog.url}`,
       `secrets-manager ${secretsManager.url}`,
       alertmanager ? `alertmanager ${alertmanager.url}` : 'alertmanager not installed',
-      postgresSeed?.ok ? `postgres ${redactUrl(pgUrl!)}` : 'postgres not seeded',
+      pgServer
+        ? pgServer.ownCluster
+          ? `postgres 127.0.0.1:${pgServer.port} (its own cluster)`
+          : `postgres ${redactUrl(pgServer.adminUrl)} (prefix ${pgServer.prefix})`
+        : 'postgres not seeded',
       ...(registry ? [`registry ${registry.url}`] : []),
     ];
     const describe = `sandbox fleet ${fleet.name} (${envNames.length} environments, ${services} services)`;
@@ -354,7 +364,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       emulators: { kubernetes, datadog, secretsManager, alertmanager },
       fleet: loaded,
       rotation: fleet.rotation_policy,
-      postgres: postgresSeed,
+      ...(pgServer ? { postgres: withoutHandles(pgServer) } : {}),
       describe,
       close: () =>
         (closing ??= (async () => {
@@ -372,4 +382,9 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
     await Promise.all(started.map((s) => s.close().catch(() => undefined)));
     throw err;
   }
+}
+
+function withoutHandles(p: SandboxPostgres): Omit<SandboxPostgres, 'close' | 'fleet'> {
+  const { ok, databases, roles, notes, adminUrl, host, port, prefix, explainRole, ownCluster } = p;
+  return { ok, databases, roles, notes, adminUrl, host, port, prefix, explainRole, ownCluster };
 }

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/core/log.js';
 import { Redactor } from '../../src/core/redact.js';
 import { FleetLoadError } from '../../src/sandbox/load-fleet.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/start-sandbox.js';
+import { databaseUrl } from '../../src/sandbox/seed/postgres.js';
 
 /**
  * The sandbox seeded from the mini fleet (test/fixtures/fleets/mini.yaml), checked through the
@@ -54,7 +55,10 @@ describe('startSandbox on the mini fleet', () => {
       endpoint: sb.emulators.secretsManager.url,
       secret_prefix: 'prod/',
     });
-    expect(prod.databases.ledger?.url).toBe('postgres://postgres@127.0.0.1:5432/mini_ledger_prod');
+    // The sandbox's own cluster: the superuser over its socket, no password in the URL.
+    expect(sb.postgres?.ownCluster).toBe(true);
+    expect(prod.databases.ledger?.url).toBe(databaseUrl(sb.postgres!.adminUrl, 'mini_ledger_prod'));
+    expect(prod.databases.ledger?.url).not.toMatch(/:[^/@]*@/);
     expect(sb.environments.dev!.tier).toBe('development');
     expect(sb.backends.has('prod', 'postgres')).toBe(true);
     expect(sb.backends.has('dev', 'postgres')).toBe(false);
@@ -174,17 +178,30 @@ describe('startSandbox on the mini fleet', () => {
     expect(await sb.backends.alertmanager('dev').listAlerts()).toEqual([]);
   });
 
-  it('creates the database and a login role whose password is the secret AWSCURRENT', async () => {
+  it('creates the database and a login role whose password is the secret AWSCURRENT; a wrong one fails', async () => {
     expect(sb.postgres?.ok).toBe(true);
     const value = await sb.backends.secrets('prod').getSecretValue('prod/ledger/db');
-    const creds = JSON.parse(value.value) as { username: string; password: string; dbname: string };
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port: 5432,
-      user: creds.username,
-      password: creds.password,
-      database: creds.dbname,
-    });
+    const creds = JSON.parse(value.value) as {
+      username: string;
+      password: string;
+      dbname: string;
+      host: string;
+      port: number;
+    };
+    // The secret names the server the role lives on, as a real one would.
+    expect({ host: creds.host, port: creds.port }).toEqual({ host: '127.0.0.1', port: sb.postgres!.port });
+    const login = (password: string) =>
+      new pg.Client({
+        host: creds.host,
+        port: creds.port,
+        user: creds.username,
+        password,
+        database: creds.dbname,
+      });
+    const wrong = login(`${creds.password}x`);
+    await expect(wrong.connect()).rejects.toMatchObject({ code: '28P01' });
+    await wrong.end().catch(() => undefined);
+    const c = login(creds.password);
     await c.connect();
     try {
       const rows = await c.query<{ n: string }>('SELECT count(*) AS n FROM ledger');

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Fleet } from '../fleet-schema.js';
 import type { Logger } from '../../core/log.js';
 
-/** Where the sandbox's PostgreSQL is, by default (trust auth on loopback). */
+/** The shared server the sandbox falls back to without server binaries (trust auth on loopback). */
 export const DEFAULT_SANDBOX_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /**
@@ -73,17 +73,69 @@ export function planPostgres(fleet: Fleet): Plan {
 }
 
 /**
+ * The fleet as placed on a server: every database and role name carries `prefix`, and every
+ * database and database credential points at `host`:`port`. On the sandbox's own cluster the
+ * prefix is empty; on a shared server it keeps this sandbox's names apart from everyone else's.
+ */
+export function placeFleetDatabases(
+  fleet: Fleet,
+  where: { host: string; port: number; prefix: string },
+): Fleet {
+  const { host, port, prefix } = where;
+  const environments = Object.fromEntries(
+    Object.entries(fleet.environments).map(([name, env]) => [
+      name,
+      {
+        ...env,
+        databases: Object.fromEntries(
+          Object.entries(env.databases).map(([key, db]) => [
+            key,
+            {
+              ...db,
+              database: prefix + db.database,
+              host,
+              port,
+              ...(db.owner_role ? { owner_role: prefix + db.owner_role } : {}),
+            },
+          ]),
+        ),
+        secrets: {
+          ...env.secrets,
+          aws: env.secrets.aws.map((s) => {
+            if (s.database === undefined || typeof s.value === 'string') return s;
+            const { username, dbname } = s.value;
+            return {
+              ...s,
+              value: {
+                ...s.value,
+                host,
+                port,
+                ...(typeof username === 'string' ? { username: prefix + username } : {}),
+                ...(typeof dbname === 'string' ? { dbname: prefix + dbname } : {}),
+              },
+            };
+          }),
+        },
+      },
+    ]),
+  );
+  return { ...fleet, environments };
+}
+
+/**
  * Creates the fleet's databases and roles on a real PostgreSQL so that credential rotation can
  * really log in: owner roles (NOLOGIN), LOGIN roles whose password is their secret's AWSCURRENT,
- * databases owned by their owner role with one small table, and grants. Idempotent and safe to
- * run from several processes at once (an advisory lock serializes them). When the server cannot
- * be reached, nothing is created and the result says so.
+ * the NOLOGIN role explain_query switches to (`explainRole`), databases owned by their owner role
+ * with one small table, and grants. It only creates: a role that already exists is someone
+ * else's (another sandbox, a test, a person) and is left exactly as it is, with a note. When the
+ * server cannot be reached, nothing is created and the result says so.
  */
 export async function seedPostgres(
   fleet: Fleet,
-  opts: { url: string; log: Logger; connectTimeoutMs?: number },
+  opts: { url: string; log: Logger; explainRole?: string; connectTimeoutMs?: number },
 ): Promise<PostgresSeedResult> {
   const plan = planPostgres(fleet);
+  const explainRole = opts.explainRole ?? SANDBOX_EXPLAIN_ROLE;
   const admin = new pg.Client({
     connectionString: opts.url,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 2000,
@@ -106,19 +158,21 @@ export async function seedPostgres(
     const roles = new Set(
       (await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname),
     );
-    for (const owner of plan.owners)
-      if (!roles.has(owner)) await admin.query(`CREATE ROLE ${ident(owner)} NOLOGIN`);
-    if (!roles.has(SANDBOX_EXPLAIN_ROLE))
-      await admin.query(`CREATE ROLE ${ident(SANDBOX_EXPLAIN_ROLE)} NOLOGIN`);
-    // A role of that name made by someone else must not carry more than it should.
-    await admin.query(
-      `ALTER ROLE ${ident(SANDBOX_EXPLAIN_ROLE)} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION`,
-    );
-    for (const [role, { password }] of plan.logins) {
-      if (!roles.has(role)) await admin.query(`CREATE ROLE ${ident(role)} LOGIN`);
-      // Utility statements take no parameters; the password is quoted as a literal.
-      await admin.query(`ALTER ROLE ${ident(role)} WITH LOGIN PASSWORD ${literal(password)}`);
-    }
+    const created: string[] = [];
+    const foreign: string[] = [];
+    const create = async (role: string, how: string) => {
+      if (roles.has(role)) return void foreign.push(role);
+      // Utility statements take no parameters; a password is quoted as a literal.
+      await admin.query(`CREATE ROLE ${ident(role)} ${how}`);
+      created.push(role);
+    };
+    for (const owner of plan.owners) await create(owner, 'NOLOGIN');
+    await create(explainRole, 'NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOREPLICATION');
+    for (const [role, { password }] of plan.logins) await create(role, `LOGIN PASSWORD ${literal(password)}`);
+    if (foreign.length > 0)
+      plan.notes.push(
+        `roles ${foreign.sort().join(', ')} already exist on ${redactUrl(opts.url)} and were left unchanged (the sandbox changes only roles it created): their passwords may not match the sandbox's secrets`,
+      );
     const existing = new Set(
       (await admin.query<{ datname: string }>('SELECT datname FROM pg_database')).rows.map((r) => r.datname),
     );
@@ -127,11 +181,11 @@ export async function seedPostgres(
         await admin.query(`CREATE DATABASE ${ident(name)}${db.owner ? ` OWNER ${ident(db.owner)}` : ''}`);
     }
     // Databases are independent: their tables and grants are written in parallel.
-    await Promise.all([...plan.databases].map(([name, db]) => seedDatabase(opts.url, name, db)));
+    await Promise.all([...plan.databases].map(([name, db]) => seedDatabase(opts.url, name, db, explainRole)));
     return {
       ok: true,
       databases: [...plan.databases.keys()],
-      roles: [...plan.owners, ...plan.logins.keys()],
+      roles: created,
       notes: plan.notes,
     };
   } finally {
@@ -140,10 +194,39 @@ export async function seedPostgres(
   }
 }
 
+/**
+ * Drops what one sandbox made on a shared server: every database and role whose name starts with
+ * its prefix (the roles a rotation created, `<role>_clone`, included). Connections still open to
+ * those databases are ended first.
+ */
+export async function dropPrefixed(url: string, prefix: string): Promise<void> {
+  if (!/^[a-z0-9_]{6,}$/.test(prefix)) throw new Error(`refusing to drop objects by the prefix "${prefix}"`);
+  const admin = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    const like = `${prefix.replace(/_/g, '\\_')}%`;
+    const dbs = await admin.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE datname LIKE $1',
+      [like],
+    );
+    for (const { datname } of dbs.rows)
+      await admin.query(`DROP DATABASE IF EXISTS ${ident(datname)} WITH (FORCE)`);
+    const roles = await admin.query<{ rolname: string }>(
+      'SELECT rolname FROM pg_roles WHERE rolname LIKE $1',
+      [like],
+    );
+    for (const { rolname } of roles.rows) await admin.query(`DROP ROLE IF EXISTS ${ident(rolname)}`);
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
 async function seedDatabase(
   adminUrl: string,
   name: string,
   db: { owner?: string; table: string; readers: Set<string>; writers: Set<string> },
+  explainRole: string,
 ): Promise<void> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
@@ -165,11 +248,11 @@ async function seedDatabase(
       `CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
     await c.query(`INSERT INTO schema_migrations (version) VALUES ('0001_init') ON CONFLICT DO NOTHING`);
-    for (const r of [...db.readers, ...db.writers, SANDBOX_EXPLAIN_ROLE]) {
+    for (const r of [...db.readers, ...db.writers, explainRole]) {
       await c.query(`GRANT CONNECT ON DATABASE ${ident(name)} TO ${ident(r)}`);
       await c.query(`GRANT USAGE ON SCHEMA public TO ${ident(r)}`);
     }
-    for (const r of [...db.readers, SANDBOX_EXPLAIN_ROLE])
+    for (const r of [...db.readers, explainRole])
       await c.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${ident(r)}`);
     for (const r of db.writers) {
       await c.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${ident(r)}`);

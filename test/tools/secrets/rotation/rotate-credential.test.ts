@@ -12,30 +12,16 @@ import { parseDbCredential } from '../../../../src/tools/secrets/rotation/creden
 import { credentialsResource } from '../../../../src/resources/credentials-resource.js';
 import { startRotationHarness, type RotationHarness } from './rotation-fixture.js';
 import { issuedToken } from '../../../fixtures/approval-token.js';
+import { databaseUrl } from '../../../../src/sandbox/seed/postgres.js';
 
 const SECRET = 'prod/payment-service/db';
 const REQUEST = { service: 'payment-service', env: 'prod', reason: 'overdue rotation' };
-
-/** Points a fleet credential at the harness's private server (password auth) instead of :5432. */
-async function pointAtPrivateServer(h: RotationHarness, env: string, secret: string) {
-  const sm = h.sandbox.backends.secrets(env);
-  const cur = await sm.getSecretValue(secret, { versionStage: 'AWSCURRENT' });
-  const { versionId } = await sm.createPendingVersion(
-    secret,
-    JSON.stringify({ ...JSON.parse(cur.value), port: h.pg.port }),
-    randomUUID(),
-  );
-  await sm.moveCurrent(secret, versionId, cur.versionId);
-  await sm.removeStage(secret, 'AWSPENDING', versionId);
-  return sm;
-}
 
 describe('rotate_credential against PostgreSQL and the emulators', () => {
   let h: RotationHarness;
 
   beforeAll(async () => {
     h = await startRotationHarness();
-    await pointAtPrivateServer(h, 'prod', SECRET);
     const sdk = new SecretsManagerClient({
       region: 'eu-west-1',
       endpoint: h.sandbox.emulators.secretsManager.url,
@@ -110,6 +96,8 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
   it('single-user: the new password logs in, the old one fails, stages as AWS documents, restarts in order, owners notified', async () => {
     const before = await h.credential(SECRET);
     expect(await h.logsIn(before.username, before.password)).toBe(true);
+    // The sandbox's server checks passwords (scram-sha-256): a wrong one is refused.
+    expect(await h.logsIn(before.username, `${before.password}-wrong`)).toBe(false);
     h.notifier.sent.length = 0;
     h.progress.length = 0;
     const { plan, result } = await h.approveAndRun(REQUEST);
@@ -228,7 +216,7 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
   it('PostgreSQL refusing the login at testSecret: rolled back; a re-run converges once it is fixed', async () => {
     const admin = async (sql: string) => {
       const pg = (await import('pg')).default;
-      const c = new pg.Client({ connectionString: h.pg.adminUrl.replace(/\/postgres$/, '/payments_prod') });
+      const c = new pg.Client({ connectionString: databaseUrl(h.pg.adminUrl, 'payments_prod') });
       await c.connect();
       await c.query(sql);
       await c.end();
@@ -329,7 +317,7 @@ describe('rotate_credential against PostgreSQL and the emulators', () => {
 
   it('staging has roles of its own: rotating its credential leaves prod logging in', async () => {
     const STAGING = 'staging/payment-service/db';
-    const sm = await pointAtPrivateServer(h, 'staging', STAGING);
+    const sm = h.sandbox.backends.secrets('staging');
     // Read through the staging provider (each env's provider keeps to its secret prefix).
     const stagingCredential = async () => {
       const c = parseDbCredential((await sm.getSecretValue(STAGING, { versionStage: 'AWSCURRENT' })).value)!;

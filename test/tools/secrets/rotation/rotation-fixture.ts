@@ -7,13 +7,13 @@ import { allTools } from '../../../../src/tools/index.js';
 import { secretTools } from '../../../../src/tools/secrets/index.js';
 import { parseDbCredential } from '../../../../src/tools/secrets/rotation/credential-value.js';
 import { startSandboxHarness, type SandboxHarness } from '../../../fixtures/sandbox-harness.js';
-import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
 import { issuedToken } from '../../../fixtures/approval-token.js';
 
 export type ToolResult = CallToolResult & { structuredContent?: Record<string, unknown> };
 
 export interface RotationHarness extends SandboxHarness {
-  pg: PrivatePostgres;
+  /** The sandbox's own PostgreSQL cluster: scram-sha-256 on `port`, the superuser over its socket. */
+  pg: { port: number; adminUrl: string };
   client: Client;
   logs: string[];
   /** Every tool result the test run produced, for the canary scan. */
@@ -28,36 +28,40 @@ export interface RotationHarness extends SandboxHarness {
     stage?: string,
   ): Promise<{ username: string; password: string; versionId: string }>;
   stages(secret: string): Promise<Record<string, string[]>>;
-  /** Whether user/password authenticate against the private PostgreSQL. */
+  /** Whether user/password authenticate against the sandbox's PostgreSQL. */
   logsIn(user: string, password: string, dbname?: string): Promise<boolean>;
   /** Every password the run has seen, for the canary scan. */
   seen: Set<string>;
 }
 
-/** The sandbox harness over a private PostgreSQL (password auth) with the secrets tools registered. */
+/**
+ * The sandbox harness with the secrets tools registered, over the sandbox's own PostgreSQL cluster
+ * (password auth, as a real server: the credential secrets name its port).
+ */
 export async function startRotationHarness(): Promise<RotationHarness> {
-  const pg = await startPrivatePostgres();
   const logs: string[] = [];
   const redactor = new Redactor();
   const log: Logger = createLogger({ redactor, level: 'debug', sink: (line) => logs.push(line) });
   const names = new Set(allTools.map((t) => t.name));
-  let h: SandboxHarness;
-  try {
-    h = await startSandboxHarness({
-      postgres: { url: pg.adminUrl },
-      alertmanager: false,
-      log,
-      redactor,
-      extraTools: secretTools.filter((t) => !names.has(t.name)),
-      config: {
-        rotation: { verify_window: 1, restart_timeout: 20_000 },
-        backends: { timeout: 10_000, retries: 1 },
-      },
-    });
-  } catch (err) {
-    await pg.stop();
-    throw err;
+  const h = await startSandboxHarness({
+    postgres: true,
+    alertmanager: false,
+    log,
+    redactor,
+    extraTools: secretTools.filter((t) => !names.has(t.name)),
+    config: {
+      rotation: { verify_window: 1, restart_timeout: 20_000 },
+      backends: { timeout: 10_000, retries: 1 },
+    },
+  });
+  const server = h.sandbox.postgres;
+  if (!server?.ownCluster) {
+    await h.close();
+    throw new Error(
+      'the rotation tests need the sandbox to run its own PostgreSQL cluster (postgresql-15 server binaries)',
+    );
   }
+  const pg = { port: server.port, adminUrl: server.adminUrl };
   const client = await h.connect('alice');
   const results: ToolResult[] = [];
   const progress: string[] = [];
@@ -77,7 +81,6 @@ export async function startRotationHarness(): Promise<RotationHarness> {
     seen.add(c.password);
     return { username: c.username, password: c.password, versionId: v.versionId };
   };
-  const close = h.close.bind(h);
   return Object.assign(h, {
     pg,
     client,
@@ -114,10 +117,6 @@ export async function startRotationHarness(): Promise<RotationHarness> {
       const token = await issuedToken(h.rt.approvals, id);
       const result = await call('rotate_credential', { ...args, approval_token: token });
       return { plan, result };
-    },
-    async close() {
-      await close();
-      await pg.stop();
     },
   });
 }
