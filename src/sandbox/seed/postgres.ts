@@ -234,6 +234,15 @@ async function seedDatabase(
   c.on('error', () => undefined);
   await c.connect();
   try {
+    // What the database tools use where a server has them: query history for slow_queries,
+    // hypothetical indexes for explain_query. A server without the packages does without. Their
+    // own schema keeps their views out of the grants on public below; everyone may use them.
+    await c.query('CREATE SCHEMA IF NOT EXISTS extensions');
+    await c.query('GRANT USAGE ON SCHEMA extensions TO PUBLIC');
+    for (const ext of ['pg_stat_statements', 'hypopg'])
+      await c.query(
+        `DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = '${ext}') THEN CREATE EXTENSION IF NOT EXISTS ${ext} SCHEMA extensions; END IF; END $$`,
+      );
     if (db.owner) await c.query(`SET ROLE ${ident(db.owner)}`);
     await c.query(
       `CREATE TABLE IF NOT EXISTS ${ident(db.table)} (id bigserial PRIMARY KEY, reference text NOT NULL UNIQUE, status text NOT NULL DEFAULT 'open', amount_cents integer NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now())`,
