@@ -72,28 +72,37 @@ export async function governedCall(
   const started = performance.now();
   const r = rt.deps.redactor;
   const who = principalFields(session.principal);
-  const base: AuditInput = { event: 'tool.call', ...who, tool: tool.name };
+  const callId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const base: AuditInput = { event: 'tool.call', ...who, call: callId, tool: tool.name };
 
   // Before anything else reads the arguments (schema, redaction, the audit log), so that no input
   // can exhaust the stack or memory that every other session's call shares.
   const breach = checkInputLimits(rawArgs);
-  if (breach) {
-    await auditQuietly(rt, {
-      ...base,
-      outcome: { ok: false, error: 'input_limit', duration_ms: ms(started) },
-      detail: { limit: breach.limit, allowed: breach.allowed, field: breach.field },
-    });
-    return errorResult(r, `Invalid input for ${tool.name}: ${breach.message}`);
-  }
+  if (breach)
+    return refuse(
+      rt,
+      tool,
+      base,
+      'input_limit',
+      `Invalid input for ${tool.name}: ${breach.message}`,
+      started,
+      {
+        limit: breach.limit,
+        allowed: breach.allowed,
+        field: breach.field,
+      },
+    );
   const parsed = inputSchemaOf(tool).safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const lines = formatZodIssues(parsed.error);
-    await auditQuietly(rt, {
-      ...base,
-      args: r.redact(rawArgs),
-      outcome: { ok: false, error: 'invalid_input', duration_ms: ms(started) },
-    });
-    return errorResult(r, `Invalid input for ${tool.name}:\n${lines.join('\n')}`);
+    return refuse(
+      rt,
+      tool,
+      { ...base, args: r.redact(rawArgs) },
+      'invalid_input',
+      `Invalid input for ${tool.name}:\n${lines.join('\n')}`,
+      started,
+    );
   }
   const args: Record<string, unknown> = parsed.data;
   const ctx: ToolContext = {
@@ -101,7 +110,7 @@ export async function governedCall(
     principal: session.principal,
     signal: session.signal,
     progress: session.progress,
-    callId: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    callId,
   };
 
   try {
@@ -110,10 +119,16 @@ export async function governedCall(
   } catch (err) {
     const { message, code } = classify(err, tool);
     if (code === 'internal') rt.deps.log.error('tool failed', { tool: tool.name, error: err });
-    await auditQuietly(rt, {
+    const failed: AuditInput = {
       ...base,
       args: r.redact(actionArgs(args)),
       env: typeof args.env === 'string' ? args.env : undefined,
+    };
+    // A refusal (a ToolError the tool or governance raised, a refused approval) ran nothing: it is
+    // recorded as tool.refused with its reason. Anything else failed while running.
+    if (isRefusal(err)) return refuse(rt, tool, failed, code, message, started);
+    await auditQuietly(rt, {
+      ...failed,
       outcome: { ok: false, error: code, duration_ms: ms(started) },
       detail: { message: auditMessage(r, err) },
     });
@@ -148,14 +163,15 @@ async function governedRead(
     args: r.redact(args),
     policy: policyFields(rt, decision),
   };
-  if (decision.decision !== 'allow') {
-    await auditQuietly(
+  if (decision.decision !== 'allow')
+    return refuse(
       rt,
-      { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } },
-      true,
+      tool,
+      audit,
+      'policy_denied',
+      `Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`,
+      started,
     );
-    return errorResult(r, `Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`);
-  }
   const output = r.redact(await tool.run(args, ctx));
   // Records (incident notes) are day2's own state: their audit is durable; reads are group-committed,
   // and may be committed relaxed.
@@ -209,47 +225,47 @@ async function governedWrite(
     targets: plan.targets,
     args: r.redact(actionArgs(args)),
     action_digest: digest,
+    summary: plan.summary,
     policy: policyFields(rt, decision),
   };
   const planView = r.redact({ summary: plan.summary, risk, ...plan.details });
 
-  if (plan.refusal !== undefined) {
-    await auditQuietly(
+  if (plan.refusal !== undefined)
+    return refuse(
       rt,
-      { ...audit, outcome: { ok: false, error: 'plan_refused', duration_ms: ms(started) } },
-      true,
+      tool,
+      audit,
+      'plan_refused',
+      `${tool.name} refused: ${plan.refusal}`,
+      started,
+      undefined,
+      {
+        status: 'refused',
+        action_digest: digest,
+        summary: plan.summary,
+        plan: planView,
+      },
     );
-    return errorResult(r, `${tool.name} refused: ${plan.refusal}`, {
-      status: 'refused',
-      action_digest: digest,
-      summary: plan.summary,
-      plan: planView,
-    });
-  }
-  if (decision.decision === 'deny') {
-    await auditQuietly(
+  if (decision.decision === 'deny')
+    return refuse(
       rt,
-      { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } },
-      true,
-    );
-    return errorResult(
-      r,
+      tool,
+      audit,
+      'policy_denied',
       `Policy denies ${tool.name} in ${plan.env}: ${decision.reason} (rule "${decision.rule}").`,
+      started,
     );
-  }
   if (decision.max_duration_ms !== undefined) {
     const asked = requestedDurationMs(args);
-    if (asked !== undefined && asked > decision.max_duration_ms) {
-      await auditQuietly(
+    if (asked !== undefined && asked > decision.max_duration_ms)
+      return refuse(
         rt,
-        { ...audit, outcome: { ok: false, error: 'duration_over_policy', duration_ms: ms(started) } },
-        true,
-      );
-      return errorResult(
-        r,
+        tool,
+        audit,
+        'duration_over_policy',
         `duration: policy rule "${decision.rule}" allows at most ${Math.round(decision.max_duration_ms / 60_000)} minutes in ${plan.env}; ask for less.`,
+        started,
       );
-    }
   }
   if (dryRun) {
     await auditQuietly(rt, { ...audit, event: 'tool.plan', outcome: { ok: true, duration_ms: ms(started) } });
@@ -399,6 +415,40 @@ async function executeWrite(
     { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },
     tool.render(result),
   );
+}
+
+/**
+ * A call governance or the tool refused before anything ran: one durable `tool.refused` record
+ * that says why (the same sentence the model gets), then the error result.
+ */
+async function refuse(
+  rt: Governance,
+  tool: AnyTool,
+  audit: AuditInput,
+  code: string,
+  why: string,
+  started: number,
+  detail?: Record<string, unknown>,
+  structured?: Record<string, unknown>,
+): Promise<CallToolResult> {
+  const r = rt.deps.redactor;
+  await auditQuietly(
+    rt,
+    {
+      ...audit,
+      event: 'tool.refused',
+      outcome: { ok: false, error: code, duration_ms: ms(started) },
+      detail: { ...detail, why: r.redactText(why) },
+    },
+    // Durable, so that the record is there when the model reads the refusal.
+    true,
+  );
+  return errorResult(r, why, structured);
+}
+
+/** Errors that mean "refused, nothing ran": raised by governance, by a tool's checks, or a bad cursor. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof ToolError || err instanceof ApprovalError || err instanceof CursorError;
 }
 
 async function tryElicitation(

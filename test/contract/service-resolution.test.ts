@@ -66,7 +66,7 @@ function comparable(tool: string, res: Json) {
   ) as Json;
   // Each search is itself audited: compare what was there before it.
   if (tool === 'search_audit')
-    sc.entries = (sc.entries as { tool?: string }[]).filter((e) => e.tool !== 'search_audit');
+    sc.actions = (sc.actions as { tool?: string }[]).filter((e) => e.tool !== 'search_audit');
   return { ok: sc };
 }
 
