@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Governance } from './governance.js';
-import type { ActionPlan, AnyTool, Plan, ToolContext } from '../contract/define-tool.js';
+import type { ActionPlan, AnyTool, Attachment, Plan, ToolContext } from '../contract/define-tool.js';
 
 type AnyWriteTool = Extract<AnyTool, { effect: 'write' }>;
 type AnyReadTool = Exclude<AnyTool, AnyWriteTool>;
@@ -105,17 +105,19 @@ export async function governedCall(
     );
   }
   const args: Record<string, unknown> = parsed.data;
+  const attachments: Attachment[] = [];
   const ctx: ToolContext = {
     deps: rt.deps,
     principal: session.principal,
     signal: session.signal,
     progress: session.progress,
     callId,
+    attach: (a) => void attachments.push(a),
   };
 
   try {
     if (tool.effect === 'write') return await governedWrite(rt, tool, args, ctx, session, base, started);
-    return await governedRead(rt, tool, args, ctx, base, started);
+    return await governedRead(rt, tool, args, ctx, base, started, attachments);
   } catch (err) {
     const { message, code } = classify(err, tool);
     if (code === 'internal') rt.deps.log.error('tool failed', { tool: tool.name, error: err });
@@ -143,6 +145,7 @@ async function governedRead(
   ctx: ToolContext,
   base: AuditInput,
   started: number,
+  attachments: readonly Attachment[],
 ): Promise<CallToolResult> {
   const r = rt.deps.redactor;
   const scope = tool.scope?.(args, rt.deps) ?? readScope(rt, args);
@@ -181,7 +184,13 @@ async function governedRead(
     void rt.audit
       .append({ ...audit, outcome: { ok: true, duration_ms: ms(started) } }, { relaxed: true })
       .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
-  return okResult(r, output, tool.render(output));
+  const result = okResult(r, output, tool.render(output));
+  for (const a of attachments)
+    result.content.push({
+      type: 'resource',
+      resource: { uri: a.uri, mimeType: a.mimeType, text: r.redactText(a.text) },
+    });
+  return result;
 }
 
 async function governedWrite(
