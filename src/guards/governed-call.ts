@@ -10,6 +10,7 @@ import type { Principal } from '../core/principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError, type Redemption } from './approvals.js';
+import { awaitApprovalDecision, MAX_APPROVAL_WAIT_MS } from './approval-wait.js';
 import { approvalRequiredText, mayNotApprove } from './approval-ask.js';
 import type { Redactor } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
@@ -21,7 +22,7 @@ import {
   dryRunField,
   durationMs,
 } from '../contract/fields.js';
-import { StoreUnavailableError, type AuditInput } from '../store/store.js';
+import { StoreUnavailableError, type ApprovalRequest, type AuditInput } from '../store/store.js';
 import { describeBackendError, serverMessageOf } from '../providers/describe-error.js';
 
 /** Per-call facts from the transport. */
@@ -34,6 +35,14 @@ export interface CallSession {
    * `unconfirmed`: accepted without `confirm: true` (an answer that approves nothing).
    */
   elicit?: (message: string) => Promise<'accept' | 'decline' | 'cancel' | 'unconfirmed'>;
+  /**
+   * Asks the client to open `url` for its user (URL-mode elicitation, MCP 2025-11-25), where the
+   * client declared it; undefined otherwise. `accept` means the user agreed to open it, not that
+   * anything was approved: the approval itself is made on the page.
+   */
+  openUrl?: (message: string, url: string, elicitationId: string) => Promise<'accept' | 'decline' | 'cancel'>;
+  /** Tells the client that the interaction behind a URL elicitation is over. */
+  urlDone?: (elicitationId: string) => Promise<void>;
 }
 
 const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
@@ -323,6 +332,15 @@ async function governedWrite(
         outcome: { ok: true, duration_ms: ms(started) },
       });
       const link = rt.approvals.pageLink(request);
+      const onPage = link.url
+        ? await approveOnPage(rt, tool, request, link.url, session, ctx)
+        : { state: 'not_asked' as const };
+      if (onPage.state === 'approved')
+        return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
+          by: { approval_id: request.id },
+          digest,
+          who: { principal: ctx.principal.id, tool: tool.name, env: plan.env },
+        });
       const out = {
         status: 'approval_required' as const,
         approval_id: request.id,
@@ -335,7 +353,11 @@ async function governedWrite(
         approve_with: `day2 approve ${request.id}`,
         ...(link.url ? { approve_url: link.url } : {}),
       };
-      return okResult(r, out, approvalRequiredText(request, link.url));
+      const asked =
+        onPage.state === 'not_approved'
+          ? `\nThe user was asked to open the approval page (${onPage.answer}); it was not decided within ${Math.round(MAX_APPROVAL_WAIT_MS / 1000)} s.`
+          : '';
+      return okResult(r, out, approvalRequiredText(request, link.url) + asked);
     }
     return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
       by: redemption,
@@ -424,6 +446,50 @@ async function executeWrite(
     { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },
     tool.render(result),
   );
+}
+
+/**
+ * URL-mode elicitation: where the client can open a page for its user and the rule takes the
+ * approval page, day2 asks it to open `approve_url`; a human approves there, authenticated and out
+ * of band, while this call waits (as get_approval does). Approved: the caller redeems the request
+ * by id and the write runs in this same call. Denied: refused. Otherwise the usual
+ * approval_required result. The page, not the client, is where the approval is made, so this is
+ * safe for production writes; a form-mode "confirm" never is.
+ */
+async function approveOnPage(
+  rt: Governance,
+  tool: AnyTool,
+  request: ApprovalRequest,
+  url: string,
+  session: CallSession,
+  ctx: ToolContext,
+): Promise<{ state: 'approved' } | { state: 'not_asked' } | { state: 'not_approved'; answer: string }> {
+  if (!session.openUrl || request.status !== 'pending') return { state: 'not_asked' };
+  const notBy = mayNotApprove(request);
+  const answer = await session.openUrl(
+    `day2: ${tool.name} in ${request.env} needs ${request.policy.approvals_needed} approval(s)` +
+      `${notBy.length ? `, not by ${notBy.join(' or ')}` : ''}. Open the approval page to review the plan and approve or deny it: ${request.summary}`,
+    url,
+    request.id,
+  );
+  if (answer !== 'accept') return { state: 'not_approved', answer: `the user chose ${answer}` };
+  const decided = await awaitApprovalDecision(
+    rt.deps.store,
+    rt.deps.clock,
+    request.id,
+    MAX_APPROVAL_WAIT_MS / 1000,
+    ctx,
+  );
+  if (decided && decided.status !== 'pending') await session.urlDone?.(request.id).catch(() => undefined);
+  if (decided?.status === 'approved') return { state: 'approved' };
+  if (decided?.status === 'denied') {
+    const d = decided.decisions.find((x) => x.decision === 'deny');
+    throw new ToolError(
+      `${tool.name} was denied on the approval page by ${d?.principal ?? 'an approver'}${d?.reason ? `: ${d.reason}` : ''}. Nothing was changed.`,
+      'approval_denied',
+    );
+  }
+  return { state: 'not_approved', answer: 'the user opened it' };
 }
 
 /**
