@@ -48,14 +48,14 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
     name: 'day2_backlog',
     title: 'Day-2 backlog',
     description:
-      'Day-2 work (due credentials, drift, skew, old images, idle spend, expiring access, DB findings) with fixing calls; a summary per category by default.',
+      'Day-2 work: due credentials, drift, skew, old images, idle spend, expiring access, DB findings; summary first, with fixes.',
     toolset: 'cost',
     effect: 'read',
     risk: 'low',
     input: {
       env: z.string().min(1).optional(),
       category: z.enum(categories).optional(),
-      min_risk: z.enum(['critical', 'high', 'medium', 'low']).optional(),
+      min_risk: z.enum(['critical', 'high', 'medium', 'low']).optional().describe('at least this risky'),
       due_before: z.iso.date().optional(),
       owner: z.string().min(1).optional(),
       format: z
