@@ -79,6 +79,11 @@ export async function auditActions(
   const actions: AuditAction[] = [];
   let before = q.beforeSeq;
   let scanned = 0;
+  // Scanning newest first from the head, every record newer than an action's opening has been
+  // read before the action is: its joins come from here, without asking the store again. From a
+  // cursor, records above it were not read, and the store is asked.
+  const seen: Seen | undefined =
+    q.beforeSeq === undefined ? { byApproval: new Map(), byCall: new Map() } : undefined;
   for (;;) {
     const rows = await store.queryAudit({
       tool: q.tool,
@@ -91,13 +96,21 @@ export async function auditActions(
       limit: BATCH,
       desc: true,
     });
-    for (const row of rows) {
+    if (seen) for (const row of rows) remember(seen, parse(row));
+    const opening = rows.flatMap((row) => {
       const rec = parse(row);
-      if (!opens(rec)) continue;
-      const action = await joinAction(store, row, rec);
-      if (q.outcome && action.outcome !== q.outcome) continue;
-      if (actions.length === q.limit) return { actions, more: true };
-      actions.push(action);
+      return opens(rec) ? [{ row, rec }] : [];
+    });
+    // Joined as many at a time as the page still needs, together: a slow store costs one wait per
+    // chunk rather than one per action, and no action past the page is joined.
+    for (let i = 0; i < opening.length;) {
+      const chunk = opening.slice(i, i + q.limit - actions.length + 1);
+      i += chunk.length;
+      for (const action of await Promise.all(chunk.map((o) => joinAction(store, o.row, o.rec, seen)))) {
+        if (q.outcome && action.outcome !== q.outcome) continue;
+        if (actions.length === q.limit) return { actions, more: true };
+        actions.push(action);
+      }
     }
     scanned += rows.length;
     const last = rows.at(-1);
@@ -107,7 +120,19 @@ export async function auditActions(
   }
 }
 
-async function joinAction(store: Store, row: AuditRecord, rec: Rec): Promise<AuditAction> {
+/** Records of the scan so far, by the approval or the call they belong to, newest first. */
+interface Seen {
+  byApproval: Map<string, Rec[]>;
+  byCall: Map<string, Rec[]>;
+}
+
+function remember(seen: Seen, rec: Rec): void {
+  const add = (m: Map<string, Rec[]>, k: string) => m.set(k, [...(m.get(k) ?? []), rec]);
+  if (typeof rec.approval?.id === 'string') add(seen.byApproval, rec.approval.id);
+  if (rec.call) add(seen.byCall, rec.call);
+}
+
+async function joinAction(store: Store, row: AuditRecord, rec: Rec, seen?: Seen): Promise<AuditAction> {
   const line: AuditAction = {
     seq: row.seq,
     when: row.ts,
@@ -131,10 +156,12 @@ async function joinAction(store: Store, row: AuditRecord, rec: Rec): Promise<Aud
     case 'tool.plan':
       return { ...line, detail: 'dry run: planned, nothing changed' };
     case 'tool.approval_required':
-      return joinApproval(store, line, String(rec.approval?.id));
+      return joinApproval(store, line, String(rec.approval?.id), seen);
     case 'tool.execute': {
       const elicited = rec.approval?.channel === 'elicitation';
-      const done = await outcomeOf(store, { call: rec.call, afterSeq: row.seq });
+      const done = seen
+        ? seen.byCall.get(rec.call ?? '')?.find((r) => r.event === 'tool.outcome')
+        : await outcomeOf(store, { call: rec.call, afterSeq: row.seq });
       return {
         ...line,
         ...executed(done),
@@ -153,7 +180,41 @@ async function joinAction(store: Store, row: AuditRecord, rec: Rec): Promise<Aud
 }
 
 /** A write that waited for approval: the request's state, and the execution that redeemed it. */
-async function joinApproval(store: Store, line: AuditAction, id: string): Promise<AuditAction> {
+async function joinApproval(store: Store, line: AuditAction, id: string, seen?: Seen): Promise<AuditAction> {
+  const trail = seen?.byApproval.get(id);
+  const ran = trail?.find((r) => r.event === 'tool.execute');
+  if (trail && ran) {
+    // Executed: the approvals and the outcome are in the records already read.
+    const approvers = approversIn(trail);
+    return {
+      ...line,
+      approval_id: id,
+      approvers,
+      ...executed(trail.find((r) => r.event === 'tool.outcome')),
+    };
+  }
+  const decided = trail?.find((r) => r.event === 'approval.approved' || r.event === 'approval.denied');
+  const status = (decided?.approval as { status?: unknown } | undefined)?.status;
+  if (trail && !ran && (status === 'approved' || status === 'denied')) {
+    // Decided and not run: the decision records say by whom (newest first in the trail).
+    const approvers = approversIn(trail);
+    if (status === 'approved')
+      return {
+        ...line,
+        approval_id: id,
+        approvers,
+        outcome: 'pending',
+        detail: 'approved, not run yet (redeem with approval_id)',
+      };
+    const reason = (decided?.approval as { reason?: unknown } | undefined)?.reason;
+    return {
+      ...line,
+      approval_id: id,
+      approvers,
+      outcome: 'refused',
+      detail: `denied by ${decided?.principal ?? '?'}${typeof reason === 'string' && reason ? `: ${reason}` : ''}`,
+    };
+  }
   const req = await store.getApproval(id);
   const base = { ...line, approval_id: id };
   if (!req) return { ...base, outcome: 'pending', detail: `approval ${id} is not in the store` };
@@ -182,6 +243,13 @@ async function joinApproval(store: Store, line: AuditAction, id: string): Promis
       return { ...withReq, ...executed(done) };
     }
   }
+}
+
+/** Who approved, oldest first, from a trail of records read newest first. */
+function approversIn(trail: readonly Rec[]): string[] {
+  return [
+    ...new Set(trail.filter((r) => r.event === 'approval.approved').map((r) => r.principal ?? '?')),
+  ].reverse();
 }
 
 function executed(done: Rec | undefined): Pick<AuditAction, 'outcome' | 'detail'> {
