@@ -223,12 +223,15 @@ try {
     backends,
     catalog: loaded.catalog,
   };
+  // The export a run attached to its result (the CSV).
+  let attached = '';
   const ctx: ToolContext = {
     deps,
     principal: { id: 'bench', transport: 'internal' },
     signal: new AbortController().signal,
     progress: () => Promise.resolve(),
     callId: 'bench',
+    attach: (a) => void (attached = a.text),
   };
   const backlog = makeDay2Backlog([costSource, versionsSource, accessSource, credentialsSource]);
 
@@ -255,12 +258,12 @@ try {
     `day2_backlog (cost, versions, access, credentials), ${SERVICES} services, prod (skew read against staging)`,
     async () => {
       const r = await backlog.run({ env: 'prod', format: 'csv' }, ctx);
-      return `${r.total} items, CSV ${Math.round((r.export?.length ?? 0) / 1024)} KiB`;
+      return `${r.total} items, CSV ${Math.round(Buffer.byteLength(attached) / 1024)} KiB`;
     },
   );
   await bench(`day2_backlog, both envs (${2 * SERVICES} deployments; informational)`, async () => {
     const r = await backlog.run({ format: 'csv' }, ctx);
-    return `${r.total} items, CSV ${Math.round((r.export?.length ?? 0) / 1024)} KiB`;
+    return `${r.total} items, CSV ${Math.round(Buffer.byteLength(attached) / 1024)} KiB`;
   });
   if (process.env.BENCH_SOURCES)
     for (const src of [costSource, versionsSource, accessSource, credentialsSource]) {

@@ -39,7 +39,9 @@ function auditLine(r: AuditRecord): string {
     policy?: { decision?: string; rule?: string };
     outcome?: { ok?: boolean; error?: string };
     approval?: { id?: string };
+    detail?: { why?: string };
   };
+  const refused = rec.event === 'tool.refused';
   const parts = [
     `#${r.seq}`,
     r.ts,
@@ -49,7 +51,13 @@ function auditLine(r: AuditRecord): string {
     `by=${rec.principal ?? '?'}${rec.transport ? `/${rec.transport}` : ''}`,
     rec.policy ? `policy=${rec.policy.decision ?? '?'}(${rec.policy.rule ?? '?'})` : '',
     rec.approval?.id ? `approval=${rec.approval.id}` : '',
-    rec.outcome ? (rec.outcome.ok ? 'ok' : `FAILED ${rec.outcome.error ?? ''}`) : '',
+    rec.outcome
+      ? rec.outcome.ok
+        ? 'ok'
+        : `${refused ? 'REFUSED' : 'FAILED'} ${rec.outcome.error ?? ''}`
+      : '',
+    // Why a call was refused, on one line: the same sentence the model was given.
+    refused && rec.detail?.why ? `(${rec.detail.why.replace(/\s+/g, ' ').slice(0, 200)})` : '',
   ];
   return parts.filter(Boolean).join(' ');
 }

@@ -67,8 +67,20 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Sends an MCP progress notification when the client asked for them; a no-op otherwise. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
-  /** The audit sequence number of this call's request record, for handlers that link records. */
+  /** The id of this call, which every audit record it writes carries. */
   callId: string;
+  /**
+   * Adds a document to a read's result as an embedded resource (an export, for instance) rather than
+   * to its structured output, so that it is not carried twice; it is redacted like the text.
+   */
+  attach?(resource: Attachment): void;
+}
+
+/** A document a read returns beside its text and structured output. */
+export interface Attachment {
+  uri: string;
+  mimeType: string;
+  text: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Governance } from './governance.js';
-import type { ActionPlan, AnyTool, Plan, ToolContext } from '../contract/define-tool.js';
+import type { ActionPlan, AnyTool, Attachment, Plan, ToolContext } from '../contract/define-tool.js';
 
 type AnyWriteTool = Extract<AnyTool, { effect: 'write' }>;
 type AnyReadTool = Exclude<AnyTool, AnyWriteTool>;
@@ -10,6 +10,7 @@ import type { Principal } from '../core/principal.js';
 import type { PolicyDecision } from './policy.js';
 import { actionArgs, actionDigest } from './action-digest.js';
 import { ApprovalError, type Redemption } from './approvals.js';
+import { awaitApprovalDecision, MAX_APPROVAL_WAIT_MS } from './approval-wait.js';
 import { approvalRequiredText, mayNotApprove } from './approval-ask.js';
 import type { Redactor } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
@@ -21,7 +22,7 @@ import {
   dryRunField,
   durationMs,
 } from '../contract/fields.js';
-import { StoreUnavailableError, type AuditInput } from '../store/store.js';
+import { StoreUnavailableError, type ApprovalRequest, type AuditInput } from '../store/store.js';
 import { describeBackendError, serverMessageOf } from '../providers/describe-error.js';
 
 /** Per-call facts from the transport. */
@@ -34,6 +35,14 @@ export interface CallSession {
    * `unconfirmed`: accepted without `confirm: true` (an answer that approves nothing).
    */
   elicit?: (message: string) => Promise<'accept' | 'decline' | 'cancel' | 'unconfirmed'>;
+  /**
+   * Asks the client to open `url` for its user (URL-mode elicitation, MCP 2025-11-25), where the
+   * client declared it; undefined otherwise. `accept` means the user agreed to open it, not that
+   * anything was approved: the approval itself is made on the page.
+   */
+  openUrl?: (message: string, url: string, elicitationId: string) => Promise<'accept' | 'decline' | 'cancel'>;
+  /** Tells the client that the interaction behind a URL elicitation is over. */
+  urlDone?: (elicitationId: string) => Promise<void>;
 }
 
 const schemaCache = new WeakMap<AnyTool, z.ZodObject>();
@@ -72,48 +81,65 @@ export async function governedCall(
   const started = performance.now();
   const r = rt.deps.redactor;
   const who = principalFields(session.principal);
-  const base: AuditInput = { event: 'tool.call', ...who, tool: tool.name };
+  const callId = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const base: AuditInput = { event: 'tool.call', ...who, call: callId, tool: tool.name };
 
   // Before anything else reads the arguments (schema, redaction, the audit log), so that no input
   // can exhaust the stack or memory that every other session's call shares.
   const breach = checkInputLimits(rawArgs);
-  if (breach) {
-    await auditQuietly(rt, {
-      ...base,
-      outcome: { ok: false, error: 'input_limit', duration_ms: ms(started) },
-      detail: { limit: breach.limit, allowed: breach.allowed, field: breach.field },
-    });
-    return errorResult(r, `Invalid input for ${tool.name}: ${breach.message}`);
-  }
+  if (breach)
+    return refuse(
+      rt,
+      tool,
+      base,
+      'input_limit',
+      `Invalid input for ${tool.name}: ${breach.message}`,
+      started,
+      {
+        limit: breach.limit,
+        allowed: breach.allowed,
+        field: breach.field,
+      },
+    );
   const parsed = inputSchemaOf(tool).safeParse(rawArgs ?? {});
   if (!parsed.success) {
     const lines = formatZodIssues(parsed.error);
-    await auditQuietly(rt, {
-      ...base,
-      args: r.redact(rawArgs),
-      outcome: { ok: false, error: 'invalid_input', duration_ms: ms(started) },
-    });
-    return errorResult(r, `Invalid input for ${tool.name}:\n${lines.join('\n')}`);
+    return refuse(
+      rt,
+      tool,
+      { ...base, args: r.redact(rawArgs) },
+      'invalid_input',
+      `Invalid input for ${tool.name}:\n${lines.join('\n')}`,
+      started,
+    );
   }
   const args: Record<string, unknown> = parsed.data;
+  const attachments: Attachment[] = [];
   const ctx: ToolContext = {
     deps: rt.deps,
     principal: session.principal,
     signal: session.signal,
     progress: session.progress,
-    callId: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+    callId,
+    attach: (a) => void attachments.push(a),
   };
 
   try {
     if (tool.effect === 'write') return await governedWrite(rt, tool, args, ctx, session, base, started);
-    return await governedRead(rt, tool, args, ctx, base, started);
+    return await governedRead(rt, tool, args, ctx, base, started, attachments);
   } catch (err) {
     const { message, code } = classify(err, tool);
     if (code === 'internal') rt.deps.log.error('tool failed', { tool: tool.name, error: err });
-    await auditQuietly(rt, {
+    const failed: AuditInput = {
       ...base,
       args: r.redact(actionArgs(args)),
       env: typeof args.env === 'string' ? args.env : undefined,
+    };
+    // A refusal (a ToolError the tool or governance raised, a refused approval) ran nothing: it is
+    // recorded as tool.refused with its reason. Anything else failed while running.
+    if (isRefusal(err)) return refuse(rt, tool, failed, code, message, started);
+    await auditQuietly(rt, {
+      ...failed,
       outcome: { ok: false, error: code, duration_ms: ms(started) },
       detail: { message: auditMessage(r, err) },
     });
@@ -128,6 +154,7 @@ async function governedRead(
   ctx: ToolContext,
   base: AuditInput,
   started: number,
+  attachments: readonly Attachment[],
 ): Promise<CallToolResult> {
   const r = rt.deps.redactor;
   const scope = tool.scope?.(args, rt.deps) ?? readScope(rt, args);
@@ -148,14 +175,15 @@ async function governedRead(
     args: r.redact(args),
     policy: policyFields(rt, decision),
   };
-  if (decision.decision !== 'allow') {
-    await auditQuietly(
+  if (decision.decision !== 'allow')
+    return refuse(
       rt,
-      { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } },
-      true,
+      tool,
+      audit,
+      'policy_denied',
+      `Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`,
+      started,
     );
-    return errorResult(r, `Policy denies ${tool.name}: ${decision.reason} (rule "${decision.rule}").`);
-  }
   const output = r.redact(await tool.run(args, ctx));
   // Records (incident notes) are day2's own state: their audit is durable; reads are group-committed,
   // and may be committed relaxed.
@@ -165,7 +193,13 @@ async function governedRead(
     void rt.audit
       .append({ ...audit, outcome: { ok: true, duration_ms: ms(started) } }, { relaxed: true })
       .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
-  return okResult(r, output, tool.render(output));
+  const result = okResult(r, output, tool.render(output));
+  for (const a of attachments)
+    result.content.push({
+      type: 'resource',
+      resource: { uri: a.uri, mimeType: a.mimeType, text: r.redactText(a.text) },
+    });
+  return result;
 }
 
 async function governedWrite(
@@ -209,47 +243,47 @@ async function governedWrite(
     targets: plan.targets,
     args: r.redact(actionArgs(args)),
     action_digest: digest,
+    summary: plan.summary,
     policy: policyFields(rt, decision),
   };
   const planView = r.redact({ summary: plan.summary, risk, ...plan.details });
 
-  if (plan.refusal !== undefined) {
-    await auditQuietly(
+  if (plan.refusal !== undefined)
+    return refuse(
       rt,
-      { ...audit, outcome: { ok: false, error: 'plan_refused', duration_ms: ms(started) } },
-      true,
+      tool,
+      audit,
+      'plan_refused',
+      `${tool.name} refused: ${plan.refusal}`,
+      started,
+      undefined,
+      {
+        status: 'refused',
+        action_digest: digest,
+        summary: plan.summary,
+        plan: planView,
+      },
     );
-    return errorResult(r, `${tool.name} refused: ${plan.refusal}`, {
-      status: 'refused',
-      action_digest: digest,
-      summary: plan.summary,
-      plan: planView,
-    });
-  }
-  if (decision.decision === 'deny') {
-    await auditQuietly(
+  if (decision.decision === 'deny')
+    return refuse(
       rt,
-      { ...audit, outcome: { ok: false, error: 'policy_denied', duration_ms: ms(started) } },
-      true,
-    );
-    return errorResult(
-      r,
+      tool,
+      audit,
+      'policy_denied',
       `Policy denies ${tool.name} in ${plan.env}: ${decision.reason} (rule "${decision.rule}").`,
+      started,
     );
-  }
   if (decision.max_duration_ms !== undefined) {
     const asked = requestedDurationMs(args);
-    if (asked !== undefined && asked > decision.max_duration_ms) {
-      await auditQuietly(
+    if (asked !== undefined && asked > decision.max_duration_ms)
+      return refuse(
         rt,
-        { ...audit, outcome: { ok: false, error: 'duration_over_policy', duration_ms: ms(started) } },
-        true,
-      );
-      return errorResult(
-        r,
+        tool,
+        audit,
+        'duration_over_policy',
         `duration: policy rule "${decision.rule}" allows at most ${Math.round(decision.max_duration_ms / 60_000)} minutes in ${plan.env}; ask for less.`,
+        started,
       );
-    }
   }
   if (dryRun) {
     await auditQuietly(rt, { ...audit, event: 'tool.plan', outcome: { ok: true, duration_ms: ms(started) } });
@@ -298,6 +332,15 @@ async function governedWrite(
         outcome: { ok: true, duration_ms: ms(started) },
       });
       const link = rt.approvals.pageLink(request);
+      const onPage = link.url
+        ? await approveOnPage(rt, tool, request, link.url, session, ctx)
+        : { state: 'not_asked' as const };
+      if (onPage.state === 'approved')
+        return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
+          by: { approval_id: request.id },
+          digest,
+          who: { principal: ctx.principal.id, tool: tool.name, env: plan.env },
+        });
       const out = {
         status: 'approval_required' as const,
         approval_id: request.id,
@@ -310,7 +353,11 @@ async function governedWrite(
         approve_with: `day2 approve ${request.id}`,
         ...(link.url ? { approve_url: link.url } : {}),
       };
-      return okResult(r, out, approvalRequiredText(request, link.url));
+      const asked =
+        onPage.state === 'not_approved'
+          ? `\nThe user was asked to open the approval page (${onPage.answer}); it was not decided within ${Math.round(MAX_APPROVAL_WAIT_MS / 1000)} s.`
+          : '';
+      return okResult(r, out, approvalRequiredText(request, link.url) + asked);
     }
     return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
       by: redemption,
@@ -399,6 +446,84 @@ async function executeWrite(
     { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },
     tool.render(result),
   );
+}
+
+/**
+ * URL-mode elicitation: where the client can open a page for its user and the rule takes the
+ * approval page, day2 asks it to open `approve_url`; a human approves there, authenticated and out
+ * of band, while this call waits (as get_approval does). Approved: the caller redeems the request
+ * by id and the write runs in this same call. Denied: refused. Otherwise the usual
+ * approval_required result. The page, not the client, is where the approval is made, so this is
+ * safe for production writes; a form-mode "confirm" never is.
+ */
+async function approveOnPage(
+  rt: Governance,
+  tool: AnyTool,
+  request: ApprovalRequest,
+  url: string,
+  session: CallSession,
+  ctx: ToolContext,
+): Promise<{ state: 'approved' } | { state: 'not_asked' } | { state: 'not_approved'; answer: string }> {
+  if (!session.openUrl || request.status !== 'pending') return { state: 'not_asked' };
+  const notBy = mayNotApprove(request);
+  const answer = await session.openUrl(
+    `day2: ${tool.name} in ${request.env} needs ${request.policy.approvals_needed} approval(s)` +
+      `${notBy.length ? `, not by ${notBy.join(' or ')}` : ''}. Open the approval page to review the plan and approve or deny it: ${request.summary}`,
+    url,
+    request.id,
+  );
+  if (answer !== 'accept') return { state: 'not_approved', answer: `the user chose ${answer}` };
+  const decided = await awaitApprovalDecision(
+    rt.deps.store,
+    rt.deps.clock,
+    request.id,
+    MAX_APPROVAL_WAIT_MS / 1000,
+    ctx,
+  );
+  if (decided && decided.status !== 'pending') await session.urlDone?.(request.id).catch(() => undefined);
+  if (decided?.status === 'approved') return { state: 'approved' };
+  if (decided?.status === 'denied') {
+    const d = decided.decisions.find((x) => x.decision === 'deny');
+    throw new ToolError(
+      `${tool.name} was denied on the approval page by ${d?.principal ?? 'an approver'}${d?.reason ? `: ${d.reason}` : ''}. Nothing was changed.`,
+      'approval_denied',
+    );
+  }
+  return { state: 'not_approved', answer: 'the user opened it' };
+}
+
+/**
+ * A call governance or the tool refused before anything ran: one durable `tool.refused` record
+ * that says why (the same sentence the model gets), then the error result.
+ */
+async function refuse(
+  rt: Governance,
+  tool: AnyTool,
+  audit: AuditInput,
+  code: string,
+  why: string,
+  started: number,
+  detail?: Record<string, unknown>,
+  structured?: Record<string, unknown>,
+): Promise<CallToolResult> {
+  const r = rt.deps.redactor;
+  await auditQuietly(
+    rt,
+    {
+      ...audit,
+      event: 'tool.refused',
+      outcome: { ok: false, error: code, duration_ms: ms(started) },
+      detail: { ...detail, why: r.redactText(why) },
+    },
+    // Durable, so that the record is there when the model reads the refusal.
+    true,
+  );
+  return errorResult(r, why, structured);
+}
+
+/** Errors that mean "refused, nothing ran": raised by governance, by a tool's checks, or a bad cursor. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof ToolError || err instanceof ApprovalError || err instanceof CursorError;
 }
 
 async function tryElicitation(

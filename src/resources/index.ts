@@ -3,7 +3,7 @@ import { approvalsPending } from './approvals-pending.js';
 import { incidentResources } from './incident-resources.js';
 import { backlogResource } from './backlog-resource.js';
 import { credentialsResource } from './credentials-resource.js';
-import { auditRecent } from './audit-recent.js';
+import { auditRecent, auditRecentAll } from './audit-recent.js';
 import {
   alertsResource,
   changesResource,
@@ -26,4 +26,5 @@ export const allResources: readonly ResourceDefinition[] = [
   backlogResource,
   approvalsPending,
   auditRecent,
+  auditRecentAll,
 ];

@@ -117,7 +117,8 @@ export function createServer(source: RuntimeSource, opts: SessionOptions): Serve
           params: { progressToken, progress, total, message },
         });
       },
-      elicit: server.getClientCapabilities()?.elicitation
+      // Form mode only where the client declared it (an empty elicitation capability means form).
+      elicit: formElicitation(server.getClientCapabilities()?.elicitation)
         ? async (message) => {
             let res;
             try {
@@ -140,6 +141,13 @@ export function createServer(source: RuntimeSource, opts: SessionOptions): Serve
             return res.content.confirm ? 'accept' : 'decline';
           }
         : undefined,
+      ...(server.getClientCapabilities()?.elicitation?.url
+        ? {
+            openUrl: async (message: string, url: string, elicitationId: string) =>
+              (await server.elicitInput({ mode: 'url', message, url, elicitationId })).action,
+            urlDone: (elicitationId: string) => server.createElicitationCompletionNotifier(elicitationId)(),
+          }
+        : {}),
     });
   });
 
@@ -363,6 +371,10 @@ export function createServer(source: RuntimeSource, opts: SessionOptions): Serve
   });
 
   return server;
+}
+
+function formElicitation(cap: { form?: object; url?: object } | undefined): boolean {
+  return cap !== undefined && (cap.form !== undefined || cap.url === undefined);
 }
 
 function renderContent(uri: string, c: ResourceContent): ReadResourceResult['contents'] {

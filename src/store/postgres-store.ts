@@ -303,6 +303,10 @@ export class PostgresStore implements Store {
         const value = q[field];
         if (value !== undefined) add((n) => `record::jsonb ->> '${field}' = ${n}`, value);
       }
+      if (q.call !== undefined) add((n) => `record::jsonb ->> 'call' = ${n}`, q.call);
+      if (q.approval_id !== undefined)
+        add((n) => `record::jsonb -> 'approval' ->> 'id' = ${n}`, q.approval_id);
+      if (q.excludeEvent !== undefined) add((n) => `record::jsonb ->> 'event' <> ${n}`, q.excludeEvent);
       params.push(Math.max(0, Math.floor(q.limit)));
       const sql =
         `SELECT seq, ts, record, prev_hash, hash FROM ${this.s}.audit` +

@@ -301,6 +301,9 @@ export class SqliteStore implements Store {
         const value = q[field];
         if (value !== undefined) add(`json_extract(record, '$.${field}') = ?`, value);
       }
+      if (q.call !== undefined) add(`json_extract(record, '$.call') = ?`, q.call);
+      if (q.approval_id !== undefined) add(`json_extract(record, '$.approval.id') = ?`, q.approval_id);
+      if (q.excludeEvent !== undefined) add(`json_extract(record, '$.event') <> ?`, q.excludeEvent);
       const sql =
         'SELECT seq, ts, record, prev_hash, hash FROM audit' +
         (where.length ? ` WHERE ${where.join(' AND ')}` : '') +

@@ -15,6 +15,8 @@ export interface AuditInput {
   client?: string;
   transport?: string;
   session?: string;
+  /** The tool call a record belongs to: every record one call writes carries the same id. */
+  call?: string;
   tool?: string;
   resource?: string;
   env?: string;
@@ -22,6 +24,8 @@ export interface AuditInput {
   targets?: unknown[];
   args?: unknown;
   action_digest?: string;
+  /** A write's plan summary, as the approver read it. */
+  summary?: string;
   policy?: { version: string; hash: string; rule: string; decision: string };
   approval?: Record<string, unknown>;
   outcome?: { ok: boolean; error?: string; duration_ms?: number };
@@ -61,6 +65,12 @@ export interface AuditQuery {
   principal?: string;
   event?: string;
   service?: string;
+  /** Records of one tool call (AuditInput.call). */
+  call?: string;
+  /** Records naming this approval (`approval.id`). */
+  approval_id?: string;
+  /** Leaves out records of this event (resource reads, for a reader of actions). */
+  excludeEvent?: string;
   limit: number;
   /** Newest first when true. */
   desc?: boolean;

@@ -71,7 +71,7 @@ function comparable(tool: string, res: Json) {
   if (tool === 'db_health') delete sc.metrics;
   // Each search is itself audited: compare what was there before it.
   if (tool === 'search_audit')
-    sc.entries = (sc.entries as { tool?: string }[]).filter((e) => e.tool !== 'search_audit');
+    sc.actions = (sc.actions as { tool?: string }[]).filter((e) => e.tool !== 'search_audit');
   return { ok: sc };
 }
 

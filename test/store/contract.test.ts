@@ -124,6 +124,8 @@ describe.each(backends)('store contract: $name', (factory) => {
           env: 'staging',
           principal: 'alice',
           service: 'search',
+          call: 'c-1',
+          approval: { id: 'apr_1' },
         },
         { event: 'tool_call', tool: 'scale_deployment', env: 'prod', principal: 'bob', service: 'search' },
         { event: 'resource_read', resource: 'day2://services', principal: 'alice' },
@@ -143,6 +145,12 @@ describe.each(backends)('store contract: $name', (factory) => {
       expect(seqs(await store.queryAudit({ limit: 2, desc: true }))).toEqual([5, 4]);
       expect(seqs(await store.queryAudit({ principal: 'alice', desc: true, limit: 2 }))).toEqual([5, 3]);
       expect(await store.queryAudit({ tool: 'no_such_tool', limit: 10 })).toEqual([]);
+      expect(seqs(await store.queryAudit({ call: 'c-1', limit: 10 }))).toEqual([3]);
+      expect(seqs(await store.queryAudit({ approval_id: 'apr_1', limit: 10 }))).toEqual([3]);
+      expect(seqs(await store.queryAudit({ approval_id: 'apr_2', limit: 10 }))).toEqual([]);
+      expect(seqs(await store.queryAudit({ excludeEvent: 'resource_read', limit: 10 }))).toEqual([
+        1, 2, 3, 4,
+      ]);
     });
 
     it('streams the whole chain in batches, as records and as links', async () => {

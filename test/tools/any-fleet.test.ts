@@ -185,7 +185,7 @@ describe('a fleet with live/qa environments and team-* namespaces', () => {
       expect.objectContaining({ env: 'live', kind: 'PersistentVolumeClaim', name: 'old-statements' }),
     ]);
 
-    const backlog = (await call('day2_backlog', { limit: 50 })).sc;
+    const backlog = (await call('day2_backlog', { format: 'items', limit: 50 })).sc;
     const items = backlog.items as { id: string; env: string; category: string; risk: string }[];
     expect(envsOf(items)).toEqual(ENVS);
     expect(items.map((i) => i.id)).toEqual(

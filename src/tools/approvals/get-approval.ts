@@ -1,18 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineTool, ToolError, type ToolContext } from '../../contract/define-tool.js';
+import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { awaitApprovalDecision } from '../../guards/approval-wait.js';
 import { countedApprovers } from '../../store/approval-state.js';
 import { issueApprovalToken } from '../../guards/approvals.js';
 import { approvalIdField } from '../../contract/fields.js';
-
-/** How often a waiting call reads the request again, and reports progress while nothing changes. */
-const POLL_MS = 500;
-const PROGRESS_EVERY_MS = 5_000;
-/**
- * The longest wait: short of the MCP SDK's default 60 s request timeout, so that a client left at
- * its default gets the answer (still pending) rather than a timeout.
- */
-const MAX_WAIT_MS = 55_000;
 
 export const getApproval = defineTool({
   name: 'get_approval',
@@ -43,7 +34,7 @@ export const getApproval = defineTool({
       .describe('when the single-use token was handed out; it is shown only that once'),
   },
   async run({ approval_id, wait_s }, ctx) {
-    if (wait_s) await awaitDecision(approval_id, wait_s, ctx);
+    if (wait_s) await awaitApprovalDecision(ctx.deps.store, ctx.deps.clock, approval_id, wait_s, ctx);
     const now = ctx.deps.clock.now().toISOString();
     await ctx.deps.store.expireApprovals(now);
     const r = await ctx.deps.store.getApproval(approval_id);
@@ -83,33 +74,3 @@ export const getApproval = defineTool({
     return head;
   },
 });
-
-/**
- * Waits, up to `waitS` seconds, until the request is decided (approved, denied, consumed) or
- * expired, reading the store every POLL_MS and reporting progress (approvals so far) meanwhile.
- * A cancelled call stops waiting at once. An unknown id returns at once, for run to report.
- */
-async function awaitDecision(id: string, waitS: number, ctx: ToolContext): Promise<void> {
-  const started = performance.now();
-  const until = started + Math.min(waitS * 1000, MAX_WAIT_MS);
-  let reportedAt = -Infinity;
-  let reported = -1;
-  for (;;) {
-    const r = await ctx.deps.store.getApproval(id);
-    if (!r || r.status !== 'pending' || Date.parse(r.expires_at) <= ctx.deps.clock.now().getTime()) return;
-    const now = performance.now();
-    if (now >= until) return;
-    const got = countedApprovers(r).length;
-    if (got !== reported || now - reportedAt >= PROGRESS_EVERY_MS) {
-      [reported, reportedAt] = [got, now];
-      await ctx
-        .progress(
-          Math.round((now - started) / 100) / 10,
-          waitS,
-          `waiting for approval: ${got} of ${r.policy.approvals_needed}`,
-        )
-        .catch(() => undefined);
-    }
-    await sleep(Math.min(POLL_MS, until - now), undefined, { signal: ctx.signal });
-  }
-}

@@ -1,24 +1,27 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, DEFAULT_LIMIT, CursorError } from '../../contract/fields.js';
+import { fitText } from '../../contract/text-budget.js';
+import { ACTION_OUTCOMES, auditActions, type AuditAction } from './audit-actions.js';
 
-const entry = z.object({
+const action = z.object({
   seq: z.number(),
-  ts: z.string(),
-  event: z.string(),
-  principal: z.string().optional(),
-  tool: z.string().optional(),
+  when: z.string(),
+  tool: z.string(),
   env: z.string().optional(),
-  service: z.string().optional(),
-  decision: z.string().optional(),
-  ok: z.boolean().optional(),
-  error: z.string().optional(),
+  target: z.string().optional(),
+  requester: z.string().optional(),
+  approvers: z.array(z.string()),
+  outcome: z.enum(ACTION_OUTCOMES),
+  detail: z.string(),
+  summary: z.string(),
+  approval_id: z.string().optional(),
 });
 
 export const searchAudit = defineTool({
   name: 'search_audit',
   title: 'Search audit log',
-  description: "day2's audit log, newest first: who did what, where, and the outcome.",
+  description: 'One line per day2 action, newest first: target, requester, approvers, outcome.',
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',
@@ -27,12 +30,16 @@ export const searchAudit = defineTool({
     env: z.string().optional(),
     service: z.string().optional(),
     principal: z.string().optional(),
-    event: z.string().optional().describe('e.g. tool.execute, approval.approved'),
+    outcome: z.enum(ACTION_OUTCOMES).optional(),
     since: z.string().datetime({ offset: true }).optional(),
     limit: limitField,
     cursor: cursorField,
   },
-  output: { entries: z.array(entry), next_cursor: z.string().optional() },
+  output: {
+    actions: z.array(action),
+    next_cursor: z.string().optional(),
+    note: z.string().optional(),
+  },
   async run(args, ctx) {
     const limit = args.limit ?? DEFAULT_LIMIT;
     let beforeSeq: number | undefined;
@@ -44,52 +51,51 @@ export const searchAudit = defineTool({
     // Records name services by catalog id; a name the catalog no longer knows may still be in history.
     const resolver = ctx.deps.catalog.resolver;
     const known = args.service === undefined ? undefined : resolver.findEntity(args.service, args.env)?.id;
-    const rows = await ctx.deps.store.queryAudit({
+    const found = await auditActions(ctx.deps.store, {
       tool: args.tool,
       env: args.env,
       service: known ?? args.service,
       principal: args.principal,
-      event: args.event,
       since: args.since,
+      outcome: args.outcome,
       beforeSeq,
-      limit: limit + 1,
-      desc: true,
+      limit,
     });
-    if (args.service !== undefined && known === undefined && rows.length === 0 && !args.cursor)
+    if (args.service !== undefined && known === undefined && found.actions.length === 0 && !args.cursor)
       throw resolver.refuse(args.service, 'service', { env: args.env });
-    const page = rows.slice(0, limit);
-    const entries = page.map((r) => {
-      const rec = JSON.parse(r.record) as Record<string, unknown> & {
-        policy?: { decision?: string };
-        outcome?: { ok?: boolean; error?: string };
-      };
-      return {
-        seq: r.seq,
-        ts: r.ts,
-        event: String(rec.event),
-        principal: rec.principal as string | undefined,
-        tool: rec.tool as string | undefined,
-        env: rec.env as string | undefined,
-        service: rec.service as string | undefined,
-        decision: rec.policy?.decision,
-        ok: rec.outcome?.ok,
-        error: rec.outcome?.error,
-      };
-    });
-    const last = page.at(-1);
+    const resumeAt = found.scannedTo ?? found.actions.at(-1)?.seq;
+    const next_cursor =
+      found.more && resumeAt !== undefined ? Buffer.from(`s:${resumeAt}`).toString('base64url') : undefined;
     return {
-      entries,
-      next_cursor:
-        rows.length > limit && last ? Buffer.from(`s:${last.seq}`).toString('base64url') : undefined,
+      actions: found.actions,
+      next_cursor,
+      note: found.scannedTo
+        ? `stopped after reading the audit log back to record ${found.scannedTo}; older actions may match: pass next_cursor`
+        : undefined,
     };
   },
   render: (o) =>
-    o.entries.length === 0
-      ? 'No audit entries match.'
-      : o.entries
-          .map(
-            (e) =>
-              `#${e.seq} ${e.ts} ${e.event} ${e.tool ?? ''} ${e.env ?? ''} by ${e.principal ?? '?'}${e.ok === false ? ` FAILED ${e.error ?? ''}` : ''}`,
-          )
-          .join('\n') + (o.next_cursor ? '\n(more: pass next_cursor)' : ''),
+    fitText(
+      [o.actions.length === 0 ? 'No actions match.' : `${o.actions.length} actions, newest first:`],
+      o.actions.map(actionLine),
+      [
+        o.note ?? '',
+        o.next_cursor
+          ? `More: call search_audit again with the same filters and cursor "${o.next_cursor}".`
+          : '',
+      ],
+      (n) =>
+        `(${n} more lines of this page are in structuredContent.actions; ask for a smaller limit to read them as text)`,
+    ),
 });
+
+/** One action in one line: when, tool, env and target, who asked, who approved, what came of it. */
+export function actionLine(a: AuditAction): string {
+  const where = [a.env, a.target].filter(Boolean).join(' ');
+  const approved = a.approvers.length ? `, approved by ${a.approvers.join(', ')}` : '';
+  const id = a.approval_id ? ` [${a.approval_id}]` : '';
+  const summary = a.summary
+    ? ` — ${a.summary.length > 200 ? `${a.summary.slice(0, 197)}...` : a.summary}`
+    : '';
+  return `${a.when} ${a.tool}${where ? ` ${where}` : ''} by ${a.requester ?? '?'}${approved}: ${a.outcome.toUpperCase()} (${a.detail})${id}${summary}`;
+}

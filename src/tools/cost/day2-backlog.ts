@@ -7,6 +7,8 @@ import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { fitText } from '../../contract/text-budget.js';
+import { backlogLine, filterBacklog, groupBacklog } from './backlog/summary.js';
 
 const categories = ['credentials', 'drift', 'versions', 'cost', 'access', 'database'] as const;
 const EXPORT_CAP = 1000;
@@ -29,13 +31,24 @@ export const backlogItemShape = z.object({
   action: z.string().optional().describe('what to do when no day2 tool resolves it'),
 });
 
+const groupShape = z.object({
+  category: z.enum(categories),
+  count: z.number(),
+  by_risk: z.record(z.string(), z.number()),
+  monthly_savings: z.number().optional(),
+  top: z.array(backlogItemShape).describe('its riskiest, soonest-due items'),
+});
+
+/** Items shown per category in the summary. */
+const TOP_PER_CATEGORY = 3;
+
 /** Builds the day2_backlog tool over a list of sources (the lead can add sources this way). */
 export function makeDay2Backlog(sources: readonly BacklogSource[]) {
   return defineTool({
     name: 'day2_backlog',
     title: 'Day-2 backlog',
     description:
-      'Day-2 work list: due credentials, drift, skew, outdated images, idle spend, expiring access, DB findings, each with its fix.',
+      'Day-2 work: due credentials, drift, skew, old images, idle spend, expiring access, DB findings; summary first, with fixes.',
     toolset: 'cost',
     effect: 'read',
     risk: 'low',
@@ -43,19 +56,26 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
       env: z.string().min(1).optional(),
       category: z.enum(categories).optional(),
       min_risk: z.enum(['critical', 'high', 'medium', 'low']).optional().describe('at least this risky'),
+      due_before: z.iso.date().optional(),
+      owner: z.string().min(1).optional(),
       format: z
-        .enum(['json', 'markdown', 'csv'])
+        .enum(['summary', 'items', 'csv', 'markdown'])
         .optional()
-        .describe('markdown, csv: also the whole list as text in export'),
+        .meta({ default: 'summary' })
+        .describe('items: pages; csv, markdown: the whole list attached'),
       limit: limitField,
       cursor: cursorField,
     },
     output: {
-      items: z.array(backlogItemShape),
-      counts: z.record(z.string(), z.number()).describe('items per category'),
       total: z.number(),
+      counts: z.record(z.string(), z.number()).describe('items per category'),
+      groups: z.array(groupShape).optional().describe('summary: per category'),
+      items: z.array(backlogItemShape).optional().describe('items: one page'),
       next_cursor: z.string().optional(),
-      export: z.string().optional().describe('the whole list (up to 1000 items) as Markdown or CSV'),
+      export: z
+        .object({ uri: z.string(), mime_type: z.string(), items: z.number() })
+        .optional()
+        .describe('the list attached to the result as an embedded resource'),
       gaps: z.array(gapShape),
     },
     scope: (args) => ({ env: args.env }),
@@ -68,50 +88,79 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
         sources: args.category ? sources.filter((s) => s.category === args.category) : sources,
         tool: ctx,
       });
-      const rank = { critical: 0, high: 1, medium: 2, low: 3 } as const;
-      const kept = items.filter(
-        (i) =>
-          (!args.category || i.category === args.category) &&
-          (!args.min_risk || rank[i.risk] <= rank[args.min_risk]),
-      );
+      const kept = filterBacklog(items, args);
       const counts: Record<string, number> = {};
       for (const i of kept) counts[i.category] = (counts[i.category] ?? 0) + 1;
-      const page = paginate(kept, args.limit, args.cursor);
-      const format = args.format ?? 'json';
+      const format = args.format ?? 'summary';
+      if (format === 'items') {
+        const page = paginate(kept, args.limit, args.cursor);
+        return { total: page.total, counts, items: page.items, next_cursor: page.next_cursor, gaps };
+      }
+      const out = { total: kept.length, counts, groups: groupBacklog(kept, TOP_PER_CATEGORY), gaps };
+      if (format === 'summary') return out;
+      // The export goes beside the structured output, not into it: a planner's file is not carried twice.
       const all = kept.slice(0, EXPORT_CAP);
-      return {
-        items: page.items,
-        counts,
-        total: page.total,
-        next_cursor: page.next_cursor,
-        export:
-          format === 'csv'
-            ? backlogToCsv(all)
-            : format === 'markdown'
-              ? backlogToMarkdown(all, { generatedAt: deps.clock.now().toISOString() })
-              : undefined,
-        gaps,
-      };
+      const csv = format === 'csv';
+      const uri = `day2://backlog/export.${csv ? 'csv' : 'md'}`;
+      const mimeType = csv ? 'text/csv' : 'text/markdown';
+      ctx.attach?.({
+        uri,
+        mimeType,
+        text: csv
+          ? backlogToCsv(all)
+          : backlogToMarkdown(all, { generatedAt: deps.clock.now().toISOString() }),
+      });
+      return { ...out, export: { uri, mime_type: mimeType, items: all.length } };
     },
-    render: (o) =>
-      o.export ??
-      [
-        `${o.total} backlog items (${
-          Object.entries(o.counts)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ') || 'none'
-        })`,
-        ...o.items.map(
-          (i) =>
-            `[${i.risk}] ${i.due ?? '-'} ${i.env} ${i.owner ?? '?'}: ${i.title}${i.fix ? ` → ${i.fix.tool} ${JSON.stringify(i.fix.arguments)}` : i.action ? ` → ${i.action}` : ''}`,
-        ),
-        o.next_cursor ? `(pass next_cursor for more)` : '',
-        o.gaps.length
-          ? `Not read: ${o.gaps.map((g) => `${g.backend}${g.env ? `/${g.env}` : ''}: ${g.reason}`).join('; ')}`
-          : '',
-      ]
-        .filter(Boolean)
-        .join('\n'),
+    render: (o) => {
+      const counts =
+        Object.entries(o.counts)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none';
+      const notRead = o.gaps.length
+        ? `Not read (the backlog may miss items there): ${o.gaps.map((g) => `${g.backend}${g.env ? `/${g.env}` : ''}: ${g.reason}`).join('; ')}`
+        : '';
+      if (o.items) {
+        const shown = o.items.map(backlogLine);
+        return fitText(
+          [`${o.total} backlog items (${counts}); this page has ${o.items.length}, riskiest first:`],
+          shown,
+          [
+            o.next_cursor
+              ? `More: call day2_backlog again with the same filters and cursor "${o.next_cursor}".`
+              : '',
+            notRead,
+          ],
+          (n) => `(${n} more items of this page are in structuredContent.items; ask for a smaller limit)`,
+        );
+      }
+      const lines: string[] = [];
+      for (const g of o.groups ?? []) {
+        const risks = Object.entries(g.by_risk)
+          .map(([r, n]) => `${n} ${r}`)
+          .join(', ');
+        const savings = g.monthly_savings ? `, saves ${g.monthly_savings.toFixed(2)}/month` : '';
+        lines.push(`${g.category}: ${g.count} (${risks}${savings})`);
+        lines.push(...g.top.map((i) => `  ${backlogLine(i)}`));
+        if (g.count > g.top.length)
+          lines.push(
+            `  ${g.count - g.top.length} more: day2_backlog {"category":"${g.category}","format":"items"}`,
+          );
+      }
+      return fitText(
+        [
+          `${o.total} backlog items (${counts}); the riskiest per category, each with the call that fixes it:`,
+        ],
+        lines,
+        [
+          o.export
+            ? `The whole list (${o.export.items} items) is attached as ${o.export.mime_type} (${o.export.uri}).`
+            : 'Every item: format "items" (paged); a file for a planner: format "csv" or "markdown".',
+          notRead,
+        ],
+        (n) => `(${n} lines left out to stay short; narrow with category, env, owner or due_before)`,
+      );
+    },
   });
 }
 

@@ -29,16 +29,42 @@ export interface Metric {
   sample: number;
 }
 
+/** A day2 write as the change failure rate counted it. */
+export interface CountedChange {
+  at: string;
+  tool: string;
+  env?: string;
+  service?: string;
+  /** The incident it caused (a failure) or remediated (a rollback). */
+  incident?: string;
+}
+
+/** The changes a rate rests on, newest first, at most this many of each list. */
+export const LISTED_CHANGES = 50;
+
 export interface Day2Metrics {
   window: { since: string; until: string };
   mttr: Metric;
   mean_time_between_incidents: Metric;
-  change_failure_rate: Metric;
+  change_failure_rate: Metric & {
+    /** The changes counted (failed ones name their incident). */
+    changes: CountedChange[];
+    failed: number;
+    /** Rollbacks that remediated an incident: fixes, counted neither as changes nor as failures. */
+    remediations: CountedChange[];
+  };
   self_service_share: Metric;
   proactive_share: Metric & { proactive: number; reactive: number };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** Writes that undo a change: one of them during an incident is its remedy. */
+const REMEDIES = new Set(['rollback_deployment']);
+
+function newest(list: CountedChange[]): CountedChange[] {
+  return [...list].sort((a, b) => b.at.localeCompare(a.at)).slice(0, LISTED_CHANGES);
+}
 
 /** DORA-style operations metrics over day2's incident records and audit log (pure). */
 export function computeMetrics(m: MetricsInput): Day2Metrics {
@@ -58,14 +84,43 @@ export function computeMetrics(m: MetricsInput): Day2Metrics {
   const gaps = opened.slice(1).map((t, i) => (t - opened[i]!) / 3_600_000);
 
   const writes = m.actions.filter((a) => a.ok === true && inWindow(a.at));
-  const failed = writes.filter((a) => {
+  const sameTarget = (a: Day2Action, i: IncidentRecord) => i.service === a.service && i.env === a.env;
+  // A rollback on an incident's service from shortly before its detection (the operator saw the
+  // problem before the incident was opened) until its resolution is its remedy, not a change
+  // that failed.
+  const remedied = (a: Day2Action) =>
+    REMEDIES.has(a.tool)
+      ? m.incidents.find((i) => {
+          const t = Date.parse(a.at);
+          return (
+            sameTarget(a, i) &&
+            t >= Date.parse(i.detected_at) - m.failureWindowMs &&
+            t <= Date.parse(i.resolved_at ?? m.now.toISOString())
+          );
+        })
+      : undefined;
+  // Detection is the first alert's onset, else the opening: an incident already under way is not caused by the change.
+  const caused = (a: Day2Action) => {
     const t0 = Date.parse(a.at);
-    // Detection is the first alert's onset, else the opening: an incident already under way is not caused by the change.
-    return m.incidents.some((i) => {
+    return m.incidents.find((i) => {
       const t = Date.parse(i.detected_at);
-      return i.service === a.service && i.env === a.env && t > t0 && t - t0 <= m.failureWindowMs;
+      return sameTarget(a, i) && t > t0 && t - t0 <= m.failureWindowMs;
     });
-  });
+  };
+  const remediations: CountedChange[] = [];
+  const changes: CountedChange[] = [];
+  let failedCount = 0;
+  for (const a of writes) {
+    const view = { at: a.at, tool: a.tool, env: a.env, service: a.service };
+    const remedy = remedied(a);
+    if (remedy) {
+      remediations.push({ ...view, incident: remedy.id });
+      continue;
+    }
+    const cause = caused(a);
+    if (cause) failedCount++;
+    changes.push(cause ? { ...view, incident: cause.id } : view);
+  }
 
   const external = m.external.filter((e) => inWindow(e.at));
   const day2Count = writes.length;
@@ -87,7 +142,7 @@ export function computeMetrics(m: MetricsInput): Day2Metrics {
       value: repair.length ? round(repair.reduce((s, x) => s + x, 0) / repair.length) : null,
       unit: 'minutes',
       definition:
-        "mean time to restore: mean of (resolved_at − detected_at) over incidents resolved in the window; detected_at is the first alert's onset, else the opening time",
+        "mean time to restore: mean of (resolved_at − detected_at) over incidents resolved in the window; detected_at is the time given to open_incident, else the first alert's onset, else the opening time",
       sample: repair.length,
     },
     mean_time_between_incidents: {
@@ -98,10 +153,13 @@ export function computeMetrics(m: MetricsInput): Day2Metrics {
       sample: gaps.length,
     },
     change_failure_rate: {
-      value: day2Count ? round(failed.length / day2Count) : null,
+      value: changes.length ? round(failedCount / changes.length) : null,
       unit: 'ratio',
-      definition: `share of successful day2 writes in the window followed, within ${minutesLabel}, by the detection of an incident on the same service and env (detection: the first alert's onset, else the opening)`,
-      sample: day2Count,
+      definition: `share of successful day2 writes in the window followed, within ${minutesLabel}, by the detection of an incident on the same service and env (detection: detected_at as given when the incident was opened, else the first alert's onset, else the opening). A rollback from ${minutesLabel} before an incident's detection until its resolution is its remedy: listed under remediations, not counted. changes lists what was counted (the newest ${LISTED_CHANGES}); a failed one names its incident`,
+      sample: changes.length,
+      failed: failedCount,
+      changes: newest(changes),
+      remediations: newest(remediations),
     },
     self_service_share: {
       value: total ? round(day2Count / total) : null,

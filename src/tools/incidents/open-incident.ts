@@ -12,7 +12,7 @@ import { incidentShape, incidentView, severityField } from './incident-shape.js'
 export const openIncident = defineTool({
   name: 'open_incident',
   title: 'Open an incident',
-  description: 'Open an incident; its timeline gathers alerts, rollouts, actions, notes.',
+  description: 'Open an incident; its timeline gathers alerts, changes, notes.',
   toolset: 'incidents',
   effect: 'record',
   mirrorsTo: 'Datadog incidents',
@@ -23,6 +23,7 @@ export const openIncident = defineTool({
     title: z.string().min(3).max(200),
     severity: severityField.optional().meta({ default: 'sev3' }),
     summary: z.string().max(2000).optional(),
+    detected_at: z.string().datetime({ offset: true }).optional(),
   },
   output: { incident: incidentShape, gaps: z.array(gapShape) },
   async run(args, ctx) {
@@ -39,8 +40,15 @@ export const openIncident = defineTool({
         'conflict',
         'service',
       );
-    const { alerts, gaps } = await collectAlerts(deps, { env, service: svc.id });
     const now = deps.clock.now().toISOString();
+    const detectedAt = args.detected_at && new Date(args.detected_at).toISOString();
+    if (detectedAt && detectedAt > now)
+      throw new ToolError(
+        `detected_at: ${args.detected_at} is in the future (now is ${now}); give the time the problem was noticed`,
+        'invalid_input',
+        'detected_at',
+      );
+    const { alerts, gaps } = await collectAlerts(deps, { env, service: svc.id });
     const onsets = alerts
       .map((a) => a.since)
       .filter((s): s is string => Boolean(s) && s! <= now)
@@ -55,7 +63,8 @@ export const openIncident = defineTool({
       status: 'investigating',
       opened_at: now,
       opened_by: by,
-      detected_at: onsets[0] ?? now,
+      // Detection as the caller knows it (a page, a customer report), else the first alert's onset.
+      detected_at: detectedAt ?? onsets[0] ?? now,
       summary: args.summary,
       alerts: mergeAlertRefs([], alerts),
       entries: [{ at: now, by, kind: 'opened', text: `opened (${args.severity ?? 'sev3'}): ${args.title}` }],
@@ -83,6 +92,7 @@ export const openIncident = defineTool({
   },
   render: (o) =>
     `Opened ${o.incident.id} (${o.incident.severity}) on ${o.incident.service}/${o.incident.env}: ${o.incident.title}` +
+    `\nDetected at ${o.incident.detected_at} (MTTR runs from here; give detected_at when it was noticed earlier).` +
     (o.incident.mirror
       ? o.incident.mirror.error
         ? `\nDatadog mirror failed: ${o.incident.mirror.error}`

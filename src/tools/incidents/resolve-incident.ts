@@ -23,7 +23,7 @@ const MAX_TIMELINE = 40;
 export const resolveIncident = defineTool({
   name: 'resolve_incident',
   title: 'Resolve an incident',
-  description: 'Resolve an incident; returns its timeline for a postmortem.',
+  description: 'Resolve an incident; returns its timeline.',
   toolset: 'incidents',
   effect: 'record',
   mirrorsTo: 'Datadog incidents',

@@ -11,14 +11,14 @@ const MAX_DOWNTIME_MS = 7 * 86_400_000;
 export const scheduleDowntime = defineTool({
   name: 'schedule_downtime',
   title: 'Schedule a Datadog downtime',
-  description: 'Mute Datadog monitors for a while; the plan lists them.',
+  description: 'Mute Datadog monitors for a while.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
   input: {
     env: envField,
     monitor_id: z.number().int().positive().optional().describe('or monitor_tags'),
-    monitor_tags: z.array(z.string().min(3).max(200)).max(10).optional().describe('tags that must all match'),
+    monitor_tags: z.array(z.string().min(3).max(200)).max(10).optional().describe('all must match'),
     scope: z.string().min(1).max(300).optional().describe("default the env's tag"),
     duration: durationField('e.g. 1h; at most 7d'),
     message: z.string().min(3).max(500),

@@ -14,6 +14,9 @@ let agent: Client;
 
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 const sc = (r: CallToolResult) => r.structuredContent as Obj;
+/** The export a backlog call attached to its result as an embedded resource. */
+const attached = (r: CallToolResult) =>
+  r.content.map((c) => (c.type === 'resource' && 'text' in c.resource ? c.resource.text : '')).join('');
 const deployment = (env: string, ns: string, name: string) =>
   h.sandbox.emulators.kubernetes[env]!.store.get('apps/v1', 'Deployment', ns, name) as Obj;
 
@@ -165,7 +168,7 @@ describe('the Day-2 backlog', () => {
   let items: Obj[];
 
   it('lists the overdue prod secret and the drifted prod orders with the tool calls that fix them', async () => {
-    const r = await call('day2_backlog', { env: 'prod', limit: 100 });
+    const r = await call('day2_backlog', { env: 'prod', format: 'items', limit: 100 });
     expect(r.isError, text(r)).toBeFalsy();
     items = sc(r).items as Obj[];
     const secret = items.find((i) => i.id === 'credentials:prod:prod/payment-service/db')!;
@@ -211,7 +214,7 @@ describe('the Day-2 backlog', () => {
   });
 
   it('exports CSV and Markdown for a planner', async () => {
-    const csv = sc(await call('day2_backlog', { env: 'prod', format: 'csv', limit: 1 })).export as string;
+    const csv = attached(await call('day2_backlog', { env: 'prod', format: 'csv', limit: 1 }));
     const lines = csv.trim().split('\r\n');
     expect(lines[0]).toBe(
       'id,category,risk,due,env,service,owner,title,detail,monthly_savings,fix_tool,fix_arguments,action',
@@ -221,8 +224,9 @@ describe('the Day-2 backlog', () => {
     expect(orders).toContain('remediate_drift');
     expect(orders).toContain('"{""env"":""prod"",""objects"":[""Deployment checkout/orders""]}"');
 
-    const md = sc(await call('day2_backlog', { env: 'prod', format: 'markdown', category: 'credentials' }))
-      .export as string;
+    const md = attached(
+      await call('day2_backlog', { env: 'prod', format: 'markdown', category: 'credentials' }),
+    );
     expect(md).toContain('## Credentials');
     expect(md).toContain('`rotate_credential {"env":"prod","secret":"prod/payment-service/db"}`');
     expect(md).not.toContain('## Drift');
@@ -235,7 +239,8 @@ describe('the Day-2 backlog', () => {
       signal: new AbortController().signal,
     });
     const json = res.json as Obj;
-    expect(json.items.some((i: Obj) => i.id === 'drift:prod:Deployment checkout/orders')).toBe(true);
-    expect(json.items.some((i: Obj) => i.id === 'credentials:prod:prod/payment-service/db')).toBe(true);
+    const top = (json.groups as Obj[]).flatMap((g) => g.top as Obj[]);
+    expect(top.some((i: Obj) => i.id === 'drift:prod:Deployment checkout/orders')).toBe(true);
+    expect(top.some((i: Obj) => i.id === 'credentials:prod:prod/payment-service/db')).toBe(true);
   });
 });

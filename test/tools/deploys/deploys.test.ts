@@ -233,7 +233,7 @@ const webFrontendUpdate = () => ({
 
 describe('outdated images in the backlog', () => {
   it('lists the outdated prod web-frontend with the update_image call, and names envs without a registry', async () => {
-    const r = await call('day2_backlog', { category: 'versions', limit: 100 });
+    const r = await call('day2_backlog', { category: 'versions', format: 'items', limit: 100 });
     expect(r.isError, text(r)).toBeFalsy();
     const items = sc(r).items as Obj[];
     const web = items.find((i) => i.id === 'versions:prod:image:storefront/web-frontend/web-frontend')!;
@@ -268,7 +268,7 @@ describe('outdated images in the backlog', () => {
     const staging = h.sandbox.environments.staging!;
     staging.registry = { url: 'http://127.0.0.1:9', host: 'registry.acme.test' };
     try {
-      const r = await call('day2_backlog', { category: 'versions', limit: 100 });
+      const r = await call('day2_backlog', { category: 'versions', format: 'items', limit: 100 });
       expect(r.isError, text(r)).toBeFalsy();
       const gaps = sc(r).gaps as Obj[];
       expect(gaps.some((g) => g.backend === 'registry' && g.env === 'staging')).toBe(true);
@@ -277,7 +277,7 @@ describe('outdated images in the backlog', () => {
         true,
       );
       // Asked for another category, the backlog does not scan registries at all.
-      const other = await call('day2_backlog', { category: 'credentials', limit: 5 });
+      const other = await call('day2_backlog', { category: 'credentials', format: 'items', limit: 5 });
       expect(other.isError, text(other)).toBeFalsy();
       expect((sc(other).gaps as Obj[]).some((g) => g.backend === 'registry')).toBe(false);
       expect(Object.keys(sc(other).counts as Obj)).toEqual(['credentials']);
@@ -291,7 +291,7 @@ describe('outdated images in the backlog', () => {
     staging.registry = { url: registry.url, host: 'registry.acme.test' };
     kube('staging').faults.add({ kind: 'status', status: 503 });
     try {
-      const r = await call('day2_backlog', { category: 'versions', limit: 100 });
+      const r = await call('day2_backlog', { category: 'versions', format: 'items', limit: 100 });
       expect(r.isError, text(r)).toBeFalsy();
       const gaps = sc(r).gaps as Obj[];
       expect(gaps.some((g) => g.backend === 'kubernetes' && g.env === 'staging')).toBe(true);

@@ -157,7 +157,7 @@ describe('a rollback holds the version it rolled back from', () => {
     expect(text(patch)).toMatch(/checkout\/checkout 2\.7\.3; not offered: checkout:2\.8\.0 is held in prod/);
     expect(JSON.stringify(sc(patch))).not.toMatch(/"tag":"2\.8\.0"/);
 
-    const backlog = await call('day2_backlog', { env: 'prod', limit: 100 });
+    const backlog = await call('day2_backlog', { env: 'prod', format: 'items', limit: 100 });
     expect(backlog.isError, text(backlog)).toBeFalsy();
     const items = (sc(backlog).items ?? []) as Obj[];
     const offers = items.filter(
