@@ -138,6 +138,8 @@ describe('PostgresCancelBus', () => {
       { principal: 'alice', requestId: '7' },
       { principal: 'bob', requestId: 'req-1' },
     ]);
+    // Each replica listens on its own connection: C having heard does not mean B has.
+    await waitFor(() => (b.heard.length >= 2 ? true : undefined), 'B to hear A twice');
     expect(b.heard).toEqual([
       { principal: 'alice', requestId: 7 },
       { principal: 'alice', requestId: '7' },
