@@ -1,10 +1,12 @@
 /**
- * capacity_report for 500 services (500 pods) on the Kubernetes emulator (target <= 500 ms).
+ * capacity_report for 500 services (500 pods) on the Kubernetes emulator (target <= 500 ms), and
+ * plan_capacity for one service among them (target <= 100 ms).
  * Run: npm exec -- tsx bench/capacity.ts
  */
 import { startKubernetesEmulator } from '../src/sandbox/kubernetes/emulator.js';
 import type { KubeObject } from '../src/sandbox/kubernetes/types.js';
 import { capacityReport } from '../src/tools/deploys/capacity-report.js';
+import { planCapacity } from '../src/tools/deploys/plan-capacity.js';
 import { median, round } from './stats.js';
 import { deploymentManifest, depsOver, timed } from './deploys-fixture.js';
 
@@ -42,6 +44,29 @@ try {
   const ms = median(samples);
   out(
     `capacity_report, ${total} services, ${k.store.list('v1', 'Pod').length} pods, ${NAMESPACES.length} namespaces: median ${round(ms, 1)} ms over ${samples.length} runs (target <= 500 ms: ${ms <= 500 ? 'pass' : 'FAIL'})`,
+  );
+
+  // plan_capacity for one service of the 500 at a time: its Deployment, HPAs, quotas, its
+  // namespace's Deployments and pod metrics, then the arithmetic.
+  const plans: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const n = (i * 37) % SERVICES;
+    const r = await timed(() =>
+      planCapacity.run(
+        {
+          env: 'prod',
+          namespace: NAMESPACES[n % NAMESPACES.length]!,
+          deployment: `svc-${n}`,
+          load_factor: 3,
+        },
+        ctx,
+      ),
+    );
+    if (i >= 5) plans.push(r.ms); // the first few warm the caches
+  }
+  const p = median(plans);
+  out(
+    `plan_capacity, one of ${SERVICES} services (${SERVICES / NAMESPACES.length} per namespace): median ${round(p, 1)} ms over ${plans.length} calls (target <= 100 ms: ${p <= 100 ? 'pass' : 'FAIL'})`,
   );
 } finally {
   await k.close();

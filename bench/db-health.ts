@@ -1,5 +1,6 @@
 /**
- * db_health on a database with 2,000 tables (target <= 2 s), and explain_query's overhead over a
+ * db_health on a database with 2,000 tables (target <= 2 s), describe_table on one of them
+ * (target <= 100 ms), and explain_query's overhead over a
  * raw EXPLAIN on the same pooled connection (target <= 10 ms). Needs PostgreSQL at
  * DAY2_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  * Run: npm exec -- tsx bench/db-health.ts
@@ -18,6 +19,7 @@ import type { Store } from '../src/store/store.js';
 import { postgresOnly } from '../test/tools/database/pg-fixture.js';
 import type { ToolContext } from '../src/contract/define-tool.js';
 import { dbHealth } from '../src/tools/database/db-health.js';
+import { describeTable } from '../src/tools/database/describe-table.js';
 import { explainQuery } from '../src/tools/database/explain-query.js';
 
 const TABLES = 2000;
@@ -94,6 +96,17 @@ try {
   const h = median(health);
   out(
     `db_health on ${TABLES} tables: median ${h.toFixed(0)} ms over ${health.length} runs (target <= 2000 ms) ${h <= 2000 ? 'OK' : 'OVER TARGET'}`,
+  );
+
+  const described: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const s = performance.now();
+    await describeTable.run({ env: 'bench', database: 'app', table: `t${(i * 67) % TABLES}` }, ctx);
+    if (i >= 5) described.push(performance.now() - s);
+  }
+  const dt = median(described);
+  out(
+    `describe_table, one of ${TABLES} tables: median ${dt.toFixed(1)} ms over ${described.length} runs (target <= 100 ms) ${dt <= 100 ? 'OK' : 'OVER TARGET'}`,
   );
 
   const sql = 'select t1.id, t2.b from t1 join t2 on t2.a = t1.a where t1.a < 5';

@@ -78,27 +78,27 @@ export const describeTable = defineTool({
       db,
       async (c) => {
         const oid = await findTable(c, args.table);
-        const [columns, indexes, [info], planner] = await Promise.all([
-          rows(
-            c,
-            `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,
+        // One connection runs one query at a time: these go in turn.
+        const columns = await rows(
+          c,
+          `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,
                pg_get_expr(d.adbin, d.adrelid) as default
              from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
              where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped order by a.attnum limit ${MAX_COLUMNS + 1}`,
-            [oid],
-          ),
-          rows(
-            c,
-            `select ci.relname as name, pg_get_indexdef(i.indexrelid) as definition, pg_relation_size(i.indexrelid) as bytes,
+          [oid],
+        );
+        const indexes = await rows(
+          c,
+          `select ci.relname as name, pg_get_indexdef(i.indexrelid) as definition, pg_relation_size(i.indexrelid) as bytes,
                coalesce(s.idx_scan, 0) as scans, i.indisunique as unique, i.indisprimary as primary, i.indisvalid as valid
              from pg_index i join pg_class ci on ci.oid = i.indexrelid
              left join pg_stat_all_indexes s on s.indexrelid = i.indexrelid
              where i.indrelid = $1 order by ci.relname limit ${MAX_INDEXES + 1}`,
-            [oid],
-          ),
-          rows(
-            c,
-            `select n.nspname as schema, cl.relname as name, cl.reltuples::float8 as reltuples,
+          [oid],
+        );
+        const [info] = await rows(
+          c,
+          `select n.nspname as schema, cl.relname as name, cl.reltuples::float8 as reltuples,
                pg_table_size(cl.oid) as table_bytes, pg_indexes_size(cl.oid) as index_bytes,
                coalesce(s.n_live_tup, 0) as live, coalesce(s.n_dead_tup, 0) as dead,
                coalesce(s.n_mod_since_analyze, 0) as modified, coalesce(s.seq_scan, 0) as seq_scan,
@@ -108,10 +108,9 @@ export const describeTable = defineTool({
                (select sum(st.avg_width) from pg_stats st where st.schemaname = n.nspname and st.tablename = cl.relname) as row_width
              from pg_class cl join pg_namespace n on n.oid = cl.relnamespace
              left join pg_stat_all_tables s on s.relid = cl.oid where cl.oid = $1`,
-            [oid],
-          ),
-          plannerRows(c, oid),
-        ]);
+          [oid],
+        );
+        const planner = await plannerRows(c, oid);
         const r = info ?? {};
         const name = `${text(r.schema)}.${text(r.name)}`;
         const live = num(r.live);
