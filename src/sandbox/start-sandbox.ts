@@ -22,6 +22,7 @@ import {
 import { startDatadogEmulator, type DatadogEmulator } from './datadog/index.js';
 import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes/emulator.js';
 import type { RolloutTiming } from './kubernetes/rollout-controller.js';
+import { issueServingTls } from './kubernetes/tls.js';
 import { builtinFleetPath, loadFleet, type LoadedFleet } from './load-fleet.js';
 import type { Fleet } from './fleet-schema.js';
 import { keepAlertsFiring } from './seed/alertmanager.js';
@@ -201,18 +202,23 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
   try {
     const pgUrl = opts.postgres === false ? undefined : (opts.postgres?.url ?? DEFAULT_SANDBOX_POSTGRES);
     // Everything starts at once; when one part fails, the parts that did start are closed again.
+    // The Kubernetes API servers serve HTTPS under one CA, as clusters do (kubectl needs it).
+    const tls = issueServingTls(`day2-sandbox-${fleet.name}`);
     const settled = await Promise.allSettled([
-      Promise.all(
-        envNames.map((env) =>
-          track(
-            startKubernetesEmulator({
-              objects: kubernetesObjects(env, fleet.environments[env]!, now),
-              badImages,
-              crashMessages: crashes,
-              errorMessages: errorMessages(fleet),
-              clock,
-              timing: opts.timing,
-            }),
+      tls.then((servingTls) =>
+        Promise.all(
+          envNames.map((env) =>
+            track(
+              startKubernetesEmulator({
+                objects: kubernetesObjects(env, fleet.environments[env]!, now),
+                badImages,
+                crashMessages: crashes,
+                errorMessages: errorMessages(fleet),
+                clock,
+                timing: opts.timing,
+                tls: servingTls,
+              }),
+            ),
           ),
         ),
       ),
