@@ -96,6 +96,14 @@ export interface Sandbox {
   /** The fleet's credential rotation policy, when it has one: config `rotation.max_age_days` and `warn_days`. */
   rotation?: { max_age_days: number; warn_days: number };
   postgres?: PostgresSeedResult;
+  /**
+   * What a client outside this process needs to log in: the Datadog keys and the AWS access key the
+   * emulators accept (secrets of the sandbox: written only to files of mode 0600, never logged).
+   */
+  credentials: {
+    datadog: { apiKey: string; appKey: string };
+    aws: { accessKeyId: string; secretAccessKey: string };
+  };
   /** A few words for the start-up line. */
   describe: string;
   close(): Promise<void>;
@@ -361,6 +369,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       fleet: loaded,
       rotation: fleet.rotation_policy,
       postgres: postgresSeed,
+      credentials: { datadog: ddKeys, aws: SANDBOX_AWS_CREDENTIALS },
       describe,
       close: () =>
         (closing ??= (async () => {
