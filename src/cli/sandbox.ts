@@ -1,18 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
-
-/** The line `day2 sandbox` prints on stdout once it serves: how a parent knows it is ready. */
-export interface SandboxReady {
-  ready: true;
-  pid: number;
-  dir: string;
-  /** day2.yaml for `day2 serve --config`. */
-  config: string;
-  /** sandbox.env: the credentials day2 serve (or any client) needs, `NAME=value` lines. */
-  env: string;
-  kubeconfigs: Record<string, string>;
-}
+import type { SandboxReady } from '../sandbox/sandbox-files.js';
 
 const USAGE = `Usage: day2 sandbox [--fleet F] [--dir D] [--watch-stdin]
 

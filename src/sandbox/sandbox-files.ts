@@ -14,6 +14,18 @@ export interface SandboxFiles {
   env: string;
 }
 
+/** The line `day2 sandbox` prints on stdout once it serves: how a parent knows it is ready. */
+export interface SandboxReady {
+  ready: true;
+  pid: number;
+  dir: string;
+  /** day2.yaml for `day2 serve --config`. */
+  config: string;
+  /** sandbox.env: the credentials day2 serve (or any client) needs, `NAME=value` lines. */
+  env: string;
+  kubeconfigs: Record<string, string>;
+}
+
 /** The variables a client of the sandbox needs beside day2.yaml: keys for the emulators, endpoints. */
 export function sandboxEnvironment(sandbox: Sandbox): Record<string, string> {
   const { datadog, aws } = sandbox.credentials;
@@ -55,6 +67,8 @@ export async function writeSandboxFiles(sandbox: Sandbox, dir: string): Promise<
   const config = {
     environments,
     catalog: { paths: fleet.catalog.map((p) => resolve(fleetDir, p)) },
+    // day2 serve --sandbox reads the fleet's catalog from here, with its workloads' labels merged in.
+    sandbox: { fleet: sandbox.fleet.file },
     ...(sandbox.rotation ? { rotation: sandbox.rotation } : {}),
   };
   const configPath = join(dir, 'day2.yaml');

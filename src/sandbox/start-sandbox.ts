@@ -7,7 +7,7 @@ import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import type { BackendName, Backends } from '../providers/backends.js';
 import { createAlertmanagerProvider } from '../providers/alertmanager/http-provider.js';
-import type { AlertmanagerProvider, ListAlertsOptions } from '../providers/alertmanager/types.js';
+import { scopedAlertmanager } from '../providers/alertmanager/scoped-provider.js';
 import { createDatadogProvider } from '../providers/datadog/datadog-provider.js';
 import type { KubernetesProvider } from '../providers/kubernetes/types.js';
 import { lazy } from '../providers/lazy.js';
@@ -113,20 +113,6 @@ const SANDBOX_AWS_CREDENTIALS = {
   accessKeyId: 'AKIASANDBOX000000000',
   secretAccessKey: 'sandbox-secret-access-key',
 };
-
-/** Alertmanager serves every environment; each environment's provider sees only its alerts. */
-function scopedAlertmanager(p: AlertmanagerProvider, env: string): AlertmanagerProvider {
-  const envMatcher = { name: 'env', value: env, isRegex: false, isEqual: true };
-  return {
-    listAlerts: (o: ListAlertsOptions = {}) =>
-      p.listAlerts({ ...o, filter: [...(o.filter ?? []), envMatcher] }),
-    postAlerts: (a) => p.postAlerts(a),
-    listSilences: (o) => p.listSilences(o),
-    createSilence: (s) => p.createSilence(s),
-    expireSilence: (id) => p.expireSilence(id),
-    previewSilence: (m) => p.previewSilence(m),
-  };
-}
 
 /**
  * The real Distribution registry (`docker-registry`), holding a small image for every tag the fleet
@@ -284,7 +270,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         tier: e.tier,
         kubernetes: { context: 'sandbox', namespaces: e.namespaces },
         datadog: { base_url: datadog.url, scope_tag: `env:${env}` },
-        ...(alertmanager ? { alertmanager: { url: alertmanager.url } } : {}),
+        ...(alertmanager ? { alertmanager: { url: alertmanager.url, labels: { env } } } : {}),
         aws: { region: e.aws_region, endpoint: secretsManager.url, secret_prefix: prefix },
         databases: Object.fromEntries(
           Object.entries(e.databases).map(([key, db]) => [
@@ -332,7 +318,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
             { baseUrl: datadog.url, ...ddKeys, scopeTag: `env:${env}`, timeoutMs },
             { logger: log.child({ env, backend: 'datadog' }), now: () => clock.now() },
           ),
-        alertmanager: (env) => scopedAlertmanager(amProvider!, env),
+        alertmanager: (env) => scopedAlertmanager(amProvider!, { env }),
         secrets: (env) =>
           createSecretsManagerProvider({
             redactor: opts.redactor,
