@@ -37,6 +37,7 @@ export const sandboxCommand: Command = {
       { createLogger },
       { Redactor },
       levels,
+      { releaseStartupMemory },
     ] = await Promise.all([
       import('../sandbox/start-sandbox.js'),
       import('../sandbox/sandbox-files.js'),
@@ -44,6 +45,7 @@ export const sandboxCommand: Command = {
       import('../core/log.js'),
       import('../core/redact.js'),
       import('../config/log-level.js'),
+      import('../server/idle-trim.js'),
     ]);
     const redactor = new Redactor();
     const log = createLogger({ redactor, level: levels.logLevelFrom(io.env) });
@@ -81,6 +83,8 @@ export const sandboxCommand: Command = {
       const files = await writeSandboxFiles(sandbox, dir);
       const ready: SandboxReady = { ready: true, pid: process.pid, dir, ...files };
       println(io.stdout, JSON.stringify(ready));
+      // Seeding (fleet objects, SDK clients) grew the heap; the sandbox then mostly waits.
+      releaseStartupMemory(log);
       const anyEnv = Object.keys(files.kubeconfigs)[0];
       println(
         io.stderr,

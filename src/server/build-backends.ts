@@ -150,8 +150,8 @@ async function sandboxBackends(loaded: LoadedConfig, opts: BackendOptions): Prom
       lost: child.exited.then((how) => (closing ? new Promise<string>(() => undefined) : how)),
       close: async () => {
         closing = true;
-        await backends.close();
-        await child.close();
+        // The child is told at once: its own stop (Alertmanager, the registry) takes a while.
+        await Promise.all([backends.close(), child.close()]);
       },
       describe: `sandbox process ${child.pid} (${envs.length} environments, ${catalog.services().length} services; files in ${child.ready.dir})`,
     };
