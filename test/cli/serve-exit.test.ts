@@ -86,3 +86,21 @@ describe('serve --sandbox leaves nothing behind', () => {
     expect(left).toEqual({ processes: [], folders: [] });
   });
 });
+
+describe('serve --sandbox without its sandbox', () => {
+  it('says so and stops when the sandbox process dies, leaving nothing', { timeout: 90_000 }, async () => {
+    const started = await startServer('sandbox-dies');
+    const { server, tmp } = started;
+    const tree = descendants(server.pid!);
+    const sandbox = tree.find((p) => commandLine(p).includes(' sandbox --watch-stdin'));
+    expect(sandbox, tree.map(commandLine).join('\n')).toBeDefined();
+    const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    process.kill(sandbox!, 'SIGKILL');
+    expect(await exited).toBe(1);
+    expect(started.stderr()).toMatch(
+      /the sandbox process ended \(killed by SIGKILL\); its backends are gone, stopping/,
+    );
+    const left = await leftAfter5s(tree, tmp);
+    expect(left).toEqual({ processes: [], folders: [] });
+  });
+});
