@@ -434,6 +434,8 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   http: httpLoad,
   // serve --sandbox --http under 100k mixed calls: RSS after them within 1.3× of after 10k.
   soak: () => domainBench('soak.ts'),
+  // day2 sandbox as its own process: start time, tree RSS; server RSS in sandbox and production mode.
+  sandbox: () => domainBench('sandbox-process.ts'),
   // serve --http on SQLite while another process holds BEGIN EXCLUSIVE for 5 s: reads and
   // /healthz stay prompt, a governed write is refused within store.timeout.
   'store-lock': () => domainBench('store-lock.ts'),

@@ -9,6 +9,19 @@ export interface SpawnSample {
   rssMb: number;
 }
 
+/** An MCP initialize request, as the one line a stdio client sends first. */
+export const INITIALIZE_LINE =
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'day2-bench', version: '1' },
+    },
+  }) + '\n';
+
 /** How long a server sits without requests before its resident set counts as idle. */
 export const IDLE_MS = 2000;
 
@@ -62,17 +75,6 @@ export function spawnInitialize(
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       }, IDLE_MS);
     });
-    child.stdin.write(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'day2-bench', version: '1' },
-        },
-      }) + '\n',
-    );
+    child.stdin.write(INITIALIZE_LINE);
   });
 }

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
@@ -156,7 +156,8 @@ export async function loadCatalogFiles(
   const out: ParsedCatalog = { entities: [], errors: [], ignored: [], files: [] };
   const files: { path: string; shown: string; explicit: boolean }[] = [];
   for (const p of paths) {
-    const full = opts.baseDir ? join(opts.baseDir, p) : p;
+    // resolve, not join: an absolute path (as day2 sandbox writes) stays itself.
+    const full = opts.baseDir ? resolve(opts.baseDir, p) : p;
     let st;
     try {
       st = await stat(full);

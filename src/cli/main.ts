@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'audit export': async () => (await import('./audit-export.js')).auditExportCommand,
   'config check': async () => (await import('./config-check.js')).configCheckCommand,
   'access reap': async () => (await import('./access-reap.js')).accessReap,
+  sandbox: async () => (await import('./sandbox.js')).sandboxCommand,
 };
 
 const USAGE = `day2 ${VERSION}: governed Day-2 operations over MCP
@@ -40,6 +41,7 @@ Usage: day2 <command> [options]   (day2 <command> --help for details)
   audit export     print audit records as JSON lines
   config check     validate day2.yaml
   access reap      revoke expired access grants (for cron; serve does it too)
+  sandbox          run the emulated world as its own process and write how to connect to it
 
 Exit codes: 0 done, 1 refused or failed, 2 wrong usage.`;
 

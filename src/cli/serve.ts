@@ -87,6 +87,8 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
           env,
         });
         built = b;
+        // The sandbox process is the backends: a server without it can only fail, so it stops.
+        void b.lost?.then((how) => backendsLost(how));
         // Calls wait for the SDKs too: their first import takes seconds and would eat a call's timeout.
         await b.warmUp.catch((err: unknown) => log.warn('backend SDK warm-up failed', { error: err }));
         const rt = assembleRuntime(core, {
@@ -112,6 +114,9 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
       );
     },
   );
+  let backendsLost = (how: string) => {
+    log.error('the sandbox process ended; its backends are gone', { how });
+  };
   let started = false;
   const start = () => {
     if (started) return;
@@ -204,6 +209,11 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
         // Anything still holding the loop (a slow backend socket) must not keep a stopped server alive.
         setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
       });
+    };
+    backendsLost = (how) => {
+      process.stderr.write(`day2: the sandbox process ended (${how}); its backends are gone, stopping\n`);
+      process.exitCode = 1;
+      shutdown('sandbox process ended');
     };
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -43,7 +43,15 @@ const datadogEnv = z.strictObject({
   app_key_env: z.string().default('DD_APP_KEY'),
 });
 
-const alertmanagerEnv = z.strictObject({ url });
+const alertmanagerEnv = z.strictObject({
+  url,
+  labels: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe(
+      'labels every alert of this environment carries, for an Alertmanager that several environments share (e.g. env: prod)',
+    ),
+});
 
 const awsEnv = z.strictObject({
   region: z.string().min(1),

@@ -7,6 +7,7 @@ import { BackendNotConfiguredError, type BackendName, type Backends } from './ba
 import { lazy } from './lazy.js';
 import { resilient } from './resilient.js';
 import { createAlertmanagerProvider } from './alertmanager/http-provider.js';
+import { scopedAlertmanager } from './alertmanager/scoped-provider.js';
 import { Registries } from './registry/index.js';
 import type { AlertmanagerProvider } from './alertmanager/types.js';
 import type { DatadogProvider } from './datadog/types.js';
@@ -146,8 +147,10 @@ export function realBackends(opts: RealBackendsOptions): OwnedBackends {
           );
         });
       },
-      alertmanager: (name) =>
-        createAlertmanagerProvider({ url: envConfig(name).alertmanager!.url, timeoutMs }),
+      alertmanager: (name) => {
+        const a = envConfig(name).alertmanager!;
+        return scopedAlertmanager(createAlertmanagerProvider({ url: a.url, timeoutMs }), a.labels ?? {});
+      },
       secrets: (name) => {
         const a = envConfig(name).aws!;
         return createSecretsManagerProvider({
@@ -155,6 +158,16 @@ export function realBackends(opts: RealBackendsOptions): OwnedBackends {
           region: a.region,
           prefix: a.secret_prefix || undefined,
           endpoint: a.endpoint,
+          // Keys given in day2's own environment (a sandbox's sandbox.env) win over the default chain.
+          ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+            ? {
+                credentials: {
+                  accessKeyId: env.AWS_ACCESS_KEY_ID,
+                  secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+                  ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+                },
+              }
+            : {}),
           timeoutMs,
         });
       },

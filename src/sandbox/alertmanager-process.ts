@@ -66,7 +66,7 @@ export async function startAlertmanager(opts: AlertmanagerProcessOptions = {}): 
           '--cluster.listen-address=',
           '--log.level=warn',
         ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
       ),
   });
 }

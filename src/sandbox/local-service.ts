@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { processReaper } from './reaper.js';
 
 /** A real binary serving on loopback. */
 export interface LocalService {
@@ -16,7 +17,8 @@ export interface LocalService {
  * Starts a binary on a loopback port and waits until `readyPath` answers. A port the OS picked can
  * be taken again before the binary binds it, so a start that fails is retried on another free port
  * (unless `port` fixes it). `dir` is the service's working folder: removed on close, and when every
- * attempt fails.
+ * attempt fails. `spawn` must start the binary `detached` (its own process group): the process
+ * reaper ends that group and removes `dir` if this process dies without closing the service.
  */
 export async function startOnLoopback(opts: {
   what: string;
@@ -26,6 +28,7 @@ export async function startOnLoopback(opts: {
   port?: number;
   spawn(port: number): ChildProcess | Promise<ChildProcess>;
 }): Promise<LocalService> {
+  const forgetDir = processReaper().watchDir(opts.dir);
   let lastError: unknown;
   for (let attempt = 0; attempt < (opts.port ? 1 : 3); attempt++) {
     const port = opts.port ?? (await freePort());
@@ -33,6 +36,7 @@ export async function startOnLoopback(opts: {
     let child: ChildProcess | undefined;
     try {
       child = await opts.spawn(port);
+      supervise(child);
       await waitUntilReady(child, opts.what, `${url}${opts.readyPath}`, opts.readyTimeoutMs);
       const started = child;
       return {
@@ -42,6 +46,7 @@ export async function startOnLoopback(opts: {
         close: async () => {
           await stopChild(started);
           await rm(opts.dir, { recursive: true, force: true });
+          forgetDir();
         },
       };
     } catch (err) {
@@ -50,6 +55,7 @@ export async function startOnLoopback(opts: {
     }
   }
   await rm(opts.dir, { recursive: true, force: true });
+  forgetDir();
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
@@ -105,6 +111,16 @@ export async function waitUntilReady(
   }
   await stopChild(child);
   throw new Error(`${what} did not become ready at ${probeUrl} within ${timeoutMs} ms: ${stderr.trim()}`);
+}
+
+/**
+ * Hands a child started `detached` to the process reaper until it exits: its owner stops it, or,
+ * if the owner dies first, the reaper does.
+ */
+export function supervise(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  const forget = processReaper().watchProcess(child.pid);
+  child.once('exit', forget);
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */

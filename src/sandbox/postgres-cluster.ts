@@ -12,7 +12,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './local-service.js';
+import { freePort, supervise } from './local-service.js';
+import { processReaper } from './reaper.js';
 
 /**
  * A PostgreSQL cluster of the sandbox's own: the real server binaries, initdb into a temporary
@@ -117,6 +118,8 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
   const dir = mkdtempSync(join(opts.parentDir ?? tmpdir(), 'day2-pg-'));
   chmodSync(dir, 0o700);
   if (owner) chownSync(dir, owner.uid, owner.gid);
+  // However this process ends (SIGKILL included), the reaper removes the folder and ends the server.
+  const forgetDir = processReaper().watchDir(dir);
   const data = join(dir, 'data');
   const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
   try {
@@ -150,6 +153,7 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
     if (owner) chownSync(join(data, 'pg_hba.conf'), owner.uid, owner.gid);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
+    forgetDir();
     throw err;
   }
 
@@ -184,11 +188,14 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
         'max_connections=100',
         ...preload,
       ],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], ...asOwner },
+      // Its own process group, which the reaper ends with its backends if this process dies first.
+      { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...asOwner },
     );
+    supervise(child);
     const stop = () => {
       running.delete(dir);
       stopSync(child, dir);
+      forgetDir();
     };
     running.set(dir, stop);
     if (!exitHook) {

@@ -57,7 +57,7 @@ export async function startRegistry(
           '',
         ].join('\n'),
       );
-      return spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return spawn(binary, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     },
   });
 }

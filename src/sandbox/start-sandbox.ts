@@ -7,7 +7,7 @@ import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import type { BackendName, Backends } from '../providers/backends.js';
 import { createAlertmanagerProvider } from '../providers/alertmanager/http-provider.js';
-import type { AlertmanagerProvider, ListAlertsOptions } from '../providers/alertmanager/types.js';
+import { scopedAlertmanager } from '../providers/alertmanager/scoped-provider.js';
 import { createDatadogProvider } from '../providers/datadog/datadog-provider.js';
 import type { KubernetesProvider } from '../providers/kubernetes/types.js';
 import { lazy } from '../providers/lazy.js';
@@ -22,6 +22,7 @@ import {
 import { startDatadogEmulator, type DatadogEmulator } from './datadog/index.js';
 import { startKubernetesEmulator, type KubernetesEmulator } from './kubernetes/emulator.js';
 import type { RolloutTiming } from './kubernetes/rollout-controller.js';
+import { issueServingTls } from './kubernetes/tls.js';
 import { builtinFleetPath, loadFleet, type LoadedFleet } from './load-fleet.js';
 import type { Fleet } from './fleet-schema.js';
 import { keepAlertsFiring } from './seed/alertmanager.js';
@@ -94,6 +95,14 @@ export interface Sandbox {
   rotation?: { max_age_days: number; warn_days: number };
   /** Where the fleet's databases and roles are (host, port, name prefix), when PostgreSQL was had. */
   postgres?: Omit<SandboxPostgres, 'close' | 'fleet'>;
+  /**
+   * What a client outside this process needs to log in: the Datadog keys and the AWS access key the
+   * emulators accept (secrets of the sandbox: written only to files of mode 0600, never logged).
+   */
+  credentials: {
+    datadog: { apiKey: string; appKey: string };
+    aws: { accessKeyId: string; secretAccessKey: string };
+  };
   /** A few words for the start-up line. */
   describe: string;
   close(): Promise<void>;
@@ -103,20 +112,6 @@ const SANDBOX_AWS_CREDENTIALS = {
   accessKeyId: 'AKIASANDBOX000000000',
   secretAccessKey: 'sandbox-secret-access-key',
 };
-
-/** Alertmanager serves every environment; each environment's provider sees only its alerts. */
-function scopedAlertmanager(p: AlertmanagerProvider, env: string): AlertmanagerProvider {
-  const envMatcher = { name: 'env', value: env, isRegex: false, isEqual: true };
-  return {
-    listAlerts: (o: ListAlertsOptions = {}) =>
-      p.listAlerts({ ...o, filter: [...(o.filter ?? []), envMatcher] }),
-    postAlerts: (a) => p.postAlerts(a),
-    listSilences: (o) => p.listSilences(o),
-    createSilence: (s) => p.createSilence(s),
-    expireSilence: (id) => p.expireSilence(id),
-    previewSilence: (m) => p.previewSilence(m),
-  };
-}
 
 /**
  * The real Distribution registry (`docker-registry`), holding a small image for every tag the fleet
@@ -199,18 +194,23 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
   let stopAlerts: (() => void) | undefined;
   try {
     // Everything starts at once; when one part fails, the parts that did start are closed again.
+    // The Kubernetes API servers serve HTTPS under one CA, as clusters do (kubectl needs it).
+    const tls = issueServingTls(`day2-sandbox-${fleet.name}`);
     const settled = await Promise.allSettled([
-      Promise.all(
-        envNames.map((env) =>
-          track(
-            startKubernetesEmulator({
-              objects: kubernetesObjects(env, fleet.environments[env]!, now),
-              badImages,
-              crashMessages: crashes,
-              errorMessages: errorMessages(fleet),
-              clock,
-              timing: opts.timing,
-            }),
+      tls.then((servingTls) =>
+        Promise.all(
+          envNames.map((env) =>
+            track(
+              startKubernetesEmulator({
+                objects: kubernetesObjects(env, fleet.environments[env]!, now),
+                badImages,
+                crashMessages: crashes,
+                errorMessages: errorMessages(fleet),
+                clock,
+                timing: opts.timing,
+                tls: servingTls,
+              }),
+            ),
           ),
         ),
       ),
@@ -273,7 +273,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
         tier: e.tier,
         kubernetes: { context: 'sandbox', namespaces: e.namespaces },
         datadog: { base_url: datadog.url, scope_tag: `env:${env}` },
-        ...(alertmanager ? { alertmanager: { url: alertmanager.url } } : {}),
+        ...(alertmanager ? { alertmanager: { url: alertmanager.url, labels: { env } } } : {}),
         aws: { region: e.aws_region, endpoint: secretsManager.url, secret_prefix: prefix },
         databases: Object.fromEntries(
           Object.entries(dbFleet.environments[env]!.databases).map(([key, db]) => [
@@ -324,7 +324,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
             { baseUrl: datadog.url, ...ddKeys, scopeTag: `env:${env}`, timeoutMs },
             { logger: log.child({ env, backend: 'datadog' }), now: () => clock.now() },
           ),
-        alertmanager: (env) => scopedAlertmanager(amProvider!, env),
+        alertmanager: (env) => scopedAlertmanager(amProvider!, { env }),
         secrets: (env) =>
           createSecretsManagerProvider({
             redactor: opts.redactor,
@@ -365,6 +365,7 @@ export async function startSandbox(opts: StartSandboxOptions): Promise<Sandbox> 
       fleet: loaded,
       rotation: fleet.rotation_policy,
       ...(pgServer ? { postgres: withoutHandles(pgServer) } : {}),
+      credentials: { datadog: ddKeys, aws: SANDBOX_AWS_CREDENTIALS },
       describe,
       close: () =>
         (closing ??= (async () => {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
 import { Catalog } from '../catalog/catalog.js';
 import { CatalogLoadError, loadCatalog } from '../catalog/load-catalog.js';
 import { mergeKubernetesLabels, type KubernetesWorkloadLabels } from '../catalog/kubernetes-labels.js';
@@ -10,7 +11,6 @@ import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import type { Backends } from '../providers/backends.js';
 import { configuredBackends, realBackends, warmUpSdks } from '../providers/real-backends.js';
-import type { Sandbox } from '../sandbox/start-sandbox.js';
 
 export interface BackendOptions {
   /** Start the built-in emulators (`day2 serve --sandbox`). */
@@ -39,8 +39,11 @@ export interface BuiltBackends {
   environments: Record<string, EnvironmentConfig>;
   /** The sandbox fleet's rotation policy, which replaces config `rotation.max_age_days`/`warn_days`. */
   rotation?: { max_age_days: number; warn_days: number };
-  /** The running sandbox, for tests and the bench (emulators, fleet). */
-  sandbox?: Sandbox;
+  /**
+   * Settles if the process that serves the backends (`day2 sandbox` for serve --sandbox) ends
+   * while they are in use, saying how; never for real backends.
+   */
+  lost?: Promise<string>;
   /**
    * Loads the SDKs the backends use; started in the background by buildBackends (start-up does
    * not wait for it), awaitable by callers that want the first call to be fast. Never rejects.
@@ -88,35 +91,7 @@ export async function loadConfiguredCatalog(loaded: LoadedConfig): Promise<Catal
  */
 export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions): Promise<BuiltBackends> {
   const { env } = opts;
-  if (opts.sandbox) {
-    // The SDKs load while the sandbox waits on its processes (Alertmanager, the registry, PostgreSQL).
-    const warmUp = warmUpSdks(['kubernetes', 'datadog', 'secrets-manager']);
-    warmUp.catch(() => undefined); // awaited by the caller; not unhandled if the sandbox fails first
-    // Imported here: a real deployment never loads the emulators.
-    const { startSandbox } = await import('../sandbox/start-sandbox.js');
-    const configured = loaded.config.sandbox?.fleet;
-    const fleet = opts.fleet ?? (configured ? resolve(loaded.baseDir, configured) : undefined);
-    const pg = env.DAY2_SANDBOX_POSTGRES?.trim();
-    const sandbox = await startSandbox({
-      fleet,
-      clock: opts.clock,
-      log: opts.log,
-      redactor: opts.redactor,
-      env,
-      postgres: pg === 'off' ? false : pg ? { url: pg } : undefined,
-      backends: loaded.config.backends,
-    });
-    return {
-      backends: sandbox.backends,
-      catalog: sandbox.catalog,
-      environments: sandbox.environments,
-      rotation: sandbox.rotation,
-      sandbox,
-      warmUp,
-      close: () => sandbox.close(),
-      describe: sandbox.describe,
-    };
-  }
+  if (opts.sandbox) return sandboxBackends(loaded, opts);
   const catalog = await loadConfiguredCatalog(loaded);
   const backends = realBackends({
     config: loaded.config,
@@ -182,4 +157,56 @@ async function withLiveLabels(
       );
   });
   return workloads.length ? mergeKubernetesLabels(catalog, workloads) : catalog;
+}
+
+/**
+ * `serve --sandbox`: starts `day2 sandbox` as a child process and connects to what it wrote
+ * (day2.yaml, kubeconfigs, sandbox.env) exactly as to real backends, so the emulators live outside
+ * the server. The fleet's catalog is read from the fleet file, with its workloads' labels merged.
+ */
+async function sandboxBackends(loaded: LoadedConfig, opts: BackendOptions): Promise<BuiltBackends> {
+  // Imported here: a real deployment never loads them.
+  const [{ startSandboxProcess }, { loadFleet }] = await Promise.all([
+    import('../sandbox/sandbox-process.js'),
+    import('../sandbox/load-fleet.js'),
+  ]);
+  const configured = loaded.config.sandbox?.fleet;
+  const fleet = opts.fleet ?? (configured ? resolve(loaded.baseDir, configured) : undefined);
+  const child = await startSandboxProcess({ fleet, env: opts.env });
+  try {
+    const env = { ...opts.env, ...child.env };
+    const written = loadConfig({ path: child.ready.config, env });
+    const fleetFile = written.config.sandbox?.fleet;
+    const catalog = fleetFile ? (await loadFleet(fleetFile)).catalog : await loadConfiguredCatalog(written);
+    const backends = realBackends({
+      config: {
+        ...loaded.config,
+        environments: written.config.environments,
+        backends: loaded.config.backends,
+      },
+      baseDir: written.baseDir,
+      env,
+      log: opts.log,
+      redactor: opts.redactor,
+    });
+    let closing = false;
+    const envs = Object.keys(written.config.environments);
+    return {
+      backends,
+      catalog,
+      environments: written.config.environments,
+      rotation: written.config.rotation,
+      warmUp: warmUpSdks(configuredBackends(written.config)),
+      lost: child.exited.then((how) => (closing ? new Promise<string>(() => undefined) : how)),
+      close: async () => {
+        closing = true;
+        // The child is told at once: its own stop (Alertmanager, the registry) takes a while.
+        await Promise.all([backends.close(), child.close()]);
+      },
+      describe: `sandbox process ${child.pid} (${envs.length} environments, ${catalog.services().length} services; files in ${child.ready.dir})`,
+    };
+  } catch (err) {
+    await child.close();
+    throw err;
+  }
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -9,6 +10,7 @@ import { ObjectStore } from './object-store.js';
 import { findByKind } from './resources.js';
 import { RolloutController, type RolloutTiming } from './rollout-controller.js';
 import { KubeApiError, statusBody } from './status.js';
+import type { ServingTls } from './tls.js';
 import type { KubeObject } from './types.js';
 
 export interface KubernetesEmulatorOptions {
@@ -23,6 +25,11 @@ export interface KubernetesEmulatorOptions {
   clock?: Clock;
   /** Bearer token the server accepts; a random one by default. */
   token?: string;
+  /**
+   * Serve HTTPS with this certificate, as a real API server does (issueServingTls makes one);
+   * plain HTTP without it.
+   */
+  tls?: ServingTls;
   timing?: Partial<RolloutTiming>;
 }
 
@@ -36,7 +43,9 @@ export interface EmulatorStore {
 export interface KubernetesEmulator {
   url: string;
   token: string;
-  /** A KubeConfig (context "sandbox") pointing at the emulator with its bearer token. */
+  /** The CA certificate (PEM) that signed the serving certificate, when the emulator serves HTTPS. */
+  ca?: string;
+  /** A KubeConfig (context "sandbox") pointing at the emulator with its bearer token (and CA). */
   kubeConfig(): Promise<KubeConfig>;
   store: EmulatorStore;
   /** Mutating requests that changed state (dry runs and no-ops excluded). */
@@ -77,7 +86,7 @@ export async function startKubernetesEmulator(
   controller.reconcileAll();
   controller.settle();
 
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     void serve(req, res).catch((err: unknown) => {
       if (!res.headersSent)
         send(
@@ -86,7 +95,10 @@ export async function startKubernetesEmulator(
           statusBody(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`),
         );
     });
-  });
+  };
+  const server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler)
+    : createServer(handler);
   server.keepAliveTimeout = 1000;
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -126,16 +138,27 @@ export async function startKubernetesEmulator(
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const ca = opts.tls?.ca;
 
   return {
     url,
     token,
+    ca,
     async kubeConfig() {
       const { KubeConfig } = await import('@kubernetes/client-node');
       const kc = new KubeConfig();
       kc.loadFromOptions({
-        clusters: [{ name: 'sandbox', server: url, skipTLSVerify: true }],
+        clusters: [
+          ca
+            ? {
+                name: 'sandbox',
+                server: url,
+                caData: Buffer.from(ca).toString('base64'),
+                skipTLSVerify: false,
+              }
+            : { name: 'sandbox', server: url, skipTLSVerify: true },
+        ],
         users: [{ name: 'sandbox', token }],
         contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'sandbox', namespace: 'default' }],
         currentContext: 'sandbox',
