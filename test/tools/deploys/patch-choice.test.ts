@@ -108,6 +108,17 @@ afterAll(async () => {
   await registry?.close();
 });
 
+/** Plan, approve as alice, execute. */
+async function approved(name: string, args: Record<string, unknown>): Promise<Obj> {
+  const first = await call(name, args);
+  expect(first.sc.status, first.text).toBe('approval_required');
+  await h.rt.approvals.approve(first.sc.approval_id as string, 'alice', { channel: 'cli' });
+  const token = (await call('get_approval', { approval_id: first.sc.approval_id })).sc.approval_token;
+  const done = await call(name, { ...args, approval_token: token });
+  expect(done.sc.status, done.text).toBe('executed');
+  return done.sc.result as Obj;
+}
+
 describe('patch_report on the north fleet', () => {
   it('classifies each newer tag and proposes the newest patch of the running minor, not the highest minor', async () => {
     const { sc, text: t } = await call('patch_report', { env: 'live', service: 'billing-api' });
@@ -208,5 +219,24 @@ describe('patch_report on the north fleet', () => {
     expect(line.proposed.tag).toBe('3.2.2');
     expect(line.held).toEqual([expect.stringMatching(/^billing-api:3\.3\.0 is held in qa since incident /)]);
     expect(t).toContain('not offered: billing-api:3.3.0 is held in qa');
+  });
+
+  it('a version an environment moved past shows as ran there, from its rollout history', async () => {
+    // qa (3.3.0 held since the incident above) tries 3.2.2, then settles on 3.2.1: 3.2.2 stays in
+    // qa's ReplicaSet history only.
+    expect(
+      (await approved('update_image', { service: 'billing-api', env: 'qa', tag: '3.2.2' })).outcome,
+    ).toBe('rolled_out');
+    expect(
+      (await approved('update_image', { service: 'billing-api', env: 'qa', tag: '3.2.1' })).outcome,
+    ).toBe('rolled_out');
+    const { sc, text: t } = await call('patch_report', { env: 'live', service: 'billing-api' });
+    const n = ((sc.images as Obj[])[0]!.newer as Obj[]).find((x) => x.tag === '3.2.2')!;
+    expect(n.runs_in).toEqual([]);
+    expect(n.ran_in).toEqual([expect.objectContaining({ env: 'qa', revision: expect.any(Number) })]);
+    expect(n.never_ran_in).toEqual(['live']);
+    const runs = ((sc.images as Obj[])[0]!.newer as Obj[]).find((x) => x.tag === '3.2.1')!;
+    expect(runs.runs_in).toEqual([expect.objectContaining({ env: 'qa' })]);
+    expect(t).toMatch(/proposed 3\.2\.0 → 3\.2\.2 \(patch\); ran in qa \(revision \d+\); never ran in live/);
   });
 });
