@@ -67,13 +67,23 @@ export async function startRegistry(
  * Distribution API, the way `docker push` does, and returns the manifest digest. Each tag gets
  * distinct content, so distinct tags have distinct digests.
  */
-export async function pushImage(registryUrl: string, repository: string, tag: string): Promise<string> {
+export async function pushImage(
+  registryUrl: string,
+  repository: string,
+  tag: string,
+  opts: {
+    /** Manifest annotations (org.opencontainers.image.created, .revision, .source, ...). */
+    annotations?: Record<string, string>;
+    /** Config labels beside org.opencontainers.image.version (vendor security labels, say). */
+    labels?: Record<string, string>;
+  } = {},
+): Promise<string> {
   const layer = gzipSync(Buffer.from(`day2 sandbox layer ${repository}:${tag}\n`));
   const config = Buffer.from(
     JSON.stringify({
       architecture: 'amd64',
       os: 'linux',
-      config: { Labels: { 'org.opencontainers.image.version': tag } },
+      config: { Labels: { 'org.opencontainers.image.version': tag, ...opts.labels } },
       rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] },
     }),
   );
@@ -91,16 +101,100 @@ export async function pushImage(registryUrl: string, repository: string, tag: st
       layers: [
         { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length },
       ],
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
     }),
   );
-  const res = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, {
+  return (await putManifest(registryUrl, repository, tag, OCI_MANIFEST, manifest)).digest;
+}
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** The OCI image spec's empty descriptor, the config of an artifact that has none. */
+const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', content: Buffer.from('{}') };
+
+/**
+ * Attaches a document (a vulnerability report, an SBOM) to the image `subjectDigest` as an OCI
+ * referrer, the way oras attach does: an artifact manifest with `artifactType` and `subject`. A
+ * registry that serves the Referrers API says so with an `OCI-Subject` header; for one that does
+ * not (Distribution 2.8), the pusher maintains the referrers tag schema the OCI distribution spec
+ * defines: an index tagged `sha256-<hex>` listing the referrers. Returns the artifact's digest
+ * and which of the two the registry needed.
+ */
+export async function pushReferrer(
+  registryUrl: string,
+  repository: string,
+  subjectDigest: string,
+  doc: { artifactType: string; mediaType: string; content: Buffer; annotations?: Record<string, string> },
+): Promise<{ digest: string; via: 'referrers_api' | 'referrers_tag' }> {
+  const head = await fetch(`${registryUrl}/v2/${repository}/manifests/${subjectDigest}`, {
+    method: 'HEAD',
+    headers: { Accept: `${OCI_MANIFEST}, ${OCI_INDEX}` },
+  });
+  if (head.status !== 200) throw new Error(`subject ${repository}@${subjectDigest}: HTTP ${head.status}`);
+  const subject = {
+    mediaType: head.headers.get('content-type') ?? OCI_MANIFEST,
+    digest: subjectDigest,
+    size: Number(head.headers.get('content-length') ?? 0),
+  };
+  const emptyDigest = await pushBlob(registryUrl, repository, EMPTY.content);
+  const docDigest = await pushBlob(registryUrl, repository, doc.content);
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: doc.artifactType,
+      config: { mediaType: EMPTY.mediaType, digest: emptyDigest, size: EMPTY.content.length },
+      layers: [{ mediaType: doc.mediaType, digest: docDigest, size: doc.content.length }],
+      subject,
+      ...(doc.annotations ? { annotations: doc.annotations } : {}),
+    }),
+  );
+  const digest = `sha256:${sha256(manifest)}`;
+  const put = await putManifest(registryUrl, repository, digest, OCI_MANIFEST, manifest);
+  if (put.subject === subjectDigest) return { digest, via: 'referrers_api' };
+  // No Referrers API: add the artifact to the index tagged <alg>-<hex> (created when absent).
+  const tag = subjectDigest.replace(':', '-');
+  const got = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, {
+    headers: { Accept: OCI_INDEX },
+  });
+  const index = (
+    got.status === 200
+      ? await got.json()
+      : (await got.body?.cancel(), { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] })
+  ) as { manifests: Record<string, unknown>[] };
+  index.manifests = [
+    ...index.manifests.filter((m) => m.digest !== digest),
+    {
+      mediaType: OCI_MANIFEST,
+      digest,
+      size: manifest.length,
+      artifactType: doc.artifactType,
+      ...(doc.annotations ? { annotations: doc.annotations } : {}),
+    },
+  ];
+  await putManifest(registryUrl, repository, tag, OCI_INDEX, Buffer.from(JSON.stringify(index)));
+  return { digest, via: 'referrers_tag' };
+}
+
+async function putManifest(
+  registryUrl: string,
+  repository: string,
+  reference: string,
+  mediaType: string,
+  body: Buffer,
+): Promise<{ digest: string; subject?: string }> {
+  const res = await fetch(`${registryUrl}/v2/${repository}/manifests/${reference}`, {
     method: 'PUT',
-    headers: { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
-    body: manifest,
+    headers: { 'Content-Type': mediaType },
+    body,
   });
   if (res.status !== 201)
-    throw new Error(`push manifest ${repository}:${tag}: HTTP ${res.status} ${await res.text()}`);
-  return res.headers.get('docker-content-digest') ?? `sha256:${sha256(manifest)}`;
+    throw new Error(`push manifest ${repository}:${reference}: HTTP ${res.status} ${await res.text()}`);
+  await res.body?.cancel();
+  return {
+    digest: res.headers.get('docker-content-digest') ?? `sha256:${sha256(body)}`,
+    subject: res.headers.get('oci-subject') ?? undefined,
+  };
 }
 
 async function pushBlob(registryUrl: string, repository: string, blob: Buffer): Promise<string> {

@@ -3,7 +3,7 @@ import { OciRegistryClient } from '../../src/providers/registry/oci-client.js';
 import { newerTags, parseTag } from '../../src/providers/registry/semver.js';
 import { parseImageRef } from '../../src/providers/registry/image-ref.js';
 import { NotFoundError } from '../../src/providers/errors.js';
-import { startTestRegistry, type RegistryProcess } from '../fixtures/registry.js';
+import { pushImage, pushReferrer, startTestRegistry, type RegistryProcess } from '../fixtures/registry.js';
 import { configSchema } from '../../src/config/schema.js';
 import { BackendNotConfiguredError } from '../../src/providers/backends.js';
 import { realBackends } from '../../src/providers/real-backends.js';
@@ -55,6 +55,45 @@ describe('OciRegistryClient against the real Distribution registry', () => {
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as Error).message).toContain('shop/nope');
     expect((err as Error).message).toContain('NAME_UNKNOWN');
+  });
+
+  it('reads a manifest with its annotations, a blob, and the referrers of an image', async () => {
+    const client = new OciRegistryClient(registry.url);
+    const subject = await pushImage(registry.url, 'shop/orders', '6.1.3', {
+      annotations: { 'org.opencontainers.image.revision': 'abc123' },
+    });
+    const m = (await client.manifest('shop/orders', '6.1.3'))!;
+    expect(m).toMatchObject({
+      digest: subject,
+      annotations: { 'org.opencontainers.image.revision': 'abc123' },
+    });
+    const config = JSON.parse((await client.blob('shop/orders', m.config!.digest, 1 << 20)).toString()) as {
+      config: { Labels: Record<string, string> };
+    };
+    expect(config.config.Labels['org.opencontainers.image.version']).toBe('6.1.3');
+    await expect(client.blob('shop/orders', m.config!.digest, 10)).rejects.toMatchObject({ kind: 'invalid' });
+    expect(await client.referrers('shop/orders', subject)).toEqual({ referrers: [], via: 'referrers_tag' });
+
+    const report = Buffer.from(JSON.stringify({ bomFormat: 'CycloneDX', vulnerabilities: [] }));
+    const pushed = await pushReferrer(registry.url, 'shop/orders', subject, {
+      artifactType: 'application/vnd.cyclonedx+json',
+      mediaType: 'application/vnd.cyclonedx+json',
+      content: report,
+    });
+    // Debian's docker-registry is Distribution 2.8: no Referrers API (GET .../referrers/<digest>
+    // answers 404, a PUT with a subject gets no OCI-Subject), so the tag schema carries referrers.
+    expect(pushed.via).toBe('referrers_tag');
+    const raw = await fetch(`${registry.url}/v2/shop/orders/referrers/${subject}`);
+    await raw.body?.cancel();
+    expect(raw.status).toBe(404);
+    const found = await client.referrers('shop/orders', subject);
+    expect(found.via).toBe('referrers_tag');
+    expect(found.referrers).toEqual([
+      expect.objectContaining({ digest: pushed.digest, artifactType: 'application/vnd.cyclonedx+json' }),
+    ]);
+    const artifact = (await client.manifest('shop/orders', pushed.digest))!;
+    expect(artifact.subject?.digest).toBe(subject);
+    expect((await client.blob('shop/orders', artifact.layers[0]!.digest, 1 << 20)).equals(report)).toBe(true);
   });
 
   it('reports an unreachable registry as unavailable', async () => {

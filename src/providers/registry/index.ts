@@ -4,7 +4,13 @@ import type { ImageRef } from './image-ref.js';
 import { OciRegistryClient, type RegistryClient } from './oci-client.js';
 
 export { OciRegistryClient, MANIFEST_ACCEPT } from './oci-client.js';
-export type { RegistryClient, RegistryClientOptions } from './oci-client.js';
+export type {
+  OciDescriptor,
+  OciManifest,
+  Referrers,
+  RegistryClient,
+  RegistryClientOptions,
+} from './oci-client.js';
 export { parseImageRef, formatImageRef } from './image-ref.js';
 export type { ImageRef } from './image-ref.js';
 export { parseTag, compareVersions, newerTags } from './semver.js';

@@ -26,6 +26,39 @@ export interface RegistryClientOptions {
   authorization?: string;
 }
 
+/** An OCI content descriptor, as manifests and indexes list them. */
+export interface OciDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  platform?: { os?: string; architecture?: string };
+}
+
+/** A manifest as read: an image manifest, an index, or an artifact (artifactType / subject). */
+export interface OciManifest {
+  digest: string;
+  mediaType: string;
+  artifactType?: string;
+  annotations: Record<string, string>;
+  config?: OciDescriptor;
+  layers: OciDescriptor[];
+  /** An index's manifests. */
+  manifests: OciDescriptor[];
+  subject?: OciDescriptor;
+}
+
+/**
+ * The artifacts that refer to a manifest (their `subject`), and how they were found: the Referrers
+ * API (`GET /v2/<name>/referrers/<digest>`), or, where the registry does not serve it, the
+ * referrers tag schema (an index tagged `sha256-<hex>`) the OCI distribution spec keeps for them.
+ */
+export interface Referrers {
+  referrers: OciDescriptor[];
+  via: 'referrers_api' | 'referrers_tag';
+}
+
 /** Read access to a container registry over the OCI Distribution API. */
 export interface RegistryClient {
   readonly url: string;
@@ -33,7 +66,16 @@ export interface RegistryClient {
   listTags(repository: string): Promise<string[]>;
   /** The manifest digest a tag points at (HEAD, else GET and hash), or undefined if there is no such tag. */
   manifestDigest(repository: string, reference: string): Promise<string | undefined>;
+  /** The manifest a tag or digest names (annotations, config, layers, subject), or undefined. */
+  manifest(repository: string, reference: string): Promise<OciManifest | undefined>;
+  /** A blob's bytes (a config, a report), refused past `maxBytes`. */
+  blob(repository: string, digest: string, maxBytes: number): Promise<Buffer>;
+  /** The artifacts whose subject is `digest`, by the Referrers API or its tag-schema fallback. */
+  referrers(repository: string, digest: string): Promise<Referrers>;
 }
+
+/** Accept for a referrers list or a referrers-tag index. */
+const INDEX = 'application/vnd.oci.image.index.v1+json';
 
 /** RegistryClient over fetch; errors become BackendError subclasses naming the repository. */
 export class OciRegistryClient implements RegistryClient {
@@ -81,6 +123,81 @@ export class OciRegistryClient implements RegistryClient {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
+  }
+
+  async manifest(repository: string, reference: string): Promise<OciManifest | undefined> {
+    let res: Response;
+    try {
+      res = await this.request(
+        'GET',
+        `/v2/${repository}/manifests/${reference}`,
+        `read manifest ${repository}:${reference}`,
+        {
+          Accept: MANIFEST_ACCEPT,
+        },
+      );
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const body = parseJson(bytes) as Partial<{
+      mediaType: string;
+      artifactType: string;
+      annotations: Record<string, string>;
+      config: OciDescriptor;
+      layers: OciDescriptor[];
+      manifests: OciDescriptor[];
+      subject: OciDescriptor;
+    }>;
+    return {
+      digest:
+        res.headers.get('docker-content-digest') ??
+        `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+      mediaType: body.mediaType ?? res.headers.get('content-type') ?? '',
+      artifactType: body.artifactType,
+      annotations: body.annotations ?? {},
+      config: body.config,
+      layers: body.layers ?? [],
+      manifests: body.manifests ?? [],
+      subject: body.subject,
+    };
+  }
+
+  async blob(repository: string, digest: string, maxBytes: number): Promise<Buffer> {
+    const what = `read blob ${digest.slice(0, 19)} of ${repository}`;
+    const res = await this.request('GET', `/v2/${repository}/blobs/${digest}`, what, {});
+    const length = Number(res.headers.get('content-length') ?? 0);
+    if (length > maxBytes) {
+      await res.body?.cancel();
+      throw new InvalidError('registry', `${what}: ${length} bytes, more than the ${maxBytes} read`);
+    }
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (bytes.length > maxBytes)
+      throw new InvalidError('registry', `${what}: more than the ${maxBytes} bytes read`);
+    return bytes;
+  }
+
+  async referrers(repository: string, digest: string): Promise<Referrers> {
+    const what = `list referrers of ${repository}@${digest.slice(0, 19)}`;
+    try {
+      const out: OciDescriptor[] = [];
+      let next: string | undefined = `/v2/${repository}/referrers/${digest}`;
+      while (next && out.length < 1000) {
+        const res = await this.request('GET', next, what, { Accept: INDEX });
+        const body = parseJson(Buffer.from(await res.arrayBuffer())) as { manifests?: OciDescriptor[] };
+        out.push(...(body.manifests ?? []));
+        next = nextLink(res.headers.get('link'));
+      }
+      return { referrers: out, via: 'referrers_api' };
+    } catch (err) {
+      // The spec: a registry answering 404 here does not serve the Referrers API; the client falls
+      // back to the index tagged <alg>-<hex>.
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    const tag = digest.replace(':', '-');
+    const index = await this.manifest(repository, tag);
+    return { referrers: index?.manifests ?? [], via: 'referrers_tag' };
   }
 
   private async request(
@@ -140,6 +257,14 @@ async function translate(res: Response, what: string): Promise<BackendError> {
     });
   if (res.status >= 500) return new BackendUnavailableError('registry', detail, opts);
   return new InvalidError('registry', detail, opts);
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    return {};
+  }
 }
 
 /** The target of an RFC 5988 `Link: <...>; rel="next"` header, as a path. */

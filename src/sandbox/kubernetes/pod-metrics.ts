@@ -1,3 +1,4 @@
+import { cpuMillicores, memoryBytes } from '../../providers/kubernetes/quantity.js';
 import type { ObjectStore } from './object-store.js';
 import { findByKind } from './resources.js';
 import type { KubeObject } from './types.js';
@@ -10,17 +11,48 @@ const DEPLOY = findByKind('apps/v1', 'Deployment')!;
 export const USAGE_ANNOTATION = 'sandbox.day2.dev/usage';
 
 /**
- * metrics.k8s.io PodMetrics for a namespace: seeded PodMetrics objects first; every running pod
- * without one gets usage from its deployment's usage annotation, else half its requests.
+ * Annotation on a Deployment giving the load on the whole Deployment: `cpu=3600m,memory=2Gi`, split
+ * evenly over its running pods (so more replicas each use less, as behind a load balancer). It
+ * wins over seeded PodMetrics and USAGE_ANNOTATION: a test or a demo raises load with it and
+ * watches the HPA controller scale out.
+ */
+export const LOAD_ANNOTATION = 'sandbox.day2.dev/load';
+
+/**
+ * metrics.k8s.io PodMetrics for a namespace: pods of a Deployment with a load annotation get their
+ * share of it; then seeded PodMetrics objects; every other running pod gets usage from its
+ * deployment's usage annotation, else half its requests.
  */
 export function podMetrics(store: ObjectStore, ns?: string): KubeObject[] {
-  const seeded = store.list(METRICS, ns);
+  const running = store
+    .list(POD, ns)
+    .filter((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running');
+  const loads = new Map<string, { load: Record<string, string>; pods: number }>();
+  for (const pod of running) {
+    const d = deploymentOf(store, pod);
+    const text = d?.metadata.annotations?.[LOAD_ANNOTATION];
+    if (!d || !text) continue;
+    const key = `${d.metadata.namespace}/${d.metadata.name}`;
+    const entry = loads.get(key) ?? { load: parseUsage(text), pods: 0 };
+    entry.pods++;
+    loads.set(key, entry);
+  }
+  const loaded = (pod: KubeObject) => {
+    const d = deploymentOf(store, pod);
+    return d ? loads.get(`${d.metadata.namespace}/${d.metadata.name}`) : undefined;
+  };
+  const seeded = store.list(METRICS, ns).filter((m) => {
+    const pod = running.find(
+      (p) => p.metadata.namespace === m.metadata.namespace && p.metadata.name === m.metadata.name,
+    );
+    return !pod || !loaded(pod);
+  });
   const have = new Set(seeded.map((m) => `${m.metadata.namespace}/${m.metadata.name}`));
   const out = [...seeded];
-  for (const pod of store.list(POD, ns)) {
-    if ((pod.status as { phase?: string } | undefined)?.phase !== 'Running') continue;
+  for (const pod of running) {
     if (have.has(`${pod.metadata.namespace}/${pod.metadata.name}`)) continue;
-    const usage = deploymentUsage(store, pod);
+    const share = loaded(pod);
+    const usage = share ? splitLoad(share.load, share.pods) : deploymentUsage(store, pod);
     const containers = (
       (pod.spec as { containers?: { name: string; resources?: { requests?: Record<string, string> } }[] })
         .containers ?? []
@@ -50,14 +82,30 @@ export function podMetrics(store: ObjectStore, ns?: string): KubeObject[] {
   );
 }
 
-function deploymentUsage(store: ObjectStore, pod: KubeObject): { cpu?: string; memory?: string } | undefined {
+function deploymentOf(store: ObjectStore, pod: KubeObject): KubeObject | undefined {
   const hash = pod.metadata.labels?.['pod-template-hash'];
   const rsName = pod.metadata.ownerReferences?.find((o) => o.kind === 'ReplicaSet')?.name;
   if (!hash || !rsName) return undefined;
-  const d = store.get(DEPLOY, pod.metadata.namespace, rsName.slice(0, -(hash.length + 1)));
-  const text = d?.metadata.annotations?.[USAGE_ANNOTATION];
-  if (!text) return undefined;
+  return store.get(DEPLOY, pod.metadata.namespace, rsName.slice(0, -(hash.length + 1)));
+}
+
+function deploymentUsage(store: ObjectStore, pod: KubeObject): { cpu?: string; memory?: string } | undefined {
+  const text = deploymentOf(store, pod)?.metadata.annotations?.[USAGE_ANNOTATION];
+  return text ? parseUsage(text) : undefined;
+}
+
+function parseUsage(text: string): Record<string, string> {
   return Object.fromEntries(text.split(',').map((kv) => kv.trim().split('=') as [string, string]));
+}
+
+/** One pod's share of a Deployment's load: CPU in millicores, memory in Ki, rounded up. */
+function splitLoad(load: Record<string, string>, pods: number): { cpu?: string; memory?: string } {
+  const cpu = load.cpu ? cpuMillicores(load.cpu) : undefined;
+  const memory = load.memory ? memoryBytes(load.memory) : undefined;
+  return {
+    cpu: cpu !== undefined ? `${Math.ceil(cpu / pods)}m` : undefined,
+    memory: memory !== undefined ? `${Math.ceil(memory / 1024 / pods)}Ki` : undefined,
+  };
 }
 
 function half(q: string | undefined, kind: 'cpu' | 'memory'): string | undefined {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { HpaController } from './hpa-controller.js';
 import type { ObjectStore } from './object-store.js';
 import { findByKind, type ResourceType } from './resources.js';
 import { clone, isObject, type KubeObject, type OwnerReference } from './types.js';
@@ -33,6 +34,12 @@ export interface RolloutTiming {
   crashIntervalMs: number;
   /** Milliseconds per second of spec.progressDeadlineSeconds. Default 1 (600 s → 600 ms). */
   msPerDeadlineSecond: number;
+  /**
+   * Interval of the HPA controller's sync (the real one's is 15 s). Default 0: off, because a fleet's
+   * seeded metrics are a snapshot the HPAs would otherwise act on at once (the demo's checkout runs
+   * at 92% of a 70% target), changing the replicas every other test and demo starts from.
+   */
+  hpaSyncMs?: number;
 }
 
 interface PendingPod {
@@ -54,6 +61,8 @@ export class RolloutController {
   /** Deployment uid → when its current rollout started (Date.now()), and for which template hash. */
   private readonly rollouts = new Map<string, { hash: string; startedAt: number; expired: boolean }>();
   private closed = false;
+  private readonly hpa: HpaController;
+  private readonly hpaTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: ObjectStore,
@@ -61,7 +70,32 @@ export class RolloutController {
     private readonly timing: RolloutTiming,
     /** Image (without digest) → what its container prints before it exits, as the termination message. */
     private readonly crashMessages: ReadonlyMap<string, string> = new Map(),
-  ) {}
+  ) {
+    this.hpa = new HpaController(store, {
+      scale: (ns, name, replicas) => this.scaleDeployment(ns, name, replicas),
+      event: (...a) => this.event(...a),
+    });
+    const every = timing.hpaSyncMs ?? 0;
+    if (every > 0) {
+      this.hpaTimer = setInterval(() => this.syncAutoscalers(), every);
+      this.hpaTimer.unref();
+    }
+  }
+
+  /** One sync of every HorizontalPodAutoscaler (the timer's work; tests may call it directly). */
+  syncAutoscalers(): void {
+    if (!this.closed) this.hpa.syncAll();
+  }
+
+  /** Sets a Deployment's replicas as an autoscaler's scale subresource write does, then reconciles. */
+  private scaleDeployment(ns: string, name: string, replicas: number): void {
+    const d = this.store.get(DEPLOY, ns, name);
+    if (!d) return;
+    (d.spec as { replicas?: number }).replicas = replicas;
+    d.metadata.generation = (d.metadata.generation ?? 1) + 1;
+    this.store.put(DEPLOY, d);
+    this.reconcile(ns, name);
+  }
 
   /** Brings one deployment's ReplicaSets, pods and status in line with its spec. */
   reconcile(ns: string, name: string): void {
@@ -225,6 +259,7 @@ export class RolloutController {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.hpaTimer);
     for (const p of this.pending.values()) clearTimeout(p.timer);
     for (const t of this.crashTimers.values()) clearInterval(t);
     for (const t of this.deadlineTimers.values()) clearTimeout(t);

@@ -1,7 +1,13 @@
 import type { Deps } from '../../contract/deps.js';
 import { gapReason, type Gap } from '../context/gather.js';
 import { serviceOf } from '../context/deployments.js';
-import { formatImageRef, newerTags, parseImageRef } from '../../providers/registry/index.js';
+import {
+  formatImageRef,
+  newerTags,
+  parseImageRef,
+  parseTag,
+  type TagVersion,
+} from '../../providers/registry/index.js';
 import { runtimeStatus, type RuntimeStatus } from './runtime-eol.js';
 import { activeHolds, heldWhy, holdOn } from './holds.js';
 
@@ -15,9 +21,16 @@ export interface ImageLine {
   /** Current tag (or digest when the image is pinned without a tag). */
   current: string;
   /** Newer tags in the registry, newest first; the first few carry their manifest digest. */
-  newer: { tag: string; digest?: string }[];
+  newer: { tag: string; digest?: string; change: VersionChange }[];
+  /**
+   * The version proposed by default: the newest patch of the running minor (or, as asked, the
+   * newest of the same major or any), never one a hold marks bad in any environment.
+   */
+  proposed?: { tag: string; change: VersionChange; digest?: string };
+  /** Why nothing is proposed although newer tags exist (no patch of the running minor, say). */
+  not_proposed?: string;
   runtime?: { name: string; line: string; eol: string; status: RuntimeStatus['status'] };
-  /** The update_image call that moves this container to the newest tag. */
+  /** The update_image call that moves this container to the proposed tag. */
   apply?: { tool: 'update_image'; arguments: Record<string, unknown> };
   /** Newer tags left out because a hold marks them bad in this environment, and why. */
   held?: string[];
@@ -32,7 +45,19 @@ export interface ImageScanOptions {
   onlyOutdated?: boolean;
   /** How many of each image's newest tags get their digest looked up (default 3). */
   digests?: number;
+  /** How far a proposal may move: within the running minor (default), the major, or any. */
+  propose?: VersionChange;
 }
+
+/** How far a version moves from the running one, by semver: 2.7.3 → 2.7.5 patch, → 2.8.0 minor. */
+export type VersionChange = 'patch' | 'minor' | 'major';
+
+/** The change from `from` to `to` (to newer than from). */
+export function versionChange(from: TagVersion, to: TagVersion): VersionChange {
+  return to.major !== from.major ? 'major' : to.minor !== from.minor ? 'minor' : 'patch';
+}
+
+const REACH: Record<VersionChange, number> = { patch: 0, minor: 1, major: 2 };
 
 export interface ImageScan {
   lines: ImageLine[];
@@ -76,7 +101,9 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
     }
   });
   const now = deps.clock.now();
-  const holds = await activeHolds(deps, { env });
+  // A version held anywhere (rolled back, or named by an incident) is bad here too: staging is
+  // not where a version prod rolled back should be tried again by proposal.
+  const holds = await activeHolds(deps);
   const lines: ImageLine[] = [];
   let upToDate = 0;
   const digestJobs: (() => Promise<void>)[] = [];
@@ -104,6 +131,9 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
       // is offered, instead of seeing it as up to date.
       if (opts.onlyOutdated !== false && held.length === 0) continue;
     }
+    const cur = c.ref.tag ? parseTag(c.ref.tag) : undefined;
+    const reach = REACH[opts.propose ?? 'patch'];
+    const best = cur ? newer.find((t) => REACH[versionChange(cur, t)] <= reach) : undefined;
     const line: ImageLine = {
       service: c.service,
       namespace: c.d.namespace,
@@ -111,10 +141,25 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
       container: c.container,
       image: c.image,
       current: c.ref.tag ?? c.ref.digest ?? '',
-      newer: newer.slice(0, NEWER_PER_IMAGE).map((t) => ({ tag: t.tag })),
+      newer: newer.slice(0, NEWER_PER_IMAGE).map((t) => ({ tag: t.tag, change: versionChange(cur!, t) })),
+      ...(best && cur ? { proposed: { tag: best.tag, change: versionChange(cur, best) } } : {}),
+      ...(!best && cur && newer.length
+        ? {
+            not_proposed: `no newer ${opts.propose === 'minor' ? `release of ${cur.major}.x` : `patch of ${cur.major}.${cur.minor}`}; newest is ${newer[0]!.tag} (${versionChange(cur, newer[0]!)}): call again with propose: "${versionChange(cur, newer[0]!)}" to have it proposed`,
+          }
+        : {}),
       runtime,
       ...(held.length ? { held } : {}),
     };
+    const proposed = line.proposed;
+    if (proposed && !line.newer.slice(0, opts.digests ?? 3).some((n) => n.tag === proposed.tag))
+      digestJobs.push(async () => {
+        try {
+          proposed.digest = await reg!.client.manifestDigest(c.ref.repository, proposed.tag);
+        } catch (err) {
+          gaps.push({ backend: 'registry', env, reason: gapReason(err) });
+        }
+      });
     for (const n of line.newer.slice(0, opts.digests ?? 3)) {
       digestJobs.push(async () => {
         try {
@@ -128,8 +173,9 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
   }
   await eachLimited(digestJobs, 8, (job) => job());
   for (const l of lines) {
-    const best = l.newer[0];
+    const best = l.proposed;
     if (!best) continue;
+    best.digest ??= l.newer.find((n) => n.tag === best.tag)?.digest;
     l.apply = {
       tool: 'update_image',
       arguments: {
@@ -146,14 +192,15 @@ export async function scanImages(deps: Deps, env: string, opts: ImageScanOptions
     (a, b) =>
       eolRank(a) - eolRank(b) || a.service.localeCompare(b.service) || a.container.localeCompare(b.container),
   );
-  return { lines, upToDate, gaps: dedupe(gaps) };
+  return { lines, upToDate, gaps: dedupeGaps(gaps) };
 }
 
 function eolRank(l: { runtime?: { status: string } }): number {
   return l.runtime?.status === 'end_of_life' ? 0 : l.runtime?.status === 'eol_within_6_months' ? 1 : 2;
 }
 
-function dedupe(gaps: Gap[]): Gap[] {
+/** Gaps with the same reason once. */
+export function dedupeGaps(gaps: Gap[]): Gap[] {
   const seen = new Set<string>();
   return gaps.filter((g) => (seen.has(g.reason) ? false : (seen.add(g.reason), true)));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { desiredChangeShape, desiredStateChange, desiredStateLines } from './drift/desired-change.js';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import type { DeploymentInfo } from '../../providers/kubernetes/types.js';
@@ -48,6 +49,7 @@ export const setResources = defineTool({
     to: z.object({ requests: z.record(z.string(), z.string()), limits: z.record(z.string(), z.string()) }),
     ...rolloutResultFields,
     revision: z.number().optional(),
+    desired_state: desiredChangeShape.optional(),
   },
   async plan(args, ctx) {
     const w = resolveWorkload(ctx.deps, args);
@@ -135,6 +137,14 @@ export const setResources = defineTool({
           fits: q.fits,
         })),
         dependents: dependentsOf(ctx.deps, w.service),
+        ...(refusal
+          ? {}
+          : {
+              desired_state: await desiredStateChange(ctx.deps.config, w.env, w, {
+                container,
+                set: { resources: nonEmpty(to) },
+              }),
+            }),
         reason: args.reason,
         way_back: `set_resources with requests ${JSON.stringify(from.requests)} and limits ${JSON.stringify(from.limits)}`,
       },
@@ -164,12 +174,24 @@ export const setResources = defineTool({
       reason: watched.reason,
       pod_problems: watched.problems,
       revision: watched.revision,
+      // A change that stayed is drift until the desired state says the same.
+      ...(watched.outcome === 'rolled_back'
+        ? {}
+        : {
+            desired_state: await desiredStateChange(ctx.deps.config, w.env, w, {
+              container,
+              set: { resources: nonEmpty(pre.resources_after) },
+            }),
+          }),
     };
   },
   render: (o) =>
-    o.outcome === 'rolled_out'
-      ? `${o.env}/${o.namespace}/${o.deployment} ${o.container} now runs with ${describe(o.from, o.to)} (revision ${o.revision ?? '?'})`
-      : `${o.outcome}: ${o.env}/${o.namespace}/${o.deployment} ${o.container} ${describe(o.from, o.to)}: ${o.reason}. ${o.pod_problems.slice(0, 2).join('; ')}`,
+    [
+      o.outcome === 'rolled_out'
+        ? `${o.env}/${o.namespace}/${o.deployment} ${o.container} now runs with ${describe(o.from, o.to)} (revision ${o.revision ?? '?'})`
+        : `${o.outcome}: ${o.env}/${o.namespace}/${o.deployment} ${o.container} ${describe(o.from, o.to)}: ${o.reason}. ${o.pod_problems.slice(0, 2).join('; ')}`,
+      ...desiredStateLines(o.desired_state),
+    ].join('\n'),
 });
 
 /** A strategic-merge patch that sets one container's resources (containers merge by name). */
@@ -195,4 +217,9 @@ function describe(from: Resources, to: Resources): string {
       if (quantityValue(from[kind][r]) !== quantityValue(to[kind][r]))
         parts.push(`${kind} ${r} ${from[kind][r] ?? 'none'} → ${to[kind][r] ?? 'none'}`);
   return parts.join(', ') || 'unchanged';
+}
+
+/** Resources as a manifest writes them: no empty requests or limits. */
+function nonEmpty(r: Resources): Partial<Resources> {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => Object.keys(v).length > 0));
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { desiredChangeShape, desiredStateChange, desiredStateLines } from './drift/desired-change.js';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
 import { reasonField } from '../../contract/fields.js';
 import { formatImageRef, parseImageRef } from '../../providers/registry/index.js';
@@ -53,6 +54,7 @@ export const updateImage = defineTool({
     to: z.string(),
     ...rolloutResultFields,
     revision: z.number().optional(),
+    desired_state: desiredChangeShape.optional(),
     rolled_back_to_revision: z.number().optional(),
     image_now: z.string(),
   },
@@ -127,6 +129,14 @@ export const updateImage = defineTool({
         auto_rollback: autoRollbackNote(args, d.revision),
         ...(held ? { overrides_hold: heldWhy(held) } : {}),
         dependents: dependentsOf(ctx.deps, w.service),
+        ...(refusal
+          ? {}
+          : {
+              desired_state: await desiredStateChange(ctx.deps.config, w.env, w, {
+                container,
+                set: { image },
+              }),
+            }),
         notes,
         reason: args.reason,
         way_back: `update_image with image ${current.image}`,
@@ -156,14 +166,26 @@ export const updateImage = defineTool({
       reason: watched.reason,
       pod_problems: watched.problems,
       revision: watched.revision,
+      // A change that stayed is drift until the desired state says the same.
+      ...(watched.outcome === 'rolled_back'
+        ? {}
+        : {
+            desired_state: await desiredStateChange(ctx.deps.config, w.env, w, {
+              container,
+              set: { image: pre.image_after },
+            }),
+          }),
       rolled_back_to_revision: watched.rolled_back_to,
       image_now: watched.images.find((i) => i.container === container)?.image ?? '',
     };
   },
   render: (o) =>
-    o.outcome === 'rolled_out'
-      ? `${o.env}/${o.namespace}/${o.deployment} ${o.container} now runs ${o.to} (revision ${o.revision ?? '?'})`
-      : o.outcome === 'rolled_back'
-        ? `ROLLED BACK: ${o.to} failed in ${o.env}/${o.namespace}/${o.deployment} (${o.reason}); day2 restored revision ${o.rolled_back_to_revision ?? '?'}, running ${o.image_now}. ${o.pod_problems.slice(0, 2).join('; ')}`
-        : `${o.outcome}: ${o.env}/${o.namespace}/${o.deployment} ${o.container} → ${o.to}: ${o.reason}. ${o.pod_problems.slice(0, 2).join('; ')}`,
+    [
+      o.outcome === 'rolled_out'
+        ? `${o.env}/${o.namespace}/${o.deployment} ${o.container} now runs ${o.to} (revision ${o.revision ?? '?'})`
+        : o.outcome === 'rolled_back'
+          ? `ROLLED BACK: ${o.to} failed in ${o.env}/${o.namespace}/${o.deployment} (${o.reason}); day2 restored revision ${o.rolled_back_to_revision ?? '?'}, running ${o.image_now}. ${o.pod_problems.slice(0, 2).join('; ')}`
+          : `${o.outcome}: ${o.env}/${o.namespace}/${o.deployment} ${o.container} → ${o.to}: ${o.reason}. ${o.pod_problems.slice(0, 2).join('; ')}`,
+      ...desiredStateLines(o.desired_state),
+    ].join('\n'),
 });

@@ -195,12 +195,16 @@ describe('deploys', () => {
     );
   });
 
-  it('patch_report lists exactly the newer tags of the same major, with digests and the update_image call', async () => {
+  it('patch_report lists exactly the newer tags of the same major, classified, with digests and the update_image call to the newest patch', async () => {
     const r = await call('patch_report', { env: 'prod', service: 'web-frontend' });
     expect(r.isError, text(r)).toBeFalsy();
     const line = (sc(r).images as Obj[]).find((i) => i.container === 'web-frontend')!;
     expect(line.current).toBe('5.12.0');
-    expect(line.newer.map((n: Obj) => n.tag)).toEqual(['5.13.0', '5.12.1']);
+    expect(line.newer.map((n: Obj) => [n.tag, n.change])).toEqual([
+      ['5.13.0', 'minor'],
+      ['5.12.1', 'patch'],
+    ]);
+    expect(line.proposed).toMatchObject({ tag: '5.12.1', change: 'patch' });
     expect(line.newer[0].digest).toBe(digests.get('shop/web-frontend:5.13.0'));
     expect(line.apply).toEqual(webFrontendUpdate());
     const withPre = await call('patch_report', {
@@ -218,7 +222,7 @@ describe('deploys', () => {
   });
 });
 
-/** The update_image call that moves prod web-frontend to its newest same-major tag. */
+/** The update_image call patch_report proposes for prod web-frontend: the newest patch of its minor (5.12). */
 const webFrontendUpdate = () => ({
   tool: 'update_image',
   arguments: {
@@ -226,8 +230,8 @@ const webFrontendUpdate = () => ({
     namespace: 'storefront',
     deployment: 'web-frontend',
     container: 'web-frontend',
-    tag: '5.13.0',
-    digest: digests.get('shop/web-frontend:5.13.0'),
+    tag: '5.12.1',
+    digest: digests.get('shop/web-frontend:5.12.1'),
   },
 });
 
@@ -249,9 +253,7 @@ describe('outdated images in the backlog', () => {
     expect(web.owner).toBeTruthy();
     // The same finding patch_report makes, and nothing from an env whose registry nobody configured.
     const patch = sc(await call('patch_report', { env: 'prod', limit: 100 })).images as Obj[];
-    const outdated = patch
-      .filter((l) => l.newer.length > 0)
-      .map((l) => `${l.namespace}/${l.deployment}/${l.container}`);
+    const outdated = patch.filter((l) => l.apply).map((l) => `${l.namespace}/${l.deployment}/${l.container}`);
     expect(
       items
         .filter((i) => i.id.startsWith('versions:prod:image:') && i.fix)

@@ -70,7 +70,12 @@ export const imagesSource: BacklogSource = {
         detail: `${l.image}${l.newer.length ? `; newer: ${l.newer.map((n) => n.tag).join(', ')}` : ''}${eol ? `; ${eol.name} ${eol.line} end of life ${eol.eol}` : ''}${l.held ? `; not offered: ${l.held.join('; ')}` : ''}`,
         ...(l.apply
           ? { fix: { tool: l.apply.tool, arguments: l.apply.arguments } }
-          : { action: `move ${l.service}/${l.container} to a supported ${eol?.name ?? 'runtime'} line` }),
+          : {
+              action:
+                !eol && l.not_proposed
+                  ? `choose a version for ${l.service}/${l.container}: ${l.not_proposed}`
+                  : `move ${l.service}/${l.container} to a supported ${eol?.name ?? 'runtime'} line`,
+            }),
       };
     }
   },
