@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, envField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, envField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
 import { scanImages } from './image-scan.js';
@@ -52,7 +54,8 @@ export const patchReport = defineTool({
     total: z.number(),
     up_to_date: z.number(),
     next_cursor: z.string().optional(),
-    gaps: z.array(gapShape),
+    gaps: z.array(gapShape).describe('the first 10'),
+    gaps_total: z.number(),
   },
   async run(args, ctx) {
     const env = resolveEnvWith(ctx.deps, args.env, 'kubernetes');
@@ -63,7 +66,7 @@ export const patchReport = defineTool({
       includePrereleases: args.include_prereleases,
       onlyOutdated: args.only_outdated,
     });
-    const page = paginate(scan.lines, args.limit, args.cursor);
+    const page = pageOf(scan.lines, args);
     return {
       env,
       images: page.items,
@@ -71,12 +74,13 @@ export const patchReport = defineTool({
       up_to_date: scan.upToDate,
       next_cursor: page.next_cursor,
       gaps: scan.gaps.slice(0, 10),
+      gaps_total: scan.gaps.length,
     };
   },
-  render: (o) =>
-    [
-      `${o.env}: ${o.total} image(s) with updates or runtime end-of-life, ${o.up_to_date} up to date`,
-      ...o.images.map(
+  render: (o, args) =>
+    answerText({
+      head: [`${o.env}: ${o.total} image(s) with updates or runtime end-of-life, ${o.up_to_date} up to date`],
+      rows: o.images.map(
         (i) =>
           `${i.service}/${i.container} ${i.current}${
             i.newer.length
@@ -87,9 +91,11 @@ export const patchReport = defineTool({
               : ''
           }${i.runtime && i.runtime.status !== 'supported' ? ` (${i.runtime.name} ${i.runtime.line} EOL ${i.runtime.eol})` : ''}${i.held ? `; not offered: ${i.held.join('; ')}` : ''}`,
       ),
-      o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
-      o.gaps.length ? `Not read: ${o.gaps.map((g) => g.reason).join('; ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+      tail: [
+        pageLine('images', { shown: o.images.length, ...o }, { tool: 'patch_report', args }),
+        gapsLine(o.gaps),
+        o.gaps_total > o.gaps.length &&
+          `(${o.gaps_total - o.gaps.length} more image(s) not read, left out here)`,
+      ],
+    }),
 });
