@@ -1,5 +1,6 @@
 import { ToolError } from '../core/errors.js';
 import { canonicalJson, sha256Hex } from '../core/canonical-json.js';
+import { callText } from './answer-text.js';
 
 /** Rows per page where a call gives no limit. */
 export const DEFAULT_LIMIT = 20;
@@ -91,4 +92,28 @@ export function pageOf<T>(
 function offsetOf(position: Record<string, unknown>): number | undefined {
   const o = position.o;
   return typeof o === 'number' && Number.isSafeInteger(o) && o >= 0 ? o : undefined;
+}
+
+/**
+ * A list as a resource holds it. Resources take no cursor, so one that lists is summarised instead:
+ * its first `cap` rows under `key`, how many there are in all, and where it cut, the tool call
+ * that pages through every row.
+ */
+export function capList<T>(
+  key: string,
+  items: readonly T[],
+  cap: number,
+  pagedBy?: { tool: string; args: Record<string, unknown> },
+): Record<string, unknown> {
+  const truncated = items.length > cap;
+  return {
+    [key]: items.slice(0, cap),
+    total: items.length,
+    truncated,
+    ...(truncated && pagedBy
+      ? {
+          more: `${cap} of ${items.length} here; every one: ${callText(pagedBy.tool, pagedBy.args)} and its next_cursor`,
+        }
+      : {}),
+  };
 }
