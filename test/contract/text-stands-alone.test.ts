@@ -124,6 +124,8 @@ async function exerciseEveryTool(): Promise<void> {
   const firing = (alerts.alerts as Obj[]).find((a) => a.service && a.env === prod);
   const hot = (firing?.service as string | undefined) ?? svc;
   await ok('triage_service', { service: hot, env: prod });
+  // The smallest report: what it leaves out must be said.
+  await ok('triage_service', { service: hot, env: prod, max_bytes: 2048 });
   await ok('read_logs', { service: hot, env: prod });
   const am = (alerts.alerts as Obj[]).find((a) => a.source === 'alertmanager');
   await write('silence_alert', {
@@ -275,6 +277,14 @@ describe('every tool answers in text that stands alone', () => {
       .filter(({ text }) => Buffer.byteLength(text) > TEXT_BUDGET_BYTES || text.includes(CUT_MARK))
       .map(({ tool, text }) => `${tool}: ${Buffer.byteLength(text)} bytes`);
     expect(over).toEqual([]);
+  });
+
+  it('the calls meet a truncation, a next page, a gap and a plan warning, so every check has work', () => {
+    const all = seen.map((s) => JSON.stringify(s.result.structuredContent ?? {}));
+    expect(all.some((j) => j.includes('"truncated":true'))).toBe(true);
+    expect(all.some((j) => j.includes('"next_cursor":'))).toBe(true);
+    expect(all.some((j) => /"gaps":\[\{/.test(j))).toBe(true);
+    expect(all.some((j) => /"warnings":\["/.test(j))).toBe(true);
   });
 
   it('the check itself catches a gap, a cut section, a page and a truncation the text leaves out', () => {
