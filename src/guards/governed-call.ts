@@ -15,6 +15,7 @@ import { approvalRequiredText, mayNotApprove } from './approval-ask.js';
 import type { Redactor } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../core/format-issues.js';
+import { canonicalJson } from '../core/canonical-json.js';
 import { approvalIdField, approvalTokenField, dryRunField, durationMs } from '../contract/fields.js';
 import { answerText, callText, capText, planText } from '../contract/answer-text.js';
 import { StoreUnavailableError, type ApprovalRequest, type AuditInput } from '../store/store.js';
@@ -188,7 +189,8 @@ async function governedRead(
     void rt.audit
       .append({ ...audit, outcome: { ok: true, duration_ms: ms(started) } }, { relaxed: true })
       .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
-  const result = okResult(r, output, tool.render(output, args));
+  // Renders repeat arguments in their next calls: never a secret-named one.
+  const result = okResult(r, output, tool.render(output, r.redact(args)));
   for (const a of attachments)
     result.content.push({
       type: 'resource',
@@ -293,7 +295,7 @@ async function governedWrite(
       },
       withPlan(`Dry run of ${tool.name}: ${plan.summary}`, planView, [
         `Policy: ${decisionText(decision)}.`,
-        `Next: ${callText(tool.name, actionArgs(args))} ${decision.decision === 'require_approval' ? 'asks for that approval' : 'runs it'}.`,
+        `Next: ${nextCall(r, tool.name, actionArgs(args))} ${decision.decision === 'require_approval' ? 'asks for that approval' : 'runs it'}.`,
       ]),
     );
   }
@@ -442,7 +444,7 @@ async function executeWrite(
   return okResult(
     r,
     { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },
-    tool.render(result, actionArgs(args)),
+    tool.render(result, r.redact(actionArgs(args))),
   );
 }
 
@@ -647,6 +649,17 @@ function policySummary(d: PolicyDecision) {
 function decisionText(d: PolicyDecision): string {
   if (d.decision !== 'require_approval') return `rule "${d.rule}" ${d.decision}s it`;
   return `rule "${d.rule}" requires ${d.approvals} approval(s)${d.distinct_from_requester ? ' from others than the requester' : ''}${d.reason_required ? ' with a reason' : ''} through ${d.channels.join(' or ')}`;
+}
+
+/**
+ * The call again, as text a model can send: the arguments as given, unless one is secret-named, in
+ * which case the text says so in words instead of echoing (or masking) it.
+ */
+function nextCall(r: Redactor, tool: string, args: Record<string, unknown>): string {
+  const shown = r.redact(args);
+  return canonicalJson(shown) === canonicalJson(args)
+    ? callText(tool, args)
+    : `${tool} with the same arguments (without dry_run)`;
 }
 
 /**

@@ -121,6 +121,7 @@ describe('cursors', () => {
         } catch (e) {
           return e;
         }
+        return undefined;
       })();
       expect(err).toBeInstanceOf(CursorError);
       expect((err as CursorError).field).toBe('cursor');
