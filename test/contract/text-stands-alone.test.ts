@@ -25,13 +25,10 @@ interface Seen {
   result: CallToolResult;
 }
 
-// Tools whose text is being reworked in a parallel change (issue 16, items 3 and 5); the merger
-// empties this list. Their results are still called and checked: a failure here is reported as
-// pending, never hidden, and a pending tool that passes fails the test so the entry goes.
-const PENDING: Record<string, string> = {
-  day2_backlog: 'issue 16 item 3: a grouped summary within 8 KB',
-  search_audit: 'issue 16 item 5: one line per action',
-};
+// Tools whose text is being reworked in a parallel change, each with the reason; their results are
+// still called and checked: a failure here is reported as pending, never hidden, and a pending tool
+// that passes fails the test so the entry goes. Empty now that issue 16's items 3 and 5 are in.
+const PENDING: Record<string, string> = {};
 
 let h: SandboxHarness;
 let agent: Client;
@@ -178,6 +175,7 @@ async function exerciseEveryTool(): Promise<void> {
   const toPromote = skew.find(
     (d) => d.versions[prod] && d.versions[other] && d.versions[prod] !== d.versions[other],
   )?.service as string | undefined;
+  await ok('plan_capacity', { env: prod, service: svc, load_factor: 3 });
   await write('promote_version', { service: toPromote, from_env: other, env: prod });
   await write('remediate_drift', { env: prod });
   await write('remediate_drift', { env: prod, force_conflicts: true });
@@ -208,6 +206,16 @@ async function exerciseEveryTool(): Promise<void> {
     )
   ).rows[0]?.name;
   await write('reindex', { ...db, index });
+  const table = (
+    await sleeper.query<{ name: string }>(
+      "select schemaname || '.' || tablename as name from pg_tables where schemaname not in ('pg_catalog', 'information_schema') order by 1 limit 1",
+    )
+  ).rows[0]?.name;
+  const described = await ok('describe_table', { ...db, table });
+  // The first column (from the last) that no index covers yet.
+  for (const column of ((described.columns ?? []) as Obj[]).map((c) => c.name as string).reverse())
+    if ((await write('create_index', { ...db, table, columns: [column] })).status === 'approval_required')
+      break;
   const backup = await write('backup_database', db, { execute: true });
   const file = (backup.result as Obj | undefined)?.file as string | undefined;
   if (file) await write('restore_database', { ...db, file });
