@@ -108,8 +108,13 @@ interface ToolBase<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   risk: Risk;
   input: I;
   output: O;
-  /** A short text rendering of the structured result for clients that show text only. */
-  render(output: z.infer<z.ZodObject<O>>): string;
+  /**
+   * The result's text, which must stand alone (many hosts show the model only the text): the answer,
+   * every warning and note, what was left out and the call that gets it, within TEXT_BUDGET_BYTES
+   * (build it with answerText, src/contract/answer-text.ts). `args` are the call's arguments, for
+   * the next calls it names.
+   */
+  render(output: z.infer<z.ZodObject<O>>, args: z.infer<z.ZodObject<I>>): string;
   /** Resolves the env and service a read or record call concerns, for policy and audit. */
   scope?(args: z.infer<z.ZodObject<I>>, deps: Deps): { env?: string; service?: string };
 }

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { pageOf } from './pages.js';
+
+export { CursorError, DEFAULT_LIMIT } from './pages.js';
 
 /**
  * Field schemas shared by every tool, so that the same field reads the same everywhere. A field
@@ -34,30 +37,11 @@ export const writeStatusField = z
   .enum(['approval_required', 'dry_run', 'executed', 'refused'])
   .describe('approval_required: a human must approve; dry_run: plan only; executed: done');
 
-export const DEFAULT_LIMIT = 20;
-
-/** Cursor pagination over an in-memory list: opaque offsets, stable for a stable ordering. */
+/**
+ * A page of a list by limit and cursor alone, its cursor bound to no other argument. New lists use
+ * pageOf (src/contract/pages.ts), whose cursors are bound to the query; this stays for callers not
+ * yet moved over.
+ */
 export function paginate<T>(items: readonly T[], limit: number | undefined, cursor: string | undefined) {
-  const size = limit ?? DEFAULT_LIMIT;
-  const offset = cursor ? decodeCursor(cursor) : 0;
-  const page = items.slice(offset, offset + size);
-  const next = offset + size < items.length ? encodeCursor(offset + size) : undefined;
-  return { items: page, next_cursor: next, total: items.length };
-}
-
-function encodeCursor(offset: number): string {
-  return Buffer.from(`o:${offset}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const m = /^o:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw new CursorError();
-  return Number(m[1]);
-}
-
-export class CursorError extends Error {
-  constructor() {
-    super('cursor is not valid: pass the next_cursor from the previous page unchanged');
-    this.name = 'CursorError';
-  }
+  return pageOf(items, { limit, cursor });
 }

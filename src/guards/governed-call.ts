@@ -15,13 +15,9 @@ import { approvalRequiredText, mayNotApprove } from './approval-ask.js';
 import type { Redactor } from '../core/redact.js';
 import { checkInputLimits } from './input-limits.js';
 import { formatZodIssues } from '../core/format-issues.js';
-import {
-  approvalIdField,
-  approvalTokenField,
-  CursorError,
-  dryRunField,
-  durationMs,
-} from '../contract/fields.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { approvalIdField, approvalTokenField, dryRunField, durationMs } from '../contract/fields.js';
+import { answerText, callText, capText, planText } from '../contract/answer-text.js';
 import { StoreUnavailableError, type ApprovalRequest, type AuditInput } from '../store/store.js';
 import { describeBackendError, serverMessageOf } from '../providers/describe-error.js';
 
@@ -193,7 +189,8 @@ async function governedRead(
     void rt.audit
       .append({ ...audit, outcome: { ok: true, duration_ms: ms(started) } }, { relaxed: true })
       .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
-  const result = okResult(r, output, tool.render(output));
+  // Renders repeat arguments in their next calls: never a secret-named one.
+  const result = okResult(r, output, tool.render(output, r.redact(args)));
   for (const a of attachments)
     result.content.push({
       type: 'resource',
@@ -254,7 +251,7 @@ async function governedWrite(
       tool,
       audit,
       'plan_refused',
-      `${tool.name} refused: ${plan.refusal}`,
+      withPlan(`${tool.name} refused: ${plan.refusal}`, planView),
       started,
       undefined,
       {
@@ -296,7 +293,10 @@ async function governedWrite(
         plan: planView,
         policy: policySummary(decision),
       },
-      `Dry run of ${tool.name}: ${plan.summary}`,
+      withPlan(`Dry run of ${tool.name}: ${plan.summary}`, planView, [
+        `Policy: ${decisionText(decision)}.`,
+        `Next: ${nextCall(r, tool.name, actionArgs(args))} ${decision.decision === 'require_approval' ? 'asks for that approval' : 'runs it'}.`,
+      ]),
     );
   }
 
@@ -357,7 +357,7 @@ async function governedWrite(
         onPage.state === 'not_approved'
           ? `\nThe user was asked to open the approval page (${onPage.answer}); it was not decided within ${Math.round(MAX_APPROVAL_WAIT_MS / 1000)} s.`
           : '';
-      return okResult(r, out, approvalRequiredText(request, link.url) + asked);
+      return okResult(r, out, withPlan(approvalRequiredText(request, link.url) + asked, planView));
     }
     return await executeWrite(rt, tool, args, ctx, plan, audit, started, {
       by: redemption,
@@ -444,7 +444,7 @@ async function executeWrite(
   return okResult(
     r,
     { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },
-    tool.render(result),
+    tool.render(result, r.redact(actionArgs(args))),
   );
 }
 
@@ -523,7 +523,7 @@ async function refuse(
 
 /** Errors that mean "refused, nothing ran": raised by governance, by a tool's checks, or a bad cursor. */
 function isRefusal(err: unknown): boolean {
-  return err instanceof ToolError || err instanceof ApprovalError || err instanceof CursorError;
+  return err instanceof ToolError || err instanceof ApprovalError;
 }
 
 async function tryElicitation(
@@ -586,7 +586,6 @@ function requestedDurationMs(args: Record<string, unknown>): number | undefined 
 function classify(err: unknown, tool: AnyTool): { message: string; code: string } {
   if (err instanceof ToolError) return { message: err.message, code: err.code };
   if (err instanceof ApprovalError) return { message: err.message, code: err.code };
-  if (err instanceof CursorError) return { message: err.message, code: 'bad_cursor' };
   if (err instanceof StoreUnavailableError)
     return tool.effect === 'write'
       ? {
@@ -646,16 +645,45 @@ function policySummary(d: PolicyDecision) {
   };
 }
 
+/** What policy decided, in words: the rule and, for an approval, how many and who. */
+function decisionText(d: PolicyDecision): string {
+  if (d.decision !== 'require_approval') return `rule "${d.rule}" ${d.decision}s it`;
+  return `rule "${d.rule}" requires ${d.approvals} approval(s)${d.distinct_from_requester ? ' from others than the requester' : ''}${d.reason_required ? ' with a reason' : ''} through ${d.channels.join(' or ')}`;
+}
+
+/**
+ * The call again, as text a model can send: the arguments as given, unless one is secret-named, in
+ * which case the text says so in words instead of echoing (or masking) it.
+ */
+function nextCall(r: Redactor, tool: string, args: Record<string, unknown>): string {
+  const shown = r.redact(args);
+  return canonicalJson(shown) === canonicalJson(args)
+    ? callText(tool, args)
+    : `${tool} with the same arguments (without dry_run)`;
+}
+
+/**
+ * A write's text with its plan, short, as the approver sees it: the plan's warnings and notes
+ * whole, then one line per part, within the text budget.
+ */
+function withPlan(head: string, plan: Record<string, unknown>, tail: string[] = []): string {
+  const { notes, rows } = planText(plan);
+  return answerText({ head: [head, ...notes, rows.length > 0 && 'Plan:'], rows, tail });
+}
+
 function principalFields(p: Principal) {
   return { principal: p.id, client: p.client, transport: p.transport, session: p.session };
 }
 
 function okResult(r: Redactor, structured: Record<string, unknown>, text: string): CallToolResult {
-  return { content: [{ type: 'text', text: r.redactText(text) }], structuredContent: structured };
+  return { content: [{ type: 'text', text: capText(r.redactText(text)) }], structuredContent: structured };
 }
 
 function errorResult(r: Redactor, text: string, structured?: Record<string, unknown>): CallToolResult {
-  const result: CallToolResult = { content: [{ type: 'text', text: r.redactText(text) }], isError: true };
+  const result: CallToolResult = {
+    content: [{ type: 'text', text: capText(r.redactText(text)) }],
+    isError: true,
+  };
   if (structured) result.structuredContent = structured;
   return result;
 }

@@ -1,4 +1,8 @@
 import { defineResource } from '../contract/define-resource.js';
+import { capList } from '../contract/pages.js';
+
+/** Requests listed; a backlog larger than this is a problem of its own, and total says so. */
+const CAP = 50;
 
 export const approvalsPending = defineResource({
   uri: 'day2://approvals/pending',
@@ -8,10 +12,11 @@ export const approvalsPending = defineResource({
   mimeType: 'application/json',
   async read(ctx) {
     await ctx.deps.store.expireApprovals(ctx.deps.clock.now().toISOString());
-    const pending = await ctx.deps.store.listApprovals({ status: 'pending', limit: 50 });
+    const pending = await ctx.deps.store.listApprovals({ status: 'pending', limit: 1000 });
     return {
-      json: {
-        pending: pending.map((r) => ({
+      json: capList(
+        'pending',
+        pending.map((r) => ({
           approval_id: r.id,
           tool: r.tool,
           env: r.env,
@@ -23,7 +28,8 @@ export const approvalsPending = defineResource({
           expires_at: r.expires_at,
           approve_with: `day2 approve ${r.id}`,
         })),
-      },
+        CAP,
+      ),
     };
   },
 });

@@ -5,12 +5,16 @@ import {
   ResourceNotFoundError,
   type ResourceContext,
 } from '../contract/define-resource.js';
+import { capList } from '../contract/pages.js';
 import type { Deps } from '../contract/deps.js';
 import { toGraphJson, toMermaid, type GraphJson } from '../catalog/graph-export.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { collectAlerts } from '../tools/context/alerts.js';
 import { collectDeployments, versionSkew } from '../tools/context/deployments.js';
 import { changesPage } from '../tools/context/changes/page.js';
+
+/** Rows a listing resource holds; past it, the resource names the tool that pages through all. */
+const LIST_CAP = 100;
 
 export const servicesResource = defineResource({
   uri: 'day2://services',
@@ -31,6 +35,7 @@ export const servicesResource = defineResource({
           dependents: s.dependents.length,
         })),
         conflicts: c.conflicts.slice(0, 50),
+        conflicts_total: c.conflicts.length,
       },
     });
   },
@@ -111,7 +116,15 @@ export const alertsResource = defineResource({
   subscribable: true,
   async read(ctx) {
     const { alerts, gaps } = await collectAlerts(ctx.deps);
-    return { json: { alerts, gaps } };
+    return {
+      json: {
+        ...capList('alerts', alerts, LIST_CAP, {
+          tool: 'list_alerts',
+          args: { include_silenced: true, limit: 100 },
+        }),
+        gaps,
+      },
+    };
   },
 });
 
@@ -128,7 +141,14 @@ export const deploymentsResource = defineResourceTemplate({
     const all = await collectDeployments(ctx.deps);
     const rows = all.rows.filter((r) => r.env === env);
     const skew = versionSkew(all.rows).filter((s) => s.versions[env] !== undefined);
-    return { json: { env, deployments: rows, skew, gaps: all.gaps } };
+    return {
+      json: {
+        env,
+        ...capList('deployments', rows, LIST_CAP, { tool: 'list_deployments', args: { env, limit: 100 } }),
+        skew,
+        gaps: all.gaps,
+      },
+    };
   },
 });
 

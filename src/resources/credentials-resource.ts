@@ -1,4 +1,5 @@
 import { defineResource } from '../contract/define-resource.js';
+import { capList } from '../contract/pages.js';
 import { collectCredentials } from '../tools/secrets/rotation/inventory.js';
 
 const CAP = 200;
@@ -17,10 +18,8 @@ export const credentialsResource = defineResource({
     for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
     return {
       json: {
-        total: rows.length,
         by_status: counts,
-        credentials: rows.slice(0, CAP),
-        truncated: rows.length > CAP,
+        ...capList('credentials', rows, CAP, { tool: 'list_credentials', args: { limit: 100 } }),
         gaps,
       },
     };

@@ -3,6 +3,7 @@ import {
   defineResourceTemplate,
   ResourceNotFoundError,
 } from '../contract/define-resource.js';
+import { capList } from '../contract/pages.js';
 import { IncidentNotFoundError, IncidentRecords } from '../tools/incidents/incident-record.js';
 import { buildTimeline } from '../tools/incidents/timeline.js';
 import { collectMetrics } from '../tools/incidents/collect-metrics.js';
@@ -23,24 +24,29 @@ export const incidentsResource = defineResource({
     return {
       json: {
         open: all.filter((i) => i.status !== 'resolved').length,
-        incidents: ordered.slice(0, 100).map((i) => ({
-          id: i.id,
-          title: i.title,
-          service: i.service,
-          env: i.env,
-          severity: i.severity,
-          status: i.status,
-          detected_at: i.detected_at,
-          opened_at: i.opened_at,
-          resolved_at: i.resolved_at,
-          mirror: i.mirror?.id ? `datadog:${i.mirror.public_id ?? i.mirror.id}` : undefined,
-          uri: `day2://incidents/${i.id}`,
-        })),
-        truncated: ordered.length > 100,
+        ...capList(
+          'incidents',
+          ordered.map((i) => ({
+            id: i.id,
+            title: i.title,
+            service: i.service,
+            env: i.env,
+            severity: i.severity,
+            status: i.status,
+            detected_at: i.detected_at,
+            opened_at: i.opened_at,
+            resolved_at: i.resolved_at,
+            mirror: i.mirror?.id ? `datadog:${i.mirror.public_id ?? i.mirror.id}` : undefined,
+            uri: `day2://incidents/${i.id}`,
+          })),
+          100,
+        ),
       },
     };
   },
 });
+
+const TIMELINE_CAP = 200;
 
 export const incidentResource = defineResourceTemplate({
   uriTemplate: 'day2://incidents/{id}',
@@ -70,7 +76,21 @@ export const incidentResource = defineResourceTemplate({
       throw err;
     }
     const { entries, gaps } = await buildTimeline(ctx.deps, inc);
-    return { json: { incident: { ...inc, entries: undefined }, timeline: entries.slice(-200), gaps } };
+    // The newest entries, where a long incident has more than a model should read at once.
+    const timeline = entries.slice(-TIMELINE_CAP);
+    return {
+      json: {
+        incident: { ...inc, entries: undefined },
+        timeline,
+        timeline_total: entries.length,
+        ...(entries.length > timeline.length
+          ? {
+              timeline_left_out: `the ${entries.length - timeline.length} oldest entries; resolve_incident returns the whole timeline`,
+            }
+          : {}),
+        gaps,
+      },
+    };
   },
 });
 

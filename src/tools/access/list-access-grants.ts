@@ -3,7 +3,9 @@ import { collectGrants } from './inventory.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { grantShape, grantView } from './grant-shape.js';
 
 export const listAccessGrants = defineTool({
@@ -37,23 +39,24 @@ export const listAccessGrants = defineTool({
       .map((g) => grantView(g, now));
     const counts = { active: 0, expiring: 0, expired: 0, revoked: 0 };
     for (const v of views) counts[v.status]++;
-    const page = paginate(
+    const page = pageOf(
       views.filter((v) => args.include_revoked || v.status !== 'revoked'),
-      args.limit,
-      args.cursor,
+      args,
     );
     return { grants: page.items, counts, total: page.total, next_cursor: page.next_cursor, gaps };
   },
-  render: (o) =>
-    [
-      `${o.counts.active} active, ${o.counts.expiring} expiring within the hour, ${o.counts.expired} expired awaiting the reaper, ${o.counts.revoked} revoked`,
-      ...o.grants.map(
+  render: (o, args) =>
+    answerText({
+      head: [
+        `${o.counts.active} active, ${o.counts.expiring} expiring within the hour, ${o.counts.expired} expired awaiting the reaper, ${o.counts.revoked} revoked`,
+      ],
+      rows: o.grants.map(
         (g) =>
           `${g.grant_id} ${g.principal} ${g.role} ${g.kind === 'kubernetes' ? `${g.env}/${g.namespace}` : `${g.env}/${g.database}`} until ${g.expires_at} [${g.status}]`,
       ),
-      o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
-      o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.env}: ${g.reason}`).join('; ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+      tail: [
+        pageLine('grants', { shown: o.grants.length, ...o }, { tool: 'list_access_grants', args }),
+        gapsLine(o.gaps),
+      ],
+    }),
 });

@@ -8,7 +8,7 @@ import { approvalIdField } from '../../contract/fields.js';
 export const getApproval = defineTool({
   name: 'get_approval',
   title: 'Get approval',
-  description: "An approval's status; waits up to wait_s seconds for a decision.",
+  description: "An approval's status; waits up to wait_s s for a decision.",
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',

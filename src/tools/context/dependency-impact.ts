@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
+import { answerText, gapsLine } from '../../contract/answer-text.js';
 import { serviceField } from '../../contract/fields.js';
 import { alertStates, collectAlerts } from './alerts.js';
 import { dependencyImpact } from '../../catalog/graph.js';
 import { resolveEnv } from './resolve-service.js';
 import { gapShape, nodeStateShape } from './shapes.js';
+
+/** Nodes an answer lists, nearest first. */
+const MAX_NODES = 60;
 
 export const dependencyImpactTool = defineTool({
   name: 'dependency_impact',
@@ -51,17 +55,22 @@ export const dependencyImpactTool = defineTool({
     }));
     return {
       service: root.id,
-      nodes: nodes.slice(0, 60),
-      truncated: impact.truncated || nodes.length > 60,
+      nodes: nodes.slice(0, MAX_NODES),
+      truncated: impact.truncated || nodes.length > MAX_NODES,
       gaps,
     };
   },
-  render: (o) =>
-    `${o.service}: ${o.nodes.length} related node(s)\n` +
-    o.nodes
-      .map(
+  render: (o, args) =>
+    answerText({
+      head: [`${o.service}: ${o.nodes.length} related node(s)`],
+      rows: o.nodes.map(
         (n) =>
           `${n.direction === 'upstream' ? '↑' : '↓'}${n.distance} ${n.id} (${n.owner ?? 'no owner'}${n.tier ? `, ${n.tier}` : ''}) ${n.alert_status}${n.alerts ? ` ×${n.alerts}` : ''}`,
-      )
-      .join('\n'),
+      ),
+      tail: [
+        o.truncated &&
+          `More related nodes were left out (${MAX_NODES} at most, nearest first); narrow with direction or a smaller depth${args.depth ? ` than ${args.depth}` : ''}.`,
+        gapsLine(o.gaps),
+      ],
+    }),
 });

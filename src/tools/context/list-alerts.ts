@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { collectAlerts } from './alerts.js';
 import { resolveEnv } from './resolve-service.js';
 import { alertShape, gapShape } from './shapes.js';
@@ -8,7 +10,7 @@ import { alertShape, gapShape } from './shapes.js';
 export const listAlerts = defineTool({
   name: 'list_alerts',
   title: 'List alerts',
-  description: 'Active Datadog and Alertmanager alerts, most severe and newest first.',
+  description: 'Active Datadog and Alertmanager alerts, most severe first.',
   toolset: 'context',
   effect: 'read',
   risk: 'low',
@@ -36,20 +38,19 @@ export const listAlerts = defineTool({
         (!args.severity || a.severity === args.severity) &&
         (args.include_silenced || a.silenced_by.length === 0),
     );
-    const page = paginate(filtered, args.limit, args.cursor);
+    const page = pageOf(filtered, args);
     return { alerts: page.items, total: page.total, next_cursor: page.next_cursor, gaps };
   },
-  render: (o) =>
-    (o.alerts.length
-      ? o.alerts
-          .map(
-            (a) =>
-              `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'}${a.backend_service ? ` (as ${a.backend_service})` : ''} ${a.name} since ${a.since ?? '?'} [${a.source}]`,
-          )
-          .join('\n')
-      : 'No active alerts.') +
-    (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
-    (o.gaps.length
-      ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''} (${g.reason})`).join('; ')}`
-      : ''),
+  render: (o, args) =>
+    answerText({
+      head: [o.total ? `${o.total} active alert(s), most severe first:` : 'No active alerts.'],
+      rows: o.alerts.map(
+        (a) =>
+          `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'}${a.backend_service ? ` (as ${a.backend_service})` : ''} ${a.name} since ${a.since ?? '?'} [${a.source}]`,
+      ),
+      tail: [
+        pageLine('alerts', { shown: o.alerts.length, ...o }, { tool: 'list_alerts', args }),
+        gapsLine(o.gaps),
+      ],
+    }),
 });

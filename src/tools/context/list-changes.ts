@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, envField } from '../../contract/fields.js';
+import { cursorField, envField, limitField } from '../../contract/fields.js';
 import { CHANGE_KINDS } from './changes/change.js';
 import { changesPage, renderChanges } from './changes/page.js';
 import { gapShape } from './shapes.js';
@@ -41,6 +41,7 @@ export const listChanges = defineTool({
     since: z.string().optional(),
     until: z.string().optional(),
     kinds: z.array(z.enum(CHANGE_KINDS)).optional(),
+    limit: limitField,
     cursor: cursorField,
   },
   output: {

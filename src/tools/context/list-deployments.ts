@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { collectDeployments, versionSkew } from './deployments.js';
 import { resolveEnv, resolveServiceFilter } from './resolve-service.js';
 import { gapShape } from './shapes.js';
@@ -36,6 +38,7 @@ export const listDeployments = defineTool({
     total: z.number(),
     next_cursor: z.string().optional(),
     skew: z.array(z.object({ service: z.string(), versions: z.record(z.string(), z.string()) })),
+    skew_total: z.number().describe('services whose versions differ between envs; skew shows the first 20'),
     gaps: z.array(gapShape),
   },
   async run(args, ctx) {
@@ -47,30 +50,37 @@ export const listDeployments = defineTool({
         ? undefined
         : resolveServiceFilter(ctx.deps, args.service, { env }, (n) => rows.some((r) => r.service === n));
     const scoped = rows.filter((r) => (!service || r.service === service) && (!env || r.env === env));
-    const page = paginate(scoped, args.limit, args.cursor);
+    const page = pageOf(scoped, args);
     const skew = versionSkew(rows.filter((r) => !service || r.service === service));
     return {
       deployments: page.items.map(({ image: _image, last_rollout: _lr, ...r }) => r),
       total: page.total,
       next_cursor: page.next_cursor,
-      skew: skew.slice(0, 20),
+      skew: skew.slice(0, SKEW_SHOWN),
+      skew_total: skew.length,
       gaps,
     };
   },
-  render: (o) =>
-    o.deployments
-      .map((d) => `${d.env}/${d.service} ${d.version} ${d.ready}/${d.desired} ${d.status}`)
-      .join('\n') +
-    (o.skew.length
-      ? `\nSkew: ${o.skew
-          .map(
-            (s) =>
-              `${s.service} ${Object.entries(s.versions)
-                .map(([e, v]) => `${e}=${v}`)
-                .join(' ')}`,
-          )
-          .join('; ')}`
-      : '') +
-    (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
-    (o.gaps.length ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}`).join(', ')}` : ''),
+  render: (o, args) =>
+    answerText({
+      head: [`${o.total} deployment(s):`],
+      rows: o.deployments.map(
+        (d) => `${d.env}/${d.service} ${d.version} ${d.ready}/${d.desired} ${d.status}`,
+      ),
+      tail: [
+        pageLine('deployments', { shown: o.deployments.length, ...o }, { tool: 'list_deployments', args }),
+        o.skew.length &&
+          `Skew${o.skew_total > o.skew.length ? ` (${o.skew.length} of ${o.skew_total} services)` : ''}: ${o.skew
+            .map(
+              (s) =>
+                `${s.service} ${Object.entries(s.versions)
+                  .map(([e, v]) => `${e}=${v}`)
+                  .join(' ')}`,
+            )
+            .join('; ')}`,
+        gapsLine(o.gaps),
+      ],
+    }),
 });
+
+const SKEW_SHOWN = 20;

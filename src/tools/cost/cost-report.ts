@@ -6,6 +6,9 @@ import { costOf, DEFAULT_IDLE_CPU_MILLICORES } from './report.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { defineTool } from '../../contract/define-tool.js';
+import { cursorField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, callText, gapsLine } from '../../contract/answer-text.js';
 
 const amount = z.number().describe('per month, in the price table currency');
 const owner = {
@@ -31,6 +34,7 @@ export const costReport = defineTool({
       .max(200)
       .optional()
       .describe('rows per section (default 20); totals cover all'),
+    cursor: cursorField,
   },
   output: {
     envs: z.array(
@@ -105,13 +109,13 @@ export const costReport = defineTool({
         monthly_cost: amount,
       }),
     ),
+    next_cursor: z.string().optional().describe('the next rows of every section'),
     gaps: z.array(gapShape),
   },
   scope: (args) => ({ env: args.env }),
   async run(args, ctx) {
     const deps = ctx.deps;
     const envs = args.env ? [resolveEnv(deps, args.env)] : Object.keys(deps.config.environments);
-    const limit = args.limit ?? 20;
     const { envs: per, gaps } = await costOf(deps, envs, {
       orphans: true,
       signal: ctx.signal,
@@ -133,6 +137,8 @@ export const costReport = defineTool({
       total: 0,
     };
     totals.total = money(totals.idle_savings + totals.rightsizing_savings + totals.orphan_costs);
+    // One cursor pages every section alike: page n shows rows n·limit… of each.
+    const pages = [pageOf(idle, args), pageOf(rightsizing, args), pageOf(orphans, args)] as const;
     return {
       envs: per.map((p) => ({ env: p.env, prices: p.prices })),
       basis: {
@@ -147,7 +153,7 @@ export const costReport = defineTool({
         orphans: orphans.length,
         no_metrics: per.reduce((t, p) => t + p.analysis.no_metrics.length, 0),
       },
-      idle: idle.slice(0, limit).map((i) => ({
+      idle: pages[0].items.map((i) => ({
         service: i.service,
         owner: i.owner,
         env: i.env,
@@ -166,27 +172,47 @@ export const costReport = defineTool({
                 arguments: { env: i.env, namespace: i.namespace, deployment: i.deployment },
               },
       })),
-      rightsizing: rightsizing.slice(0, limit),
-      orphans: orphans.slice(0, limit).map(({ owner: _o, ...o }) => o),
+      rightsizing: pages[1].items,
+      orphans: pages[2].items.map(({ owner: _o, ...o }) => o),
+      next_cursor: pages.find((p) => p.next_cursor)?.next_cursor,
       gaps,
     };
   },
-  render: (o) =>
-    [
-      `Savings per month: ${o.totals.total} (idle ${o.totals.idle_savings}, rightsizing ${o.totals.rightsizing_savings}, orphans ${o.totals.orphan_costs})`,
-      ...o.idle.map(
-        (i) =>
-          `idle: ${i.env}/${i.namespace}/${i.deployment} (${i.service}) ${i.replicas} replicas at p95 ${i.p95_cpu_m}m CPU; requests ${i.requests.cpu}/${i.requests.memory} per pod; save ${i.monthly_savings}/month`,
-      ),
-      ...o.rightsizing.map(
-        (r) =>
-          `over-requested: ${r.env}/${r.namespace}/${r.deployment} (${r.service}) requests ${r.requests.cpu}/${r.requests.memory}, p95 ${r.p95.cpu}/${r.p95.memory}, suggest ${r.suggested.cpu}/${r.suggested.memory}; save ${r.monthly_savings}/month`,
-      ),
-      ...o.orphans.map(
-        (x) => `orphan: ${x.env} ${x.kind} ${x.namespace}/${x.name}: ${x.why} (${x.monthly_cost}/month)`,
-      ),
-      o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.env}: ${g.reason}`).join('; ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+  render: (o, args) => {
+    const shown = (
+      [
+        ['idle', o.idle.length, o.counts.idle],
+        ['over-requested', o.rightsizing.length, o.counts.rightsizing],
+        ['orphans', o.orphans.length, o.counts.orphans],
+      ] as const
+    ).filter(([, n, of]) => n < of);
+    const { cursor: _previous, ...rest } = args;
+    return answerText({
+      head: [
+        `Savings per month: ${o.totals.total} (idle ${o.totals.idle_savings}, rightsizing ${o.totals.rightsizing_savings}, orphans ${o.totals.orphan_costs}); ${o.counts.idle} idle, ${o.counts.rightsizing} over-requested, ${o.counts.orphans} orphans`,
+      ],
+      rows: [
+        ...o.idle.map(
+          (i) =>
+            `idle: ${i.env}/${i.namespace}/${i.deployment} (${i.service}) ${i.replicas} replicas at p95 ${i.p95_cpu_m}m CPU; requests ${i.requests.cpu}/${i.requests.memory} per pod; save ${i.monthly_savings}/month${i.fix ? `; fix: ${callText(i.fix.tool, i.fix.arguments)}` : ''}`,
+        ),
+        ...o.rightsizing.map(
+          (r) =>
+            `over-requested: ${r.env}/${r.namespace}/${r.deployment} (${r.service}) requests ${r.requests.cpu}/${r.requests.memory}, p95 ${r.p95.cpu}/${r.p95.memory}, suggest ${r.suggested.cpu}/${r.suggested.memory}; save ${r.monthly_savings}/month`,
+        ),
+        ...o.orphans.map(
+          (x) => `orphan: ${x.env} ${x.kind} ${x.namespace}/${x.name}: ${x.why} (${x.monthly_cost}/month)`,
+        ),
+      ],
+      tail: [
+        shown.length &&
+          `showing ${shown.map(([what, n, of]) => `${n} of ${of} ${what}`).join(', ')}${
+            o.next_cursor ? `; next page: ${callText('cost_report', { ...rest, cursor: o.next_cursor })}` : ''
+          }`,
+        o.counts.no_metrics &&
+          `${o.counts.no_metrics} deployment(s) had no usage metrics and were not judged (capacity_report flags them no_metrics).`,
+        gapsLine(o.gaps),
+      ],
+    });
+  },
 });

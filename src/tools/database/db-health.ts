@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { resolveDatabase } from './resolve-database.js';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, pageLine } from '../../contract/answer-text.js';
 import { databaseTargetFields, severityField, severityValues } from './database-fields.js';
 import { collectHealth } from './health-checks.js';
 import { fixFor } from './health-fixes.js';
@@ -80,13 +82,12 @@ export const dbHealth = defineTool({
       );
     const counts: Record<string, number> = {};
     for (const f of kept) counts[f.severity] = (counts[f.severity] ?? 0) + 1;
-    const page = paginate(
+    const page = pageOf(
       kept.map((f) => {
         const fix = fixFor(f, db);
         return fix ? { ...f, fix } : f;
       }),
-      args.limit,
-      args.cursor,
+      args,
     );
     return {
       env: db.env,
@@ -98,7 +99,7 @@ export const dbHealth = defineTool({
       next_cursor: page.next_cursor,
     };
   },
-  render(out) {
+  render(out, args) {
     const head =
       `${out.env}/${out.database}: ${out.total} finding(s)` +
       (out.total
@@ -106,9 +107,18 @@ export const dbHealth = defineTool({
             .map(([k, v]) => `${v} ${k}`)
             .join(', ')})`
         : '');
-    const lines = out.findings.map(
-      (f) => `- [${f.severity}] ${f.check} ${f.object}: ${f.summary}${f.fix ? `\n  fix: ${f.fix}` : ''}`,
-    );
-    return [head, ...lines, ...(out.next_cursor ? ['(more: pass next_cursor)'] : [])].join('\n');
+    return answerText({
+      head: [head],
+      rows: out.findings.map(
+        (f) =>
+          `- [${f.severity}] ${f.check} ${f.object}: ${f.summary}${
+            f.fix
+              ? `
+  fix: ${f.fix}`
+              : ''
+          }`,
+      ),
+      tail: [pageLine('findings', { shown: out.findings.length, ...out }, { tool: 'db_health', args })],
+    });
   },
 });

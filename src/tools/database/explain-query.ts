@@ -187,12 +187,15 @@ export const explainQuery = defineTool({
       ...p.plan.map((line) => `  ${line}`),
       `  create it: ${p.create}`,
     ]);
+    const shown = Math.min(out.nodes.length, 15);
+    const more =
+      out.truncated || out.nodes.length > shown
+        ? `… further plan nodes left out here (${shown} shown${out.truncated ? '; the structured plan is cut too' : `, ${out.nodes.length} in structuredContent`})`
+        : '';
     return [
       head,
       ...lines,
-      ...(out.nodes.length > 15 || out.truncated
-        ? [`… (${out.nodes.length} nodes in structuredContent)`]
-        : []),
+      ...(more ? [more] : []),
       ...proposals,
       ...(out.note ? [`note: ${out.note}`] : []),
     ].join('\n');

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, envField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, envField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { gather } from '../context/gather.js';
 import { serviceOf } from '../context/deployments.js';
 import { gapShape } from '../context/shapes.js';
@@ -49,6 +51,9 @@ const row = z.object({
   ),
 });
 
+/** Quota rows shown; quotas_total counts them all. */
+const QUOTAS_SHOWN = 30;
+
 export const capacityReport = defineTool({
   name: 'capacity_report',
   title: 'Capacity report',
@@ -75,16 +80,19 @@ export const capacityReport = defineTool({
       memory_usage_mib: z.number(),
       pending_pods: z.number(),
     }),
-    quotas: z.array(
-      z.object({
-        namespace: z.string(),
-        quota: z.string(),
-        resource: z.string(),
-        hard: z.string(),
-        used: z.string(),
-        headroom: z.string(),
-      }),
-    ),
+    quotas: z
+      .array(
+        z.object({
+          namespace: z.string(),
+          quota: z.string(),
+          resource: z.string(),
+          hard: z.string(),
+          used: z.string(),
+          headroom: z.string(),
+        }),
+      )
+      .describe(`the first ${QUOTAS_SHOWN}`),
+    quotas_total: z.number(),
     gaps: z.array(gapShape),
   },
   async run(args, ctx) {
@@ -147,7 +155,7 @@ export const capacityReport = defineTool({
       (a, b) =>
         rank(a) - rank(b) || a.service.localeCompare(b.service) || a.namespace.localeCompare(b.namespace),
     );
-    const page = paginate(rows, args.limit, args.cursor);
+    const page = pageOf(rows, args);
     const sum = (f: (r: z.infer<typeof row>) => number | null) =>
       Math.round(rows.reduce((s, r) => s + (f(r) ?? 0), 0));
     return {
@@ -162,22 +170,32 @@ export const capacityReport = defineTool({
         memory_usage_mib: sum((r) => r.memory.usage_mib),
         pending_pods: sum((r) => r.replicas.pending_pods),
       },
-      quotas: quotaRows.slice(0, 30),
+      quotas: quotaRows.slice(0, QUOTAS_SHOWN),
+      quotas_total: quotaRows.length,
       gaps,
     };
   },
-  render: (o) =>
-    [
-      `${o.env}: ${o.total} services; CPU ${o.totals.cpu_usage_m}m used of ${o.totals.cpu_request_m}m requested, memory ${o.totals.memory_usage_mib}Mi of ${o.totals.memory_request_mib}Mi${o.totals.pending_pods ? `, ${o.totals.pending_pods} pending pods` : ''}`,
-      ...o.services.map(
+  render: (o, args) =>
+    answerText({
+      head: [
+        `${o.env}: ${o.total} services; CPU ${o.totals.cpu_usage_m}m used of ${o.totals.cpu_request_m}m requested, memory ${o.totals.memory_usage_mib}Mi of ${o.totals.memory_request_mib}Mi${o.totals.pending_pods ? `, ${o.totals.pending_pods} pending pods` : ''}`,
+      ],
+      rows: o.services.map(
         (s) =>
           `${s.service} ${s.replicas.ready}/${s.replicas.desired} cpu ${s.cpu.usage_m ?? '?'}m/${s.cpu.request_m}m (${s.cpu.utilization_pct ?? '?'}%) mem ${s.memory.usage_mib ?? '?'}Mi/${s.memory.request_mib}Mi${s.flags.length ? ` [${s.flags.join(', ')}]` : ''}`,
       ),
-      o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
-      o.gaps.length ? `Not read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''}`).join(', ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+      tail: [
+        pageLine('services', { shown: o.services.length, ...o }, { tool: 'capacity_report', args }),
+        o.quotas.length &&
+          `Quotas${o.quotas_total > o.quotas.length ? ` (${o.quotas.length} of ${o.quotas_total})` : ''}: ${o.quotas
+            .map(
+              (q) =>
+                `${q.namespace}/${q.quota} ${q.resource} ${q.used} of ${q.hard} (headroom ${q.headroom})`,
+            )
+            .join('; ')}`,
+        gapsLine(o.gaps),
+      ],
+    }),
 });
 
 const MIB = 2 ** 20;

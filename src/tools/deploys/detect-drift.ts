@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { gapShape } from '../context/shapes.js';
 import { driftObjectShape, driftScopeFields, driftView, heldDrift, scanScope } from './drift-scope.js';
 import { activeHolds } from './holds.js';
@@ -31,13 +33,14 @@ export const detectDrift = defineTool({
     objects: z.array(driftObjectShape),
     total: z.number(),
     next_cursor: z.string().optional(),
-    gaps: z.array(gapShape),
+    gaps: z.array(gapShape).describe('the first 10'),
+    gaps_total: z.number(),
   },
   async run(args, ctx) {
     const scope = await scanScope(ctx.deps, args);
     const count = (s: string) => scope.objects.filter((o) => o.status === s).length;
     const listed = scope.objects.filter((o) => args.include_in_sync || o.status !== 'in_sync');
-    const page = paginate(listed, args.limit, args.cursor);
+    const page = pageOf(listed, args);
     const holds = await activeHolds(ctx.deps, { env: scope.env });
     const expected = scope.objects.filter((o) => o.status === 'drifted' && heldDrift(o, holds)).length;
     return {
@@ -53,12 +56,15 @@ export const detectDrift = defineTool({
       total: page.total,
       next_cursor: page.next_cursor,
       gaps: scope.gaps.slice(0, 10),
+      gaps_total: scope.gaps.length,
     };
   },
-  render: (o) =>
-    [
-      `${o.env}: ${o.counts.compared} objects compared, ${o.counts.drifted} drifted${o.counts.expected ? ` (${o.counts.expected} expected: held versions)` : ''}, ${o.counts.missing} missing, ${o.counts.in_sync} in sync`,
-      ...o.objects.map(
+  render: (o, args) =>
+    answerText({
+      head: [
+        `${o.env}: ${o.counts.compared} objects compared, ${o.counts.drifted} drifted${o.counts.expected ? ` (${o.counts.expected} expected: held versions)` : ''}, ${o.counts.missing} missing, ${o.counts.in_sync} in sync`,
+      ],
+      rows: o.objects.map(
         (x) =>
           `${x.object} ${x.status}${x.expected ? ` (${x.expected})` : ''}${
             x.changes.length
@@ -67,13 +73,17 @@ export const detectDrift = defineTool({
                   .map(
                     (c) => `${c.op} ${c.path}${c.op === 'changed' ? ` (${c.desired} → live ${c.live})` : ''}`,
                   )
-                  .join('; ')}${x.changes_total > 3 ? ` …+${x.changes_total - 3}` : ''}`
+                  .join(
+                    '; ',
+                  )}${x.changes_total > 3 ? ` …+${x.changes_total - 3} more change(s) left out here` : ''}`
               : ''
           }`,
       ),
-      o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
-      o.gaps.length ? `Not read: ${o.gaps.map((g) => g.reason).join('; ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+      tail: [
+        pageLine('objects', { shown: o.objects.length, ...o }, { tool: 'detect_drift', args }),
+        gapsLine(o.gaps),
+        o.gaps_total > o.gaps.length &&
+          `(${o.gaps_total - o.gaps.length} more object(s) not read, left out here)`,
+      ],
+    }),
 });

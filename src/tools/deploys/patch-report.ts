@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { Deps } from '../../contract/deps.js';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, envField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, envField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
 import { parseImageRef } from '../../providers/registry/index.js';
@@ -96,7 +98,8 @@ export const patchReport = defineTool({
     total: z.number(),
     up_to_date: z.number(),
     next_cursor: z.string().optional(),
-    gaps: z.array(gapShape),
+    gaps: z.array(gapShape).describe('the first 10'),
+    gaps_total: z.number(),
   },
   async run(args, ctx) {
     const env = resolveEnvWith(ctx.deps, args.env, 'kubernetes');
@@ -108,22 +111,24 @@ export const patchReport = defineTool({
       onlyOutdated: args.only_outdated,
       propose: args.propose,
     });
-    const page = paginate(scan.lines, args.limit, args.cursor);
+    const page = pageOf(scan.lines, args);
     const gaps: Gap[] = [...scan.gaps];
     const images = await Promise.all(page.items.map((l) => enrich(ctx.deps, env, l, gaps)));
+    const allGaps = dedupeGaps(gaps);
     return {
       env,
       images,
       total: page.total,
       up_to_date: scan.upToDate,
       next_cursor: page.next_cursor,
-      gaps: dedupeGaps(gaps).slice(0, 10),
+      gaps: allGaps.slice(0, 10),
+      gaps_total: allGaps.length,
     };
   },
-  render: (o) =>
-    [
-      `${o.env}: ${o.total} image(s) with updates or runtime end-of-life, ${o.up_to_date} up to date`,
-      ...o.images.map(
+  render: (o, args) =>
+    answerText({
+      head: [`${o.env}: ${o.total} image(s) with updates or runtime end-of-life, ${o.up_to_date} up to date`],
+      rows: o.images.map(
         (i) =>
           `${i.service}/${i.container} ${i.current}${
             i.newer.length
@@ -134,12 +139,14 @@ export const patchReport = defineTool({
               : ''
           }${i.runtime && i.runtime.status !== 'supported' ? ` (${i.runtime.name} ${i.runtime.line} EOL ${i.runtime.eol})` : ''}${i.held ? `; not offered: ${i.held.join('; ')}` : ''}`,
       ),
-      o.next_cursor ? `(${o.total} in all; pass next_cursor for more)` : '',
-      ...o.images.flatMap((i) => proposalLines(i)),
-      o.gaps.length ? `Not read: ${o.gaps.map((g) => g.reason).join('; ')}` : '',
-    ]
-      .filter(Boolean)
-      .join('\n'),
+      tail: [
+        ...o.images.flatMap((i) => proposalLines(i)),
+        pageLine('images', { shown: o.images.length, ...o }, { tool: 'patch_report', args }),
+        gapsLine(o.gaps),
+        o.gaps_total > o.gaps.length &&
+          `(${o.gaps_total - o.gaps.length} more image(s) not read, left out here)`,
+      ],
+    }),
 });
 
 type Line = z.infer<typeof line>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { gapsLine } from '../../contract/answer-text.js';
 import { envField, serviceField } from '../../contract/fields.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
@@ -97,5 +98,6 @@ export const openIncident = defineTool({
       ? o.incident.mirror.error
         ? `\nDatadog mirror failed: ${o.incident.mirror.error}`
         : `\nMirrored to Datadog (${o.incident.mirror.public_id ?? o.incident.mirror.id})`
-      : ''),
+      : '') +
+    (o.gaps.length ? `\n${gapsLine(o.gaps)}` : ''),
 });

@@ -23,7 +23,7 @@ const podShape = z.object({
 export const readLogs = defineTool({
   name: 'read_logs',
   title: 'Read pod logs',
-  description: "Recent log lines of a service's pods, troubled ones first.",
+  description: "Recent log lines of a service's pods, troubled first.",
   toolset: 'incidents',
   effect: 'read',
   risk: 'low',

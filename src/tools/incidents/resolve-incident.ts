@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
+import { answerText, gapsLine } from '../../contract/answer-text.js';
 import { gapShape } from '../context/shapes.js';
 import { IncidentRecords } from './incident-record.js';
 import { mirrorUpdate } from './mirror.js';
@@ -105,8 +106,15 @@ export const resolveIncident = defineTool({
     };
   },
   render: (o) =>
-    `${o.incident.id} resolved after ${o.time_to_resolve_minutes} min.${o.hold ? ` Held ${shortImage(o.hold.image)} in ${o.hold.env} (${o.hold.id}): no tool offers it again until release_hold.` : ''} Timeline:\n` +
-    o.timeline.map((e) => `${e.at} [${e.source}] ${e.kind}: ${e.text}`).join('\n'),
+    answerText({
+      head: [
+        `${o.incident.id} resolved after ${o.time_to_resolve_minutes} min.${o.hold ? ` Held ${shortImage(o.hold.image)} in ${o.hold.env} (${o.hold.id}): no tool offers it again until release_hold.` : ''} Timeline:`,
+        o.timeline_truncated &&
+          `(the oldest entries were left out: the last ${MAX_TIMELINE} are shown; day2://incidents/${o.incident.id} has up to 200)`,
+      ],
+      rows: o.timeline.map((e) => `${e.at} [${e.source}] ${e.kind}: ${e.text}`),
+      tail: [gapsLine(o.gaps)],
+    }),
 });
 
 /** The image `version` names (a tag, or an image reference) in the incident's deployment history. */

@@ -10,7 +10,7 @@ import { rolloutCause } from '../context/changes/cause.js';
 export const rollbackDeployment = defineTool({
   name: 'rollback_deployment',
   title: 'Roll back a deployment',
-  description: 'Roll back to the previous or a given revision; holds the bad version.',
+  description: 'Roll back to the previous or a given revision; holds the bad one.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'high',

@@ -47,10 +47,7 @@ export const silenceAlert = defineTool({
   risk: 'low',
   input: {
     env: envField,
-    matchers: z
-      .array(z.string().min(3).max(300))
-      .max(20)
-      .describe('e.g. alertname=HighErrorRate, service=~a|b, severity!=info'),
+    matchers: z.array(z.string().min(3).max(300)).max(20).describe('e.g. alertname=X, service=~a|b'),
     duration: durationField('e.g. 30m; at most 7d'),
     comment: z.string().min(3).max(500),
   },

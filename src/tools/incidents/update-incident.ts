@@ -9,7 +9,7 @@ import { incidentIdField, incidentShape, incidentView, onIncident, severityField
 export const updateIncident = defineTool({
   name: 'update_incident',
   title: 'Update an incident',
-  description: 'Add a note to an incident, or change its fields.',
+  description: 'Add a note to an incident or change its fields.',
   toolset: 'incidents',
   effect: 'record',
   mirrorsTo: 'Datadog incidents',

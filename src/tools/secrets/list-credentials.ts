@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
+import { answerText, gapsLine, pageLine } from '../../contract/answer-text.js';
 import { resolveEnv, resolveServiceFilter } from '../context/resolve-service.js';
 import { gapShape } from '../context/shapes.js';
 import { collectCredentials } from './rotation/inventory.js';
@@ -54,20 +56,19 @@ export const listCredentials = defineTool({
     const filtered = rows.filter(
       (r) => (!args.status || r.status === args.status) && (!service || r.used_by.includes(service)),
     );
-    const page = paginate(filtered, args.limit, args.cursor);
+    const page = pageOf(filtered, args);
     return { credentials: page.items, total: page.total, next_cursor: page.next_cursor, gaps };
   },
-  render: (o) =>
-    (o.credentials.length
-      ? o.credentials
-          .map(
-            (c) =>
-              `${c.status.toUpperCase()} ${c.env}/${c.name} owner ${c.owner ?? '?'} due ${c.next_due?.slice(0, 10) ?? '?'} used by ${c.used_by.join(', ') || 'nothing known'}`,
-          )
-          .join('\n')
-      : 'No credentials found.') +
-    (o.next_cursor ? `\n(${o.total} in all; pass next_cursor for more)` : '') +
-    (o.gaps.length
-      ? `\nNot read: ${o.gaps.map((g) => `${g.backend}/${g.env ?? ''} (${g.reason})`).join('; ')}`
-      : ''),
+  render: (o, args) =>
+    answerText({
+      head: [o.total ? `${o.total} credential(s):` : 'No credentials found.'],
+      rows: o.credentials.map(
+        (c) =>
+          `${c.status.toUpperCase()} ${c.env}/${c.name} owner ${c.owner ?? '?'} due ${c.next_due?.slice(0, 10) ?? '?'} used by ${c.used_by.join(', ') || 'nothing known'}`,
+      ),
+      tail: [
+        pageLine('credentials', { shown: o.credentials.length, ...o }, { tool: 'list_credentials', args }),
+        gapsLine(o.gaps),
+      ],
+    }),
 });

@@ -213,7 +213,8 @@ describe.each(FLEETS)('the change ledger on the $name fleet', ({ path }) => {
         const { sc } = await call(
           agent,
           'list_changes',
-          cursor ? { env: e, cursor } : { env: e, since: '30d', kinds },
+          // A next page is the same call with the cursor: the cursor is bound to env, service and kinds.
+          { env: e, kinds, ...(cursor ? { cursor } : { since: '30d' }) },
         );
         const page = sc as unknown as Page;
         // One Alertmanager or Datadog can serve several environments: the same object once.

@@ -50,10 +50,8 @@ afterAll(async () => {
 
 describe('db_health', () => {
   it('surfaces each seeded problem with its severity and evidence', async () => {
-    const out = await dbHealth.run(
-      { env: 'test', database: 'app', limit: 100, idle_in_transaction_seconds: 1 },
-      db.ctx(),
-    );
+    const args = { env: 'test', database: 'app', limit: 100, idle_in_transaction_seconds: 1 };
+    const out = await dbHealth.run(args, db.ctx());
     const by = (check: string, object: string) =>
       out.findings.find((f) => f.check === check && f.object === object);
 
@@ -78,7 +76,7 @@ describe('db_health', () => {
     const order = ['critical', 'high', 'medium', 'low', 'info'];
     const ranks = out.findings.map((f) => order.indexOf(f.severity));
     expect([...ranks].sort((a, b) => a - b)).toEqual(ranks);
-    expect(dbHealth.render(out)).toContain('invalid_index public.accounts_email_key');
+    expect(dbHealth.render(out, args)).toContain('invalid_index public.accounts_email_key');
   });
 
   it('reports a session idle in a transaction, and nothing about healthy tables', async () => {

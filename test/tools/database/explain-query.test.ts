@@ -41,7 +41,9 @@ describe('explain_query', () => {
     expect(out.seq_scans).toEqual(['public.t']);
     expect(out.nodes[0]).toMatchObject({ node_type: 'Seq Scan', relation: 'public.t' });
     expect(out.nodes[0]?.actual_rows).toBeUndefined();
-    expect(explainQuery.render(out)).toContain('sequential scans on public.t');
+    expect(explainQuery.render(out, { env: 'test', database: 'app', sql: 'select 1' })).toContain(
+      'sequential scans on public.t',
+    );
   });
 
   it('runs EXPLAIN ANALYZE for a single read query and reports actual rows', async () => {

@@ -171,6 +171,6 @@ describe('run_migration', () => {
     expect(out.not_run).toEqual(['003_c.sql']);
     expect(await schema()).toContain('"other"');
     expect(await schema()).not.toContain('"c"');
-    expect(runMigration.render(out)).toContain('FAILED 002_b.sql');
+    expect(runMigration.render(out, args)).toContain('FAILED 002_b.sql');
   });
 });

@@ -62,7 +62,9 @@ describe('blocking_queries and cancel_query', () => {
       state: 'idle in transaction',
       query: `update jobs set state = 'held' where id = 1`,
     });
-    expect(blockingQueries.render(out)).toContain(`blocked by ${holderPid}`);
+    expect(blockingQueries.render(out, { env: 'test', database: 'app' })).toContain(
+      `blocked by ${holderPid}`,
+    );
 
     const args = { env: 'test', database: 'app', pid: holderPid, force: true };
     const plan = await cancelQuery.plan(args, db.ctx());
