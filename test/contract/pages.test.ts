@@ -49,7 +49,6 @@ let other = '';
 // passes fails the test.
 const PENDING: Record<string, string> = {
   search_audit: 'no total beside its actions (its cursor is a keyset on seq: a count query would give one)',
-  day2_backlog: "accepts another query's cursor: paginate(kept, limit, cursor) → pageOf(kept, args) binds it",
 };
 
 const PAGED: PagedTool[] = [

@@ -6,7 +6,8 @@ import { defaultBacklogSources } from './backlog/sources/index.js';
 import { gapShape } from '../context/shapes.js';
 import { resolveEnv } from '../context/resolve-service.js';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, paginate } from '../../contract/fields.js';
+import { cursorField, limitField } from '../../contract/fields.js';
+import { pageOf } from '../../contract/pages.js';
 import { fitText } from '../../contract/text-budget.js';
 import { backlogLine, filterBacklog, groupBacklog } from './backlog/summary.js';
 
@@ -93,7 +94,7 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
       for (const i of kept) counts[i.category] = (counts[i.category] ?? 0) + 1;
       const format = args.format ?? 'summary';
       if (format === 'items') {
-        const page = paginate(kept, args.limit, args.cursor);
+        const page = pageOf(kept, args);
         return { total: page.total, counts, items: page.items, next_cursor: page.next_cursor, gaps };
       }
       const out = { total: kept.length, counts, groups: groupBacklog(kept, TOP_PER_CATEGORY), gaps };
