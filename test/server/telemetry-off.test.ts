@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { REPO, makeTestEnv, type TestEnv } from '../fixtures/test-env.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../fixtures/otlp-receiver.js';
 
@@ -85,6 +86,8 @@ describe('telemetry off by default', () => {
     expect(receiver.spans.map((s) => s.name)).toContain('tools/call get_approval');
     expect(receiver.spans.find((s) => s.name === 'tools/call get_approval')?.attributes).toMatchObject({
       'network.transport': 'tcp',
+      // The SDK client sends the negotiated version in the MCP-Protocol-Version header.
+      'mcp.protocol.version': LATEST_PROTOCOL_VERSION,
     });
   }, 60_000);
 });
