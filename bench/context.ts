@@ -17,19 +17,15 @@ import { buildRuntime } from '../src/server/build-runtime.js';
 import { createServer } from '../src/server/create-server.js';
 import { silentLogger } from '../src/core/log.js';
 import { Redactor } from '../src/core/redact.js';
-import type { BackendName, Backends } from '../src/providers/backends.js';
-import type { DeploymentInfo, PodInfo } from '../src/providers/kubernetes/types.js';
-import type { DatadogAlert } from '../src/providers/datadog/types.js';
-import type { Alert } from '../src/providers/alertmanager/types.js';
 import { syntheticFleet } from '../src/sandbox/fleet/synthetic.js';
 import { DEFAULT_TOOLSETS } from '../src/core/toolsets.js';
-import { fakeProdConfig, fakeProvider } from './fake-backend.js';
+import { fakeProdConfig } from './fake-backend.js';
+import { fleetBackends } from './fleet-backends.js';
 import { median, round } from './stats.js';
 
 const SERVICES = 5000;
 const PODS_PER_SERVICE = 10;
 const out = (line: string) => process.stdout.write(line + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const t0 = performance.now();
 const fleet = syntheticFleet({ services: SERVICES, podsPerService: PODS_PER_SERVICE });
@@ -38,102 +34,7 @@ out(
   `fleet: ${fleet.catalog.size} services, ${env.deployments.reduce((n, d) => n + d.pods.length, 0)} pods (built in ${round(performance.now() - t0)} ms)`,
 );
 
-let latencyMs = 0;
-const deployments = new Map<string, DeploymentInfo>();
-const podsBySelector = new Map<string, PodInfo[]>();
-for (const d of env.deployments) {
-  const selector = `app.kubernetes.io/name=${d.selector['app.kubernetes.io/name']}`;
-  deployments.set(`${d.namespace}/${d.name}`, {
-    namespace: d.namespace,
-    name: d.name,
-    uid: `uid-${d.name}`,
-    resourceVersion: '1',
-    generation: 1,
-    observedGeneration: 1,
-    replicas: d.replicas,
-    currentReplicas: d.replicas,
-    readyReplicas: d.ready_replicas,
-    updatedReplicas: d.replicas,
-    availableReplicas: d.ready_replicas,
-    images: [{ container: d.container, image: d.image }],
-    revision: d.revision,
-    labels: d.labels,
-    annotations: {},
-    selector,
-    conditions: [{ type: 'Available', status: 'True' }],
-    resources: [],
-  });
-  podsBySelector.set(
-    `${d.namespace}|${selector}`,
-    d.pods.map((p) => ({
-      namespace: d.namespace,
-      name: p.name,
-      phase: p.phase,
-      ready: p.ready,
-      labels: p.labels,
-      containers: [{ name: d.container, image: p.image, ready: p.ready, restartCount: p.restarts }],
-      restarts: p.restarts,
-    })),
-  );
-}
-const ddAlerts: DatadogAlert[] = env.monitors
-  .filter((m) => m.overall_state === 'Alert' || m.overall_state === 'Warn')
-  .map((m, i) => ({
-    id: `datadog:monitor:${i}`,
-    monitorId: i,
-    name: m.name,
-    state: m.overall_state === 'Alert' ? 'alert' : 'warn',
-    service: m.tags.find((t) => t.startsWith('service:'))?.slice(8) ?? null,
-    env: 'prod',
-    since: new Date().toISOString(),
-    summary: m.message ?? '',
-    tags: m.tags,
-    muted: false,
-    downtimes: [],
-  }));
-const amAlerts: Alert[] = env.alerts.map((a, i) => ({
-  fingerprint: `fp${i}`,
-  labels: { ...a.labels, env: 'prod' },
-  annotations: a.annotations,
-  startsAt: new Date().toISOString(),
-  receivers: ['null'],
-  status: { state: 'active', silencedBy: [], inhibitedBy: [] },
-}));
-
-const kubernetes = fakeProvider<ReturnType<Backends['kubernetes']>>({
-  async getDeployment(ns: string, name: string) {
-    await sleep(latencyMs);
-    return deployments.get(`${ns}/${name}`)!;
-  },
-  async listPods(ns: string, selector?: string) {
-    await sleep(latencyMs);
-    return podsBySelector.get(`${ns}|${selector}`) ?? [];
-  },
-  async listDeployments() {
-    await sleep(latencyMs);
-    return [...deployments.values()];
-  },
-});
-const datadog = fakeProvider<ReturnType<Backends['datadog']>>({
-  async activeAlerts() {
-    await sleep(latencyMs);
-    return ddAlerts;
-  },
-});
-const alertmanager = fakeProvider<ReturnType<Backends['alertmanager']>>({
-  async listAlerts() {
-    await sleep(latencyMs);
-    return amAlerts;
-  },
-});
-const has = (e: string, b: BackendName) =>
-  e === 'prod' && ['kubernetes', 'datadog', 'alertmanager'].includes(b);
-const backends = {
-  has,
-  kubernetes: () => kubernetes,
-  datadog: () => datadog,
-  alertmanager: () => alertmanager,
-} as unknown as Backends;
+const { backends, setLatency } = fleetBackends(fleet);
 
 const dir = mkdtempSync(join(tmpdir(), 'day2-bench-context-'));
 const config = fakeProdConfig(env.namespaces);
@@ -186,7 +87,7 @@ out(`get_service (50,000 pods), warm p50: ${round(gs, 2)} ms (target <= 50 ms)`)
 
 // The same services as above: day2 has seen their Deployments (selectors are cached, being immutable).
 k = 0;
-latencyMs = 100;
+setLatency(100);
 const fan = median(
   await time(10, () =>
     client.callTool({ name: 'get_service', arguments: { service: pick(++k), env: 'prod' } }),
@@ -196,7 +97,7 @@ results.get_service_fanout_100ms_p50 = round(fan, 1);
 out(
   `get_service with every backend answering in 100 ms: p50 ${round(fan, 1)} ms (target <= 130 ms; serial would be >= 300 ms)`,
 );
-latencyMs = 0;
+setLatency(0);
 
 for (const name of ['list_alerts', 'list_deployments']) {
   const r = await client.callTool({ name, arguments: {} });

@@ -400,6 +400,8 @@ const DOMAIN_BENCHES = [
   'capacity.ts',
   'cost.ts',
   'db-health.ts',
+  // get_service calls/s with telemetry off (no SDK loaded) and on (OTLP/HTTP to a loopback receiver).
+  'telemetry.ts',
 ];
 
 async function domainBench(script: string): Promise<void> {

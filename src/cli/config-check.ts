@@ -5,6 +5,7 @@ import { auditKeyPaths, witnessSettings } from '../guards/audit-config.js';
 import { loadPolicy, PolicyLoadError } from '../guards/policy.js';
 import type { Config } from '../config/schema.js';
 import { PostgresProvider } from '../providers/postgres/postgres-provider.js';
+import { telemetrySettings, type TelemetrySettings } from '../config/telemetry-settings.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
 
 /** `day2 config check`: validates day2.yaml without starting anything. */
@@ -28,7 +29,13 @@ expected. Exit 0 when valid, 1 otherwise.`,
         const policy = loadPolicy(loaded.config, loaded.baseDir);
         ApproverKeys.load(loaded.config.approvals.keys, loaded.baseDir);
         witnessSettings(loaded, io.env);
-        println(io.stdout, `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules`);
+        // OTEL_* variables are configuration too: one day2 cannot use fails the check.
+        const otel = telemetrySettings(io.env);
+        if (otel.problems.length) throw new ConfigError(otel.problems);
+        println(
+          io.stdout,
+          `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules; ${describeTelemetry(otel.settings)}`,
+        );
         for (const w of await superuserWarnings(loaded.config, io.env)) println(io.stderr, `warning: ${w}`);
         for (const w of auditWarnings(loaded, io.env)) println(io.stderr, `warning: ${w}`);
         return EXIT_OK;
@@ -92,4 +99,10 @@ function auditWarnings(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string[] {
       'audit.verify_key: not set; day2 audit verify reads the public half of the private signing key, so it must run where that key is',
     );
   return out;
+}
+
+function describeTelemetry(s: TelemetrySettings | undefined): string {
+  if (!s) return 'telemetry off';
+  const to = [s.tracesUrl && `traces to ${s.tracesUrl}`, s.metricsUrl && `metrics to ${s.metricsUrl}`];
+  return `telemetry on (service ${s.serviceName}: ${to.filter(Boolean).join(', ')})`;
 }

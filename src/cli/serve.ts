@@ -14,6 +14,8 @@ import { servedToolsets } from '../core/toolsets.js';
 import { loadRegistry, type Registry } from '../server/registry.js';
 import type { AnyTool } from '../contract/define-tool.js';
 import { VERSION } from '../core/version.js';
+import { telemetrySettings } from '../config/telemetry-settings.js';
+import { startTelemetry } from '../server/start-telemetry.js';
 
 /** What `day2 serve` accepts. */
 export interface ServeOptions {
@@ -64,7 +66,18 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   const loaded = loadConfig({ path: opts.config, env });
   // Store, audit log, policy and keys first: a configuration error stops the server before it
   // answers anything.
-  const core = await openRuntimeCore({ loaded, log, redactor, env });
+  // OTEL_*: off unless an endpoint is set, and then the SDK is loaded; a variable day2 cannot use
+  // is named in the log (day2 config check lists them too) and never stops the server.
+  const otel = telemetrySettings(env);
+  for (const problem of otel.problems) log.warn(`telemetry: ${problem}`);
+  const telemetry = await startTelemetry(otel.settings, log);
+  let core;
+  try {
+    core = await openRuntimeCore({ loaded, log, redactor, env, telemetry });
+  } catch (err) {
+    await telemetry.shutdown().catch(() => undefined);
+    throw err;
+  }
   // The transport answers initialize and tools/list at once; backends (for the sandbox: emulators,
   // Alertmanager, PostgreSQL roles) come up behind it, and the runtime is built, complete, once
   // they are: calls wait for it.
@@ -141,6 +154,7 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     } catch (err) {
       await core.close().catch(() => undefined);
       await built?.close().catch(() => undefined);
+      await telemetry.shutdown().catch(() => undefined);
       throw err;
     }
     // Loaded only for --http, so that a stdio start does not pay for the HTTP stack.
@@ -163,7 +177,7 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     where = `on ${http.url}`;
   } else {
     const server = createServer(
-      { registry, runtime },
+      { registry, runtime, telemetry },
       { principal: { id: localPrincipal, transport: 'stdio' }, ...selection },
     );
     // Start the backends once the client is through initialize (or shortly after start, whichever
@@ -193,7 +207,13 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   const close = () =>
     (closing ??= (async () => {
       await stopReaper?.();
-      for (const step of [closeTransport, () => core.close(), () => built?.close() ?? Promise.resolve()]) {
+      for (const step of [
+        closeTransport,
+        () => core.close(),
+        () => built?.close() ?? Promise.resolve(),
+        // Last: the spans of the final calls and the audit flush are exported.
+        () => telemetry.shutdown(),
+      ]) {
         try {
           await step();
         } catch (err) {

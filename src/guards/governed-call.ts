@@ -134,6 +134,7 @@ export async function governedCall(
     // A refusal (a ToolError the tool or governance raised, a refused approval) ran nothing: it is
     // recorded as tool.refused with its reason. Anything else failed while running.
     if (isRefusal(err)) return refuse(rt, tool, failed, code, message, started);
+    trace(rt, { 'day2.call.status': 'failed', 'day2.error.code': code });
     await auditQuietly(rt, {
       ...failed,
       outcome: { ok: false, error: code, duration_ms: ms(started) },
@@ -171,6 +172,7 @@ async function governedRead(
     args: r.redact(args),
     policy: policyFields(rt, decision),
   };
+  trace(rt, { 'day2.env': scope.env, ...policyAttributes(decision) });
   if (decision.decision !== 'allow')
     return refuse(
       rt,
@@ -243,6 +245,7 @@ async function governedWrite(
     summary: plan.summary,
     policy: policyFields(rt, decision),
   };
+  trace(rt, { 'day2.env': plan.env, 'day2.action.digest': digest, ...policyAttributes(decision) });
   const planView = r.redact({ summary: plan.summary, risk, ...plan.details });
 
   if (plan.refusal !== undefined)
@@ -283,6 +286,7 @@ async function governedWrite(
       );
   }
   if (dryRun) {
+    trace(rt, { 'day2.call.status': 'dry_run' });
     await auditQuietly(rt, { ...audit, event: 'tool.plan', outcome: { ok: true, duration_ms: ms(started) } });
     return okResult(
       r,
@@ -325,6 +329,7 @@ async function governedWrite(
         plan: planView,
         decision,
       });
+      trace(rt, { 'day2.approval.id': request.id });
       await auditQuietly(rt, {
         ...audit,
         event: 'tool.approval_required',
@@ -353,6 +358,7 @@ async function governedWrite(
         approve_with: `day2 approve ${request.id}`,
         ...(link.url ? { approve_url: link.url } : {}),
       };
+      trace(rt, { 'day2.call.status': 'approval_required' });
       const asked =
         onPage.state === 'not_approved'
           ? `\nThe user was asked to open the approval page (${onPage.answer}); it was not decided within ${Math.round(MAX_APPROVAL_WAIT_MS / 1000)} s.`
@@ -392,7 +398,10 @@ async function executeWrite(
   // row says when it was consumed; the requester asks again). A crash after 2 leaves an execute
   // without outcome, as for any write that dies mid-way.
   const approval = redeem && (await rt.approvals.consume(redeem.by, redeem.digest, redeem.who));
-  if (approval) audit = { ...audit, approval: { id: approval.id } };
+  if (approval) {
+    audit = { ...audit, approval: { id: approval.id } };
+    trace(rt, { 'day2.approval.id': approval.id });
+  }
   try {
     await rt.audit.append({ ...audit, event: 'tool.execute', outcome: undefined }, { durable: true });
   } catch (err) {
@@ -433,8 +442,10 @@ async function executeWrite(
       },
       true,
     );
+    trace(rt, { 'day2.call.status': 'failed', 'day2.error.code': code });
     return errorResult(r, message);
   }
+  trace(rt, { 'day2.call.status': 'executed' });
   // The outcome joins the next group commit; the durable record of the execution precedes it.
   await auditQuietly(rt, {
     ...audit,
@@ -507,6 +518,7 @@ async function refuse(
   structured?: Record<string, unknown>,
 ): Promise<CallToolResult> {
   const r = rt.deps.redactor;
+  trace(rt, { 'day2.call.status': 'refused', 'day2.error.code': code });
   await auditQuietly(
     rt,
     {
@@ -631,6 +643,18 @@ async function auditQuietly(rt: Governance, input: AuditInput, durable = false):
 
 function policyFields(rt: Governance, d: PolicyDecision) {
   return { version: rt.policy.version, hash: rt.policy.hash, rule: d.rule, decision: d.decision };
+}
+
+/**
+ * Governance's facts on the request's span, where telemetry is on: decisions, ids and digests,
+ * never arguments or results.
+ */
+function trace(rt: Governance, attributes: Record<string, string | undefined>): void {
+  rt.telemetry?.annotate(attributes);
+}
+
+function policyAttributes(d: PolicyDecision) {
+  return { 'day2.policy.decision': d.decision, 'day2.policy.rule': d.rule };
 }
 
 function policySummary(d: PolicyDecision) {

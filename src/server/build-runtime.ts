@@ -21,6 +21,9 @@ import type { Store } from '../store/store.js';
 import { localCancelBus, type CancelBus } from '../store/cancel-bus.js';
 import { Catalog } from '../catalog/catalog.js';
 import { approvalPageUrl } from '../guards/approval-link.js';
+import { noTelemetry, type Telemetry } from '../core/telemetry.js';
+import { tracedBackends } from '../providers/traced-backends.js';
+import type { AuditSink } from '../guards/approvals.js';
 
 /**
  * The part of a runtime that holds day2's own records: store, audit log, policy, approver keys.
@@ -36,6 +39,7 @@ export interface RuntimeCore {
   auditLog: AuditLog;
   policy: Policy;
   approverKeys: ApproverKeys;
+  telemetry: Telemetry;
   cancelBus(): CancelBus;
   /** Closes the cancel bus, flushes the audit log (writing a final checkpoint) and closes what it opened. */
   close(): Promise<void>;
@@ -51,6 +55,8 @@ export interface OpenCoreOptions {
   clock?: Clock;
   /** An already open store (the caller closes it); otherwise the configured one is opened. */
   store?: Store;
+  /** Traces and metrics (startTelemetry); the caller shuts it down. Default: none. */
+  telemetry?: Telemetry;
 }
 
 export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCore> {
@@ -88,6 +94,7 @@ export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCor
     auditLog,
     policy,
     approverKeys,
+    telemetry: opts.telemetry ?? noTelemetry,
     cancelBus: () => (cancelBus ??= store.openCancelBus?.(opts.log) ?? localCancelBus),
     async close() {
       await cancelBus?.close();
@@ -125,20 +132,25 @@ export function assembleRuntime(core: RuntimeCore, opts: AssembleOptions): Owned
     (config.notify.webhook_url
       ? new WebhookNotifier(config.notify.webhook_url, config.notify.timeout, core.redactor)
       : new LogNotifier(core.log));
+  const { telemetry } = core;
+  // Traced here, once, so that every tool's backend calls and every audit append are spans of the
+  // request that made them; untraced (and untouched) when telemetry is off.
+  const backends = telemetry.enabled ? tracedBackends(opts.backends, telemetry) : opts.backends;
+  const audit = telemetry.enabled ? tracedAudit(core.auditLog, telemetry) : core.auditLog;
   const deps = Object.freeze({
     config,
     store: core.store,
     clock: core.clock,
     log: core.log,
     redactor: core.redactor,
-    backends: opts.backends,
+    backends,
     catalog: opts.catalog ?? Catalog.empty(),
     notifier,
   });
   const page = config.http.public_url && config.http.approvers.length ? config.http.public_url : undefined;
   const approvals = new Approvals(
     core.store,
-    core.auditLog,
+    audit,
     core.policy,
     core.clock,
     notifier,
@@ -151,8 +163,9 @@ export function assembleRuntime(core: RuntimeCore, opts: AssembleOptions): Owned
   return Object.freeze({
     deps,
     policy: core.policy,
-    audit: core.auditLog,
+    audit,
     auditLog: core.auditLog,
+    telemetry,
     approvals,
     notifier,
     tools: opts.registry.tools,
@@ -184,4 +197,17 @@ export async function buildRuntime(opts: BuildRuntimeOptions): Promise<OwnedRunt
     notifier: opts.notifier,
     registry: opts.tools ? { ...registry, tools: opts.tools } : registry,
   });
+}
+
+/** Each audit append as a span (`day2 audit.append`) with the event it records; never the record itself. */
+function tracedAudit(sink: AuditSink, telemetry: Telemetry): AuditSink {
+  return {
+    append: (input, opts) =>
+      telemetry.span(
+        'day2 audit.append',
+        'internal',
+        { 'day2.audit.event': input.event, 'day2.audit.durable': opts?.durable === true },
+        () => sink.append(input, opts),
+      ),
+  };
 }

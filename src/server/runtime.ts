@@ -2,6 +2,7 @@ import type { Notifier } from '../providers/notify/notifier.js';
 import type { CancelBus } from '../store/cancel-bus.js';
 import type { Governance } from '../guards/governance.js';
 import type { Registry } from './registry.js';
+import type { Telemetry } from '../core/telemetry.js';
 
 /**
  * Everything one day2 process shares across sessions: dependencies, governance and the registry.
@@ -25,6 +26,8 @@ export interface Runtime extends Governance, Registry {
 export interface PendingRuntime {
   registry: Promise<Registry>;
   runtime: Promise<Runtime>;
+  /** The runtime's telemetry, known before the runtime: requests are traced while it is built. */
+  telemetry?: Telemetry;
 }
 
 /** What a session is served from: a built runtime, or one on its way. */
