@@ -18,7 +18,7 @@ const entry = z.object({
 export const searchAudit = defineTool({
   name: 'search_audit',
   title: 'Search audit log',
-  description: "day2's audit log, newest first: who did what, where, and the outcome.",
+  description: 'Audit log, newest first: who did what, where, and the outcome.',
   toolset: 'approvals',
   effect: 'read',
   risk: 'low',

@@ -44,7 +44,12 @@ export const listAlerts = defineTool({
       ? o.alerts
           .map(
             (a) =>
-              `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'}${a.backend_service ? ` (as ${a.backend_service})` : ''} ${a.name} since ${a.since ?? '?'} [${a.source}]`,
+              `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'}${a.backend_service ? ` (as ${a.backend_service})` : ''} ${a.name} since ${a.since ?? '?'} [${a.source}]` +
+              (a.labels
+                ? `\n  labels: ${Object.entries(a.labels)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(' ')}`
+                : ''),
           )
           .join('\n')
       : 'No active alerts.') +

@@ -32,7 +32,7 @@ const findingShape = z.object({
 export const triageService = defineTool({
   name: 'triage_service',
   title: 'Triage a service',
-  description: 'What is wrong with a service and what changed: findings, ranked suspects, next calls.',
+  description: 'What is wrong with a service and what changed: findings, suspects, next calls.',
   toolset: 'incidents',
   effect: 'read',
   risk: 'low',
