@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { environmentConfig } from '../../config/lookup.js';
 import { defineTool, type Plan, ToolError } from '../../contract/define-tool.js';
 import type { Deps } from '../../contract/deps.js';
 import { formatMatcher } from '../../providers/alertmanager/matchers.js';
@@ -38,7 +39,11 @@ async function find(deps: Deps, ref: SilenceRef, envArg: string | undefined): Pr
   const names = (f: Found) =>
     f.source === 'alertmanager'
       ? f.silence.matchers.some((m) => m.name === ENV_LABEL && !m.isRegex && m.value === f.env)
-      : f.downtime.scope.split(/\s+AND\s+|,/).some((t) => t.trim() === `env:${f.env}`);
+      : f.downtime.scope
+          .split(/\s+AND\s+|,/)
+          .some(
+            (t) => t.trim() === (environmentConfig(deps.config, f.env)?.datadog?.scope_tag ?? `env:${f.env}`),
+          );
   return hits.find(names) ?? hits[0];
 }
 

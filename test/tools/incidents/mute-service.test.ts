@@ -99,6 +99,23 @@ describe('mute_service, end_silence and one silence id (demo fleet)', () => {
     for (const a of (staging.structuredContent as { alerts: { silenced_by: string[] }[] }).alerts)
       expect(a.silenced_by.filter((s) => ids.includes(s))).toEqual([]);
 
+    // Exactly the previewed alerts went quiet, in every environment's view.
+    const everywhere = await h.call('list_alerts', { include_silenced: true, limit: 100 });
+    const quiet = (everywhere.structuredContent as { alerts: { id: string; silenced_by: string[] }[] }).alerts
+      .filter((a) => a.silenced_by.some((s) => ids.includes(s)))
+      .map((a) => a.id);
+    expect(quiet.filter((id) => id.startsWith('datadog:'))).toEqual(['datadog:1005']);
+    expect(quiet.filter((id) => id.startsWith('alertmanager:'))).toHaveLength(
+      details.alertmanager.would_silence.length,
+    );
+
+    // Planning end_silence ends nothing: the silence stays active until the approved call.
+    const planned = await h.call('end_silence', { id: ids[0]! });
+    expect(planned.structuredContent).toMatchObject({ status: 'approval_required' });
+    const backendId = ids[0]!.slice('silence:'.length);
+    expect((await am.listSilences()).find((s) => s.id === backendId)?.state).toBe('active');
+    expect(downtimeWrites(h).filter((w) => w.method === 'DELETE')).toEqual([]);
+
     for (const id of ids) {
       const end = await approved(h, 'end_silence', { id });
       expect(JSON.stringify(end.plan)).toContain('would_notify_again');
