@@ -102,7 +102,27 @@ describe('grant scope and access review on the north fleet (envs live and qa)', 
   });
 
   it('access_review gives a fresh grant a grace period and lists the sources it read', async () => {
+    // A cluster-wide admin someone made by hand, and the cluster's own plumbing, which is not access.
+    for (const [name, role] of [
+      ['breakglass-admin', 'cluster-admin'],
+      ['system:kube-scheduler', 'system:kube-scheduler'],
+    ])
+      kube().store.put({
+        apiVersion: RBAC,
+        kind: 'ClusterRoleBinding',
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+        subjects: [{ kind: 'User', name: 'ops.lead@northwind.test', apiGroup: 'rbac.authorization.k8s.io' }],
+      });
     const now = sc(await call('access_review', { env: 'live' }));
+    expect(now.not_made_by_day2).toContainEqual(
+      expect.objectContaining({
+        namespace: '*',
+        binding: 'breakglass-admin',
+        role: 'ClusterRole/cluster-admin',
+      }),
+    );
+    expect(JSON.stringify(now)).not.toContain('system:kube-scheduler');
     expect(now.too_new_to_judge).toEqual([expect.objectContaining({ principal: 'lee' })]);
     expect(now.unused_grants).toEqual([]);
     expect((now.sources as Obj[]).map((s) => s.source)).toEqual([
@@ -112,10 +132,14 @@ describe('grant scope and access review on the north fleet (envs live and qa)', 
       'day2 grants',
     ]);
     expect((now.sources as Obj[])[0]).toMatchObject({ read: ['live: team-billing, team-ops'] });
-    expect((now.sources as Obj[])[1]).toMatchObject({ read: ['live'] });
+    expect((now.sources as Obj[])[1]).toMatchObject({ read: ['live'], found: 1 });
     // The standing auditor-admin binding is found and, like the narrowed edit grant, privileged.
     expect((now.privileged as Obj[]).map((b) => b.binding)).toEqual(
-      expect.arrayContaining(['auditor-admin', expect.stringMatching(/^day2-edit-billing-api-lee-/)]),
+      expect.arrayContaining([
+        'auditor-admin',
+        'breakglass-admin',
+        expect.stringMatching(/^day2-edit-billing-api-lee-/),
+      ]),
     );
     const review = await call('access_review', { env: 'live' });
     expect(text(review)).toMatch(/not judged yet: g-\w+ lee/);
