@@ -106,7 +106,7 @@ describe('grant scope and access review on the north fleet (envs live and qa)', 
     for (const [name, role] of [
       ['breakglass-admin', 'cluster-admin'],
       ['system:kube-scheduler', 'system:kube-scheduler'],
-    ])
+    ] as const)
       kube().store.put({
         apiVersion: RBAC,
         kind: 'ClusterRoleBinding',
