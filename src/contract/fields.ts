@@ -17,6 +17,8 @@ export const limitField = z.number().int().min(1).max(100).optional().meta({ def
 export const cursorField = z.string().optional();
 export const rolloutTimeoutField = z.number().int().min(5).max(1800).optional().meta({ default: 300 });
 export const reasonField = z.string().min(1).max(500).optional();
+/** Widens a silence or downtime past its environment; part of what is approved. */
+export const allEnvironmentsField = z.boolean().optional();
 
 const DURATION_UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(\d{1,5})(m|h|d)$/;

@@ -30,6 +30,7 @@ const OTHER_ARGS: Record<string, (ctx: { fromEnv?: string }) => Json> = {
   rollback_deployment: () => ({}),
   restart_deployment: () => ({}),
   open_incident: () => ({ title: 'resolution contract' }),
+  mute_service: () => ({ duration: '1h', reason: 'resolution contract' }),
   list_credentials: () => ({ limit: 100 }),
   rotate_credential: () => ({ reason: 'resolution contract' }),
   capacity_report: () => ({}),

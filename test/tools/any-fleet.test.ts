@@ -214,7 +214,8 @@ describe('a fleet with live/qa environments and team-* namespaces', () => {
     });
     expect(sc.status).toBe('approval_required');
     expect(sc.policy).toMatchObject({ rule: 'production-access-grant' });
-    expect(sc.plan).toMatchObject({ namespace: 'team-billing', cluster_role: 'edit' });
+    // A service grant binds a Role narrowed to the service's objects, not the namespace's edit.
+    expect(sc.plan).toMatchObject({ namespace: 'team-billing', role: { kind: 'Role' } });
 
     const review = (await call('access_review', {})).sc;
     expect(review.envs).toEqual(['live']);

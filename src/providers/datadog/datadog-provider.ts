@@ -148,8 +148,12 @@ class ClientDatadogProvider implements DatadogProvider {
   async activeAlerts(): Promise<DatadogAlert[]> {
     const raw = await this.rawMonitors(this.scopedTags());
     const rank = { alert: 0, warn: 1 } as const;
+    // v1 monitors name their downtimes by a legacy number; v2 ids are what day2 hands out and ends.
+    const current = raw.some((m) => (m.matchingDowntimes?.length ?? 0) > 0)
+      ? await this.listDowntimes({ currentOnly: true })
+      : [];
     return raw
-      .map((m) => toAlert(m, this.opts.scopeTag))
+      .map((m) => toAlert(m, this.opts.scopeTag, current))
       .filter((a): a is DatadogAlert => a !== undefined)
       .sort(
         (a, b) =>

@@ -68,8 +68,49 @@ function summaryOf(message: string): string {
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
+/** A v1 `matching_downtimes` entry as the monitor reports it (numeric legacy id). */
+export type MatchingDowntime = NonNullable<v1.Monitor['matchingDowntimes']>[number];
+
+/**
+ * The v2 id of a downtime that a v1 monitor reports by its legacy numeric id. The two APIs share no
+ * key, so the v2 downtime is the one active downtime that selects this monitor with the same
+ * schedule (to the second) and scope; when none or several fit, the numeric id stays.
+ */
+export function v2DowntimeId(
+  m: v1.Monitor,
+  d: MatchingDowntime,
+  current: readonly DatadogDowntime[],
+): string {
+  const sec = (iso: string | null) => (iso === null ? null : Math.floor(Date.parse(iso) / 1000));
+  // v2 scopes join terms with AND; v1 lists them (and an entry may still hold an AND).
+  const scopeKey = (parts: string[]) =>
+    parts
+      .flatMap((p) => p.split(/\s+AND\s+|,/))
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .sort()
+      .join(',');
+  const want = scopeKey(d.scope ?? []);
+  const tags = m.tags ?? [];
+  const fits = current.filter(
+    (c) =>
+      c.status === 'active' &&
+      sec(c.start) === (typeof d.start === 'number' ? d.start : null) &&
+      sec(c.end) === (typeof d.end === 'number' ? d.end : null) &&
+      scopeKey([c.scope]) === want &&
+      (c.monitorId !== null
+        ? c.monitorId === m.id
+        : (c.monitorTags ?? []).every((t) => t === '*' || tags.includes(t))),
+  );
+  return fits.length === 1 ? fits[0]!.id : String(d.id);
+}
+
 /** A monitor in Alert or Warn as the alerts view shows it; undefined for other states. */
-export function toAlert(m: v1.Monitor, scopeTag?: string): DatadogAlert | undefined {
+export function toAlert(
+  m: v1.Monitor,
+  scopeTag?: string,
+  current: readonly DatadogDowntime[] = [],
+): DatadogAlert | undefined {
   const mon = toMonitor(m);
   if (mon.state !== 'alert' && mon.state !== 'warn') return undefined;
   const scopeEnv = scopeTag?.startsWith('env:') ? scopeTag.slice(4) : null;
@@ -85,7 +126,7 @@ export function toAlert(m: v1.Monitor, scopeTag?: string): DatadogAlert | undefi
     tags: mon.tags,
     muted: mon.muted,
     downtimes: (m.matchingDowntimes ?? []).map((d) => ({
-      id: d.id,
+      id: v2DowntimeId(m, d, current),
       end: typeof d.end === 'number' ? new Date(d.end * 1000).toISOString() : null,
     })),
   };

@@ -30,7 +30,11 @@ export interface DatadogAlert {
   summary: string;
   tags: string[];
   muted: boolean;
-  downtimes: { id: number; end: string | null }[];
+  /**
+   * The downtimes muting it now, by their v2 id (the one scheduleDowntime returns and cancelDowntime
+   * takes); a downtime the v2 list does not identify keeps its v1 numeric id.
+   */
+  downtimes: { id: string; end: string | null }[];
 }
 
 export interface MonitorSearchResult {

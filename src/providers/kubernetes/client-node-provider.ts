@@ -11,6 +11,7 @@ import {
   toPvc,
   toQuota,
   toRevision,
+  toRole,
   toRoleBinding,
   toSecret,
   toService,
@@ -25,6 +26,7 @@ import type {
   PodLogOptions,
   RolloutResult,
   RolloutWaitOptions,
+  RoleSpec,
   WriteOptions,
 } from './types.js';
 
@@ -400,6 +402,36 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
           o,
         ),
       ),
+    );
+  }
+
+  async listClusterRoleBindings() {
+    const list = await this.call('list clusterrolebindings', (o) => this.rbac.listClusterRoleBinding({}, o));
+    return list.items.map(toRoleBinding);
+  }
+
+  async createRole(namespace: string, spec: RoleSpec, opts: WriteOptions = {}) {
+    const ns = this.scope(namespace);
+    const body: K8s.V1Role = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: spec.name, namespace: ns, labels: spec.labels, annotations: spec.annotations },
+      rules: spec.rules,
+    };
+    return toRole(
+      await this.call(`create role ${ns}/${spec.name}`, (o) =>
+        this.rbac.createNamespacedRole(
+          { namespace: ns, body, dryRun: dry(opts), fieldManager: FIELD_MANAGER },
+          o,
+        ),
+      ),
+    );
+  }
+
+  async deleteRole(namespace: string, name: string, opts: WriteOptions = {}) {
+    const ns = this.scope(namespace);
+    await this.call(`delete role ${ns}/${name}`, (o) =>
+      this.rbac.deleteNamespacedRole({ name, namespace: ns, dryRun: dry(opts) }, o),
     );
   }
 

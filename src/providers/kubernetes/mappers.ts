@@ -8,8 +8,10 @@ import type {
   V1LabelSelector,
   V1PersistentVolumeClaim,
   V1Pod,
+  V1PodSpec,
   V1ReplicaSet,
   V1ResourceQuota,
+  V1Role,
   V1RoleBinding,
   V1Secret,
   V1Service,
@@ -27,6 +29,7 @@ import type {
   ResourceQuotaInfo,
   RevisionInfo,
   RoleBindingInfo,
+  RoleInfo,
   SecretInfo,
   ServiceInfo,
   Subject,
@@ -84,7 +87,34 @@ export function toDeployment(d: V1Deployment): DeploymentInfo {
     })),
     createdAt: iso(d.metadata?.creationTimestamp),
     managers: fieldOwners(d.metadata?.managedFields),
+    podLabels: d.spec?.template?.metadata?.labels ?? {},
+    references: podReferences(d.spec?.template?.spec),
   };
+}
+
+/** The ConfigMaps and Secrets a pod spec reads by name, each once, sorted. */
+function podReferences(spec: V1PodSpec | undefined): { configMaps: string[]; secrets: string[] } {
+  const configMaps = new Set<string>();
+  const secrets = new Set<string>();
+  for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+    for (const e of c.env ?? []) {
+      if (e.valueFrom?.configMapKeyRef?.name) configMaps.add(e.valueFrom.configMapKeyRef.name);
+      if (e.valueFrom?.secretKeyRef?.name) secrets.add(e.valueFrom.secretKeyRef.name);
+    }
+    for (const f of c.envFrom ?? []) {
+      if (f.configMapRef?.name) configMaps.add(f.configMapRef.name);
+      if (f.secretRef?.name) secrets.add(f.secretRef.name);
+    }
+  }
+  for (const v of spec?.volumes ?? []) {
+    if (v.configMap?.name) configMaps.add(v.configMap.name);
+    if (v.secret?.secretName) secrets.add(v.secret.secretName);
+    for (const s of v.projected?.sources ?? []) {
+      if (s.configMap?.name) configMaps.add(s.configMap.name);
+      if (s.secret?.name) secrets.add(s.secret.name);
+    }
+  }
+  return { configMaps: [...configMaps].sort(), secrets: [...secrets].sort() };
 }
 
 function stringMap(m: Record<string, unknown> | undefined): Record<string, string> {
@@ -268,5 +298,20 @@ export function toPodUsage(m: RawPodMetrics): PodUsage {
       cpuMillicores: cpuMillicores(c.usage?.cpu),
       memoryBytes: memoryBytes(c.usage?.memory),
     })),
+  };
+}
+
+export function toRole(r: V1Role): RoleInfo {
+  return {
+    namespace: r.metadata?.namespace ?? '',
+    name: r.metadata?.name ?? '',
+    rules: (r.rules ?? []).map((x) => ({
+      apiGroups: x.apiGroups ?? [],
+      resources: x.resources ?? [],
+      ...(x.resourceNames ? { resourceNames: x.resourceNames } : {}),
+      verbs: x.verbs,
+    })),
+    labels: r.metadata?.labels ?? {},
+    annotations: r.metadata?.annotations ?? {},
   };
 }

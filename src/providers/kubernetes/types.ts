@@ -40,6 +40,10 @@ export interface DeploymentInfo {
   createdAt?: string;
   /** Who set which field, and when (metadata.managedFields), newest change first. */
   managers?: FieldOwner[];
+  /** The pod template's labels: what a Service must select to reach these pods. */
+  podLabels?: Record<string, string>;
+  /** ConfigMaps and Secrets the pod template reads (env, envFrom, volumes), by name. */
+  references?: { configMaps: string[]; secrets: string[] };
 }
 
 export interface ContainerState {
@@ -151,6 +155,28 @@ export interface RoleBindingInfo {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   createdAt?: string;
+}
+
+/** One rule of a namespaced Role, as RBAC writes it. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  /** Names the rule is limited to; RBAC has no label selectors. */
+  resourceNames?: string[];
+  verbs: string[];
+}
+
+export interface RoleSpec {
+  name: string;
+  rules: PolicyRule[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface RoleInfo extends RoleSpec {
+  namespace: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
 }
 
 export interface RoleBindingSpec {
@@ -302,6 +328,10 @@ export interface KubernetesProvider {
   listRoleBindings(namespace: string): Promise<RoleBindingInfo[]>;
   createRoleBinding(namespace: string, spec: RoleBindingSpec, opts?: WriteOptions): Promise<RoleBindingInfo>;
   deleteRoleBinding(namespace: string, name: string, opts?: WriteOptions): Promise<void>;
+  /** Cluster-wide bindings: they reach every namespace. */
+  listClusterRoleBindings(): Promise<RoleBindingInfo[]>;
+  createRole(namespace: string, spec: RoleSpec, opts?: WriteOptions): Promise<RoleInfo>;
+  deleteRole(namespace: string, name: string, opts?: WriteOptions): Promise<void>;
   podMetrics(namespace: string): Promise<PodUsage[]>;
   listServices(namespace: string): Promise<ServiceInfo[]>;
   listEndpoints(namespace: string): Promise<EndpointsInfo[]>;

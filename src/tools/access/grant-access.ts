@@ -6,6 +6,8 @@ import { applyDatabaseGrant, inspectDatabaseGrant } from './database-grant.js';
 import { isKubernetesRole, KUBERNETES_ROLES, type AccessGrant } from './grant.js';
 import { listGrants, saveGrant } from './grant-store.js';
 import { bindingName, bindingSpec, isDay2Binding } from './kubernetes-binding.js';
+import { describeObjects, notCovered, serviceObjects, serviceRules } from './service-role.js';
+import type { PolicyRule, RoleSpec } from '../../providers/kubernetes/types.js';
 import { defineTool, ToolError, type Plan } from '../../contract/define-tool.js';
 import { durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnv, resolveEnvWith } from '../context/resolve-service.js';
@@ -18,7 +20,15 @@ const VALID_UNTIL_NOTE =
  * VALID UNTIL before the grant (restored at expiry).
  */
 type GrantPreconditions =
-  | { kind: 'kubernetes'; namespace: string; binding: string; binding_exists: boolean }
+  | {
+      kind: 'kubernetes';
+      namespace: string;
+      binding: string;
+      binding_exists: boolean;
+      /** The Role that narrows a service grant to its named objects; null: namespace-wide. */
+      k8s_role: string | null;
+      rules: PolicyRule[] | null;
+    }
   | { kind: 'database'; database: string; member: boolean; valid_until: string | null };
 
 export const grantAccess = defineTool({
@@ -35,7 +45,12 @@ export const grantAccess = defineTool({
       .max(200)
       .describe('Kubernetes user, or PostgreSQL login role for database grants'),
     env: envField,
-    scope: z.string().min(1).max(253).optional().describe('namespace, or service, for Kubernetes grants'),
+    scope: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe('service (its objects only) or namespace:<name> (all of it), for Kubernetes grants'),
     database: z.string().min(1).max(63).optional().describe('day2.yaml databases key: a database grant'),
     role: z.string().min(1).max(63).describe('view, edit or admin; or a database role'),
     duration: durationField('e.g. 4h; policy caps it'),
@@ -49,6 +64,7 @@ export const grantAccess = defineTool({
     role: z.string(),
     namespace: z.string().optional(),
     binding: z.string().optional(),
+    covers: z.string().optional(),
     database: z.string().optional(),
     expires_at: z.string(),
     approved_by: z.array(z.string()),
@@ -93,14 +109,18 @@ export const grantAccess = defineTool({
       status: 'active',
       ...(pre.kind === 'database'
         ? { database: pre.database, previous_valid_until: pre.valid_until }
-        : { namespace: pre.namespace, binding: pre.binding }),
+        : {
+            namespace: pre.namespace,
+            binding: pre.binding,
+            ...(pre.k8s_role ? { k8s_role: pre.k8s_role } : {}),
+          }),
     };
     // Recorded before the backend changes: a grant day2 made is never unknown to the reaper.
     await saveGrant(deps.store, grant);
     try {
       if (pre.kind === 'database')
         await applyDatabaseGrant(deps.backends.postgres, { env: grant.env, database: pre.database }, grant);
-      else await deps.backends.kubernetes(grant.env).createRoleBinding(pre.namespace, bindingSpec(grant));
+      else await bindKubernetes(deps, grant, pre);
     } catch (err) {
       await deps.store.deleteDoc('access_grants', grant.id).catch(() => undefined);
       throw err;
@@ -113,6 +133,12 @@ export const grantAccess = defineTool({
       role: grant.role,
       namespace: grant.namespace,
       binding: grant.binding,
+      covers:
+        pre.kind === 'kubernetes'
+          ? pre.k8s_role
+            ? `only the objects of Role ${pre.k8s_role}`
+            : `every object in ${grant.env}/${pre.namespace}`
+          : undefined,
       database: grant.database,
       expires_at: grant.expires_at,
       approved_by: grant.approved_by,
@@ -120,7 +146,7 @@ export const grantAccess = defineTool({
     };
   },
   render: (o) =>
-    `Granted ${o.principal} ${o.role} on ${o.kind === 'kubernetes' ? `${o.env}/${o.namespace} (RoleBinding ${o.binding})` : `${o.env}/${o.database}`} until ${o.expires_at} (grant ${o.grant_id}${o.approved_by.length ? `, approved by ${o.approved_by.join(', ')}` : ''}). Revoke early with revoke_access {"env":"${o.env}","grant_id":"${o.grant_id}"}.`,
+    `Granted ${o.principal} ${o.role} on ${o.kind === 'kubernetes' ? `${o.env}/${o.namespace} (RoleBinding ${o.binding}; ${o.covers})` : `${o.env}/${o.database}`} until ${o.expires_at} (grant ${o.grant_id}${o.approved_by.length ? `, approved by ${o.approved_by.join(', ')}` : ''}). Revoke early with revoke_access {"env":"${o.env}","grant_id":"${o.grant_id}"}.`,
 });
 
 type GrantArgs = {
@@ -152,21 +178,24 @@ async function planKubernetes(
       'scope',
     );
   const k8s = deps.backends.kubernetes(resolveEnvWith(deps, env, 'kubernetes'));
-  const svc = deps.catalog.resolver.findService(args.scope, env);
-  const namespace = svc
-    ? deps.catalog.workloadFor(svc.id, env)?.namespace
-    : k8s.namespaces.includes(args.scope)
-      ? args.scope
-      : undefined;
+  const asked = /^namespace:(.+)$/.exec(args.scope)?.[1];
+  const svc = asked ? undefined : deps.catalog.resolver.findService(args.scope, env);
+  const workload = svc ? deps.catalog.workloadFor(svc.id, env) : undefined;
+  const wanted = asked ?? args.scope;
+  const namespace = svc ? workload?.namespace : k8s.namespaces.includes(wanted) ? wanted : undefined;
   if (!namespace) {
-    const close = svc ? [] : deps.catalog.resolver.suggest(args.scope, 'service', 3);
+    const close = svc || asked ? [] : deps.catalog.resolver.suggest(args.scope, 'service', 3);
     throw new ToolError(
       `scope: "${args.scope}" is neither a service with a workload in ${env} nor one of its namespaces (${k8s.namespaces.join(', ')})${close.length ? `; did you mean ${close.join(', ')}?` : ''}`,
       'not_found',
       'scope',
     );
   }
-  const name = bindingName(args.principal, args.role);
+  // A service grant binds a Role limited to the service's named objects; a namespace grant, the ClusterRole.
+  const objects = svc && workload ? await serviceObjects(k8s, namespace, workload.name) : undefined;
+  const rules = objects ? serviceRules(args.role, objects) : null;
+  const name = bindingName(args.principal, svc ? `${args.role}-${svc.id}` : args.role);
+  const k8sRole = rules ? name : null;
   const existing = (await k8s.listRoleBindings(namespace)).find((b) => b.name === name);
   const active = (await listGrants(deps.store)).find(
     (g) =>
@@ -190,6 +219,7 @@ async function planKubernetes(
     role: args.role,
     namespace,
     binding: name,
+    ...(k8sRole ? { k8s_role: k8sRole } : {}),
     reason: args.reason,
     requested_by: 'planned',
     approved_by: [],
@@ -197,20 +227,36 @@ async function planKubernetes(
     expires_at: new Date(deps.clock.now().getTime() + durationMs(args.duration)!).toISOString(),
     status: 'active',
   };
-  // The real dry run: the API server validates the binding (dryRun=All) without storing it.
+  // The real dry run: the API server validates the Role and the binding (dryRun=All) without storing them.
+  if (!refusal && rules) await k8s.createRole(namespace, roleSpec(preview, rules), { dryRun: true });
   if (!refusal) await k8s.createRoleBinding(namespace, bindingSpec(preview), { dryRun: true });
+  const covers = objects
+    ? `${args.role} on ${svc!.id}'s objects only: ${describeObjects(args.role, objects)}`
+    : `${args.role} on every object in namespace ${env}/${namespace} (the whole namespace, as asked)`;
   const prod = environmentConfig(deps.config, env)?.tier === 'production';
   return {
-    summary: `grant ${args.principal} ${args.role} in ${env}/${namespace} for ${args.duration}: ${args.reason.slice(0, 120)}`,
+    summary: `grant ${args.principal} ${covers} in ${env}/${namespace} for ${args.duration}: ${args.reason.slice(0, 120)}`,
     env,
     service: svc?.id,
-    targets: [{ kind: 'RoleBinding', name, namespace, service: svc?.id }],
-    preconditions: { kind: 'kubernetes', namespace, binding: name, binding_exists: Boolean(existing) },
-    details: {
-      ...common,
+    targets: [
+      ...(k8sRole ? [{ kind: 'Role', name: k8sRole, namespace, service: svc?.id }] : []),
+      { kind: 'RoleBinding', name, namespace, service: svc?.id },
+    ],
+    preconditions: {
+      kind: 'kubernetes',
       namespace,
       binding: name,
-      cluster_role: args.role,
+      binding_exists: Boolean(existing),
+      k8s_role: k8sRole,
+      rules,
+    },
+    details: {
+      ...common,
+      covers,
+      ...(objects ? { not_covered: notCovered(namespace) } : {}),
+      namespace,
+      binding: name,
+      ...(rules ? { role: { kind: 'Role', name: k8sRole, rules } } : { cluster_role: args.role }),
       subject: { kind: 'User', name: args.principal },
       labels: bindingSpec(preview).labels,
       annotations: [
@@ -274,4 +320,26 @@ async function planDatabase(
     },
     refusal,
   };
+}
+
+/** The Role that narrows a service grant, labelled and annotated as its binding is. */
+function roleSpec(g: AccessGrant, rules: PolicyRule[]): RoleSpec {
+  const b = bindingSpec(g);
+  return { name: g.k8s_role!, rules, labels: b.labels, annotations: b.annotations };
+}
+
+/** Creates the grant's Role (if narrowed) and its RoleBinding; a Role left alone by a failed binding is removed. */
+async function bindKubernetes(
+  deps: Deps,
+  grant: AccessGrant,
+  pre: Extract<GrantPreconditions, { kind: 'kubernetes' }>,
+): Promise<void> {
+  const k8s = deps.backends.kubernetes(grant.env);
+  if (pre.k8s_role && pre.rules) await k8s.createRole(pre.namespace, roleSpec(grant, pre.rules));
+  try {
+    await k8s.createRoleBinding(pre.namespace, bindingSpec(grant));
+  } catch (err) {
+    if (pre.k8s_role) await k8s.deleteRole(pre.namespace, pre.k8s_role).catch(() => undefined);
+    throw err;
+  }
 }

@@ -15,6 +15,11 @@ export interface AccessGrant {
   /** Kubernetes: where the RoleBinding lives. */
   namespace?: string;
   binding?: string;
+  /**
+   * Kubernetes: the namespaced Role day2 made to narrow a service grant to the service's named
+   * objects; absent when the binding is to the ClusterRole `role` (every object in the namespace).
+   */
+  k8s_role?: string;
   /** Database: the configured database key (`environments.<env>.databases.<key>`). */
   database?: string;
   /** The login's VALID UNTIL before the grant, restored on revocation ('infinity' or a timestamp; null: none). */
@@ -49,6 +54,8 @@ export const ACCESS_ANNOTATIONS = {
   principal: 'day2.dev/principal',
   createdAt: 'day2.dev/granted-at',
   service: 'day2.dev/service',
+  /** The role asked for (view, edit, admin) when the binding points at a narrowed Role. */
+  role: 'day2.dev/role',
 } as const;
 
 /** Kubernetes roles a grant may bind: the built-in ClusterRoles of the same names. */

@@ -21,7 +21,7 @@ export function bindingName(principal: string, role: string): string {
 export function bindingSpec(g: AccessGrant): RoleBindingSpec {
   return {
     name: g.binding ?? bindingName(g.principal, g.role),
-    role: { kind: 'ClusterRole', name: g.role },
+    role: g.k8s_role ? { kind: 'Role', name: g.k8s_role } : { kind: 'ClusterRole', name: g.role },
     subjects: [{ kind: 'User', name: g.principal }],
     labels: { [ACCESS_LABELS.managedBy]: 'day2', [ACCESS_LABELS.grantId]: g.id },
     annotations: {
@@ -32,6 +32,7 @@ export function bindingSpec(g: AccessGrant): RoleBindingSpec {
       [ACCESS_ANNOTATIONS.grantedBy]: g.requested_by,
       [ACCESS_ANNOTATIONS.approvedBy]: g.approved_by.join(','),
       [ACCESS_ANNOTATIONS.reason]: g.reason.slice(0, 500),
+      [ACCESS_ANNOTATIONS.role]: g.role,
       ...(g.service ? { [ACCESS_ANNOTATIONS.service]: g.service } : {}),
     },
   };
@@ -54,9 +55,10 @@ export function grantFromBinding(env: string, rb: RoleBindingInfo): AccessGrant 
     principal: a[ACCESS_ANNOTATIONS.principal] ?? rb.subjects[0]?.name ?? 'unknown',
     env,
     service: a[ACCESS_ANNOTATIONS.service],
-    role: rb.role.name,
+    role: a[ACCESS_ANNOTATIONS.role] ?? rb.role.name,
     namespace: rb.namespace,
     binding: rb.name,
+    ...(rb.role.kind === 'Role' ? { k8s_role: rb.role.name } : {}),
     reason: a[ACCESS_ANNOTATIONS.reason] ?? '',
     requested_by: a[ACCESS_ANNOTATIONS.grantedBy] ?? 'unknown',
     approved_by: (a[ACCESS_ANNOTATIONS.approvedBy] ?? '').split(',').filter(Boolean),

@@ -21,15 +21,17 @@ export async function revokeOnBackend(
   opts: { dryRun?: boolean } = {},
 ): Promise<RevocationResult> {
   if (g.kind === 'kubernetes') {
-    try {
-      await deps.backends
-        .kubernetes(g.env)
-        .deleteRoleBinding(g.namespace!, g.binding!, { dryRun: opts.dryRun });
-      return { removed: true };
-    } catch (err) {
-      if (err instanceof NotFoundError) return { removed: false };
+    const k8s = deps.backends.kubernetes(g.env);
+    const gone = (err: unknown) => {
+      if (err instanceof NotFoundError) return false;
       throw err;
-    }
+    };
+    const removed = await k8s
+      .deleteRoleBinding(g.namespace!, g.binding!, { dryRun: opts.dryRun })
+      .then(() => true, gone);
+    // The narrowed Role goes with its binding: nothing else binds it.
+    if (g.k8s_role) await k8s.deleteRole(g.namespace!, g.k8s_role, { dryRun: opts.dryRun }).catch(gone);
+    return { removed };
   }
   if (opts.dryRun) return { removed: true };
   const r = await revokeDatabaseGrant(deps.backends.postgres, { env: g.env, database: g.database! }, g);

@@ -1,5 +1,6 @@
 import type { Deps } from '../../contract/deps.js';
 import { gather, untrusted, type Gap } from './gather.js';
+import { alertmanagerSilenceId, datadogDowntimeId } from './silence-id.js';
 
 /** Datadog monitors in Alert/Warn and Alertmanager alerts, in one shape. */
 export interface DayAlert {
@@ -17,6 +18,33 @@ export interface DayAlert {
   summary: string;
   silenced_by: string[];
   runbook?: string;
+  /** The alert's labels (Alertmanager) or tags (Datadog), bounded: what a silence's matchers select on. */
+  labels: Record<string, string>;
+}
+
+/** At most this many labels per alert, each value clipped: enough to write a matcher, not a dump. */
+export const MAX_LABELS = 20;
+const MAX_LABEL_VALUE = 100;
+
+function boundedLabels(pairs: [string, string][]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of [...pairs].sort(([a], [b]) => a.localeCompare(b))) {
+    const key = untrusted(k, 60);
+    if (!key) continue;
+    if (key in out) out[key] = untrusted(`${out[key]},${v}`, MAX_LABEL_VALUE);
+    else if (Object.keys(out).length < MAX_LABELS) out[key] = untrusted(v, MAX_LABEL_VALUE);
+  }
+  return out;
+}
+
+/** Datadog tags as labels: `service:checkout` becomes service=checkout, a bare tag an empty value. */
+function tagLabels(tags: string[]): Record<string, string> {
+  return boundedLabels(
+    tags.map((t) => {
+      const i = t.indexOf(':');
+      return i < 0 ? [t, ''] : [t.slice(0, i), t.slice(i + 1)];
+    }),
+  );
 }
 
 export interface AlertQuery {
@@ -106,10 +134,11 @@ function fromDatadog(deps: Deps, env: string, list: DatadogAlerts): DayAlert[] {
       since: a.since,
       summary: untrusted(a.summary),
       silenced_by: a.downtimes.length
-        ? a.downtimes.map((d) => `datadog-downtime:${d.id}`)
+        ? a.downtimes.map((d) => datadogDowntimeId(d.id))
         : a.muted
           ? ['datadog-mute']
           : [],
+      labels: tagLabels(a.tags),
     }));
 }
 
@@ -139,8 +168,9 @@ function fromAlertmanager(deps: Deps, env: string, list: AmAlerts): DayAlert[] {
           [a.annotations.summary, a.annotations.description].filter(Boolean).join(' — '),
           400,
         ),
-        silenced_by: a.status.silencedBy.map((id) => `silence:${id}`),
+        silenced_by: a.status.silencedBy.map(alertmanagerSilenceId),
         runbook: a.annotations.runbook_url ? untrusted(a.annotations.runbook_url, 300) : undefined,
+        labels: boundedLabels(Object.entries(a.labels)),
       };
     });
 }

@@ -46,7 +46,12 @@ export const listAlerts = defineTool({
       head: [o.total ? `${o.total} active alert(s), most severe first:` : 'No active alerts.'],
       rows: o.alerts.map(
         (a) =>
-          `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'}${a.backend_service ? ` (as ${a.backend_service})` : ''} ${a.name} since ${a.since ?? '?'} [${a.source}]`,
+          `${a.severity.toUpperCase()} ${a.env}/${a.service ?? '?'}${a.backend_service ? ` (as ${a.backend_service})` : ''} ${a.name} since ${a.since ?? '?'} [${a.source}]` +
+          (a.labels
+            ? `\n  labels: ${Object.entries(a.labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : ''),
       ),
       tail: [
         pageLine('alerts', { shown: o.alerts.length, ...o }, { tool: 'list_alerts', args }),

@@ -2,6 +2,8 @@ import { triageService } from './triage-service.js';
 import { readLogs } from './read-logs.js';
 import { silenceAlert } from './silence-alert.js';
 import { scheduleDowntime } from './schedule-downtime.js';
+import { muteService } from './mute-service.js';
+import { endSilence } from './end-silence.js';
 import { rollbackDeployment } from './rollback-deployment.js';
 import { restartDeployment } from './restart-deployment.js';
 import { openIncident } from './open-incident.js';
@@ -14,6 +16,8 @@ export const incidentTools = [
   readLogs,
   silenceAlert,
   scheduleDowntime,
+  muteService,
+  endSilence,
   rollbackDeployment,
   restartDeployment,
   openIncident,

@@ -1,10 +1,12 @@
 import { environmentConfig } from '../../config/lookup.js';
 import { z } from 'zod';
 import { defineTool, type Plan, ToolError } from '../../contract/define-tool.js';
-import { durationField, durationMs, envField } from '../../contract/fields.js';
+import { allEnvironmentsField, durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
 import { untrusted } from '../context/gather.js';
 import type { ScheduleDowntimeInput } from '../../providers/datadog/types.js';
+import { datadogDowntimeId } from '../context/silence-id.js';
+import { envScopedDowntime } from './silence-scope.js';
 
 const MAX_DOWNTIME_MS = 7 * 86_400_000;
 
@@ -19,9 +21,10 @@ export const scheduleDowntime = defineTool({
     env: envField,
     monitor_id: z.number().int().positive().optional().describe('or monitor_tags'),
     monitor_tags: z.array(z.string().min(3).max(200)).max(10).optional().describe('all must match'),
-    scope: z.string().min(1).max(300).optional().describe("default the env's tag"),
+    scope: z.string().min(1).max(300).optional().describe('ANDed with env tag'),
     duration: durationField('e.g. 1h; at most 7d'),
     message: z.string().min(3).max(500),
+    all_environments: allEnvironmentsField,
   },
   output: {
     downtime_id: z.string(),
@@ -45,12 +48,15 @@ export const scheduleDowntime = defineTool({
     const ms = durationMs(args.duration)!;
     if (ms > MAX_DOWNTIME_MS)
       throw new ToolError('duration: a downtime lasts at most 7d; ask for less', 'invalid_input', 'duration');
-    const scope = args.scope ?? environmentConfig(deps.config, env)?.datadog?.scope_tag ?? `env:${env}`;
+    const envScopeTag = environmentConfig(deps.config, env)?.datadog?.scope_tag ?? `env:${env}`;
+    const scoped = envScopedDowntime(args.scope, envScopeTag, args.all_environments === true);
+    const scope = scoped.value;
     const given = (args.monitor_tags ?? []).filter((t) => t !== '*');
     // Monitors of other environments have no group inside an env scope: select only this env's.
-    const envTag = /^env:[^\s,]+$/.test(scope) ? scope : undefined;
+    const envTag = args.all_environments ? undefined : envScopeTag;
+    const envKey = envScopeTag.split(':')[0] + ':';
     const tags =
-      envTag && given.length > 0 && !given.some((t) => t.startsWith('env:')) ? [...given, envTag] : given;
+      envTag && given.length > 0 && !given.some((t) => t.startsWith(envKey)) ? [...given, envTag] : given;
     const tagged = [...tags, scope].map((t) => /^service:(.+)$/.exec(t)?.[1]).find(Boolean);
     // Policy and audit see the catalog's service, whichever of its names the tag carries.
     const service = tagged && (deps.catalog.resolver.attribute(tagged, env) ?? tagged);
@@ -61,15 +67,19 @@ export const scheduleDowntime = defineTool({
         ...(service ? { service } : {}),
       },
     ];
-    if (args.monitor_tags && given.length === 0)
+    const everything = args.monitor_tags !== undefined && given.length === 0;
+    const refusal = everything
+      ? 'monitor_tags ["*"] mutes every monitor: name a monitor or tags such as service:checkout'
+      : scoped.refusal;
+    if (refusal)
       return {
-        summary: `mute every monitor in ${env}`,
+        summary: everything ? `mute every monitor in ${env}` : `mute monitors in scope ${scope}`,
         env,
         service,
         targets,
         preconditions: {},
-        details: { scope },
-        refusal: 'monitor_tags ["*"] mutes every monitor: name a monitor or tags such as service:checkout',
+        details: { scope, covers: scoped.covers },
+        refusal,
       };
 
     const input = downtimeInput(
@@ -82,7 +92,7 @@ export const scheduleDowntime = defineTool({
       .map((m) => ({ id: m.id, name: untrusted(m.name, 120), state: m.state, already_muted: m.alreadyMuted }))
       .sort((a, b) => a.id - b.id);
     return {
-      summary: `mute ${affected.length} Datadog monitor(s) in scope ${scope} for ${args.duration}`,
+      summary: `mute ${affected.length} Datadog monitor(s) in scope ${scope} for ${args.duration}; covers ${scoped.covers}`,
       env,
       service,
       targets,
@@ -93,6 +103,7 @@ export const scheduleDowntime = defineTool({
       },
       details: {
         scope,
+        covers: scoped.covers,
         monitor_identifier:
           args.monitor_id !== undefined ? { monitor_id: args.monitor_id } : { monitor_tags: tags },
         duration: args.duration,
@@ -100,7 +111,7 @@ export const scheduleDowntime = defineTool({
         would_mute: affected.slice(0, 50),
         would_mute_count: affected.length,
         warnings: res.plan.warnings,
-        way_back: 'the downtime can be cancelled early in Datadog; it also ends by itself',
+        way_back: 'end_silence ends it early; it also ends by itself',
       },
     };
   },
@@ -116,7 +127,7 @@ export const scheduleDowntime = defineTool({
     const res = await deps.backends.datadog(plan.env).scheduleDowntime(input);
     if (res.dryRun) throw new Error('Datadog provider answered a real downtime request with a dry run');
     return {
-      downtime_id: res.downtime.id,
+      downtime_id: datadogDowntimeId(res.downtime.id),
       scope: res.downtime.scope,
       start: res.downtime.start,
       end: res.downtime.end,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { defineTool, type Plan, ToolError } from '../../contract/define-tool.js';
-import { durationField, durationMs, envField } from '../../contract/fields.js';
+import { allEnvironmentsField, durationField, durationMs, envField } from '../../contract/fields.js';
 import { resolveEnvWith } from '../context/resolve-service.js';
 import { formatMatcher, InvalidMatcherError, parseMatcher } from '../../providers/alertmanager/matchers.js';
 import type { Alert, Matcher } from '../../providers/alertmanager/types.js';
 import { untrusted } from '../context/gather.js';
-import { tooBroad } from './silence-scope.js';
+import { alertmanagerSilenceId } from '../context/silence-id.js';
+import { envScopedMatchers, tooBroad } from './silence-scope.js';
 
 const MAX_SILENCE_MS = 7 * 86_400_000;
 /** How many matching alerts the plan and the result list by name. */
@@ -41,7 +42,7 @@ function alertView(a: Alert) {
 export const silenceAlert = defineTool({
   name: 'silence_alert',
   title: 'Silence alerts',
-  description: 'Silence Alertmanager alerts; the plan lists them.',
+  description: 'Silence Alertmanager alerts; plan lists them.',
   toolset: 'incidents',
   effect: 'write',
   risk: 'low',
@@ -50,6 +51,7 @@ export const silenceAlert = defineTool({
     matchers: z.array(z.string().min(3).max(300)).max(20).describe('e.g. alertname=X, service=~a|b'),
     duration: durationField('e.g. 30m; at most 7d'),
     comment: z.string().min(3).max(500),
+    all_environments: allEnvironmentsField,
   },
   output: {
     silence_id: z.string(),
@@ -68,15 +70,18 @@ export const silenceAlert = defineTool({
   async plan(args, ctx): Promise<Plan<{ matchers: string[]; would_silence: SilencedAlert[] }>> {
     const deps = ctx.deps;
     const env = resolveEnvWith(deps, args.env, 'alertmanager');
-    const matchers = parseMatchers(args.matchers);
+    const given = parseMatchers(args.matchers);
     const ms = durationMs(args.duration)!;
     if (ms > MAX_SILENCE_MS)
       throw new ToolError('duration: a silence lasts at most 7d; ask for less', 'invalid_input', 'duration');
-    const label = matchers.find((m) => m.name === 'service' && !m.isRegex && (m.isEqual ?? true))?.value;
+    const label = given.find((m) => m.name === 'service' && !m.isRegex && (m.isEqual ?? true))?.value;
     // Policy and audit see the catalog's service, whichever of its names the label carries.
     const service = label && (deps.catalog.resolver.attribute(label, env) ?? label);
+    const scoped = envScopedMatchers(given, env, args.all_environments === true);
+    const matchers = scoped.value;
     const formatted = matchers.map(formatMatcher);
-    const broad = tooBroad(matchers);
+    // Breadth is judged on what was asked: the env matcher day2 adds narrows nothing by itself.
+    const broad = tooBroad(given) ?? scoped.refusal;
     const base = {
       env,
       service,
@@ -89,7 +94,7 @@ export const silenceAlert = defineTool({
         ...base,
         summary: `silence ${formatted.join(', ') || 'everything'} in ${env}`,
         preconditions: {},
-        details: { matchers: formatted },
+        details: { matchers: formatted, covers: scoped.covers },
         refusal: broad,
       };
 
@@ -114,7 +119,7 @@ export const silenceAlert = defineTool({
       warnings.push(`the matchers select alerts outside ${env}: ${envs.filter((e) => e !== env).join(', ')}`);
     return {
       ...base,
-      summary: `silence ${views.length} alert(s) matching ${formatted.join(', ')} in ${env} for ${args.duration}`,
+      summary: `silence ${views.length} alert(s) matching ${formatted.join(', ')} for ${args.duration}; covers ${scoped.covers}`,
       // Everything here follows from an alert's labels, which its fingerprint is a hash of: binding
       // the names the result reports binds nothing the fingerprints did not.
       preconditions: {
@@ -128,13 +133,14 @@ export const silenceAlert = defineTool({
       },
       details: {
         matchers: formatted,
+        covers: scoped.covers,
         duration: args.duration,
         comment: args.comment,
         would_silence: views.slice(0, LISTED),
         would_silence_count: views.length,
         services,
         warnings,
-        way_back: 'the silence can be expired early in Alertmanager; it also ends by itself',
+        way_back: 'end_silence ends it early; it also ends by itself',
       },
     };
   },
@@ -142,7 +148,7 @@ export const silenceAlert = defineTool({
     const deps = ctx.deps;
     const now = deps.clock.now();
     const ends = new Date(now.getTime() + durationMs(args.duration)!);
-    const matchers = parseMatchers(args.matchers);
+    const matchers = parseMatchers(plan.preconditions.matchers);
     const id = await deps.backends.alertmanager(plan.env).createSilence({
       matchers,
       startsAt: now,
@@ -151,7 +157,7 @@ export const silenceAlert = defineTool({
       comment: args.comment,
     });
     return {
-      silence_id: id,
+      silence_id: alertmanagerSilenceId(id),
       starts_at: now.toISOString(),
       ends_at: ends.toISOString(),
       matchers: matchers.map(formatMatcher),

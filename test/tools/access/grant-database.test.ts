@@ -148,6 +148,19 @@ describe('a database grant on the real PostgreSQL', () => {
     await session.connect();
     expect((await session.query('select count(*)::int as n from ledger')).rows[0]).toEqual({ n: 0 });
 
+    // access_review reads the memberships on the server and knows this one as day2's.
+    const review = sc(await call('access_review', { env: 'prod' }));
+    expect(review.database_members).toContainEqual({
+      env: 'prod',
+      database: 'ledger',
+      role: ROLE,
+      member: USER,
+      made_by: 'day2',
+    });
+    expect((review.sources as Obj[]).find((x) => x.source === 'database roles')).toMatchObject({
+      read: ['prod/ledger'],
+    });
+
     clock.advance(4 * 3_600_000 + 60_000);
     const res = await reapExpiredGrants(rt.deps, rt.audit);
     expect(res.revoked).toEqual([expect.objectContaining({ id: out.grant_id, principal: USER })]);

@@ -73,9 +73,14 @@ describe('a production grant, end to end', () => {
     expect(sc(first).policy).toMatchObject({ rule: 'production-access-grant', distinct_approver: true });
     expect(sc(first).plan).toMatchObject({
       namespace: 'payments',
-      cluster_role: 'edit',
+      role: { kind: 'Role' },
       excluded_approvers: ['alice'],
     });
+    // A service grant covers the service's named objects, and the first line says which.
+    expect(sc(first).summary).toMatch(
+      /^grant alice edit on payment-service's objects only: Deployment payment-service; .*Secret payment-service-db/,
+    );
+    expect(sc(first).plan.not_covered).toMatch(/cannot select by label/);
     const id = sc(first).approval_id as string;
     await expect(h.rt.approvals.approve(id, 'alice', { channel: 'cli', reason: 'me' })).rejects.toMatchObject(
       { code: 'excluded_approver' },
@@ -116,7 +121,21 @@ describe('a production grant, end to end', () => {
     expect(Date.parse(out.expires_at as string) - clock.now().getTime()).toBe(2 * 3_600_000);
     const rb = binding('payments', bindingName)!;
     expect(rb).toBeDefined();
-    expect(rb.roleRef).toMatchObject({ kind: 'ClusterRole', name: 'edit' });
+    expect(rb.roleRef).toMatchObject({ kind: 'Role', name: bindingName });
+    const role = kube().store.get(RBAC, 'Role', 'payments', bindingName) as Obj;
+    expect(role.rules).toContainEqual(
+      expect.objectContaining({
+        resources: ['deployments', 'deployments/scale'],
+        resourceNames: ['payment-service'],
+      }),
+    );
+    expect(role.rules).toContainEqual(
+      expect.objectContaining({
+        resources: ['secrets'],
+        resourceNames: ['payment-service-db', 'payment-service-env'],
+      }),
+    );
+    for (const rule of role.rules as Obj[]) expect(rule.resourceNames.length).toBeGreaterThan(0);
     expect(rb.subjects).toEqual([expect.objectContaining({ kind: 'User', name: 'alice' })]);
     expect(rb.metadata.labels).toMatchObject({ 'day2.dev/managed-by': 'day2', 'day2.dev/grant-id': grantId });
     expect(rb.metadata.annotations).toMatchObject({
@@ -160,7 +179,7 @@ describe('a production grant, end to end', () => {
         }),
         expect.objectContaining({
           binding: bindingName,
-          role: 'ClusterRole/edit',
+          role: `Role/${bindingName}`,
           access: 'time_bound',
           made_by: 'day2',
         }),
@@ -174,8 +193,14 @@ describe('a production grant, end to end', () => {
     expect((o.not_made_by_day2 as Obj[]).find((b) => b.binding === 'sre-oncall-view')?.made_by).toBe(
       'argocd',
     );
-    expect(o.unused_grants).toEqual([expect.objectContaining({ grant_id: grantId, principal: 'alice' })]);
+    // Made seconds ago: too new to call unused.
+    expect(o.unused_grants).toEqual([]);
+    expect(o.too_new_to_judge).toEqual([expect.objectContaining({ grant_id: grantId, principal: 'alice' })]);
     expect(o.counts.time_bound).toBe(1);
+    clock.advance(31 * 60_000);
+    const later = sc(await call('access_review', {}));
+    expect(later.unused_grants).toEqual([expect.objectContaining({ grant_id: grantId, principal: 'alice' })]);
+    expect(later.too_new_to_judge).toEqual([]);
   });
 
   it('no longer reports the grant as unused once alice makes a tool call', async () => {
@@ -186,7 +211,7 @@ describe('a production grant, end to end', () => {
   });
 
   it('leaves the grant alone before expiry, and the reaper revokes it at expiry with an audit record', async () => {
-    clock.advance(2 * 3_600_000 - 60_000);
+    clock.advance(2 * 3_600_000 - 31 * 60_000 - 60_000);
     expect((await reapExpiredGrants(h.rt.deps, h.rt.audit)).revoked).toEqual([]);
     expect(binding('payments', bindingName)).toBeDefined();
 
@@ -206,8 +231,11 @@ describe('a production grant, end to end', () => {
       (e) => e.event === 'tool.outcome' && e.tool === 'grant_access' && e.outcome?.ok,
     );
     expect(granted?.targets).toEqual([
+      expect.objectContaining({ kind: 'Role', name: bindingName, namespace: 'payments' }),
       expect.objectContaining({ kind: 'RoleBinding', name: bindingName, namespace: 'payments' }),
     ]);
+    // The narrowed Role went with its binding.
+    expect(kube().store.get(RBAC, 'Role', 'payments', bindingName)).toBeUndefined();
     const revoked = events.filter((e) => e.event === 'access.revoked' && e.detail?.grant_id === grantId);
     expect(revoked).toHaveLength(1);
     expect(revoked[0]).toMatchObject({

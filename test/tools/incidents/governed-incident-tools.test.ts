@@ -52,7 +52,10 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
     const token = await approveAndToken(h, req.approval_id);
     const done = await h.call('silence_alert', { ...args, approval_token: token });
     expect(done.isError).toBeFalsy();
-    const id = (done.structuredContent as { result: { silence_id: string } }).result.silence_id;
+    const silenceId = (done.structuredContent as { result: { silence_id: string } }).result.silence_id;
+    // The id list_alerts shows in silenced_by; Alertmanager knows it without the prefix.
+    expect(silenceId).toMatch(/^silence:/);
+    const id = silenceId.slice('silence:'.length);
     const silenced = (await am.listAlerts())
       .filter((a) => a.status.silencedBy.includes(id))
       .map((a) => a.fingerprint)
@@ -118,7 +121,7 @@ describe('incident tools against the sandbox and the real Alertmanager', () => {
     const staging = await h.sandbox.backends.datadog('staging').listMonitors({ tags: ['service:checkout'] });
     expect(staging.filter((m) => m.muted)).toEqual([]);
     const id = (done.structuredContent as { result: { downtime_id: string } }).result.downtime_id;
-    await h.sandbox.backends.datadog('prod').cancelDowntime(id);
+    await h.sandbox.backends.datadog('prod').cancelDowntime(id.slice('datadog-downtime:'.length));
   });
 
   it('restart and rollback name a deployment by catalog service or raw namespace/name, and say so when neither fits', async () => {

@@ -22,10 +22,11 @@ export interface IncidentHarness extends SandboxHarness {
  * one MCP client acting as agent-bot.
  */
 export async function startIncidentHarness(
-  opts: { timeoutMs?: number; mirrorIncidents?: string[] } = {},
+  opts: { timeoutMs?: number; mirrorIncidents?: string[]; fleet?: string } = {},
 ): Promise<IncidentHarness> {
   const names = new Set(allTools.map((t) => t.name));
   const h = await startSandboxHarness({
+    fleet: opts.fleet,
     extraTools: incidentTools.filter((t) => !names.has(t.name)),
     config: { backends: { timeout: opts.timeoutMs ?? 10_000, retries: 0 } },
   });

@@ -24,6 +24,8 @@ describe('incident toolset', () => {
     }
     for (const t of incidentTools) expect(t.toolset).toBe('incidents');
     expect(incidentTools.map((t) => t.name).sort()).toEqual([
+      'end_silence',
+      'mute_service',
       'open_incident',
       'read_logs',
       'resolve_incident',
