@@ -137,6 +137,14 @@ async function exerciseEveryTool(): Promise<void> {
     duration: '1h',
     message: 'contract test',
   });
+  // One call for every alert source of the service, then ended early by the id it gave.
+  const muted = await write(
+    'mute_service',
+    { service: hot, env: prod, duration: '30m', reason: 'contract test' },
+    { execute: true },
+  );
+  const mutedIds = ((muted.result ?? {}) as { ids?: string[] }).ids ?? [];
+  await write('end_silence', { id: mutedIds[0] ?? 'silence:none' });
   await write('rollback_deployment', { service: svc, env: other });
   await write('restart_deployment', { service: svc, env: other });
   const opened = await ok('open_incident', { service: hot, env: prod, title: 'contract test' });
