@@ -402,6 +402,8 @@ const DOMAIN_BENCHES = [
   'db-health.ts',
   // get_service calls/s with telemetry off (no SDK loaded) and on (OTLP/HTTP to a loopback receiver).
   'telemetry.ts',
+  // Text bytes against structured bytes of every read tool's answer on the sandbox.
+  'text-bytes.ts',
 ];
 
 async function domainBench(script: string): Promise<void> {
