@@ -12,7 +12,7 @@ export const USAGE_ANNOTATION = 'sandbox.day2.dev/usage';
 
 /**
  * Annotation on a Deployment giving the load on the whole Deployment: `cpu=3600m,memory=2Gi`, split
- * evenly over its running pods (so more replicas each use less, as behind a load balancer). It
+ * evenly over its Ready pods (so more replicas each use less, as behind a Service). It
  * wins over seeded PodMetrics and USAGE_ANNOTATION: a test or a demo raises load with it and
  * watches the HPA controller scale out.
  */
@@ -28,7 +28,8 @@ export function podMetrics(store: ObjectStore, ns?: string): KubeObject[] {
     .list(POD, ns)
     .filter((p) => (p.status as { phase?: string } | undefined)?.phase === 'Running');
   const loads = new Map<string, { load: Record<string, string>; pods: number }>();
-  for (const pod of running) {
+  // A Service sends traffic only to Ready pods: they share the load, a pod still starting takes none.
+  for (const pod of running.filter(isReady)) {
     const d = deploymentOf(store, pod);
     const text = d?.metadata.annotations?.[LOAD_ANNOTATION];
     if (!d || !text) continue;
@@ -52,7 +53,11 @@ export function podMetrics(store: ObjectStore, ns?: string): KubeObject[] {
   for (const pod of running) {
     if (have.has(`${pod.metadata.namespace}/${pod.metadata.name}`)) continue;
     const share = loaded(pod);
-    const usage = share ? splitLoad(share.load, share.pods) : deploymentUsage(store, pod);
+    const usage = share
+      ? isReady(pod)
+        ? splitLoad(share.load, share.pods)
+        : { cpu: '1m', memory: undefined }
+      : deploymentUsage(store, pod);
     const containers = (
       (pod.spec as { containers?: { name: string; resources?: { requests?: Record<string, string> } }[] })
         .containers ?? []
@@ -80,6 +85,12 @@ export function podMetrics(store: ObjectStore, ns?: string): KubeObject[] {
   return out.sort((a, b) =>
     `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
   );
+}
+
+function isReady(pod: KubeObject): boolean {
+  return (
+    (pod.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
+  ).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 function deploymentOf(store: ObjectStore, pod: KubeObject): KubeObject | undefined {
