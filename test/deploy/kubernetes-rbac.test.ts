@@ -9,7 +9,14 @@ import {
   type RbacVerb,
 } from '../../src/providers/kubernetes/api-calls.js';
 import { ClientNodeKubernetesProvider } from '../../src/providers/kubernetes/client-node-provider.js';
+import { servedToolsets, TOOLSETS } from '../../src/core/toolsets.js';
 import { KUBERNETES_ROLES } from '../../src/tools/access/grant.js';
+import {
+  KUBERNETES_METHODS_ALWAYS,
+  KUBERNETES_METHODS_BY_TOOLSET,
+  kubernetesMethodsFor,
+} from '../../src/tools/kubernetes-calls.js';
+import { providerCallsReached } from './provider-call-scan.js';
 import { findObject, renderKustomization, type RenderedObject } from './render-kustomization.js';
 
 // The class's private helpers; every other method on its prototype is a provider call.
@@ -84,21 +91,50 @@ describe('Kubernetes RBAC derived from the provider', () => {
     expect(Object.keys(KUBERNETES_API_CALLS).sort()).toEqual(methods.sort());
   });
 
-  it('grants the ServiceAccount exactly the rules the declarations need, no more', () => {
-    expect(keys(grantedTo(objects, sa))).toEqual(keys(requiredGrants()));
+  const config = parse(
+    (findObject(objects, 'ConfigMap', 'day2-config').data as Record<string, string>)['day2.yaml']!,
+  ) as { toolsets?: string[]; environments: Record<string, { kubernetes?: { namespaces: string[] } }> };
+  const served = servedToolsets(config.toolsets) ?? [...TOOLSETS];
+  const methods = kubernetesMethodsFor(served);
+
+  it('declares the provider methods each toolset reaches, and those called whatever the toolsets', () => {
+    const all = Object.keys(KUBERNETES_API_CALLS);
+    for (const [toolset, declared] of Object.entries(KUBERNETES_METHODS_BY_TOOLSET))
+      expect([...declared].sort(), toolset).toEqual(providerCallsReached([`tools/${toolset}/index.ts`], all));
+    expect([...KUBERNETES_METHODS_ALWAYS].sort()).toEqual(
+      providerCallsReached(['resources/index.ts', 'prompts/index.ts', 'tools/access/reaper.ts'], all),
+    );
+  });
+
+  it('grants the ServiceAccount exactly the rules the served toolsets need, no more', () => {
+    const granted = keys(grantedTo(objects, sa));
+    const needed = keys(requiredGrants(methods));
+    const diff = {
+      missing: needed.filter((k) => !granted.includes(k)),
+      extra: granted.filter((k) => !needed.includes(k)),
+    };
+    expect(diff, `toolsets ${served.join(', ')}`).toEqual({ missing: [], extra: [] });
   });
 
   it('notices a grant too many and a grant too few', () => {
-    const granted = grantedTo(objects, sa);
-    const withoutOne = { ...KUBERNETES_API_CALLS, listPods: [] };
-    expect(keys(granted)).not.toEqual(keys(requiredGrants(withoutOne)));
-    const extra = {
+    const granted = keys(grantedTo(objects, sa));
+    expect(granted).toEqual(keys(requiredGrants(methods)));
+    expect(granted).not.toEqual(keys(requiredGrants(methods.filter((m) => m !== 'getPodLogs'))));
+    expect(granted).not.toEqual(keys(requiredGrants([...methods, 'upsertHpa'])));
+    const extraVerb = {
       ...KUBERNETES_API_CALLS,
-      deletePods: [
-        { group: '', resource: 'pods', verbs: ['delete'] as RbacVerb[], scope: 'namespace' as const },
+      listPods: [
+        { group: '', resource: 'pods', verbs: ['list', 'delete'] as RbacVerb[], scope: 'namespace' as const },
       ],
     };
-    expect(keys(granted)).not.toEqual(keys(requiredGrants(extra)));
+    expect(granted).not.toEqual(keys(requiredGrants(methods, extraVerb)));
+  });
+
+  it('needs less than the whole provider: no role escalation or binding without the access toolset', () => {
+    expect(served).not.toContain('access');
+    const needed = keys(requiredGrants(methods));
+    expect(needed.length).toBeLessThan(keys(requiredGrants()).length);
+    expect(needed.filter((k) => / (bind|escalate)/.test(k))).toEqual([]);
   });
 
   it('binds exactly the ClusterRoles grant_access may bind', () => {
@@ -106,9 +142,6 @@ describe('Kubernetes RBAC derived from the provider', () => {
   });
 
   it('binds day2 in exactly the namespaces day2.yaml names', () => {
-    const config = parse(
-      (findObject(objects, 'ConfigMap', 'day2-config').data as Record<string, string>)['day2.yaml']!,
-    ) as { environments: Record<string, { kubernetes?: { namespaces: string[] } }> };
     const configured = new Set(
       Object.values(config.environments).flatMap((e) => e.kubernetes?.namespaces ?? []),
     );

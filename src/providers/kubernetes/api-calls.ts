@@ -1,8 +1,8 @@
 /**
  * What each KubernetesProvider method asks of the API server, in RBAC terms. The ServiceAccount's
- * rules in deploy/kubernetes are derived from this table (test/deploy/kubernetes-rbac.test.ts), so
- * a new provider method fails that test until it is declared here, and the manifest until its
- * rules are granted.
+ * rules in deploy/kubernetes are derived from this table and the toolsets' methods
+ * (src/tools/kubernetes-calls.ts; test/deploy/kubernetes-rbac.test.ts), so a new provider method
+ * fails that test until it is declared here, and the manifest until its rules are granted.
  */
 
 import type { KubernetesProvider } from './types.js';
@@ -125,13 +125,18 @@ export interface RbacGrant {
   scope: 'namespace' | 'cluster';
 }
 
-/** The grants the whole provider needs: every declared call, generic ones over GENERIC_KINDS. */
+/**
+ * The grants `methods` need (default: every method), generic calls over GENERIC_KINDS, from the
+ * declarations `calls`.
+ */
 export function requiredGrants(
+  methods?: readonly string[],
   calls: Readonly<Record<string, readonly ApiCall[] | GenericApiCall>> = KUBERNETES_API_CALLS,
 ): RbacGrant[] {
   const out = new Map<string, RbacGrant>();
   const add = (g: RbacGrant) => out.set(grantKey(g), g);
-  for (const decl of Object.values(calls)) {
+  for (const [method, decl] of Object.entries(calls)) {
+    if (methods && !methods.includes(method)) continue;
     if ('generic' in decl) {
       for (const k of GENERIC_KINDS)
         for (const verb of decl.verbs)
