@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseServeArgs } from '../../src/cli/serve-command.js';
 import { checkConfig, loadConfig } from '../../src/config/load-config.js';
+import { OriginPolicy } from '../../src/http/host-check.js';
 import { findByKind } from '../../src/sandbox/kubernetes/resources.js';
 import { startKubernetesEmulator, type KubernetesEmulator } from '../../src/sandbox/kubernetes/emulator.js';
 import {
@@ -94,12 +96,7 @@ describe.each(['base', 'overlays/postgres'])('deploy/kubernetes/%s', (path) => {
   });
 
   it('carries a day2.yaml that day2 config check accepts, its store in the writable data volume', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'day2-deploy-'));
-    const file = join(dir, 'day2.yaml');
-    writeFileSync(
-      file,
-      (findObject(objects, 'ConfigMap', 'day2-config').data as Record<string, string>)['day2.yaml']!,
-    );
+    const file = writeConfig(objects);
     const env = deploymentEnv(objects);
     expect(checkConfig({ path: file, env })).toMatchObject({ ok: true });
     const { store } = loadConfig({ path: file, env });
@@ -126,6 +123,32 @@ describe.each(['base', 'overlays/postgres'])('deploy/kubernetes/%s', (path) => {
     expect(d.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe])
       expect(probe.httpGet.path).toBe('/healthz');
+  });
+
+  it('serves on the port the probes, the Service and the NetworkPolicy name, and its Host check lets the probes and the Service name in', () => {
+    const c = deploymentContainer(objects);
+    const serve = parseServeArgs(c.args.slice(1));
+    expect(serve).toMatchObject({ http: true, host: '0.0.0.0', config: '/etc/day2/day2.yaml' });
+    const port = c.ports.find((p) => p.name === 'http')!.containerPort;
+    expect(serve.port).toBe(port);
+    const service = findObject(objects, 'Service', 'day2') as unknown as {
+      spec: { ports: { port: number; targetPort: string }[] };
+    };
+    expect(service.spec.ports.map((p) => p.targetPort)).toEqual(['http']);
+    const policy = findObject(objects, 'NetworkPolicy', 'day2') as unknown as {
+      spec: { ingress: { ports: { port: number }[] }[] };
+    };
+    expect(policy.spec.ingress.flatMap((r) => r.ports.map((p) => p.port))).toEqual([port]);
+    const config = loadConfig({ path: writeConfig(objects), env: deploymentEnv(objects) }).config;
+    const hosts = new OriginPolicy(port, { allowedHosts: config.http.allowed_hosts, allowedOrigins: [] });
+    for (const probe of [c.livenessProbe, c.readinessProbe, c.startupProbe]) {
+      expect(probe.httpGet.port).toBe('http');
+      const host = probe.httpGet.httpHeaders.find((h) => h.name === 'Host')?.value;
+      expect(hosts.hostAllowed(host), `probe Host ${host}`).toBe(true);
+    }
+    expect(hosts.hostAllowed(`day2.day2.svc:${service.spec.ports[0]!.port}`)).toBe(true);
+    // Without the Host header the kubelet sends the pod's IP, which the check refuses.
+    expect(hosts.hostAllowed(`10.0.0.7:${port}`)).toBe(false);
   });
 
   describe.skipIf(!kubernetesOpenApiPresent)(
@@ -204,14 +227,29 @@ describe.each(['base', 'overlays/postgres'])('deploy/kubernetes/%s', (path) => {
   );
 });
 
+interface Probe {
+  httpGet: { path: string; port: string; httpHeaders: { name: string; value: string }[] };
+}
+
 interface Container {
   args: string[];
+  ports: { name: string; containerPort: number }[];
   env: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
   volumeMounts: { name: string; mountPath: string }[];
   securityContext: Record<string, unknown>;
-  livenessProbe: { httpGet: { path: string } };
-  readinessProbe: { httpGet: { path: string } };
-  startupProbe: { httpGet: { path: string } };
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  startupProbe: Probe;
+}
+
+/** The ConfigMap's day2.yaml, written to a file of its own. */
+function writeConfig(objects: readonly RenderedObject[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'day2-deploy-')), 'day2.yaml');
+  writeFileSync(
+    file,
+    (findObject(objects, 'ConfigMap', 'day2-config').data as Record<string, string>)['day2.yaml']!,
+  );
+  return file;
 }
 
 function deploymentContainer(objects: readonly RenderedObject[]): Container {
