@@ -8,6 +8,7 @@ import {
   type RbacGrant,
   type RbacVerb,
 } from '../../src/providers/kubernetes/api-calls.js';
+import { rulesFor } from '../../scripts/kubernetes-rbac.js';
 import { ClientNodeKubernetesProvider } from '../../src/providers/kubernetes/client-node-provider.js';
 import { servedToolsets, TOOLSETS } from '../../src/core/toolsets.js';
 import { KUBERNETES_ROLES } from '../../src/tools/access/grant.js';
@@ -114,6 +115,16 @@ describe('Kubernetes RBAC derived from the provider', () => {
       extra: granted.filter((k) => !needed.includes(k)),
     };
     expect(diff, `toolsets ${served.join(', ')}`).toEqual({ missing: [], extra: [] });
+  });
+
+  it('holds the rules npm run k8s:rbac prints for the served toolsets', () => {
+    const grants = requiredGrants(methods);
+    expect(findObject(objects, 'ClusterRole', 'day2').rules).toEqual(
+      rulesFor(grants.filter((g) => g.scope === 'namespace')),
+    );
+    expect(findObject(objects, 'ClusterRole', 'day2-cluster').rules).toEqual(
+      rulesFor(grants.filter((g) => g.scope === 'cluster')),
+    );
   });
 
   it('notices a grant too many and a grant too few', () => {
