@@ -1,6 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AppsV1Api,
   AutoscalingV2Api,
@@ -13,50 +12,17 @@ import {
   type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentObject } from '../../src/sandbox/kubernetes/builders.js';
 import { POD_LOG_PARAMETERS } from '../../src/sandbox/kubernetes/pod-logs.js';
 import { startKubernetesEmulator, type KubernetesEmulator } from '../../src/sandbox/kubernetes/emulator.js';
-
-const repo = fileURLToPath(new URL('../..', import.meta.url));
-const dir = join(process.env.DAY2_FIDELITY_DIR ?? join(repo, '..', 'shared', 'fidelity'), 'kubernetes');
-const DOCS = {
-  core: 'api__v1_openapi.json',
-  apps: 'apis__apps__v1_openapi.json',
-  autoscaling: 'apis__autoscaling__v2_openapi.json',
-  rbac: 'apis__rbac.authorization.k8s.io__v1_openapi.json',
-} as const;
-const present = Object.values(DOCS).every((f) => existsSync(join(dir, f)));
-
-/**
- * Object schemas in the OpenAPI documents leave additionalProperties open; close them so that a
- * field the real API server would never send is flagged.
- */
-function closeObjects(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(closeObjects);
-  if (typeof node !== 'object' || node === null) return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node))
-    out[k] =
-      k === 'properties'
-        ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closeObjects(s)]))
-        : closeObjects(v);
-  if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;
-  return out;
-}
-
-function buildValidator(): (doc: keyof typeof DOCS, schema: string) => ValidateFunction {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-  ajv.addFormat('date-time', DATE_TIME);
-  for (const f of ['int32', 'int64', 'double', 'byte', 'int-or-string']) ajv.addFormat(f, true);
-  for (const [id, file] of Object.entries(DOCS)) {
-    const doc = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { components: unknown };
-    ajv.addSchema({ $id: id, components: closeObjects(doc.components) });
-  }
-  return (doc, schema) => ajv.compile({ $ref: `${doc}#/components/schemas/${schema}` });
-}
+import {
+  buildKubernetesValidator,
+  KUBERNETES_OPENAPI_DIR,
+  KUBERNETES_OPENAPI_DOCS,
+  kubernetesOpenApiPresent,
+  type KubernetesOpenApiDoc,
+} from './kubernetes-openapi.js';
 
 /** Client options that keep a copy of the raw response body the client received. */
 function recorder(): { options: ConfigurationOptions; last: () => Promise<unknown> } {
@@ -89,16 +55,16 @@ async function errorBody(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the call to fail');
 }
 
-describe.skipIf(!present)(
-  present
+describe.skipIf(!kubernetesOpenApiPresent)(
+  kubernetesOpenApiPresent
     ? 'kubernetes emulator fidelity (OpenAPI v1.35 schemas)'
     : 'kubernetes emulator fidelity (../shared/fidelity absent)',
   () => {
     let k: KubernetesEmulator;
     let kc: KubeConfig;
-    let schema: ReturnType<typeof buildValidator>;
+    let schema: ReturnType<typeof buildKubernetesValidator>;
 
-    const check = (doc: keyof typeof DOCS, name: string, body: unknown) => {
+    const check = (doc: KubernetesOpenApiDoc, name: string, body: unknown) => {
       const validate = schema(doc, name);
       const ok = validate(body);
       expect(
@@ -107,7 +73,7 @@ describe.skipIf(!present)(
     };
 
     beforeAll(async () => {
-      schema = buildValidator();
+      schema = buildKubernetesValidator();
       k = await startKubernetesEmulator({
         badImages: ['registry.local/web:broken'],
         objects: [
@@ -172,7 +138,9 @@ describe.skipIf(!present)(
     });
 
     it('pod logs: the parameters and the text/plain answer the OpenAPI declares, errors as metav1.Status', async () => {
-      const doc = JSON.parse(readFileSync(join(dir, DOCS.core), 'utf8')) as {
+      const doc = JSON.parse(
+        readFileSync(join(KUBERNETES_OPENAPI_DIR, KUBERNETES_OPENAPI_DOCS.core), 'utf8'),
+      ) as {
         paths: Record<
           string,
           { parameters: { name: string; in: string }[]; get: { responses: { 200: { content: object } } } }

@@ -33,6 +33,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   rt('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], subresources: ['status', 'log'] }),
   rt('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
   rt('', 'v1', 'secrets', 'Secret', true),
+  rt('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
   rt('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
   rt('', 'v1', 'services', 'Service', true, { shortNames: ['svc'] }),
   rt('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'] }),
