@@ -206,10 +206,37 @@ export const httpOAuthSchema = z
       .default(30_000)
       .describe('a token with an unknown key id refetches the JWKS at most once within this'),
   })
-  .refine((o) => !o.resource || !new URL(o.resource).hash, {
-    message: 'a resource URI has no fragment',
-    path: ['resource'],
+  .superRefine((o, ctx) => {
+    // Fields that are not URLs have their own issue already.
+    const issuer = URL.parse(o.issuer);
+    if (issuer && (issuer.search || issuer.hash))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['issuer'],
+        message: 'an issuer has no query or fragment (RFC 8414)',
+      });
+    if (o.resource && URL.parse(o.resource)?.hash)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resource'],
+        message: 'a resource URI has no fragment (RFC 8707)',
+      });
+    for (const field of ['issuer', 'jwks_uri', 'resource'] as const) {
+      const at = o[field];
+      if (at && !securedOrLocal(at))
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'use https (plain http only on a loopback address)',
+        });
+    }
   });
+
+/** https, or http to a loopback address (development and tests). */
+function securedOrLocal(address: string): boolean {
+  const u = URL.parse(address);
+  return !u || u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
 
 /** What a slow or greedy client may hold of `serve --http`: time to send a request, and sockets. */
 export const HTTP_LIMIT_DEFAULTS = {
