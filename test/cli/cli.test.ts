@@ -61,67 +61,44 @@ describe('day2 command', () => {
   });
 
   it('config check validates http.oauth and names it in the summary', async () => {
-    const bad = join(t.dir, 'oauth-bad.yaml');
-    writeFileSync(
-      bad,
-      [
-        'environments: { prod: { tier: production } }',
-        'http:',
-        '  oauth:',
-        '    issuer: http://auth.example.com/realms/ops?x=1',
-        '    jwks_uri: not-a-url',
-        '    principal_claim: ""',
-        '    scopes: { read: "day2 read", write: day2:write, approve: day2:write }',
-        '    clock_skew: soon',
-      ].join('\n'),
-    );
-    const r = await runCli(['config', 'check', '--config', bad], t.env);
+    const check = (name: string, http: string[]) => {
+      const file = join(t.dir, `${name}.yaml`);
+      writeFileSync(file, ['environments: { prod: { tier: production } }', 'http:', ...http].join('\n'));
+      return runCli(['config', 'check', '--config', file], t.env);
+    };
+    const r = await check('oauth-bad', [
+      '  oauth:',
+      '    issuer: http://auth.example.com/realms/ops?x=1',
+      '    jwks_uri: not-a-url',
+      '    principal_claim: ""',
+      '    scopes: { read: "day2 read", write: day2:write, approve: day2:write }',
+      '    clock_skew: soon',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('http.oauth.jwks_uri');
     expect(r.stderr).toContain('http.oauth.principal_claim');
     expect(r.stderr).toContain('http.oauth.scopes.read: a scope token');
     expect(r.stderr).toContain('http.oauth.clock_skew');
 
-    const issuerOnly = join(t.dir, 'oauth-issuer.yaml');
-    writeFileSync(
-      issuerOnly,
-      [
-        'environments: { prod: { tier: production } }',
-        'http:',
-        '  oauth: { issuer: "http://auth.example.com/realms/ops?x=1", scopes: { approve: day2:write } }',
-      ].join('\n'),
-    );
-    const r2 = await runCli(['config', 'check', '--config', issuerOnly], t.env);
+    const r2 = await check('oauth-issuer', [
+      '  oauth: { issuer: "http://auth.example.com/realms/ops?x=1", scopes: { approve: day2:write } }',
+    ]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('http.oauth.issuer: an issuer has no query or fragment');
     expect(r2.stderr).toContain('http.oauth.issuer: use https');
     expect(r2.stderr).toContain('http.oauth.scopes: the three scope names must differ');
 
-    const offLoopback = join(t.dir, 'oauth-host.yaml');
-    writeFileSync(
-      offLoopback,
-      [
-        'environments: { prod: { tier: production } }',
-        'http:',
-        '  host: 0.0.0.0',
-        '  oauth: { issuer: https://auth.example.com }',
-      ].join('\n'),
-    );
-    const r3 = await runCli(['config', 'check', '--config', offLoopback], t.env);
+    const r3 = await check('oauth-host', [
+      '  host: 0.0.0.0',
+      '  oauth: { issuer: https://auth.example.com }',
+    ]);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toContain('http.oauth.resource: http.host 0.0.0.0 is not loopback');
 
-    const good = join(t.dir, 'oauth-good.yaml');
-    writeFileSync(
-      good,
-      [
-        'environments: { prod: { tier: production } }',
-        'http:',
-        '  host: 0.0.0.0',
-        '  oauth: { issuer: https://auth.example.com, resource: https://day2.example.com/mcp, clock_skew: 10s }',
-      ].join('\n'),
-    );
-    const r4 = await runCli(['config', 'check', '--config', good], t.env);
+    const r4 = await check('oauth-good', [
+      '  host: 0.0.0.0',
+      '  oauth: { issuer: https://auth.example.com, resource: https://day2.example.com/mcp, clock_skew: 10s }',
+    ]);
     expect(r4.stderr).not.toContain('problem');
     expect(r4.code).toBe(0);
     expect(r4.stdout).toContain(
