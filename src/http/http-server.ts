@@ -261,6 +261,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       http.oauth.resource ??
       (publicUrl ? new URL('/mcp', publicUrl).href : `http://${shownHost}:${port}/mcp`);
     oauth = new OAuthResource(http.oauth, resource, log);
+    approvalPage.acceptTokens(oauth);
   }
   return {
     url: `http://${shownHost}:${port}/mcp`,
