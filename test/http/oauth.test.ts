@@ -14,6 +14,7 @@ import { backendWrites } from '../fixtures/test-tools.js';
 const READ = 'day2:read';
 const WRITE = 'day2:write';
 const APPROVE = 'day2:approve';
+const STATIC_TOKEN = 'static-bearer-token-0001';
 
 /** An authorization server on loopback and day2 over HTTP taking its tokens. */
 interface World {
@@ -30,7 +31,7 @@ async function startWorld(
 ): Promise<World> {
   const as = await new TestAuthorizationServer(clients).start();
   const t = makeTestEnv(config(as.issuer));
-  const h = await serveHttp(t, { DAY2_PRINCIPAL: 'local-user' });
+  const h = await serveHttp(t, { DAY2_PRINCIPAL: 'local-user', DAY2_TEST_STATIC: STATIC_TOKEN });
   return { as, t, h, url: h.url!, origin: new URL(h.url!).origin };
 }
 
@@ -51,7 +52,12 @@ describe('OAuth resource server (MCP authorization)', () => {
         'ops-agent': { secret: 'agent-secret', scopes: [READ, WRITE] },
         'read-agent': { secret: 'reader-secret', scopes: [READ] },
       },
-      (issuer) => ({ http: { oauth: { issuer, clock_skew: '2s', jwks_cooldown: 1 } } }),
+      (issuer) => ({
+        http: {
+          oauth: { issuer, clock_skew: '2s', jwks_cooldown: 1 },
+          tokens: [{ principal: 'static-bot', token_env: 'DAY2_TEST_STATIC' }],
+        },
+      }),
     );
   });
   afterAll(() => stopWorld(w));
@@ -228,6 +234,16 @@ describe('OAuth resource server (MCP authorization)', () => {
       invalid('the token is signed with a key the issuer does not publish'),
     );
     expect(w.as.jwksFetches).toBe(fetched + 2);
+  });
+
+  it('keeps static bearer tokens working beside OAuth: they read and write as before', async () => {
+    expect((await post(STATIC_TOKEN, listTools)).status).toBe(200);
+    const r = await post(STATIC_TOKEN, writeCall);
+    expect(r.status).toBe(200);
+    expect(r.body).toContain('approval_required');
+    await w.h.runtime.auditLog.flush();
+    const records = await allAudit(w.h.runtime.deps.store);
+    expect(records.some((x) => x.principal === 'static-bot' && x.tool === 'test_write')).toBe(true);
   });
 
   it('refuses a token that is not a JWT, and /metrics wants a token too', async () => {
