@@ -136,7 +136,7 @@ describe('OAuth resource server (MCP authorization)', () => {
   });
 
   it('refuses a write tool to a token without the write scope: 403 insufficient_scope naming it', async () => {
-    const client = await agent('read-agent', 'reader-secret', `${READ} ${WRITE}`);
+    const client = await agent('read-agent', 'reader-secret', READ);
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     // The SDK tries to upscope once; the authorization server does not grant write to this client.
     await expect(
