@@ -205,6 +205,22 @@ export const httpOAuthSchema = z
     jwks_cooldown: durationSchema
       .default(30_000)
       .describe('a token with an unknown key id refetches the JWKS at most once within this'),
+    approval_login: z
+      .strictObject({
+        client_id: z.string().min(1).describe('the approval page as a client of the issuer'),
+        client_secret_env: z
+          .string()
+          .optional()
+          .describe('variable holding its client secret; without one it is a public client (PKCE)'),
+        session_key_env: z
+          .string()
+          .min(1)
+          .describe(
+            'variable holding a secret of 32 characters or more, the same on every replica: it encrypts the sign-in cookies',
+          ),
+      })
+      .optional()
+      .describe('people sign in to the approval page with OpenID Connect (authorization code + PKCE)'),
   })
   .superRefine((o, ctx) => {
     // Fields that are not URLs have their own issue already.

@@ -9,6 +9,7 @@ import type { ApprovalRequest } from '../store/store.js';
 import { APPROVALS_PATH, PAGE_CHANNEL } from '../guards/approval-link.js';
 import { BearerAuth } from './bearer-auth.js';
 import type { OAuthResource } from './oauth-resource.js';
+import { CALLBACK_PATH, LOGIN_PATH, LoginError, type ApproverLogin } from './approver-login.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 
 const ID = /^apr_[a-z0-9]{4,64}$/;
@@ -36,6 +37,7 @@ const REALM = 'Basic realm="day2 approvals", charset="UTF-8"';
 export class ApprovalPage {
   private readonly auth: BearerAuth;
   private oauth?: OAuthResource;
+  private login?: ApproverLogin;
 
   constructor(
     private readonly runtime: Runtime,
@@ -47,8 +49,9 @@ export class ApprovalPage {
   }
 
   /** Let access tokens with the approve scope sign in (known once the server has its address). */
-  acceptTokens(oauth: OAuthResource): void {
+  acceptTokens(oauth: OAuthResource, login?: ApproverLogin): void {
     this.oauth = oauth;
+    this.login = login;
   }
 
   static handles(path: string): boolean {
@@ -60,12 +63,33 @@ export class ApprovalPage {
       return page(res, 404, 'Approval page is off', [
         p('No approver is configured: list the people who approve under http.approvers in day2.yaml.'),
       ]);
+    if (this.login && (path === LOGIN_PATH || path === CALLBACK_PATH)) {
+      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      try {
+        if (path === LOGIN_PATH)
+          return await this.login.start(
+            res,
+            new URL(req.url ?? '/', 'http://x').searchParams.get('next') ?? '',
+          );
+        return await this.login.finish(req, res);
+      } catch (err) {
+        if (!(err instanceof LoginError)) throw err;
+        return page(res, err.status, 'Sign-in failed', [p(esc(err.message))]);
+      }
+    }
     const bearer = this.oauth && /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-    const who = bearer ? await this.tokenSignIn(res, bearer) : this.signIn(req.headers.authorization);
+    const who = bearer
+      ? await this.tokenSignIn(res, bearer)
+      : (this.signIn(req.headers.authorization) ?? (await this.login?.signedIn(req.headers.cookie)));
     if (who === 'answered') return;
     if (!who) {
-      res.setHeader('WWW-Authenticate', REALM);
-      return page(res, 401, 'Sign in', [p('Sign in with your principal and your approver token.')]);
+      if (this.auth.configured) res.setHeader('WWW-Authenticate', REALM);
+      const ways = [
+        this.login &&
+          `<a href="${LOGIN_PATH}?next=${encodeURIComponent(path)}">Sign in with your organisation's account</a>`,
+        this.auth.configured && 'sign in with your principal and your approver token',
+      ].filter(Boolean);
+      return page(res, 401, 'Sign in', [p(`${ways.join(', or ')}.`)]);
     }
     if (path === APPROVALS_PATH) {
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET');

@@ -17,6 +17,7 @@ import { isLoopback, OriginPolicy } from './host-check.js';
 import { InFlight } from './in-flight.js';
 import { Metrics } from './metrics.js';
 import { OAuthResource, type Right } from './oauth-resource.js';
+import { ApproverLogin } from './approver-login.js';
 import { observeToolCalls } from './observe-tool-calls.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 
@@ -64,6 +65,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   if (http.oauth && !http.oauth.resource && !http.public_url && !loopback) {
     throw new HttpConfigError(
       'http.oauth: set resource (or http.public_url) to the URI clients reach /mcp at: tokens must name it as their audience',
+    );
+  }
+  const login = http.oauth?.approval_login;
+  if (login && (opts.env[login.session_key_env] ?? '').length < 32) {
+    throw new HttpConfigError(
+      `http.oauth.approval_login.session_key_env: ${login.session_key_env} must hold a secret of 32 characters or more, the same on every replica`,
     );
   }
   const authRequired = !loopback || auth.configured || http.oauth !== undefined;
@@ -261,7 +268,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
       http.oauth.resource ??
       (publicUrl ? new URL('/mcp', publicUrl).href : `http://${shownHost}:${port}/mcp`);
     oauth = new OAuthResource(http.oauth, resource, log);
-    approvalPage.acceptTokens(oauth);
+    approvalPage.acceptTokens(oauth, login && new ApproverLogin(login, oauth, opts.env, log));
   }
   return {
     url: `http://${shownHost}:${port}/mcp`,

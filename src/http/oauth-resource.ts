@@ -12,6 +12,8 @@ export const METADATA_PATH = '/.well-known/oauth-protected-resource';
 /** A token that verified: who holds it and what its scopes allow. */
 export interface TokenHolder {
   principal: string;
+  /** The token's `sub`, which an ID token for the same person names too. */
+  subject?: string;
   /** The token's `email`, when it has one: a name for people to read, never an identity. */
   displayName?: string;
   rights: ReadonlySet<Right>;
@@ -35,6 +37,10 @@ export class OAuthResource {
   /** Where the metadata document for `resource` is (the path-suffixed form). */
   readonly metadataUrl: string;
   private keys?: ReturnType<typeof createRemoteJWKSet>;
+
+  get issuer(): string {
+    return this.settings.issuer;
+  }
   private discovering?: Promise<URL>;
 
   constructor(
@@ -119,8 +125,31 @@ export class OAuthResource {
     const email = payload.email;
     return {
       ok: true,
-      holder: { principal, rights, ...(typeof email === 'string' && email ? { displayName: email } : {}) },
+      holder: {
+        principal,
+        rights,
+        ...(payload.sub ? { subject: payload.sub } : {}),
+        ...(typeof email === 'string' && email ? { displayName: email } : {}),
+      },
     };
+  }
+
+  /**
+   * An ID token from the issuer for `clientId`, bound to `nonce` (OpenID Connect Core 3.1.3.7):
+   * its claims, or undefined when it does not verify.
+   */
+  async verifyIdToken(idToken: string, clientId: string, nonce: string): Promise<JWTPayload | undefined> {
+    try {
+      const { payload } = await jwtVerify(idToken, await this.keySet(), {
+        issuer: this.settings.issuer,
+        audience: clientId,
+        clockTolerance: Math.ceil(this.settings.clock_skew / 1000),
+        requiredClaims: ['exp', 'sub'],
+      });
+      return payload.nonce === nonce ? payload : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async keySet(): Promise<ReturnType<typeof createRemoteJWKSet>> {
@@ -178,12 +207,19 @@ function refusal(err: unknown): { ok: false; reason: string; unavailable?: boole
   return { ok: false, reason: 'the token is not a valid JWT access token' };
 }
 
+/** The parts of an authorization server's metadata day2 uses (RFC 8414). */
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  jwks_uri?: string;
+  authorization_endpoint?: string;
+  token_endpoint?: string;
+}
+
 /**
- * The issuer's `jwks_uri`, from its authorization server metadata (RFC 8414, the well-known path
- * inserted before the issuer's path) or else its OpenID configuration. The document must name the
- * same issuer (RFC 8414 section 3.3).
+ * The issuer's metadata: RFC 8414 (the well-known path inserted before the issuer's path), else
+ * its OpenID configuration. The document must name the same issuer (RFC 8414 section 3.3).
  */
-async function discoverJwksUri(issuer: string): Promise<URL> {
+export async function authorizationServerMetadata(issuer: string): Promise<AuthorizationServerMetadata> {
   const u = new URL(issuer);
   const path = u.pathname === '/' ? '' : u.pathname.replace(/\/$/, '');
   const candidates = [
@@ -196,11 +232,16 @@ async function discoverJwksUri(issuer: string): Promise<URL> {
       headers: { Accept: 'application/json' },
     });
     if (!res.ok) continue;
-    const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
+    const doc = (await res.json()) as AuthorizationServerMetadata;
     if (doc.issuer !== issuer)
       throw new Error(`the metadata at ${at} names issuer ${String(doc.issuer)}, not ${issuer}`);
-    if (typeof doc.jwks_uri !== 'string') throw new Error(`the metadata at ${at} has no jwks_uri`);
-    return new URL(doc.jwks_uri);
+    return doc;
   }
   throw new Error(`no authorization server metadata for ${issuer} (tried ${candidates.join(', ')})`);
+}
+
+async function discoverJwksUri(issuer: string): Promise<URL> {
+  const doc = await authorizationServerMetadata(issuer);
+  if (typeof doc.jwks_uri !== 'string') throw new Error(`the metadata of ${issuer} has no jwks_uri`);
+  return new URL(doc.jwks_uri);
 }

@@ -15,6 +15,20 @@ const READ = 'day2:read';
 const WRITE = 'day2:write';
 const APPROVE = 'day2:approve';
 const STATIC_TOKEN = 'static-bearer-token-0001';
+const WEB_SECRET = 'approval-page-client-secret';
+/** Approvals for test_write count on the page, and never the requester's own. */
+const PAGE_POLICY = {
+  version: 'oauth-page-1',
+  rules: [
+    {
+      id: 'page-ok',
+      match: { tool: 'test_write' },
+      decision: 'require_approval',
+      distinct_from_requester: true,
+      channels: ['cli', 'http'],
+    },
+  ],
+};
 
 /** An authorization server on loopback and day2 over HTTP taking its tokens. */
 interface World {
@@ -31,7 +45,12 @@ async function startWorld(
 ): Promise<World> {
   const as = await new TestAuthorizationServer(clients).start();
   const t = makeTestEnv(config(as.issuer));
-  const h = await serveHttp(t, { DAY2_PRINCIPAL: 'local-user', DAY2_TEST_STATIC: STATIC_TOKEN });
+  const h = await serveHttp(t, {
+    DAY2_PRINCIPAL: 'local-user',
+    DAY2_TEST_STATIC: STATIC_TOKEN,
+    DAY2_TEST_WEB_SECRET: WEB_SECRET,
+    DAY2_TEST_SESSION_KEY: 'a-session-key-of-32-characters-or-more',
+  });
   return { as, t, h, url: h.url!, origin: new URL(h.url!).origin };
 }
 
@@ -264,18 +283,7 @@ describe('OAuth on the approval page', () => {
   beforeAll(async () => {
     w = await startWorld({}, (issuer) => ({
       http: { oauth: { issuer, jwks_uri: `${issuer}/jwks` } },
-      policy: {
-        version: 'oauth-page-1',
-        rules: [
-          {
-            id: 'page-ok',
-            match: { tool: 'test_write' },
-            decision: 'require_approval',
-            distinct_from_requester: true,
-            channels: ['cli', 'http'],
-          },
-        ],
-      },
+      policy: PAGE_POLICY,
     }));
   });
   afterAll(() => stopWorld(w));
@@ -292,21 +300,8 @@ describe('OAuth on the approval page', () => {
       },
       body: new URLSearchParams(form).toString(),
     });
-  const formOf = (body: string) => ({
-    digest: /name="digest" value="([0-9a-f]{64})"/.exec(body)?.[1] ?? '',
-    form_token: /name="form_token" value="([0-9a-f]{64})"/.exec(body)?.[1] ?? '',
-  });
-
   it('lets a token with the approve scope decide, and no other: the agent asks, a person approves', async () => {
-    const agentToken = await w.as.mint({ sub: 'ops-agent', aud: w.url, scope: `${READ} ${WRITE}` });
-    const asked = await rawRequest(w.url, {
-      method: 'POST',
-      headers: { ...MCP_HEADERS, Authorization: `Bearer ${agentToken}` },
-      body: rpc('tools/call', { name: 'test_write', arguments: { env: 'prod', target: 'web', value: 'p1' } }),
-    });
-    expect(asked.status).toBe(200);
-    const id = (JSON.parse(asked.body) as { result: { structuredContent: { approval_id: string } } }).result
-      .structuredContent.approval_id;
+    const { id, agentToken } = await askApproval(w, 'p1');
     const path = `/approvals/${id}`;
 
     // The agent's own token carries no approve scope: 403 naming the scope.
@@ -352,4 +347,168 @@ describe('OAuth on the approval page', () => {
 
 function decodePayload(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+describe('OpenID Connect sign-in on the approval page', () => {
+  let w: World;
+
+  beforeAll(async () => {
+    w = await startWorld({}, (issuer) => ({
+      http: {
+        oauth: {
+          issuer,
+          approval_login: {
+            client_id: 'day2-approvals',
+            client_secret_env: 'DAY2_TEST_WEB_SECRET',
+            session_key_env: 'DAY2_TEST_SESSION_KEY',
+          },
+        },
+      },
+      policy: PAGE_POLICY,
+    }));
+    w.as.registerWebClient('day2-approvals', WEB_SECRET, `${w.origin}/approvals/callback`);
+  });
+  afterAll(() => stopWorld(w));
+
+  it('signs a person in with authorization code + PKCE, and they approve', async () => {
+    const { id } = await askApproval(w, 'q1');
+
+    const browser = new Browser();
+    const first = await browser.go(`${w.origin}/approvals/${id}`);
+    expect(first.status).toBe(401);
+    const link = /href="(\/approvals\/login\?next=[^"]+)"/.exec(first.body)?.[1];
+    expect(link).toBeDefined();
+    // To the issuer, through its login and consent pages as alice, and back.
+    let at = await browser.go(`${w.origin}${link!.replace(/&amp;/g, '&')}`);
+    for (let step = 0; step < 4 && at.url.startsWith(w.as.issuer); step++) {
+      const action = /<form[^>]*action="([^"]+)"/.exec(at.body)?.[1];
+      expect(action, at.body).toBeDefined();
+      const fields: Record<string, string> = {};
+      for (const m of at.body.matchAll(/<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g))
+        fields[m[1]!] = m[2]!;
+      if (at.body.includes('name="login"')) Object.assign(fields, { login: 'alice', password: 'any' });
+      at = await browser.go(new URL(action!, at.url).href, new URLSearchParams(fields).toString());
+    }
+    expect(at.url).toBe(`${w.origin}/approvals/${id}`);
+    expect(at.status).toBe(200);
+    expect(at.body).toContain('Approve as alice');
+
+    const done = await browser.go(
+      `${w.origin}/approvals/${id}`,
+      new URLSearchParams({ ...formOf(at.body), decision: 'approve' }).toString(),
+      { follow: false },
+    );
+    expect(done.status).toBe(303);
+    const approved = (await w.h.runtime.deps.store.getApproval(id))!;
+    expect(approved.status).toBe('approved');
+    expect(JSON.stringify(approved)).toContain('alice');
+
+    // Another browser has no session: the cookie is what signs alice in.
+    expect((await new Browser().go(`${w.origin}/approvals/${id}`)).status).toBe(401);
+  });
+
+  it('will not start without a session key long enough to encrypt sign-in cookies', async () => {
+    const t = makeTestEnv({
+      http: {
+        oauth: {
+          issuer: w.as.issuer,
+          approval_login: { client_id: 'day2-approvals', session_key_env: 'DAY2_TEST_SESSION_KEY' },
+        },
+      },
+    });
+    try {
+      await expect(serveHttp(t, { DAY2_TEST_SESSION_KEY: 'too-short' })).rejects.toThrow(
+        /session_key_env: DAY2_TEST_SESSION_KEY must hold a secret of 32 characters or more/,
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('refuses a callback that no sign-in here started, and a state that does not match', async () => {
+    const stray = await new Browser().go(`${w.origin}/approvals/callback?code=abc&state=xyz`);
+    expect(stray.status).toBe(400);
+    const browser = new Browser();
+    const started = await browser.go(`${w.origin}/approvals/login?next=/approvals`, undefined, {
+      follow: false,
+    });
+    expect(started.status).toBe(302);
+    const to = new URL(started.location!);
+    expect(to.origin).toBe(w.as.issuer);
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(to.searchParams.get('resource')).toBe(w.url);
+    expect(to.searchParams.get('scope')).toBe(`openid email ${APPROVE}`);
+    const forged = await browser.go(`${w.origin}/approvals/callback?code=abc&state=not-the-state`);
+    expect(forged.status).toBe(400);
+    expect(forged.body).toContain('does not match');
+  });
+});
+
+/** An agent's write call that needs approval: the request's id, and the agent's token. */
+async function askApproval(w: World, value: string): Promise<{ id: string; agentToken: string }> {
+  const agentToken = await w.as.mint({ sub: 'ops-agent', aud: w.url, scope: `${READ} ${WRITE}` });
+  const asked = await rawRequest(w.url, {
+    method: 'POST',
+    headers: { ...MCP_HEADERS, Authorization: `Bearer ${agentToken}` },
+    body: rpc('tools/call', { name: 'test_write', arguments: { env: 'prod', target: 'web', value } }),
+  });
+  expect(asked.status).toBe(200);
+  const result = JSON.parse(asked.body) as { result: { structuredContent: { approval_id: string } } };
+  return { id: result.result.structuredContent.approval_id, agentToken };
+}
+
+/** The hidden fields of an approval page's decision form. */
+function formOf(body: string): { digest: string; form_token: string } {
+  return {
+    digest: /name="digest" value="([0-9a-f]{64})"/.exec(body)?.[1] ?? '',
+    form_token: /name="form_token" value="([0-9a-f]{64})"/.exec(body)?.[1] ?? '',
+  };
+}
+
+/** A browser enough for sign-in flows: a cookie jar per host, redirects followed, forms posted. */
+class Browser {
+  private readonly jars = new Map<string, Map<string, string>>();
+
+  async go(
+    url: string,
+    form?: string,
+    opts: { follow?: boolean } = {},
+  ): Promise<{ url: string; status: number; body: string; location?: string }> {
+    let at = url;
+    let body = form;
+    for (let hop = 0; hop < 20; hop++) {
+      const u = new URL(at);
+      const jar = this.jars.get(u.host) ?? new Map<string, string>();
+      this.jars.set(u.host, jar);
+      const headers: Record<string, string> = {};
+      if (jar.size) headers.Cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+      if (body !== undefined) {
+        headers['Content-Type'] = 'application/x-www-form-urlencoded';
+        headers.Origin = u.origin;
+      }
+      const res = await fetch(at, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+      });
+      for (const c of res.headers.getSetCookie()) {
+        const [pair] = c.split(';');
+        const eq = pair!.indexOf('=');
+        const name = pair!.slice(0, eq).trim();
+        const value = pair!.slice(eq + 1).trim();
+        if (value && !/max-age=0\b/i.test(c) && !/expires=Thu, 01 Jan 1970/i.test(c)) jar.set(name, value);
+        else jar.delete(name);
+      }
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location && opts.follow !== false) {
+        await res.arrayBuffer();
+        at = new URL(location, at).href;
+        body = undefined;
+        continue;
+      }
+      return { url: at, status: res.status, body: await res.text(), ...(location ? { location } : {}) };
+    }
+    throw new Error(`too many redirects from ${url}`);
+  }
 }
