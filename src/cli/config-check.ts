@@ -4,6 +4,7 @@ import { ApproverKeys } from '../guards/approver-keys.js';
 import { auditKeyPaths, witnessSettings } from '../guards/audit-config.js';
 import { loadPolicy, PolicyLoadError } from '../guards/policy.js';
 import type { Config } from '../config/schema.js';
+import { isLoopback } from '../http/host-check.js';
 import { PostgresProvider } from '../providers/postgres/postgres-provider.js';
 import { telemetrySettings, type TelemetrySettings } from '../config/telemetry-settings.js';
 import { EXIT_FAIL, EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
@@ -29,12 +30,14 @@ expected. Exit 0 when valid, 1 otherwise.`,
         const policy = loadPolicy(loaded.config, loaded.baseDir);
         ApproverKeys.load(loaded.config.approvals.keys, loaded.baseDir);
         witnessSettings(loaded, io.env);
+        const oauthProblem = oauthResourceProblem(loaded.config);
+        if (oauthProblem) throw new ConfigError([oauthProblem]);
         // OTEL_* variables are configuration too: one day2 cannot use fails the check.
         const otel = telemetrySettings(io.env);
         if (otel.problems.length) throw new ConfigError(otel.problems);
         println(
           io.stdout,
-          `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules; ${describeTelemetry(otel.settings)}`,
+          `${result.summary}; policy ${policy.version}: ${policy.rules.length} rules; ${describeTelemetry(otel.settings)}${describeOAuth(loaded.config)}`,
         );
         for (const w of await superuserWarnings(loaded.config, io.env)) println(io.stderr, `warning: ${w}`);
         for (const w of auditWarnings(loaded, io.env)) println(io.stderr, `warning: ${w}`);
@@ -82,6 +85,16 @@ async function superuserWarnings(config: Config, env: Record<string, string | un
   return warnings;
 }
 
+/**
+ * OAuth tokens name this server's canonical URI as their audience: off loopback it must be
+ * configured (`http.oauth.resource`, or `http.public_url` + /mcp), as `serve --http` requires.
+ */
+function oauthResourceProblem(config: Config): string | undefined {
+  const { oauth, public_url, host } = config.http;
+  if (!oauth || oauth.resource || public_url || isLoopback(host)) return undefined;
+  return `http.oauth.resource: http.host ${host} is not loopback; set resource (or http.public_url) to the URI clients reach /mcp at, the audience tokens must name`;
+}
+
 /** Audit settings that work but leave `day2 audit verify` blind to someone who holds the store. */
 function auditWarnings(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string[] {
   const keys = auditKeyPaths(loaded, env);
@@ -99,6 +112,12 @@ function auditWarnings(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string[] {
       'audit.verify_key: not set; day2 audit verify reads the public half of the private signing key, so it must run where that key is',
     );
   return out;
+}
+
+function describeOAuth(config: Config): string {
+  const o = config.http.oauth;
+  if (!o) return '';
+  return `; http oauth: tokens from ${o.issuer} (keys from ${o.jwks_uri ?? 'its metadata'}), principal claim ${o.principal_claim}, scopes ${o.scopes.read} ${o.scopes.write} ${o.scopes.approve}`;
 }
 
 function describeTelemetry(s: TelemetrySettings | undefined): string {

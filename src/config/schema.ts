@@ -153,6 +153,107 @@ const httpTokenSchema = z
     'give exactly one of token_env or token_sha256',
   );
 
+/** Scope names for the three rights an OAuth access token can carry; see OAuthResource. */
+export const OAUTH_SCOPE_DEFAULTS = { read: 'day2:read', write: 'day2:write', approve: 'day2:approve' };
+
+const scopeName = z
+  .string()
+  .regex(
+    /^[\x21\x23-\x5b\x5d-\x7e]+$/,
+    'a scope token: printable ASCII without spaces, quotes or backslashes',
+  );
+
+/**
+ * `http.oauth`: day2 as an OAuth 2.1 resource server (MCP authorization). Access tokens are JWTs
+ * from `issuer`, for the audience `resource`, verified against the issuer's JWKS.
+ */
+export const httpOAuthSchema = z
+  .strictObject({
+    issuer: url.describe("the authorization server's issuer identifier; tokens must carry it as iss"),
+    jwks_uri: url
+      .optional()
+      .describe(
+        "where the issuer publishes its signing keys; when absent it is read from the issuer's metadata (RFC 8414, else OpenID discovery)",
+      ),
+    resource: url
+      .optional()
+      .describe(
+        "this server's canonical URI, the audience tokens must name (RFC 8707); default: http.public_url + /mcp, or the loopback address served",
+      ),
+    principal_claim: z
+      .string()
+      .min(1)
+      .default('sub')
+      .describe('the claim that names the principal; email, when present, is its display name'),
+    scopes: z
+      .strictObject({
+        read: scopeName
+          .default(OAUTH_SCOPE_DEFAULTS.read)
+          .describe('tools/list, read tools, resources, prompts'),
+        write: scopeName
+          .default(OAUTH_SCOPE_DEFAULTS.write)
+          .describe('tools that plan or make changes and request approvals'),
+        approve: scopeName
+          .default(OAUTH_SCOPE_DEFAULTS.approve)
+          .describe('deciding on the approval page; never granted through /mcp'),
+      })
+      .refine((s) => new Set([s.read, s.write, s.approve]).size === 3, 'the three scope names must differ')
+      .default(OAUTH_SCOPE_DEFAULTS),
+    clock_skew: durationSchema
+      .default(30_000)
+      .describe('leeway for exp and nbf, for clocks that differ a little'),
+    jwks_cooldown: durationSchema
+      .default(30_000)
+      .describe('a token with an unknown key id refetches the JWKS at most once within this'),
+    approval_login: z
+      .strictObject({
+        client_id: z.string().min(1).describe('the approval page as a client of the issuer'),
+        client_secret_env: z
+          .string()
+          .optional()
+          .describe('variable holding its client secret; without one it is a public client (PKCE)'),
+        session_key_env: z
+          .string()
+          .min(1)
+          .describe(
+            'variable holding a secret of 32 characters or more, the same on every replica: it encrypts the sign-in cookies',
+          ),
+      })
+      .optional()
+      .describe('people sign in to the approval page with OpenID Connect (authorization code + PKCE)'),
+  })
+  .superRefine((o, ctx) => {
+    // Fields that are not URLs have their own issue already.
+    const issuer = URL.parse(o.issuer);
+    if (issuer && (issuer.search || issuer.hash))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['issuer'],
+        message: 'an issuer has no query or fragment (RFC 8414)',
+      });
+    if (o.resource && URL.parse(o.resource)?.hash)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resource'],
+        message: 'a resource URI has no fragment (RFC 8707)',
+      });
+    for (const field of ['issuer', 'jwks_uri', 'resource'] as const) {
+      const at = o[field];
+      if (at && !securedOrLocal(at))
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'use https (plain http only on a loopback address)',
+        });
+    }
+  });
+
+/** https, or http to a loopback address (development and tests). */
+function securedOrLocal(address: string): boolean {
+  const u = URL.parse(address);
+  return !u || u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+}
+
 /** What a slow or greedy client may hold of `serve --http`: time to send a request, and sockets. */
 export const HTTP_LIMIT_DEFAULTS = {
   headers_timeout: 10_000,
@@ -349,6 +450,9 @@ const configObject = z.strictObject({
           'the address people reach this server at, e.g. https://day2.internal: notifications link the approval page',
         ),
       max_body_bytes: z.number().int().positive().default(1_048_576),
+      oauth: httpOAuthSchema
+        .optional()
+        .describe('accept OAuth 2.1 access tokens (JWTs) from an authorization server, beside http.tokens'),
       ...httpLimitsShape,
     })
     .refine((h) => h.headers_timeout <= h.request_timeout, {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.js';
 import { ApprovalError } from '../guards/approvals.js';
@@ -8,6 +8,8 @@ import type { Runtime } from '../server/runtime.js';
 import type { ApprovalRequest } from '../store/store.js';
 import { APPROVALS_PATH, PAGE_CHANNEL } from '../guards/approval-link.js';
 import { BearerAuth } from './bearer-auth.js';
+import type { OAuthResource } from './oauth-resource.js';
+import { CALLBACK_PATH, LOGIN_PATH, LoginError, type ApproverLogin } from './approver-login.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 
 const ID = /^apr_[a-z0-9]{4,64}$/;
@@ -21,6 +23,8 @@ const REALM = 'Basic realm="day2 approvals", charset="UTF-8"';
  *
  * - Approvers sign in with HTTP Basic (principal and their token), which every replica checks on
  *   its own: no session, no cookie. Put TLS in front of any address that is not loopback.
+ * - With `http.oauth`, an access token that carries the approve scope signs in too (Bearer). The
+ *   approve scope is honoured here only: /mcp never consults it, so no MCP tool can approve.
  * - A decision is a form POST that carries the action digest the approver saw (a request whose
  *   action changed is refused) and a form token: an HMAC of request, digest and approver keyed
  *   with a secret only that approver's token yields. A page on another site cannot forge it, and
@@ -32,6 +36,8 @@ const REALM = 'Basic realm="day2 approvals", charset="UTF-8"';
  */
 export class ApprovalPage {
   private readonly auth: BearerAuth;
+  private oauth?: OAuthResource;
+  private login?: ApproverLogin;
 
   constructor(
     private readonly runtime: Runtime,
@@ -42,19 +48,48 @@ export class ApprovalPage {
     this.auth = new BearerAuth(approverTokens, env, log);
   }
 
+  /** Let access tokens with the approve scope sign in (known once the server has its address). */
+  acceptTokens(oauth: OAuthResource, login?: ApproverLogin): void {
+    this.oauth = oauth;
+    this.login = login;
+  }
+
   static handles(path: string): boolean {
     return path === APPROVALS_PATH || path.startsWith(`${APPROVALS_PATH}/`);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!this.auth.configured)
+    if (!this.auth.configured && !this.oauth)
       return page(res, 404, 'Approval page is off', [
         p('No approver is configured: list the people who approve under http.approvers in day2.yaml.'),
       ]);
-    const who = this.signIn(req.headers.authorization);
+    if (this.login && (path === LOGIN_PATH || path === CALLBACK_PATH)) {
+      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      try {
+        if (path === LOGIN_PATH)
+          return await this.login.start(
+            res,
+            new URL(req.url ?? '/', 'http://x').searchParams.get('next') ?? '',
+          );
+        return await this.login.finish(req, res);
+      } catch (err) {
+        if (!(err instanceof LoginError)) throw err;
+        return page(res, err.status, 'Sign-in failed', [p(esc(err.message))]);
+      }
+    }
+    const bearer = this.oauth && /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    const who = bearer
+      ? await this.tokenSignIn(res, bearer)
+      : (this.signIn(req.headers.authorization) ?? (await this.login?.signedIn(req.headers.cookie)));
+    if (who === 'answered') return;
     if (!who) {
-      res.setHeader('WWW-Authenticate', REALM);
-      return page(res, 401, 'Sign in', [p('Sign in with your principal and your approver token.')]);
+      if (this.auth.configured) res.setHeader('WWW-Authenticate', REALM);
+      const ways = [
+        this.login &&
+          `<a href="${LOGIN_PATH}?next=${encodeURIComponent(path)}">Sign in with your organisation's account</a>`,
+        this.auth.configured && 'sign in with your principal and your approver token',
+      ].filter(Boolean);
+      return page(res, 401, 'Sign in', [p(`${ways.join(', or ')}.`)]);
     }
     if (path === APPROVALS_PATH) {
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
@@ -78,6 +113,43 @@ export class ApprovalPage {
     // Decisions are recorded under the principal as configured, whatever spelling signed in.
     const found = this.auth.verify(decoded.slice(0, colon), decoded.slice(colon + 1));
     return found ? { principal: found.principal, key: found.digest } : undefined;
+  }
+
+  /**
+   * An access token with the approve scope; anything else is answered here (401 or 403). The
+   * form-token key is a digest of the token, which only its holder can derive.
+   */
+  private async tokenSignIn(res: ServerResponse, token: string): Promise<Approver | 'answered' | undefined> {
+    const oauth = this.oauth!;
+    const checked = await oauth.verify(token);
+    if (!checked.ok) {
+      if (checked.unavailable) {
+        page(res, 503, 'Unavailable', [
+          p('The authorization server keys could not be read; try again shortly.'),
+        ]);
+        return 'answered';
+      }
+      res.setHeader(
+        'WWW-Authenticate',
+        oauth.challenge({ error: 'invalid_token', description: checked.reason }),
+      );
+      page(res, 401, 'Sign in', [p(`The access token was refused: ${esc(checked.reason)}.`)]);
+      return 'answered';
+    }
+    if (!checked.holder.rights.has('approve')) {
+      this.log.warn('approval page: an access token without the approve scope was refused', {
+        principal: checked.holder.principal,
+      });
+      res.setHeader(
+        'WWW-Authenticate',
+        oauth.challenge({ error: 'insufficient_scope', scope: oauth.scopeFor(['approve']) }),
+      );
+      page(res, 403, 'Forbidden', [
+        p(`Deciding on approvals needs the scope ${esc(oauth.scopeFor(['approve']))}.`),
+      ]);
+      return 'answered';
+    }
+    return { principal: checked.holder.principal, key: createHash('sha256').update(token).digest() };
   }
 
   private async list(res: ServerResponse, principal: string): Promise<void> {

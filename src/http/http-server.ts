@@ -16,6 +16,8 @@ import { ConnectionCap } from './connection-cap.js';
 import { isLoopback, OriginPolicy } from './host-check.js';
 import { InFlight } from './in-flight.js';
 import { Metrics } from './metrics.js';
+import { OAuthResource, type Right } from './oauth-resource.js';
+import { ApproverLogin } from './approver-login.js';
 import { observeToolCalls } from './observe-tool-calls.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 
@@ -55,15 +57,30 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const { http, log } = opts;
   const auth = new BearerAuth(http.tokens, opts.env, log);
   const loopback = isLoopback(http.host);
-  if (!loopback && !auth.configured) {
+  if (!loopback && !auth.configured && !http.oauth) {
     throw new HttpConfigError(
-      `http.host ${http.host} is not a loopback address: configure http.tokens (token_env or token_sha256) so that every request carries a bearer token`,
+      `http.host ${http.host} is not a loopback address: configure http.tokens (token_env or token_sha256) or http.oauth so that every request carries a bearer token`,
     );
   }
-  const authRequired = !loopback || auth.configured;
+  if (http.oauth && !http.oauth.resource && !http.public_url && !loopback) {
+    throw new HttpConfigError(
+      'http.oauth: set resource (or http.public_url) to the URI clients reach /mcp at: tokens must name it as their audience',
+    );
+  }
+  const login = http.oauth?.approval_login;
+  if (login && (opts.env[login.session_key_env] ?? '').length < 32) {
+    throw new HttpConfigError(
+      `http.oauth.approval_login.session_key_env: ${login.session_key_env} must hold a secret of 32 characters or more, the same on every replica`,
+    );
+  }
+  const authRequired = !loopback || auth.configured || http.oauth !== undefined;
+  let oauth: OAuthResource | undefined;
   const metrics = new Metrics();
   const approvalPage = new ApprovalPage(opts.runtime, http.approvers, opts.env, log);
-  const knownTools = new Set(selectTools(opts.runtime.tools, opts.selection).map((t) => t.name));
+  const served = selectTools(opts.runtime.tools, opts.selection);
+  const knownTools = new Set(served.map((t) => t.name));
+  // Tools that plan or make a change (or record one) need the write scope; the rest, read.
+  const writeTools = new Set(served.filter((t) => t.effect !== 'read').map((t) => t.name));
   // The address people reach the server at (http.public_url) is one of its hosts and origins.
   const publicUrl = http.public_url ? new URL(http.public_url) : undefined;
   const allowed = {
@@ -88,6 +105,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     res.once('finish', () => metrics.request(knownPath(path), res.statusCode));
     if (!origins.hostAllowed(req.headers.host))
       return plain(res, 403, 'Forbidden: the Host header does not name this server');
+    // Public, and read by browser-based clients too: answered before the Origin check.
+    if (oauth?.servesMetadata(path, '/mcp') && req.method === 'GET') {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Cache-Control', 'max-age=300');
+      return json(res, 200, oauth.metadata());
+    }
     if (!origins.originAllowed(req.headers.origin))
       return plain(res, 403, 'Forbidden: this Origin is not allowed');
 
@@ -96,16 +119,35 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     if (ApprovalPage.handles(path)) return approvalPage.handle(req, res, path);
 
     let principal = opts.localPrincipal;
-    let token = '';
+    let displayName: string | undefined;
+    // Static tokens and an open loopback read and write; only an OAuth token's scopes narrow that.
+    let rights: ReadonlySet<Right> = new Set<Right>(['read', 'write']);
     if (authRequired) {
+      const presented = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
       const who = auth.principalFor(req.headers.authorization);
-      if (!who) {
-        res.setHeader('WWW-Authenticate', 'Bearer realm="day2"');
+      if (who) principal = who.principal;
+      else if (oauth && presented) {
+        const checked = await oauth.verify(presented);
+        if (!checked.ok) {
+          log.info('http: an access token was refused', { reason: checked.reason, path });
+          if (checked.unavailable)
+            return plain(res, 503, `Service unavailable: ${checked.reason}; try again shortly`);
+          res.setHeader(
+            'WWW-Authenticate',
+            oauth.challenge({ error: 'invalid_token', description: checked.reason }),
+          );
+          return plain(res, 401, `Unauthorized: ${checked.reason}`);
+        }
+        ({ principal, displayName, rights } = checked.holder);
+      } else {
+        res.setHeader(
+          'WWW-Authenticate',
+          oauth ? oauth.challenge({ scope: oauth.scopeFor(['read']) }) : 'Bearer realm="day2"',
+        );
         return plain(res, 401, 'Unauthorized: send Authorization: Bearer <token>');
       }
-      principal = who.principal;
-      token = who.token;
     }
+    if (!rights.has('read')) return forbidden(res, oauth, ['read']);
 
     if (path === '/metrics' && req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
@@ -126,6 +168,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     let body: unknown;
     try {
       body = JSON.parse((await readBody(req, http.max_body_bytes)).toString('utf8'));
+      if (!rights.has('write') && callsAny(body, writeTools)) return forbidden(res, oauth, ['read', 'write']);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
         res.setHeader('Connection', 'close');
@@ -172,7 +215,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
     const authed = req as IncomingMessage & {
       auth?: { token: string; clientId: string; scopes: string[]; extra: Record<string, unknown> };
     };
-    authed.auth = { token, clientId: principal, scopes: [], extra: { principal } };
+    // The token stays here: nothing past this point (tools, providers, backends) ever sees it.
+    authed.auth = {
+      token: '',
+      clientId: principal,
+      scopes: [...rights],
+      extra: { principal, ...(displayName ? { display_name: displayName } : {}) },
+    };
     await transport.handleRequest(authed, res, body);
   };
 
@@ -214,6 +263,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<HttpServ
   const port = (server.address() as AddressInfo).port;
   origins = new OriginPolicy(port, allowed);
   const shownHost = http.host.includes(':') ? `[${http.host}]` : http.host;
+  if (http.oauth) {
+    const resource =
+      http.oauth.resource ??
+      (publicUrl ? new URL('/mcp', publicUrl).href : `http://${shownHost}:${port}/mcp`);
+    oauth = new OAuthResource(http.oauth, resource, log);
+    approvalPage.acceptTokens(oauth, login && new ApproverLogin(login, oauth, opts.env, log));
+  }
   return {
     url: `http://${shownHost}:${port}/mcp`,
     port,
@@ -294,6 +350,31 @@ function wantsProgress(body: unknown): boolean {
     const meta = (m as { params?: { _meta?: { progressToken?: unknown } } } | null)?.params?._meta;
     return meta?.progressToken !== undefined;
   });
+}
+
+/** True when a JSON-RPC message (or batch) calls one of `tools`. */
+function callsAny(body: unknown, tools: ReadonlySet<string>): boolean {
+  const msgs = Array.isArray(body) ? body : [body];
+  return msgs.some((m) => {
+    const call = m as { method?: unknown; params?: { name?: unknown } } | null;
+    return (
+      call?.method === 'tools/call' && typeof call.params?.name === 'string' && tools.has(call.params.name)
+    );
+  });
+}
+
+/** 403 for a token whose scopes do not reach this request, naming the scopes it needs. */
+function forbidden(res: ServerResponse, oauth: OAuthResource | undefined, needed: Right[]): void {
+  if (oauth)
+    res.setHeader(
+      'WWW-Authenticate',
+      oauth.challenge({ error: 'insufficient_scope', scope: oauth.scopeFor(needed) }),
+    );
+  return plain(
+    res,
+    403,
+    `Forbidden: this request needs the scope${needed.length > 1 ? 's' : ''} ${oauth?.scopeFor(needed) ?? needed.join(', ')}`,
+  );
 }
 
 function knownPath(path: string): string {

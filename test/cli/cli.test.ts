@@ -60,6 +60,52 @@ describe('day2 command', () => {
     );
   });
 
+  it('config check validates http.oauth and names it in the summary', async () => {
+    const check = (name: string, http: string[]) => {
+      const file = join(t.dir, `${name}.yaml`);
+      writeFileSync(file, ['environments: { prod: { tier: production } }', 'http:', ...http].join('\n'));
+      return runCli(['config', 'check', '--config', file], t.env);
+    };
+    const r = await check('oauth-bad', [
+      '  oauth:',
+      '    issuer: http://auth.example.com/realms/ops?x=1',
+      '    jwks_uri: not-a-url',
+      '    principal_claim: ""',
+      '    scopes: { read: "day2 read", write: day2:write, approve: day2:write }',
+      '    clock_skew: soon',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('http.oauth.jwks_uri');
+    expect(r.stderr).toContain('http.oauth.principal_claim');
+    expect(r.stderr).toContain('http.oauth.scopes.read: a scope token');
+    expect(r.stderr).toContain('http.oauth.clock_skew');
+
+    const r2 = await check('oauth-issuer', [
+      '  oauth: { issuer: "http://auth.example.com/realms/ops?x=1", scopes: { approve: day2:write } }',
+    ]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain('http.oauth.issuer: an issuer has no query or fragment');
+    expect(r2.stderr).toContain('http.oauth.issuer: use https');
+    expect(r2.stderr).toContain('http.oauth.scopes: the three scope names must differ');
+
+    const r3 = await check('oauth-host', [
+      '  host: 0.0.0.0',
+      '  oauth: { issuer: https://auth.example.com }',
+    ]);
+    expect(r3.code).toBe(1);
+    expect(r3.stderr).toContain('http.oauth.resource: http.host 0.0.0.0 is not loopback');
+
+    const r4 = await check('oauth-good', [
+      '  host: 0.0.0.0',
+      '  oauth: { issuer: https://auth.example.com, resource: https://day2.example.com/mcp, clock_skew: 10s }',
+    ]);
+    expect(r4.stderr).not.toContain('problem');
+    expect(r4.code).toBe(0);
+    expect(r4.stdout).toContain(
+      'http oauth: tokens from https://auth.example.com (keys from its metadata), principal claim sub, scopes day2:read day2:write day2:approve',
+    );
+  });
+
   it('config check warns when a database URL logs in as a superuser', async () => {
     const pgUrl = process.env.DAY2_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
     const file = join(t.dir, 'superuser.yaml');
