@@ -443,6 +443,9 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   // serve --http on SQLite while another process holds BEGIN EXCLUSIVE for 5 s: reads and
   // /healthz stay prompt, a governed write is refused within store.timeout.
   'store-lock': () => domainBench('store-lock.ts'),
+  // 1 and 3 serve --http replicas on one PostgreSQL behind a round-robin proxy, the same offered
+  // load (governed write plans), alternated twice: calls/s and p99 of each.
+  replicas: () => domainBench('replicas.ts'),
   // The domain benchmarks run as their own processes, one after another, so that none loads the
   // machine while another measures. Each prints its figures against its target.
   domains: async () => {

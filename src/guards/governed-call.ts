@@ -330,12 +330,17 @@ async function governedWrite(
         decision,
       });
       trace(rt, { 'day2.approval.id': request.id });
-      await auditQuietly(rt, {
-        ...audit,
-        event: 'tool.approval_required',
-        approval: { id: request.id },
-        outcome: { ok: true, duration_ms: ms(started) },
-      });
+      // Durable before the answer, or no answer: an agent never holds an approval id that the
+      // audit does not show it was given (asked again, the request may already exist).
+      await rt.audit.append(
+        {
+          ...audit,
+          event: 'tool.approval_required',
+          approval: { id: request.id },
+          outcome: { ok: true, duration_ms: ms(started) },
+        },
+        { durable: true },
+      );
       const link = rt.approvals.pageLink(request);
       const onPage = link.url
         ? await approveOnPage(rt, tool, request, link.url, session, ctx)
@@ -446,12 +451,13 @@ async function executeWrite(
     return errorResult(r, message);
   }
   trace(rt, { 'day2.call.status': 'executed' });
-  // The outcome joins the next group commit; the durable record of the execution precedes it.
-  await auditQuietly(rt, {
-    ...audit,
-    event: 'tool.outcome',
-    outcome: { ok: true, duration_ms: ms(started) },
-  });
+  // Durable before the answer, with the approval.consumed queued before it: a caller told that a
+  // write ran finds its whole trail in the audit even if this process dies right after answering.
+  await auditQuietly(
+    rt,
+    { ...audit, event: 'tool.outcome', outcome: { ok: true, duration_ms: ms(started) } },
+    true,
+  );
   return okResult(
     r,
     { status: 'executed', action_digest: audit.action_digest, summary: plan.summary, result },

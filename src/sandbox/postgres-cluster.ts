@@ -29,7 +29,14 @@ export interface PostgresCluster {
   dir: string;
   /** Superuser URL over the socket (`?host=<dir>`); carries no password. */
   adminUrl: string;
-  pid: number;
+  /** The postmaster's pid; a restart changes it. */
+  readonly pid: number;
+  /**
+   * Stops the postmaster (fast shutdown: every connection is ended) and starts it again on the
+   * same data directory and port; resolves once the superuser can connect. For tests of what
+   * clients do across a database restart.
+   */
+  restart(): Promise<void>;
   /** Stops the server (fast shutdown, then immediate) and removes its folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -161,10 +168,7 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
   const preload = existsSync(join(libDir, 'pg_stat_statements.so'))
     ? ['-c', 'shared_preload_libraries=pg_stat_statements']
     : [];
-  let lastError: unknown;
-  // A free port can be taken before the postmaster binds it: try another one.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+  const postmaster = (port: number) => {
     const child = spawn(
       join(bin, 'postgres'),
       [
@@ -192,6 +196,18 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
       { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...asOwner },
     );
     supervise(child);
+    let stderr = '';
+    child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));
+    child.once('error', (e) => (stderr += e.message));
+    return { child, stderr: () => stderr };
+  };
+  const readyMs = opts.readyTimeoutMs ?? 30_000;
+  let lastError: unknown;
+  // A free port can be taken before the postmaster binds it: try another one.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    let { child, stderr } = postmaster(port);
+    // Reads `child` when called, so that it stops the postmaster a restart started.
     const stop = () => {
       running.delete(dir);
       stopSync(child, dir);
@@ -204,12 +220,9 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
         for (const s of [...running.values()]) s();
       });
     }
-    let stderr = '';
-    child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));
-    child.once('error', (e) => (stderr += e.message));
     const adminUrl = `postgres://postgres@localhost:${port}/postgres?host=${encodeURIComponent(dir)}`;
     try {
-      await waitForServer(child, adminUrl, opts.readyTimeoutMs ?? 30_000, () => stderr);
+      await waitForServer(child, adminUrl, readyMs, stderr);
     } catch (err) {
       lastError = err;
       await stopChild(child);
@@ -217,13 +230,24 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
       continue;
     }
     let stopping: Promise<void> | undefined;
+    let restarting: Promise<void> | undefined;
     return {
       port,
       dir,
       adminUrl,
-      pid: child.pid ?? -1,
+      get pid() {
+        return child.pid ?? -1;
+      },
+      restart: () =>
+        (restarting ??= (async () => {
+          if (stopping) throw new Error('the PostgreSQL cluster was stopped');
+          await stopChild(child);
+          ({ child, stderr } = postmaster(port));
+          await waitForServer(child, adminUrl, readyMs, stderr);
+        })().finally(() => (restarting = undefined))),
       stop: () =>
         (stopping ??= (async () => {
+          await restarting?.catch(() => undefined);
           running.delete(dir);
           await stopChild(child);
           rmSync(dir, { recursive: true, force: true });

@@ -207,6 +207,10 @@ export class PostgresStore implements Store {
   private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    // The pool listens for errors only on idle clients: a connection that dies between two of
+    // this transaction's queries (a server restart) would emit one nobody hears and end the process.
+    const onError = (err: Error) => void (broken ??= err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
@@ -220,6 +224,7 @@ export class PostgresStore implements Store {
       }
       throw err;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
