@@ -1,6 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { EXIT_OK, parseCommandArgs, println, UsageError, type Command } from './io.js';
+
+/** The real HPA controller's default --horizontal-pod-autoscaler-sync-period. */
+const HPA_SYNC_MS = 15_000;
 import type { SandboxReady } from '../sandbox/sandbox-files.js';
 
 const USAGE = `Usage: day2 sandbox [--fleet F] [--dir D] [--watch-stdin]
@@ -75,6 +78,9 @@ export const sandboxCommand: Command = {
           redactor,
           env: io.env,
           postgres: pg === 'off' ? false : pg ? { url: pg } : undefined,
+          // A sandbox someone uses acts like a cluster: its HPAs follow the pods' metrics, every 15 s
+          // as the real controller syncs (the demo's checkout, at 92% of a 70% target, scales out).
+          timing: { hpaSyncMs: HPA_SYNC_MS },
         }),
         stopped.then((why) => {
           throw new Error(`stopped (${why}) before the sandbox was ready`);
