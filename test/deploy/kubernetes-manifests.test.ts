@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeArgs } from '../../src/cli/serve-command.js';
@@ -242,9 +242,17 @@ interface Container {
   startupProbe: Probe;
 }
 
+/** Folders the ConfigMap's day2.yaml was written to, removed when the file's tests end. */
+const written: string[] = [];
+afterAll(() => {
+  for (const dir of written) rmSync(dir, { recursive: true, force: true });
+});
+
 /** The ConfigMap's day2.yaml, written to a file of its own. */
 function writeConfig(objects: readonly RenderedObject[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'day2-deploy-')), 'day2.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'day2-deploy-'));
+  written.push(dir);
+  const file = join(dir, 'day2.yaml');
   writeFileSync(
     file,
     (findObject(objects, 'ConfigMap', 'day2-config').data as Record<string, string>)['day2.yaml']!,

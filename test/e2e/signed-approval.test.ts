@@ -37,8 +37,9 @@ describe('signed approvals (day2 approve --key)', () => {
     return (r.structuredContent as { approval_id: string }).approval_id;
   };
 
+  let keys: ReturnType<typeof makeTestEnv> | undefined;
   beforeAll(async () => {
-    const keys = makeTestEnv();
+    keys = makeTestEnv();
     alice = keyPair(keys.dir, 'alice');
     mallory = keyPair(keys.dir, 'mallory');
     t = makeTestEnv({
@@ -63,6 +64,7 @@ describe('signed approvals (day2 approve --key)', () => {
     await s?.close();
     await store?.close();
     t?.cleanup();
+    keys?.cleanup();
   });
 
   it("refuses an unsigned approval and one signed with another key; takes alice's signature", async () => {
