@@ -1,10 +1,18 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-/** Writes files under a fresh temporary folder and returns its path. */
+/** The folders writeTree made in this test file; removed when its tests end. */
+const trees: string[] = [];
+afterAll(async () => {
+  await Promise.all(trees.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Writes files under a fresh temporary folder (removed after the test file) and returns its path. */
 export async function writeTree(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), 'day2-catalog-'));
+  trees.push(root);
   for (const [rel, text] of Object.entries(files)) {
     await mkdir(dirname(join(root, rel)), { recursive: true });
     await writeFile(join(root, rel), text);

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, writeFile, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { resolveFleetTime } from '../../src/sandbox/fleet/relative-time.js';
 import { parseCpu, parseMemory } from '../../src/sandbox/fleet/quantity.js';
@@ -34,8 +34,20 @@ environments:
       - { namespace: shop, name: web, selector: { app.kubernetes.io/name: web } }
 `;
 
-async function tempFile(name: string, text: string): Promise<string> {
+/** Folders the tests wrote fleets into; removed when they end. */
+const made: string[] = [];
+afterAll(async () => {
+  await Promise.all(made.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'day2-fleet-'));
+  made.push(dir);
+  return dir;
+}
+
+async function tempFile(name: string, text: string): Promise<string> {
+  const dir = await tempDir();
   await writeFile(join(dir, name), text);
   return join(dir, name);
 }
@@ -177,7 +189,7 @@ describe('parsing a fleet', () => {
   });
 
   it('reports errors in the catalog files a fleet names, with their paths', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'day2-fleet-'));
+    const dir = await tempDir();
     await mkdir(join(dir, 'catalog'));
     await writeFile(
       join(dir, 'catalog', 'web.yaml'),
