@@ -636,16 +636,29 @@ function isAbort(err: unknown): boolean {
 }
 
 async function auditQuietly(rt: Governance, input: AuditInput, durable = false): Promise<void> {
-  try {
-    if (durable) await rt.audit.append(input, { durable: true });
-    else
-      void rt.audit
-        .append(input)
-        .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
-  } catch (err) {
-    rt.deps.log.error('audit append failed', { error: err, event: input.event, tool: input.tool });
+  const queue = () =>
+    void rt.audit
+      .append(input)
+      .catch((err: unknown) => rt.deps.log.error('audit append failed', { error: err }));
+  if (!durable) return queue();
+  // What already happened is recorded whatever it takes: a store that is restarting gets a few
+  // seconds to come back before the answer, then the record goes to the log's own retry queue.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rt.audit.append(input, { durable: true });
+      return;
+    } catch (err) {
+      if (attempt >= DURABLE_RETRIES.length) {
+        rt.deps.log.error('audit append failed', { error: err, event: input.event, tool: input.tool });
+        return queue();
+      }
+      await new Promise((r) => setTimeout(r, DURABLE_RETRIES[attempt]));
+    }
   }
 }
+
+/** Waits between attempts at a durable record of something that already happened (7.75 s in all). */
+const DURABLE_RETRIES = [250, 500, 1000, 2000, 4000];
 
 function policyFields(rt: Governance, d: PolicyDecision) {
   return { version: rt.policy.version, hash: rt.policy.hash, rule: d.rule, decision: d.decision };
