@@ -295,29 +295,20 @@ export class PostgresStore implements Store {
 
   queryAudit(q: AuditQuery): Promise<AuditRecord[]> {
     return this.run(async () => {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      const add = (cond: (n: string) => string, value: unknown) => {
-        params.push(value);
-        where.push(cond(`$${params.length}`));
-      };
-      if (q.afterSeq !== undefined) add((n) => `seq > ${n}`, q.afterSeq);
-      if (q.beforeSeq !== undefined) add((n) => `seq < ${n}`, q.beforeSeq);
-      if (q.since !== undefined) add((n) => `ts >= ${n}`, isoTime(q.since));
-      for (const field of ['tool', 'env', 'principal', 'event', 'service'] as const) {
-        const value = q[field];
-        if (value !== undefined) add((n) => `record::jsonb ->> '${field}' = ${n}`, value);
-      }
-      if (q.call !== undefined) add((n) => `record::jsonb ->> 'call' = ${n}`, q.call);
-      if (q.approval_id !== undefined)
-        add((n) => `record::jsonb -> 'approval' ->> 'id' = ${n}`, q.approval_id);
-      if (q.excludeEvent !== undefined) add((n) => `record::jsonb ->> 'event' <> ${n}`, q.excludeEvent);
+      const { where, params } = auditWhere(q);
       params.push(Math.max(0, Math.floor(q.limit)));
       const sql =
-        `SELECT seq, ts, record, prev_hash, hash FROM ${this.s}.audit` +
-        (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+        `SELECT seq, ts, record, prev_hash, hash FROM ${this.s}.audit ${where}` +
         ` ORDER BY seq ${q.desc ? 'DESC' : 'ASC'} LIMIT $${params.length}`;
       return (await this.q<AuditRow>(sql, params)).rows.map(toAuditRecord);
+    });
+  }
+
+  countAudit(q: Omit<AuditQuery, 'limit' | 'desc'>): Promise<number> {
+    return this.run(async () => {
+      const { where, params } = auditWhere(q);
+      const res = await this.q<{ n: string }>(`SELECT count(*) AS n FROM ${this.s}.audit ${where}`, params);
+      return Number(res.rows[0]?.n ?? 0);
     });
   }
 
@@ -756,4 +747,32 @@ function pgReason(err: unknown): string {
   if (e.message?.includes('after calling end on the pool')) return 'the store was closed';
   if (e.code?.startsWith('08')) return `the connection failed [${e.code}]`;
   return e.message ?? String(err);
+}
+
+/** The WHERE clause of an audit query (empty without filters) and its parameters ($1, $2, …). */
+function auditWhere(q: Omit<AuditQuery, 'limit' | 'desc'>): { where: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (cond: (n: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(cond(`$${params.length}`));
+  };
+  if (q.afterSeq !== undefined) add((n) => `seq > ${n}`, q.afterSeq);
+  if (q.beforeSeq !== undefined) add((n) => `seq < ${n}`, q.beforeSeq);
+  if (q.since !== undefined) add((n) => `ts >= ${n}`, isoTime(q.since));
+  for (const field of ['tool', 'env', 'principal', 'event', 'service'] as const) {
+    const value = q[field];
+    if (value !== undefined) add((n) => `record::jsonb ->> '${field}' = ${n}`, value);
+  }
+  if (q.call !== undefined) add((n) => `record::jsonb ->> 'call' = ${n}`, q.call);
+  if (q.approval_id !== undefined) add((n) => `record::jsonb -> 'approval' ->> 'id' = ${n}`, q.approval_id);
+  if (q.excludeEvent !== undefined) add((n) => `record::jsonb ->> 'event' <> ${n}`, q.excludeEvent);
+  if (q.opensAction) {
+    const event = `coalesce(record::jsonb ->> 'event', '')`;
+    where.push(
+      `${event} NOT IN ('resource.read', 'tool.outcome') AND ${event} NOT LIKE 'approval.%'` +
+        ` AND NOT (${event} = 'tool.execute' AND jsonb_typeof(record::jsonb -> 'approval' -> 'id') IS NOT DISTINCT FROM 'string')`,
+    );
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }

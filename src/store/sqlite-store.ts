@@ -288,31 +288,22 @@ export class SqliteStore implements Store {
 
   queryAudit(q: AuditQuery): Promise<AuditRecord[]> {
     return this.run(() => {
-      const where: string[] = [];
-      const params: SQLInputValue[] = [];
-      const add = (cond: string, value: SQLInputValue) => {
-        where.push(cond);
-        params.push(value);
-      };
-      if (q.afterSeq !== undefined) add('seq > ?', q.afterSeq);
-      if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
-      if (q.since !== undefined) add('ts >= ?', isoTime(q.since));
-      for (const field of ['tool', 'env', 'principal', 'event', 'service'] as const) {
-        const value = q[field];
-        if (value !== undefined) add(`json_extract(record, '$.${field}') = ?`, value);
-      }
-      if (q.call !== undefined) add(`json_extract(record, '$.call') = ?`, q.call);
-      if (q.approval_id !== undefined) add(`json_extract(record, '$.approval.id') = ?`, q.approval_id);
-      if (q.excludeEvent !== undefined) add(`json_extract(record, '$.event') <> ?`, q.excludeEvent);
-      const sql =
-        'SELECT seq, ts, record, prev_hash, hash FROM audit' +
-        (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-        ` ORDER BY seq ${q.desc ? 'DESC' : 'ASC'} LIMIT ?`;
+      const { where, params } = auditWhere(q);
       params.push(Math.max(0, Math.floor(q.limit)));
       return this.db
-        .prepare(sql)
+        .prepare(
+          `SELECT seq, ts, record, prev_hash, hash FROM audit ${where} ORDER BY seq ${q.desc ? 'DESC' : 'ASC'} LIMIT ?`,
+        )
         .all(...params)
         .map(toAuditRecord);
+    });
+  }
+
+  countAudit(q: Omit<AuditQuery, 'limit' | 'desc'>): Promise<number> {
+    return this.run(() => {
+      const { where, params } = auditWhere(q);
+      const row = this.db.prepare(`SELECT count(*) AS n FROM audit ${where}`).get(...params);
+      return Number(row?.n ?? 0);
     });
   }
 
@@ -632,4 +623,32 @@ function unavailable(path: string, err: unknown): Error {
   const reason =
     (typeof e.errcode === 'number' && SQLITE_REASONS[e.errcode & 0xff]) || e.message || String(err);
   return new StoreUnavailableError(`SQLite store ${path} is unavailable: ${reason}`, { cause: err });
+}
+
+/** The WHERE clause of an audit query (empty without filters) and its parameters. */
+function auditWhere(q: Omit<AuditQuery, 'limit' | 'desc'>): { where: string; params: SQLInputValue[] } {
+  const where: string[] = [];
+  const params: SQLInputValue[] = [];
+  const add = (cond: string, value: SQLInputValue) => {
+    where.push(cond);
+    params.push(value);
+  };
+  if (q.afterSeq !== undefined) add('seq > ?', q.afterSeq);
+  if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
+  if (q.since !== undefined) add('ts >= ?', isoTime(q.since));
+  for (const field of ['tool', 'env', 'principal', 'event', 'service'] as const) {
+    const value = q[field];
+    if (value !== undefined) add(`json_extract(record, '$.${field}') = ?`, value);
+  }
+  if (q.call !== undefined) add(`json_extract(record, '$.call') = ?`, q.call);
+  if (q.approval_id !== undefined) add(`json_extract(record, '$.approval.id') = ?`, q.approval_id);
+  if (q.excludeEvent !== undefined) add(`json_extract(record, '$.event') <> ?`, q.excludeEvent);
+  if (q.opensAction) {
+    const event = `coalesce(json_extract(record, '$.event'), '')`;
+    where.push(
+      `${event} NOT IN ('resource.read', 'tool.outcome') AND ${event} NOT LIKE 'approval.%'` +
+        ` AND NOT (${event} = 'tool.execute' AND json_type(record, '$.approval.id') IS 'text')`,
+    );
+  }
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }

@@ -12,6 +12,7 @@ export const CALL_METHODS = [
   'appendAudit',
   'appendAuditBatch',
   'queryAudit',
+  'countAudit',
   'auditHead',
   'addCheckpoint',
   'checkpoints',

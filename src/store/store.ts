@@ -71,6 +71,11 @@ export interface AuditQuery {
   approval_id?: string;
   /** Leaves out records of this event (resource reads, for a reader of actions). */
   excludeEvent?: string;
+  /**
+   * Only records that open an action (search_audit's lines): not resource reads, approval
+   * decisions, outcomes, nor the execution of an approved request, which join the request.
+   */
+  opensAction?: boolean;
   limit: number;
   /** Newest first when true. */
   desc?: boolean;
@@ -161,6 +166,8 @@ export interface Store {
   ): Promise<AuditRecord[]>;
   /** Reads records in seq order (or reverse with desc), filtered. */
   queryAudit(q: AuditQuery): Promise<AuditRecord[]>;
+  /** How many records queryAudit would return for these filters without a limit. */
+  countAudit(q: Omit<AuditQuery, 'limit' | 'desc'>): Promise<number>;
   /** Streams every record in seq order in batches; used by verify and export. */
   scanAudit(batchSize: number, afterSeq?: number): AsyncIterable<AuditRecord[]>;
   /** Optional fast path of scanAudit for verification; verifyAudit falls back to scanAudit. */

@@ -100,6 +100,10 @@ export class WorkerSqliteStore implements Store {
     return this.call('queryAudit', args);
   }
 
+  countAudit(...args: Args<'countAudit'>) {
+    return this.call('countAudit', args);
+  }
+
   scanAudit(...args: Args<'scanAudit'>): AsyncIterable<AuditRecord[]> {
     return this.stream('scanAudit', args);
   }

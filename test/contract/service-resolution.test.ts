@@ -71,8 +71,10 @@ function comparable(tool: string, res: Json) {
   // The server's live figures (connections, transaction id age) move with anything else on it.
   if (tool === 'db_health') delete sc.metrics;
   // Each search is itself audited: compare what was there before it.
-  if (tool === 'search_audit')
+  if (tool === 'search_audit') {
     sc.actions = (sc.actions as { tool?: string }[]).filter((e) => e.tool !== 'search_audit');
+    delete sc.as_of_seq;
+  }
   return { ok: sc };
 }
 

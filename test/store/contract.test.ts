@@ -153,6 +153,34 @@ describe.each(backends)('store contract: $name', (factory) => {
       ]);
     });
 
+    it('counts what a query matches, and keeps to the records that open an action', async () => {
+      const inputs: AuditInput[] = [
+        { event: 'tool.call', tool: 'get_service', env: 'prod', principal: 'bob' },
+        { event: 'resource.read', resource: 'day2://services', principal: 'bob' },
+        { event: 'tool.approval_required', tool: 'scale', env: 'prod', approval: { id: 'apr_1' } },
+        {
+          event: 'approval.approved',
+          tool: 'scale',
+          env: 'prod',
+          principal: 'alice',
+          approval: { id: 'apr_1' },
+        },
+        { event: 'tool.execute', tool: 'scale', env: 'prod', call: 'c-2', approval: { id: 'apr_1' } },
+        { event: 'tool.outcome', tool: 'scale', env: 'prod', call: 'c-2', outcome: { ok: true } },
+        { event: 'tool.execute', tool: 'scale', env: 'dev', call: 'c-3' },
+        { event: 'tool.refused', tool: 'scale', env: 'prod' },
+      ];
+      for (const [i, input] of inputs.entries()) await store.appendAudit(input, at(i * MIN));
+      const opening = await store.queryAudit({ opensAction: true, limit: 100 });
+      expect(opening.map((r) => r.seq)).toEqual([1, 3, 7, 8]);
+      expect(await store.countAudit({ opensAction: true })).toBe(4);
+      expect(await store.countAudit({ opensAction: true, env: 'prod' })).toBe(3);
+      expect(await store.countAudit({ opensAction: true, beforeSeq: 8 })).toBe(3);
+      expect(await store.countAudit({ tool: 'scale' })).toBe(6);
+      expect(await store.countAudit({})).toBe(8);
+      expect(await store.countAudit({ tool: 'nothing' })).toBe(0);
+    });
+
     it('streams the whole chain in batches, as records and as links', async () => {
       await store.appendAuditBatch!(
         Array.from({ length: 23 }, (_, i) => ({ input: { event: 'tool_call', detail: { i } } })),

@@ -32,7 +32,11 @@ export interface ActionQuery {
   outcome?: ActionOutcome;
   /** Only actions opened before this seq (the cursor). */
   beforeSeq?: number;
+  /** Only actions opened at or before this seq: the head of the log when the first page was read. */
+  top?: number;
   limit: number;
+  /** Records read at most before the search hands back a cursor (default SCAN_CAP). */
+  scanCap?: number;
 }
 
 interface Rec {
@@ -61,6 +65,7 @@ export const SCAN_CAP = 4000;
  * belong to (by call id); resource reads are not actions.
  */
 function opens(rec: Rec): boolean {
+  // The stores' `opensAction` filter says the same in SQL: countActions counts with it.
   const e = rec.event ?? '';
   if (e === 'resource.read' || e.startsWith('approval.') || e === 'tool.outcome') return false;
   if (e === 'tool.execute') return typeof rec.approval?.id !== 'string';
@@ -75,15 +80,18 @@ function opens(rec: Rec): boolean {
 export async function auditActions(
   store: Store,
   q: ActionQuery,
-): Promise<{ actions: AuditAction[]; more: boolean; scannedTo?: number }> {
+): Promise<{ actions: AuditAction[]; more: boolean; scannedTo?: number; head?: number }> {
   const actions: AuditAction[] = [];
   let before = q.beforeSeq;
   let scanned = 0;
+  let head: number | undefined;
   // Scanning newest first from the head, every record newer than an action's opening has been
   // read before the action is: its joins come from here, without asking the store again. From a
   // cursor, records above it were not read, and the store is asked.
   const seen: Seen | undefined =
-    q.beforeSeq === undefined ? { byApproval: new Map(), byCall: new Map() } : undefined;
+    q.beforeSeq === undefined
+      ? { byApproval: new Map(), byCall: new Map(), othersRead: q.principal === undefined }
+      : undefined;
   for (;;) {
     const rows = await store.queryAudit({
       tool: q.tool,
@@ -97,9 +105,11 @@ export async function auditActions(
       desc: true,
     });
     if (seen) for (const row of rows) remember(seen, parse(row));
+    // The newest record read is the top of the log for the pages that follow this one.
+    head ??= rows[0]?.seq ?? 0;
     const opening = rows.flatMap((row) => {
       const rec = parse(row);
-      return opens(rec) ? [{ row, rec }] : [];
+      return opens(rec) && (q.top === undefined || row.seq <= q.top) ? [{ row, rec }] : [];
     });
     // Joined as many at a time as the page still needs, together: a slow store costs one wait per
     // chunk rather than one per action, and no action past the page is joined.
@@ -108,22 +118,68 @@ export async function auditActions(
       i += chunk.length;
       for (const action of await Promise.all(chunk.map((o) => joinAction(store, o.row, o.rec, seen)))) {
         if (q.outcome && action.outcome !== q.outcome) continue;
-        if (actions.length === q.limit) return { actions, more: true };
+        if (actions.length === q.limit) return { actions, more: true, head };
         actions.push(action);
       }
     }
     scanned += rows.length;
     const last = rows.at(-1);
-    if (rows.length < BATCH || !last) return { actions, more: false };
+    if (rows.length < BATCH || !last) return { actions, more: false, head };
     before = last.seq;
-    if (scanned >= SCAN_CAP) return { actions, more: true, scannedTo: last.seq };
+    if (scanned >= (q.scanCap ?? SCAN_CAP)) return { actions, more: true, scannedTo: last.seq, head };
   }
+}
+
+/** Actions with one more than this many candidates are not joined to count those of one outcome. */
+const OUTCOME_COUNT_CAP = 2000;
+
+/**
+ * How many actions match, in the log up to `top`. Without an outcome it is one count in the
+ * store; an outcome is known only once an action is joined, so up to OUTCOME_COUNT_CAP candidates
+ * are joined and counted, and beyond that only the candidates' count is known (`atMost`).
+ */
+export async function countActions(
+  store: Store,
+  q: Omit<ActionQuery, 'limit' | 'beforeSeq' | 'scanCap'> & { top: number },
+): Promise<{ total: number } | { atMost: number }> {
+  const candidates = await countOpenings(store, q);
+  if (q.outcome === undefined || candidates === 0) return { total: candidates };
+  if (candidates > OUTCOME_COUNT_CAP) return { atMost: candidates };
+  const all = await auditActions(store, { ...q, limit: candidates, scanCap: Infinity });
+  return { total: all.actions.length };
+}
+
+/** Counts already made, per store and filters: the log up to `top` never changes, so a later count adds only the records since. */
+const openingCounts = new WeakMap<Store, Map<string, { top: number; n: number }>>();
+const COUNTS_KEPT = 100;
+
+/** How many records up to `top` open an action and match the filters (not the outcome). */
+async function countOpenings(store: Store, q: Omit<ActionQuery, 'limit'> & { top: number }): Promise<number> {
+  const filters = { tool: q.tool, env: q.env, service: q.service, principal: q.principal, since: q.since };
+  const key = JSON.stringify(filters);
+  let kept = openingCounts.get(store);
+  if (!kept) openingCounts.set(store, (kept = new Map<string, { top: number; n: number }>()));
+  const known = kept.get(key);
+  const from = known && known.top <= q.top ? known : { top: 0, n: 0 };
+  const n =
+    from.top === q.top
+      ? from.n
+      : from.n +
+        (await store.countAudit({ ...filters, opensAction: true, afterSeq: from.top, beforeSeq: q.top + 1 }));
+  if (!known || known.top < q.top) {
+    kept.delete(key);
+    kept.set(key, { top: q.top, n });
+    if (kept.size > COUNTS_KEPT) kept.delete(kept.keys().next().value!);
+  }
+  return n;
 }
 
 /** Records of the scan so far, by the approval or the call they belong to, newest first. */
 interface Seen {
   byApproval: Map<string, Rec[]>;
   byCall: Map<string, Rec[]>;
+  /** False when the search kept to one requester: the approvers' decisions were not read. */
+  othersRead: boolean;
 }
 
 function remember(seen: Seen, rec: Rec): void {
@@ -184,8 +240,10 @@ async function joinApproval(store: Store, line: AuditAction, id: string, seen?: 
   const trail = seen?.byApproval.get(id);
   const ran = trail?.find((r) => r.event === 'tool.execute');
   if (trail && ran) {
-    // Executed: the approvals and the outcome are in the records already read.
-    const approvers = approversIn(trail);
+    // Executed: the approvals and the outcome are in the records already read, unless the search
+    // kept to the requester's records, and the approvers are the request's.
+    const req = seen?.othersRead ? undefined : await store.getApproval(id);
+    const approvers = req ? countedApprovers(req) : approversIn(trail);
     return {
       ...line,
       approval_id: id,

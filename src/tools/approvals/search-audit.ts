@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
-import { cursorField, limitField, DEFAULT_LIMIT, CursorError } from '../../contract/fields.js';
+import { cursorField, limitField, DEFAULT_LIMIT } from '../../contract/fields.js';
+import { decodeCursor, encodeCursor } from '../../contract/pages.js';
 import { fitText } from '../../contract/text-budget.js';
-import { ACTION_OUTCOMES, auditActions, type AuditAction } from './audit-actions.js';
+import { ACTION_OUTCOMES, auditActions, countActions, type AuditAction } from './audit-actions.js';
 
 const action = z.object({
   seq: z.number(),
@@ -37,37 +38,53 @@ export const searchAudit = defineTool({
   },
   output: {
     actions: z.array(action),
+    /** Matching actions in the log as it stood when the first page was read. */
+    total: z.number().optional(),
+    /** With an outcome over more candidates than are joined to count: the most there can be. */
+    total_at_most: z.number().optional(),
+    /** The last record of the log the pages read: the next page continues in the same log. */
+    as_of_seq: z.number(),
     next_cursor: z.string().optional(),
     note: z.string().optional(),
   },
   async run(args, ctx) {
     const limit = args.limit ?? DEFAULT_LIMIT;
-    let beforeSeq: number | undefined;
-    if (args.cursor) {
-      const m = /^s:(\d+)$/.exec(Buffer.from(args.cursor, 'base64url').toString());
-      if (!m) throw new CursorError();
-      beforeSeq = Number(m[1]);
-    }
+    const store = ctx.deps.store;
+    // A cursor continues one reading of the log: where it stopped, the head it read from, and the
+    // total it found there. Actions appended since are on a new first page, not in the middle of this.
+    const at = args.cursor ? decodeCursor(args.cursor, args, positionOf) : undefined;
     // Records name services by catalog id; a name the catalog no longer knows may still be in history.
     const resolver = ctx.deps.catalog.resolver;
     const known = args.service === undefined ? undefined : resolver.findEntity(args.service, args.env)?.id;
-    const found = await auditActions(ctx.deps.store, {
+    const query = {
       tool: args.tool,
       env: args.env,
       service: known ?? args.service,
       principal: args.principal,
       since: args.since,
       outcome: args.outcome,
-      beforeSeq,
-      limit,
-    });
+    };
+    const found = await auditActions(store, { ...query, top: at?.top, beforeSeq: at?.before, limit });
+    const top = at?.top ?? found.head ?? 0;
+    // A first page that holds every match is its own count; else the log is counted once, and
+    // the cursor carries the count on.
+    const counted =
+      at?.counted ??
+      (found.more ? await countActions(store, { ...query, top }) : { total: found.actions.length });
     if (args.service !== undefined && known === undefined && found.actions.length === 0 && !args.cursor)
       throw resolver.refuse(args.service, 'service', { env: args.env });
     const resumeAt = found.scannedTo ?? found.actions.at(-1)?.seq;
     const next_cursor =
-      found.more && resumeAt !== undefined ? Buffer.from(`s:${resumeAt}`).toString('base64url') : undefined;
+      found.more && resumeAt !== undefined
+        ? encodeCursor(
+            { b: resumeAt, t: top, ...('total' in counted ? { n: counted.total } : { m: counted.atMost }) },
+            args,
+          )
+        : undefined;
     return {
       actions: found.actions,
+      ...('total' in counted ? { total: counted.total } : { total_at_most: counted.atMost }),
+      as_of_seq: top,
       next_cursor,
       note: found.scannedTo
         ? `stopped after reading the audit log back to record ${found.scannedTo}; older actions may match: pass next_cursor`
@@ -76,7 +93,7 @@ export const searchAudit = defineTool({
   },
   render: (o) =>
     fitText(
-      [o.actions.length === 0 ? 'No actions match.' : `${o.actions.length} actions, newest first:`],
+      [headline(o)],
       o.actions.map(actionLine),
       [
         o.note ?? '',
@@ -88,6 +105,33 @@ export const searchAudit = defineTool({
         `(${n} more lines of this page are in structuredContent.actions; ask for a smaller limit to read them as text)`,
     ),
 });
+
+/** The page's first line: how many of how many, and up to which record of the log. */
+function headline(o: {
+  actions: unknown[];
+  total?: number;
+  total_at_most?: number;
+  as_of_seq: number;
+}): string {
+  const all =
+    o.total !== undefined ? `${o.total}` : o.total_at_most !== undefined ? `at most ${o.total_at_most}` : '?';
+  if (o.actions.length === 0)
+    return o.total === 0
+      ? 'No actions match.'
+      : `No actions on this page (${all} match up to record ${o.as_of_seq}).`;
+  return `${o.actions.length} of ${all} actions up to audit record ${o.as_of_seq}, newest first:`;
+}
+
+/** Where a search_audit cursor continues, and what the first page counted. */
+function positionOf(p: Record<string, unknown>) {
+  const int = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+  const before = int(p.b);
+  const top = int(p.t);
+  const n = int(p.n);
+  const m = int(p.m);
+  if (before === undefined || top === undefined || (n === undefined) === (m === undefined)) return undefined;
+  return { before, top, counted: n !== undefined ? { total: n } : { atMost: m! } };
+}
 
 /** One action in one line: when, tool, env and target, who asked, who approved, what came of it. */
 export function actionLine(a: AuditAction): string {

@@ -28,7 +28,10 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
 async function search(client: Client, args: Record<string, unknown> = {}) {
   const r = await call(client, 'search_audit', args);
   expect(r.isError, text(r)).toBeFalsy();
-  return { text: text(r), ...(r.structuredContent as { actions: AuditAction[]; next_cursor?: string }) };
+  return {
+    text: text(r),
+    ...(r.structuredContent as { actions: AuditAction[]; total?: number; next_cursor?: string }),
+  };
 }
 
 describe('an audit that tells the story', () => {
@@ -137,13 +140,51 @@ describe('an audit that tells the story', () => {
     const first = await search(agent, { tool: 'test_write', limit: 2 });
     expect(first.actions).toHaveLength(2);
     expect(first.text).toContain(`cursor "${first.next_cursor}"`);
+    expect(first.text).toMatch(/^2 of 5 actions up to audit record \d+, newest first:/);
+    // Actions taken while paging wait for a new first page: the pages read the log as it stood.
+    for (const v of ['later-1', 'later-2'])
+      await call(agent, 'test_write', { ...ARGS, value: v, dry_run: true });
+    await h.rt.auditLog.flush();
     const second = await search(agent, { tool: 'test_write', limit: 2, cursor: first.next_cursor });
     const third = await search(agent, { tool: 'test_write', limit: 2, cursor: second.next_cursor });
     expect(third.next_cursor).toBeUndefined();
+    expect([first, second, third].map((p) => p.total)).toEqual([5, 5, 5]);
     const seen = [...first.actions, ...second.actions, ...third.actions].map((a) => a.summary);
     expect(seen).toEqual(['v4', 'v3', 'v2', 'v1', 'v0'].map((v) => `Set cfg to "${v}" in staging`));
     expect(seen.every(Boolean)).toBe(true);
     expect(first.actions[0]!.detail).toMatch(/dry run/);
+    const fresh = await search(agent, { tool: 'test_write', limit: 2 });
+    expect(fresh.total).toBe(7);
+    expect(fresh.actions.map((a) => a.summary)).toEqual(
+      ['later-2', 'later-1'].map((v) => `Set cfg to "${v}" in staging`),
+    );
+    // A cursor belongs to its query.
+    const elsewhere = await call(agent, 'search_audit', { tool: 'get_service', cursor: first.next_cursor });
+    expect(elsewhere.isError).toBe(true);
+    expect(text(elsewhere)).toMatch(/^cursor: .*other arguments/);
+  });
+
+  it('counts the actions of one outcome, and what every action of a requester was', async () => {
+    h = await startHarness();
+    const agent = await h.connect('agent-bot');
+    const asked = await call(agent, 'test_write', ARGS);
+    const id = (asked.structuredContent as { approval_id: string }).approval_id;
+    await call(agent, 'test_write', { ...ARGS, approval_id: id }); // refused: not approved yet
+    await h.rt.approvals.approve(id, 'alice', { channel: 'cli', reason: 'ok' });
+    expect((await call(agent, 'test_write', { ...ARGS, approval_id: id })).isError).toBeFalsy();
+    await call(agent, 'test_write', { ...ARGS, value: 'dry', dry_run: true });
+    await h.rt.auditLog.flush();
+    const byOutcome = async (outcome: string) => (await search(agent, { tool: 'test_write', outcome })).total;
+    expect(await byOutcome('ok')).toBe(2);
+    expect(await byOutcome('refused')).toBe(1);
+    expect(await byOutcome('pending')).toBe(0);
+    // The requester's own filter still joins the approvals others gave.
+    const mine = await search(agent, { tool: 'test_write', principal: 'agent-bot' });
+    expect(mine.total).toBe(3);
+    expect(mine.actions.find((a) => a.approval_id === id)).toMatchObject({
+      approvers: ['alice'],
+      outcome: 'ok',
+    });
   });
 
   it('day2://audit/recent leaves resource reads out; day2://audit/recent/all has them', async () => {

@@ -89,6 +89,7 @@ export function memoryStore(): Store {
     kind: 'sqlite',
     appendAudit: unused,
     queryAudit: unused,
+    countAudit: unused,
     scanAudit: unused,
     auditHead: unused,
     addCheckpoint: unused,
