@@ -20,6 +20,7 @@ import { allTools } from '../src/tools/index.js';
 import { benchTools, echoWork, writeBenchConfig } from './bench-tools.js';
 import { IDLE_MS, spawnInitialize } from './spawn-stdio.js';
 import { median, percentile, round } from './stats.js';
+import { fetchRun, type HttpLoad, type LoadResult } from './http-load.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CLI = join(REPO, 'dist', 'src', 'cli', 'main.js');
@@ -295,22 +296,6 @@ async function httpLoad(): Promise<void> {
 /** Each session's pause between an answer and its next call, in ms (uniform in the range). */
 const THINK_MS: [number, number] = [30, 50];
 
-interface HttpLoad {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-  sessions: number;
-  seconds: number;
-}
-
-interface LoadResult {
-  calls_per_s: number;
-  errors: number;
-  p50_ms: number;
-  p99_ms: number;
-  max_ms: number;
-}
-
 /** wrk with one connection per session; `think` paces each connection, else it runs flat out. */
 function wrkRun(load: HttpLoad, seconds: number, think: [number, number] | undefined): Promise<LoadResult> {
   const script = join(work, 'wrk.lua');
@@ -342,51 +327,6 @@ function wrkRun(load: HttpLoad, seconds: number, think: [number, number] | undef
     p99_ms: round(num(/ p99=(\d+)/) / 1000),
     max_ms: round(num(/ max=(\d+)/) / 1000),
   });
-}
-
-/** The same load from this process with fetch, when wrk is not installed (it shares the cores). */
-async function fetchRun(
-  load: HttpLoad,
-  seconds: number,
-  think: [number, number] | undefined,
-): Promise<LoadResult> {
-  const lat: number[] = [];
-  let errors = 0;
-  let firstError = '';
-  const end = performance.now() + seconds * 1000;
-  const session = async () => {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(load.url, {
-          method: 'POST',
-          headers: load.headers,
-          body: load.body,
-          signal: AbortSignal.timeout(5000),
-        });
-        const j = (await res.json()) as { result?: { isError?: boolean } };
-        if (res.status !== 200 || !j.result || j.result.isError) {
-          errors++;
-          firstError ||= `${res.status} ${JSON.stringify(j).slice(0, 200)}`;
-        }
-      } catch (err) {
-        errors++;
-        firstError ||= (err as Error).message;
-      }
-      lat.push(performance.now() - t0);
-      if (think) await new Promise((r) => setTimeout(r, think[0] + Math.random() * (think[1] - think[0])));
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: load.sessions }, session));
-  if (firstError) process.stderr.write(`  first HTTP error: ${firstError}\n`);
-  return {
-    calls_per_s: round(lat.length / ((performance.now() - t0) / 1000)),
-    errors,
-    p50_ms: round(percentile(lat, 50)),
-    p99_ms: round(percentile(lat, 99)),
-    max_ms: round(Math.max(...lat)),
-  };
 }
 
 /** Benchmarks of the domain issues: scripts in bench/ that print their own figures. */
@@ -440,6 +380,9 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   soak: () => domainBench('soak.ts'),
   // day2 sandbox as its own process: start time, tree RSS; server RSS in sandbox and production mode.
   sandbox: () => domainBench('sandbox-process.ts'),
+  // get_service, list_alerts and triage_service over HTTP: serve --sandbox (the sandbox its own
+  // process) beside the emulators in the server's process, alternated twice.
+  'sandbox-http': () => domainBench('sandbox-http.ts'),
   // serve --http on SQLite while another process holds BEGIN EXCLUSIVE for 5 s: reads and
   // /healthz stay prompt, a governed write is refused within store.timeout.
   'store-lock': () => domainBench('store-lock.ts'),

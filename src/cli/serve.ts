@@ -102,8 +102,7 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
         built = b;
         // The sandbox process is the backends: a server without it can only fail, so it stops.
         void b.lost?.then((how) => backendsLost(how));
-        // Calls wait for the SDKs too: their first import takes seconds and would eat a call's timeout.
-        await b.warmUp.catch((err: unknown) => log.warn('backend SDK warm-up failed', { error: err }));
+        // The backends' SDKs load on first use (sdk-loads.ts): an idle server holds none of them.
         const rt = assembleRuntime(core, {
           loaded: withEnvironments(loaded, b),
           backends: b.backends,

@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import { BackendNotConfiguredError, type BackendName, type Backends } from './backends.js';
+import { sdkLoaded } from './sdk-loads.js';
 import { lazy } from './lazy.js';
 import { resilient } from './resilient.js';
 import { createAlertmanagerProvider } from './alertmanager/http-provider.js';
@@ -178,28 +179,10 @@ export function realBackends(opts: RealBackendsOptions): OwnedBackends {
 }
 
 /**
- * Imports the SDKs the given backends use, so that the first tool call does not pay for it (the
- * Datadog client takes seconds to load on a busy machine, longer than a call's timeout). server.ts
- * starts this in the background after start-up; tests await it. Never rejects.
+ * Imports the SDKs the given backends use, so that the first tool call does not pay for it. The
+ * server does not: it loads each SDK on first use (sdk-loads.ts), and an idle server holds none.
+ * Tests and benches that want every call warm await this. Never rejects.
  */
 export async function warmUpSdks(backends: Iterable<BackendName>): Promise<void> {
-  const loads: Promise<unknown>[] = [];
-  const set = new Set(backends);
-  if (set.has('datadog')) loads.push(import('@datadog/datadog-api-client'));
-  if (set.has('kubernetes')) loads.push(import('@kubernetes/client-node'));
-  if (set.has('secrets-manager')) loads.push(import('@aws-sdk/client-secrets-manager'));
-  await Promise.allSettled(loads);
-}
-
-/** The backends any environment of `config` uses. */
-export function configuredBackends(config: Config): BackendName[] {
-  const names: BackendName[] = [
-    'kubernetes',
-    'datadog',
-    'alertmanager',
-    'secrets-manager',
-    'postgres',
-    'registry',
-  ];
-  return names.filter((b) => Object.keys(config.environments).some((env) => configHas(config, env, b)));
+  await Promise.all([...new Set(backends)].map((b) => sdkLoaded(b)));
 }

@@ -10,7 +10,8 @@ import type { EnvironmentConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import type { Backends } from '../providers/backends.js';
-import { configuredBackends, realBackends, warmUpSdks } from '../providers/real-backends.js';
+import { realBackends } from '../providers/real-backends.js';
+import { sdkLoaded } from '../providers/sdk-loads.js';
 
 export interface BackendOptions {
   /** Start the built-in emulators (`day2 serve --sandbox`). */
@@ -44,11 +45,6 @@ export interface BuiltBackends {
    * while they are in use, saying how; never for real backends.
    */
   lost?: Promise<string>;
-  /**
-   * Loads the SDKs the backends use; started in the background by buildBackends (start-up does
-   * not wait for it), awaitable by callers that want the first call to be fast. Never rejects.
-   */
-  warmUp: Promise<void>;
   /** Stops emulators and closes backend clients. */
   close(): Promise<void>;
   /** A few words for the start-up line, e.g. "sandbox fleet acme-shop (3 environments, 16 services)". */
@@ -106,7 +102,6 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
     backends,
     catalog: live,
     environments: {},
-    warmUp: warmUpSdks(configuredBackends(loaded.config)),
     close: () => backends.close(),
     describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${live.services().length} catalog services`,
   };
@@ -139,6 +134,7 @@ async function withLiveLabels(
     }));
   };
   const withK8s = envs.filter((env) => backends.has(env, 'kubernetes'));
+  if (withK8s.length) await sdkLoaded('kubernetes');
   const results = await Promise.allSettled(
     withK8s.map((env) =>
       withTimeout(read(env), timeoutMs, `Kubernetes in ${env} did not answer within ${timeoutMs} ms`),
@@ -196,7 +192,6 @@ async function sandboxBackends(loaded: LoadedConfig, opts: BackendOptions): Prom
       catalog,
       environments: written.config.environments,
       rotation: written.config.rotation,
-      warmUp: warmUpSdks(configuredBackends(written.config)),
       lost: child.exited.then((how) => (closing ? new Promise<string>(() => undefined) : how)),
       close: async () => {
         closing = true;

@@ -1,6 +1,7 @@
 import { BackendNotConfiguredError } from '../../providers/backends.js';
 import { describeBackendError } from '../../providers/describe-error.js';
 import { withTimeout } from '../../core/with-timeout.js';
+import { sdkLoaded } from '../../providers/sdk-loads.js';
 
 /** A backend that could not be read for an answer, and why. Answers carry these, never hide them. */
 export interface Gap {
@@ -10,8 +11,9 @@ export interface Gap {
 }
 
 /**
- * Runs independent reads in parallel, each bounded by `timeoutMs`. Failures become gaps; the
- * answer is built from whatever did arrive. An environment without that backend is not a gap.
+ * Runs independent reads in parallel, each bounded by `timeoutMs` once its backend's SDK is loaded
+ * (the first use of an SDK imports it; that is not the backend being slow). Failures become gaps;
+ * the answer is built from whatever did arrive. An environment without that backend is not a gap.
  */
 export async function gather<T>(
   tasks: { backend: string; env?: string; run: () => Promise<T> }[],
@@ -20,6 +22,7 @@ export async function gather<T>(
   const settled = await Promise.all(
     tasks.map(async (t) => {
       try {
+        await sdkLoaded(t.backend);
         return {
           ok: true as const,
           t,
