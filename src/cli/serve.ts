@@ -73,7 +73,16 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
   const telemetry = await startTelemetry(otel.settings, log);
   let core;
   try {
-    core = await openRuntimeCore({ loaded, log, redactor, env, telemetry });
+    // A stdio server has one client: its SQLite store stays on this thread (a worker thread
+    // would cost 15–20 MB and a tenth of a second at start); HTTP serves many sessions at once.
+    core = await openRuntimeCore({
+      loaded,
+      log,
+      redactor,
+      env,
+      telemetry,
+      storeThread: opts.http ? 'worker' : 'caller',
+    });
   } catch (err) {
     await telemetry.shutdown().catch(() => undefined);
     throw err;

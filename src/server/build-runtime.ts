@@ -57,6 +57,8 @@ export interface OpenCoreOptions {
   store?: Store;
   /** Traces and metrics (startTelemetry); the caller shuts it down. Default: none. */
   telemetry?: Telemetry;
+  /** Where a SQLite store's connection lives (openStore's `thread`); default a worker thread. */
+  storeThread?: 'worker' | 'caller';
 }
 
 export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCore> {
@@ -67,7 +69,12 @@ export async function openRuntimeCore(opts: OpenCoreOptions): Promise<RuntimeCor
   const approverKeys = ApproverKeys.load(config.approvals.keys, baseDir);
   const witnessConfig = witnessSettings(opts.loaded, opts.env);
   const store =
-    opts.store ?? (await openStore(opts.loaded.store, { clock, timeoutMs: config.store.timeout }));
+    opts.store ??
+    (await openStore(opts.loaded.store, {
+      clock,
+      timeoutMs: config.store.timeout,
+      thread: opts.storeThread,
+    }));
   const keys = auditKeyPaths(opts.loaded, opts.env);
   if (keys.besideStore)
     opts.log.warn(

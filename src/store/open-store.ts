@@ -4,6 +4,7 @@ import { PostgresStore } from './postgres-store.js';
 import { DEFAULT_SQLITE_PATH } from './sqlite-store.js';
 import type { Store } from './store.js';
 import { WorkerSqliteStore } from './worker-sqlite-store.js';
+import { openYieldingSqliteStore } from './yielding-sqlite-store.js';
 
 export interface OpenStoreOptions {
   clock?: Clock;
@@ -15,6 +16,12 @@ export interface OpenStoreOptions {
   maxConnections?: number;
   /** SQLite only: how long a call may take, waiting for another process's lock included (`store.timeout`). */
   timeoutMs?: number;
+  /**
+   * SQLite only: `caller` keeps the connection on the caller's thread, for a process with one
+   * client (stdio), which then saves a worker thread's memory and start-up; a lock is still waited
+   * for on timers, never by blocking. Default `worker`.
+   */
+  thread?: 'worker' | 'caller';
 }
 
 export function isPostgresSpec(spec: string | undefined): spec is string {
@@ -35,6 +42,18 @@ export function openStore(spec: string | undefined, opts: OpenStoreOptions = {})
       schema: opts.schema ?? schema,
       maxConnections: opts.maxConnections,
     });
+  }
+  if (opts.thread === 'caller') {
+    const path = sqlitePath(spec);
+    return new Promise<Store>((resolve) =>
+      resolve(
+        openYieldingSqliteStore(path, {
+          clock: opts.clock,
+          readOnly: opts.readOnly,
+          timeoutMs: opts.timeoutMs,
+        }),
+      ),
+    );
   }
   // In a worker thread: the driver is synchronous, and a locked file must not stall this thread.
   return WorkerSqliteStore.open(sqlitePath(spec), {

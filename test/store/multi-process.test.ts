@@ -11,11 +11,21 @@ const WORKER = fileURLToPath(new URL('./fixtures/append-worker.ts', import.meta.
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Starts a worker process and resolves once it has opened the store. */
-async function startWorker(spec: string, label: string, count: number, mode: 'direct' | 'log') {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, spec, label, String(count), mode], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+async function startWorker(
+  spec: string,
+  label: string,
+  count: number,
+  mode: 'direct' | 'log',
+  thread: 'worker' | 'caller',
+) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', WORKER, spec, label, String(count), mode, thread],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let stdout = '';
@@ -47,10 +57,20 @@ describe.each(backends)('two processes appending to one $name store', (factory) 
     await backend.cleanup();
   });
 
-  it.each(['direct', 'log'] as const)('never fork the chain (%s appends)', async (mode) => {
+  // `caller`: SQLite on each process's own thread, as stdio servers open it, which try a locked
+  // file again on timers rather than wait in SQLite.
+  it.each([
+    ['direct', 'worker'],
+    ['log', 'worker'],
+    ['direct', 'caller'],
+  ] as const)('never fork the chain (%s appends, store on a %s thread)', async (mode, thread) => {
+    if (thread === 'caller') {
+      await store.close();
+      store = await backend.open({ thread: 'caller' });
+    }
     const workers = await Promise.all([
-      startWorker(backend.spec, 'p1', 150, mode),
-      startWorker(backend.spec, 'p2', 150, mode),
+      startWorker(backend.spec, 'p1', 150, mode, thread),
+      startWorker(backend.spec, 'p2', 150, mode, thread),
     ]);
     // This process appends too, at the same time.
     const local = Promise.all(
