@@ -44,6 +44,8 @@ export const searchAudit = defineTool({
     total_at_most: z.number().optional(),
     /** The last record of the log the pages read: the next page continues in the same log. */
     as_of_seq: z.number(),
+    /** How many matching actions the pages before this one held. */
+    offset: z.number(),
     next_cursor: z.string().optional(),
     note: z.string().optional(),
   },
@@ -77,7 +79,12 @@ export const searchAudit = defineTool({
     const next_cursor =
       found.more && resumeAt !== undefined
         ? encodeCursor(
-            { b: resumeAt, t: top, ...('total' in counted ? { n: counted.total } : { m: counted.atMost }) },
+            {
+              b: resumeAt,
+              t: top,
+              s: (at?.shown ?? 0) + found.actions.length,
+              ...('total' in counted ? { n: counted.total } : { m: counted.atMost }),
+            },
             args,
           )
         : undefined;
@@ -85,6 +92,7 @@ export const searchAudit = defineTool({
       actions: found.actions,
       ...('total' in counted ? { total: counted.total } : { total_at_most: counted.atMost }),
       as_of_seq: top,
+      offset: at?.shown ?? 0,
       next_cursor,
       note: found.scannedTo
         ? `stopped after reading the audit log back to record ${found.scannedTo}; older actions may match: pass next_cursor`
@@ -112,6 +120,7 @@ function headline(o: {
   total?: number;
   total_at_most?: number;
   as_of_seq: number;
+  offset: number;
 }): string {
   const all =
     o.total !== undefined ? `${o.total}` : o.total_at_most !== undefined ? `at most ${o.total_at_most}` : '?';
@@ -119,7 +128,14 @@ function headline(o: {
     return o.total === 0
       ? 'No actions match.'
       : `No actions on this page (${all} match up to record ${o.as_of_seq}).`;
-  return `${o.actions.length} of ${all} actions up to audit record ${o.as_of_seq}, newest first:`;
+  const last = o.offset + o.actions.length;
+  const which =
+    o.offset === 0 && o.actions.length === o.total
+      ? `All ${o.total} actions`
+      : o.actions.length === 1
+        ? `Action ${last} of ${all}`
+        : `Actions ${o.offset + 1}–${last} of ${all}`;
+  return `${which} up to audit record ${o.as_of_seq}, newest first:`;
 }
 
 /** Where a search_audit cursor continues, and what the first page counted. */
@@ -129,8 +145,15 @@ function positionOf(p: Record<string, unknown>) {
   const top = int(p.t);
   const n = int(p.n);
   const m = int(p.m);
-  if (before === undefined || top === undefined || (n === undefined) === (m === undefined)) return undefined;
-  return { before, top, counted: n !== undefined ? { total: n } : { atMost: m! } };
+  const shown = int(p.s);
+  if (
+    before === undefined ||
+    top === undefined ||
+    shown === undefined ||
+    (n === undefined) === (m === undefined)
+  )
+    return undefined;
+  return { before, top, shown, counted: n !== undefined ? { total: n } : { atMost: m! } };
 }
 
 /** One action in one line: when, tool, env and target, who asked, who approved, what came of it. */

@@ -140,7 +140,7 @@ describe('an audit that tells the story', () => {
     const first = await search(agent, { tool: 'test_write', limit: 2 });
     expect(first.actions).toHaveLength(2);
     expect(first.text).toContain(`cursor "${first.next_cursor}"`);
-    expect(first.text).toMatch(/^2 of 5 actions up to audit record \d+, newest first:/);
+    expect(first.text).toMatch(/^Actions 1–2 of 5 up to audit record \d+, newest first:/);
     // Actions taken while paging wait for a new first page: the pages read the log as it stood.
     for (const v of ['later-1', 'later-2'])
       await call(agent, 'test_write', { ...ARGS, value: v, dry_run: true });
@@ -148,6 +148,7 @@ describe('an audit that tells the story', () => {
     const second = await search(agent, { tool: 'test_write', limit: 2, cursor: first.next_cursor });
     const third = await search(agent, { tool: 'test_write', limit: 2, cursor: second.next_cursor });
     expect(third.next_cursor).toBeUndefined();
+    expect(third.text).toMatch(/^Action 5 of 5 up to audit record /);
     expect([first, second, third].map((p) => p.total)).toEqual([5, 5, 5]);
     const seen = [...first.actions, ...second.actions, ...third.actions].map((a) => a.summary);
     expect(seen).toEqual(['v4', 'v3', 'v2', 'v1', 'v0'].map((v) => `Set cfg to "${v}" in staging`));
