@@ -4,7 +4,6 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import { BackendNotConfiguredError, type BackendName, type Backends } from './backends.js';
-import { sdkLoaded } from './sdk-loads.js';
 import { lazy } from './lazy.js';
 import { resilient } from './resilient.js';
 import { createAlertmanagerProvider } from './alertmanager/http-provider.js';
@@ -176,13 +175,4 @@ export function realBackends(opts: RealBackendsOptions): OwnedBackends {
     postgres,
   );
   return { ...backends, close: () => postgres.close() };
-}
-
-/**
- * Imports the SDKs the given backends use, so that the first tool call does not pay for it. The
- * server does not: it loads each SDK on first use (sdk-loads.ts), and an idle server holds none.
- * Tests and benches that want every call warm await this. Never rejects.
- */
-export async function warmUpSdks(backends: Iterable<BackendName>): Promise<void> {
-  await Promise.all([...new Set(backends)].map((b) => sdkLoaded(b)));
 }

@@ -31,7 +31,10 @@ export function sdkLoaded(backend: string): Promise<void> {
   return p;
 }
 
-/** Whether the SDK of `backend` has been imported (or needs none). */
-export function sdkIsLoaded(backend: string): boolean {
-  return !IMPORTS[backend] || loads.has(backend);
+/**
+ * Imports the SDKs of the given backends at once, for callers that want every call warm (tests
+ * and benches; the server does not). Never rejects.
+ */
+export async function warmUpSdks(backends: Iterable<string>): Promise<void> {
+  await Promise.all([...new Set(backends)].map((b) => sdkLoaded(b)));
 }
