@@ -46,7 +46,8 @@ alive() {
   read -r _ _ state _ < "/proc/$1/stat" 2>/dev/null || return 1
   [ "$state" != Z ]
 }
-for p in $pids; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
+# "kill -SIG -PGID", without "--": dash (Debian's /bin/sh) takes no "--" and would signal nobody.
+for p in $pids; do kill -TERM "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null; done
 i=0
 while [ $i -lt 30 ]; do
   left=''
@@ -55,7 +56,7 @@ while [ $i -lt 30 ]; do
   sleep 0.1
   i=$((i + 1))
 done
-for p in $pids; do kill -KILL -- "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
+for p in $pids; do kill -KILL "-$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
 printf '%s\\n' "$dirs" | while IFS= read -r d; do [ -n "$d" ] && rm -rf -- "$d"; done
 exit 0
 `;
