@@ -3,6 +3,7 @@ import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, DEFAULT_LIMIT } from '../../contract/fields.js';
 import { decodeCursor, encodeCursor } from '../../contract/pages.js';
 import { fitText } from '../../contract/text-budget.js';
+import { callText } from '../../contract/answer-text.js';
 import { ACTION_OUTCOMES, auditActions, countActions, type AuditAction } from './audit-actions.js';
 
 const action = z.object({
@@ -99,15 +100,13 @@ export const searchAudit = defineTool({
         : undefined,
     };
   },
-  render: (o) =>
+  render: (o, args) =>
     fitText(
       [headline(o)],
       o.actions.map(actionLine),
       [
         o.note ?? '',
-        o.next_cursor
-          ? `More: call search_audit again with the same filters and cursor "${o.next_cursor}".`
-          : '',
+        o.next_cursor ? `More: ${callText('search_audit', { ...args, cursor: o.next_cursor })}` : '',
       ],
       (n) =>
         `(${n} more lines of this page are in structuredContent.actions; ask for a smaller limit to read them as text)`,

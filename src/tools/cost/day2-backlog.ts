@@ -9,6 +9,7 @@ import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField } from '../../contract/fields.js';
 import { pageOf } from '../../contract/pages.js';
 import { fitText } from '../../contract/text-budget.js';
+import { callText } from '../../contract/answer-text.js';
 import { backlogLine, filterBacklog, groupBacklog } from './backlog/summary.js';
 
 const categories = ['credentials', 'drift', 'versions', 'cost', 'access', 'database'] as const;
@@ -63,7 +64,7 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
         .enum(['summary', 'items', 'csv', 'markdown'])
         .optional()
         .meta({ default: 'summary' })
-        .describe('items: pages; csv, markdown: the whole list attached'),
+        .describe(`items: pages; csv, markdown: the list attached (up to ${EXPORT_CAP} items)`),
       limit: limitField,
       cursor: cursorField,
     },
@@ -74,7 +75,12 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
       items: z.array(backlogItemShape).optional().describe('items: one page'),
       next_cursor: z.string().optional(),
       export: z
-        .object({ uri: z.string(), mime_type: z.string(), items: z.number() })
+        .object({
+          uri: z.string(),
+          mime_type: z.string(),
+          items: z.number(),
+          truncated: z.boolean().describe(`more than ${EXPORT_CAP} items: the riskiest ${EXPORT_CAP}`),
+        })
         .optional()
         .describe('the list attached to the result as an embedded resource'),
       gaps: z.array(gapShape),
@@ -111,9 +117,14 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
           ? backlogToCsv(all)
           : backlogToMarkdown(all, { generatedAt: deps.clock.now().toISOString() }),
       });
-      return { ...out, export: { uri, mime_type: mimeType, items: all.length } };
+      return {
+        ...out,
+        export: { uri, mime_type: mimeType, items: all.length, truncated: kept.length > all.length },
+      };
     },
-    render: (o) => {
+    render: (o, args) => {
+      // The calls this text offers keep the caller's filters: their counts are of the same list.
+      const { cursor: _cursor, format: _format, ...filters } = args;
       const counts =
         Object.entries(o.counts)
           .map(([k, v]) => `${k} ${v}`)
@@ -128,7 +139,7 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
           shown,
           [
             o.next_cursor
-              ? `More: call day2_backlog again with the same filters and cursor "${o.next_cursor}".`
+              ? `More: ${callText('day2_backlog', { ...filters, format: 'items', cursor: o.next_cursor })}`
               : '',
             notRead,
           ],
@@ -145,7 +156,7 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
         lines.push(...g.top.map((i) => `  ${backlogLine(i)}`));
         if (g.count > g.top.length)
           lines.push(
-            `  ${g.count - g.top.length} more: day2_backlog {"category":"${g.category}","format":"items"}`,
+            `  ${g.count - g.top.length} more: ${callText('day2_backlog', { ...filters, category: g.category, format: 'items' })}`,
           );
       }
       return fitText(
@@ -155,7 +166,9 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
         lines,
         [
           o.export
-            ? `The whole list (${o.export.items} items) is attached as ${o.export.mime_type} (${o.export.uri}).`
+            ? o.export.truncated
+              ? `The riskiest ${o.export.items} of the ${o.total} items are attached as ${o.export.mime_type} (${o.export.uri}); narrow with category, env, owner or due_before for the rest.`
+              : `The whole list (${o.export.items} items) is attached as ${o.export.mime_type} (${o.export.uri}).`
             : 'Every item: format "items" (paged); a file for a planner: format "csv" or "markdown".',
           notRead,
         ],

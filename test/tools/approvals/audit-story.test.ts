@@ -139,7 +139,10 @@ describe('an audit that tells the story', () => {
     await h.rt.auditLog.flush();
     const first = await search(agent, { tool: 'test_write', limit: 2 });
     expect(first.actions).toHaveLength(2);
-    expect(first.text).toContain(`cursor "${first.next_cursor}"`);
+    // The next page's call, as written.
+    expect(first.text).toContain(
+      `More: search_audit {"tool":"test_write","limit":2,"cursor":"${first.next_cursor}"}`,
+    );
     expect(first.text).toMatch(/^Actions 1–2 of 5 up to audit record \d+, newest first:/);
     // Actions taken while paging wait for a new first page: the pages read the log as it stood.
     for (const v of ['later-1', 'later-2'])

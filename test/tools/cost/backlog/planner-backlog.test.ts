@@ -5,6 +5,7 @@ import { startSandboxHarness, type SandboxHarness } from '../../../fixtures/sand
 import { TEXT_BUDGET_BYTES } from '../../../../src/contract/text-budget.js';
 import { BACKLOG_RESOURCE_BYTES } from '../../../../src/resources/backlog-resource.js';
 import type { BacklogItem } from '../../../../src/tools/cost/backlog/item.js';
+import { day2Backlog } from '../../../../src/tools/cost/day2-backlog.js';
 import type { BacklogGroup } from '../../../../src/tools/cost/backlog/summary.js';
 
 // Issue 16 item 3: a planner's backlog. By default a grouped summary within the text budget, each
@@ -17,7 +18,7 @@ interface Backlog {
   groups?: BacklogGroup[];
   items?: BacklogItem[];
   next_cursor?: string;
-  export?: { uri: string; mime_type: string; items: number };
+  export?: { uri: string; mime_type: string; items: number; truncated: boolean };
 }
 
 let h: SandboxHarness;
@@ -66,7 +67,9 @@ describe("a planner's backlog", () => {
     do {
       const { text, sc } = await backlog({ format: 'items', limit: 25, ...(cursor ? { cursor } : {}) });
       expect(bytes(text)).toBeLessThanOrEqual(TEXT_BUDGET_BYTES);
-      if (sc.next_cursor) expect(text).toContain(`cursor "${sc.next_cursor}"`);
+      // The next page's call, as written: the same filters and page size, and the cursor.
+      if (sc.next_cursor)
+        expect(text).toContain(`day2_backlog {"limit":25,"format":"items","cursor":"${sc.next_cursor}"}`);
       total = sc.total;
       all.push(...sc.items!);
       cursor = sc.next_cursor;
@@ -89,8 +92,14 @@ describe("a planner's backlog", () => {
     expect(owned.total).toBe(everything.filter((i) => i.owner === owner).length);
     expect(owned.groups!.flatMap((g) => g.top).every((i) => i.owner === owner)).toBe(true);
 
-    const prod = (await backlog({ env: 'prod' })).sc;
-    expect(prod.groups!.flatMap((g) => g.top).every((i) => i.env === 'prod')).toBe(true);
+    const prod = await backlog({ env: 'prod' });
+    expect(prod.sc.groups!.flatMap((g) => g.top).every((i) => i.env === 'prod')).toBe(true);
+    // The rest of a category is offered with the same filters, so its count is the one promised.
+    const more = prod.sc.groups!.find((g) => g.count > g.top.length)!;
+    const call = `day2_backlog {"env":"prod","category":"${more.category}","format":"items"}`;
+    expect(prod.text).toContain(`${more.count - more.top.length} more: ${call}`);
+    const rest = await backlog({ env: 'prod', category: more.category, format: 'items', limit: 100 });
+    expect(rest.sc.total).toBe(more.count);
   });
 
   it('returns an export as an embedded resource, not in structuredContent', async () => {
@@ -103,7 +112,7 @@ describe("a planner's backlog", () => {
       expect(embedded).toHaveLength(1);
       const doc = embedded[0]!.resource as { uri: string; mimeType: string; text: string };
       expect(doc.mimeType).toBe(mime);
-      expect(sc.export).toEqual({ uri: doc.uri, mime_type: mime, items: sc.total });
+      expect(sc.export).toEqual({ uri: doc.uri, mime_type: mime, items: sc.total, truncated: false });
       const structured = JSON.stringify(sc);
       // Not duplicated: the structure holds the summary and where the file is, not the file.
       expect(bytes(structured)).toBeLessThan(bytes(doc.text));
@@ -111,6 +120,23 @@ describe("a planner's backlog", () => {
       expect(text).toContain(`attached as ${mime} (${doc.uri})`);
       expect(bytes(text)).toBeLessThanOrEqual(TEXT_BUDGET_BYTES);
     }
+  });
+
+  it('says when an export holds only the riskiest items of a longer list', () => {
+    const text = day2Backlog.render(
+      {
+        total: 1500,
+        counts: { drift: 1500 },
+        groups: [],
+        gaps: [],
+        export: { uri: 'day2://backlog/export.csv', mime_type: 'text/csv', items: 1000, truncated: true },
+      },
+      { format: 'csv' },
+    );
+    expect(text).toContain(
+      'The riskiest 1000 of the 1500 items are attached as text/csv (day2://backlog/export.csv); narrow with',
+    );
+    expect(text).not.toContain('whole list');
   });
 
   it('day2://backlog is a summary within 16 KB', async () => {
