@@ -64,6 +64,8 @@ export interface AnswerParts {
   rows?: string[];
   /** Warnings, notes, what was left out and the next calls. */
   tail?: Line[];
+  /** The line that says how many rows the budget left out and how to read them (default: a generic one). */
+  leftOut?: (n: number) => string;
 }
 
 /**
@@ -74,8 +76,12 @@ export function answerText(parts: AnswerParts, budget = TEXT_BUDGET_BYTES): stri
   const head = parts.head.filter(isLine);
   const tail = (parts.tail ?? []).filter(isLine);
   const rows = parts.rows ?? [];
-  // A generous reserve for the line that says what the budget left out.
-  const fixed = bytes([...head, ...tail].join('\n')) + 200;
+  const leftOut =
+    parts.leftOut ??
+    ((n: number) =>
+      `… ${n} more line(s) left out of this text to keep it under ${Math.floor(budget / 1024)} KB; structuredContent has them all (a smaller limit shows fewer per page)`);
+  // Room for the line that says what the budget left out, at its longest.
+  const fixed = bytes([...head, ...tail].join('\n')) + bytes(leftOut(rows.length)) + 2;
   let used = fixed;
   let kept = 0;
   for (const r of rows) {
@@ -85,10 +91,7 @@ export function answerText(parts: AnswerParts, budget = TEXT_BUDGET_BYTES): stri
     kept++;
   }
   const left = rows.length - kept;
-  const cut =
-    left > 0
-      ? `… ${left} more line(s) left out of this text to keep it under ${Math.floor(budget / 1024)} KB; structuredContent has them all (a smaller limit shows fewer per page)`
-      : undefined;
+  const cut = left > 0 ? leftOut(left) : undefined;
   return [...head, ...rows.slice(0, kept), ...(cut ? [cut] : []), ...tail].join('\n');
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineTool, ToolError } from '../../contract/define-tool.js';
-import { awaitApprovalDecision } from '../../guards/approval-wait.js';
+import { awaitApprovalDecision, MAX_APPROVAL_WAIT_MS } from '../../guards/approval-wait.js';
 import { countedApprovers } from '../../store/approval-state.js';
 import { issueApprovalToken } from '../../guards/approvals.js';
 import { approvalIdField } from '../../contract/fields.js';
@@ -68,9 +68,9 @@ export const getApproval = defineTool({
       return `${o.approval_id} approved by ${o.approvers.join(', ')}. Next: ${redeem} before ${o.token_expires_at}. Its single-use approval_token, for another process of yours, is shown only this once: ${o.approval_token}`;
     const head = `${o.approval_id} is ${o.status} (${o.approvals} of ${o.approvals_needed} approvals): ${o.summary}`;
     if (o.status === 'pending')
-      return `${head}\nOnce approved, ${redeem}; get_approval with wait_s (up to 60) waits for the decision.`;
-    if (o.status === 'approved' && o.token_issued_at)
-      return `${head}\nIts requester may now ${redeem} before ${o.token_expires_at}. Its single-use token was already issued at ${o.token_issued_at} and is never shown again.`;
+      return `${head}\nOnce approved, ${redeem}; get_approval with wait_s waits for the decision (up to ${MAX_APPROVAL_WAIT_MS / 1000} s a call).`;
+    if (o.status === 'approved')
+      return `${head}\nIts requester may now ${redeem} before ${o.token_expires_at}.${o.token_issued_at ? ` Its single-use token was already issued at ${o.token_issued_at} and is never shown again.` : ''}`;
     return head;
   },
 });

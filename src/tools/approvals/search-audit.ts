@@ -2,8 +2,7 @@ import { z } from 'zod';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField, DEFAULT_LIMIT } from '../../contract/fields.js';
 import { decodeCursor, encodeCursor } from '../../contract/pages.js';
-import { fitText } from '../../contract/text-budget.js';
-import { callText } from '../../contract/answer-text.js';
+import { answerText, callText } from '../../contract/answer-text.js';
 import { ACTION_OUTCOMES, auditActions, countActions, type AuditAction } from './audit-actions.js';
 
 const action = z.object({
@@ -101,16 +100,16 @@ export const searchAudit = defineTool({
     };
   },
   render: (o, args) =>
-    fitText(
-      [headline(o)],
-      o.actions.map(actionLine),
-      [
-        o.note ?? '',
-        o.next_cursor ? `More: ${callText('search_audit', { ...args, cursor: o.next_cursor })}` : '',
+    answerText({
+      head: [headline(o)],
+      rows: o.actions.map(actionLine),
+      tail: [
+        o.note,
+        o.next_cursor && `More: ${callText('search_audit', { ...args, cursor: o.next_cursor })}`,
       ],
-      (n) =>
+      leftOut: (n) =>
         `(${n} more lines of this page are in structuredContent.actions; ask for a smaller limit to read them as text)`,
-    ),
+    }),
 });
 
 /** The page's first line: how many of how many, and up to which record of the log. */

@@ -8,8 +8,7 @@ import { resolveEnv } from '../context/resolve-service.js';
 import { defineTool } from '../../contract/define-tool.js';
 import { cursorField, limitField } from '../../contract/fields.js';
 import { pageOf } from '../../contract/pages.js';
-import { fitText } from '../../contract/text-budget.js';
-import { callText } from '../../contract/answer-text.js';
+import { answerText, callText } from '../../contract/answer-text.js';
 import { backlogLine, filterBacklog, groupBacklog } from './backlog/summary.js';
 
 const categories = ['credentials', 'drift', 'versions', 'cost', 'access', 'database'] as const;
@@ -134,17 +133,17 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
         : '';
       if (o.items) {
         const shown = o.items.map(backlogLine);
-        return fitText(
-          [`${o.total} backlog items (${counts}); this page has ${o.items.length}, riskiest first:`],
-          shown,
-          [
-            o.next_cursor
-              ? `More: ${callText('day2_backlog', { ...filters, format: 'items', cursor: o.next_cursor })}`
-              : '',
+        return answerText({
+          head: [`${o.total} backlog items (${counts}); this page has ${o.items.length}, riskiest first:`],
+          rows: shown,
+          tail: [
+            o.next_cursor &&
+              `More: ${callText('day2_backlog', { ...filters, format: 'items', cursor: o.next_cursor })}`,
             notRead,
           ],
-          (n) => `(${n} more items of this page are in structuredContent.items; ask for a smaller limit)`,
-        );
+          leftOut: (n) =>
+            `(${n} more items of this page are in structuredContent.items; ask for a smaller limit)`,
+        });
       }
       const lines: string[] = [];
       for (const g of o.groups ?? []) {
@@ -159,12 +158,12 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
             `  ${g.count - g.top.length} more: ${callText('day2_backlog', { ...filters, category: g.category, format: 'items' })}`,
           );
       }
-      return fitText(
-        [
+      return answerText({
+        head: [
           `${o.total} backlog items (${counts}); the riskiest per category, each with the call that fixes it:`,
         ],
-        lines,
-        [
+        rows: lines,
+        tail: [
           o.export
             ? o.export.truncated
               ? `The riskiest ${o.export.items} of the ${o.total} items are attached as ${o.export.mime_type} (${o.export.uri}); narrow with category, env, owner or due_before for the rest.`
@@ -172,8 +171,8 @@ export function makeDay2Backlog(sources: readonly BacklogSource[]) {
             : 'Every item: format "items" (paged); a file for a planner: format "csv" or "markdown".',
           notRead,
         ],
-        (n) => `(${n} lines left out to stay short; narrow with category, env, owner or due_before)`,
-      );
+        leftOut: (n) => `(${n} lines left out to stay short; narrow with category, env, owner or due_before)`,
+      });
     },
   });
 }

@@ -182,6 +182,18 @@ describe('an audit that tells the story', () => {
     expect(await byOutcome('ok')).toBe(2);
     expect(await byOutcome('refused')).toBe(1);
     expect(await byOutcome('pending')).toBe(0);
+    // A page smaller than the matches: the total is counted by joining every candidate.
+    const okFirst = await search(agent, { tool: 'test_write', outcome: 'ok', limit: 1 });
+    expect(okFirst).toMatchObject({ total: 2 });
+    expect(okFirst.actions).toHaveLength(1);
+    const okRest = await search(agent, {
+      tool: 'test_write',
+      outcome: 'ok',
+      limit: 1,
+      cursor: okFirst.next_cursor,
+    });
+    expect(okRest).toMatchObject({ total: 2, next_cursor: undefined });
+    expect(okRest.text).toMatch(/^Action 2 of 2 /);
     // The requester's own filter still joins the approvals others gave.
     const mine = await search(agent, { tool: 'test_write', principal: 'agent-bot' });
     expect(mine.total).toBe(3);

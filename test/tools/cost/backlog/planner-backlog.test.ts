@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSandboxHarness, type SandboxHarness } from '../../../fixtures/sandbox-harness.js';
-import { TEXT_BUDGET_BYTES } from '../../../../src/contract/text-budget.js';
+import { TEXT_BUDGET_BYTES } from '../../../../src/contract/answer-text.js';
 import { BACKLOG_RESOURCE_BYTES } from '../../../../src/resources/backlog-resource.js';
 import type { BacklogItem } from '../../../../src/tools/cost/backlog/item.js';
 import { day2Backlog } from '../../../../src/tools/cost/day2-backlog.js';
