@@ -47,7 +47,9 @@ export async function startSandboxProcess(opts: {
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      ...process.execArgv,
+      // The server's loader flags (tsx when run from source), not a debugger's: a second
+      // --inspect on the same port would stop the sandbox from starting.
+      ...process.execArgv.filter((a) => !/^--inspect/.test(a)),
       cliEntry(),
       'sandbox',
       '--watch-stdin',

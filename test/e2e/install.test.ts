@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleServe } from '../../src/cli/bundle-entry.js';
@@ -35,8 +36,18 @@ function hostEnv(extra: Record<string, string> = {}): Record<string, string> {
 /** For npm's own installs: the user's home, so its cache and settings (.npmrc) apply. */
 const npmEnv = () => ({ ...hostEnv(), HOME: homedir() });
 
-/** Spawns `command` as an MCP host would, initializes, lists tools; returns what was seen. */
-async function session(command: string, args: string[], cwd: string, env: Record<string, string>) {
+/**
+ * Spawns `command` as an MCP host would, initializes, lists tools and, given `call`, calls it (a
+ * call that needs the backends: the sandbox started from the installed package); returns what was
+ * seen.
+ */
+async function session(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  call?: { name: string; arguments: Record<string, unknown> },
+) {
   const transport = new StdioClientTransport({ command, args, cwd, env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
@@ -47,7 +58,10 @@ async function session(command: string, args: string[], cwd: string, env: Record
     await client.connect(transport, { timeout: 60_000 });
     const server = client.getServerVersion();
     const tools = (await client.listTools(undefined, { timeout: 60_000 })).tools.map((t) => t.name);
-    return { server, tools, protocolErrors, stderr: () => stderr };
+    const answer = call
+      ? ((await client.callTool(call, undefined, { timeout: 120_000 })) as CallToolResult)
+      : undefined;
+    return { server, tools, answer, protocolErrors, stderr: () => stderr };
   } finally {
     await client.close();
   }
@@ -111,10 +125,24 @@ describe('the npm package installed into an empty folder', () => {
 
   it('answers initialize with `npx day2 serve --sandbox`, whatever npm log level the environment sets', async () => {
     for (const extra of [{}, { npm_config_loglevel: 'info' }] as Record<string, string>[]) {
-      const s = await session('npx', ['day2', 'serve', '--sandbox'], app, hostEnv(extra));
+      // The first run also asks the installed sandbox something: its fleet, its emulators and
+      // their kubeconfigs must all be found under node_modules.
+      const ask = Object.keys(extra).length === 0;
+      const s = await session(
+        'npx',
+        ['day2', 'serve', '--sandbox'],
+        app,
+        hostEnv(extra),
+        ask ? { name: 'list_deployments', arguments: {} } : undefined,
+      );
       expect(s.server?.name, s.stderr()).toBe('day2');
       expect(s.tools).toContain('get_service');
       expect(s.protocolErrors, JSON.stringify(extra)).toEqual([]);
+      if (ask) {
+        const text = (s.answer!.content as { text?: string }[]).map((c) => c.text ?? '').join('\n');
+        expect(s.answer!.isError, `${text}\n${s.stderr()}`).toBeFalsy();
+        expect((s.answer!.structuredContent as { total: number }).total).toBeGreaterThan(0);
+      }
     }
   }, 240_000);
 
