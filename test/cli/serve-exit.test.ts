@@ -83,11 +83,11 @@ describe('serve --sandbox leaves nothing behind', () => {
     const folders = ownFolders(tmp).join(' ');
     expect(folders).toContain('day2-alertmanager-');
     expect(folders).toContain('day2-registry-');
-    // Where the server binaries are installed the sandbox runs a PostgreSQL cluster of its own.
-    if (postgresServerBinDir()) {
-      expect(commands).toMatch(/postgres -D /);
-      expect(folders).toContain('day2-pg-');
-    }
+    // The sandbox runs a PostgreSQL cluster of its own: the server binaries are there (npm test's
+    // scripts/provision installs them), so its processes and folder must go too.
+    expect(postgresServerBinDir(), 'PostgreSQL server binaries: run scripts/provision').toBeTruthy();
+    expect(commands).toMatch(/postgres -D /);
+    expect(folders).toContain('day2-pg-');
 
     const exited = new Promise<void>((r) => server.once('exit', () => r()));
     end(server);
