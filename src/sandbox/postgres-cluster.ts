@@ -251,10 +251,12 @@ export async function startPostgresCluster(opts: StartPostgresClusterOptions = {
           running.delete(dir);
           await stopChild(child);
           rmSync(dir, { recursive: true, force: true });
+          forgetDir();
         })()),
     };
   }
   rmSync(dir, { recursive: true, force: true });
+  forgetDir();
   throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }
 
