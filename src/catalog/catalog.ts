@@ -15,6 +15,7 @@ import type {
   CatalogSystem,
   ServiceWorkload,
 } from './model.js';
+import { compareText } from '../core/compare-text.js';
 
 export type CatalogNode = ({ kind: 'component' } & CatalogService) | ({ kind: 'resource' } & CatalogResource);
 
@@ -152,15 +153,15 @@ export class Catalog {
   }
 
   resources(): CatalogResource[] {
-    return [...this.resourcesById.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.resourcesById.values()].sort((a, b) => compareText(a.id, b.id));
   }
 
   groups(): CatalogGroup[] {
-    return [...this.groupsById.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.groupsById.values()].sort((a, b) => compareText(a.id, b.id));
   }
 
   systems(): CatalogSystem[] {
-    return [...this.systemsById.values()].sort((a, b) => a.id.localeCompare(b.id));
+    return [...this.systemsById.values()].sort((a, b) => compareText(a.id, b.id));
   }
 
   /** The workload of a service in an environment: the env-specific link, else the default one. */

@@ -14,6 +14,7 @@ import {
 import { describeIssue, formatPath, lineOf } from './describe-issue.js';
 import { envelopeSchema, SPEC_SCHEMAS } from './descriptor-schema.js';
 import type { Entity } from './descriptor-schema.js';
+import { compareText } from '../core/compare-text.js';
 
 /** One problem in one catalog file; `text` is the whole sentence, ready to show. */
 export interface CatalogError {
@@ -134,7 +135,7 @@ async function collectFiles(
   into: { path: string; shown: string; explicit: boolean }[],
 ): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  entries.sort((a, b) => compareText(a.name, b.name));
   for (const e of entries) {
     if (e.name.startsWith('.') || e.name === 'node_modules') continue;
     const full = join(dir, e.name);
