@@ -2,6 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { loadConfig } from '../config/load-config.js';
 import { buildBackends, withEnvironments, type BuiltBackends } from '../server/build-backends.js';
 import { startAccessReaper } from '../tools/access/reaper.js';
+import { childProcessBindingScan } from '../server/binding-scan-process.js';
 import { assembleRuntime, openRuntimeCore, type OwnedRuntime } from '../server/build-runtime.js';
 import { createServer } from '../server/create-server.js';
 import { localPrincipalId } from '../core/principal.js';
@@ -119,7 +120,16 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
           registry: await registry,
         });
         // Expired access grants are revoked even when nobody calls a tool.
-        stopReaper = startAccessReaper(rt, { intervalMs: rt.deps.config.access?.reap_interval });
+        stopReaper = startAccessReaper(rt, {
+          intervalMs: rt.deps.config.access?.reap_interval,
+          // The clusters are read in a child process until this one has the Kubernetes client.
+          scan: childProcessBindingScan({
+            backends: b.backends,
+            connection: b.connection,
+            log,
+            intervalMs: rt.deps.config.access?.scan_interval,
+          }),
+        });
         process.stderr.write(`day2: backends ready (${b.describe})\n`);
         return rt;
       })().then(resolve, reject);

@@ -315,6 +315,11 @@ export const accessConfigSchema = z.strictObject({
   reap_interval: durationSchema
     .optional()
     .describe('how often `day2 serve` revokes expired grants (default 60s)'),
+  scan_interval: durationSchema
+    .optional()
+    .describe(
+      'how often `day2 serve` reads the clusters for day2 RoleBindings its store lost, in a short-lived process, while it has not loaded the Kubernetes client itself (default 10m; once it has, every reap pass)',
+    ),
 });
 
 /** Cost estimates (cost_report, scale_idle_to_zero, the backlog). */

@@ -12,6 +12,12 @@ const IMPORTS: Record<string, () => Promise<unknown>> = {
 };
 
 const loads = new Map<string, Promise<void>>();
+const imported = new Set<string>();
+
+/** Whether the SDK `backend` uses is already imported in this process (true for one without). */
+export function sdkImported(backend: string): boolean {
+  return !IMPORTS[backend] || imported.has(backend);
+}
 
 /**
  * Settles once the SDK `backend` uses is imported; at once for a backend without one. Never
@@ -23,7 +29,7 @@ export function sdkLoaded(backend: string): Promise<void> {
   let p = loads.get(backend);
   if (!p) {
     p = load().then(
-      () => undefined,
+      () => void imported.add(backend),
       () => undefined,
     );
     loads.set(backend, p);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Catalog } from '../catalog/catalog.js';
 import { describeIssue, formatPath, lineOf } from '../catalog/describe-issue.js';
-import { mergeKubernetesLabels } from '../catalog/kubernetes-labels.js';
+import { mergeKubernetesLabels, type KubernetesWorkloadLabels } from '../catalog/kubernetes-labels.js';
 import { loadCatalog } from '../catalog/load-catalog.js';
 import type { Clock } from '../core/clock.js';
 import { createFleetSchema } from './fleet-schema.js';
@@ -89,15 +89,7 @@ export async function loadFleet(
       path,
       loaded.errors.map((e) => e.text),
     );
-  const workloads = Object.entries(fleet.environments).flatMap(([env, e]) =>
-    e.deployments.map((d) => ({
-      env,
-      namespace: d.namespace,
-      name: d.name,
-      labels: d.labels,
-      annotations: d.annotations,
-    })),
-  );
+  const workloads = fleetWorkloads(fleet);
   const desiredState: Record<string, string> = {};
   if (fleet.desired_state !== undefined) {
     for (const env of Object.keys(fleet.environments)) {
@@ -113,6 +105,19 @@ export async function loadFleet(
     desiredState,
     now,
   };
+}
+
+/** The fleet's Deployments with their labels: what the catalog merges, as it does a cluster's. */
+export function fleetWorkloads(fleet: Fleet): KubernetesWorkloadLabels[] {
+  return Object.entries(fleet.environments).flatMap(([env, e]) =>
+    e.deployments.map((d) => ({
+      env,
+      namespace: d.namespace,
+      name: d.name,
+      labels: d.labels,
+      annotations: d.annotations,
+    })),
+  );
 }
 
 /** The package root: the nearest folder upward from this module that holds day2's package.json. */

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { kubeconfigYaml } from './kubernetes/kubeconfig-file.js';
+import { fleetWorkloads } from './load-fleet.js';
 import type { Sandbox } from './start-sandbox.js';
 
 /** The files `day2 sandbox` writes, absolute paths. */
@@ -12,6 +13,11 @@ export interface SandboxFiles {
   kubeconfigs: Record<string, string>;
   /** sandbox.env: the credentials (DD_API_KEY, AWS_ACCESS_KEY_ID, ...) and endpoints, as `NAME=value` lines. */
   env: string;
+  /**
+   * workloads.json: the fleet's Deployments with their labels, which `serve --sandbox` merges into
+   * the catalog (a server on real clusters reads them live), so that it need not parse the fleet.
+   */
+  workloads: string;
 }
 
 /** The line `day2 sandbox` prints on stdout once it serves: how a parent knows it is ready. */
@@ -24,6 +30,8 @@ export interface SandboxReady {
   /** sandbox.env: the credentials day2 serve (or any client) needs, `NAME=value` lines. */
   env: string;
   kubeconfigs: Record<string, string>;
+  /** workloads.json: the fleet's Deployments and their labels. */
+  workloads: string;
 }
 
 /** The variables a client of the sandbox needs beside day2.yaml: keys for the emulators, endpoints. */
@@ -79,5 +87,7 @@ export async function writeSandboxFiles(sandbox: Sandbox, dir: string): Promise<
   const envPath = join(dir, 'sandbox.env');
   const lines = Object.entries(sandboxEnvironment(sandbox)).map(([k, v]) => `${k}=${v}`);
   await writeFile(envPath, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return { config: configPath, kubeconfigs, env: envPath };
+  const workloadsPath = join(dir, 'workloads.json');
+  await writeFile(workloadsPath, JSON.stringify(fleetWorkloads(fleet)));
+  return { config: configPath, kubeconfigs, env: envPath, workloads: workloadsPath };
 }

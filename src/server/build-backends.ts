@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { z } from 'zod';
 import { loadConfig } from '../config/load-config.js';
 import { Catalog } from '../catalog/catalog.js';
 import { CatalogLoadError, loadCatalog } from '../catalog/load-catalog.js';
@@ -6,7 +8,7 @@ import { mergeKubernetesLabels, type KubernetesWorkloadLabels } from '../catalog
 import type { Clock } from '../core/clock.js';
 import { withTimeout } from '../core/with-timeout.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { EnvironmentConfig } from '../config/schema.js';
+import type { Config, EnvironmentConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import type { Backends } from '../providers/backends.js';
@@ -45,10 +47,32 @@ export interface BuiltBackends {
    * while they are in use, saying how; never for real backends.
    */
   lost?: Promise<string>;
+  /**
+   * What another day2 process needs to reach the same backends (the reaper's cluster scan runs in
+   * one): the effective configuration, the folder its paths resolve against, and the environment
+   * its credentials are read from.
+   */
+  connection: BackendConnection;
   /** Stops emulators and closes backend clients. */
   close(): Promise<void>;
   /** A few words for the start-up line, e.g. "sandbox fleet acme-shop (3 environments, 16 services)". */
   describe: string;
+}
+
+const workloadsSchema = z.array(
+  z.object({
+    env: z.string(),
+    namespace: z.string(),
+    name: z.string(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+);
+
+export interface BackendConnection {
+  config: Config;
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -102,6 +126,7 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
     backends,
     catalog: live,
     environments: {},
+    connection: { config: loaded.config, baseDir: loaded.baseDir, env },
     close: () => backends.close(),
     describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${live.services().length} catalog services`,
   };
@@ -162,24 +187,26 @@ async function withLiveLabels(
  */
 async function sandboxBackends(loaded: LoadedConfig, opts: BackendOptions): Promise<BuiltBackends> {
   // Imported here: a real deployment never loads them.
-  const [{ startSandboxProcess }, { loadFleet }] = await Promise.all([
-    import('../sandbox/sandbox-process.js'),
-    import('../sandbox/load-fleet.js'),
-  ]);
+  const { startSandboxProcess } = await import('../sandbox/sandbox-process.js');
   const configured = loaded.config.sandbox?.fleet;
   const fleet = opts.fleet ?? (configured ? resolve(loaded.baseDir, configured) : undefined);
   const child = await startSandboxProcess({ fleet, env: opts.env });
   try {
     const env = { ...opts.env, ...child.env };
     const written = loadConfig({ path: child.ready.config, env });
-    const fleetFile = written.config.sandbox?.fleet;
-    const catalog = fleetFile ? (await loadFleet(fleetFile)).catalog : await loadConfiguredCatalog(written);
+    // The fleet's catalog files, with its workloads' labels merged as a cluster's would be: the
+    // sandbox wrote both, so this process never parses the fleet (it holds the emulators' data).
+    const catalog = mergeKubernetesLabels(
+      await loadConfiguredCatalog(written),
+      workloadsSchema.parse(JSON.parse(await readFile(child.ready.workloads, 'utf8'))),
+    );
+    const config = {
+      ...loaded.config,
+      environments: written.config.environments,
+      backends: loaded.config.backends,
+    };
     const backends = realBackends({
-      config: {
-        ...loaded.config,
-        environments: written.config.environments,
-        backends: loaded.config.backends,
-      },
+      config,
       baseDir: written.baseDir,
       env,
       log: opts.log,
@@ -192,6 +219,7 @@ async function sandboxBackends(loaded: LoadedConfig, opts: BackendOptions): Prom
       catalog,
       environments: written.config.environments,
       rotation: written.config.rotation,
+      connection: { config, baseDir: written.baseDir, env },
       lost: child.exited.then((how) => (closing ? new Promise<string>(() => undefined) : how)),
       close: async () => {
         closing = true;

@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import { sdkLoaded } from '../sdk-loads.js';
 import type { KubernetesProvider } from './types.js';
 
 export interface KubernetesProviderOptions {
@@ -16,6 +17,8 @@ export interface KubernetesProviderOptions {
  * start-up stays fast when no environment uses Kubernetes.
  */
 export async function createKubernetesProvider(opts: KubernetesProviderOptions): Promise<KubernetesProvider> {
+  // Through sdkLoaded, so that sdkImported('kubernetes') knows the SDK is now in this process.
+  await sdkLoaded('kubernetes');
   const k8s = await import('@kubernetes/client-node');
   const { ClientNodeKubernetesProvider } = await import('./client-node-provider.js');
   let kc = opts.kubeConfig;

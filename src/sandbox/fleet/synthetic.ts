@@ -3,7 +3,7 @@ import type { Entity } from '../../catalog/descriptor-schema.js';
 import { mergeKubernetesLabels } from '../../catalog/kubernetes-labels.js';
 import { createFleetSchema } from '../fleet-schema.js';
 import type { FleetInput } from '../fleet-schema.js';
-import type { LoadedFleet } from '../load-fleet.js';
+import { fleetWorkloads, type LoadedFleet } from '../load-fleet.js';
 
 export interface SyntheticFleetOptions {
   services: number;
@@ -167,18 +167,9 @@ export function syntheticFleet(opts: SyntheticFleetOptions): LoadedFleet {
     };
   }
   const fleet = createFleetSchema(now).parse({ name: 'synthetic', environments } satisfies FleetInput);
-  const workloads = Object.entries(fleet.environments).flatMap(([env, e]) =>
-    e.deployments.map((d) => ({
-      env,
-      namespace: d.namespace,
-      name: d.name,
-      labels: d.labels,
-      annotations: d.annotations,
-    })),
-  );
   return {
     fleet,
-    catalog: mergeKubernetesLabels(buildCatalog(entities), workloads),
+    catalog: mergeKubernetesLabels(buildCatalog(entities), fleetWorkloads(fleet)),
     file: '<synthetic>',
     dir: '.',
     desiredState: {},

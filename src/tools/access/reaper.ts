@@ -1,12 +1,49 @@
 import type { Deps } from '../../contract/deps.js';
+import type { Backends } from '../../providers/backends.js';
+import type { RoleBindingInfo } from '../../providers/kubernetes/types.js';
 import type { AuditSink } from '../../guards/approvals.js';
 import { gapReason } from '../context/gather.js';
 import { listGrants, saveGrant } from './grant-store.js';
 import { isExpired, type AccessGrant } from './grant.js';
-import { grantFromBinding } from './kubernetes-binding.js';
+import { grantFromBinding, isDay2Binding } from './kubernetes-binding.js';
 import { markRevoked, revokeOnBackend } from './revoke.js';
 
 export const REAPER_PRINCIPAL = 'day2-access-reaper';
+
+/** The day2 RoleBindings found in the clusters, and the environments whose bindings were not read. */
+export interface BindingScan {
+  bindings: { env: string; binding: RoleBindingInfo }[];
+  gaps: { env: string; error: string }[];
+}
+
+/**
+ * Reads the day2 RoleBindings of the given environments' clusters for the reaper. Resolves
+ * `undefined` when the clusters are not read in this pass (the store's grants are still reaped).
+ */
+export type ScanBindings = (envs: string[], signal: AbortSignal) => Promise<BindingScan | undefined>;
+
+/**
+ * Lists the day2 RoleBindings in every namespace of each environment's cluster, in this process.
+ * A namespace that cannot be listed is a gap, never a reason to stop.
+ */
+export async function scanBindings(backends: Backends, envs: readonly string[]): Promise<BindingScan> {
+  const out: BindingScan = { bindings: [], gaps: [] };
+  for (const env of envs) {
+    if (!backends.has(env, 'kubernetes')) continue;
+    const k8s = backends.kubernetes(env);
+    await Promise.all(
+      k8s.namespaces.map(async (ns) => {
+        try {
+          for (const rb of await k8s.listRoleBindings(ns))
+            if (isDay2Binding(rb)) out.bindings.push({ env, binding: rb });
+        } catch (err) {
+          out.gaps.push({ env, error: `${ns}: ${gapReason(err)}` });
+        }
+      }),
+    );
+  }
+  return out;
+}
 
 export interface ReapResult {
   /** Grants revoked in this pass. */
@@ -27,28 +64,25 @@ export interface ReapResult {
  * fails, the grant stays `active` in the store and the next pass finds the binding gone, audits
  * and marks it then.
  */
-export async function reapExpiredGrants(deps: Deps, audit: AuditSink): Promise<ReapResult> {
+export async function reapExpiredGrants(
+  deps: Deps,
+  audit: AuditSink,
+  opts: { scan?: ScanBindings; signal?: AbortSignal } = {},
+): Promise<ReapResult> {
   const now = deps.clock.now();
   const result: ReapResult = { revoked: [], failed: [], gaps: [] };
   const byId = new Map<string, AccessGrant>();
   for (const g of await listGrants(deps.store)) if (g.status === 'active') byId.set(g.id, g);
 
-  for (const env of Object.keys(deps.config.environments)) {
-    if (!deps.backends.has(env, 'kubernetes')) continue;
-    const k8s = deps.backends.kubernetes(env);
-    await Promise.all(
-      k8s.namespaces.map(async (ns) => {
-        try {
-          for (const rb of await k8s.listRoleBindings(ns)) {
-            const g = grantFromBinding(env, rb);
-            if (g && !byId.has(g.id)) byId.set(g.id, g);
-          }
-        } catch (err) {
-          result.gaps.push({ env, error: `${ns}: ${gapReason(err)}` });
-        }
-      }),
-    );
+  const envs = Object.keys(deps.config.environments);
+  const scan = opts.scan
+    ? await opts.scan(envs, opts.signal ?? new AbortController().signal)
+    : await scanBindings(deps.backends, envs);
+  for (const { env, binding } of scan?.bindings ?? []) {
+    const g = grantFromBinding(env, binding);
+    if (g && !byId.has(g.id)) byId.set(g.id, g);
   }
+  result.gaps.push(...(scan?.gaps ?? []));
 
   for (const g of byId.values()) {
     if (!isExpired(g, now)) continue;
@@ -112,23 +146,26 @@ export function where(g: AccessGrant): string {
 
 /**
  * Runs the reaper every `intervalMs` inside `day2 serve` (first pass at once). Passes never
- * overlap. Returns a function that stops it and waits for a pass in flight.
+ * overlap. `scan` reads the clusters' bindings (default: in this process, every pass). Returns a
+ * function that stops it, aborting a scan in flight, and waits for the pass.
  */
 export function startAccessReaper(
   rt: { deps: Deps; audit: AuditSink },
-  opts: { intervalMs?: number } = {},
+  opts: { intervalMs?: number; scan?: ScanBindings } = {},
 ): () => Promise<void> {
   const interval = opts.intervalMs ?? rt.deps.config.access?.reap_interval ?? 60_000;
+  const abort = new AbortController();
   let running: Promise<void> | undefined;
-  let stopped = false;
   const pass = () => {
-    if (running || stopped) return;
-    running = reapExpiredGrants(rt.deps, rt.audit)
+    if (running || abort.signal.aborted) return;
+    running = reapExpiredGrants(rt.deps, rt.audit, { scan: opts.scan, signal: abort.signal })
       .then((r) => {
         if (r.revoked.length || r.failed.length)
           rt.deps.log.info('access reaper pass', { revoked: r.revoked.length, failed: r.failed.length });
       })
-      .catch((err: unknown) => rt.deps.log.error('access reaper pass failed', { error: err }))
+      .catch((err: unknown) => {
+        if (!abort.signal.aborted) rt.deps.log.error('access reaper pass failed', { error: err });
+      })
       .finally(() => {
         running = undefined;
       });
@@ -137,7 +174,7 @@ export function startAccessReaper(
   const timer = setInterval(pass, interval);
   timer.unref();
   return async () => {
-    stopped = true;
+    abort.abort();
     clearInterval(timer);
     await running;
   };

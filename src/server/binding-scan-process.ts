@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { text } from 'node:stream/consumers';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { environmentConfig } from '../config/lookup.js';
+import type { Logger } from '../core/log.js';
+import { sdkImported } from '../providers/sdk-loads.js';
+import { stopChild, supervise } from '../sandbox/local-service.js';
+import { scanBindings, type BindingScan, type ScanBindings } from '../tools/access/reaper.js';
+import type { Backends } from '../providers/backends.js';
+import type { BackendConnection } from './build-backends.js';
+
+/** How often the clusters are read from a child process: a safety net, not the reaper's clock. */
+export const CHILD_SCAN_INTERVAL_MS = 10 * 60_000;
+
+const scanSchema = z.object({
+  bindings: z.array(
+    z.object({
+      env: z.string(),
+      binding: z.object({
+        namespace: z.string(),
+        name: z.string(),
+        role: z.object({ kind: z.string(), name: z.string() }),
+        subjects: z.array(
+          z.object({
+            kind: z.enum(['User', 'Group', 'ServiceAccount']),
+            name: z.string(),
+            namespace: z.string().optional(),
+          }),
+        ),
+        labels: z.record(z.string(), z.string()),
+        annotations: z.record(z.string(), z.string()),
+        createdAt: z.string().optional(),
+      }),
+    }),
+  ),
+  gaps: z.array(z.object({ env: z.string(), error: z.string() })),
+});
+
+/** The child's entry, src/cli/binding-scan-child: .ts under tsx, .js when built. */
+function childEntry(): string {
+  const self = fileURLToPath(import.meta.url);
+  return fileURLToPath(
+    new URL(`../cli/binding-scan-child${self.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+  );
+}
+
+/** Node flags for the child: this process's, and tsx for the .ts entry where it has none (tests). */
+function childFlags(): string[] {
+  const flags = process.execArgv.filter((a) => !/^--inspect/.test(a));
+  const fromSource = childEntry().endsWith('.ts');
+  return fromSource && !flags.some((f) => f.includes('tsx')) ? [...flags, '--import', 'tsx'] : flags;
+}
+
+/**
+ * The reaper's cluster scan for `day2 serve`. The official Kubernetes client holds about 65 MB
+ * once loaded; an idle server has not loaded it, and a safety net for grants whose store record
+ * was lost should not load it into the server for good. So:
+ * - once this process has the client (a tool used Kubernetes), the scan runs here, every pass;
+ * - otherwise it runs in a short-lived child process (src/cli/binding-scan-child.ts) that reads and exits,
+ *   at the first pass and then at most every `intervalMs`. The store's grants are reaped every
+ *   pass either way; revoking a grant loads the client here, as any Kubernetes write does.
+ * The child is one of this process's: its process group ends if this process dies (the process
+ * reaper), when the reaper stops (the signal), and after `timeoutMs`.
+ */
+export function childProcessBindingScan(opts: {
+  backends: Backends;
+  connection: BackendConnection;
+  log: Logger;
+  intervalMs?: number;
+  timeoutMs?: number;
+}): ScanBindings {
+  const interval = opts.intervalMs ?? CHILD_SCAN_INTERVAL_MS;
+  let lastChildScan = -Infinity;
+  return async (envs, signal) => {
+    const withK8s = envs.filter((e) => opts.backends.has(e, 'kubernetes'));
+    if (withK8s.length === 0) return { bindings: [], gaps: [] };
+    if (sdkImported('kubernetes')) return scanBindings(opts.backends, withK8s);
+    if (performance.now() - lastChildScan < interval) return undefined;
+    lastChildScan = performance.now();
+    const timeoutMs = opts.timeoutMs ?? Math.max(60_000, 4 * opts.connection.config.backends.timeout);
+    try {
+      return await scanInChild(opts.connection, withK8s, signal, timeoutMs);
+    } catch (err) {
+      const error = `cluster scan process: ${err instanceof Error ? err.message : String(err)}`;
+      if (!signal.aborted) opts.log.warn('access reaper: clusters not read', { error });
+      return { bindings: [], gaps: withK8s.map((env) => ({ env, error })) };
+    }
+  };
+}
+
+async function scanInChild(
+  connection: BackendConnection,
+  envs: string[],
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<BindingScan> {
+  if (signal.aborted) throw new Error('stopped');
+  const config = {
+    ...connection.config,
+    environments: Object.fromEntries(envs.map((e) => [e, environmentConfig(connection.config, e)])),
+  };
+  const child = spawn(
+    process.execPath,
+    // The server's loader flags (tsx when run from source), not a debugger's.
+    [...childFlags(), childEntry()],
+    // Its own process group, for the process reaper; its log goes to the server's stderr.
+    { stdio: ['pipe', 'pipe', 'inherit'], env: connection.env, detached: true },
+  );
+  supervise(child);
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, sig) => resolve(sig ? `killed by ${sig}` : `exit code ${code}`));
+    child.once('error', (err) => resolve(err.message));
+  });
+  const stop = () => void stopChild(child);
+  signal.addEventListener('abort', stop, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, timeoutMs);
+  try {
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(JSON.stringify({ config, baseDir: connection.baseDir }));
+    const [out, how] = await Promise.all([text(child.stdout), exited]);
+    if (signal.aborted) throw new Error('stopped');
+    if (how !== 'exit code 0')
+      throw new Error(
+        timedOut ? `did not finish within ${timeoutMs / 1000} s` : `ended (${how}) without an answer`,
+      );
+    return scanSchema.parse(JSON.parse(out));
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', stop);
+    await stopChild(child);
+  }
+}
