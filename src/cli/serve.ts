@@ -7,6 +7,7 @@ import { assembleRuntime, openRuntimeCore, type OwnedRuntime } from '../server/b
 import { createServer } from '../server/create-server.js';
 import { localPrincipalId } from '../core/principal.js';
 import { releaseStartupMemory } from '../server/idle-trim.js';
+import { resumeOptimizingJit } from '../server/optimizing-jit.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { Redactor } from '../core/redact.js';
 import { logLevelFrom } from '../config/log-level.js';
@@ -136,9 +137,11 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
     };
   });
   runtime.then(
-    // A stdio server mostly sits idle between a developer's questions.
-    () => (opts.http ? undefined : releaseStartupMemory(log)),
+    // A stdio server mostly sits idle between a developer's questions; V8's optimizing compilers,
+    // off while it started (optimizing-jit.ts), are on again once start-up memory is given back.
+    () => (opts.http ? resumeOptimizingJit() : releaseStartupMemory(log, { then: resumeOptimizingJit })),
     (err: unknown) => {
+      resumeOptimizingJit();
       log.error('backends failed to start', { error: err });
       process.stderr.write(
         `day2: backends failed to start: ${err instanceof Error ? err.message : String(err)}\n`,

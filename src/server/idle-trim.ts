@@ -14,10 +14,13 @@ type Gc = (opts: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) =>
  * `delayMs` after the backends are ready, when a stdio client is still reading the tool list;
  * skipped, with a debug line, where the runtime refuses.
  */
-export function releaseStartupMemory(log: Logger, delayMs = 1000): void {
+export function releaseStartupMemory(log: Logger, opts: { delayMs?: number; then?: () => void } = {}): void {
   setTimeout(() => {
-    setImmediate(() => release(log, 'start-up memory'));
-  }, delayMs).unref();
+    setImmediate(() => {
+      release(log, 'start-up memory');
+      opts.then?.();
+    });
+  }, opts.delayMs ?? 1000).unref();
 }
 
 /**

@@ -17,7 +17,7 @@ describe('releaseStartupMemory', () => {
     keep = [];
     const before = newSpace();
 
-    releaseStartupMemory(log, 0);
+    releaseStartupMemory(log, { delayMs: 0 });
     await vi.waitFor(() => expect(lines.join('\n')).toContain('released start-up memory'));
 
     const entry = JSON.parse(lines.find((l) => l.includes('released start-up memory'))!) as Record<
