@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { text } from 'node:stream/consumers';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { environmentConfig } from '../config/lookup.js';
 import type { Logger } from '../core/log.js';
 import { sdkImported } from '../providers/sdk-loads.js';
-import { stopChild, supervise } from '../sandbox/local-service.js';
+import { supervise } from '../sandbox/local-service.js';
 import { scanBindings, type BindingScan, type ScanBindings } from '../tools/access/reaper.js';
 import type { Backends } from '../providers/backends.js';
 import type { BackendConnection } from './build-backends.js';
@@ -61,7 +60,8 @@ function childFlags(): string[] {
  *   at the first pass and then at most every `intervalMs`. The store's grants are reaped every
  *   pass either way; revoking a grant loads the client here, as any Kubernetes write does.
  * The child is one of this process's: its process group ends if this process dies (the process
- * reaper), when the reaper stops (the signal), and after `timeoutMs`.
+ * reaper), and is ended with its process group when the reaper stops (the signal) and after
+ * `timeoutMs`.
  */
 export function childProcessBindingScan(opts: {
   backends: Backends;
@@ -108,11 +108,18 @@ async function scanInChild(
     { stdio: ['pipe', 'pipe', 'inherit'], env: connection.env, detached: true },
   );
   supervise(child);
-  const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, sig) => resolve(sig ? `killed by ${sig}` : `exit code ${code}`));
-    child.once('error', (err) => resolve(err.message));
+  // 'close' comes once the process has exited and its output is all read; 'error' when it could
+  // not start (EMFILE, ENOENT), in which case nothing else ever comes.
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const ended = new Promise<string>((resolve) => {
+    child.once('close', (code, sig) => resolve(sig ? `killed by ${sig}` : `exit code ${code}`));
+    child.once('error', (err) => {
+      child.stdout.destroy();
+      resolve(err.message);
+    });
   });
-  const stop = () => void stopChild(child);
+  const stop = () => void stopGroup(child);
   signal.addEventListener('abort', stop, { once: true });
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -122,7 +129,7 @@ async function scanInChild(
   try {
     child.stdin.on('error', () => undefined);
     child.stdin.end(JSON.stringify({ config, baseDir: connection.baseDir }));
-    const [out, how] = await Promise.all([text(child.stdout), exited]);
+    const how = await ended;
     if (signal.aborted) throw new Error('stopped');
     if (how !== 'exit code 0')
       throw new Error(
@@ -132,6 +139,27 @@ async function scanInChild(
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', stop);
-    await stopChild(child);
+    await stopGroup(child);
   }
+}
+
+/**
+ * SIGTERM to the child's whole process group (a kubeconfig's exec credential plugin runs in it),
+ * SIGKILL after 5 s; resolves once the child has exited, at once if it never started.
+ */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const pid = child.pid;
+  const signalGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // The group is gone.
+    }
+  };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -147,7 +147,7 @@ export function where(g: AccessGrant): string {
 /**
  * Runs the reaper every `intervalMs` inside `day2 serve` (first pass at once). Passes never
  * overlap. `scan` reads the clusters' bindings (default: in this process, every pass). Returns a
- * function that stops it, aborting a scan in flight, and waits for the pass.
+ * function that stops it, aborting a scan in flight, and waits for the pass (up to 10 s).
  */
 export function startAccessReaper(
   rt: { deps: Deps; audit: AuditSink },
@@ -176,6 +176,7 @@ export function startAccessReaper(
   return async () => {
     abort.abort();
     clearInterval(timer);
-    await running;
+    // A pass stuck on a backend must not hold the server's shutdown.
+    await Promise.race([running, new Promise((r) => setTimeout(r, 10_000).unref())]);
   };
 }
