@@ -18,6 +18,11 @@ export interface SandboxFiles {
    * the catalog (a server on real clusters reads them live), so that it need not parse the fleet.
    */
   workloads: string;
+  /**
+   * The fleet's catalog files, relative to the fleet's folder, as `serve --sandbox` loads them (so
+   * that a service's `sources` read as in the fleet, not as paths on this machine).
+   */
+  catalog: { dir: string; paths: string[] };
 }
 
 /** The line `day2 sandbox` prints on stdout once it serves: how a parent knows it is ready. */
@@ -32,6 +37,8 @@ export interface SandboxReady {
   kubeconfigs: Record<string, string>;
   /** workloads.json: the fleet's Deployments and their labels. */
   workloads: string;
+  /** The fleet's catalog files, relative to `dir`. */
+  catalog: { dir: string; paths: string[] };
 }
 
 /** The variables a client of the sandbox needs beside day2.yaml: keys for the emulators, endpoints. */
@@ -89,5 +96,11 @@ export async function writeSandboxFiles(sandbox: Sandbox, dir: string): Promise<
   await writeFile(envPath, `${lines.join('\n')}\n`, { mode: 0o600 });
   const workloadsPath = join(dir, 'workloads.json');
   await writeFile(workloadsPath, JSON.stringify(fleetWorkloads(fleet)));
-  return { config: configPath, kubeconfigs, env: envPath, workloads: workloadsPath };
+  return {
+    config: configPath,
+    kubeconfigs,
+    env: envPath,
+    workloads: workloadsPath,
+    catalog: { dir: fleetDir, paths: fleet.catalog },
+  };
 }

@@ -196,8 +196,10 @@ async function sandboxBackends(loaded: LoadedConfig, opts: BackendOptions): Prom
     const written = loadConfig({ path: child.ready.config, env });
     // The fleet's catalog files, with its workloads' labels merged as a cluster's would be: the
     // sandbox wrote both, so this process never parses the fleet (it holds the emulators' data).
+    const fleetCatalog = await loadCatalog(child.ready.catalog.paths, { baseDir: child.ready.catalog.dir });
+    if (fleetCatalog.errors.length > 0) throw new CatalogLoadError(fleetCatalog.errors);
     const catalog = mergeKubernetesLabels(
-      await loadConfiguredCatalog(written),
+      fleetCatalog.catalog,
       workloadsSchema.parse(JSON.parse(await readFile(child.ready.workloads, 'utf8'))),
     );
     const config = {

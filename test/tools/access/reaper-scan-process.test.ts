@@ -175,6 +175,17 @@ describe('the access reaper reads the clusters from a child process', () => {
       expect(text).toContain(`${env}/${namespace}`);
       expect(text).toMatch(/grant-lost-1.*\[revoked\]/);
 
+      // The catalog came from the fleet's files as the fleet names them, not as paths here.
+      const listed = await client.readResource({ uri: 'day2://services' });
+      const first = (
+        JSON.parse((listed.contents[0] as { text: string }).text) as { services: { name: string }[] }
+      ).services[0]!.name;
+      const service = await client.readResource({ uri: `day2://services/${first}` });
+      const sources = (JSON.parse((service.contents[0] as { text: string }).text) as { sources: string[] })
+        .sources;
+      expect(sources.length).toBeGreaterThan(0);
+      for (const source of sources) expect(source).not.toMatch(/^\//);
+
       // No scan process outlives its pass.
       const scans = scanProcesses();
       // Once the server has the client (it revoked with it), it reads the clusters itself.
