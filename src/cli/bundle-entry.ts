@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { enableCompileCache } from 'node:module';
 import { EXIT_OK } from './io.js';
 import { main } from './main.js';
-import { pauseOptimizingJit } from '../server/optimizing-jit.js';
+import { startServeProcess } from '../server/optimizing-jit.js';
 
 /**
  * The MCP Bundle's entry point (mcpb/manifest.json). Claude Desktop hands the install dialog's
@@ -30,10 +29,9 @@ export function bundleServe(env: Record<string, string | undefined>): {
 }
 
 if (process.argv[1]?.endsWith('bundle-entry.js')) {
-  enableCompileCache?.();
+  startServeProcess(process.execArgv, process.env);
   const { args, store } = bundleServe(process.env);
   if (store) process.env.DAY2_STORE = store;
-  pauseOptimizingJit(process.execArgv, process.env);
   const code = await main(args);
   if (code === EXIT_OK) process.exitCode = code;
   else process.exit(code);

@@ -13,7 +13,7 @@ import {
   type Command,
 } from './io.js';
 import { VERSION } from '../core/version.js';
-import { pauseOptimizingJit } from '../server/optimizing-jit.js';
+import { startServeProcess } from '../server/optimizing-jit.js';
 
 // Loaded on use: each command pulls in only what it needs, and the compile cache is on first.
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -120,10 +120,10 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   // Caches compiled code between runs: a stdio server is started by its client again and again.
-  enableCompileCache?.();
   // A server starts without V8's optimizing compilers, which serve (serve.ts) turns on again once
   // it is ready: they would only hold memory for code that runs once (optimizing-jit.ts).
-  if (process.argv[2] === 'serve') pauseOptimizingJit(process.execArgv, process.env);
+  if (process.argv[2] === 'serve') startServeProcess(process.execArgv, process.env);
+  else enableCompileCache?.();
   const code = await main(process.argv.slice(2));
   // serve keeps running on its transport; every other command is done.
   if (process.argv[2] === 'serve' && code === EXIT_OK) process.exitCode = code;

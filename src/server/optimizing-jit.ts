@@ -1,3 +1,6 @@
+import { enableCompileCache } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 
 /**
@@ -14,7 +17,10 @@ import { setFlagsFromString } from 'node:v8';
  */
 let paused = false;
 
-const COMPILER_FLAG = /^--(no[-_])?(jitless|opt|max[-_]opt|maglev|turbofan|sparkplug)(=|$)/;
+// Any flag about V8's tiers, in each spelling V8 takes: --no-maglev, --nomaglev, --no_maglev,
+// --always-turbofan, --max-opt=2, --noopt, --lite-mode, --jitless, ...
+const COMPILER_FLAG =
+  /^--[\w-]*(jitless|maglev|turbofan|sparkplug|lite[-_]mode)|^--(no[-_]?)?(always[-_]|max[-_])?opt([=_-]|$)/;
 
 /** Turns the optimizing compilers off for start-up; false (and nothing changed) where not allowed. */
 export function pauseOptimizingJit(execArgv: readonly string[], env: NodeJS.ProcessEnv): boolean {
@@ -44,4 +50,21 @@ export function resumeOptimizingJit(): void {
 /** Whether start-up has them off (for tests and the debug log). */
 export function optimizingJitPaused(): boolean {
   return paused;
+}
+
+/**
+ * The start of a `day2 serve` process: the optimizing compilers paused, and Node's compile cache
+ * on, in a folder of its own while they are paused. V8's code cache records the compiler flags it
+ * was made with, so a paused server and the commands that run with them on (`day2 sandbox`, which
+ * `serve --sandbox` starts, the reaper's scan, `day2 approve`) would each reject and rewrite the
+ * other's entries on every start.
+ */
+export function startServeProcess(execArgv: readonly string[], env: NodeJS.ProcessEnv): void {
+  const paused = pauseOptimizingJit(execArgv, env);
+  if (!paused) {
+    enableCompileCache?.();
+    return;
+  }
+  const base = env.NODE_COMPILE_CACHE?.trim() || join(tmpdir(), 'node-compile-cache');
+  enableCompileCache?.(join(base, 'day2-serve'));
 }

@@ -25,6 +25,7 @@ describe('the optimizing compilers during start-up', () => {
         before: true,
         refusedForUserFlag: true,
         refusedForNodeOptions: true,
+        refusedForEverySpelling: true,
         stillOn: true,
         paused: true,
         during: false,
