@@ -2,7 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { loadConfig } from '../config/load-config.js';
 import { buildBackends, withEnvironments, type BuiltBackends } from '../server/build-backends.js';
 import { startAccessReaper } from '../tools/access/reaper.js';
-import { childProcessBindingScan } from '../server/binding-scan-process.js';
+import { childProcessBindingScan } from '../server/cluster-read-process.js';
 import { assembleRuntime, openRuntimeCore, type OwnedRuntime } from '../server/build-runtime.js';
 import { createServer } from '../server/create-server.js';
 import { localPrincipalId } from '../core/principal.js';
@@ -104,6 +104,8 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
       loadTools();
       void (async () => {
         const b = await buildBackends(loaded, {
+          // Read the clusters from a child process while this one has no Kubernetes client.
+          clusterReadsInChild: true,
           sandbox: opts.sandbox,
           fleet: opts.fleet,
           log,

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { z } from 'zod';
 import { loadConfig } from '../config/load-config.js';
 import { Catalog } from '../catalog/catalog.js';
 import { CatalogLoadError, loadCatalog } from '../catalog/load-catalog.js';
@@ -8,12 +7,17 @@ import { mergeKubernetesLabels, type KubernetesWorkloadLabels } from '../catalog
 import type { Clock } from '../core/clock.js';
 import { withTimeout } from '../core/with-timeout.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { Config, EnvironmentConfig } from '../config/schema.js';
+import type { EnvironmentConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import type { Backends } from '../providers/backends.js';
 import { realBackends } from '../providers/real-backends.js';
-import { sdkLoaded } from '../providers/sdk-loads.js';
+import { sdkImported, sdkLoaded } from '../providers/sdk-loads.js';
+import {
+  readWorkloadsInChild,
+  workloadLabelsSchema,
+  type BackendConnection,
+} from './cluster-read-process.js';
 
 export interface BackendOptions {
   /** Start the built-in emulators (`day2 serve --sandbox`). */
@@ -29,6 +33,12 @@ export interface BackendOptions {
    * DAY2_SANDBOX_POSTGRES (the sandbox's PostgreSQL admin URL, or `off`): the CLI's environment.
    */
   env: NodeJS.ProcessEnv;
+  /**
+   * Read the clusters at start-up (the catalog's live labels) from a short-lived child process
+   * while this process has not loaded the Kubernetes client (`day2 serve`, whose idle memory it
+   * is); other commands read them in-process.
+   */
+  clusterReadsInChild?: boolean;
 }
 
 export interface BuiltBackends {
@@ -57,22 +67,6 @@ export interface BuiltBackends {
   close(): Promise<void>;
   /** A few words for the start-up line, e.g. "sandbox fleet acme-shop (3 environments, 16 services)". */
   describe: string;
-}
-
-const workloadsSchema = z.array(
-  z.object({
-    env: z.string(),
-    namespace: z.string(),
-    name: z.string(),
-    labels: z.record(z.string(), z.string()).optional(),
-    annotations: z.record(z.string(), z.string()).optional(),
-  }),
-);
-
-export interface BackendConnection {
-  config: Config;
-  baseDir: string;
-  env: NodeJS.ProcessEnv;
 }
 
 /**
@@ -121,30 +115,35 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
     redactor: opts.redactor,
   });
   const envs = Object.keys(loaded.config.environments);
-  const live = await withLiveLabels(catalog, backends, envs, loaded.config.backends.timeout, opts.log);
+  const connection = { config: loaded.config, baseDir: loaded.baseDir, env };
+  const live = await withLiveLabels(
+    catalog,
+    backends,
+    envs,
+    loaded.config.backends.timeout,
+    opts.log,
+    opts.clusterReadsInChild ? connection : undefined,
+  );
   return {
     backends,
     catalog: live,
     environments: {},
-    connection: { config: loaded.config, baseDir: loaded.baseDir, env },
+    connection,
     close: () => backends.close(),
     describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${live.services().length} catalog services`,
   };
 }
 
 /**
- * The catalog with the live Deployments' labels merged in, as the sandbox's is: a service is then
- * also found by its `app.kubernetes.io/name`, and a workload no catalog file names becomes a service
- * of its own. Read once at start-up; an environment whose cluster does not answer within the
- * backends' timeout is left out with a warning, never a reason not to start.
+ * Every Deployment's labels in each environment's cluster (every configured namespace, else all),
+ * each environment bounded by `timeoutMs`; an environment that does not answer in time or fails is
+ * a failure, never a reason to stop. In this process (withLiveLabels) or in a cluster-read child.
  */
-async function withLiveLabels(
-  catalog: Catalog,
+export async function liveWorkloads(
   backends: Backends,
   envs: readonly string[],
   timeoutMs: number,
-  log: Logger,
-): Promise<Catalog> {
+): Promise<{ workloads: KubernetesWorkloadLabels[]; failures: { env: string; error: unknown }[] }> {
   const read = async (env: string): Promise<KubernetesWorkloadLabels[]> => {
     const k8s = backends.kubernetes(env);
     const lists = k8s.namespaces.length
@@ -166,18 +165,45 @@ async function withLiveLabels(
     ),
   );
   const workloads: KubernetesWorkloadLabels[] = [];
+  const failures: { env: string; error: unknown }[] = [];
   results.forEach((r, i) => {
     if (r.status === 'fulfilled') workloads.push(...r.value);
-    else
-      log.warn(
-        'catalog: live workload labels not read; names from app.kubernetes.io/name are not known there',
-        {
-          env: withK8s[i],
-          error: r.reason,
-        },
-      );
+    else failures.push({ env: withK8s[i]!, error: r.reason });
   });
-  return workloads.length ? mergeKubernetesLabels(catalog, workloads) : catalog;
+  return { workloads, failures };
+}
+
+/**
+ * The catalog with the live Deployments' labels merged in, as the sandbox's is: a service is then
+ * also found by its `app.kubernetes.io/name`, and a workload no catalog file names becomes a service
+ * of its own. Read once at start-up; an environment whose cluster does not answer within the
+ * backends' timeout is left out with a warning, never a reason not to start. With `inChild`, a
+ * server that has not loaded the Kubernetes client reads them from a short-lived child process
+ * (cluster-read-process.ts) and stays without it.
+ */
+async function withLiveLabels(
+  catalog: Catalog,
+  backends: Backends,
+  envs: readonly string[],
+  timeoutMs: number,
+  log: Logger,
+  inChild?: BackendConnection,
+): Promise<Catalog> {
+  const withK8s = envs.filter((env) => backends.has(env, 'kubernetes'));
+  if (withK8s.length === 0) return catalog;
+  const live =
+    inChild && !sdkImported('kubernetes')
+      ? await readWorkloadsInChild(inChild, withK8s, timeoutMs)
+      : await liveWorkloads(backends, withK8s, timeoutMs);
+  for (const f of live.failures)
+    log.warn(
+      'catalog: live workload labels not read; names from app.kubernetes.io/name are not known there',
+      {
+        env: f.env,
+        error: f.error,
+      },
+    );
+  return live.workloads.length ? mergeKubernetesLabels(catalog, live.workloads) : catalog;
 }
 
 /**
@@ -200,7 +226,7 @@ async function sandboxBackends(loaded: LoadedConfig, opts: BackendOptions): Prom
     if (fleetCatalog.errors.length > 0) throw new CatalogLoadError(fleetCatalog.errors);
     const catalog = mergeKubernetesLabels(
       fleetCatalog.catalog,
-      workloadsSchema.parse(JSON.parse(await readFile(child.ready.workloads, 'utf8'))),
+      workloadLabelsSchema.parse(JSON.parse(await readFile(child.ready.workloads, 'utf8'))),
     );
     const config = {
       ...loaded.config,

@@ -52,7 +52,7 @@ const loadsKubernetesClient = (urls: string[] = []) =>
   urls.some((u) => u.includes('/@kubernetes/client-node/dist/index.js'));
 const scanProcesses = () =>
   [...importsByPid()]
-    .filter(([, urls]) => urls.some((u) => u.includes('binding-scan-child')))
+    .filter(([, urls]) => urls.some((u) => u.includes('cluster-read-child')))
     .map(([p]) => p);
 
 async function kubectl(kubeconfig: string, args: string[], input?: string) {

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/core/log.js';
 import { Redactor } from '../../src/core/redact.js';
 import { realBackends } from '../../src/providers/real-backends.js';
-import { childProcessBindingScan } from '../../src/server/binding-scan-process.js';
+import { childProcessBindingScan } from '../../src/server/cluster-read-process.js';
 import { commandLine, descendants } from '../fixtures/process-tree.js';
 
 /**
@@ -45,7 +45,7 @@ const connection = { config: loaded.config, baseDir: loaded.baseDir, env: proces
 const envs = Object.keys(loaded.config.environments);
 /** This process's scan children (the process reaper's shell, started on first use, stays). */
 const scanChildren = () =>
-  descendants(process.pid).filter((p) => commandLine(p).includes('binding-scan-child'));
+  descendants(process.pid).filter((p) => commandLine(p).includes('cluster-read-child'));
 
 describe('the cluster scan in a child process', () => {
   it(

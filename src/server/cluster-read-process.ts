@@ -5,9 +5,16 @@ import { environmentConfig } from '../config/lookup.js';
 import type { Logger } from '../core/log.js';
 import { sdkImported } from '../providers/sdk-loads.js';
 import { supervise } from '../sandbox/local-service.js';
-import { scanBindings, type BindingScan, type ScanBindings } from '../tools/access/reaper.js';
+import { scanBindings, type ScanBindings } from '../tools/access/reaper.js';
 import type { Backends } from '../providers/backends.js';
-import type { BackendConnection } from './build-backends.js';
+import type { Config } from '../config/schema.js';
+
+/** What another day2 process needs to reach the same backends: see BuiltBackends.connection. */
+export interface BackendConnection {
+  config: Config;
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+}
 
 /** How often the clusters are read from a child process: a safety net, not the reaper's clock. */
 export const CHILD_SCAN_INTERVAL_MS = 10 * 60_000;
@@ -36,11 +43,27 @@ const scanSchema = z.object({
   gaps: z.array(z.object({ env: z.string(), error: z.string() })),
 });
 
-/** The child's entry, src/cli/binding-scan-child: .ts under tsx, .js when built. */
+/** Deployments and their labels (KubernetesWorkloadLabels), as another process wrote them. */
+export const workloadLabelsSchema = z.array(
+  z.object({
+    env: z.string(),
+    namespace: z.string(),
+    name: z.string(),
+    labels: z.record(z.string(), z.string()).optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+);
+
+const workloadsSchema = z.object({
+  workloads: workloadLabelsSchema,
+  gaps: z.array(z.object({ env: z.string(), error: z.string() })),
+});
+
+/** The child's entry, src/cli/cluster-read-child: .ts under tsx, .js when built. */
 function childEntry(): string {
   const self = fileURLToPath(import.meta.url);
   return fileURLToPath(
-    new URL(`../cli/binding-scan-child${self.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+    new URL(`../cli/cluster-read-child${self.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
   );
 }
 
@@ -56,7 +79,7 @@ function childFlags(): string[] {
  * once loaded; an idle server has not loaded it, and a safety net for grants whose store record
  * was lost should not load it into the server for good. So:
  * - once this process has the client (a tool used Kubernetes), the scan runs here, every pass;
- * - otherwise it runs in a short-lived child process (src/cli/binding-scan-child.ts) that reads and exits,
+ * - otherwise it runs in a short-lived child process (src/cli/cluster-read-child.ts) that reads and exits,
  *   at the first pass and then at most every `intervalMs`. The store's grants are reaped every
  *   pass either way; revoking a grant loads the client here, as any Kubernetes write does.
  * The child is one of this process's: its process group ends if this process dies (the process
@@ -80,7 +103,7 @@ export function childProcessBindingScan(opts: {
     lastChildScan = performance.now();
     const timeoutMs = opts.timeoutMs ?? Math.max(60_000, 4 * opts.connection.config.backends.timeout);
     try {
-      return await scanInChild(opts.connection, withK8s, signal, timeoutMs);
+      return scanSchema.parse(await readInChild(opts.connection, 'bindings', withK8s, signal, timeoutMs));
     } catch (err) {
       const error = `cluster scan process: ${err instanceof Error ? err.message : String(err)}`;
       if (!signal.aborted) opts.log.warn('access reaper: clusters not read', { error });
@@ -89,12 +112,38 @@ export function childProcessBindingScan(opts: {
   };
 }
 
-async function scanInChild(
+/**
+ * The catalog's live labels at start-up, read by a child process (each environment bounded by the
+ * backends' timeout there, the whole read by that plus a minute for the child's start). A child
+ * that fails is a failure of every environment, as a cluster that does not answer is.
+ */
+export async function readWorkloadsInChild(
   connection: BackendConnection,
+  envs: string[],
+  timeoutMs: number,
+): Promise<{
+  workloads: z.infer<typeof workloadsSchema>['workloads'];
+  failures: { env: string; error: string }[];
+}> {
+  try {
+    const r = workloadsSchema.parse(
+      await readInChild(connection, 'workloads', envs, new AbortController().signal, timeoutMs + 60_000),
+    );
+    return { workloads: r.workloads, failures: r.gaps };
+  } catch (err) {
+    const error = `cluster read process: ${err instanceof Error ? err.message : String(err)}`;
+    return { workloads: [], failures: envs.map((env) => ({ env, error })) };
+  }
+}
+
+/** Runs cluster-read-child for `read` over `envs`; its JSON answer, unchecked. */
+async function readInChild(
+  connection: BackendConnection,
+  read: 'bindings' | 'workloads',
   envs: string[],
   signal: AbortSignal,
   timeoutMs: number,
-): Promise<BindingScan> {
+): Promise<unknown> {
   if (signal.aborted) throw new Error('stopped');
   const config = {
     ...connection.config,
@@ -128,14 +177,14 @@ async function scanInChild(
   }, timeoutMs);
   try {
     child.stdin.on('error', () => undefined);
-    child.stdin.end(JSON.stringify({ config, baseDir: connection.baseDir }));
+    child.stdin.end(JSON.stringify({ config, baseDir: connection.baseDir, read }));
     const how = await ended;
     if (signal.aborted) throw new Error('stopped');
     if (how !== 'exit code 0')
       throw new Error(
         timedOut ? `did not finish within ${timeoutMs / 1000} s` : `ended (${how}) without an answer`,
       );
-    return scanSchema.parse(JSON.parse(out));
+    return JSON.parse(out) as unknown;
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', stop);
