@@ -131,6 +131,8 @@ export async function serve(opts: ServeOptions & ServeExtras): Promise<ServeHand
             connection: b.connection,
             log,
             intervalMs: rt.deps.config.access?.scan_interval,
+            // Read with the live labels a moment ago: the first pass starts no child of its own.
+            first: b.startBindings,
           }),
         });
         process.stderr.write(`day2: backends ready (${b.describe})\n`);

@@ -13,11 +13,8 @@ import type { Redactor } from '../core/redact.js';
 import type { Backends } from '../providers/backends.js';
 import { realBackends } from '../providers/real-backends.js';
 import { sdkImported, sdkLoaded } from '../providers/sdk-loads.js';
-import {
-  readWorkloadsInChild,
-  workloadLabelsSchema,
-  type BackendConnection,
-} from './cluster-read-process.js';
+import type { BindingScan } from '../tools/access/reaper.js';
+import { readClustersAtStart, workloadLabelsSchema, type BackendConnection } from './cluster-read-process.js';
 
 export interface BackendOptions {
   /** Start the built-in emulators (`day2 serve --sandbox`). */
@@ -57,6 +54,11 @@ export interface BuiltBackends {
    * while they are in use, saying how; never for real backends.
    */
   lost?: Promise<string>;
+  /**
+   * The day2 RoleBindings read with the live labels at start-up (by a child process; see
+   * withLiveLabels), for the access reaper's first pass; absent when they were not read.
+   */
+  startBindings?: BindingScan;
   /**
    * What another day2 process needs to reach the same backends (the reaper's cluster scan runs in
    * one): the effective configuration, the folder its paths resolve against, and the environment
@@ -126,11 +128,12 @@ export async function buildBackends(loaded: LoadedConfig, opts: BackendOptions):
   );
   return {
     backends,
-    catalog: live,
+    catalog: live.catalog,
     environments: {},
     connection,
+    startBindings: live.bindings,
     close: () => backends.close(),
-    describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${live.services().length} catalog services`,
+    describe: `${envs.length} environment${envs.length === 1 ? '' : 's'}${envs.length ? ` (${envs.join(', ')})` : ''}, ${live.catalog.services().length} catalog services`,
   };
 }
 
@@ -179,7 +182,8 @@ export async function liveWorkloads(
  * of its own. Read once at start-up; an environment whose cluster does not answer within the
  * backends' timeout is left out with a warning, never a reason not to start. With `inChild`, a
  * server that has not loaded the Kubernetes client reads them from a short-lived child process
- * (cluster-read-process.ts) and stays without it.
+ * (cluster-read-process.ts) and stays without it; that child also reads the day2 RoleBindings for
+ * the access reaper's first pass (`bindings`).
  */
 async function withLiveLabels(
   catalog: Catalog,
@@ -188,12 +192,16 @@ async function withLiveLabels(
   timeoutMs: number,
   log: Logger,
   inChild?: BackendConnection,
-): Promise<Catalog> {
+): Promise<{ catalog: Catalog; bindings?: BindingScan }> {
   const withK8s = envs.filter((env) => backends.has(env, 'kubernetes'));
-  if (withK8s.length === 0) return catalog;
-  const live =
+  if (withK8s.length === 0) return { catalog };
+  const live: {
+    workloads: KubernetesWorkloadLabels[];
+    failures: { env: string; error: unknown }[];
+    bindings?: BindingScan;
+  } =
     inChild && !sdkImported('kubernetes')
-      ? await readWorkloadsInChild(inChild, withK8s, timeoutMs)
+      ? await readClustersAtStart(inChild, withK8s, timeoutMs)
       : await liveWorkloads(backends, withK8s, timeoutMs);
   for (const f of live.failures)
     log.warn(
@@ -203,7 +211,10 @@ async function withLiveLabels(
         error: f.error,
       },
     );
-  return live.workloads.length ? mergeKubernetesLabels(catalog, live.workloads) : catalog;
+  return {
+    catalog: live.workloads.length ? mergeKubernetesLabels(catalog, live.workloads) : catalog,
+    bindings: live.bindings,
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { environmentConfig } from '../config/lookup.js';
 import type { Logger } from '../core/log.js';
 import { sdkImported } from '../providers/sdk-loads.js';
 import { supervise } from '../sandbox/local-service.js';
-import { scanBindings, type ScanBindings } from '../tools/access/reaper.js';
+import { scanBindings, type BindingScan, type ScanBindings } from '../tools/access/reaper.js';
 import type { Backends } from '../providers/backends.js';
 import type { Config } from '../config/schema.js';
 
@@ -54,9 +54,14 @@ export const workloadLabelsSchema = z.array(
   }),
 );
 
-const workloadsSchema = z.object({
-  workloads: workloadLabelsSchema,
-  gaps: z.array(z.object({ env: z.string(), error: z.string() })),
+const answerSchema = z.object({
+  workloads: z
+    .object({
+      workloads: workloadLabelsSchema,
+      gaps: z.array(z.object({ env: z.string(), error: z.string() })),
+    })
+    .optional(),
+  bindings: scanSchema.optional(),
 });
 
 /** The child's entry, src/cli/cluster-read-child: .ts under tsx, .js when built. */
@@ -92,18 +97,33 @@ export function childProcessBindingScan(opts: {
   log: Logger;
   intervalMs?: number;
   timeoutMs?: number;
+  /**
+   * The bindings the start-up read found (readClustersAtStart), moments before the reaper's first
+   * pass: that pass takes them instead of starting a child of its own.
+   */
+  first?: BindingScan;
 }): ScanBindings {
   const interval = opts.intervalMs ?? CHILD_SCAN_INTERVAL_MS;
   let lastChildScan = -Infinity;
+  let first = opts.first;
   return async (envs, signal) => {
     const withK8s = envs.filter((e) => opts.backends.has(e, 'kubernetes'));
     if (withK8s.length === 0) return { bindings: [], gaps: [] };
     if (sdkImported('kubernetes')) return scanBindings(opts.backends, withK8s);
     if (performance.now() - lastChildScan < interval) return undefined;
     lastChildScan = performance.now();
+    if (first) {
+      const scan = first;
+      first = undefined;
+      return scan;
+    }
     const timeoutMs = opts.timeoutMs ?? Math.max(60_000, 4 * opts.connection.config.backends.timeout);
     try {
-      return scanSchema.parse(await readInChild(opts.connection, 'bindings', withK8s, signal, timeoutMs));
+      const answer = answerSchema.parse(
+        await readInChild(opts.connection, ['bindings'], withK8s, signal, timeoutMs),
+      );
+      if (!answer.bindings) throw new Error('the answer has no bindings');
+      return answer.bindings;
     } catch (err) {
       const error = `cluster scan process: ${err instanceof Error ? err.message : String(err)}`;
       if (!signal.aborted) opts.log.warn('access reaper: clusters not read', { error });
@@ -113,33 +133,47 @@ export function childProcessBindingScan(opts: {
 }
 
 /**
- * The catalog's live labels at start-up, read by a child process (each environment bounded by the
- * backends' timeout there, the whole read by that plus a minute for the child's start). A child
- * that fails is a failure of every environment, as a cluster that does not answer is.
+ * What a server reads of its clusters at start-up, in one child process: the catalog's live labels
+ * and, for the access reaper's first pass, the day2 RoleBindings. Each environment is bounded by
+ * the backends' timeout there, the whole read by that plus a minute for the child's start. A child
+ * that fails is a failure of every environment, as a cluster that does not answer is, and leaves
+ * the reaper to read the bindings itself.
  */
-export async function readWorkloadsInChild(
+export async function readClustersAtStart(
   connection: BackendConnection,
   envs: string[],
   timeoutMs: number,
 ): Promise<{
-  workloads: z.infer<typeof workloadsSchema>['workloads'];
+  workloads: z.infer<typeof workloadLabelsSchema>;
   failures: { env: string; error: string }[];
+  bindings?: BindingScan;
 }> {
   try {
-    const r = workloadsSchema.parse(
-      await readInChild(connection, 'workloads', envs, new AbortController().signal, timeoutMs + 60_000),
+    const answer = answerSchema.parse(
+      await readInChild(
+        connection,
+        ['workloads', 'bindings'],
+        envs,
+        new AbortController().signal,
+        timeoutMs + 60_000,
+      ),
     );
-    return { workloads: r.workloads, failures: r.gaps };
+    if (!answer.workloads || !answer.bindings) throw new Error('the answer is incomplete');
+    return {
+      workloads: answer.workloads.workloads,
+      failures: answer.workloads.gaps,
+      bindings: answer.bindings,
+    };
   } catch (err) {
     const error = `cluster read process: ${err instanceof Error ? err.message : String(err)}`;
     return { workloads: [], failures: envs.map((env) => ({ env, error })) };
   }
 }
 
-/** Runs cluster-read-child for `read` over `envs`; its JSON answer, unchecked. */
+/** Runs cluster-read-child for the reads in `read` over `envs`; its JSON answer, unchecked. */
 async function readInChild(
   connection: BackendConnection,
-  read: 'bindings' | 'workloads',
+  read: ('bindings' | 'workloads')[],
   envs: string[],
   signal: AbortSignal,
   timeoutMs: number,

@@ -66,6 +66,18 @@ describe('the cluster scan in a child process', () => {
     },
   );
 
+  it('takes the bindings read at start-up for its first pass, starting no child', async () => {
+    const first = {
+      bindings: [],
+      gaps: [{ env: 'east-1', error: 'read at start-up' }],
+    };
+    const scan = childProcessBindingScan({ backends, connection, log, first });
+    const pending = scan(envs, new AbortController().signal);
+    expect(scanChildren()).toEqual([]);
+    expect(await pending).toBe(first);
+    expect(await scan(envs, new AbortController().signal)).toBeUndefined();
+  });
+
   it('reads nothing, and starts nothing, where no environment has Kubernetes', async () => {
     const scan = childProcessBindingScan({ backends, connection, log });
     expect(await scan(['west-2'], new AbortController().signal)).toEqual({ bindings: [], gaps: [] });

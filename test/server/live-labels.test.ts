@@ -73,8 +73,13 @@ describe.each([
     const loaded = loadConfig({ path: join(dir, 'day2.yaml'), env: {} });
     const redactor = new Redactor();
     built = await buildBackends(loaded, { log, redactor, env: {}, clusterReadsInChild: inChild });
-    // Read in a child, the labels cost this process no Kubernetes client.
+    // Read in a child, the labels cost this process no Kubernetes client; the same child read the
+    // day2 RoleBindings for the access reaper's first pass (none here; the dead cluster a gap).
     expect(sdkImported('kubernetes')).toBe(!inChild);
+    if (inChild) {
+      expect(built.startBindings?.bindings).toEqual([]);
+      expect(built.startBindings?.gaps.map((g) => g.env)).toEqual(['gone']);
+    } else expect(built.startBindings).toBeUndefined();
     rt = await buildRuntime({
       loaded: { ...loaded, store: join(dir, 'day2.db') },
       log: silentLogger,
