@@ -11,8 +11,12 @@ import { REPO } from '../fixtures/test-env.js';
  */
 const run = promisify(execFile);
 
+// Where V8 has Maglev on by default (x64, arm64) the pause happens; elsewhere it is refused, and
+// the compilers stay on throughout.
+const pauses = process.arch === 'x64' || process.arch === 'arm64';
+
 describe('the optimizing compilers during start-up', () => {
-  it.runIf(process.arch === 'x64' || process.arch === 'arm64')(
+  it(
     'are off while paused, on again after, and left alone where the user chose',
     { timeout: 30_000 },
     async () => {
@@ -27,8 +31,8 @@ describe('the optimizing compilers during start-up', () => {
         refusedForNodeOptions: true,
         refusedForEverySpelling: true,
         stillOn: true,
-        paused: true,
-        during: false,
+        paused: pauses,
+        during: !pauses,
         after: true,
       });
     },
